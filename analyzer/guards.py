@@ -1,0 +1,333 @@
+"""Is this line compiled for a target model?  Three answers: 1, 0 or None (maybe).
+
+Every ``#if`` condition is evaluated under each target model's predefined macros plus the
+macros the scanned tree defines itself. A tree macro's definition counts when the branch
+that holds it is taken (evaluated the same way, recursively); include guards and
+``#ifndef X / #define X`` defaults are handled by assuming X undefined while deciding
+whether its own definition is reached. Macros that neither the model nor the tree
+defines are either known compiler macros (so undefined: 0) or build flags (None).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from analyzer import cexpr
+from analyzer.cexpr import MAYBE, Value
+from analyzer.model import Language, TargetModel
+from analyzer.parsers.preproc import MacroDef, PreprocStructure
+
+
+@dataclass(frozen=True)
+class FileStructure:
+    """What the guard model needs from one C/C++ file (small, picklable)."""
+
+    path: str
+    language: Language
+    is_header: bool
+    structure: PreprocStructure
+
+
+class TreeMacros:
+    """Tree-wide index: which file includes which, and where each macro is defined."""
+
+    def __init__(self, files: list[FileStructure]) -> None:
+        self.files = {f.path: f for f in files}
+        self._by_basename: dict[str, list[str]] = defaultdict(list)
+        for path in self.files:
+            self._by_basename[posixpath.basename(path)].append(path)
+        self.includes: dict[str, list[str]] = {}
+        self.included_by: dict[str, list[str]] = defaultdict(list)
+        for f in files:
+            resolved = []
+            for inc in f.structure.includes:
+                target = self.resolve_include(f.path, inc.target)
+                if target is not None:
+                    resolved.append(target)
+                    self.included_by[target].append(f.path)
+            self.includes[f.path] = resolved
+        self.definitions: dict[str, list[tuple[str, MacroDef]]] = defaultdict(list)
+        for f in files:
+            for macro in f.structure.defines:
+                self.definitions[macro.name].append((f.path, macro))
+        self._visible: dict[str, frozenset[str]] = {}
+
+    def resolve_include(self, from_path: str, target: str) -> str | None:
+        """The tree file an include names: beside the includer first, then by suffix."""
+        target = target.replace("\\", "/")
+        beside = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), target))
+        if beside in self.files:
+            return beside
+        candidates = [
+            p for p in self._by_basename.get(posixpath.basename(target), [])
+            if p == target or p.endswith("/" + target)
+        ]
+        if not candidates:
+            return None
+        # Prefer the candidate sharing the longest directory prefix with the includer.
+        return max(candidates, key=lambda p: (len(posixpath.commonprefix([p, from_path])), p))
+
+    def _closure(self, start: str, edges: dict[str, list[str]]) -> set[str]:
+        seen = {start}
+        todo = [start]
+        while todo:
+            for nxt in edges.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    def visible(self, path: str) -> frozenset[str]:
+        """Files whose definitions can reach ``path``: what it includes, and what includes it."""
+        cached = self._visible.get(path)
+        if cached is None:
+            files = self._closure(path, self.includes) | self._closure(path, self.included_by)
+            cached = frozenset(files)
+            self._visible[path] = cached
+        return cached
+
+
+class GuardModel:
+    """Reachability of branches and lines under one target model."""
+
+    def __init__(self, tree: TreeMacros, model: TargetModel, known_macros: frozenset[str]):
+        self.tree = tree
+        self.model = model
+        self.known = known_macros
+        self._branch_memo: dict[tuple[str, int, frozenset[str]], Value] = {}
+        self._in_progress: set[tuple[str, str, frozenset[str]]] = set()
+        self.bad_expressions: dict[tuple[str, int], str] = {}
+
+    # -- public -----------------------------------------------------------------
+    def line_state(self, path: str, line: int) -> Value:
+        structure = self.tree.files[path].structure
+        return self.branch_state(path, structure.owner(line))
+
+    def branch_state(self, path: str, branch: int, assume: frozenset[str] = frozenset()) -> Value:
+        """1: the branch body is compiled; 0: it is not; None: depends on the build."""
+        if branch < 0:
+            return 1
+        key = (path, branch, assume)
+        if key in self._branch_memo:
+            return self._branch_memo[key]
+        self._branch_memo[key] = MAYBE  # cycle guard while computing
+        result = self._compute_branch(path, branch, assume)
+        self._branch_memo[key] = result
+        return result
+
+    def condition_state(self, path: str, branch: int, assume: frozenset[str] = frozenset()) -> Value:
+        """The branch's own condition (ignoring enclosing branches and earlier arms)."""
+        structure = self.tree.files[path].structure
+        b = structure.branches[branch]
+        if b.kind == "else":
+            return 1
+        if branch == 0 and structure.include_guard is not None:
+            return 1
+        try:
+            node = cexpr.parse(b.condition)
+        except cexpr.ExpressionError as exc:
+            self.bad_expressions[(path, b.directive_line)] = str(exc)
+            return MAYBE
+        value = cexpr.evaluate(node, _Context(self, path, assume))
+        return None if value is None else int(value != 0)
+
+    def taken_branch(self, path: str, group: int) -> int | None:
+        """The arm of a group this model compiles: an index, -1 for none, None if unknown."""
+        structure = self.tree.files[path].structure
+        for index in structure.groups[group]:
+            state = self.branch_state(path, index)
+            if state is None:
+                return None
+            if state:
+                return index
+        return -1
+
+    # -- internals --------------------------------------------------------------
+    def _compute_branch(self, path: str, branch: int, assume: frozenset[str]) -> Value:
+        structure = self.tree.files[path].structure
+        b = structure.branches[branch]
+        parent = self.branch_state(path, b.parent, assume)
+        if parent == 0:
+            return 0
+        own = self.condition_state(path, branch, assume)
+        if own == 0:
+            return 0
+        result: Value = 1 if parent == 1 and own == 1 else MAYBE
+        for earlier in b.prior:
+            state = self.condition_state(path, earlier, assume)
+            if state == 1:
+                return 0
+            if state is None:
+                result = MAYBE
+        return result
+
+    def defined(self, path: str, name: str, assume: frozenset[str]) -> Value:
+        if name in assume:
+            return 0
+        if name in self.model.defines:
+            return 1
+        if name == "__cplusplus":
+            f = self.tree.files[path]
+            if f.is_header:
+                return MAYBE
+            return int(f.language is Language.CPP)
+        key = (path, name, assume)
+        if key in self._in_progress:
+            return MAYBE
+        self._in_progress.add(key)
+        try:
+            return self._defined_by_tree(path, name, assume)
+        finally:
+            self._in_progress.discard(key)
+
+    def _relevant_definitions(self, path: str, name: str) -> list[tuple[str, MacroDef]]:
+        everywhere = self.tree.definitions.get(name, [])
+        visible = self.tree.visible(path)
+        near = [(p, d) for p, d in everywhere if p in visible]
+        # An include we could not resolve may still bring the definition in.
+        return near or everywhere
+
+    def _defined_by_tree(self, path: str, name: str, assume: frozenset[str]) -> Value:
+        definitions = self._relevant_definitions(path, name)
+        inner = assume | {name}
+        verdict: Value = 0
+        undefined_maybe = False
+        for def_path, macro in definitions:
+            state = self.branch_state(def_path, macro.branch, inner)
+            if macro.undef:
+                undefined_maybe = undefined_maybe or state != 0
+            elif state == 1:
+                verdict = 1
+            elif state is None and verdict == 0:
+                verdict = MAYBE
+        if verdict == 1:
+            return MAYBE if undefined_maybe else 1
+        if verdict is None:
+            return MAYBE
+        has_definitions = any(not m.undef for _, m in definitions)
+        if has_definitions or name in self.known:
+            return 0
+        return MAYBE
+
+    def value(self, path: str, name: str, assume: frozenset[str]) -> Value:
+        if name in self.model.defines:
+            return _literal_value(self.model.defines[name])
+        is_defined = self.defined(path, name, assume)
+        if is_defined == 0:
+            return 0
+        if is_defined is None:
+            return MAYBE
+        values = {
+            m.value for p, m in self._relevant_definitions(path, name)
+            if not m.undef and self.branch_state(p, m.branch, assume | {name}) == 1
+        }
+        if len(values) != 1:
+            return MAYBE
+        text = values.pop()
+        if not text:
+            return MAYBE
+        try:
+            node = cexpr.parse(text)
+        except cexpr.ExpressionError:
+            return MAYBE
+        return cexpr.evaluate(node, _Context(self, path, assume | {name}))
+
+
+def _literal_value(text: str) -> Value:
+    try:
+        node = cexpr.parse(text)
+    except cexpr.ExpressionError:
+        return MAYBE
+    return cexpr.evaluate(node, _NoMacros())
+
+
+class _NoMacros:
+    def defined(self, name: str) -> Value:
+        return MAYBE
+
+    def value(self, name: str) -> Value:
+        return MAYBE
+
+
+class _Context:
+    """A :class:`cexpr.Resolver` bound to one file and one set of assumptions."""
+
+    def __init__(self, guards: GuardModel, path: str, assume: frozenset[str]) -> None:
+        self.guards = guards
+        self.path = path
+        self.assume = assume
+
+    def defined(self, name: str) -> Value:
+        return self.guards.defined(self.path, name, self.assume)
+
+    def value(self, name: str) -> Value:
+        return self.guards.value(self.path, name, self.assume)
+
+
+# --- Rust cfg predicates -----------------------------------------------------------
+_CFG_TOKEN = re.compile(r'\s*(?:(?P<id>[A-Za-z_][\w]*)|(?P<str>"(?:\\.|[^"\\])*")|(?P<op>[(),=]))')
+
+
+def evaluate_cfg(text: str, cfg: dict[str, tuple[str, ...]] | object) -> Value:
+    """Evaluate a Rust ``cfg(...)`` predicate body such as ``target_arch = "x86_64"``.
+
+    Keys the target does not set (``feature = "simd"``, ``test``) are None: they depend
+    on how the crate is built.
+    """
+    assert isinstance(cfg, dict)
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text.rstrip()):
+        match = _CFG_TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            return MAYBE
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        pos = match.end()
+    result, end = _cfg_predicate(tokens, 0, cfg)
+    return result if end == len(tokens) else MAYBE
+
+
+_BUILD_DEPENDENT_KEYS = frozenset({"feature", "test", "debug_assertions", "doc", "miri",
+                                   "proc_macro", "panic", "target_has_atomic", "docsrs"})
+
+
+def _cfg_predicate(tokens: list[tuple[str, str]], i: int, cfg: dict[str, tuple[str, ...]]) -> tuple[Value, int]:
+    if i >= len(tokens) or tokens[i][0] != "id":
+        return MAYBE, len(tokens) + 1
+    name = tokens[i][1]
+    if name in ("all", "any", "not") and i + 1 < len(tokens) and tokens[i + 1][1] == "(":
+        i += 2
+        values: list[Value] = []
+        while i < len(tokens) and tokens[i][1] != ")":
+            value, i = _cfg_predicate(tokens, i, cfg)
+            values.append(value)
+            if i < len(tokens) and tokens[i][1] == ",":
+                i += 1
+        i += 1  # the closing parenthesis
+        if name == "not":
+            if len(values) != 1:
+                return MAYBE, i
+            return (None if values[0] is None else int(not values[0])), i
+        if name == "all":
+            if 0 in values:
+                return 0, i
+            return (MAYBE if None in values else 1), i
+        if 1 in values:
+            return 1, i
+        return (MAYBE if None in values else 0), i
+    if i + 2 < len(tokens) and tokens[i + 1][1] == "=" and tokens[i + 2][0] == "str":
+        wanted = tokens[i + 2][1][1:-1]
+        i += 3
+        if name in cfg:
+            return int(wanted in cfg[name]), i
+        return (MAYBE if name in _BUILD_DEPENDENT_KEYS or not name.startswith("target_") else 0), i
+    i += 1
+    if name in cfg:
+        return 1, i
+    if name in ("unix", "wasm"):
+        return 0, i
+    return MAYBE, i

@@ -1,0 +1,92 @@
+"""The result types every stage shares: frozen, comparable, serialisable."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+class Severity(enum.Enum):
+    """How badly a finding bites on Windows on Arm (ordered: ``note`` < ``error``)."""
+
+    NOTE = "note"
+    PERF = "perf"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            choices = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+
+_SEVERITY_ORDER = [Severity.NOTE, Severity.PERF, Severity.WARNING, Severity.ERROR]
+
+
+class Confidence(enum.Enum):
+    """``high``: the guard model proved the code is compiled on a target model.
+    ``low``: reachability depends on macros the tree does not define (build flags)."""
+
+    HIGH = "high"
+    LOW = "low"
+
+
+class Language(enum.Enum):
+    C = "c"
+    CPP = "cpp"
+    RUST = "rust"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A 1-based line/column span in a file, path relative to the scan root (POSIX)."""
+
+    path: str
+    line: int
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    confidence: Confidence
+    location: Location
+    message: str
+    reachable_on: tuple[str, ...]
+    fallback: str | None = None
+    snippet: str = ""
+    # Cython-generated C: where the generated line came from in the .pyx source.
+    generated_from: Location | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.rule_id)
+
+
+@dataclass(frozen=True)
+class TargetModel:
+    """One compiler configuration that builds for Windows on Arm."""
+
+    name: str
+    description: str
+    defines: Mapping[str, str] = field(default_factory=dict)
+    rust_cfg: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScanWarning:
+    """Something the scan skipped or could not read; the scan goes on."""
+
+    path: str
+    message: str

@@ -1,0 +1,1 @@
+"""Parsers: a line-level preprocessor scanner and tree-sitter front ends."""

@@ -1,0 +1,60 @@
+"""The target compiler models (data in ``rules/targets.json``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from analyzer.model import TargetModel
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+TARGETS_FILE = RULES_DIR / "targets.json"
+
+
+@dataclass(frozen=True)
+class TargetData:
+    models: tuple[TargetModel, ...]
+    known_macros: frozenset[str]
+
+    def by_name(self, name: str) -> TargetModel:
+        for model in self.models:
+            if model.name == name:
+                return model
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.models)
+
+
+@lru_cache(maxsize=1)
+def load_targets() -> TargetData:
+    raw = json.loads(TARGETS_FILE.read_text(encoding="utf-8"))
+    models = tuple(
+        TargetModel(
+            name=name,
+            description=str(entry["description"]),
+            defines={str(k): str(v) for k, v in entry["defines"].items()},
+            rust_cfg={str(k): tuple(v) for k, v in entry["rust_cfg"].items()},
+        )
+        for name, entry in raw["models"].items()
+    )
+    return TargetData(models=models, known_macros=frozenset(raw["known_macros"]))
+
+
+def select_targets(names: list[str] | None) -> tuple[TargetModel, ...]:
+    """The models named (all when ``names`` is empty); unknown names raise ValueError."""
+    data = load_targets()
+    if not names:
+        return data.models
+    chosen = []
+    for name in names:
+        try:
+            chosen.append(data.by_name(name))
+        except KeyError:
+            raise ValueError(
+                f"unknown target model {name!r} (choose from {', '.join(data.names)})"
+            ) from None
+    return tuple(chosen)

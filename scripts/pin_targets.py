@@ -1,0 +1,150 @@
+"""Regenerate ``rules/targets.json`` from zig's bundled clang (development-time only).
+
+Usage: ``pip install ziglang && python scripts/pin_targets.py``
+
+The clang-based models (clang-cl-arm64, mingw-arm64) are pinned from
+``zig cc -target <triple> -dM -E -x c /dev/null``.  cl.exe cannot run here, so the
+msvc-arm64 and arm64ec models are written by hand from Microsoft's "Predefined macros"
+page (learn.microsoft.com/cpp/preprocessor/predefined-macros); zig has no arm64ec target.
+``known_macros`` is the union of what a wide set of other targets predefine: a macro in it
+that a model does not define is known to be undefined there (not "maybe").
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ZIG_MODELS = {
+    "clang-cl-arm64": "aarch64-windows-msvc",
+    "mingw-arm64": "aarch64-windows-gnu",
+}
+KNOWN_TRIPLES = [
+    ("x86_64-windows-msvc", []),
+    ("x86-windows-msvc", []),
+    ("x86_64-windows-gnu", []),
+    ("x86_64-linux-gnu", ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx2",
+                          "-mfma", "-mbmi", "-mbmi2", "-mlzcnt", "-mpopcnt", "-mf16c",
+                          "-maes", "-mpclmul", "-msha", "-msse4.2", "-mssse3"]),
+    ("x86-linux-gnu", []),
+    ("x86_64-macos", []),
+    ("aarch64-linux-gnu", []),
+    ("aarch64-macos", []),
+    ("arm-linux-gnueabihf", []),
+    ("powerpc64le-linux-gnu", []),
+    ("riscv64-linux-gnu", []),
+    ("s390x-linux-gnu", []),
+    ("wasm32-wasi", []),
+    ("x86_64-freebsd", []),
+]
+# Macros cl.exe predefines on some target; never produced by clang dumps above.
+MSVC_ONLY_MACROS = [
+    "_M_IX86", "_M_IX86_FP", "_M_X64", "_M_AMD64", "_M_ARM", "_M_ARM64", "_M_ARM64EC",
+    "_M_ARM_FP", "_M_ARM_ARMV7VE", "_M_IA64", "_MSC_VER", "_MSC_FULL_VER", "_MSC_BUILD",
+    "_MSC_EXTENSIONS", "_MSVC_LANG", "_WIN32", "_WIN64", "_M_CEE", "_M_HYBRID",
+    "_M_HYBRID_X86_ARM64", "_KERNEL_MODE", "_MANAGED", "__AVX__", "__AVX2__", "__AVX512F__",
+    "__AVX512CD__", "__AVX512BW__", "__AVX512DQ__", "__AVX512VL__", "__ARM_NEON",
+    "__ARM_NEON__", "__ARM_ARCH", "__aarch64__", "__arm64ec__", "__arm__", "__arm64__",
+]
+
+MSVC_ARM64 = {
+    "_M_ARM64": "1", "_WIN32": "1", "_WIN64": "1", "_MSC_VER": "1940",
+    "_MSC_FULL_VER": "194033811", "_MSC_EXTENSIONS": "1", "_INTEGRAL_MAX_BITS": "64",
+    "_MT": "1", "_DLL": "1", "__ARM_ARCH": "800",
+}
+ARM64EC = {
+    "_M_ARM64EC": "1", "_M_X64": "100", "_M_AMD64": "100", "_WIN32": "1", "_WIN64": "1",
+    "_MSC_VER": "1940", "_MSC_FULL_VER": "194033811", "_MSC_EXTENSIONS": "1",
+    "_INTEGRAL_MAX_BITS": "64", "_MT": "1", "_DLL": "1",
+}
+
+
+# Rust cfg values for the Rust target each model corresponds to (rustc --print cfg).
+RUST_CFG = {
+    "msvc-arm64": "aarch64-pc-windows-msvc",
+    "clang-cl-arm64": "aarch64-pc-windows-msvc",
+    "mingw-arm64": "aarch64-pc-windows-gnullvm",
+    "arm64ec": "arm64ec-pc-windows-msvc",
+}
+RUST_TARGET_CFG = {
+    "aarch64-pc-windows-msvc": {
+        "target_arch": ["aarch64"], "target_os": ["windows"], "target_family": ["windows"],
+        "target_env": ["msvc"], "target_vendor": ["pc"], "target_pointer_width": ["64"],
+        "target_endian": ["little"], "target_feature": ["neon", "fp-armv8"],
+        "windows": [""],
+    },
+    "aarch64-pc-windows-gnullvm": {
+        "target_arch": ["aarch64"], "target_os": ["windows"], "target_family": ["windows"],
+        "target_env": ["gnu"], "target_abi": ["llvm"], "target_vendor": ["pc"],
+        "target_pointer_width": ["64"], "target_endian": ["little"],
+        "target_feature": ["neon", "fp-armv8"], "windows": [""],
+    },
+    "arm64ec-pc-windows-msvc": {
+        "target_arch": ["arm64ec"], "target_os": ["windows"], "target_family": ["windows"],
+        "target_env": ["msvc"], "target_vendor": ["pc"], "target_pointer_width": ["64"],
+        "target_endian": ["little"], "target_feature": ["neon", "fp-armv8"],
+        "windows": [""],
+    },
+}
+
+
+def zig_defines(triple: str, extra: list[str]) -> dict[str, str]:
+    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", triple, *extra,
+           "-dM", "-E", "-x", "c", "/dev/null"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    defines: dict[str, str] = {}
+    for line in out.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) >= 2 and parts[0] == "#define" and "(" not in parts[1]:
+            defines[parts[1]] = parts[2] if len(parts) == 3 else ""
+    return defines
+
+
+def zig_version() -> str:
+    cmd = [sys.executable, "-m", "ziglang", "version"]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def main() -> None:
+    models: dict[str, dict[str, object]] = {
+        "msvc-arm64": {
+            "description": "cl.exe targeting ARM64",
+            "source": "Microsoft C++ docs, Predefined macros (hand-pinned; cl.exe cannot run here)",
+            "defines": MSVC_ARM64,
+        },
+    }
+    for name, triple in ZIG_MODELS.items():
+        models[name] = {
+            "description": {"clang-cl-arm64": "clang-cl / clang targeting aarch64-pc-windows-msvc",
+                            "mingw-arm64": "clang targeting aarch64-w64-mingw32"}[name],
+            "source": f"zig {zig_version()} cc -target {triple} -dM -E",
+            "defines": zig_defines(triple, []),
+        }
+    models["arm64ec"] = {
+        "description": "cl.exe targeting ARM64EC (/arm64EC)",
+        "source": "Microsoft C++ docs, Predefined macros and ARM64EC ABI notes (hand-pinned)",
+        "defines": ARM64EC,
+    }
+    for name, model in models.items():
+        model["rust_target"] = RUST_CFG[name]
+        model["rust_cfg"] = RUST_TARGET_CFG[RUST_CFG[name]]
+    known: set[str] = set(MSVC_ONLY_MACROS)
+    for model in models.values():
+        known.update(model["defines"])  # type: ignore[arg-type]
+    for triple, extra in KNOWN_TRIPLES:
+        known.update(zig_defines(triple, extra))
+    data = {
+        "generated_by": "python scripts/pin_targets.py (see its docstring)",
+        "zig": zig_version(),
+        "models": models,
+        "known_macros": sorted(known),
+    }
+    out = Path(__file__).resolve().parent.parent / "rules" / "targets.json"
+    out.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({len(known)} known macros)")
+
+
+if __name__ == "__main__":
+    main()
