@@ -66,7 +66,7 @@ def _load_ignore(root: Path, extra: list[str]) -> pathspec.PathSpec:
             lines.extend(gitignore.read_text(encoding="utf-8", errors="replace").splitlines())
     except OSError:
         pass
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
 def walk(

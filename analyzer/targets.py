@@ -9,7 +9,12 @@ from pathlib import Path
 
 from analyzer.model import TargetModel
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+import sys
+
+# A source checkout or editable install keeps rules/ beside the package; a wheel installs
+# them as data files under <prefix>/share/woaport/rules.
+_CHECKOUT_RULES = Path(__file__).resolve().parent.parent / "rules"
+RULES_DIR = _CHECKOUT_RULES if _CHECKOUT_RULES.is_dir() else Path(sys.prefix) / "share" / "woaport" / "rules"
 TARGETS_FILE = RULES_DIR / "targets.json"
 
 

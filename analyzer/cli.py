@@ -1,0 +1,194 @@
+"""The ``woaport`` command line: parse options, run one stage, pick a formatter."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from analyzer import __version__
+from analyzer.model import Confidence, Severity
+from analyzer.report import json as json_report
+from analyzer.report import markdown as markdown_report
+from analyzer.report import sarif as sarif_report
+from analyzer.report import text as text_report
+from analyzer.rules import RuleError, default_rules, select_rules
+from analyzer.scan import ScanOptions, ScanResult, default_jobs, scan
+from analyzer.targets import RULES_DIR, load_targets
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _write(destination: str, content: str) -> None:
+    if destination == "-":
+        click.echo(content, nl=False)
+        return
+    path = Path(destination)
+    tmp = path.with_name(path.name + ".woaport-tmp")
+    try:
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(path)  # never leave a half-written report behind
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {destination}: {error.strerror}") from None
+
+
+class _Bar:
+    """A progress bar on stderr for long scans (only on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.stage = ""
+        self.bar: object | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=f"{stage:10}", file=sys.stderr)
+            self.bar.__enter__()  # type: ignore[attr-defined]
+        self.bar.update(1)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+            self.bar = None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="woaport")
+def main() -> None:
+    """Find what breaks or slows down when a Python package's native code is built for
+    Windows on Arm (ARM64), and say what to write instead."""
+
+
+@main.command("scan")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--target", "targets", multiple=True, metavar="MODEL,...",
+              help="Compiler models to check (default: all). See 'woaport targets'.")
+@click.option("--select", multiple=True, metavar="RULE,...", help="Only these rules (ID, ID prefix or name).")
+@click.option("--ignore", multiple=True, metavar="RULE,...", help="Skip these rules.")
+@click.option("--fail-on", default="error", show_default=True,
+              type=click.Choice([s.value for s in Severity] + ["never"]),
+              help="Exit 1 when a finding at or above this severity is found.")
+@click.option("--fail-on-maybe", is_flag=True, help="Count build-dependent (low-confidence) findings for --fail-on.")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write JSON findings.")
+@click.option("--sarif", "sarif_out", metavar="FILE|-", help="Write SARIF 2.1.0.")
+@click.option("--markdown", "markdown_out", metavar="FILE|-", help="Write a markdown report.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="gitignore-style pattern to skip (repeatable).")
+@click.option("--include-vendored", is_flag=True, help="Also scan vendor/, third_party/ and similar.")
+@click.option("--max-file-size", default=20, show_default=True, type=click.IntRange(1, 1024),
+              metavar="MiB", help="Skip files larger than this.")
+@click.option("-j", "--jobs", default=0, type=click.IntRange(0, 64), help="Worker processes (0: one per core).")
+@click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def scan_command(paths: tuple[Path, ...], targets: tuple[str, ...], select: tuple[str, ...],
+                 ignore: tuple[str, ...], fail_on: str, fail_on_maybe: bool, json_out: str | None,
+                 sarif_out: str | None, markdown_out: str | None, exclude: tuple[str, ...],
+                 include_vendored: bool, max_file_size: int, jobs: int, quiet: bool,
+                 no_progress: bool) -> None:
+    """Scan source trees or files (default: the bundled fixtures)."""
+    roots = list(paths) or [BUNDLED_FIXTURES]
+    for root in roots:
+        if not root.exists():
+            raise click.UsageError(f"no such file or directory: {root}")
+    try:
+        rules = select_rules(default_rules(), _split(select), _split(ignore))
+        target_names = tuple(_split(targets))
+        for name in target_names:
+            if name not in load_targets().names:
+                raise ValueError(f"unknown target model {name!r} (choose from {', '.join(load_targets().names)})")
+    except (ValueError, RuleError) as error:
+        raise click.UsageError(str(error)) from None
+    options = ScanOptions(targets=target_names, rules=rules, excludes=tuple(exclude),
+                          include_vendored=include_vendored, max_bytes=max_file_size * 1024 * 1024,
+                          jobs=jobs or default_jobs())
+    bar = _Bar(enabled=not quiet and not no_progress and sys.stderr.isatty())
+    results: list[ScanResult] = []
+    try:
+        for root in roots:
+            results.append(scan(root, options, bar))
+    finally:
+        bar.close()
+    for result in results:
+        if not quiet and not any(out == "-" for out in (json_out, sarif_out, markdown_out)):
+            click.echo(text_report.render(result, colour=sys.stdout.isatty()), nl=False)
+    merged = results[0] if len(results) == 1 else _merge(results)
+    if json_out:
+        _write(json_out, json_report.render(merged))
+    if sarif_out:
+        _write(sarif_out, sarif_report.render(merged))
+    if markdown_out:
+        _write(markdown_out, markdown_report.render(merged))
+    sys.exit(exit_code(merged, fail_on, fail_on_maybe))
+
+
+def _merge(results: list[ScanResult]) -> ScanResult:
+    first = results[0]
+    return ScanResult(
+        root=",".join(r.root for r in results),
+        findings=tuple(f for r in results for f in r.findings),
+        warnings=tuple(w for r in results for w in r.warnings),
+        files_scanned=sum(r.files_scanned for r in results),
+        bytes_scanned=sum(r.bytes_scanned for r in results),
+        skipped={k: sum(r.skipped.get(k, 0) for r in results) for r in results for k in r.skipped},
+        targets=first.targets,
+        rules=first.rules,
+    )
+
+
+def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
+    if fail_on == "never":
+        return EXIT_CLEAN
+    threshold = Severity.parse(fail_on)
+    for f in result.findings:
+        if f.severity.rank >= threshold.rank and (fail_on_maybe or f.confidence is Confidence.HIGH):
+            return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+@main.command("rules")
+@click.argument("rule_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+def rules_command(rule_id: str | None, as_json: bool) -> None:
+    """List the rules, or explain one (woaport rules WOA130)."""
+    import json
+
+    rules = default_rules()
+    if rule_id:
+        matching = [r for r in rules if r.id == rule_id.upper() or r.name == rule_id]
+        if not matching:
+            raise click.UsageError(f"no rule {rule_id!r} (see 'woaport rules')")
+        from analyzer.docs import rule_markdown
+
+        click.echo(rule_markdown(matching[0]))
+        return
+    if as_json:
+        click.echo(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity.value,
+                                "languages": sorted(x.value for x in r.languages),
+                                "models": list(r.models), "summary": r.summary} for r in rules], indent=2))
+        return
+    for r in rules:
+        click.echo(f"{r.id}  {r.severity.value:7}  {r.name:32}  {r.summary}")
+
+
+@main.command("targets")
+def targets_command() -> None:
+    """List the target compiler models."""
+    for model in load_targets().models:
+        arch = [m for m in ("_M_ARM64", "_M_ARM64EC", "_M_X64", "__aarch64__", "__ARM_NEON",
+                            "_MSC_VER", "__clang__", "__GNUC__", "__MINGW64__") if m in model.defines]
+        click.echo(f"{model.name:16} {model.description}\n{'':16} defines: {' '.join(arch)}")
+    click.echo(f"(macro sets: {RULES_DIR / 'targets.json'})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,67 @@
+"""Per-rule documentation, generated from the rule data (docs/rules/WOAnnn.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.rules import Rule
+
+LANG_FENCE = {"rust": "rust", "c": "c", "cpp": "c"}
+
+
+def rule_markdown(rule: Rule) -> str:
+    fence = "rust" if all(x.value == "rust" for x in rule.languages) else "c"
+    refs = "\n".join(f"- <{r}>" for r in rule.doc.references)
+    return f"""# {rule.id}: {rule.name}
+
+**{rule.summary}**
+
+| | |
+|---|---|
+| Severity | `{rule.severity.value}` |
+| Languages | {", ".join(sorted(x.value for x in rule.languages))} |
+| Bites on | {", ".join(f"`{m}`" for m in rule.models)} |
+| Family | `{rule.family}` |
+
+## Why this matters on Windows on Arm
+
+{rule.doc.why}
+
+## Bad
+
+```{fence}
+{rule.doc.bad}
+```
+
+## Good
+
+```{fence}
+{rule.doc.good}
+```
+
+## Fix
+
+{rule.doc.fix}
+
+Suggested fallback reported with each finding: {rule.fallback or "see the finding"}
+
+Suppress one occurrence with a comment on the line (or the comment line above):
+`woaport: ignore[{rule.id}]`.
+
+## References
+
+{refs}
+"""
+
+
+def write_docs(rules: tuple[Rule, ...], directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rule in rules:
+        path = directory / f"{rule.id}.md"
+        path.write_text(rule_markdown(rule), encoding="utf-8")
+        written.append(path)
+    index = ["# woaport rules", "", "| ID | Name | Severity | Summary |", "|---|---|---|---|"]
+    index += [f"| [{r.id}]({r.id}.md) | {r.name} | {r.severity.value} | {r.summary} |" for r in rules]
+    (directory / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
+    return written

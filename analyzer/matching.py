@@ -1,0 +1,506 @@
+"""Run the rules over one parsed file and produce findings.
+
+Everything here is a pure function of a file's bytes, its preprocessor structure, the
+guard models and the rules, so it runs the same in the main process or a worker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import tree_sitter
+
+from analyzer.cexpr import Value
+from analyzer.fallbacks import FallbackTable
+from analyzer.guards import GuardModel, evaluate_cfg
+from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
+from analyzer.parsers import treesitter
+from analyzer.parsers.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
+from analyzer.rules import Rule
+
+_SUPPRESS = re.compile(rb"woaport:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
+_COMMENT_ONLY = re.compile(rb"^\s*(?://|/\*|\*)")
+_GNU_ASM = re.compile(rb"\b(?:__asm__|__asm|asm)\b(?:\s+(?:volatile|__volatile__|goto|inline))*\s*\(")
+_MSVC_ASM = re.compile(
+    rb"\b(?:__asm|_asm)\b(?=\s*\{|[ \t]+(?!volatile\b|__volatile__\b|goto\b|inline\b)[A-Za-z])"
+)
+_RUST_ASM = re.compile(rb"\b(?:asm|global_asm|naked_asm)!\s*[\(\[\{]")
+_CLOSERS = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
+MAX_ASM_SPAN = 64 * 1024
+SNIPPET_CHARS = 200
+
+
+@dataclass
+class FileInput:
+    rel: str
+    data: bytes
+    language: Language
+    structure: PreprocStructure | None = None  # C/C++ only
+    cython_markers: list[tuple[int, str, int]] = field(default_factory=list)
+
+
+class _File:
+    """Lazily derived views of one file (masked text, line index, syntax tree)."""
+
+    def __init__(self, item: FileInput) -> None:
+        self.item = item
+        self.rel = item.rel
+        self.data = item.data
+        self.masked = mask_comments_and_strings(item.data)
+        self.index = LineIndex(item.data)
+        self._tree: tree_sitter.Tree | None = None
+
+    @property
+    def tree(self) -> tree_sitter.Tree:
+        if self._tree is None:
+            self._tree = treesitter.parse(self.data, self.item.language)
+        return self._tree
+
+    def line_text(self, line: int) -> bytes:
+        return self.data[self.index.start_of(line) : self.index.end_of(line)]
+
+    def column(self, offset: int) -> int:
+        line = self.index.line_of(offset)
+        prefix = self.data[self.index.start_of(line) : offset]
+        return len(prefix.decode("utf-8", "replace")) + 1
+
+    def location(self, start: int, end: int) -> Location:
+        line = self.index.line_of(start)
+        end_line = self.index.line_of(max(start, end - 1))
+        return Location(self.rel, line, self.column(start), end_line, self.column(end))
+
+    def line_location(self, line: int) -> Location:
+        text = self.line_text(line)
+        indent = len(text) - len(text.lstrip())
+        start = self.index.start_of(line) + indent
+        return self.location(start, max(start + 1, self.index.end_of(line)))
+
+    def snippet(self, line: int) -> str:
+        text = self.line_text(line).decode("utf-8", "replace").strip()
+        return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS] + "…"
+
+    def span_end(self, open_at: int) -> int:
+        """Offset after the bracket matching the one at ``open_at`` (in masked text)."""
+        opener = self.masked[open_at]
+        closer = _CLOSERS[opener]
+        depth = 0
+        limit = min(len(self.masked), open_at + MAX_ASM_SPAN)
+        for pos in range(open_at, limit):
+            char = self.masked[pos]
+            if char == opener:
+                depth += 1
+            elif char == closer:
+                depth -= 1
+                if depth == 0:
+                    return pos + 1
+        return limit
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every file's analysis shares: rules, models and guard state for the tree."""
+
+    rules: tuple[Rule, ...]
+    models: tuple[TargetModel, ...]  # every model: taken_on may name unselected ones
+    selected: frozenset[str]
+    guards: dict[str, GuardModel]
+    fallbacks: FallbackTable
+
+    @cached_property
+    def token_rules(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.match.kind == "token")
+
+    @cached_property
+    def token_prefilter(self) -> re.Pattern[bytes] | None:
+        patterns = [r.match.pattern.pattern for r in self.token_rules if r.match.pattern is not None]
+        if not patterns:
+            return None
+        return re.compile(rb"(?<![\w$])(?:" + b"|".join(patterns) + rb")(?![\w$])")
+
+
+def _reach_summary(rule: Rule, reach: dict[str, Value], selected: frozenset[str]) -> tuple[Confidence, tuple[str, ...]] | None:
+    models = [m for m in rule.models if m in selected]
+    sure = tuple(m for m in models if reach.get(m) == 1)
+    maybe = tuple(m for m in models if m in reach and reach[m] is None)
+    if sure:
+        return Confidence.HIGH, sure
+    if maybe:
+        return Confidence.LOW, maybe
+    return None
+
+
+def _format(template: str, **fields: str) -> str:
+    try:
+        return template.format(**fields)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+class _CFileMatcher:
+    def __init__(self, f: _File, ctx: Context) -> None:
+        self.f = f
+        self.ctx = ctx
+        assert f.item.structure is not None
+        self.structure: PreprocStructure = f.item.structure
+        self._state_memo: dict[int, dict[str, Value]] = {}
+
+    def states_at(self, line: int) -> dict[str, Value]:
+        owner = self.structure.owner(line)
+        cached = self._state_memo.get(owner)
+        if cached is None:
+            cached = {m: g.branch_state(self.f.rel, owner) for m, g in self.ctx.guards.items()}
+            self._state_memo[owner] = cached
+        return cached
+
+    def branch_states(self, branch: int) -> dict[str, Value]:
+        return {m: g.branch_state(self.f.rel, branch) for m, g in self.ctx.guards.items()}
+
+    def emit(self, rule: Rule, location: Location, reach: dict[str, Value], message: str,
+             fallback: str | None, severity: Severity | None = None,
+             confidence: Confidence | None = None) -> Finding | None:
+        summary = _reach_summary(rule, reach, self.ctx.selected)
+        if summary is None:
+            return None
+        conf, models = summary
+        return Finding(
+            rule_id=rule.id,
+            severity=severity or rule.severity,
+            confidence=confidence or conf,
+            location=location,
+            message=message,
+            reachable_on=models,
+            fallback=fallback,
+            snippet=self.f.snippet(location.line),
+        )
+
+    def run(self) -> list[Finding]:
+        findings: list[Finding | None] = []
+        rules = [r for r in self.ctx.rules if self.f.item.language in r.languages]
+        findings.extend(self.tokens([r for r in rules if r.match.kind == "token"]))
+        for rule in rules:
+            kind = rule.match.kind
+            if kind == "include":
+                findings.extend(self.includes(rule))
+            elif kind == "asm":
+                findings.extend(self.asm(rule))
+            elif kind == "branch":
+                findings.extend(self.branches(rule))
+            elif kind == "missing_counterpart":
+                findings.extend(self.missing_counterpart(rule))
+        return [x for x in findings if x is not None]
+
+    def _fallback_for(self, rule: Rule, token: str) -> str | None:
+        found = self.ctx.fallbacks.lookup(token)
+        if found is None:
+            return rule.fallback
+        if found.neon is None and found.generic is None:
+            # Only the family's translation-layer coverage is known: keep the rule's advice.
+            return f"{rule.fallback} ({found.describe()})" if rule.fallback else found.describe()
+        return found.describe()
+
+    # -- rule kinds ---------------------------------------------------------------
+    def tokens(self, rules: list[Rule]) -> list[Finding | None]:
+        prefilter = self.ctx.token_prefilter
+        if not rules or prefilter is None:
+            return []
+        out: list[Finding | None] = []
+        for m in prefilter.finditer(self.f.masked):
+            token = m.group()
+            line = self.f.index.line_of(m.start())
+            reach = self.states_at(line)
+            if not any(v != 0 for v in reach.values()):
+                continue
+            syntax: str | None = None
+            for rule in rules:
+                pattern, exclude = rule.match.pattern, rule.match.exclude
+                if pattern is None or not pattern.fullmatch(token):
+                    continue
+                if exclude is not None and exclude.fullmatch(token):
+                    continue
+                if rule.match.syntax:
+                    if syntax is None:
+                        syntax = treesitter.syntax_at(self.f.tree, m.start(), m.end())
+                    if syntax not in rule.match.syntax:
+                        continue
+                name = token.decode("ascii", "replace")
+                out.append(self.emit(rule, self.f.location(m.start(), m.end()), reach,
+                                     _format(rule.message, match=name), self._fallback_for(rule, name)))
+        return out
+
+    def includes(self, rule: Rule) -> list[Finding | None]:
+        out: list[Finding | None] = []
+        assert rule.match.pattern is not None
+        for inc in self.structure.includes:
+            header = inc.target.replace("\\", "/").rsplit("/", 1)[-1]
+            if not rule.match.pattern.fullmatch(header.encode()):
+                continue
+            reach = self.states_at(inc.line)
+            out.append(self.emit(rule, self.f.line_location(inc.line), reach,
+                                 _format(rule.message, match=inc.target), rule.fallback))
+        return out
+
+    def asm(self, rule: Rule) -> list[Finding | None]:
+        out: list[Finding | None] = []
+        finder = _GNU_ASM if rule.match.form == "gnu" else _MSVC_ASM
+        for m in finder.finditer(self.f.masked):
+            if rule.match.form == "gnu":
+                end = self.f.span_end(m.end() - 1)
+            else:
+                end = self._msvc_asm_end(m.end())
+            text = self.f.data[m.start() : end]
+            if rule.match.pattern is not None and not rule.match.pattern.search(text):
+                continue
+            line = self.f.index.line_of(m.start())
+            out.append(self.emit(rule, self.f.location(m.start(), m.end()), self.states_at(line),
+                                 _format(rule.message, match="asm"), rule.fallback))
+        return out
+
+    def _msvc_asm_end(self, after: int) -> int:
+        rest = self.f.masked[after : after + 64]
+        brace = rest.find(b"{")
+        if brace != -1 and not rest[:brace].strip():
+            return self.f.span_end(after + brace)
+        return self.f.index.end_of(self.f.index.line_of(after))
+
+    def _matching_branches(self, rule: Rule) -> list[int]:
+        cond, excl = rule.match.condition, rule.match.condition_excludes
+        assert cond is not None
+        return [
+            b.index for b in self.structure.branches
+            if b.condition and cond.search(b.condition) and not (excl and excl.search(b.condition))
+        ]
+
+    def _body_hits(self, branch: int, pattern: re.Pattern[bytes], model: str) -> bool:
+        """Does the branch body hold ``pattern`` on a line this model compiles?"""
+        b = self.structure.branches[branch]
+        if b.body_end < b.body_start:
+            return False
+        start, end = self.f.index.start_of(b.body_start), self.f.index.end_of(b.body_end)
+        for hit in pattern.finditer(self.f.masked, start, end):
+            if self.states_at(self.f.index.line_of(hit.start())).get(model) != 0:
+                return True
+        # Includes are masked as strings; look at the include names themselves.
+        for inc in self.structure.includes:
+            if b.body_start <= inc.line <= b.body_end and pattern.search(inc.target.encode()):
+                if self.states_at(inc.line).get(model) != 0:
+                    return True
+        return False
+
+    def branches(self, rule: Rule) -> list[Finding | None]:
+        out: list[Finding | None] = []
+        for index in self._matching_branches(rule):
+            b = self.structure.branches[index]
+            states = self.branch_states(index)
+            if rule.match.state == "taken":
+                out.append(self._taken(rule, index, states))
+            else:
+                out.append(self._skipped(rule, index, b.parent, states))
+        return out
+
+    def _condition_fields(self, rule: Rule, index: int) -> dict[str, str]:
+        b = self.structure.branches[index]
+        shown = b.condition if len(b.condition) <= 80 else b.condition[:77] + "..."
+        assert rule.match.condition is not None
+        macros = sorted(set(rule.match.condition.findall(b.condition)))
+        if b.kind in ("ifdef", "ifndef", "elifdef", "elifndef"):
+            shown = shown.lstrip("!").removeprefix("defined(").removesuffix(")")
+        return {"condition": f"#{b.kind} {shown}", "condition_macros": " and ".join(macros) or shown}
+
+    def _taken(self, rule: Rule, index: int, states: dict[str, Value]) -> Finding | None:
+        reach: dict[str, Value] = {}
+        for model in rule.models:
+            state = states.get(model, 0)
+            if state == 0:
+                continue
+            if rule.match.body is not None and not self._body_hits(index, rule.match.body, model):
+                continue
+            reach[model] = state
+        b = self.structure.branches[index]
+        return self.emit(rule, self.f.line_location(b.directive_line), reach,
+                         _format(rule.message, **self._condition_fields(rule, index)), rule.fallback)
+
+    def _skipped(self, rule: Rule, index: int, parent: int, states: dict[str, Value]) -> Finding | None:
+        if not any(states.get(t) == 1 for t in rule.match.taken_on):
+            return None
+        b = self.structure.branches[index]
+        reach: dict[str, Value] = {}
+        outcome = "none"
+        taken_text = "nothing (the ARM64 code is left out)"
+        uncertain = False
+        for model in rule.models:
+            guard = self.ctx.guards[model]
+            parent_state = guard.branch_state(self.f.rel, parent)
+            if states.get(model) != 0 or parent_state == 0:
+                continue
+            reach[model] = parent_state
+            taken = guard.taken_branch(self.f.rel, b.group)
+            if taken is None:
+                uncertain = True
+                outcome, taken_text = "generic", "another branch (which one depends on the build)"
+            elif taken >= 0:
+                outcome, taken_text = self._classify_taken(taken, model)
+        severity = rule.match.outcome(outcome, rule.severity)
+        fields = {**self._condition_fields(rule, index), "taken": taken_text}
+        return self.emit(rule, self.f.line_location(b.directive_line), reach,
+                         _format(rule.message, **fields), rule.fallback, severity=severity,
+                         confidence=Confidence.LOW if uncertain else None)
+
+    def _classify_taken(self, taken: int, model: str) -> tuple[str, str]:
+        tb = self.structure.branches[taken]
+        for err in self.structure.errors:
+            if tb.body_start <= err.line <= tb.body_end and self.states_at(err.line).get(model) != 0:
+                return "error", f"the #error at line {err.line}"
+        x86 = _x86_marker(self.ctx)
+        if x86 is not None and self._body_hits(taken, x86, model):
+            return "x86", f"the x86-only branch at line {tb.directive_line}"
+        return "generic", f"the fallback branch at line {tb.directive_line}"
+
+    def missing_counterpart(self, rule: Rule) -> list[Finding | None]:
+        body, counterpart = rule.match.body, rule.match.counterpart
+        assert body is not None and counterpart is not None
+        if counterpart.search(self.f.masked) or any(
+            counterpart.search(inc.target.encode()) for inc in self.structure.includes
+        ):
+            return []
+        out: list[Finding | None] = []
+        reported: set[int] = set()
+        for b in self.structure.branches:
+            if any(a in reported for a in self.structure.enclosing(b.directive_line)):
+                continue
+            states = self.branch_states(b.index)
+            models = [m for m in rule.models if m in self.ctx.selected]
+            if not models or any(states.get(m) != 0 for m in models):
+                continue
+            if not self._holds(b.index, body):
+                continue
+            reach = {m: self.ctx.guards[m].branch_state(self.f.rel, b.parent) for m in models}
+            finding = self.emit(rule, self.f.line_location(b.directive_line), reach,
+                                rule.message, rule.fallback)
+            if finding is not None:
+                reported.add(b.index)
+                out.append(finding)
+        return out
+
+    def _holds(self, branch: int, pattern: re.Pattern[bytes]) -> bool:
+        b = self.structure.branches[branch]
+        if b.body_end < b.body_start:
+            return False
+        start, end = self.f.index.start_of(b.body_start), self.f.index.end_of(b.body_end)
+        if pattern.search(self.f.masked, start, end):
+            return True
+        return any(b.body_start <= inc.line <= b.body_end and pattern.search(inc.target.encode())
+                   for inc in self.structure.includes)
+
+
+def _x86_marker(ctx: Context) -> re.Pattern[bytes] | None:
+    for rule in ctx.rules:
+        if rule.id == "WOA140" and rule.match.body is not None:
+            return rule.match.body
+    return _DEFAULT_X86
+
+
+_DEFAULT_X86 = re.compile(rb"\b_mm(?:256|512)?_\w+|\b__m(?:64|128|256|512)[id]?\b|mmintrin\.h|\b__cpuid")
+
+
+class _RustMatcher:
+    def __init__(self, f: _File, ctx: Context) -> None:
+        self.f = f
+        self.ctx = ctx
+        self._cfg = {m.name: dict(m.rust_cfg) for m in ctx.models}
+
+    def reach_at(self, offset: int) -> dict[str, Value]:
+        predicates = treesitter.rust_cfg_predicates(self.f.tree, self.f.data, offset)
+        reach: dict[str, Value] = {}
+        for model, cfg in self._cfg.items():
+            state: Value = 1
+            for predicate in predicates:
+                value = evaluate_cfg(predicate, cfg)
+                if value == 0:
+                    state = 0
+                    break
+                if value is None:
+                    state = None
+            reach[model] = state
+        return reach
+
+    def emit(self, rule: Rule, start: int, end: int, reach: dict[str, Value], match: str) -> Finding | None:
+        summary = _reach_summary(rule, reach, self.ctx.selected)
+        if summary is None:
+            return None
+        confidence, models = summary
+        location = self.f.location(start, end)
+        return Finding(rule.id, rule.severity, confidence, location,
+                       _format(rule.message, match=match, models=", ".join(models)),
+                       models, rule.fallback, self.f.snippet(location.line))
+
+    def run(self) -> list[Finding]:
+        out: list[Finding | None] = []
+        for rule in self.ctx.rules:
+            if Language.RUST not in rule.languages:
+                continue
+            kind, pattern = rule.match.kind, rule.match.pattern
+            if kind == "rust_token" and pattern is not None:
+                for m in pattern.finditer(self.f.masked):
+                    out.append(self.emit(rule, m.start(), m.end(), self.reach_at(m.start()),
+                                         m.group().decode("ascii", "replace")))
+            elif kind == "rust_asm":
+                for m in _RUST_ASM.finditer(self.f.masked):
+                    text = self.f.data[m.start() : self.f.span_end(m.end() - 1)]
+                    if pattern is None or pattern.search(text):
+                        out.append(self.emit(rule, m.start(), m.end(), self.reach_at(m.start()), "asm!"))
+            elif kind == "rust_missing_counterpart" and pattern is not None:
+                counterpart = rule.match.counterpart
+                first = pattern.search(self.f.data)
+                if first is None or (counterpart is not None and counterpart.search(self.f.data)):
+                    continue
+                reach: dict[str, Value] = {m: 1 for m in rule.models}
+                out.append(self.emit(rule, first.start(), first.end(), reach,
+                                     first.group().decode("ascii", "replace")))
+        return [x for x in out if x is not None]
+
+
+def _suppressed(f: _File, finding: Finding) -> bool:
+    line = finding.location.line
+    candidates = [f.line_text(line)]
+    if line > 1 and _COMMENT_ONLY.match(f.line_text(line - 1)):
+        candidates.append(f.line_text(line - 1))
+    for text in candidates:
+        for m in _SUPPRESS.finditer(text):
+            if m.group(1) is None:
+                return True
+            ids = {x.strip().upper() for x in m.group(1).decode().split(",")}
+            if finding.rule_id in ids:
+                return True
+    return False
+
+
+def _map_cython(finding: Finding, markers: list[tuple[int, str, int]], resolve: dict[str, str]) -> Finding:
+    line = finding.location.line
+    chosen: tuple[int, str, int] | None = None
+    for marker in markers:
+        if marker[0] > line:
+            break
+        chosen = marker
+    if chosen is None or not chosen[1]:
+        return finding
+    pyx_path = resolve.get(chosen[1], chosen[1])
+    return Finding(
+        finding.rule_id, finding.severity, finding.confidence,
+        Location(pyx_path, chosen[2]), finding.message, finding.reachable_on,
+        finding.fallback, finding.snippet, generated_from=finding.location,
+    )
+
+
+def analyze(item: FileInput, ctx: Context, cython_paths: dict[str, str] | None = None) -> list[Finding]:
+    """All findings for one file, suppressions applied, Cython lines mapped back."""
+    f = _File(item)
+    if item.language is Language.RUST:
+        findings = _RustMatcher(f, ctx).run()
+    else:
+        findings = _CFileMatcher(f, ctx).run()
+    findings = [x for x in findings if not _suppressed(f, x)]
+    if item.cython_markers:
+        findings = [_map_cython(x, item.cython_markers, cython_paths or {}) for x in findings]
+    return sorted(set(findings), key=Finding.sort_key)

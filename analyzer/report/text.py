@@ -1,0 +1,65 @@
+"""Human output: findings grouped by file, coloured when the stream is a terminal."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+
+import click
+
+from analyzer.model import Confidence, Finding, Severity
+from analyzer.scan import ScanResult
+
+_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.PERF: "magenta",
+            Severity.NOTE: "cyan"}
+
+
+def _finding_lines(f: Finding, colour: bool) -> list[str]:
+    def style(text: str, **kw: object) -> str:
+        return click.style(text, **kw) if colour else text  # type: ignore[arg-type]
+
+    loc = f.location
+    head = (f"  {loc.line}:{loc.column} "
+            f"{style(f.severity.value, fg=_COLOURS[f.severity], bold=True)} "
+            f"{style(f.rule_id, bold=True)} {f.message}")
+    lines = [head, f"      on: {', '.join(f.reachable_on)}"]
+    if f.generated_from is not None:
+        lines.append(f"      generated: {f.generated_from.path}:{f.generated_from.line}")
+    if f.snippet:
+        lines.append(style(f"      | {f.snippet}", dim=True))
+    if f.fallback:
+        lines.append(f"      fix: {f.fallback}")
+    return lines
+
+
+def _section(findings: list[Finding], colour: bool) -> list[str]:
+    out: list[str] = []
+    for path, group in groupby(findings, key=lambda f: f.location.path):
+        out.append(click.style(path, underline=True) if colour else path)
+        for f in group:
+            out.extend(_finding_lines(f, colour))
+        out.append("")
+    return out
+
+
+def render(result: ScanResult, colour: bool = False, show_warnings: bool = True) -> str:
+    sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
+    maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
+    out = _section(sure, colour)
+    if maybe:
+        out.append("Depends on build configuration (macros the tree does not define):")
+        out.append("")
+        out.extend(_section(maybe, colour))
+    if show_warnings and result.warnings:
+        out.append(f"{len(result.warnings)} warning(s):")
+        out.extend(f"  {w.path}: {w.message}" for w in result.warnings)
+        out.append("")
+    counts = Counter(f.severity.value for f in result.findings)
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "perf", "note") if counts[s])
+    skipped = sum(result.skipped.values())
+    out.append(
+        f"{len(result.findings)} finding(s){' (' + summary + ')' if summary else ''}"
+        f"{f', {len(maybe)} build-dependent' if maybe else ''} in {result.files_scanned} file(s)"
+        f"{f', {skipped} skipped' if skipped else ''}; targets: {', '.join(result.targets)}"
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,213 @@
+"""Scan a tree: walk -> preprocessor structure of every C/C++ file -> guard models ->
+rules per file -> findings. Phase 1 is cheap (regexes); phase 2 parses with tree-sitter
+only files that have candidates. Both phases fan out to processes with ``jobs > 1``.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from analyzer.fallbacks import default_fallbacks
+from analyzer.guards import FileStructure, GuardModel, TreeMacros
+from analyzer.matching import Context, FileInput, analyze
+from analyzer.model import Finding, Language, ScanWarning
+from analyzer.parsers.preproc import mask_comments_and_strings, parse_preprocessor
+from analyzer.rules import Rule, default_rules
+from analyzer.sources import (
+    DEFAULT_MAX_BYTES,
+    SourceFile,
+    SourceReadError,
+    cython_line_map,
+    header_language,
+    is_cython_generated,
+    read_source,
+    walk,
+)
+from analyzer.targets import load_targets
+
+Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    targets: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] | None = None
+    excludes: tuple[str, ...] = ()
+    include_vendored: bool = False
+    max_bytes: int = DEFAULT_MAX_BYTES
+    jobs: int = 1
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    root: str
+    findings: tuple[Finding, ...]
+    warnings: tuple[ScanWarning, ...]
+    files_scanned: int
+    bytes_scanned: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Phase1:
+    structure: FileStructure | None
+    warning: ScanWarning | None
+    cython: list[tuple[int, str, int]]
+    size: int
+
+
+def _phase1(source: SourceFile, max_bytes: int) -> _Phase1:
+    try:
+        data = read_source(source, max_bytes)
+    except SourceReadError as error:
+        return _Phase1(None, ScanWarning(source.rel, str(error)), [], 0)
+    warning = None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        warning = ScanWarning(source.rel, f"not valid UTF-8 (byte {error.start}); scanned as bytes")
+    if source.language is Language.RUST:
+        return _Phase1(None, warning, [], len(data))
+    language = header_language(data, source.language) if source.is_header else source.language
+    masked = mask_comments_and_strings(data)
+    structure = parse_preprocessor(data, masked)
+    for problem in structure.problems:
+        warning = warning or ScanWarning(source.rel, f"preprocessor: {problem}")
+    cython = cython_line_map(data) if is_cython_generated(data) else []
+    return _Phase1(FileStructure(source.rel, language, source.is_header, structure),
+                   warning, cython, len(data))
+
+
+# Worker-process state for phase 2 (set once per process by the pool initializer).
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(ctx: Context, max_bytes: int, cython_paths: dict[str, str]) -> None:
+    _WORKER["ctx"] = ctx
+    _WORKER["max_bytes"] = max_bytes
+    _WORKER["cython_paths"] = cython_paths
+
+
+def _phase2(job: tuple[SourceFile, FileStructure | None, list[tuple[int, str, int]]]) -> tuple[list[Finding], ScanWarning | None]:
+    source, structure, cython = job
+    ctx = _WORKER["ctx"]
+    assert isinstance(ctx, Context)
+    max_bytes = _WORKER["max_bytes"]
+    assert isinstance(max_bytes, int)
+    cython_paths = _WORKER["cython_paths"]
+    assert isinstance(cython_paths, dict)
+    try:
+        data = read_source(source, max_bytes)
+    except SourceReadError as error:
+        return [], ScanWarning(source.rel, str(error))
+    language = structure.language if structure is not None else source.language
+    item = FileInput(source.rel, data, language, structure.structure if structure else None, cython)
+    try:
+        return analyze(item, ctx, cython_paths), None
+    except RecursionError:
+        return [], ScanWarning(source.rel, "skipped: nesting too deep to analyse")
+
+
+def _fan_out(func: Callable[[T], R], jobs: list[T], workers: int, stage: str,
+             progress: Progress | None, initializer: Callable[..., None] | None = None,
+             initargs: tuple[object, ...] = ()) -> Iterator[R]:
+    total = len(jobs)
+    if workers <= 1 or total < 2:
+        if initializer is not None:
+            initializer(*initargs)
+        for done, job in enumerate(jobs, 1):
+            yield func(job)
+            if progress:
+                progress(stage, done, total)
+        return
+    chunk = max(1, min(64, total // (workers * 8) or 1))
+    with ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs) as pool:
+        for done, result in enumerate(pool.map(func, jobs, chunksize=chunk), 1):
+            yield result
+            if progress:
+                progress(stage, done, total)
+
+
+def _phase1_job(args: tuple[SourceFile, int]) -> _Phase1:
+    return _phase1(*args)
+
+
+def _cython_paths(root: Path, structures: Iterable[tuple[str, list[tuple[int, str, int]]]]) -> dict[str, str]:
+    """Resolve each .pyx path named by Cython markers to a path in the tree."""
+    resolved: dict[str, str] = {}
+    for rel, markers in structures:
+        for _, pyx, _ in markers:
+            if not pyx or pyx in resolved:
+                continue
+            beside = posixpath.join(posixpath.dirname(rel), posixpath.basename(pyx))
+            if (root / pyx).is_file():
+                resolved[pyx] = pyx
+            elif (root / beside).is_file():
+                resolved[pyx] = beside
+    return resolved
+
+
+def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:
+    """Scan ``root`` (a directory or one file). Raises ValueError for unusable options."""
+    targets = load_targets()
+    chosen = options.targets or targets.names
+    for name in chosen:
+        targets.by_name(name)  # raises KeyError for unknown names
+    rules = options.rules if options.rules is not None else default_rules()
+    walked = walk(root, list(options.excludes), options.include_vendored, options.max_bytes)
+    warnings = list(walked.warnings)
+    base = root if root.is_dir() else root.parent
+    workers = max(1, options.jobs)
+
+    phase1 = list(_fan_out(_phase1_job, [(s, options.max_bytes) for s in walked.files],
+                           workers, "reading", progress))
+    structures = [p.structure for p in phase1 if p.structure is not None]
+    warnings.extend(p.warning for p in phase1 if p.warning is not None)
+    tree = TreeMacros(structures)
+    guards = {m.name: GuardModel(tree, m, targets.known_macros) for m in targets.models}
+    ctx = Context(rules=rules, models=targets.models, selected=frozenset(chosen),
+                  guards=guards, fallbacks=default_fallbacks())
+    cython_paths = _cython_paths(base, ((p.structure.path, p.cython) for p in phase1
+                                        if p.structure is not None and p.cython))
+    jobs = [(s, p.structure, p.cython) for s, p in zip(walked.files, phase1)
+            if p.size > 0 and (p.structure is not None or s.language is Language.RUST)]
+    findings: list[Finding] = []
+    for found, warning in _fan_out(_phase2, jobs, workers, "analysing", progress,
+                                   _init_worker, (ctx, options.max_bytes, cython_paths)):
+        findings.extend(found)
+        if warning is not None:
+            warnings.append(warning)
+    for (path, line), message in sorted(_bad_expressions(guards).items()):
+        warnings.append(ScanWarning(path, f"line {line}: cannot evaluate #if expression ({message}); treated as 'maybe'"))
+    return ScanResult(
+        root=str(root),
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        warnings=tuple(warnings),
+        files_scanned=sum(1 for p in phase1 if p.size > 0),
+        bytes_scanned=sum(p.size for p in phase1),
+        skipped=dict(Counter(walked.skipped)),
+        targets=tuple(chosen),
+        rules=rules,
+    )
+
+
+def _bad_expressions(guards: dict[str, GuardModel]) -> dict[tuple[str, int], str]:
+    merged: dict[tuple[str, int], str] = {}
+    for guard in guards.values():
+        merged.update(guard.bad_expressions)
+    return merged
+
+
+def default_jobs() -> int:
+    return max(1, min(8, os.cpu_count() or 1))

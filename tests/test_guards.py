@@ -1,0 +1,73 @@
+"""The WoA facts the guard model rests on, one model at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzer.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
+from analyzer.model import Language
+from analyzer.parsers.preproc import parse_preprocessor
+from analyzer.targets import load_targets
+
+
+def state(condition: str, model: str, extra: dict[str, bytes] | None = None) -> object:
+    files = [FileStructure("a.c", Language.C, False,
+                           parse_preprocessor(f'#include "cfg.h"\n#if {condition}\nint x;\n#endif\n'.encode()))]
+    for name, text in (extra or {}).items():
+        files.append(FileStructure(name, Language.C, True, parse_preprocessor(text)))
+    data = load_targets()
+    guard = GuardModel(TreeMacros(files), data.by_name(model), data.known_macros)
+    return guard.line_state("a.c", 3)
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("defined(_M_ARM64)", {"msvc-arm64": 1, "clang-cl-arm64": 1, "mingw-arm64": 0, "arm64ec": 0}),
+        ("defined(__aarch64__)", {"msvc-arm64": 0, "clang-cl-arm64": 1, "mingw-arm64": 1, "arm64ec": 0}),
+        ("defined(__ARM_NEON)", {"msvc-arm64": 0, "clang-cl-arm64": 1, "mingw-arm64": 1, "arm64ec": 0}),
+        ("defined(_M_X64)", {"msvc-arm64": 0, "clang-cl-arm64": 0, "mingw-arm64": 0, "arm64ec": 1}),
+        ("defined(_WIN64)", {"msvc-arm64": 1, "clang-cl-arm64": 1, "mingw-arm64": 1, "arm64ec": 1}),
+        ("defined(_MSC_VER)", {"msvc-arm64": 1, "clang-cl-arm64": 1, "mingw-arm64": 0, "arm64ec": 1}),
+        ("defined(__GNUC__)", {"msvc-arm64": 0, "clang-cl-arm64": 0, "mingw-arm64": 1, "arm64ec": 0}),
+        ("defined(__x86_64__) || defined(__SSE2__)", {"msvc-arm64": 0, "clang-cl-arm64": 0, "mingw-arm64": 0, "arm64ec": 0}),
+        ("defined(NDEBUG)", {"msvc-arm64": None, "clang-cl-arm64": None, "mingw-arm64": None, "arm64ec": None}),
+    ],
+)
+def test_model_macros(condition: str, expected: dict[str, object]) -> None:
+    assert {m: state(condition, m) for m in expected} == expected
+
+
+def test_tree_macro_defined_under_x86_only_is_false_on_arm64() -> None:
+    cfg = b"#ifndef CFG_H\n#define CFG_H\n#if defined(_M_X64) || defined(__x86_64__)\n#define USE_SSE 1\n#endif\n#endif\n"
+    assert state("defined(USE_SSE)", "msvc-arm64", {"cfg.h": cfg}) == 0
+    assert state("defined(USE_SSE)", "arm64ec", {"cfg.h": cfg}) == 1
+
+
+def test_default_value_idiom_and_values() -> None:
+    cfg = b"#ifndef LEVEL\n#define LEVEL 2\n#endif\n#define TWICE (LEVEL * 2)\n"
+    assert state("TWICE == 4", "msvc-arm64", {"cfg.h": cfg}) == 1
+    assert state("LEVEL > 3", "mingw-arm64", {"cfg.h": cfg}) == 0
+
+
+def test_mutually_recursive_macros_are_maybe_not_a_crash() -> None:
+    cfg = b"#ifndef B\n#define A 1\n#endif\n#ifndef A\n#define B 1\n#endif\n"
+    assert state("defined(A)", "msvc-arm64", {"cfg.h": cfg}) in (0, 1, None)
+
+
+@pytest.mark.parametrize(
+    ("predicate", "model", "expected"),
+    [
+        ('target_arch = "x86_64"', "msvc-arm64", 0),
+        ('target_arch = "aarch64"', "msvc-arm64", 1),
+        ('target_arch = "aarch64"', "arm64ec", 0),
+        ('any(target_arch = "x86", target_arch = "x86_64")', "mingw-arm64", 0),
+        ('all(windows, target_env = "msvc")', "msvc-arm64", 1),
+        ('all(windows, target_env = "msvc")', "mingw-arm64", 0),
+        ('not(target_arch = "x86_64")', "msvc-arm64", 1),
+        ('feature = "simd"', "msvc-arm64", None),
+        ("unix", "msvc-arm64", 0),
+    ],
+)
+def test_rust_cfg(predicate: str, model: str, expected: object) -> None:
+    assert evaluate_cfg(predicate, dict(load_targets().by_name(model).rust_cfg)) == expected

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.docs import rule_markdown
+from analyzer.fallbacks import default_fallbacks
+from analyzer.rules import RuleError, default_rules, load_rules, select_rules
+from analyzer.targets import RULES_DIR
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
+
+
+def test_rule_ids_are_unique_and_stable() -> None:
+    ids = [r.id for r in default_rules()]
+    assert len(ids) == len(set(ids))
+    assert {"WOA101", "WOA102", "WOA110", "WOA120", "WOA130", "WOA140", "WOA150", "WOA160", "WOA301"} <= set(ids)
+
+
+@pytest.mark.parametrize("rule", default_rules(), ids=lambda r: r.id)
+def test_docs_are_generated_and_current(rule: object) -> None:
+    path = DOCS / f"{getattr(rule, 'id')}.md"
+    assert path.read_text() == rule_markdown(rule), "run: python scripts/gen_docs.py"  # type: ignore[arg-type]
+
+
+def _copy_rules(tmp_path: Path) -> Path:
+    for p in RULES_DIR.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    return tmp_path
+
+
+def test_schema_violation_names_file_and_field(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    text = (rules / "c-asm.toml").read_text().replace('severity = "error"', 'severity = "fatal"', 1)
+    (rules / "c-asm.toml").write_text(text)
+    with pytest.raises(RuleError, match=r"c-asm.toml: rule/0/severity"):
+        load_rules(rules)
+
+
+def test_bad_regex_and_unknown_model_and_duplicate(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    original = (rules / "c-asm.toml").read_text()
+    (rules / "c-asm.toml").write_text(original.replace('form = "msvc"', 'form = "msvc"\npattern = "(["', 1))
+    with pytest.raises(RuleError, match="bad regular expression"):
+        load_rules(rules)
+    (rules / "c-asm.toml").write_text(original.replace('models = ["msvc-arm64", "arm64ec"]', 'models = ["x64"]'))
+    with pytest.raises(RuleError, match="unknown target model"):
+        load_rules(rules)
+    (rules / "c-asm.toml").write_text(original.replace('id = "WOA121"', 'id = "WOA120"'))
+    with pytest.raises(RuleError, match="defined twice"):
+        load_rules(rules)
+
+
+def test_adding_a_rule_needs_no_python(tmp_path: Path) -> None:
+    rules = _copy_rules(tmp_path)
+    (rules / "extra.toml").write_text('''
+family = "extra"
+description = "test family"
+[[rule]]
+id = "WOA199"
+name = "x86-pause-macro"
+severity = "note"
+languages = ["c"]
+models = ["msvc-arm64"]
+summary = "YieldProcessor-like macro"
+message = "{match} found"
+[rule.match]
+kind = "token"
+pattern = "MY_X86_PAUSE"
+[rule.doc]
+why = "w"
+bad = "b"
+good = "g"
+fix = "f"
+references = ["r"]
+''')
+    loaded = load_rules(rules)
+    assert "WOA199" in [r.id for r in loaded]
+    from analyzer.scan import ScanOptions, scan
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.c").write_text("void f(void) { MY_X86_PAUSE(); }\n")
+    result = scan(src, ScanOptions(rules=loaded))
+    assert [f.rule_id for f in result.findings] == ["WOA199"]
+
+
+def test_select_by_prefix_and_name() -> None:
+    rules = default_rules()
+    assert {r.id for r in select_rules(rules, ["WOA3"], [])} == {"WOA301", "WOA302", "WOA303"}
+    assert [r.id for r in select_rules(rules, ["x86-simd-header"], [])] == ["WOA101"]
+    with pytest.raises(ValueError):
+        select_rules(rules, ["nope"], [])
+
+
+def test_fallback_table_facts() -> None:
+    table = default_fallbacks()
+    assert table.lookup("_mm_add_ps").neon == "vaddq_f32"  # type: ignore[union-attr]
+    assert table.lookup("_mm_hadd_ps").neon == "vpaddq_f32"  # type: ignore[union-attr]
+    assert table.lookup("_mm256_add_ps").sse2neon is False  # type: ignore[union-attr]
+    assert "__umulh" in (table.lookup("_umul128").neon or "")  # type: ignore[union-attr]
+    assert table.lookup("strlen") is None
+    # Every SSE-SSE4.2 arithmetic/compare/load/store basic has an entry.
+    for name in ["_mm_sub_epi32", "_mm_cmpeq_epi8", "_mm_loadu_si128", "_mm_shuffle_epi8",
+                 "_mm_blendv_epi8", "_mm_cmpgt_epi64", "_mm_crc32_u32", "_mm256_add_epi32"]:
+        entry = table.lookup(name)
+        assert entry is not None and (entry.neon or entry.generic), name
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "field", "text"),
+    [
+        ("WOA110", "pattern", "__cpuid"), ("WOA110", "pattern", "__cpuidex"),
+        ("WOA110", "pattern", "__rdtsc"), ("WOA111", "pattern", "__popcnt64"),
+        ("WOA130", "condition", "defined(__ARM_NEON)"), ("WOA130", "condition", "defined(__ARM_NEON__)"),
+        ("WOA130", "condition", "defined(__aarch64__)"),
+        ("WOA140", "condition", "defined(_WIN64)"), ("WOA150", "condition", "defined(_M_AMD64)"),
+    ],
+)
+def test_patterns_accept_every_spelling(rule_id: str, field: str, text: str) -> None:
+    """Regression: '__cpuidex?' and '__ARM_NEON__?' made the wrong character optional."""
+    rule = next(r for r in default_rules() if r.id == rule_id)
+    pattern = getattr(rule.match, field)
+    subject: str | bytes = text.encode() if isinstance(pattern.pattern, bytes) else text
+    assert pattern.search(subject)
+
+
+@pytest.mark.parametrize("macro", ["__ARM_NEON", "__ARM_NEON__", "__x86_64__", "_M_X64", "__SSE2__",
+                                   "__aarch64__", "_M_ARM64", "__i386__", "__AVX2__", "_M_IX86"])
+def test_arch_macro_pattern(macro: str) -> None:
+    import re
+
+    from analyzer.rules import load_patterns
+
+    assert re.search(load_patterns()["arch_macro"], f"defined({macro})")

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from analyzer.model import Language
+from analyzer.scan import ScanOptions, scan
+from analyzer.sources import SourceReadError, header_language, read_source, walk
+
+
+def test_walk_languages_excludes_and_links(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.c").write_text("int a;\n")
+    (tmp_path / "src" / "b.hpp").write_text("int b;\n")
+    (tmp_path / "src" / "c.rs").write_text("fn c() {}\n")
+    (tmp_path / "src" / "notes.txt").write_text("x")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "gen.c").write_text("int g;\n")
+    (tmp_path / "third_party").mkdir()
+    (tmp_path / "third_party" / "v.c").write_text("int v;\n")
+    (tmp_path / "skipme").mkdir()
+    (tmp_path / "skipme" / "s.c").write_text("int s;\n")
+    (tmp_path / ".gitignore").write_text("skipme/\n")
+    os.symlink(tmp_path, tmp_path / "src" / "loop")
+    os.symlink(tmp_path / "src" / "a.c", tmp_path / "src" / "link.c")
+    result = walk(tmp_path)
+    assert sorted((f.rel, f.language) for f in result.files) == [
+        ("src/a.c", Language.C), ("src/b.hpp", Language.CPP), ("src/c.rs", Language.RUST)]
+    assert result.skipped["link"] == 2
+    assert result.skipped["vendored directory"] == 1
+    assert result.skipped["excluded"] == 1
+    with_vendored = walk(tmp_path, include_vendored=True, excludes=["*.rs"])
+    assert sorted(f.rel for f in with_vendored.files) == ["src/a.c", "src/b.hpp", "third_party/v.c"]
+
+
+def test_binary_oversize_and_vanished_files_are_warnings(tmp_path: Path) -> None:
+    (tmp_path / "bin.c").write_bytes(b"\x7fELF\0\0\0")
+    (tmp_path / "big.c").write_bytes(b"int x;\n" * 1000)
+    (tmp_path / "ok.c").write_text("#include <immintrin.h>\n")
+    result = scan(tmp_path, ScanOptions(max_bytes=1024))
+    assert [f.rule_id for f in result.findings] == ["WOA101"]
+    messages = " ".join(w.message for w in result.warnings)
+    assert "binary" in messages and "limit" in messages
+    files = walk(tmp_path).files
+    (tmp_path / "ok.c").unlink()
+    with pytest.raises(SourceReadError):
+        read_source(next(f for f in files if f.rel == "ok.c"))
+
+
+def test_undecodable_bytes_and_unterminated_if(tmp_path: Path) -> None:
+    (tmp_path / "latin1.c").write_bytes(b"/* caf\xe9 */\n#ifdef _WIN32\n#include <immintrin.h>\n")
+    result = scan(tmp_path)
+    assert [(f.rule_id, f.location.line) for f in result.findings] == [("WOA101", 3), ("WOA140", 2)] or \
+        sorted((f.rule_id, f.location.line) for f in result.findings) == [("WOA101", 3), ("WOA140", 2)]
+    messages = " ".join(w.message for w in result.warnings)
+    assert "UTF-8" in messages
+
+
+def test_header_language_by_content() -> None:
+    assert header_language(b"namespace x { class Y; }\n", Language.C) is Language.CPP
+    assert header_language(b"typedef int x;\n", Language.C) is Language.C
+
+
+def test_parallel_scan_matches_serial(fixtures: Path) -> None:
+    serial = scan(fixtures / "rules", ScanOptions(jobs=1))
+    parallel = scan(fixtures / "rules", ScanOptions(jobs=2))
+    assert serial.findings == parallel.findings
