@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Protocol, Union
+from typing import Protocol, cast
 
 MAYBE = None
-Value = Union[int, None]
+Value = int | None
 
 _TOKEN_RE = re.compile(
     r"\s*(?:"
@@ -31,16 +31,41 @@ _TOKEN_RE = re.compile(
 Node = tuple[object, ...]
 
 _BINARY_PRECEDENCE = {
-    "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
-    "<": 7, ">": 7, "<=": 7, ">=": 7, "<<": 8, ">>": 8,
-    "+": 9, "-": 9, "*": 10, "/": 10, "%": 10,
+    "||": 1,
+    "&&": 2,
+    "|": 3,
+    "^": 4,
+    "&": 5,
+    "==": 6,
+    "!=": 6,
+    "<": 7,
+    ">": 7,
+    "<=": 7,
+    ">=": 7,
+    "<<": 8,
+    ">>": 8,
+    "+": 9,
+    "-": 9,
+    "*": 10,
+    "/": 10,
+    "%": 10,
 }
 # Builtin feature tests whose answer depends on the compiler's headers or version.
-_MAYBE_FUNCTIONS = frozenset({
-    "__has_include", "__has_include_next", "__has_builtin", "__has_feature",
-    "__has_extension", "__has_attribute", "__has_cpp_attribute", "__has_c_attribute",
-    "__has_declspec_attribute", "__is_identifier", "__has_warning",
-})
+_MAYBE_FUNCTIONS = frozenset(
+    {
+        "__has_include",
+        "__has_include_next",
+        "__has_builtin",
+        "__has_feature",
+        "__has_extension",
+        "__has_attribute",
+        "__has_cpp_attribute",
+        "__has_c_attribute",
+        "__has_declspec_attribute",
+        "__is_identifier",
+        "__has_warning",
+    }
+)
 
 
 class ExpressionError(ValueError):
@@ -201,12 +226,16 @@ class Resolver(Protocol):
 MAX_DEPTH = 64
 
 
+def _child(node: Node, index: int) -> Node:
+    return cast(Node, node[index])
+
+
 def evaluate(node: Node, resolver: Resolver, depth: int = 0) -> Value:
     if depth > MAX_DEPTH:
         return MAYBE
     tag = node[0]
     if tag == "num":
-        return int(node[1])  # type: ignore[call-overload]
+        return cast(int, node[1])
     if tag == "defined":
         return resolver.defined(str(node[1]))
     if tag == "id":
@@ -214,35 +243,34 @@ def evaluate(node: Node, resolver: Resolver, depth: int = 0) -> Value:
     if tag in ("maybe", "call"):
         return MAYBE
     if tag == "un":
-        inner = evaluate(node[2], resolver, depth + 1)  # type: ignore[arg-type]
+        inner = evaluate(_child(node, 2), resolver, depth + 1)
         if inner is None:
             return MAYBE
-        op = node[1]
-        return {"!": int(not inner), "~": ~inner, "-": -inner, "+": inner}[str(op)]
+        return {"!": int(not inner), "~": ~inner, "-": -inner, "+": inner}[str(node[1])]
     if tag == "cond":
-        test = evaluate(node[1], resolver, depth + 1)  # type: ignore[arg-type]
+        test = evaluate(_child(node, 1), resolver, depth + 1)
         if test is None:
-            a = evaluate(node[2], resolver, depth + 1)  # type: ignore[arg-type]
-            b = evaluate(node[3], resolver, depth + 1)  # type: ignore[arg-type]
+            a = evaluate(_child(node, 2), resolver, depth + 1)
+            b = evaluate(_child(node, 3), resolver, depth + 1)
             return a if a is not None and a == b else MAYBE
-        return evaluate(node[2] if test else node[3], resolver, depth + 1)  # type: ignore[arg-type]
+        return evaluate(_child(node, 2 if test else 3), resolver, depth + 1)
     op = str(node[1])
-    left = evaluate(node[2], resolver, depth + 1)  # type: ignore[arg-type]
+    left = evaluate(_child(node, 2), resolver, depth + 1)
     if op == "&&":
         if left == 0:
             return 0
-        right = evaluate(node[3], resolver, depth + 1)  # type: ignore[arg-type]
+        right = evaluate(_child(node, 3), resolver, depth + 1)
         if right == 0:
             return 0
         return 1 if left is not None and right is not None else MAYBE
     if op == "||":
         if left is not None and left != 0:
             return 1
-        right = evaluate(node[3], resolver, depth + 1)  # type: ignore[arg-type]
+        right = evaluate(_child(node, 3), resolver, depth + 1)
         if right is not None and right != 0:
             return 1
         return 0 if left is not None and right is not None else MAYBE
-    right = evaluate(node[3], resolver, depth + 1)  # type: ignore[arg-type]
+    right = evaluate(_child(node, 3), resolver, depth + 1)
     if left is None or right is None:
         return MAYBE
     return _arithmetic(op, left, right)
@@ -254,10 +282,21 @@ def _arithmetic(op: str, a: int, b: int) -> Value:
     if op in ("<<", ">>") and not 0 <= b < 64:
         return MAYBE
     results = {
-        "|": lambda: a | b, "^": lambda: a ^ b, "&": lambda: a & b,
-        "==": lambda: int(a == b), "!=": lambda: int(a != b), "<": lambda: int(a < b),
-        ">": lambda: int(a > b), "<=": lambda: int(a <= b), ">=": lambda: int(a >= b),
-        "<<": lambda: a << b, ">>": lambda: a >> b, "+": lambda: a + b, "-": lambda: a - b,
-        "*": lambda: a * b, "/": lambda: int(a / b), "%": lambda: a - b * int(a / b),
+        "|": lambda: a | b,
+        "^": lambda: a ^ b,
+        "&": lambda: a & b,
+        "==": lambda: int(a == b),
+        "!=": lambda: int(a != b),
+        "<": lambda: int(a < b),
+        ">": lambda: int(a > b),
+        "<=": lambda: int(a <= b),
+        ">=": lambda: int(a >= b),
+        "<<": lambda: a << b,
+        ">>": lambda: a >> b,
+        "+": lambda: a + b,
+        "-": lambda: a - b,
+        "*": lambda: a * b,
+        "/": lambda: int(a / b),
+        "%": lambda: a - b * int(a / b),
     }
     return results[op]()

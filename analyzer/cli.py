@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -45,7 +46,8 @@ class _Bar:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.stage = ""
-        self.bar: object | None = None
+        # click's ProgressBar class is private; it is only entered, updated and exited.
+        self.bar: Any = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
@@ -54,12 +56,12 @@ class _Bar:
             self.close()
             self.stage = stage
             self.bar = click.progressbar(length=total, label=f"{stage:10}", file=sys.stderr)
-            self.bar.__enter__()  # type: ignore[attr-defined]
-        self.bar.update(1)  # type: ignore[attr-defined]
+            self.bar.__enter__()
+        self.bar.update(1)
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.__exit__(None, None, None)  # type: ignore[attr-defined]
+            self.bar.__exit__(None, None, None)
             self.bar = None
 
 
@@ -72,29 +74,62 @@ def main() -> None:
 
 @main.command("scan")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--target", "targets", multiple=True, metavar="MODEL,...",
-              help="Compiler models to check (default: all). See 'woaport targets'.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="MODEL,...",
+    help="Compiler models to check (default: all). See 'woaport targets'.",
+)
 @click.option("--select", multiple=True, metavar="RULE,...", help="Only these rules (ID, ID prefix or name).")
 @click.option("--ignore", multiple=True, metavar="RULE,...", help="Skip these rules.")
-@click.option("--fail-on", default="error", show_default=True,
-              type=click.Choice([s.value for s in Severity] + ["never"]),
-              help="Exit 1 when a finding at or above this severity is found.")
-@click.option("--fail-on-maybe", is_flag=True, help="Count build-dependent (low-confidence) findings for --fail-on.")
+@click.option(
+    "--fail-on",
+    default="error",
+    show_default=True,
+    type=click.Choice([s.value for s in Severity] + ["never"]),
+    help="Exit 1 when a finding at or above this severity is found.",
+)
+@click.option(
+    "--fail-on-maybe", is_flag=True, help="Count build-dependent (low-confidence) findings for --fail-on."
+)
 @click.option("--json", "json_out", metavar="FILE|-", help="Write JSON findings.")
 @click.option("--sarif", "sarif_out", metavar="FILE|-", help="Write SARIF 2.1.0.")
 @click.option("--markdown", "markdown_out", metavar="FILE|-", help="Write a markdown report.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="gitignore-style pattern to skip (repeatable).")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="gitignore-style pattern to skip (repeatable)."
+)
 @click.option("--include-vendored", is_flag=True, help="Also scan vendor/, third_party/ and similar.")
-@click.option("--max-file-size", default=20, show_default=True, type=click.IntRange(1, 1024),
-              metavar="MiB", help="Skip files larger than this.")
-@click.option("-j", "--jobs", default=0, type=click.IntRange(0, 64), help="Worker processes (0: one per core).")
+@click.option(
+    "--max-file-size",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    metavar="MiB",
+    help="Skip files larger than this.",
+)
+@click.option(
+    "-j", "--jobs", default=0, type=click.IntRange(0, 64), help="Worker processes (0: one per core)."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def scan_command(paths: tuple[Path, ...], targets: tuple[str, ...], select: tuple[str, ...],
-                 ignore: tuple[str, ...], fail_on: str, fail_on_maybe: bool, json_out: str | None,
-                 sarif_out: str | None, markdown_out: str | None, exclude: tuple[str, ...],
-                 include_vendored: bool, max_file_size: int, jobs: int, quiet: bool,
-                 no_progress: bool) -> None:
+def scan_command(
+    paths: tuple[Path, ...],
+    targets: tuple[str, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: str,
+    fail_on_maybe: bool,
+    json_out: str | None,
+    sarif_out: str | None,
+    markdown_out: str | None,
+    exclude: tuple[str, ...],
+    include_vendored: bool,
+    max_file_size: int,
+    jobs: int,
+    quiet: bool,
+    no_progress: bool,
+) -> None:
     """Scan source trees or files (default: the bundled fixtures)."""
     roots = list(paths) or [BUNDLED_FIXTURES]
     for root in roots:
@@ -105,12 +140,19 @@ def scan_command(paths: tuple[Path, ...], targets: tuple[str, ...], select: tupl
         target_names = tuple(_split(targets))
         for name in target_names:
             if name not in load_targets().names:
-                raise ValueError(f"unknown target model {name!r} (choose from {', '.join(load_targets().names)})")
+                raise ValueError(
+                    f"unknown target model {name!r} (choose from {', '.join(load_targets().names)})"
+                )
     except (ValueError, RuleError) as error:
         raise click.UsageError(str(error)) from None
-    options = ScanOptions(targets=target_names, rules=rules, excludes=tuple(exclude),
-                          include_vendored=include_vendored, max_bytes=max_file_size * 1024 * 1024,
-                          jobs=jobs or default_jobs())
+    options = ScanOptions(
+        targets=target_names,
+        rules=rules,
+        excludes=tuple(exclude),
+        include_vendored=include_vendored,
+        max_bytes=max_file_size * 1024 * 1024,
+        jobs=jobs or default_jobs(),
+    )
     bar = _Bar(enabled=not quiet and not no_progress and sys.stderr.isatty())
     results: list[ScanResult] = []
     try:
@@ -172,9 +214,22 @@ def rules_command(rule_id: str | None, as_json: bool) -> None:
         click.echo(rule_markdown(matching[0]))
         return
     if as_json:
-        click.echo(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity.value,
-                                "languages": sorted(x.value for x in r.languages),
-                                "models": list(r.models), "summary": r.summary} for r in rules], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "name": r.name,
+                        "severity": r.severity.value,
+                        "languages": sorted(x.value for x in r.languages),
+                        "models": list(r.models),
+                        "summary": r.summary,
+                    }
+                    for r in rules
+                ],
+                indent=2,
+            )
+        )
         return
     for r in rules:
         click.echo(f"{r.id}  {r.severity.value:7}  {r.name:32}  {r.summary}")
@@ -184,8 +239,21 @@ def rules_command(rule_id: str | None, as_json: bool) -> None:
 def targets_command() -> None:
     """List the target compiler models."""
     for model in load_targets().models:
-        arch = [m for m in ("_M_ARM64", "_M_ARM64EC", "_M_X64", "__aarch64__", "__ARM_NEON",
-                            "_MSC_VER", "__clang__", "__GNUC__", "__MINGW64__") if m in model.defines]
+        arch = [
+            m
+            for m in (
+                "_M_ARM64",
+                "_M_ARM64EC",
+                "_M_X64",
+                "__aarch64__",
+                "__ARM_NEON",
+                "_MSC_VER",
+                "__clang__",
+                "__GNUC__",
+                "__MINGW64__",
+            )
+            if m in model.defines
+        ]
         click.echo(f"{model.name:16} {model.description}\n{'':16} defines: {' '.join(arch)}")
     click.echo(f"(macro sets: {RULES_DIR / 'targets.json'})")
 

@@ -59,8 +59,9 @@ class FallbackTable:
             value = merged.get(key)
             return bool(value) if value is not None else None
 
-        return Fallback(intrinsic, text("neon"), text("generic"), text("note"),
-                        flag("sse2neon"), flag("simde"))
+        return Fallback(
+            intrinsic, text("neon"), text("generic"), text("note"), flag("sse2neon"), flag("simde")
+        )
 
 
 def load_fallbacks(path: Path = RULES_DIR / "fallbacks.toml") -> FallbackTable:

@@ -62,7 +62,8 @@ class TreeMacros:
         if beside in self.files:
             return beside
         candidates = [
-            p for p in self._by_basename.get(posixpath.basename(target), [])
+            p
+            for p in self._by_basename.get(posixpath.basename(target), [])
             if p == target or p.endswith("/" + target)
         ]
         if not candidates:
@@ -221,7 +222,8 @@ class GuardModel:
         if is_defined is None:
             return MAYBE
         values = {
-            m.value for p, m in self._relevant_definitions(path, name)
+            m.value
+            for p, m in self._relevant_definitions(path, name)
             if not m.undef and self.branch_state(p, m.branch, assume | {name}) == 1
         }
         if len(values) != 1:
@@ -291,11 +293,24 @@ def evaluate_cfg(text: str, cfg: dict[str, tuple[str, ...]] | object) -> Value:
     return result if end == len(tokens) else MAYBE
 
 
-_BUILD_DEPENDENT_KEYS = frozenset({"feature", "test", "debug_assertions", "doc", "miri",
-                                   "proc_macro", "panic", "target_has_atomic", "docsrs"})
+_BUILD_DEPENDENT_KEYS = frozenset(
+    {
+        "feature",
+        "test",
+        "debug_assertions",
+        "doc",
+        "miri",
+        "proc_macro",
+        "panic",
+        "target_has_atomic",
+        "docsrs",
+    }
+)
 
 
-def _cfg_predicate(tokens: list[tuple[str, str]], i: int, cfg: dict[str, tuple[str, ...]]) -> tuple[Value, int]:
+def _cfg_predicate(
+    tokens: list[tuple[str, str]], i: int, cfg: dict[str, tuple[str, ...]]
+) -> tuple[Value, int]:
     if i >= len(tokens) or tokens[i][0] != "id":
         return MAYBE, len(tokens) + 1
     name = tokens[i][1]

@@ -120,7 +120,9 @@ class Context:
         return re.compile(rb"(?<![\w$])(?:" + b"|".join(patterns) + rb")(?![\w$])")
 
 
-def _reach_summary(rule: Rule, reach: dict[str, Value], selected: frozenset[str]) -> tuple[Confidence, tuple[str, ...]] | None:
+def _reach_summary(
+    rule: Rule, reach: dict[str, Value], selected: frozenset[str]
+) -> tuple[Confidence, tuple[str, ...]] | None:
     models = [m for m in rule.models if m in selected]
     sure = tuple(m for m in models if reach.get(m) == 1)
     maybe = tuple(m for m in models if m in reach and reach[m] is None)
@@ -157,9 +159,16 @@ class _CFileMatcher:
     def branch_states(self, branch: int) -> dict[str, Value]:
         return {m: g.branch_state(self.f.rel, branch) for m, g in self.ctx.guards.items()}
 
-    def emit(self, rule: Rule, location: Location, reach: dict[str, Value], message: str,
-             fallback: str | None, severity: Severity | None = None,
-             confidence: Confidence | None = None) -> Finding | None:
+    def emit(
+        self,
+        rule: Rule,
+        location: Location,
+        reach: dict[str, Value],
+        message: str,
+        fallback: str | None,
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+    ) -> Finding | None:
         summary = _reach_summary(rule, reach, self.ctx.selected)
         if summary is None:
             return None
@@ -225,8 +234,15 @@ class _CFileMatcher:
                     if syntax not in rule.match.syntax:
                         continue
                 name = token.decode("ascii", "replace")
-                out.append(self.emit(rule, self.f.location(m.start(), m.end()), reach,
-                                     _format(rule.message, match=name), self._fallback_for(rule, name)))
+                out.append(
+                    self.emit(
+                        rule,
+                        self.f.location(m.start(), m.end()),
+                        reach,
+                        _format(rule.message, match=name),
+                        self._fallback_for(rule, name),
+                    )
+                )
         return out
 
     def includes(self, rule: Rule) -> list[Finding | None]:
@@ -237,24 +253,36 @@ class _CFileMatcher:
             if not rule.match.pattern.fullmatch(header.encode()):
                 continue
             reach = self.states_at(inc.line)
-            out.append(self.emit(rule, self.f.line_location(inc.line), reach,
-                                 _format(rule.message, match=inc.target), rule.fallback))
+            out.append(
+                self.emit(
+                    rule,
+                    self.f.line_location(inc.line),
+                    reach,
+                    _format(rule.message, match=inc.target),
+                    rule.fallback,
+                )
+            )
         return out
 
     def asm(self, rule: Rule) -> list[Finding | None]:
         out: list[Finding | None] = []
         finder = _GNU_ASM if rule.match.form == "gnu" else _MSVC_ASM
         for m in finder.finditer(self.f.masked):
-            if rule.match.form == "gnu":
-                end = self.f.span_end(m.end() - 1)
-            else:
-                end = self._msvc_asm_end(m.end())
+            gnu = rule.match.form == "gnu"
+            end = self.f.span_end(m.end() - 1) if gnu else self._msvc_asm_end(m.end())
             text = self.f.data[m.start() : end]
             if rule.match.pattern is not None and not rule.match.pattern.search(text):
                 continue
             line = self.f.index.line_of(m.start())
-            out.append(self.emit(rule, self.f.location(m.start(), m.end()), self.states_at(line),
-                                 _format(rule.message, match="asm"), rule.fallback))
+            out.append(
+                self.emit(
+                    rule,
+                    self.f.location(m.start(), m.end()),
+                    self.states_at(line),
+                    _format(rule.message, match="asm"),
+                    rule.fallback,
+                )
+            )
         return out
 
     def _msvc_asm_end(self, after: int) -> int:
@@ -268,7 +296,8 @@ class _CFileMatcher:
         cond, excl = rule.match.condition, rule.match.condition_excludes
         assert cond is not None
         return [
-            b.index for b in self.structure.branches
+            b.index
+            for b in self.structure.branches
             if b.condition and cond.search(b.condition) and not (excl and excl.search(b.condition))
         ]
 
@@ -281,12 +310,13 @@ class _CFileMatcher:
         for hit in pattern.finditer(self.f.masked, start, end):
             if self.states_at(self.f.index.line_of(hit.start())).get(model) != 0:
                 return True
-        # Includes are masked as strings; look at the include names themselves.
-        for inc in self.structure.includes:
-            if b.body_start <= inc.line <= b.body_end and pattern.search(inc.target.encode()):
-                if self.states_at(inc.line).get(model) != 0:
-                    return True
-        return False
+        # "quoted" include names are masked as strings; look at the names themselves.
+        return any(
+            b.body_start <= inc.line <= b.body_end
+            and pattern.search(inc.target.encode())
+            and self.states_at(inc.line).get(model) != 0
+            for inc in self.structure.includes
+        )
 
     def branches(self, rule: Rule) -> list[Finding | None]:
         out: list[Finding | None] = []
@@ -318,8 +348,13 @@ class _CFileMatcher:
                 continue
             reach[model] = state
         b = self.structure.branches[index]
-        return self.emit(rule, self.f.line_location(b.directive_line), reach,
-                         _format(rule.message, **self._condition_fields(rule, index)), rule.fallback)
+        return self.emit(
+            rule,
+            self.f.line_location(b.directive_line),
+            reach,
+            _format(rule.message, **self._condition_fields(rule, index)),
+            rule.fallback,
+        )
 
     def _skipped(self, rule: Rule, index: int, parent: int, states: dict[str, Value]) -> Finding | None:
         if not any(states.get(t) == 1 for t in rule.match.taken_on):
@@ -343,9 +378,15 @@ class _CFileMatcher:
                 outcome, taken_text = self._classify_taken(taken, model)
         severity = rule.match.outcome(outcome, rule.severity)
         fields = {**self._condition_fields(rule, index), "taken": taken_text}
-        return self.emit(rule, self.f.line_location(b.directive_line), reach,
-                         _format(rule.message, **fields), rule.fallback, severity=severity,
-                         confidence=Confidence.LOW if uncertain else None)
+        return self.emit(
+            rule,
+            self.f.line_location(b.directive_line),
+            reach,
+            _format(rule.message, **fields),
+            rule.fallback,
+            severity=severity,
+            confidence=Confidence.LOW if uncertain else None,
+        )
 
     def _classify_taken(self, taken: int, model: str) -> tuple[str, str]:
         tb = self.structure.branches[taken]
@@ -376,8 +417,9 @@ class _CFileMatcher:
             if not self._holds(b.index, body):
                 continue
             reach = {m: self.ctx.guards[m].branch_state(self.f.rel, b.parent) for m in models}
-            finding = self.emit(rule, self.f.line_location(b.directive_line), reach,
-                                rule.message, rule.fallback)
+            finding = self.emit(
+                rule, self.f.line_location(b.directive_line), reach, rule.message, rule.fallback
+            )
             if finding is not None:
                 reported.add(b.index)
                 out.append(finding)
@@ -390,8 +432,10 @@ class _CFileMatcher:
         start, end = self.f.index.start_of(b.body_start), self.f.index.end_of(b.body_end)
         if pattern.search(self.f.masked, start, end):
             return True
-        return any(b.body_start <= inc.line <= b.body_end and pattern.search(inc.target.encode())
-                   for inc in self.structure.includes)
+        return any(
+            b.body_start <= inc.line <= b.body_end and pattern.search(inc.target.encode())
+            for inc in self.structure.includes
+        )
 
 
 def _x86_marker(ctx: Context) -> re.Pattern[bytes] | None:
@@ -431,9 +475,16 @@ class _RustMatcher:
             return None
         confidence, models = summary
         location = self.f.location(start, end)
-        return Finding(rule.id, rule.severity, confidence, location,
-                       _format(rule.message, match=match, models=", ".join(models)),
-                       models, rule.fallback, self.f.snippet(location.line))
+        return Finding(
+            rule.id,
+            rule.severity,
+            confidence,
+            location,
+            _format(rule.message, match=match, models=", ".join(models)),
+            models,
+            rule.fallback,
+            self.f.snippet(location.line),
+        )
 
     def run(self) -> list[Finding]:
         out: list[Finding | None] = []
@@ -443,8 +494,15 @@ class _RustMatcher:
             kind, pattern = rule.match.kind, rule.match.pattern
             if kind == "rust_token" and pattern is not None:
                 for m in pattern.finditer(self.f.masked):
-                    out.append(self.emit(rule, m.start(), m.end(), self.reach_at(m.start()),
-                                         m.group().decode("ascii", "replace")))
+                    out.append(
+                        self.emit(
+                            rule,
+                            m.start(),
+                            m.end(),
+                            self.reach_at(m.start()),
+                            m.group().decode("ascii", "replace"),
+                        )
+                    )
             elif kind == "rust_asm":
                 for m in _RUST_ASM.finditer(self.f.masked):
                     text = self.f.data[m.start() : self.f.span_end(m.end() - 1)]
@@ -456,8 +514,11 @@ class _RustMatcher:
                 if first is None or (counterpart is not None and counterpart.search(self.f.data)):
                     continue
                 reach: dict[str, Value] = {m: 1 for m in rule.models}
-                out.append(self.emit(rule, first.start(), first.end(), reach,
-                                     first.group().decode("ascii", "replace")))
+                out.append(
+                    self.emit(
+                        rule, first.start(), first.end(), reach, first.group().decode("ascii", "replace")
+                    )
+                )
         return [x for x in out if x is not None]
 
 
@@ -487,19 +548,23 @@ def _map_cython(finding: Finding, markers: list[tuple[int, str, int]], resolve: 
         return finding
     pyx_path = resolve.get(chosen[1], chosen[1])
     return Finding(
-        finding.rule_id, finding.severity, finding.confidence,
-        Location(pyx_path, chosen[2]), finding.message, finding.reachable_on,
-        finding.fallback, finding.snippet, generated_from=finding.location,
+        finding.rule_id,
+        finding.severity,
+        finding.confidence,
+        Location(pyx_path, chosen[2]),
+        finding.message,
+        finding.reachable_on,
+        finding.fallback,
+        finding.snippet,
+        generated_from=finding.location,
     )
 
 
 def analyze(item: FileInput, ctx: Context, cython_paths: dict[str, str] | None = None) -> list[Finding]:
     """All findings for one file, suppressions applied, Cython lines mapped back."""
     f = _File(item)
-    if item.language is Language.RUST:
-        findings = _RustMatcher(f, ctx).run()
-    else:
-        findings = _CFileMatcher(f, ctx).run()
+    matcher = _RustMatcher(f, ctx) if item.language is Language.RUST else _CFileMatcher(f, ctx)
+    findings = matcher.run()
     findings = [x for x in findings if not _suppressed(f, x)]
     if item.cython_markers:
         findings = [_map_cython(x, item.cython_markers, cython_paths or {}) for x in findings]

@@ -147,8 +147,13 @@ def _build_rule(entry: dict[str, Any], family: str, patterns: dict[str, str], wh
         message=entry["message"],
         fallback=entry.get("fallback"),
         match=match,
-        doc=RuleDoc(doc["why"].strip(), doc["bad"].strip("\n"), doc["good"].strip("\n"),
-                    doc["fix"].strip(), tuple(doc["references"])),
+        doc=RuleDoc(
+            doc["why"].strip(),
+            doc["bad"].strip("\n"),
+            doc["good"].strip("\n"),
+            doc["fix"].strip(),
+            tuple(doc["references"]),
+        ),
     )
 
 
@@ -189,6 +194,7 @@ def default_rules() -> tuple[Rule, ...]:
 
 def select_rules(rules: tuple[Rule, ...], select: list[str], ignore: list[str]) -> tuple[Rule, ...]:
     """``--select``/``--ignore`` by ID, ID prefix (``WOA1``) or rule name."""
+
     def matches(rule: Rule, spec: str) -> bool:
         spec = spec.strip()
         return rule.id.startswith(spec.upper()) or rule.name == spec

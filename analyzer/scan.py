@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from analyzer.fallbacks import default_fallbacks
 from analyzer.guards import FileStructure, GuardModel, TreeMacros
@@ -85,8 +85,9 @@ def _phase1(source: SourceFile, max_bytes: int) -> _Phase1:
     for problem in structure.problems:
         warning = warning or ScanWarning(source.rel, f"preprocessor: {problem}")
     cython = cython_line_map(data) if is_cython_generated(data) else []
-    return _Phase1(FileStructure(source.rel, language, source.is_header, structure),
-                   warning, cython, len(data))
+    return _Phase1(
+        FileStructure(source.rel, language, source.is_header, structure), warning, cython, len(data)
+    )
 
 
 # Worker-process state for phase 2 (set once per process by the pool initializer).
@@ -99,7 +100,9 @@ def _init_worker(ctx: Context, max_bytes: int, cython_paths: dict[str, str]) -> 
     _WORKER["cython_paths"] = cython_paths
 
 
-def _phase2(job: tuple[SourceFile, FileStructure | None, list[tuple[int, str, int]]]) -> tuple[list[Finding], ScanWarning | None]:
+def _phase2(
+    job: tuple[SourceFile, FileStructure | None, list[tuple[int, str, int]]],
+) -> tuple[list[Finding], ScanWarning | None]:
     source, structure, cython = job
     ctx = _WORKER["ctx"]
     assert isinstance(ctx, Context)
@@ -119,9 +122,15 @@ def _phase2(job: tuple[SourceFile, FileStructure | None, list[tuple[int, str, in
         return [], ScanWarning(source.rel, "skipped: nesting too deep to analyse")
 
 
-def _fan_out(func: Callable[[T], R], jobs: list[T], workers: int, stage: str,
-             progress: Progress | None, initializer: Callable[..., None] | None = None,
-             initargs: tuple[object, ...] = ()) -> Iterator[R]:
+def _fan_out(
+    func: Callable[[T], R],
+    jobs: list[T],
+    workers: int,
+    stage: str,
+    progress: Progress | None,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> Iterator[R]:
     total = len(jobs)
     if workers <= 1 or total < 2:
         if initializer is not None:
@@ -170,26 +179,39 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     base = root if root.is_dir() else root.parent
     workers = max(1, options.jobs)
 
-    phase1 = list(_fan_out(_phase1_job, [(s, options.max_bytes) for s in walked.files],
-                           workers, "reading", progress))
+    phase1 = list(
+        _fan_out(_phase1_job, [(s, options.max_bytes) for s in walked.files], workers, "reading", progress)
+    )
     structures = [p.structure for p in phase1 if p.structure is not None]
     warnings.extend(p.warning for p in phase1 if p.warning is not None)
     tree = TreeMacros(structures)
     guards = {m.name: GuardModel(tree, m, targets.known_macros) for m in targets.models}
-    ctx = Context(rules=rules, models=targets.models, selected=frozenset(chosen),
-                  guards=guards, fallbacks=default_fallbacks())
-    cython_paths = _cython_paths(base, ((p.structure.path, p.cython) for p in phase1
-                                        if p.structure is not None and p.cython))
-    jobs = [(s, p.structure, p.cython) for s, p in zip(walked.files, phase1)
-            if p.size > 0 and (p.structure is not None or s.language is Language.RUST)]
+    ctx = Context(
+        rules=rules,
+        models=targets.models,
+        selected=frozenset(chosen),
+        guards=guards,
+        fallbacks=default_fallbacks(),
+    )
+    cython_paths = _cython_paths(
+        base, ((p.structure.path, p.cython) for p in phase1 if p.structure is not None and p.cython)
+    )
+    jobs = [
+        (s, p.structure, p.cython)
+        for s, p in zip(walked.files, phase1, strict=True)
+        if p.size > 0 and (p.structure is not None or s.language is Language.RUST)
+    ]
     findings: list[Finding] = []
-    for found, warning in _fan_out(_phase2, jobs, workers, "analysing", progress,
-                                   _init_worker, (ctx, options.max_bytes, cython_paths)):
+    for found, warning in _fan_out(
+        _phase2, jobs, workers, "analysing", progress, _init_worker, (ctx, options.max_bytes, cython_paths)
+    ):
         findings.extend(found)
         if warning is not None:
             warnings.append(warning)
     for (path, line), message in sorted(_bad_expressions(guards).items()):
-        warnings.append(ScanWarning(path, f"line {line}: cannot evaluate #if expression ({message}); treated as 'maybe'"))
+        warnings.append(
+            ScanWarning(path, f"line {line}: cannot evaluate #if expression ({message}); treated as 'maybe'")
+        )
     return ScanResult(
         root=str(root),
         findings=tuple(sorted(findings, key=Finding.sort_key)),

@@ -19,20 +19,44 @@ from analyzer.model import Language, ScanWarning
 
 SOURCE_EXTENSIONS: dict[str, Language] = {
     ".c": Language.C,
-    ".cc": Language.CPP, ".cpp": Language.CPP, ".cxx": Language.CPP, ".c++": Language.CPP,
-    ".cp": Language.CPP, ".hpp": Language.CPP, ".hh": Language.CPP, ".hxx": Language.CPP,
-    ".h++": Language.CPP, ".inl": Language.CPP, ".ipp": Language.CPP, ".tcc": Language.CPP,
+    ".cc": Language.CPP,
+    ".cpp": Language.CPP,
+    ".cxx": Language.CPP,
+    ".c++": Language.CPP,
+    ".cp": Language.CPP,
+    ".hpp": Language.CPP,
+    ".hh": Language.CPP,
+    ".hxx": Language.CPP,
+    ".h++": Language.CPP,
+    ".inl": Language.CPP,
+    ".ipp": Language.CPP,
+    ".tcc": Language.CPP,
     ".h": Language.C,  # refined by content: see header_language
     ".rs": Language.RUST,
 }
 HEADER_EXTENSIONS = frozenset({".h", ".hpp", ".hh", ".hxx", ".h++", ".inl", ".ipp", ".tcc"})
-DEFAULT_SKIP_DIRS = frozenset({
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__",
-    "build", "dist", "_skbuild", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-    "target",
-})
-VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "third-party", "thirdparty",
-                           "3rdparty"})
+DEFAULT_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        "build",
+        "dist",
+        "_skbuild",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "target",
+    }
+)
+VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "third-party", "thirdparty", "3rdparty"})
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _CPP_HINTS = re.compile(
     rb"^\s*(?:class|namespace|template\s*<|using\s+namespace|public:|private:|protected:)"
@@ -58,7 +82,7 @@ class WalkResult:
     warnings: list[ScanWarning] = field(default_factory=list)
 
 
-def _load_ignore(root: Path, extra: list[str]) -> pathspec.PathSpec:
+def _load_ignore(root: Path, extra: list[str]) -> pathspec.PathSpec[pathspec.Pattern]:
     lines = list(extra)
     gitignore = root / ".gitignore"
     try:
@@ -134,7 +158,9 @@ def _classify(path: Path, rel: str, result: WalkResult, max_bytes: int) -> Sourc
         return None
     if info.st_size > max_bytes:
         result.skipped["too large"] += 1
-        result.warnings.append(ScanWarning(rel, f"skipped: {info.st_size} bytes is over the {max_bytes}-byte limit"))
+        result.warnings.append(
+            ScanWarning(rel, f"skipped: {info.st_size} bytes is over the {max_bytes}-byte limit")
+        )
         return None
     return SourceFile(path, rel, language, suffix in HEADER_EXTENSIONS, info.st_size)
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from analyzer.model import TargetModel
-
-import sys
 
 # A source checkout or editable install keeps rules/ beside the package; a wheel installs
 # them as data files under <prefix>/share/woaport/rules.
@@ -59,7 +58,5 @@ def select_targets(names: list[str] | None) -> tuple[TargetModel, ...]:
         try:
             chosen.append(data.by_name(name))
         except KeyError:
-            raise ValueError(
-                f"unknown target model {name!r} (choose from {', '.join(data.names)})"
-            ) from None
+            raise ValueError(f"unknown target model {name!r} (choose from {', '.join(data.names)})") from None
     return tuple(chosen)

@@ -31,7 +31,7 @@ class Fake:
         ("UNKNOWN || 1", 1),
         ("!UNKNOWN", None),
         ("__has_include(<arm_neon.h>)", None),
-        ("__has_include(\"sse2neon.h\") || defined(_M_ARM64)", 1),
+        ('__has_include("sse2neon.h") || defined(_M_ARM64)', 1),
         ("(1 + 2) * 3 == 9 && 0x10 == 16 && 010 == 8", 1),
         ("1 ? 2 : UNKNOWN", 2),
         ("UNKNOWN ? 1 : 1", 1),

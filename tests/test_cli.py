@@ -51,8 +51,19 @@ def test_maybe_findings_do_not_fail_unless_asked() -> None:
 
 def test_select_ignore_and_target(tmp_path: Path) -> None:
     out = tmp_path / "o.json"
-    run("scan", str(FIXTURES / "rules" / "WOA103"), "--select", "WOA10", "--ignore", "WOA102",
-        "--target", "arm64ec", "--json", str(out), "-q")
+    run(
+        "scan",
+        str(FIXTURES / "rules" / "WOA103"),
+        "--select",
+        "WOA10",
+        "--ignore",
+        "WOA102",
+        "--target",
+        "arm64ec",
+        "--json",
+        str(out),
+        "-q",
+    )
     data = json.loads(out.read_text())
     assert {f["rule_id"] for f in data["findings"]} == {"WOA103"}
     assert all(f["reachable_on"] == ["arm64ec"] for f in data["findings"])
@@ -62,25 +73,37 @@ def test_suppression_comment(tmp_path: Path) -> None:
     (tmp_path / "a.c").write_text(
         "#include <immintrin.h> // woaport: ignore[WOA101]\n"
         "// woaport: ignore\n#include <emmintrin.h>\n"
-        "#include <xmmintrin.h> // woaport: ignore[WOA102]\n")
-    code, out = run("scan", str(tmp_path), "--json", "-")
+        "#include <xmmintrin.h> // woaport: ignore[WOA102]\n"
+    )
+    _, out = run("scan", str(tmp_path), "--json", "-")
     data = json.loads(out)
     assert [(f["rule_id"], f["line"]) for f in data["findings"]] == [("WOA101", 4)]
 
 
 def test_json_schema_fields() -> None:
-    code, out = run("scan", str(FIXTURES / "rules" / "WOA110"), "--json", "-")
+    _, out = run("scan", str(FIXTURES / "rules" / "WOA110"), "--json", "-")
     data = json.loads(out)
     assert data["schema"] == "woaport-findings/1"
     first = data["findings"][0]
-    assert set(first) >= {"rule_id", "severity", "confidence", "path", "line", "column", "end_line",
-                          "end_column", "message", "reachable_on", "fallback"}
+    assert set(first) >= {
+        "rule_id",
+        "severity",
+        "confidence",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "reachable_on",
+        "fallback",
+    }
     cpuid = next(f for f in data["findings"] if "__cpuid" in f["message"])
     assert "IsProcessorFeaturePresent" in cpuid["fallback"]
 
 
 def test_sarif_is_valid_and_fingerprints_are_stable(tmp_path: Path) -> None:
-    code, out = run("scan", str(FIXTURES / "rules"), "--sarif", "-")
+    _, out = run("scan", str(FIXTURES / "rules"), "--sarif", "-")
     data = json.loads(out)
     jsonschema.validate(data, sarif_schema())
     run_ = data["runs"][0]

@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 
 from analyzer.model import Confidence
-from analyzer.rules import default_rules
+from analyzer.rules import Rule, default_rules
 from analyzer.scan import scan
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _EXPECT = re.compile(r"expect(-maybe)?:\s*(WOA\d{3}(?:\s*,\s*WOA\d{3})*)")
 ANNOTATED = sorted(
-    p for sub in ("rules", "guards", "cython") for p in (FIXTURES / sub).rglob("*")
+    p
+    for sub in ("rules", "guards", "cython")
+    for p in (FIXTURES / sub).rglob("*")
     if p.suffix in (".c", ".h", ".cpp", ".rs")
 )
 SCAN_ROOTS = sorted({p.parent for p in ANNOTATED if "rules" not in p.parts} | {FIXTURES / "rules"})
@@ -44,13 +46,15 @@ def actual_by_file() -> dict[str, Counter[tuple[int, str, str]]]:
 
 
 @pytest.mark.parametrize("path", ANNOTATED, ids=lambda p: str(p.relative_to(FIXTURES)))
-def test_fixture_findings_match_annotations(path: Path, actual_by_file: dict[str, Counter[tuple[int, str, str]]]) -> None:
+def test_fixture_findings_match_annotations(
+    path: Path, actual_by_file: dict[str, Counter[tuple[int, str, str]]]
+) -> None:
     assert actual_by_file.get(str(path.resolve()), Counter()) == expected(path)
 
 
 @pytest.mark.parametrize("rule", default_rules(), ids=lambda r: r.id)
-def test_every_rule_has_positive_and_negative_fixture(rule: object) -> None:
-    rule_id = getattr(rule, "id")
+def test_every_rule_has_positive_and_negative_fixture(rule: Rule) -> None:
+    rule_id = rule.id
     directory = FIXTURES / "rules" / rule_id
     bad = list(directory.glob("bad*"))
     good = list(directory.glob("good*"))

@@ -11,8 +11,14 @@ from analyzer.targets import load_targets
 
 
 def state(condition: str, model: str, extra: dict[str, bytes] | None = None) -> object:
-    files = [FileStructure("a.c", Language.C, False,
-                           parse_preprocessor(f'#include "cfg.h"\n#if {condition}\nint x;\n#endif\n'.encode()))]
+    files = [
+        FileStructure(
+            "a.c",
+            Language.C,
+            False,
+            parse_preprocessor(f'#include "cfg.h"\n#if {condition}\nint x;\n#endif\n'.encode()),
+        )
+    ]
     for name, text in (extra or {}).items():
         files.append(FileStructure(name, Language.C, True, parse_preprocessor(text)))
     data = load_targets()
@@ -30,8 +36,14 @@ def state(condition: str, model: str, extra: dict[str, bytes] | None = None) -> 
         ("defined(_WIN64)", {"msvc-arm64": 1, "clang-cl-arm64": 1, "mingw-arm64": 1, "arm64ec": 1}),
         ("defined(_MSC_VER)", {"msvc-arm64": 1, "clang-cl-arm64": 1, "mingw-arm64": 0, "arm64ec": 1}),
         ("defined(__GNUC__)", {"msvc-arm64": 0, "clang-cl-arm64": 0, "mingw-arm64": 1, "arm64ec": 0}),
-        ("defined(__x86_64__) || defined(__SSE2__)", {"msvc-arm64": 0, "clang-cl-arm64": 0, "mingw-arm64": 0, "arm64ec": 0}),
-        ("defined(NDEBUG)", {"msvc-arm64": None, "clang-cl-arm64": None, "mingw-arm64": None, "arm64ec": None}),
+        (
+            "defined(__x86_64__) || defined(__SSE2__)",
+            {"msvc-arm64": 0, "clang-cl-arm64": 0, "mingw-arm64": 0, "arm64ec": 0},
+        ),
+        (
+            "defined(NDEBUG)",
+            {"msvc-arm64": None, "clang-cl-arm64": None, "mingw-arm64": None, "arm64ec": None},
+        ),
     ],
 )
 def test_model_macros(condition: str, expected: dict[str, object]) -> None:
@@ -39,7 +51,10 @@ def test_model_macros(condition: str, expected: dict[str, object]) -> None:
 
 
 def test_tree_macro_defined_under_x86_only_is_false_on_arm64() -> None:
-    cfg = b"#ifndef CFG_H\n#define CFG_H\n#if defined(_M_X64) || defined(__x86_64__)\n#define USE_SSE 1\n#endif\n#endif\n"
+    cfg = (
+        b"#ifndef CFG_H\n#define CFG_H\n"
+        b"#if defined(_M_X64) || defined(__x86_64__)\n#define USE_SSE 1\n#endif\n#endif\n"
+    )
     assert state("defined(USE_SSE)", "msvc-arm64", {"cfg.h": cfg}) == 0
     assert state("defined(USE_SSE)", "arm64ec", {"cfg.h": cfg}) == 1
 

@@ -28,7 +28,11 @@ int x;
 def test_structure_and_line_owners() -> None:
     s = parse_preprocessor(SAMPLE)
     assert [(b.kind, b.directive_line, b.body_start, b.body_end) for b in s.branches] == [
-        ("ifndef", 1, 2, 13), ("if", 4, 6, 7), ("elif", 8, 9, 9), ("else", 10, 11, 11)]
+        ("ifndef", 1, 2, 13),
+        ("if", 4, 6, 7),
+        ("elif", 8, 9, 9),
+        ("else", 10, 11, 11),
+    ]
     assert s.branches[3].prior == (1, 2)
     assert s.include_guard == "G_H"
     assert [s.owner(n) for n in range(1, 15)] == [-1, 0, 0, 0, 0, 1, 1, 0, 2, 0, 3, 0, 0, -1]
@@ -60,8 +64,9 @@ def test_deep_nesting_and_long_lines() -> None:
     assert s.owner(depth + 1) == depth - 1
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "fixtures").rglob("*.[ch]")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parent.parent / "fixtures").rglob("*.[ch]")), ids=lambda p: p.name
+)
 def test_tree_sitter_agrees_with_line_scanner(path: Path) -> None:
     data = path.read_bytes()
     masked = mask_comments_and_strings(data)

@@ -6,7 +6,7 @@ import pytest
 
 from analyzer.docs import rule_markdown
 from analyzer.fallbacks import default_fallbacks
-from analyzer.rules import RuleError, default_rules, load_rules, select_rules
+from analyzer.rules import Rule, RuleError, default_rules, load_rules, select_rules
 from analyzer.targets import RULES_DIR
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
@@ -15,13 +15,15 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
 def test_rule_ids_are_unique_and_stable() -> None:
     ids = [r.id for r in default_rules()]
     assert len(ids) == len(set(ids))
-    assert {"WOA101", "WOA102", "WOA110", "WOA120", "WOA130", "WOA140", "WOA150", "WOA160", "WOA301"} <= set(ids)
+    assert {"WOA101", "WOA102", "WOA110", "WOA120", "WOA130", "WOA140", "WOA150", "WOA160", "WOA301"} <= set(
+        ids
+    )
 
 
 @pytest.mark.parametrize("rule", default_rules(), ids=lambda r: r.id)
-def test_docs_are_generated_and_current(rule: object) -> None:
-    path = DOCS / f"{getattr(rule, 'id')}.md"
-    assert path.read_text() == rule_markdown(rule), "run: python scripts/gen_docs.py"  # type: ignore[arg-type]
+def test_docs_are_generated_and_current(rule: Rule) -> None:
+    path = DOCS / f"{rule.id}.md"
+    assert path.read_text() == rule_markdown(rule), "run: python scripts/gen_docs.py"
 
 
 def _copy_rules(tmp_path: Path) -> Path:
@@ -44,7 +46,9 @@ def test_bad_regex_and_unknown_model_and_duplicate(tmp_path: Path) -> None:
     (rules / "c-asm.toml").write_text(original.replace('form = "msvc"', 'form = "msvc"\npattern = "(["', 1))
     with pytest.raises(RuleError, match="bad regular expression"):
         load_rules(rules)
-    (rules / "c-asm.toml").write_text(original.replace('models = ["msvc-arm64", "arm64ec"]', 'models = ["x64"]'))
+    (rules / "c-asm.toml").write_text(
+        original.replace('models = ["msvc-arm64", "arm64ec"]', 'models = ["x64"]')
+    )
     with pytest.raises(RuleError, match="unknown target model"):
         load_rules(rules)
     (rules / "c-asm.toml").write_text(original.replace('id = "WOA121"', 'id = "WOA120"'))
@@ -54,7 +58,7 @@ def test_bad_regex_and_unknown_model_and_duplicate(tmp_path: Path) -> None:
 
 def test_adding_a_rule_needs_no_python(tmp_path: Path) -> None:
     rules = _copy_rules(tmp_path)
-    (rules / "extra.toml").write_text('''
+    (rules / "extra.toml").write_text("""
 family = "extra"
 description = "test family"
 [[rule]]
@@ -74,7 +78,7 @@ bad = "b"
 good = "g"
 fix = "f"
 references = ["r"]
-''')
+""")
     loaded = load_rules(rules)
     assert "WOA199" in [r.id for r in loaded]
     from analyzer.scan import ScanOptions, scan
@@ -102,8 +106,16 @@ def test_fallback_table_facts() -> None:
     assert "__umulh" in (table.lookup("_umul128").neon or "")  # type: ignore[union-attr]
     assert table.lookup("strlen") is None
     # Every SSE-SSE4.2 arithmetic/compare/load/store basic has an entry.
-    for name in ["_mm_sub_epi32", "_mm_cmpeq_epi8", "_mm_loadu_si128", "_mm_shuffle_epi8",
-                 "_mm_blendv_epi8", "_mm_cmpgt_epi64", "_mm_crc32_u32", "_mm256_add_epi32"]:
+    for name in [
+        "_mm_sub_epi32",
+        "_mm_cmpeq_epi8",
+        "_mm_loadu_si128",
+        "_mm_shuffle_epi8",
+        "_mm_blendv_epi8",
+        "_mm_cmpgt_epi64",
+        "_mm_crc32_u32",
+        "_mm256_add_epi32",
+    ]:
         entry = table.lookup(name)
         assert entry is not None and (entry.neon or entry.generic), name
 
@@ -111,11 +123,15 @@ def test_fallback_table_facts() -> None:
 @pytest.mark.parametrize(
     ("rule_id", "field", "text"),
     [
-        ("WOA110", "pattern", "__cpuid"), ("WOA110", "pattern", "__cpuidex"),
-        ("WOA110", "pattern", "__rdtsc"), ("WOA111", "pattern", "__popcnt64"),
-        ("WOA130", "condition", "defined(__ARM_NEON)"), ("WOA130", "condition", "defined(__ARM_NEON__)"),
+        ("WOA110", "pattern", "__cpuid"),
+        ("WOA110", "pattern", "__cpuidex"),
+        ("WOA110", "pattern", "__rdtsc"),
+        ("WOA111", "pattern", "__popcnt64"),
+        ("WOA130", "condition", "defined(__ARM_NEON)"),
+        ("WOA130", "condition", "defined(__ARM_NEON__)"),
         ("WOA130", "condition", "defined(__aarch64__)"),
-        ("WOA140", "condition", "defined(_WIN64)"), ("WOA150", "condition", "defined(_M_AMD64)"),
+        ("WOA140", "condition", "defined(_WIN64)"),
+        ("WOA150", "condition", "defined(_M_AMD64)"),
     ],
 )
 def test_patterns_accept_every_spelling(rule_id: str, field: str, text: str) -> None:
@@ -126,8 +142,21 @@ def test_patterns_accept_every_spelling(rule_id: str, field: str, text: str) -> 
     assert pattern.search(subject)
 
 
-@pytest.mark.parametrize("macro", ["__ARM_NEON", "__ARM_NEON__", "__x86_64__", "_M_X64", "__SSE2__",
-                                   "__aarch64__", "_M_ARM64", "__i386__", "__AVX2__", "_M_IX86"])
+@pytest.mark.parametrize(
+    "macro",
+    [
+        "__ARM_NEON",
+        "__ARM_NEON__",
+        "__x86_64__",
+        "_M_X64",
+        "__SSE2__",
+        "__aarch64__",
+        "_M_ARM64",
+        "__i386__",
+        "__AVX2__",
+        "_M_IX86",
+    ],
+)
 def test_arch_macro_pattern(macro: str) -> None:
     import re
 

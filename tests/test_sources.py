@@ -27,7 +27,10 @@ def test_walk_languages_excludes_and_links(tmp_path: Path) -> None:
     os.symlink(tmp_path / "src" / "a.c", tmp_path / "src" / "link.c")
     result = walk(tmp_path)
     assert sorted((f.rel, f.language) for f in result.files) == [
-        ("src/a.c", Language.C), ("src/b.hpp", Language.CPP), ("src/c.rs", Language.RUST)]
+        ("src/a.c", Language.C),
+        ("src/b.hpp", Language.CPP),
+        ("src/c.rs", Language.RUST),
+    ]
     assert result.skipped["link"] == 2
     assert result.skipped["vendored directory"] == 1
     assert result.skipped["excluded"] == 1
@@ -52,8 +55,10 @@ def test_binary_oversize_and_vanished_files_are_warnings(tmp_path: Path) -> None
 def test_undecodable_bytes_and_unterminated_if(tmp_path: Path) -> None:
     (tmp_path / "latin1.c").write_bytes(b"/* caf\xe9 */\n#ifdef _WIN32\n#include <immintrin.h>\n")
     result = scan(tmp_path)
-    assert [(f.rule_id, f.location.line) for f in result.findings] == [("WOA101", 3), ("WOA140", 2)] or \
-        sorted((f.rule_id, f.location.line) for f in result.findings) == [("WOA101", 3), ("WOA140", 2)]
+    assert [(f.rule_id, f.location.line) for f in result.findings] == [
+        ("WOA101", 3),
+        ("WOA140", 2),
+    ] or sorted((f.rule_id, f.location.line) for f in result.findings) == [("WOA101", 3), ("WOA140", 2)]
     messages = " ".join(w.message for w in result.warnings)
     assert "UTF-8" in messages
 

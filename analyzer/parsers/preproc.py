@@ -215,8 +215,17 @@ class _Draft:
     prior: tuple[int, ...]
 
     def close(self, end_line: int) -> Branch:
-        return Branch(self.index, self.group, self.kind, self.line, self.condition,
-                      self.body_start, end_line, self.parent, self.prior)
+        return Branch(
+            self.index,
+            self.group,
+            self.kind,
+            self.line,
+            self.condition,
+            self.body_start,
+            end_line,
+            self.parent,
+            self.prior,
+        )
 
 
 def _condition_of(d: Directive) -> str:
@@ -249,8 +258,9 @@ def build_structure(directives: list[Directive], line_count: int) -> PreprocStru
         nonlocal current
         assign(d.line, current)
         assign(d.end_line + 1, parent)  # a directive line belongs to the enclosing code
-        draft = _Draft(len(drafts), group, d.kind, d.line, _condition_of(d),
-                       d.end_line + 1, parent, tuple(groups[group]))
+        draft = _Draft(
+            len(drafts), group, d.kind, d.line, _condition_of(d), d.end_line + 1, parent, tuple(groups[group])
+        )
         drafts.append(draft)
         groups[group].append(draft.index)
         current = draft.index

@@ -9,7 +9,7 @@ enclose it, and, for C/C++, the preprocessor directives as tree-sitter sees them
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import tree_sitter
 import tree_sitter_c
@@ -26,7 +26,7 @@ _GRAMMARS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _language(language: Language) -> tree_sitter.Language:
     return tree_sitter.Language(_GRAMMARS[language]())
 
@@ -36,9 +36,19 @@ def parse(source: bytes, language: Language) -> tree_sitter.Tree:
     return parser.parse(source)
 
 
-_TYPE_PARENTS = frozenset({"type_identifier", "primitive_type", "sized_type_specifier",
-                           "type_descriptor", "parameter_declaration", "declaration",
-                           "field_declaration", "cast_expression", "template_argument_list"})
+_TYPE_PARENTS = frozenset(
+    {
+        "type_identifier",
+        "primitive_type",
+        "sized_type_specifier",
+        "type_descriptor",
+        "parameter_declaration",
+        "declaration",
+        "field_declaration",
+        "cast_expression",
+        "template_argument_list",
+    }
+)
 _MACRO_BODY = frozenset({"preproc_def", "preproc_function_def", "preproc_arg"})
 
 
@@ -49,8 +59,14 @@ def syntax_at(tree: tree_sitter.Tree, start: int, end: int) -> str:
         return "identifier"
     if node.type in ("comment", "line_comment", "block_comment"):
         return "comment"
-    if node.type in ("string_literal", "string_content", "raw_string_literal",
-                     "char_literal", "system_lib_string", "escape_sequence"):
+    if node.type in (
+        "string_literal",
+        "string_content",
+        "raw_string_literal",
+        "char_literal",
+        "system_lib_string",
+        "escape_sequence",
+    ):
         return "string"
     if node.type == "type_identifier":
         return "type"
@@ -81,12 +97,14 @@ _PREPROC_QUERY = """
 _ELIFDEF_TYPES = frozenset({"preproc_elifdef"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _preproc_query(language: Language) -> tree_sitter.Query:
     return tree_sitter.Query(_language(language), _PREPROC_QUERY)
 
 
-def directives(tree: tree_sitter.Tree, language: Language, masked: bytes, source: bytes) -> list[Directive] | None:
+def directives(
+    tree: tree_sitter.Tree, language: Language, masked: bytes, source: bytes
+) -> list[Directive] | None:
     """The directives in source order, or None when the tree has errors (use the line scan)."""
     if tree.root_node.has_error:
         return None

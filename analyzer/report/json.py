@@ -14,8 +14,13 @@ SCHEMA_VERSION = "woaport-findings/1"
 
 
 def _location(loc: Location) -> dict[str, Any]:
-    return {"path": loc.path, "line": loc.line, "column": loc.column,
-            "end_line": loc.end_line or loc.line, "end_column": loc.end_column or loc.column}
+    return {
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_line": loc.end_line or loc.line,
+        "end_column": loc.end_column or loc.column,
+    }
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:

@@ -14,9 +14,11 @@ def _cell(text: str) -> str:
 
 def _row(f: Finding) -> str:
     loc = f"{f.location.path}:{f.location.line}"
-    return (f"| `{loc}` | {f.severity.value} | [{f.rule_id}](docs/rules/{f.rule_id}.md) | "
-            f"{_cell(f.message)} | {', '.join(f.reachable_on)} | {f.confidence.value} | "
-            f"{_cell(f.fallback or '')} |")
+    return (
+        f"| `{loc}` | {f.severity.value} | [{f.rule_id}](docs/rules/{f.rule_id}.md) | "
+        f"{_cell(f.message)} | {', '.join(f.reachable_on)} | {f.confidence.value} | "
+        f"{_cell(f.fallback or '')} |"
+    )
 
 
 def render(result: ScanResult) -> str:
@@ -25,13 +27,18 @@ def render(result: ScanResult) -> str:
         "# woaport: Windows on Arm compatibility report",
         "",
         f"Scanned {result.files_scanned} file(s) for {', '.join(result.targets)}: "
-        + (", ".join(f"**{counts[s]} {s}**" for s in ("error", "warning", "perf", "note") if counts[s])
-           or "no findings") + ".",
+        + (
+            ", ".join(f"**{counts[s]} {s}**" for s in ("error", "warning", "perf", "note") if counts[s])
+            or "no findings"
+        )
+        + ".",
         "",
     ]
     if result.findings:
-        lines += ["| Location | Severity | Rule | Message | Compiled on | Confidence | Suggested fallback |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "| Location | Severity | Rule | Message | Compiled on | Confidence | Suggested fallback |",
+            "|---|---|---|---|---|---|---|",
+        ]
         lines += [_row(f) for f in result.findings]
         lines.append("")
     if result.warnings:

@@ -23,8 +23,10 @@ FINGERPRINT_KEY = "woaportFingerprint/v1"
 
 def _help_markdown(rule: Rule) -> str:
     refs = "\n".join(f"- {r}" for r in rule.doc.references)
-    return (f"{rule.doc.why}\n\n**Bad**\n```c\n{rule.doc.bad}\n```\n\n**Good**\n```c\n{rule.doc.good}\n```\n\n"
-            f"**Fix**: {rule.doc.fix}\n\n**References**\n{refs}\n")
+    return (
+        f"{rule.doc.why}\n\n**Bad**\n```c\n{rule.doc.bad}\n```\n\n**Good**\n```c\n{rule.doc.good}\n```\n\n"
+        f"**Fix**: {rule.doc.fix}\n\n**References**\n{refs}\n"
+    )
 
 
 def _descriptor(rule: Rule) -> om.ReportingDescriptor:
@@ -33,12 +35,15 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
         name=rule.name,
         short_description=om.MultiformatMessageString(text=rule.summary),
         full_description=om.MultiformatMessageString(text=rule.doc.why),
-        help=om.MultiformatMessageString(text=f"{rule.doc.why} Fix: {rule.doc.fix}",
-                                         markdown=_help_markdown(rule)),
+        help=om.MultiformatMessageString(
+            text=f"{rule.doc.why} Fix: {rule.doc.fix}", markdown=_help_markdown(rule)
+        ),
         help_uri=f"{INFORMATION_URI}/blob/main/{rule.help_uri}",
         default_configuration=om.ReportingConfiguration(level=_LEVEL[rule.severity]),
-        properties={"tags": ["windows-on-arm", "portability", rule.family],
-                    "woaport-severity": rule.severity.value},
+        properties={
+            "tags": ["windows-on-arm", "portability", rule.family],
+            "woaport-severity": rule.severity.value,
+        },
     )
 
 
@@ -56,12 +61,18 @@ def _fingerprints(findings: tuple[Finding, ...]) -> list[str]:
 
 def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
     loc = f.location
-    region = om.Region(start_line=loc.line, start_column=loc.column,
-                       end_line=loc.end_line or loc.line,
-                       end_column=max(loc.end_column, loc.column + 1) if loc.end_column else None)
+    region = om.Region(
+        start_line=loc.line,
+        start_column=loc.column,
+        end_line=loc.end_line or loc.line,
+        end_column=max(loc.end_column, loc.column + 1) if loc.end_column else None,
+    )
     message = f.message + (f" Suggested fallback: {f.fallback}" if f.fallback else "")
-    properties: dict[str, Any] = {"severity": f.severity.value, "confidence": f.confidence.value,
-                                  "reachableOn": list(f.reachable_on)}
+    properties: dict[str, Any] = {
+        "severity": f.severity.value,
+        "confidence": f.confidence.value,
+        "reachableOn": list(f.reachable_on),
+    }
     if f.generated_from is not None:
         properties["generatedFrom"] = f"{f.generated_from.path}:{f.generated_from.line}"
     return om.Result(
@@ -69,9 +80,14 @@ def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
         rule_index=index,
         level=_LEVEL[f.severity],
         message=om.Message(text=message),
-        locations=[om.Location(physical_location=om.PhysicalLocation(
-            artifact_location=om.ArtifactLocation(uri=loc.path, uri_base_id="%SRCROOT%"),
-            region=region))],
+        locations=[
+            om.Location(
+                physical_location=om.PhysicalLocation(
+                    artifact_location=om.ArtifactLocation(uri=loc.path, uri_base_id="%SRCROOT%"),
+                    region=region,
+                )
+            )
+        ],
         partial_fingerprints={FINGERPRINT_KEY: fingerprint},
         properties=properties,
     )
@@ -82,17 +98,27 @@ def build(result: ScanResult) -> om.SarifLog:
     index = {r.id: i for i, r in enumerate(rules)}
     prints = _fingerprints(result.findings)
     run = om.Run(
-        tool=om.Tool(driver=om.ToolComponent(
-            name="woaport", version=__version__, semantic_version=__version__,
-            information_uri=INFORMATION_URI, rules=[_descriptor(r) for r in rules])),
-        results=[_result(f, index[f.rule_id], p) for f, p in zip(result.findings, prints)],
+        tool=om.Tool(
+            driver=om.ToolComponent(
+                name="woaport",
+                version=__version__,
+                semantic_version=__version__,
+                information_uri=INFORMATION_URI,
+                rules=[_descriptor(r) for r in rules],
+            )
+        ),
+        results=[_result(f, index[f.rule_id], p) for f, p in zip(result.findings, prints, strict=True)],
         column_kind="unicodeCodePoints",
-        invocations=[om.Invocation(
-            execution_successful=True,
-            tool_execution_notifications=[
-                om.Notification(message=om.Message(text=f"{w.path}: {w.message}"), level="warning")
-                for w in result.warnings
-            ] or None)],
+        invocations=[
+            om.Invocation(
+                execution_successful=True,
+                tool_execution_notifications=[
+                    om.Notification(message=om.Message(text=f"{w.path}: {w.message}"), level="warning")
+                    for w in result.warnings
+                ]
+                or None,
+            )
+        ],
     )
     return om.SarifLog(version="2.1.0", schema_uri=SARIF_SCHEMA, runs=[run])
 
@@ -103,8 +129,9 @@ def _plain(value: Any) -> Any:
         out = {}
         for field in attr.fields(type(value)):
             item = getattr(value, field.name)
-            if item is None or (field.default is not attr.NOTHING and item == field.default
-                                and field.name not in ("version",)):
+            if item is None or (
+                field.default is not attr.NOTHING and item == field.default and field.name not in ("version",)
+            ):
                 continue
             out[field.metadata.get("schema_property_name", field.name)] = _plain(item)
         return out

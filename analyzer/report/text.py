@@ -10,8 +10,12 @@ import click
 from analyzer.model import Confidence, Finding, Severity
 from analyzer.scan import ScanResult
 
-_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.PERF: "magenta",
-            Severity.NOTE: "cyan"}
+_COLOURS = {
+    Severity.ERROR: "red",
+    Severity.WARNING: "yellow",
+    Severity.PERF: "magenta",
+    Severity.NOTE: "cyan",
+}
 
 
 def _finding_lines(f: Finding, colour: bool) -> list[str]:
@@ -19,9 +23,11 @@ def _finding_lines(f: Finding, colour: bool) -> list[str]:
         return click.style(text, **kw) if colour else text  # type: ignore[arg-type]
 
     loc = f.location
-    head = (f"  {loc.line}:{loc.column} "
-            f"{style(f.severity.value, fg=_COLOURS[f.severity], bold=True)} "
-            f"{style(f.rule_id, bold=True)} {f.message}")
+    head = (
+        f"  {loc.line}:{loc.column} "
+        f"{style(f.severity.value, fg=_COLOURS[f.severity], bold=True)} "
+        f"{style(f.rule_id, bold=True)} {f.message}"
+    )
     lines = [head, f"      on: {', '.join(f.reachable_on)}"]
     if f.generated_from is not None:
         lines.append(f"      generated: {f.generated_from.path}:{f.generated_from.line}")
