@@ -111,13 +111,21 @@ class GuardModel:
         """1: the branch body is compiled; 0: it is not; None: depends on the build."""
         if branch < 0:
             return 1
+        memo = self._branch_memo
         key = (path, branch, assume)
-        if key in self._branch_memo:
-            return self._branch_memo[key]
-        self._branch_memo[key] = MAYBE  # cycle guard while computing
-        result = self._compute_branch(path, branch, assume)
-        self._branch_memo[key] = result
-        return result
+        if key in memo:
+            return memo[key]
+        # Evaluate outermost-first so that deep nesting costs no recursion depth.
+        branches = self.tree.files[path].structure.branches
+        chain = []
+        index = branch
+        while index >= 0 and (path, index, assume) not in memo:
+            chain.append(index)
+            index = branches[index].parent
+        for index in reversed(chain):
+            memo[(path, index, assume)] = MAYBE  # cycle guard while computing
+            memo[(path, index, assume)] = self._compute_branch(path, index, assume)
+        return memo[key]
 
     def condition_state(self, path: str, branch: int, assume: frozenset[str] = frozenset()) -> Value:
         """The branch's own condition (ignoring enclosing branches and earlier arms)."""

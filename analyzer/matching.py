@@ -7,6 +7,7 @@ guard models and the rules, so it runs the same in the main process or a worker.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -147,6 +148,17 @@ class _CFileMatcher:
         assert f.item.structure is not None
         self.structure: PreprocStructure = f.item.structure
         self._state_memo: dict[int, dict[str, Value]] = {}
+        self._pattern_hits: dict[re.Pattern[bytes], list[int]] = {}
+
+    def _hits_in(self, pattern: re.Pattern[bytes], first_line: int, last_line: int) -> list[int]:
+        """Offsets of ``pattern`` in lines first..last: one regex pass per file, then bisect
+        (nested branches would otherwise re-scan the same body once per level)."""
+        hits = self._pattern_hits.get(pattern)
+        if hits is None:
+            hits = [m.start() for m in pattern.finditer(self.f.masked)]
+            self._pattern_hits[pattern] = hits
+        start, end = self.f.index.start_of(first_line), self.f.index.end_of(last_line)
+        return hits[bisect_left(hits, start) : bisect_left(hits, end)]
 
     def states_at(self, line: int) -> dict[str, Value]:
         owner = self.structure.owner(line)
@@ -306,9 +318,8 @@ class _CFileMatcher:
         b = self.structure.branches[branch]
         if b.body_end < b.body_start:
             return False
-        start, end = self.f.index.start_of(b.body_start), self.f.index.end_of(b.body_end)
-        for hit in pattern.finditer(self.f.masked, start, end):
-            if self.states_at(self.f.index.line_of(hit.start())).get(model) != 0:
+        for offset in self._hits_in(pattern, b.body_start, b.body_end):
+            if self.states_at(self.f.index.line_of(offset)).get(model) != 0:
                 return True
         # "quoted" include names are masked as strings; look at the names themselves.
         return any(
@@ -429,8 +440,7 @@ class _CFileMatcher:
         b = self.structure.branches[branch]
         if b.body_end < b.body_start:
             return False
-        start, end = self.f.index.start_of(b.body_start), self.f.index.end_of(b.body_end)
-        if pattern.search(self.f.masked, start, end):
+        if self._hits_in(pattern, b.body_start, b.body_end):
             return True
         return any(
             b.body_start <= inc.line <= b.body_end and pattern.search(inc.target.encode())

@@ -72,3 +72,31 @@ def test_parallel_scan_matches_serial(fixtures: Path) -> None:
     serial = scan(fixtures / "rules", ScanOptions(jobs=1))
     parallel = scan(fixtures / "rules", ScanOptions(jobs=2))
     assert serial.findings == parallel.findings
+
+
+def test_hostile_tree_finishes_with_warnings(tmp_path: Path) -> None:
+    """Deep nesting, a 1M-character line, a link loop and garbage bytes: scan continues."""
+    deep = 3000
+    nested = "#if defined(_WIN64)\n" * deep + "int x = __rdtsc();\n" + "#endif\n" * deep
+    (tmp_path / "deep.c").write_text(nested)
+    (tmp_path / "long.c").write_text("int y = " + "1+" * 500_000 + "1;\n#include <immintrin.h>\n")
+    (tmp_path / "garbage.c").write_bytes(bytes(range(1, 256)) * 100)
+    (tmp_path / "unterminated.c").write_text("#ifdef _WIN64\n#include <immintrin.h>\n")
+    os.symlink(tmp_path, tmp_path / "loop")
+    result = scan(tmp_path)
+    assert ("deep.c", deep + 1) in [(f.location.path, f.location.line) for f in result.findings]
+    assert ("long.c", 2) in [(f.location.path, f.location.line) for f in result.findings]
+    assert ("unterminated.c", 2) in [(f.location.path, f.location.line) for f in result.findings]
+    messages = " ".join(f"{w.path}: {w.message}" for w in result.warnings)
+    assert "unterminated.c" in messages and "never closed" in messages
+    assert result.files_scanned == 4
+
+
+def test_scan_writes_nothing_into_the_tree(tmp_path: Path, fixtures: Path) -> None:
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(fixtures / "rules", tree)
+    before = sorted(p.relative_to(tree) for p in tree.rglob("*"))
+    scan(tree, ScanOptions(jobs=2))
+    assert sorted(p.relative_to(tree) for p in tree.rglob("*")) == before
