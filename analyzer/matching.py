@@ -121,6 +121,47 @@ class Context:
         return re.compile(rb"(?<![\w$])(?:" + b"|".join(patterns) + rb")(?![\w$])")
 
 
+@dataclass(frozen=True)
+class Prefilter:
+    """Can a C/C++ file produce any finding at all?  Derived from the rules, so a file
+    that fails it is skipped in phase 2 without being read again."""
+
+    text: re.Pattern[bytes] | None
+    conditions: tuple[re.Pattern[str], ...]
+    includes: tuple[re.Pattern[bytes], ...]
+
+    def wants(self, masked: bytes, structure: PreprocStructure) -> bool:
+        if self.text is not None and self.text.search(masked):
+            return True
+        if any(p.search(b.condition) for b in structure.branches if b.condition for p in self.conditions):
+            return True
+        names = [inc.target.replace("\\", "/").rsplit("/", 1)[-1].encode() for inc in structure.includes]
+        return any(p.fullmatch(n) for n in names for p in self.includes)
+
+
+def build_prefilter(rules: tuple[Rule, ...]) -> Prefilter:
+    texts: list[bytes] = []
+    conditions: list[re.Pattern[str]] = []
+    includes: list[re.Pattern[bytes]] = []
+    for rule in rules:
+        m = rule.match
+        if m.kind == "token" and m.pattern is not None:
+            texts.append(m.pattern.pattern)
+        elif m.kind == "asm":
+            texts.append((_GNU_ASM if m.form == "gnu" else _MSVC_ASM).pattern)
+        elif m.kind == "include" and m.pattern is not None:
+            includes.append(m.pattern)
+        elif m.kind == "branch" and m.condition is not None:
+            if m.state == "skipped" or m.body is None:
+                conditions.append(m.condition)
+            else:
+                texts.append(m.body.pattern)
+        elif m.kind == "missing_counterpart" and m.body is not None:
+            texts.append(m.body.pattern)
+    text = re.compile(b"|".join(b"(?:" + t + b")" for t in texts)) if texts else None
+    return Prefilter(text, tuple(conditions), tuple(includes))
+
+
 def _reach_summary(
     rule: Rule, reach: dict[str, Value], selected: frozenset[str]
 ) -> tuple[Confidence, tuple[str, ...]] | None:
@@ -278,6 +319,8 @@ class _CFileMatcher:
 
     def asm(self, rule: Rule) -> list[Finding | None]:
         out: list[Finding | None] = []
+        if b"asm" not in self.f.masked:  # a substring test is far cheaper than the regex
+            return out
         finder = _GNU_ASM if rule.match.form == "gnu" else _MSVC_ASM
         for m in finder.finditer(self.f.masked):
             gnu = rule.match.form == "gnu"
@@ -416,16 +459,19 @@ class _CFileMatcher:
             counterpart.search(inc.target.encode()) for inc in self.structure.includes
         ):
             return []
+        models = [m for m in rule.models if m in self.ctx.selected]
+        if not models or not self._hits_in(body, 1, self.f.index.line_count):
+            return []
         out: list[Finding | None] = []
         reported: set[int] = set()
         for b in self.structure.branches:
+            # Cheapest test first: most branches hold no x86 SIMD at all.
+            if not self._holds(b.index, body):
+                continue
             if any(a in reported for a in self.structure.enclosing(b.directive_line)):
                 continue
             states = self.branch_states(b.index)
-            models = [m for m in rule.models if m in self.ctx.selected]
-            if not models or any(states.get(m) != 0 for m in models):
-                continue
-            if not self._holds(b.index, body):
+            if any(states.get(m) != 0 for m in models):
                 continue
             reach = {m: self.ctx.guards[m].branch_state(self.f.rel, b.parent) for m in models}
             finding = self.emit(

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from analyzer.fallbacks import default_fallbacks
 from analyzer.guards import FileStructure, GuardModel, TreeMacros
-from analyzer.matching import Context, FileInput, analyze
+from analyzer.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.parsers.preproc import mask_comments_and_strings, parse_preprocessor
 from analyzer.rules import Rule, default_rules
@@ -65,13 +65,14 @@ class _Phase1:
     warning: ScanWarning | None
     cython: list[tuple[int, str, int]]
     size: int
+    wanted: bool = True  # may this file produce a finding (phase 2 needed)?
 
 
-def _phase1(source: SourceFile, max_bytes: int) -> _Phase1:
+def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter) -> _Phase1:
     try:
         data = read_source(source, max_bytes)
     except SourceReadError as error:
-        return _Phase1(None, ScanWarning(source.rel, str(error)), [], 0)
+        return _Phase1(None, ScanWarning(source.rel, str(error)), [], 0, wanted=False)
     warning = None
     try:
         data.decode("utf-8")
@@ -148,7 +149,7 @@ def _fan_out(
                 progress(stage, done, total)
 
 
-def _phase1_job(args: tuple[SourceFile, int]) -> _Phase1:
+def _phase1_job(args: tuple[SourceFile, int, Prefilter]) -> _Phase1:
     return _phase1(*args)
 
 
@@ -179,8 +180,15 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     base = root if root.is_dir() else root.parent
     workers = max(1, options.jobs)
 
+    prefilter = build_prefilter(rules)
     phase1 = list(
-        _fan_out(_phase1_job, [(s, options.max_bytes) for s in walked.files], workers, "reading", progress)
+        _fan_out(
+            _phase1_job,
+            [(s, options.max_bytes, prefilter) for s in walked.files],
+            workers,
+            "reading",
+            progress,
+        )
     )
     structures = [p.structure for p in phase1 if p.structure is not None]
     warnings.extend(p.warning for p in phase1 if p.warning is not None)
@@ -196,11 +204,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     cython_paths = _cython_paths(
         base, ((p.structure.path, p.cython) for p in phase1 if p.structure is not None and p.cython)
     )
-    jobs = [
-        (s, p.structure, p.cython)
-        for s, p in zip(walked.files, phase1, strict=True)
-        if p.size > 0 and (p.structure is not None or s.language is Language.RUST)
-    ]
+    jobs = [(s, p.structure, p.cython) for s, p in zip(walked.files, phase1, strict=True) if p.wanted]
     findings: list[Finding] = []
     for found, warning in _fan_out(
         _phase2, jobs, workers, "analysing", progress, _init_worker, (ctx, options.max_bytes, cython_paths)

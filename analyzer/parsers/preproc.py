@@ -12,6 +12,8 @@ import re
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
+from operator import add
 
 # Comments and string/char literals, in one alternation so that a "/*" inside a string
 # is not a comment and a quote inside a comment is not a string. Char literals are at
@@ -49,11 +51,11 @@ class LineIndex:
     """Maps byte offsets to 1-based line numbers and back."""
 
     def __init__(self, source: bytes) -> None:
-        starts = array("q", [0])
-        pos = source.find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = source.find(b"\n", pos + 1)
+        # Line start offsets, computed without a Python-level loop per line:
+        # running sums of (length + 1) over the lines.
+        lengths = map(len, source.split(b"\n"))
+        starts: array[int] = array("q", accumulate(map(add, lengths, repeat(1)), initial=0))
+        starts.pop()  # the sum after the last line is not a line start
         self.starts = starts
         self.size = len(source)
 
@@ -151,6 +153,9 @@ class PreprocStructure:
 
 def _logical_end(masked: bytes, index: LineIndex, line: int) -> int:
     """Last physical line of the logical line starting at ``line`` (backslash joins)."""
+    end = index.end_of(line)
+    if masked.find(b"\\", index.start_of(line), end) == -1:
+        return line  # the common case: no backslash at all on the line
     last = index.line_count
     while line < last:
         end = index.end_of(line)
@@ -163,7 +168,8 @@ def _logical_end(masked: bytes, index: LineIndex, line: int) -> int:
 
 def _joined(source: bytes, index: LineIndex, first: int, last: int, skip: int) -> str:
     chunk = source[index.start_of(first) + skip : index.end_of(last)]
-    chunk = re.sub(rb"\\\r?\n", b" ", chunk)
+    if first != last:
+        chunk = re.sub(rb"\\\r?\n", b" ", chunk)
     return chunk.decode("utf-8", "replace").strip()
 
 
