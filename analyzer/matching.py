@@ -19,7 +19,7 @@ from analyzer.guards import GuardModel, evaluate_cfg
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.parsers import treesitter
 from analyzer.parsers.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
-from analyzer.rules import Rule
+from analyzer.rules import Rule, fast_start
 
 _SUPPRESS = re.compile(rb"woaport:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
 _COMMENT_ONLY = re.compile(rb"^\s*(?://|/\*|\*)")
@@ -118,48 +118,54 @@ class Context:
         patterns = [r.match.pattern.pattern for r in self.token_rules if r.match.pattern is not None]
         if not patterns:
             return None
-        return re.compile(rb"(?<![\w$])(?:" + b"|".join(patterns) + rb")(?![\w$])")
+        body = rb"(?<![\w$])(?:" + b"|".join(b"(?:" + p + b")" for p in patterns) + rb")(?![\w$])"
+        if all(p.startswith(b"_") for p in patterns):
+            body = b"(?=_)" + body  # a known first character lets re skip ahead quickly
+        return re.compile(body)
 
 
 @dataclass(frozen=True)
 class Prefilter:
-    """Can a C/C++ file produce any finding at all?  Derived from the rules, so a file
-    that fails it is skipped in phase 2 without being read again."""
+    """Can a C/C++ file produce any finding at all?  Each rule's ``prefilter`` literals
+    (substring tests, memory speed) or, for a rule without them, its own regex. A hit in
+    a comment only costs a closer look; a miss is final, so a file that fails is never
+    masked, structured or analysed."""
 
-    text: re.Pattern[bytes] | None
-    conditions: tuple[re.Pattern[str], ...]
-    includes: tuple[re.Pattern[bytes], ...]
+    literals: tuple[bytes, ...]
+    regexes: tuple[re.Pattern[bytes], ...]
 
-    def wants(self, masked: bytes, structure: PreprocStructure) -> bool:
-        if self.text is not None and self.text.search(masked):
-            return True
-        if any(p.search(b.condition) for b in structure.branches if b.condition for p in self.conditions):
-            return True
-        names = [inc.target.replace("\\", "/").rsplit("/", 1)[-1].encode() for inc in structure.includes]
-        return any(p.fullmatch(n) for n in names for p in self.includes)
+    def wants(self, raw: bytes) -> bool:
+        return any(x in raw for x in self.literals) or any(r.search(raw) for r in self.regexes)
+
+
+def _rule_regex(rule: Rule) -> bytes | None:
+    m = rule.match
+    if m.kind in ("token", "include") and m.pattern is not None:
+        return m.pattern.pattern
+    if m.kind == "asm":
+        return b"asm"
+    if m.kind == "branch" and m.condition is not None:
+        if m.state == "skipped" or m.body is None:
+            return fast_start(m.condition.pattern).encode()
+        return m.body.pattern
+    if m.kind == "missing_counterpart" and m.body is not None:
+        return m.body.pattern
+    return None
 
 
 def build_prefilter(rules: tuple[Rule, ...]) -> Prefilter:
-    texts: list[bytes] = []
-    conditions: list[re.Pattern[str]] = []
-    includes: list[re.Pattern[bytes]] = []
+    literals: list[bytes] = []
+    regexes: list[re.Pattern[bytes]] = []
     for rule in rules:
-        m = rule.match
-        if m.kind == "token" and m.pattern is not None:
-            texts.append(m.pattern.pattern)
-        elif m.kind == "asm":
-            texts.append((_GNU_ASM if m.form == "gnu" else _MSVC_ASM).pattern)
-        elif m.kind == "include" and m.pattern is not None:
-            includes.append(m.pattern)
-        elif m.kind == "branch" and m.condition is not None:
-            if m.state == "skipped" or m.body is None:
-                conditions.append(m.condition)
-            else:
-                texts.append(m.body.pattern)
-        elif m.kind == "missing_counterpart" and m.body is not None:
-            texts.append(m.body.pattern)
-    text = re.compile(b"|".join(b"(?:" + t + b")" for t in texts)) if texts else None
-    return Prefilter(text, tuple(conditions), tuple(includes))
+        if Language.C not in rule.languages and Language.CPP not in rule.languages:
+            continue
+        if rule.prefilter:
+            literals.extend(x for x in rule.prefilter if x not in literals)
+        else:
+            pattern = _rule_regex(rule)
+            if pattern is not None:
+                regexes.append(re.compile(pattern))
+    return Prefilter(tuple(literals), tuple(regexes))
 
 
 def _reach_summary(

@@ -68,6 +68,8 @@ class Rule:
     fallback: str | None
     match: Match
     doc: RuleDoc
+    # Literals at least one of which is in any file the rule can match (a fast skip).
+    prefilter: tuple[bytes, ...] = ()
 
     @property
     def help_uri(self) -> str:
@@ -85,10 +87,22 @@ def load_patterns(rules_dir: Path = RULES_DIR) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.get("patterns", {}).items()}
 
 
+def fast_start(source: str) -> str:
+    """Rewrite ``\\b_`` as the equivalent ``_(?<!\\w_)``.
+
+    Python's ``re`` skips quickly through text only when it knows what a match can start
+    with; a leading ``\\b`` hides that and made the rule regexes 20x slower on large
+    files. A word boundary before ``_`` (itself a word character) means "the character
+    before the underscore is not a word character", which the lookbehind states after
+    the literal underscore has been matched.
+    """
+    return source.replace(r"\b_", r"_(?<!\w_)")
+
+
 def _compile_bytes(text: str | None, patterns: dict[str, str], where: str) -> re.Pattern[bytes] | None:
     if text is None:
         return None
-    source = _resolve(text, patterns, where)
+    source = fast_start(_resolve(text, patterns, where))
     try:
         return re.compile(source.encode())
     except re.error as error:
@@ -147,6 +161,7 @@ def _build_rule(entry: dict[str, Any], family: str, patterns: dict[str, str], wh
         message=entry["message"],
         fallback=entry.get("fallback"),
         match=match,
+        prefilter=tuple(x.encode() for x in entry.get("prefilter", [])),
         doc=RuleDoc(
             doc["why"].strip(),
             doc["bad"].strip("\n"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from analyzer.cexpr import mentioned_identifiers
 from analyzer.fallbacks import default_fallbacks
 from analyzer.guards import FileStructure, GuardModel, TreeMacros
 from analyzer.matching import Context, FileInput, Prefilter, analyze, build_prefilter
@@ -66,6 +68,22 @@ class _Phase1:
     cython: list[tuple[int, str, int]]
     size: int
     wanted: bool = True  # may this file produce a finding (phase 2 needed)?
+    defines: frozenset[str] = frozenset()  # macro names, for files not structured yet
+
+
+_DEFINE_NAME = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def _structure(
+    source: SourceFile, data: bytes
+) -> tuple[FileStructure, ScanWarning | None, list[tuple[int, str, int]]]:
+    language = header_language(data, source.language) if source.is_header else source.language
+    structure = parse_preprocessor(data, mask_comments_and_strings(data))
+    warning = None
+    if structure.problems:
+        warning = ScanWarning(source.rel, f"preprocessor: {structure.problems[0]}")
+    cython = cython_line_map(data) if is_cython_generated(data) else []
+    return FileStructure(source.rel, language, source.is_header, structure), warning, cython
 
 
 def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter) -> _Phase1:
@@ -80,15 +98,55 @@ def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter) -> _Phase1
         warning = ScanWarning(source.rel, f"not valid UTF-8 (byte {error.start}); scanned as bytes")
     if source.language is Language.RUST:
         return _Phase1(None, warning, [], len(data))
-    language = header_language(data, source.language) if source.is_header else source.language
-    masked = mask_comments_and_strings(data)
-    structure = parse_preprocessor(data, masked)
-    for problem in structure.problems:
-        warning = warning or ScanWarning(source.rel, f"preprocessor: {problem}")
-    cython = cython_line_map(data) if is_cython_generated(data) else []
-    return _Phase1(
-        FileStructure(source.rel, language, source.is_header, structure), warning, cython, len(data)
-    )
+    if not prefilter.wants(data):
+        # Nothing here can match a rule; only its #defines may matter to other files.
+        names = frozenset(n.decode("ascii") for n in _DEFINE_NAME.findall(data))
+        return _Phase1(None, warning, [], len(data), wanted=False, defines=names)
+    structure, problem, cython = _structure(source, data)
+    return _Phase1(structure, warning or problem, cython, len(data))
+
+
+def _referenced_macros(structure: FileStructure) -> set[str]:
+    names: set[str] = set()
+    for branch in structure.structure.branches:
+        if branch.condition:
+            names |= mentioned_identifiers(branch.condition)
+    for macro in structure.structure.defines:
+        if macro.value:
+            names |= mentioned_identifiers(macro.value)
+    return names
+
+
+def _structure_needed_headers(
+    files: list[SourceFile], phase1: list[_Phase1], max_bytes: int
+) -> list[_Phase1]:
+    """Structure the unanalysed files that define macros the analysed files test,
+    transitively, so that the guard model sees every definition that matters."""
+    phase1 = list(phase1)
+    definers: dict[str, list[int]] = {}
+    for index, result in enumerate(phase1):
+        for name in result.defines:
+            definers.setdefault(name, []).append(index)
+    needed: set[str] = set()
+    for result in phase1:
+        if result.structure is not None:
+            needed |= _referenced_macros(result.structure)
+    seen: set[str] = set()
+    while needed - seen:
+        name = (needed - seen).pop()
+        seen.add(name)
+        for index in definers.get(name, ()):
+            if phase1[index].structure is not None:
+                continue
+            try:
+                data = read_source(files[index], max_bytes)
+            except SourceReadError:
+                continue
+            structure, problem, _ = _structure(files[index], data)
+            old = phase1[index]
+            phase1[index] = _Phase1(structure, old.warning or problem, [], old.size, wanted=False)
+            needed |= _referenced_macros(structure)
+    return phase1
 
 
 # Worker-process state for phase 2 (set once per process by the pool initializer).
@@ -190,6 +248,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
             progress,
         )
     )
+    phase1 = _structure_needed_headers(walked.files, phase1, options.max_bytes)
     structures = [p.structure for p in phase1 if p.structure is not None]
     warnings.extend(p.warning for p in phase1 if p.warning is not None)
     tree = TreeMacros(structures)

@@ -163,3 +163,19 @@ def test_arch_macro_pattern(macro: str) -> None:
     from analyzer.rules import load_patterns
 
     assert re.search(load_patterns()["arch_macro"], f"defined({macro})")
+
+
+def test_prefilter_literals_never_drop_a_finding(tmp_path: Path) -> None:
+    """The rules' prefilter literals are a pure optimisation: same findings without them."""
+    import dataclasses
+
+    from analyzer.scan import ScanOptions, scan
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    with_literals = default_rules()
+    without = tuple(dataclasses.replace(r, prefilter=()) for r in with_literals)
+    assert any(r.prefilter for r in with_literals)
+    for root in (fixtures / "rules", fixtures / "guards", fixtures / "cython"):
+        fast = scan(root, ScanOptions(rules=with_literals))
+        slow = scan(root, ScanOptions(rules=without))
+        assert fast.findings == slow.findings
