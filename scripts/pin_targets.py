@@ -97,22 +97,8 @@ MSVC_ONLY_MACROS = [
     "__arm64__",
 ]
 
-MSVC_ARM64 = {
-    "_M_ARM64": "1",
-    "_WIN32": "1",
-    "_WIN64": "1",
-    "_MSC_VER": "1940",
-    "_MSC_FULL_VER": "194033811",
-    "_MSC_EXTENSIONS": "1",
-    "_INTEGRAL_MAX_BITS": "64",
-    "_MT": "1",
-    "_DLL": "1",
-    "__ARM_ARCH": "800",
-}
-ARM64EC = {
-    "_M_ARM64EC": "1",
-    "_M_X64": "100",
-    "_M_AMD64": "100",
+# What cl.exe predefines on every 64-bit target (with /MD, as Python extensions build).
+MSVC_COMMON = {
     "_WIN32": "1",
     "_WIN64": "1",
     "_MSC_VER": "1940",
@@ -122,6 +108,10 @@ ARM64EC = {
     "_MT": "1",
     "_DLL": "1",
 }
+# __ARM_ARCH is predefined by cl.exe for ARM64 since VS 2022 17.10.
+MSVC_ARM64 = {"_M_ARM64": "1", "__ARM_ARCH": "800", **MSVC_COMMON}
+# ARM64EC keeps the x64 macros so that x64 headers compile unchanged.
+ARM64EC = {"_M_ARM64EC": "1", "_M_X64": "100", "_M_AMD64": "100", **MSVC_COMMON}
 
 
 # Rust cfg values for the Rust target each model corresponds to (rustc --print cfg).

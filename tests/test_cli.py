@@ -152,3 +152,22 @@ def test_unwritable_output_is_an_error_and_leaves_nothing(tmp_path: Path) -> Non
     code, out = run("scan", str(FIXTURES / "rules" / "WOA101"), "--json", str(target))
     assert code != 0 and "cannot write" in out
     assert not any(tmp_path.rglob("*.woaport-tmp"))
+
+
+def test_pre_commit_hook_entry_runs_on_changed_files(tmp_path: Path) -> None:
+    """pre-commit appends the changed file names to the hook's entry command."""
+    import shlex
+
+    hooks = (FIXTURES.parent / ".pre-commit-hooks.yaml").read_text()
+    entry = next(
+        line.split(":", 1)[1].strip() for line in hooks.splitlines() if line.strip().startswith("entry:")
+    )
+    argv = shlex.split(entry)
+    assert argv[:2] == ["woaport", "scan"]
+    bad = tmp_path / "bad.c"
+    bad.write_text("#include <immintrin.h>\n")
+    good = tmp_path / "good.c"
+    good.write_text("int x;\n")
+    assert CliRunner().invoke(main, [*argv[1:], str(good)]).exit_code == 0
+    result = CliRunner().invoke(main, [*argv[1:], str(good), str(bad)])
+    assert result.exit_code == 1 and "WOA101" in result.output
