@@ -77,7 +77,7 @@ MARK = re.compile(r"/\*@@(WOA\d{3})\*/")
 
 
 def generate(
-    root: Path, megabytes: float, seed: int = 7
+    root: Path, megabytes: float, seed: int = 7, rate: float = 0.01
 ) -> tuple[set[tuple[str, int, str]], set[tuple[str, int]]]:
     """Write the tree; return planted (path, line, rule) and decoy (path, line) sets."""
     rng = random.Random(seed)
@@ -94,7 +94,7 @@ def generate(
         for chunk in range(rng.randint(20, 60)):
             name = f"f{index}_{chunk}"
             roll = rng.random()
-            if roll < 0.01:
+            if roll < rate:
                 text, _ = rng.choice(BLOCKERS)
                 block = text.format(name=name)
                 for offset, line in enumerate(block.splitlines(keepends=True)):
@@ -102,7 +102,7 @@ def generate(
                     if m:
                         planted.add((rel, len(lines) + offset + 1, m.group(1)))
                 lines.extend(block.splitlines(keepends=True))
-            elif roll < 0.02:
+            elif roll < 2 * rate:
                 block = rng.choice(DECOYS).format(name=name)
                 start = len(lines) + 1
                 lines.extend(block.splitlines(keepends=True))
@@ -140,10 +140,17 @@ def main() -> None:
     )
     parser.add_argument("--mb", type=float, default=50.0, help="size of the generated tree")
     parser.add_argument("--jobs", type=int, default=2, help="processes for the parallel run")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.01,
+        help="chance per generated function of a planted blocker (and of a decoy); 0.01 puts "
+        "x86 code in about half of the files, 0.001 in about one in twenty",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        planted, decoys = generate(root, args.mb)
+        planted, decoys = generate(root, args.mb, rate=args.rate)
         size_mb = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 1e6
 
         baseline_hits, baseline_s = naive_baseline(root)
@@ -163,9 +170,10 @@ def main() -> None:
     baseline_fp = [h for h in baseline_hits if h in decoys]
     missed = sorted(planted - found)[:5]
 
+    with_x86 = len({p for p, _, _ in planted} | {p for p, _ in decoys})
     print(
-        f"tree: {size_mb:.1f} MB, {result.files_scanned} files, {len(planted)} planted blockers, "
-        f"{len(decoys)} decoy lines"
+        f"tree: {size_mb:.1f} MB, {result.files_scanned} files ({with_x86} with x86 code), "
+        f"{len(planted)} planted blockers, {len(decoys)} decoy lines"
     )
     print(f"woaport, 1 process : {one_core:7.2f} s  {size_mb / one_core:7.1f} MB/s")
     print(
