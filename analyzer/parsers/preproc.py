@@ -32,6 +32,7 @@ _IDENT_RE = re.compile(rb"[A-Za-z_]\w*")
 _INCLUDE_RE = re.compile(r'^\s*[<"]([^>"\n]+)[>"]')
 
 CONDITIONAL_OPENERS = frozenset({"if", "ifdef", "ifndef"})
+_RAW_KINDS = frozenset({"include", "include_next", "import", "error", "warning"})
 CONDITIONAL_CONTINUERS = frozenset({"elif", "elifdef", "elifndef", "else"})
 
 
@@ -189,7 +190,8 @@ def scan_directives(source: bytes, masked: bytes | None = None) -> list[Directiv
                 end_line=last,
                 kind=kind,
                 text=_joined(masked, index, line, last, operand_skip),
-                raw=_joined(source, index, line, last, operand_skip),
+                # Only #include and #error use the unmasked text (names, messages).
+                raw=_joined(source, index, line, last, operand_skip) if kind in _RAW_KINDS else "",
             )
         )
     return directives
