@@ -108,6 +108,9 @@ class Context:
     selected: frozenset[str]
     guards: dict[str, GuardModel]
     fallbacks: FallbackTable
+    # What counts as x86-only code when classifying the branch a ladder falls into
+    # (patterns.toml "x86_only").
+    x86_marker: re.Pattern[bytes]
 
     @cached_property
     def token_rules(self) -> tuple[Rule, ...]:
@@ -453,8 +456,7 @@ class _CFileMatcher:
         for err in self.structure.errors:
             if tb.body_start <= err.line <= tb.body_end and self.states_at(err.line).get(model) != 0:
                 return "error", f"the #error at line {err.line}"
-        x86 = _x86_marker(self.ctx)
-        if x86 is not None and self._body_hits(taken, x86, model):
+        if self._body_hits(taken, self.ctx.x86_marker, model):
             return "x86", f"the x86-only branch at line {tb.directive_line}"
         return "generic", f"the fallback branch at line {tb.directive_line}"
 
@@ -498,16 +500,6 @@ class _CFileMatcher:
             b.body_start <= inc.line <= b.body_end and pattern.search(inc.target.encode())
             for inc in self.structure.includes
         )
-
-
-def _x86_marker(ctx: Context) -> re.Pattern[bytes] | None:
-    for rule in ctx.rules:
-        if rule.id == "WOA140" and rule.match.body is not None:
-            return rule.match.body
-    return _DEFAULT_X86
-
-
-_DEFAULT_X86 = re.compile(rb"\b_mm(?:256|512)?_\w+|\b__m(?:64|128|256|512)[id]?\b|mmintrin\.h|\b__cpuid")
 
 
 class _RustMatcher:

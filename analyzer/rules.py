@@ -203,6 +203,12 @@ def load_rules(rules_dir: Path = RULES_DIR) -> tuple[Rule, ...]:
 
 
 @lru_cache(maxsize=1)
+def x86_only_pattern(rules_dir: Path = RULES_DIR) -> re.Pattern[bytes]:
+    """The shared "x86_only" pattern: what makes a branch x86-only code."""
+    return re.compile(fast_start(load_patterns(rules_dir)["x86_only"]).encode())
+
+
+@lru_cache(maxsize=1)
 def default_rules() -> tuple[Rule, ...]:
     return load_rules()
 

@@ -21,7 +21,7 @@ from analyzer.guards import FileStructure, GuardModel, TreeMacros
 from analyzer.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.parsers.preproc import mask_comments_and_strings, parse_preprocessor
-from analyzer.rules import Rule, default_rules
+from analyzer.rules import Rule, default_rules, x86_only_pattern
 from analyzer.sources import (
     DEFAULT_MAX_BYTES,
     SourceFile,
@@ -259,6 +259,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         selected=frozenset(chosen),
         guards=guards,
         fallbacks=default_fallbacks(),
+        x86_marker=x86_only_pattern(),
     )
     cython_paths = _cython_paths(
         base, ((p.structure.path, p.cython) for p in phase1 if p.structure is not None and p.cython)

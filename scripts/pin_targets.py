@@ -121,41 +121,25 @@ RUST_CFG = {
     "mingw-arm64": "aarch64-pc-windows-gnullvm",
     "arm64ec": "arm64ec-pc-windows-msvc",
 }
+# Every Windows 64-bit Rust target shares these cfg values; arch and env tell them apart.
+RUST_WINDOWS_64 = {
+    "target_os": ["windows"],
+    "target_family": ["windows"],
+    "target_vendor": ["pc"],
+    "target_pointer_width": ["64"],
+    "target_endian": ["little"],
+    "target_feature": ["neon", "fp-armv8"],
+    "windows": [""],
+}
 RUST_TARGET_CFG = {
-    "aarch64-pc-windows-msvc": {
-        "target_arch": ["aarch64"],
-        "target_os": ["windows"],
-        "target_family": ["windows"],
-        "target_env": ["msvc"],
-        "target_vendor": ["pc"],
-        "target_pointer_width": ["64"],
-        "target_endian": ["little"],
-        "target_feature": ["neon", "fp-armv8"],
-        "windows": [""],
-    },
+    "aarch64-pc-windows-msvc": {"target_arch": ["aarch64"], "target_env": ["msvc"], **RUST_WINDOWS_64},
     "aarch64-pc-windows-gnullvm": {
         "target_arch": ["aarch64"],
-        "target_os": ["windows"],
-        "target_family": ["windows"],
         "target_env": ["gnu"],
         "target_abi": ["llvm"],
-        "target_vendor": ["pc"],
-        "target_pointer_width": ["64"],
-        "target_endian": ["little"],
-        "target_feature": ["neon", "fp-armv8"],
-        "windows": [""],
+        **RUST_WINDOWS_64,
     },
-    "arm64ec-pc-windows-msvc": {
-        "target_arch": ["arm64ec"],
-        "target_os": ["windows"],
-        "target_family": ["windows"],
-        "target_env": ["msvc"],
-        "target_vendor": ["pc"],
-        "target_pointer_width": ["64"],
-        "target_endian": ["little"],
-        "target_feature": ["neon", "fp-armv8"],
-        "windows": [""],
-    },
+    "arm64ec-pc-windows-msvc": {"target_arch": ["arm64ec"], "target_env": ["msvc"], **RUST_WINDOWS_64},
 }
 
 
