@@ -168,7 +168,10 @@ def build_prefilter(rules: tuple[Rule, ...]) -> Prefilter:
             pattern = _rule_regex(rule)
             if pattern is not None:
                 regexes.append(re.compile(pattern))
-    return Prefilter(tuple(literals), tuple(regexes))
+    # A literal that contains another is redundant: every file holding it holds the shorter
+    # one too. Fewer literals, fewer passes over each file.
+    minimal = [x for x in literals if not any(y != x and y in x for y in literals)]
+    return Prefilter(tuple(sorted(minimal)), tuple(regexes))
 
 
 def _reach_summary(
