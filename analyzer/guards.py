@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from analyzer import cexpr
@@ -281,13 +282,12 @@ class _Context:
 _CFG_TOKEN = re.compile(r'\s*(?:(?P<id>[A-Za-z_][\w]*)|(?P<str>"(?:\\.|[^"\\])*")|(?P<op>[(),=]))')
 
 
-def evaluate_cfg(text: str, cfg: dict[str, tuple[str, ...]] | object) -> Value:
+def evaluate_cfg(text: str, cfg: Mapping[str, tuple[str, ...]]) -> Value:
     """Evaluate a Rust ``cfg(...)`` predicate body such as ``target_arch = "x86_64"``.
 
     Keys the target does not set (``feature = "simd"``, ``test``) are None: they depend
     on how the crate is built.
     """
-    assert isinstance(cfg, dict)
     tokens: list[tuple[str, str]] = []
     pos = 0
     while pos < len(text.rstrip()):
@@ -317,7 +317,7 @@ _BUILD_DEPENDENT_KEYS = frozenset(
 
 
 def _cfg_predicate(
-    tokens: list[tuple[str, str]], i: int, cfg: dict[str, tuple[str, ...]]
+    tokens: list[tuple[str, str]], i: int, cfg: Mapping[str, tuple[str, ...]]
 ) -> tuple[Value, int]:
     if i >= len(tokens) or tokens[i][0] != "id":
         return MAYBE, len(tokens) + 1

@@ -217,8 +217,7 @@ class _CFileMatcher:
         owner = self.structure.owner(line)
         cached = self._state_memo.get(owner)
         if cached is None:
-            cached = {m: g.branch_state(self.f.rel, owner) for m, g in self.ctx.guards.items()}
-            self._state_memo[owner] = cached
+            cached = self._state_memo[owner] = self.branch_states(owner)
         return cached
 
     def branch_states(self, branch: int) -> dict[str, Value]:
@@ -333,9 +332,9 @@ class _CFileMatcher:
         out: list[Finding | None] = []
         if b"asm" not in self.f.masked:  # a substring test is far cheaper than the regex
             return out
-        finder = _GNU_ASM if rule.match.form == "gnu" else _MSVC_ASM
+        gnu = rule.match.form == "gnu"
+        finder = _GNU_ASM if gnu else _MSVC_ASM
         for m in finder.finditer(self.f.masked):
-            gnu = rule.match.form == "gnu"
             end = self.f.span_end(m.end() - 1) if gnu else self._msvc_asm_end(m.end())
             text = self.f.data[m.start() : end]
             if rule.match.pattern is not None and not rule.match.pattern.search(text):
@@ -368,19 +367,23 @@ class _CFileMatcher:
             if b.condition and cond.search(b.condition) and not (excl and excl.search(b.condition))
         ]
 
-    def _body_hits(self, branch: int, pattern: re.Pattern[bytes], model: str) -> bool:
-        """Does the branch body hold ``pattern`` on a line this model compiles?"""
+    def _body_hits(self, branch: int, pattern: re.Pattern[bytes], model: str | None = None) -> bool:
+        """Does the branch body hold ``pattern``: on a line ``model`` compiles, or, with no
+        model, anywhere in the body?"""
         b = self.structure.branches[branch]
         if b.body_end < b.body_start:
             return False
-        for offset in self._hits_in(pattern, b.body_start, b.body_end):
-            if self.states_at(self.f.index.line_of(offset)).get(model) != 0:
-                return True
+
+        def compiled(line: int) -> bool:
+            return model is None or self.states_at(line).get(model) != 0
+
+        if any(compiled(self.f.index.line_of(o)) for o in self._hits_in(pattern, b.body_start, b.body_end)):
+            return True
         # "quoted" include names are masked as strings; look at the names themselves.
         return any(
             b.body_start <= inc.line <= b.body_end
             and pattern.search(inc.target.encode())
-            and self.states_at(inc.line).get(model) != 0
+            and compiled(inc.line)
             for inc in self.structure.includes
         )
 
@@ -477,7 +480,7 @@ class _CFileMatcher:
         reported: set[int] = set()
         for b in self.structure.branches:
             # Cheapest test first: most branches hold no x86 SIMD at all.
-            if not self._holds(b.index, body):
+            if not self._body_hits(b.index, body):
                 continue
             if any(a in reported for a in self.structure.enclosing(b.directive_line)):
                 continue
@@ -493,23 +496,12 @@ class _CFileMatcher:
                 out.append(finding)
         return out
 
-    def _holds(self, branch: int, pattern: re.Pattern[bytes]) -> bool:
-        b = self.structure.branches[branch]
-        if b.body_end < b.body_start:
-            return False
-        if self._hits_in(pattern, b.body_start, b.body_end):
-            return True
-        return any(
-            b.body_start <= inc.line <= b.body_end and pattern.search(inc.target.encode())
-            for inc in self.structure.includes
-        )
-
 
 class _RustMatcher:
     def __init__(self, f: _File, ctx: Context) -> None:
         self.f = f
         self.ctx = ctx
-        self._cfg = {m.name: dict(m.rust_cfg) for m in ctx.models}
+        self._cfg = {m.name: m.rust_cfg for m in ctx.models}
 
     def reach_at(self, offset: int) -> dict[str, Value]:
         predicates = treesitter.rust_cfg_predicates(self.f.tree, self.f.data, offset)

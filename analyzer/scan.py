@@ -127,14 +127,13 @@ def _structure_needed_headers(
     for index, result in enumerate(phase1):
         for name in result.defines:
             definers.setdefault(name, []).append(index)
-    needed: set[str] = set()
+    seen: set[str] = set()
     for result in phase1:
         if result.structure is not None:
-            needed |= _referenced_macros(result.structure)
-    seen: set[str] = set()
-    while needed - seen:
-        name = (needed - seen).pop()
-        seen.add(name)
+            seen |= _referenced_macros(result.structure)
+    todo = list(seen)
+    while todo:
+        name = todo.pop()
         for index in definers.get(name, ()):
             if phase1[index].structure is not None:
                 continue
@@ -145,7 +144,9 @@ def _structure_needed_headers(
             structure, problem, _ = _structure(files[index], data)
             old = phase1[index]
             phase1[index] = _Phase1(structure, old.warning or problem, [], old.size, wanted=False)
-            needed |= _referenced_macros(structure)
+            new = _referenced_macros(structure) - seen
+            seen |= new
+            todo.extend(new)
     return phase1
 
 
