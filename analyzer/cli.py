@@ -16,7 +16,7 @@ from analyzer.report import sarif as sarif_report
 from analyzer.report import text as text_report
 from analyzer.rules import RuleError, default_rules, select_rules
 from analyzer.scan import ScanOptions, ScanResult, default_jobs, scan
-from analyzer.targets import RULES_DIR, load_targets
+from analyzer.targets import RULES_DIR, load_targets, select_targets
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -138,11 +138,7 @@ def scan_command(
     try:
         rules = select_rules(default_rules(), _split(select), _split(ignore))
         target_names = tuple(_split(targets))
-        for name in target_names:
-            if name not in load_targets().names:
-                raise ValueError(
-                    f"unknown target model {name!r} (choose from {', '.join(load_targets().names)})"
-                )
+        select_targets(list(target_names))  # raises ValueError naming the valid models
     except (ValueError, RuleError) as error:
         raise click.UsageError(str(error)) from None
     options = ScanOptions(

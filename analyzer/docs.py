@@ -6,8 +6,6 @@ from pathlib import Path
 
 from analyzer.rules import Rule
 
-LANG_FENCE = {"rust": "rust", "c": "c", "cpp": "c"}
-
 
 def rule_markdown(rule: Rule) -> str:
     fence = "rust" if all(x.value == "rust" for x in rule.languages) else "c"
