@@ -207,6 +207,7 @@ def parse(text: str) -> Node:
     return node
 
 
+@lru_cache(maxsize=65536)  # the same conditions recur across a tree's files
 def mentioned_identifiers(text: str) -> frozenset[str]:
     try:
         return frozenset(value for kind, value in tokenize(text) if kind == "id")

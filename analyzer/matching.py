@@ -15,7 +15,7 @@ import tree_sitter
 
 from analyzer.cexpr import Value
 from analyzer.fallbacks import FallbackTable
-from analyzer.guards import GuardModel, evaluate_cfg
+from analyzer.guards import FileStructure, GuardModel, evaluate_cfg
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.parsers import treesitter
 from analyzer.parsers.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
@@ -31,6 +31,7 @@ _RUST_ASM = re.compile(rb"\b(?:asm|global_asm|naked_asm)!\s*[\(\[\{]")
 _CLOSERS = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
 MAX_ASM_SPAN = 64 * 1024
 SNIPPET_CHARS = 200
+_NOT_CALL_SYNTAX = frozenset({"type", "identifier", "macro"})
 
 
 @dataclass
@@ -40,6 +41,7 @@ class FileInput:
     language: Language
     structure: PreprocStructure | None = None  # C/C++ only
     cython_markers: list[tuple[int, str, int]] = field(default_factory=list)
+    masked: bytes | None = None  # mask_comments_and_strings(data), when already computed
 
 
 class _File:
@@ -49,7 +51,7 @@ class _File:
         self.item = item
         self.rel = item.rel
         self.data = item.data
-        self.masked = mask_comments_and_strings(item.data)
+        self.masked = item.masked if item.masked is not None else mask_comments_and_strings(item.data)
         self.index = LineIndex(item.data)
         self._tree: tree_sitter.Tree | None = None
 
@@ -112,6 +114,18 @@ class Context:
     # (patterns.toml "x86_only").
     x86_marker: re.Pattern[bytes]
 
+    def structure_of(self, rel: str) -> FileStructure | None:
+        """The preprocessor structure of a tree file (None for files with none: Rust)."""
+        for guard in self.guards.values():
+            return guard.tree.files.get(rel)
+        return None
+
+    @cached_property
+    def condition_memo(self) -> dict[tuple[str, str], bool]:
+        """(rule id, #if condition) -> does the rule's condition pattern select it. The
+        same conditions recur across a tree's files (and within one)."""
+        return {}
+
     @cached_property
     def token_rules(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.match.kind == "token")
@@ -137,8 +151,25 @@ class Prefilter:
     literals: tuple[bytes, ...]
     regexes: tuple[re.Pattern[bytes], ...]
 
+    @cached_property
+    def _searches(self) -> tuple[tuple[bytes, ...], tuple[re.Pattern[bytes], ...]]:
+        """The literals as few passes over the text as possible: literals that share a
+        first byte become one regex (``re`` finds a literal first byte at memchr speed
+        and only then tries the alternatives), a literal alone stays a substring test."""
+        by_first: dict[int, list[bytes]] = {}
+        for literal in self.literals:
+            by_first.setdefault(literal[0], []).append(literal)
+        singles = tuple(group[0] for group in by_first.values() if len(group) == 1)
+        grouped = tuple(
+            re.compile(re.escape(bytes([first])) + b"(?:" + b"|".join(re.escape(x[1:]) for x in group) + b")")
+            for first, group in by_first.items()
+            if len(group) > 1
+        )
+        return singles, grouped + self.regexes
+
     def wants(self, raw: bytes) -> bool:
-        return any(x in raw for x in self.literals) or any(r.search(raw) for r in self.regexes)
+        singles, regexes = self._searches
+        return any(x in raw for x in singles) or any(r.search(raw) for r in regexes)
 
 
 def _rule_regex(rule: Rule) -> bytes | None:
@@ -292,7 +323,11 @@ class _CFileMatcher:
                     continue
                 if exclude is not None and exclude.fullmatch(token):
                     continue
-                if rule.match.syntax:
+                if rule.match.syntax and not (
+                    # Outside comments and strings (masked) and not followed by "(", a
+                    # token can only be a type, identifier or macro use: no parse needed.
+                    rule.match.syntax >= _NOT_CALL_SYNTAX and not self._followed_by_paren(m.end())
+                ):
                     if syntax is None:
                         syntax = treesitter.syntax_at(self.f.tree, m.start(), m.end())
                     if syntax not in rule.match.syntax:
@@ -308,6 +343,9 @@ class _CFileMatcher:
                     )
                 )
         return out
+
+    def _followed_by_paren(self, end: int) -> bool:
+        return self.f.masked[end : end + 256].lstrip()[:1] == b"("
 
     def includes(self, rule: Rule) -> list[Finding | None]:
         out: list[Finding | None] = []
@@ -361,11 +399,18 @@ class _CFileMatcher:
     def _matching_branches(self, rule: Rule) -> list[int]:
         cond, excl = rule.match.condition, rule.match.condition_excludes
         assert cond is not None
-        return [
-            b.index
-            for b in self.structure.branches
-            if b.condition and cond.search(b.condition) and not (excl and excl.search(b.condition))
-        ]
+        memo = self.ctx.condition_memo
+        out = []
+        for b in self.structure.branches:
+            if not b.condition:
+                continue
+            key = (rule.id, b.condition)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = bool(cond.search(b.condition)) and not (excl and excl.search(b.condition))
+            if hit:
+                out.append(b.index)
+        return out
 
     def _body_hits(self, branch: int, pattern: re.Pattern[bytes], model: str | None = None) -> bool:
         """Does the branch body hold ``pattern``: on a line ``model`` compiles, or, with no

@@ -35,6 +35,7 @@ from analyzer.sources import (
 from analyzer.targets import load_targets
 
 Progress = Callable[[str, int, int], None]
+KEEP_BYTES_BUDGET = 256 * 1024 * 1024
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -69,16 +70,22 @@ class _Phase1:
     size: int
     wanted: bool = True  # may this file produce a finding (phase 2 needed)?
     defines: frozenset[str] = frozenset()  # macro names, for files not structured yet
+    # The bytes and their masked form, kept for phase 2 in a single-process scan so the
+    # file is neither read nor masked twice (None when not kept).
+    data: bytes | None = None
+    masked: bytes | None = None
 
 
-_DEFINE_NAME = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+# Starts with a literal "#" so re can skip ahead fast; a "#define" that is not at the
+# start of a line (in a comment, say) only makes a file a candidate definer: harmless.
+_DEFINE_NAME = re.compile(rb"#[ \t]*define[ \t]+([A-Za-z_]\w*)")
 
 
 def _structure(
-    source: SourceFile, data: bytes
+    source: SourceFile, data: bytes, masked: bytes | None = None
 ) -> tuple[FileStructure, ScanWarning | None, list[tuple[int, str, int]]]:
     language = header_language(data, source.language) if source.is_header else source.language
-    structure = parse_preprocessor(data, mask_comments_and_strings(data))
+    structure = parse_preprocessor(data, masked if masked is not None else mask_comments_and_strings(data))
     warning = None
     if structure.problems:
         warning = ScanWarning(source.rel, f"preprocessor: {structure.problems[0]}")
@@ -86,7 +93,7 @@ def _structure(
     return FileStructure(source.rel, language, source.is_header, structure), warning, cython
 
 
-def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter) -> _Phase1:
+def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter, keep: bool = False) -> _Phase1:
     try:
         data = read_source(source, max_bytes)
     except SourceReadError as error:
@@ -102,8 +109,11 @@ def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter) -> _Phase1
         # Nothing here can match a rule; only its #defines may matter to other files.
         names = frozenset(n.decode("ascii") for n in _DEFINE_NAME.findall(data))
         return _Phase1(None, warning, [], len(data), wanted=False, defines=names)
-    structure, problem, cython = _structure(source, data)
-    return _Phase1(structure, warning or problem, cython, len(data))
+    masked = mask_comments_and_strings(data)
+    structure, problem, cython = _structure(source, data, masked)
+    if not keep:
+        return _Phase1(structure, warning or problem, cython, len(data))
+    return _Phase1(structure, warning or problem, cython, len(data), data=data, masked=masked)
 
 
 def _referenced_macros(structure: FileStructure) -> set[str]:
@@ -160,22 +170,31 @@ def _init_worker(ctx: Context, max_bytes: int, cython_paths: dict[str, str]) -> 
     _WORKER["cython_paths"] = cython_paths
 
 
-def _phase2(
-    job: tuple[SourceFile, FileStructure | None, list[tuple[int, str, int]]],
-) -> tuple[list[Finding], ScanWarning | None]:
-    source, structure, cython = job
+# A phase-2 job names its file; the structure comes from the guard models' tree index,
+# which every worker already holds, so it is not shipped to a process a second time.
+_Phase2Job = tuple[SourceFile, list[tuple[int, str, int]], bytes | None, bytes | None]
+
+
+def _phase2(job: _Phase2Job) -> tuple[list[Finding], ScanWarning | None]:
+    source, cython, kept_data, kept_masked = job
     ctx = _WORKER["ctx"]
     assert isinstance(ctx, Context)
+    structure = ctx.structure_of(source.rel)
     max_bytes = _WORKER["max_bytes"]
     assert isinstance(max_bytes, int)
     cython_paths = _WORKER["cython_paths"]
     assert isinstance(cython_paths, dict)
-    try:
-        data = read_source(source, max_bytes)
-    except SourceReadError as error:
-        return [], ScanWarning(source.rel, str(error))
+    if kept_data is not None:
+        data = kept_data
+    else:
+        try:
+            data = read_source(source, max_bytes)
+        except SourceReadError as error:
+            return [], ScanWarning(source.rel, str(error))
     language = structure.language if structure is not None else source.language
-    item = FileInput(source.rel, data, language, structure.structure if structure else None, cython)
+    item = FileInput(
+        source.rel, data, language, structure.structure if structure else None, cython, masked=kept_masked
+    )
     try:
         return analyze(item, ctx, cython_paths), None
     except RecursionError:
@@ -208,7 +227,7 @@ def _fan_out(
                 progress(stage, done, total)
 
 
-def _phase1_job(args: tuple[SourceFile, int, Prefilter]) -> _Phase1:
+def _phase1_job(args: tuple[SourceFile, int, Prefilter, bool]) -> _Phase1:
     return _phase1(*args)
 
 
@@ -240,10 +259,14 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     workers = max(1, options.jobs)
 
     prefilter = build_prefilter(rules)
+    # A single process keeps each candidate file's bytes (and masked copy) from phase 1
+    # for phase 2, within a memory budget; worker processes re-read instead, since
+    # shipping bytes between processes costs more than reading them.
+    keep = workers <= 1 and sum(s.size for s in walked.files) <= KEEP_BYTES_BUDGET
     phase1 = list(
         _fan_out(
             _phase1_job,
-            [(s, options.max_bytes, prefilter) for s in walked.files],
+            [(s, options.max_bytes, prefilter, keep) for s in walked.files],
             workers,
             "reading",
             progress,
@@ -265,7 +288,9 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     cython_paths = _cython_paths(
         base, ((p.structure.path, p.cython) for p in phase1 if p.structure is not None and p.cython)
     )
-    jobs = [(s, p.structure, p.cython) for s, p in zip(walked.files, phase1, strict=True) if p.wanted]
+    jobs: list[_Phase2Job] = [
+        (s, p.cython, p.data, p.masked) for s, p in zip(walked.files, phase1, strict=True) if p.wanted
+    ]
     findings: list[Finding] = []
     for found, warning in _fan_out(
         _phase2, jobs, workers, "analysing", progress, _init_worker, (ctx, options.max_bytes, cython_paths)

@@ -78,3 +78,14 @@ def test_tree_sitter_agrees_with_line_scanner(path: Path) -> None:
     line_view = [(d.line, d.kind, d.text) for d in scan_directives(data, masked) if d.kind in wanted]
     tree_view = [(d.line, d.kind, d.text) for d in from_tree if d.kind in wanted]
     assert tree_view == line_view
+
+
+def test_directives_span_continuations_and_skip_hash_on_continuation_lines() -> None:
+    source = b"#define A 1\n  #  if X \\\n  && Y\n#define S(x) \\\n#x\nint a;\n#endif\n"
+    found = [(d.line, d.end_line, d.kind, d.text) for d in scan_directives(source)]
+    assert found == [
+        (1, 1, "define", "A 1"),
+        (2, 3, "if", "X    && Y"),
+        (4, 5, "define", "S(x)  #x"),  # "#x" is the macro body, not a directive
+        (7, 7, "endif", ""),
+    ]

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from analyzer.docs import rule_markdown
 from analyzer.fallbacks import default_fallbacks
-from analyzer.rules import Rule, RuleError, default_rules, load_rules, select_rules
+from analyzer.rules import Rule, RuleError, default_rules, fast_start, load_rules, select_rules
 from analyzer.targets import RULES_DIR
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
@@ -179,3 +180,20 @@ def test_prefilter_literals_never_drop_a_finding(tmp_path: Path) -> None:
         fast = scan(root, ScanOptions(rules=with_literals))
         slow = scan(root, ScanOptions(rules=without))
         assert fast.findings == slow.findings
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        (r"\b_mm_\w+", "x _mm_add_ps(", ["_mm_add_ps"]),
+        (r"\b_mm_\w+", "x__mm_add_ps(", []),
+        (r"\bv[a-z]+q_f32\b", "vaddq_f32 ; xvaddq_f32", ["vaddq_f32"]),
+        (r"\b_?foo\b", "foo _foo afoo", ["foo", "_foo"]),  # quantified literal: left alone
+        (r"\\bx", r"a\bx \bx", [r"\bx", r"\bx"]),  # an escaped backslash, not a boundary
+    ],
+)
+def test_fast_start_matches_like_the_word_boundary_it_replaces(
+    pattern: str, text: str, expected: list[str]
+) -> None:
+    assert re.findall(pattern, text) == expected
+    assert re.findall(fast_start(pattern), text) == expected
