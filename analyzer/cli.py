@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from analyzer import __version__
+from analyzer.archive import ArchiveError
+from analyzer.index.config import IndexConfigError
+from analyzer.index.simple import IndexFetchError
+from analyzer.inputs import InputError, open_input
 from analyzer.model import Confidence, Severity
 from analyzer.report import json as json_report
 from analyzer.report import markdown as markdown_report
@@ -20,6 +26,13 @@ from analyzer.targets import RULES_DIR, load_targets, select_targets
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+class OperationalError(click.ClickException):
+    """The input could not be read or fetched: exit 2, like a usage error, so that CI
+    tells "could not scan" from "found problems"."""
+
+    exit_code = 2
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -73,7 +86,7 @@ def main() -> None:
 
 
 @main.command("scan")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, metavar="[PATH|SDIST|NAME[==VERSION]]...")
 @click.option(
     "--target",
     "targets",
@@ -111,10 +124,15 @@ def main() -> None:
 @click.option(
     "-j", "--jobs", default=0, type=click.IntRange(0, 64), help="Worker processes (0: one per core)."
 )
+@click.option(
+    "--index-url",
+    metavar="URL",
+    help="Package index for NAME[==VERSION] (default: PIP_INDEX_URL, pip's or uv's configuration).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def scan_command(
-    paths: tuple[Path, ...],
+    inputs: tuple[str, ...],
     targets: tuple[str, ...],
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -127,14 +145,14 @@ def scan_command(
     include_vendored: bool,
     max_file_size: int,
     jobs: int,
+    index_url: str | None,
     quiet: bool,
     no_progress: bool,
 ) -> None:
-    """Scan source trees or files (default: the bundled fixtures)."""
-    roots = list(paths) or [BUNDLED_FIXTURES]
-    for root in roots:
-        if not root.exists():
-            raise click.UsageError(f"no such file or directory: {root}")
+    """Scan source trees, files, sdists (.tar.gz, .zip) or a project from the package
+    index (NAME or NAME==VERSION; its sdist is downloaded, never built or run). Default:
+    the bundled fixtures."""
+    wanted = list(inputs) or [str(BUNDLED_FIXTURES)]
     try:
         rules = select_rules(default_rules(), _split(select), _split(ignore))
         target_names = tuple(_split(targets))
@@ -151,9 +169,15 @@ def scan_command(
     )
     bar = _Bar(enabled=not quiet and not no_progress and sys.stderr.isatty())
     results: list[ScanResult] = []
+    log = (lambda message: click.echo(message, err=True)) if not quiet else (lambda _: None)
     try:
-        for root in roots:
-            results.append(scan(root, options, bar))
+        with ExitStack() as stack:
+            for target in wanted:
+                opened = stack.enter_context(open_input(target, index_url=index_url, log=log))
+                result = scan(opened.root, options, bar)
+                results.append(replace(result, root=opened.label, warnings=opened.warnings + result.warnings))
+    except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+        raise OperationalError(str(error)) from None
     finally:
         bar.close()
     for result in results:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.localindex import LocalIndex, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -11,3 +14,9 @@ FIXTURES = ROOT / "fixtures"
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def local_index() -> Iterator[LocalIndex]:
+    """A package index on 127.0.0.1 (never the public one); see tests/localindex.py."""
+    yield from serve()

@@ -1,0 +1,341 @@
+"""A client for the simple repository API: PEP 691 JSON and PEP 503 HTML (content
+negotiation as PEP 691 describes), PEP 592 ``yanked``, PEP 658/714 core-metadata flags,
+retries with backoff that honour ``Retry-After``, hash-checked downloads with a size cap.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import httpx
+from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist_filename
+from packaging.version import InvalidVersion, Version
+
+ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0
+DEFAULT_MAX_DOWNLOAD = 512 * 1024 * 1024
+SDIST_SUFFIXES = (".tar.gz", ".zip")
+T = TypeVar("T")
+_SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*$")
+
+
+class IndexFetchError(RuntimeError):
+    """The index could not be read (after retries) or answered something unusable."""
+
+
+class ProjectNotFound(IndexFetchError):
+    """The index has no such project (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class DistFile:
+    filename: str
+    url: str
+    hashes: tuple[tuple[str, str], ...]  # (algorithm, hex digest), as the index gave them
+    requires_python: str | None = None
+    yanked: str | None = None  # None: not yanked; otherwise the reason ("" if none given)
+    core_metadata: bool = False
+
+    def hash(self, algorithm: str) -> str | None:
+        return next((value for name, value in self.hashes if name == algorithm), None)
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    name: str
+    url: str
+    files: tuple[DistFile, ...]
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name normalisation."""
+    return str(canonicalize_name(name))
+
+
+# -- page parsing (pure) ----------------------------------------------------------------
+def _yanked(value: object) -> str | None:
+    if value is None or value is False:
+        return None
+    return value if isinstance(value, str) else ""
+
+
+def parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise IndexFetchError(f"malformed JSON from {page_url}: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        raise IndexFetchError(f"JSON from {page_url} is not a PEP 691 project page")
+    version = str((data.get("meta") or {}).get("api-version", "1.0"))
+    if not version.startswith("1."):
+        raise IndexFetchError(f"{page_url} speaks simple API {version}; only 1.x is understood")
+    files = []
+    for entry in data["files"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
+            continue
+        if not isinstance(entry.get("url"), str):
+            continue
+        raw_hashes = entry.get("hashes")
+        hashes: dict[object, object] = raw_hashes if isinstance(raw_hashes, dict) else {}
+        metadata = entry.get("core-metadata", entry.get("dist-info-metadata", False))
+        requires = entry.get("requires-python")
+        files.append(
+            DistFile(
+                filename=entry["filename"],
+                url=urljoin(page_url, entry["url"]),
+                hashes=tuple(sorted((str(k), str(v)) for k, v in hashes.items())),
+                requires_python=requires if isinstance(requires, str) else None,
+                yanked=_yanked(entry.get("yanked")),
+                core_metadata=bool(metadata),
+            )
+        )
+    return files
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self.base: str | None = None
+        self._open: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+        elif tag == "a":
+            self._open, self._text = dict(attrs), []
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open is not None:
+            self.anchors.append((self._open, "".join(self._text).strip()))
+            self._open = None
+
+
+def parse_html_page(body: bytes, page_url: str) -> list[DistFile]:
+    parser = _AnchorParser()
+    try:
+        parser.feed(body.decode("utf-8"))
+        parser.close()
+    except UnicodeDecodeError as error:
+        raise IndexFetchError(f"malformed HTML from {page_url}: {error}") from None
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    files = []
+    for attrs, text in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        url, fragment = urldefrag(urljoin(base, href))
+        filename = text or url.rsplit("/", 1)[-1]
+        hashes: tuple[tuple[str, str], ...] = ()
+        if "=" in fragment:
+            algorithm, _, digest = fragment.partition("=")
+            hashes = ((algorithm, digest),)
+        metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        files.append(
+            DistFile(
+                filename=filename,
+                url=url,
+                hashes=hashes,
+                requires_python=attrs.get("data-requires-python"),
+                yanked=None if "data-yanked" not in attrs else (attrs["data-yanked"] or ""),
+                core_metadata=metadata is not None and metadata != "false",
+            )
+        )
+    return files
+
+
+def select_sdist(page: ProjectPage, version: str | None = None) -> DistFile:
+    """The sdist of ``version``, or of the latest release that has a non-yanked one
+    (final releases before pre-releases). A pinned version may be yanked (PEP 592)."""
+    candidates: dict[Version, list[DistFile]] = {}
+    for file in page.files:
+        if not file.filename.endswith(SDIST_SUFFIXES):
+            continue
+        try:
+            name, found = parse_sdist_filename(file.filename)
+        except (InvalidSdistFilename, InvalidVersion):
+            continue
+        if name != canonicalize_name(page.name):
+            continue
+        candidates.setdefault(found, []).append(file)
+    if version is not None:
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            raise IndexFetchError(f"{version!r} is not a valid version") from None
+        files = candidates.get(wanted)
+        if not files:
+            known = ", ".join(str(v) for v in sorted(candidates)[-5:]) or "none"
+            raise IndexFetchError(f"{page.name} {version} has no sdist on the index (latest: {known})")
+    else:
+        live = {v: [f for f in fs if f.yanked is None] for v, fs in candidates.items()}
+        live = {v: fs for v, fs in live.items() if fs}
+        if not live:
+            raise IndexFetchError(f"{page.name} has no (non-yanked) sdist on the index")
+        finals = [v for v in live if not v.is_prerelease]
+        files = live[max(finals or live)]
+    # .tar.gz is the standard sdist format (PEP 625); prefer it over a legacy .zip.
+    return sorted(files, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))[0]
+
+
+# -- network ---------------------------------------------------------------------------
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(when.timestamp() - time.time(), MAX_RETRY_AFTER))
+
+
+class _Retry(Exception):
+    """A transient failure: try again after a pause."""
+
+    def __init__(self, reason: str, response: httpx.Response | None = None) -> None:
+        super().__init__(reason)
+        self.response = response
+
+
+class SimpleIndex:
+    """One index. ``retries`` extra attempts after a timeout, connection error,
+    truncated or malformed answer, 429 or 5xx, waiting ``backoff * 2**attempt`` seconds
+    or what ``Retry-After`` asks (capped at a minute)."""
+
+    def __init__(
+        self,
+        index_url: str,
+        *,
+        client: httpx.Client | None = None,
+        retries: int = 3,
+        backoff: float = 0.5,
+        timeout: float = 30.0,
+        max_download: int = DEFAULT_MAX_DOWNLOAD,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        scheme = urlparse(index_url).scheme
+        if scheme not in ("http", "https"):
+            raise IndexFetchError(f"index URL {index_url!r}: only http(s) indexes are supported")
+        self.index_url = index_url.rstrip("/") + "/"
+        self.client = client or httpx.Client(timeout=timeout, follow_redirects=True)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_download = max_download
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> SimpleIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _with_retries(self, url: str, attempt_once: Callable[[], T]) -> T:
+        reason = "no attempt made"
+        for attempt in range(self.retries + 1):
+            try:
+                return attempt_once()
+            except _Retry as retry:
+                reason = str(retry)
+                if attempt == self.retries:
+                    break
+                delay = _retry_after(retry.response) if retry.response is not None else None
+                self._sleep(delay if delay is not None else self.backoff * 2**attempt)
+        raise IndexFetchError(f"{url}: giving up after {self.retries + 1} attempts ({reason})")
+
+    def project(self, name: str) -> ProjectPage:
+        url = f"{self.index_url}{normalize(name)}/"
+
+        def once() -> ProjectPage:
+            try:
+                response = self.client.get(url, headers={"Accept": ACCEPT})
+                response.read()
+            except httpx.HTTPError as error:  # timeouts, resets, truncated bodies
+                raise _Retry(f"{type(error).__name__}: {error}") from None
+            _check_status(response, url, name, self.index_url)
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            page_url = str(response.url)
+            try:
+                if kind == "application/vnd.pypi.simple.v1+json":
+                    files = parse_json_page(response.content, page_url)
+                else:
+                    files = parse_html_page(response.content, page_url)
+            except IndexFetchError as error:  # a proxy or mirror mid-update: try again
+                raise _Retry(str(error)) from None
+            return ProjectPage(name, page_url, tuple(files))
+
+        return self._with_retries(url, once)
+
+    def download(self, file: DistFile, dest_dir: Path) -> Path:
+        """Fetch ``file`` into ``dest_dir`` (its hash checked when the index gave one).
+        Writes only ``dest_dir/<file name>``, and only once the download is complete."""
+        name = file.filename
+        if not _SAFE_FILENAME.match(name) or ".." in name:
+            raise IndexFetchError(f"refusing file name {name!r} from the index")
+        algorithm, expected = next(
+            ((a, v) for a, v in file.hashes if a in hashlib.algorithms_guaranteed), (None, None)
+        )
+        target = dest_dir / name
+
+        def once() -> Path:
+            digest = hashlib.new(algorithm) if algorithm else None
+            size = 0
+            with tempfile.NamedTemporaryFile(dir=dest_dir, prefix=".part-", delete=False) as part:
+                part_path = Path(part.name)
+                try:
+                    with self.client.stream("GET", file.url) as response:
+                        _check_status(response, file.url, name, self.index_url)
+                        for chunk in response.iter_bytes():
+                            size += len(chunk)
+                            if size > self.max_download:
+                                raise IndexFetchError(
+                                    f"{name}: larger than the {self.max_download // 2**20} MiB download cap"
+                                )
+                            if digest is not None:
+                                digest.update(chunk)
+                            part.write(chunk)
+                except httpx.HTTPError as error:
+                    part_path.unlink(missing_ok=True)
+                    raise _Retry(f"{type(error).__name__}: {error}") from None
+                except BaseException:
+                    part_path.unlink(missing_ok=True)
+                    raise
+            if digest is not None and digest.hexdigest() != (expected or "").lower():
+                part_path.unlink(missing_ok=True)
+                raise _Retry(f"{name}: {algorithm} mismatch (truncated or altered download)")
+            part_path.replace(target)
+            return target
+
+        return self._with_retries(file.url, once)
+
+
+def _check_status(response: httpx.Response, url: str, name: str, index_url: str) -> None:
+    if response.status_code == 200:
+        return
+    if response.status_code == 404:
+        raise ProjectNotFound(f"{name}: not found on {index_url} ({url})")
+    if response.status_code in RETRY_STATUS:
+        raise _Retry(f"HTTP {response.status_code}", response)
+    raise IndexFetchError(f"{url}: HTTP {response.status_code}")

@@ -1,0 +1,87 @@
+"""What ``woaport scan`` was pointed at: a directory or file, an sdist archive, or a
+``NAME[==VERSION]`` to fetch from the package index. Archives and downloads live in a
+temporary directory that is removed when the scan is over, whatever happens."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import parse_sdist_filename
+
+from analyzer.archive import ArchiveLimits, extract, is_archive
+from analyzer.index.config import default_index_url
+from analyzer.index.simple import SimpleIndex, select_sdist
+from analyzer.model import ScanWarning
+
+# A project name (PEP 508 spelling) with an optional exact pin.
+_REQUIREMENT = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\s*==\s*([A-Za-z0-9.!+_-]+))?$")
+
+
+DEFAULT_LIMITS = ArchiveLimits()
+
+
+class InputError(RuntimeError):
+    """The scan target cannot be used (message says why)."""
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    root: Path  # what to scan
+    label: str  # what to call it in reports (never a temporary path)
+    warnings: tuple[ScanWarning, ...] = ()
+
+
+def parse_requirement(text: str) -> tuple[str, str | None] | None:
+    match = _REQUIREMENT.match(text.strip())
+    return (match.group(1), match.group(2)) if match else None
+
+
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="woaport-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def open_input(
+    target: str,
+    *,
+    index_url: str | None = None,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+    make_index: Callable[[str], SimpleIndex] = SimpleIndex,
+    log: Callable[[str], None] = lambda _: None,
+) -> Iterator[ScanInput]:
+    """Resolve ``target``; a path that exists wins over a project of the same name."""
+    path = Path(target)
+    if path.exists():
+        if not is_archive(path):
+            yield ScanInput(path, target)
+            return
+        with _scratch() as scratch:
+            unpacked = extract(path, scratch, limits)
+            yield ScanInput(unpacked.root, path.name, unpacked.warnings)
+        return
+    requirement = parse_requirement(target)
+    if requirement is None or "/" in target or "\\" in target:
+        raise InputError(f"no such file or directory, and not a NAME[==VERSION]: {target}")
+    name, version = requirement
+    url = default_index_url(index_url)
+    with make_index(url) as index, _scratch() as scratch:
+        page = index.project(name)
+        sdist = select_sdist(page, version)
+        log(f"downloading {sdist.filename} from {url}")
+        archive = index.download(sdist, scratch)
+        unpack_dir = scratch / "src"
+        unpack_dir.mkdir()
+        unpacked = extract(archive, unpack_dir, limits)
+        label = f"{name}=={parse_sdist_filename(sdist.filename)[1]} ({sdist.filename})"
+        yield ScanInput(unpacked.root, label, unpacked.warnings)

@@ -1,0 +1,143 @@
+"""A package index served on 127.0.0.1 by the tests themselves: a static PEP 503 HTML or
+PEP 691 JSON tree, with scripted faults (status codes, truncated bodies) per path."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import tarfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    truncate: bool = False  # announce more bytes than are sent, then close
+
+
+class LocalIndex:
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        index = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                index.requests.append((path, dict(self.headers.items())))
+                replies = index.routes.get(path)
+                if not replies:
+                    reply = Reply(404, b"not found")
+                else:
+                    reply = replies.pop(0) if len(replies) > 1 else replies[0]
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                length = len(reply.body) + (4096 if reply.truncate else 0)
+                self.send_header("Content-Length", str(length))
+                if reply.truncate:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                self.wfile.write(reply.body[: len(reply.body) // 2] if reply.truncate else reply.body)
+                self.wfile.flush()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/simple/"
+
+    def start(self) -> LocalIndex:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def route(self, path: str, *replies: Reply) -> None:
+        self.routes[path] = list(replies)
+
+    def hits(self, path: str) -> int:
+        return sum(1 for p, _ in self.requests if p == path)
+
+    def publish(
+        self,
+        name: str,
+        files: dict[str, bytes],
+        style: str = "json",
+        yanked: dict[str, str] | None = None,
+        requires_python: str | None = None,
+    ) -> None:
+        """Serve ``files`` (file name -> bytes) under /files/ and a project page for them."""
+        yanked = yanked or {}
+        entries = []
+        for filename, data in files.items():
+            digest = hashlib.sha256(data).hexdigest()
+            self.route(f"/files/{filename}", Reply(200, data, {"Content-Type": "application/octet-stream"}))
+            entries.append((filename, digest))
+        if style == "json":
+            page = {
+                "meta": {"api-version": "1.1"},
+                "name": name,
+                "files": [
+                    {
+                        "filename": f,
+                        "url": f"../../files/{f}",
+                        "hashes": {"sha256": d},
+                        "requires-python": requires_python,
+                        "yanked": (yanked[f] or True) if f in yanked else False,
+                        "core-metadata": False,
+                    }
+                    for f, d in entries
+                ],
+            }
+            reply = Reply(
+                200, json.dumps(page).encode(), {"Content-Type": "application/vnd.pypi.simple.v1+json"}
+            )
+        else:
+            anchors = []
+            for f, d in entries:
+                attrs = f' href="../../files/{f}#sha256={d}"'
+                if requires_python:
+                    attrs += f' data-requires-python="{html.escape(requires_python)}"'
+                if f in yanked:
+                    attrs += f' data-yanked="{html.escape(yanked[f])}"'
+                anchors.append(f"<a{attrs}>{html.escape(f)}</a><br/>")
+            body = f"<!DOCTYPE html><html><body><h1>Links for {name}</h1>{''.join(anchors)}</body></html>"
+            reply = Reply(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        self.route(f"/simple/{name}/", reply)
+
+
+def sdist(top: str, files: dict[str, bytes]) -> bytes:
+    """A .tar.gz with every file under ``top/``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for rel, data in files.items():
+            info = tarfile.TarInfo(f"{top}/{rel}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def serve() -> Iterator[LocalIndex]:
+    index = LocalIndex().start()
+    try:
+        yield index
+    finally:
+        index.stop()
