@@ -16,6 +16,7 @@ from analyzer.index.config import IndexConfigError
 from analyzer.index.simple import IndexFetchError
 from analyzer.inputs import InputError, open_input
 from analyzer.model import Confidence, Severity
+from analyzer.parsers.clang import PreciseUnavailable
 from analyzer.report import json as json_report
 from analyzer.report import markdown as markdown_report
 from analyzer.report import sarif as sarif_report
@@ -129,6 +130,12 @@ def main() -> None:
     metavar="URL",
     help="Package index for NAME[==VERSION] (default: PIP_INDEX_URL, pip's or uv's configuration).",
 )
+@click.option(
+    "--precise",
+    is_flag=True,
+    help="Also parse each translation unit with libclang per model (needs woaport[precise]).",
+)
+@click.option("--explain", is_flag=True, help="With --precise: list where fast and precise mode disagree.")
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def scan_command(
@@ -146,6 +153,8 @@ def scan_command(
     max_file_size: int,
     jobs: int,
     index_url: str | None,
+    precise: bool,
+    explain: bool,
     quiet: bool,
     no_progress: bool,
 ) -> None:
@@ -166,7 +175,10 @@ def scan_command(
         include_vendored=include_vendored,
         max_bytes=max_file_size * 1024 * 1024,
         jobs=jobs or default_jobs(),
+        precise=precise,
     )
+    if explain and not precise:
+        raise click.UsageError("--explain compares fast and precise mode: add --precise")
     bar = _Bar(enabled=not quiet and not no_progress and sys.stderr.isatty())
     results: list[ScanResult] = []
     log = (lambda message: click.echo(message, err=True)) if not quiet else (lambda _: None)
@@ -176,13 +188,17 @@ def scan_command(
                 opened = stack.enter_context(open_input(target, index_url=index_url, log=log))
                 result = scan(opened.root, options, bar)
                 results.append(replace(result, root=opened.label, warnings=opened.warnings + result.warnings))
-    except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+    except (InputError, ArchiveError, IndexFetchError, IndexConfigError, PreciseUnavailable) as error:
         raise OperationalError(str(error)) from None
     finally:
         bar.close()
     for result in results:
         if not quiet and not any(out == "-" for out in (json_out, sarif_out, markdown_out)):
             click.echo(text_report.render(result, colour=sys.stdout.isatty()), nl=False)
+        if explain:
+            click.echo(
+                _explain(result), nl=False, err=any(out == "-" for out in (json_out, sarif_out, markdown_out))
+            )
     merged = results[0] if len(results) == 1 else _merge(results)
     if json_out:
         _write(json_out, json_report.render(merged))
@@ -191,6 +207,16 @@ def scan_command(
     if markdown_out:
         _write(markdown_out, markdown_report.render(merged))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
+
+
+def _explain(result: ScanResult) -> str:
+    lines = [
+        f"\nprecise mode: {result.precise_units} translation unit(s) parsed, "
+        f"{result.precise_fallbacks} kept fast-mode results; {len(result.differences)} difference(s)"
+    ]
+    for d in result.differences:
+        lines.append(f"  {d.path}:{d.line} {d.rule_id} only in {d.only_in} mode: {d.detail}")
+    return "\n".join(lines) + "\n"
 
 
 def _merge(results: list[ScanResult]) -> ScanResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,6 +19,7 @@ from analyzer.fallbacks import FallbackTable
 from analyzer.guards import FileStructure, GuardModel, evaluate_cfg
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.parsers import treesitter
+from analyzer.parsers.clang import Hit
 from analyzer.parsers.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
 from analyzer.rules import Rule, fast_start
 
@@ -663,3 +665,46 @@ def analyze(item: FileInput, ctx: Context, cython_paths: dict[str, str] | None =
     if item.cython_markers:
         findings = [_map_cython(x, item.cython_markers, cython_paths or {}) for x in findings]
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def precise_file_findings(
+    rel: str, data: bytes, language: Language, hits: Mapping[Hit, set[str]], ctx: Context
+) -> list[Finding]:
+    """Findings for a translation unit from precise-mode hits (hit -> models it occurs on),
+    with the same messages, fallbacks and suppressions as the fast mode."""
+    f = _File(FileInput(rel, data, language))
+    by_id = {r.id: r for r in ctx.rules}
+    out: list[Finding] = []
+    for hit, models in hits.items():
+        rule = by_id.get(hit.rule_id)
+        if rule is None:
+            continue
+        reach: dict[str, Value] = {m: 1 for m in models}
+        summary = _reach_summary(rule, reach, ctx.selected)
+        if summary is None:
+            continue
+        message = _format(rule.message, match=hit.token)
+        if hit.via:
+            message += f" (through {hit.via})"
+        line_start = f.index.start_of(hit.line) if hit.line <= f.index.line_count else 0
+        location = f.location(
+            line_start + hit.column - 1, line_start + max(hit.end_column, hit.column + 1) - 1
+        )
+        fallback = rule.fallback
+        if rule.match.kind == "token":
+            found = ctx.fallbacks.lookup(hit.token)
+            if found is not None:
+                fallback = found.describe() if (found.neon or found.generic) else fallback
+        finding = Finding(
+            rule_id=rule.id,
+            severity=rule.severity,
+            confidence=Confidence.HIGH,
+            location=location,
+            message=message,
+            reachable_on=summary[1],
+            fallback=fallback,
+            snippet=f.snippet(hit.line),
+        )
+        if not _suppressed(f, finding):
+            out.append(finding)
+    return sorted(set(out), key=Finding.sort_key)

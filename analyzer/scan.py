@@ -21,6 +21,7 @@ from analyzer.guards import FileStructure, GuardModel, TreeMacros
 from analyzer.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.parsers.preproc import mask_comments_and_strings, parse_preprocessor
+from analyzer.precise import Difference, run_precise
 from analyzer.rules import Rule, default_rules, x86_only_pattern
 from analyzer.sources import (
     DEFAULT_MAX_BYTES,
@@ -48,6 +49,7 @@ class ScanOptions:
     include_vendored: bool = False
     max_bytes: int = DEFAULT_MAX_BYTES
     jobs: int = 1
+    precise: bool = False  # also parse translation units with libclang (analyzer/precise.py)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class ScanResult:
     skipped: dict[str, int] = field(default_factory=dict)
     targets: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
+    # Precise mode only: where fast and precise mode disagree, and how many units each
+    # answered for.
+    differences: tuple[Difference, ...] = ()
+    precise_units: int = 0
+    precise_fallbacks: int = 0
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,17 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         findings.extend(found)
         if warning is not None:
             warnings.append(warning)
+    differences: tuple[Difference, ...] = ()
+    precise_units = precise_fallbacks = 0
+    if options.precise:
+        candidates = {s.rel for s, p in zip(walked.files, phase1, strict=True) if p.wanted and not p.cython}
+        outcome = run_precise(
+            base, walked.files, candidates, findings, ctx, options.max_bytes, _fan_out, workers, progress
+        )
+        findings = list(outcome.findings)
+        warnings.extend(outcome.warnings)
+        differences = outcome.differences
+        precise_units, precise_fallbacks = outcome.units_parsed, outcome.units_fallback
     for (path, line), message in sorted(_bad_expressions(guards).items()):
         warnings.append(
             ScanWarning(path, f"line {line}: cannot evaluate #if expression ({message}); treated as 'maybe'")
@@ -311,6 +329,9 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         skipped=dict(Counter(walked.skipped)),
         targets=tuple(chosen),
         rules=rules,
+        differences=differences,
+        precise_units=precise_units,
+        precise_fallbacks=precise_fallbacks,
     )
 
 

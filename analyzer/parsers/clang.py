@@ -1,0 +1,242 @@
+"""Precise mode: each translation unit parsed by libclang once per target model.
+
+What a front end sees that the fast scanner cannot: which ``#include`` directives are
+really processed, and which declarations a use really refers to — through the package's
+own macros (``#define LOADU(p) _mm_loadu_ps(p)`` is reported where ``LOADU`` is used) and
+typedefs. Findings carry the fast mode's rule IDs (the token and include rules' own
+patterns decide the rule), so the two modes merge.
+
+Headers. libclang from PyPI ships no compiler headers; clang's own (``immintrin.h``,
+``arm_neon.h``, ``intrin.h``...) are taken from the ``ziglang`` package's ``lib/include``.
+No Windows SDK, CRT or Python headers exist on a scanning machine, so every other ``<...>``
+header a file names becomes an empty stand-in: the declarations it would provide are then
+undeclared, which is harmless here because only identifiers that match a rule count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.model import TargetModel
+from analyzer.rules import Rule
+
+# Clang target arguments per model. cl.exe defines neither __aarch64__ nor __ARM_NEON, so
+# the msvc model removes the arch macros clang-cl would add (the pinned sets decide which).
+_TARGET_ARGS = {
+    "msvc-arm64": ["--target=aarch64-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
+    "clang-cl-arm64": ["--target=aarch64-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
+    "mingw-arm64": ["--target=aarch64-w64-windows-gnu"],
+    "arm64ec": ["--target=arm64ec-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
+}
+PRECISE_MODELS = tuple(_TARGET_ARGS)
+_UNDECLARED = re.compile(
+    r"(?:use of undeclared identifier|call to undeclared (?:library )?function|unknown type name"
+    r"|implicit declaration of function|undeclared identifier) '([A-Za-z_]\w*)'"
+)
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_SAFE_HEADER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$")
+
+
+class PreciseUnavailable(RuntimeError):
+    """libclang or the compiler headers are not installed."""
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    builtin_headers: Path  # clang's own headers (from ziglang)
+
+    @staticmethod
+    def locate() -> Toolchain:
+        try:
+            import clang.cindex  # noqa: F401  (checks that libclang's bindings import)
+            import ziglang
+        except ImportError as error:
+            raise PreciseUnavailable(
+                f"precise mode needs libclang and ziglang: pip install 'woaport[precise]' ({error})"
+            ) from None
+        builtin = Path(ziglang.__file__).resolve().parent / "lib" / "include"
+        if not (builtin / "immintrin.h").is_file():
+            raise PreciseUnavailable(f"clang's builtin headers not found in {builtin}")
+        return Toolchain(builtin)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One rule hit in a translation unit's main file, under one model."""
+
+    rule_id: str
+    line: int
+    column: int
+    end_column: int
+    token: str
+    via: str = ""  # the macro or typedef the hit was found through, if any
+
+
+@dataclass
+class UnitResult:
+    hits: dict[Hit, set[str]] = field(default_factory=dict)  # hit -> models it occurs on
+    failures: dict[str, str] = field(default_factory=dict)  # model -> why it could not parse
+
+
+def model_args(model: TargetModel, known_macros: frozenset[str], arch_macro: re.Pattern[str]) -> list[str]:
+    """Clang arguments for ``model``: its target, and ``-U`` for every architecture macro
+    (``arch_macro``, patterns.toml) that some target defines but the pinned model does not:
+    libclang's msvc target adds ``__aarch64__`` that cl.exe lacks, its arm64ec target adds
+    ``__x86_64__`` that cl.exe /arm64EC lacks."""
+    args = list(_TARGET_ARGS[model.name])
+    if "_MSC_VER" in model.defines:
+        version = int(model.defines["_MSC_VER"])
+        args.append(f"-fms-compatibility-version={version // 100}.{version % 100}")
+    for name in sorted(known_macros - set(model.defines)):
+        if arch_macro.fullmatch(name):
+            args.append(f"-U{name}")
+    return args
+
+
+def stub_headers(names: Iterable[str], builtin: Path, stub_dir: Path) -> None:
+    """Empty stand-ins for angled headers that clang does not ship."""
+    for name in names:
+        name = name.replace("\\", "/")
+        # Also for headers clang ships: its intrin.h, for one, #include_next-s the platform one.
+        if not _SAFE_HEADER.match(name):
+            continue
+        target = stub_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch(exist_ok=True)
+
+
+def _rule_for(token: str, rules: Iterable[Rule], syntax: str) -> Rule | None:
+    for rule in rules:
+        m = rule.match
+        if m.kind != "token" or m.pattern is None or not m.pattern.fullmatch(token.encode()):
+            continue
+        if m.exclude is not None and m.exclude.fullmatch(token.encode()):
+            continue
+        if m.syntax and syntax not in m.syntax:
+            continue
+        return rule
+    return None
+
+
+def _include_rule(header: str, rules: Iterable[Rule]) -> Rule | None:
+    base = header.replace("\\", "/").rsplit("/", 1)[-1].encode()
+    for rule in rules:
+        if (
+            rule.match.kind == "include"
+            and rule.match.pattern is not None
+            and rule.match.pattern.fullmatch(base)
+        ):
+            return rule
+    return None
+
+
+def analyze_unit(
+    path: Path,
+    language_args: list[str],
+    models: dict[str, list[str]],
+    include_dirs: list[Path],
+    toolchain: Toolchain,
+    stub_dir: Path,
+    rules: tuple[Rule, ...],
+) -> UnitResult:
+    """Parse ``path`` once per model and collect rule hits located in it."""
+    import clang.cindex as ci
+
+    result = UnitResult()
+    index = ci.Index.create()
+    main = str(path)
+    lines = path.read_bytes().split(b"\n")
+    common = [
+        *language_args,
+        "-ffreestanding",
+        "-nostdinc",
+        "-w",
+        "-ferror-limit=0",
+        "-isystem",
+        str(toolchain.builtin_headers),
+        "-isystem",
+        str(stub_dir),
+        *(f"-I{d}" for d in include_dirs),
+    ]
+    for model, target_args in models.items():
+        try:
+            unit = index.parse(
+                main,
+                args=[*target_args, *common],
+                options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD,
+            )
+        except ci.TranslationUnitLoadError as error:
+            result.failures[model] = f"libclang could not parse it ({error})"
+            continue
+        fatal = [d for d in unit.diagnostics if d.severity >= ci.Diagnostic.Fatal]
+        if fatal:
+            d = fatal[0]
+            result.failures[model] = f"{d.spelling} (line {d.location.line})"
+            continue
+        for hit in _unit_hits(unit, main, rules, lines):
+            result.hits.setdefault(hit, set()).add(model)
+    return result
+
+
+def _in_main(location: object, main: str) -> bool:
+    file = getattr(location, "file", None)
+    return file is not None and str(file.name) == main
+
+
+def _unit_hits(unit: object, main: str, rules: tuple[Rule, ...], lines: list[bytes]) -> Iterator[Hit]:
+    import clang.cindex as ci
+
+    assert isinstance(unit, ci.TranslationUnit)
+    # Include directives really processed in this file under this model (the detailed
+    # preprocessing record lists each one, even when a guard makes it a no-op).
+    for cursor in unit.cursor.get_children():
+        if cursor.kind != ci.CursorKind.INCLUSION_DIRECTIVE or not _in_main(cursor.location, main):
+            continue
+        header = str(cursor.spelling)
+        rule = _include_rule(header, rules)
+        if rule is not None:
+            loc = cursor.location
+            yield Hit(rule.id, loc.line, loc.column, loc.column, Path(header).name)
+    # Identifiers used but not declared (no header, or a stand-in header).
+    for diagnostic in unit.diagnostics:
+        match = _UNDECLARED.search(diagnostic.spelling)
+        if match is None or not _in_main(diagnostic.location, main):
+            continue
+        token = match.group(1)
+        syntax = "type" if diagnostic.spelling.startswith("unknown type") else "call"
+        rule = _rule_for(token, rules, syntax) or _rule_for(token, rules, "identifier")
+        if rule is not None:
+            loc = diagnostic.location
+            yield Hit(rule.id, loc.line, loc.column, loc.column + len(token), token)
+    # References that resolve to x86 declarations (clang's x86 headers declare them).
+    stack = [c for c in unit.cursor.get_children() if _in_main(c.location, main)]
+    kinds = {
+        ci.CursorKind.CALL_EXPR: "call",
+        ci.CursorKind.DECL_REF_EXPR: "identifier",
+        ci.CursorKind.TYPE_REF: "type",
+    }
+    while stack:
+        cursor = stack.pop()
+        ref_syntax = kinds.get(cursor.kind)
+        if ref_syntax is not None and _in_main(cursor.location, main):
+            referenced = cursor.referenced
+            token = str((referenced.spelling if referenced is not None else cursor.spelling) or "")
+            rule = _rule_for(token, rules, ref_syntax)
+            if rule is not None:
+                loc = cursor.location
+                spelled = _identifier_at(lines, loc.line, loc.column)
+                via = "" if spelled in ("", token) else spelled
+                yield Hit(rule.id, loc.line, loc.column, loc.column + len(spelled or token), token, via)
+        stack.extend(cursor.get_children())
+
+
+def _identifier_at(lines: list[bytes], line: int, column: int) -> str:
+    """The identifier written at (line, column): a macro's name where a use was expanded
+    from one, a typedef's name where a type was written through one."""
+    if not 0 < line <= len(lines):
+        return ""
+    match = _IDENTIFIER.match(lines[line - 1], column - 1)
+    return match.group().decode("ascii") if match else ""
