@@ -677,7 +677,7 @@ def precise_file_findings(
     out: list[Finding] = []
     for hit, models in hits.items():
         rule = by_id.get(hit.rule_id)
-        if rule is None:
+        if rule is None or hit.provided:
             continue
         reach: dict[str, Value] = {m: 1 for m in models}
         summary = _reach_summary(rule, reach, ctx.selected)

@@ -14,11 +14,11 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.matching import Context, precise_file_findings
-from analyzer.model import Finding, Language, ScanWarning
+from analyzer.model import Confidence, Finding, Language, ScanWarning
 from analyzer.parsers.clang import (
     PRECISE_MODELS,
     Toolchain,
@@ -33,7 +33,13 @@ from analyzer.targets import load_targets
 
 PRECISE_KINDS = frozenset({"token", "include"})
 MAX_INCLUDE_DIRS = 256
-_LANGUAGE_ARGS = {Language.C: ["-xc", "-std=gnu11"], Language.CPP: ["-xc++", "-std=gnu++17"]}
+# In C, a call to an undeclared intrinsic stays a (warned) implicit declaration rather
+# than an error: clang reports the error only at the first call, and later calls in
+# erroneous expressions would vanish from the AST; as a warning, every call stays a call.
+_LANGUAGE_ARGS = {
+    Language.C: ["-xc", "-std=gnu11", "-Wno-error=implicit-function-declaration"],
+    Language.CPP: ["-xc++", "-std=gnu++17"],
+}
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,7 @@ def run_precise(
     stub_dir = Path(tempfile.mkdtemp(prefix="woaport-stubs-"))
     warnings: list[ScanWarning] = []
     replaced: dict[str, list[Finding]] = {}
+    parsed: dict[str, UnitResult] = {}
     try:
         names: set[str] = set()
         for source in files:
@@ -179,42 +186,72 @@ def run_precise(
                 continue
             data = read_source(source, max_bytes)
             replaced[source.rel] = precise_file_findings(source.rel, data, source.language, outcome.hits, ctx)
+            parsed[source.rel] = outcome
     finally:
         shutil.rmtree(stub_dir, ignore_errors=True)
-    kinds = {r.id: r.match.kind for r in ctx.rules}
-    merged: list[Finding] = []
-    differences: list[Difference] = []
-    for finding in fast:
-        path = finding.location.path
-        if path in replaced and kinds.get(finding.rule_id) in PRECISE_KINDS:
-            continue
-        merged.append(finding)
-    for path, found in replaced.items():
-        merged.extend(found)
-        fast_keys = {
-            (f.rule_id, f.location.line)
-            for f in fast
-            if f.location.path == path and kinds.get(f.rule_id) in PRECISE_KINDS
-        }
-        precise_keys = {(f.rule_id, f.location.line): f for f in found}
-        for rule_id, line in sorted(fast_keys - set(precise_keys)):
-            differences.append(
-                Difference(
-                    path,
-                    line,
-                    rule_id,
-                    "fast",
-                    "not compiled as written here on any model (a macro body, reported where "
-                    "it is expanded; a guarded branch; or an include resolved differently)",
-                )
-            )
-        for (rule_id, line), f in sorted(precise_keys.items()):
-            if (rule_id, line) not in fast_keys:
-                differences.append(Difference(path, line, rule_id, "precise", f.message))
+    merged, differences = merge(fast, replaced, parsed, {r.id: r.match.kind for r in ctx.rules})
     return PreciseOutcome(
         tuple(sorted(merged, key=Finding.sort_key)),
         tuple(warnings),
         tuple(differences),
-        units_parsed=len(replaced),
+        units_parsed=len(parsed),
         units_fallback=len(units) - len(replaced),
     )
+
+
+def merge(
+    fast: list[Finding],
+    precise: dict[str, list[Finding]],
+    parsed: dict[str, UnitResult],
+    kinds: dict[str, str],
+) -> tuple[list[Finding], list[Difference]]:
+    """The precise answer wins where it has evidence, and only there:
+
+    * a fast token/include finding whose line the preprocessor skipped for a model, or
+      whose name resolves there to the package's own declaration (a vendored sse2neon.h),
+      loses that model; with no model left it is dropped. A finding that depends on macros the
+      build defines (low confidence) is kept: a front end without the build's -D flags
+      cannot decide it either.
+    * a precise finding the fast mode does not have at the same place (a use through a
+      macro or typedef) is added.
+    * otherwise the fast finding stands: clang's error recovery after undeclared x86
+      types can drop later statements, so "not seen by the front end" is not evidence.
+    """
+    merged: list[Finding] = []
+    differences: list[Difference] = []
+    fast_places: set[tuple[str, str, int, int]] = set()
+    for finding in fast:
+        loc = finding.location
+        unit = parsed.get(loc.path)
+        if (
+            unit is None
+            or kinds.get(finding.rule_id) not in PRECISE_KINDS
+            or finding.confidence is not Confidence.HIGH
+        ):
+            merged.append(finding)
+            continue
+        kept = tuple(
+            m
+            for m in finding.reachable_on
+            if m not in unit.skipped
+            or not (unit.is_skipped(m, loc.line) or unit.provided_at(m, loc.line, loc.column))
+        )
+        if not kept:
+            provided = any(unit.provided_at(m, loc.line, loc.column) for m in finding.reachable_on)
+            why = (
+                "the package declares this name itself (a shim such as sse2neon.h)"
+                if provided
+                else "the line is in a preprocessor branch that every model skips"
+            )
+            differences.append(Difference(loc.path, loc.line, finding.rule_id, "fast", why))
+            continue
+        merged.append(finding if kept == finding.reachable_on else replace(finding, reachable_on=kept))
+        fast_places.add((loc.path, finding.rule_id, loc.line, loc.column))
+    for path, found in precise.items():
+        for finding in found:
+            loc = finding.location
+            if (path, finding.rule_id, loc.line, loc.column) in fast_places:
+                continue
+            merged.append(finding)
+            differences.append(Difference(path, loc.line, finding.rule_id, "precise", finding.message))
+    return merged, differences

@@ -73,12 +73,26 @@ class Hit:
     end_column: int
     token: str
     via: str = ""  # the macro or typedef the hit was found through, if any
+    # The name resolves to the package's own declaration (a vendored sse2neon.h, a shim):
+    # not a blocker, and evidence against a fast-mode finding at the same place.
+    provided: bool = False
 
 
 @dataclass
 class UnitResult:
     hits: dict[Hit, set[str]] = field(default_factory=dict)  # hit -> models it occurs on
     failures: dict[str, str] = field(default_factory=dict)  # model -> why it could not parse
+    # model -> (first, last) line ranges of the main file the preprocessor skipped
+    skipped: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def provided_at(self, model: str, line: int, column: int) -> bool:
+        return any(
+            h.provided and h.line == line and h.column == column and model in models
+            for h, models in self.hits.items()
+        )
+
+    def is_skipped(self, model: str, line: int) -> bool:
+        return any(first <= line <= last for first, last in self.skipped.get(model, ()))
 
 
 def model_args(model: TargetModel, known_macros: frozenset[str], arch_macro: re.Pattern[str]) -> list[str]:
@@ -176,9 +190,46 @@ def analyze_unit(
             d = fatal[0]
             result.failures[model] = f"{d.spelling} (line {d.location.line})"
             continue
-        for hit in _unit_hits(unit, main, rules, lines):
+        result.skipped[model] = _skipped_lines(unit, main)
+        for hit in _unit_hits(unit, main, rules, lines, toolchain.builtin_headers):
             result.hits.setdefault(hit, set()).add(model)
     return result
+
+
+def _skipped_lines(unit: object, main: str) -> list[tuple[int, int]]:
+    """Line ranges of ``main`` in #if branches the preprocessor skipped (libclang's
+    clang_getAllSkippedRanges, which the Python bindings do not wrap)."""
+    import ctypes
+
+    import clang.cindex as ci
+
+    class _RangeList(ctypes.Structure):
+        _fields_ = [("count", ctypes.c_uint), ("ranges", ctypes.POINTER(ci.SourceRange))]
+
+    lib = ci.conf.lib
+    lib.clang_getAllSkippedRanges.argtypes = [ci.TranslationUnit]
+    lib.clang_getAllSkippedRanges.restype = ctypes.POINTER(_RangeList)
+    lib.clang_disposeSourceRangeList.argtypes = [ctypes.POINTER(_RangeList)]
+    found = lib.clang_getAllSkippedRanges(unit)
+    out: list[tuple[int, int]] = []
+    try:
+        for i in range(found.contents.count):
+            span = found.contents.ranges[i]
+            if _in_main(span.start, main):
+                out.append((span.start.line, span.end.line))
+    finally:
+        lib.clang_disposeSourceRangeList(found)
+    return out
+
+
+def _declared_by_package(referenced: object, builtin: Path) -> bool:
+    """Is the referenced declaration the package's own (a shim such as a vendored
+    sse2neon.h, or its own function of that name)? Implicit declarations (an undeclared
+    call in C) have an empty extent; clang's own x86 headers live in ``builtin``."""
+    extent = getattr(referenced, "extent", None)
+    if extent is None or extent.start.file is None or extent.end.offset <= extent.start.offset:
+        return False
+    return not Path(str(extent.start.file.name)).resolve().is_relative_to(builtin)
 
 
 def _in_main(location: object, main: str) -> bool:
@@ -186,7 +237,9 @@ def _in_main(location: object, main: str) -> bool:
     return file is not None and str(file.name) == main
 
 
-def _unit_hits(unit: object, main: str, rules: tuple[Rule, ...], lines: list[bytes]) -> Iterator[Hit]:
+def _unit_hits(
+    unit: object, main: str, rules: tuple[Rule, ...], lines: list[bytes], builtin: Path
+) -> Iterator[Hit]:
     import clang.cindex as ci
 
     assert isinstance(unit, ci.TranslationUnit)
@@ -229,7 +282,9 @@ def _unit_hits(unit: object, main: str, rules: tuple[Rule, ...], lines: list[byt
                 loc = cursor.location
                 spelled = _identifier_at(lines, loc.line, loc.column)
                 via = "" if spelled in ("", token) else spelled
-                yield Hit(rule.id, loc.line, loc.column, loc.column + len(spelled or token), token, via)
+                provided = referenced is not None and _declared_by_package(referenced, builtin)
+                end = loc.column + len(spelled or token)
+                yield Hit(rule.id, loc.line, loc.column, end, token, via, provided)
         stack.extend(cursor.get_children())
 
 
