@@ -12,6 +12,7 @@ import click
 
 from analyzer import __version__
 from analyzer.archive import ArchiveError
+from analyzer.cache import default_cache_dir
 from analyzer.index.config import IndexConfigError
 from analyzer.index.simple import IndexFetchError
 from analyzer.inputs import InputError, open_input
@@ -136,6 +137,12 @@ def main() -> None:
     help="Also parse each translation unit with libclang per model (needs woaport[precise]).",
 )
 @click.option("--explain", is_flag=True, help="With --precise: list where fast and precise mode disagree.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Precise-mode result cache (default: the user cache directory, e.g. ~/.cache/woaport).",
+)
+@click.option("--no-cache", is_flag=True, help="Re-parse every translation unit in precise mode.")
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def scan_command(
@@ -155,6 +162,8 @@ def scan_command(
     index_url: str | None,
     precise: bool,
     explain: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
     quiet: bool,
     no_progress: bool,
 ) -> None:
@@ -176,6 +185,7 @@ def scan_command(
         max_bytes=max_file_size * 1024 * 1024,
         jobs=jobs or default_jobs(),
         precise=precise,
+        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
     )
     if explain and not precise:
         raise click.UsageError("--explain compares fast and precise mode: add --precise")
@@ -211,7 +221,8 @@ def scan_command(
 
 def _explain(result: ScanResult) -> str:
     lines = [
-        f"\nprecise mode: {result.precise_units} translation unit(s) parsed, "
+        f"\nprecise mode: {result.precise_units} translation unit(s) parsed "
+        f"({result.precise_cached} from the cache), "
         f"{result.precise_fallbacks} kept fast-mode results; {len(result.differences)} difference(s)"
     ]
     for d in result.differences:

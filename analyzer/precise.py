@@ -10,6 +10,7 @@ that cannot be parsed keeps its fast-mode findings, and a warning says so.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 import shutil
 import tempfile
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer import __version__
+from analyzer.cache import ResultCache, file_digest, fingerprint
 from analyzer.matching import Context, precise_file_findings
 from analyzer.model import Confidence, Finding, Language, ScanWarning
 from analyzer.parsers.clang import (
@@ -60,6 +63,7 @@ class PreciseOutcome:
     differences: tuple[Difference, ...]
     units_parsed: int
     units_fallback: int
+    units_cached: int = 0  # of units_parsed, answered from the cache
 
 
 def static_include_dirs(root: Path) -> list[Path]:
@@ -139,6 +143,7 @@ def run_precise(
     fan_out: Callable[..., Iterator[tuple[str, UnitResult | str]]],
     workers: int,
     progress: Callable[[str, int, int], None] | None,
+    cache: ResultCache | None = None,
 ) -> PreciseOutcome:
     """Merge precise results into ``fast`` for the units in ``candidates`` (rel paths)."""
     toolchain = Toolchain.locate()
@@ -167,10 +172,34 @@ def run_precise(
             except Exception:  # unreadable files were reported by the fast pass
                 continue
         stub_headers(sorted(names), toolchain.builtin_headers, stub_dir)
-        jobs = [(path, s.language.value) for path, s in by_abs.items()]
-        init_args = (toolchain, models, _include_dirs(root, files), stub_dir, ctx.rules)
-        for path, outcome in fan_out(_unit_job, jobs, workers, "precise", progress, _init, init_args):
+        include_dirs = _include_dirs(root, files)
+        settings = fingerprint(
+            [
+                __version__,
+                toolchain.version(),
+                models,
+                {language.value: args for language, args in _LANGUAGE_ARGS.items()},
+                [str(d) for d in include_dirs],
+                [(r.id, repr(r.match)) for r in ctx.rules],
+            ]
+        )
+        keys: dict[str, str] = {}
+        outcomes: list[tuple[str, UnitResult | str]] = []
+        jobs: list[tuple[str, str]] = []
+        for path, s in by_abs.items():
+            digest = file_digest(Path(path))
+            keys[path] = fingerprint([settings, path, digest])
+            cached = cache.get(keys[path]) if cache is not None and digest is not None else None
+            if cached is not None:
+                outcomes.append((path, UnitResult.from_json(cached)))
+            else:
+                jobs.append((path, s.language.value))
+        init_args = (toolchain, models, include_dirs, stub_dir, ctx.rules)
+        fresh = fan_out(_unit_job, jobs, workers, "precise", progress, _init, init_args) if jobs else iter(())
+        for path, outcome in itertools.chain(outcomes, fresh):
             source = by_abs[path]
+            if cache is not None and isinstance(outcome, UnitResult) and not outcome.failures:
+                cache.put(keys[path], outcome.depends_on, outcome.to_json())
             if isinstance(outcome, str):
                 warnings.append(
                     ScanWarning(source.rel, f"precise mode failed ({outcome}); fast-mode results kept")
@@ -196,6 +225,7 @@ def run_precise(
         tuple(differences),
         units_parsed=len(parsed),
         units_fallback=len(units) - len(replaced),
+        units_cached=len(outcomes),
     )
 
 

@@ -81,6 +81,16 @@ def _schema() -> dict[str, Any]:
     return dict(json.loads((RULES_DIR / "schema.json").read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    """One validator for every rule file: jsonschema.validate() re-checks the schema itself
+    on each call, which was half of a small scan's start-up time."""
+    schema = _schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def load_patterns(rules_dir: Path = RULES_DIR) -> dict[str, str]:
     with open(rules_dir / "patterns.toml", "rb") as handle:
         data = tomllib.load(handle)
@@ -181,7 +191,9 @@ def load_rule_file(path: Path, patterns: dict[str, str]) -> list[Rule]:
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise RuleError(f"{path.name}: {error}") from None
     try:
-        jsonschema.validate(data, _schema())
+        problem = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+        if problem is not None:
+            raise problem
     except jsonschema.ValidationError as error:
         location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise RuleError(f"{path.name}: {location}: {error.message}") from None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from analyzer.cache import ResultCache
 from analyzer.cexpr import mentioned_identifiers
 from analyzer.fallbacks import default_fallbacks
 from analyzer.guards import FileStructure, GuardModel, TreeMacros
@@ -37,6 +38,7 @@ from analyzer.targets import load_targets
 
 Progress = Callable[[str, int, int], None]
 KEEP_BYTES_BUDGET = 256 * 1024 * 1024
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -50,6 +52,7 @@ class ScanOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     jobs: int = 1
     precise: bool = False  # also parse translation units with libclang (analyzer/precise.py)
+    cache_dir: Path | None = None  # where precise-mode results are cached (None: no cache)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class ScanResult:
     differences: tuple[Difference, ...] = ()
     precise_units: int = 0
     precise_fallbacks: int = 0
+    precise_cached: int = 0
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,9 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     walked = walk(root, list(options.excludes), options.include_vendored, options.max_bytes)
     warnings = list(walked.warnings)
     base = root if root.is_dir() else root.parent
-    workers = max(1, options.jobs)
+    # Starting worker processes costs more than a small tree takes to scan in one.
+    small = sum(s.size for s in walked.files) < PARALLEL_MIN_BYTES
+    workers = 1 if small else max(1, options.jobs)
 
     prefilter = build_prefilter(rules)
     # A single process keeps each candidate file's bytes (and masked copy) from phase 1
@@ -306,16 +312,31 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         if warning is not None:
             warnings.append(warning)
     differences: tuple[Difference, ...] = ()
-    precise_units = precise_fallbacks = 0
+    precise_units = precise_fallbacks = precise_cached = 0
     if options.precise:
         candidates = {s.rel for s, p in zip(walked.files, phase1, strict=True) if p.wanted and not p.cython}
-        outcome = run_precise(
-            base, walked.files, candidates, findings, ctx, options.max_bytes, _fan_out, workers, progress
-        )
+        cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
+        try:
+            outcome = run_precise(
+                base,
+                walked.files,
+                candidates,
+                findings,
+                ctx,
+                options.max_bytes,
+                _fan_out,
+                max(1, options.jobs),  # a parse is slow enough to be worth a process
+                progress,
+                cache,
+            )
+        finally:
+            if cache is not None:
+                cache.close()
         findings = list(outcome.findings)
         warnings.extend(outcome.warnings)
         differences = outcome.differences
         precise_units, precise_fallbacks = outcome.units_parsed, outcome.units_fallback
+        precise_cached = outcome.units_cached
     for (path, line), message in sorted(_bad_expressions(guards).items()):
         warnings.append(
             ScanWarning(path, f"line {line}: cannot evaluate #if expression ({message}); treated as 'maybe'")
@@ -332,6 +353,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         differences=differences,
         precise_units=precise_units,
         precise_fallbacks=precise_fallbacks,
+        precise_cached=precise_cached,
     )
 
 

@@ -138,3 +138,35 @@ def test_merge_keeps_fast_answers_without_evidence_and_drops_skipped_ones() -> N
         (30, "WOA102", "high", ("msvc-arm64", "mingw-arm64")),
     ]
     assert sorted((d.line, d.only_in) for d in differences) == [(11, "fast"), (30, "precise")]
+
+
+@needs_clang
+def test_cache_reparses_only_what_changed(tmp_path: Path) -> None:
+    import shutil
+
+    tree = tmp_path / "pkg"
+    shutil.copytree(PKG, tree)
+    options = ScanOptions(precise=True, cache_dir=tmp_path / "cache")
+    cold = scan(tree, options)
+    assert (cold.precise_units, cold.precise_cached) == (2, 0)
+    warm = scan(tree, options)
+    assert (warm.precise_units, warm.precise_cached) == (2, 2)
+    assert warm.findings == cold.findings and warm.differences == cold.differences
+    # A header one unit includes changed: that unit is parsed again, the other is not.
+    header = tree / "include" / "simd_config.h"
+    header.write_text(header.read_text().replace("PKG_HAVE_SSE 1", "PKG_HAVE_SSE 1 /* edited */"))
+    assert scan(tree, options).precise_cached == 1
+    # The unit itself changed: its new line is reported, from a fresh parse.
+    macros = tree / "macros.c"
+    macros.write_text(macros.read_text() + "float more(const float *p) { return _mm_cvtss_f32(LOADU(p)); }\n")
+    changed = scan(tree, options)
+    assert changed.precise_cached == 1
+    new_line = len(macros.read_text().splitlines())
+    assert found(changed)[("macros.c", new_line, "WOA102")] == 2  # _mm_cvtss_f32 and LOADU
+    # A damaged cache is a miss, never an error.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cache" / "precise.sqlite") as db:
+        db.execute("UPDATE units SET result = '{not json'")
+    again = scan(tree, options)
+    assert again.precise_cached == 0 and found(again) == found(changed)

@@ -15,10 +15,12 @@ undeclared, which is harmless here because only identifiers that match a rule co
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from analyzer.model import TargetModel
 from analyzer.rules import Rule
@@ -47,6 +49,19 @@ class PreciseUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class Toolchain:
     builtin_headers: Path  # clang's own headers (from ziglang)
+
+    def version(self) -> str:
+        """libclang's version and where the builtin headers come from (cache keys)."""
+        import clang.cindex as ci
+
+        lib = ci.conf.lib
+        lib.clang_getClangVersion.restype = ci._CXString
+        lib.clang_getClangVersion.errcheck = ci._CXString.from_result
+        try:
+            headers = "ziglang " + importlib.metadata.version("ziglang")
+        except importlib.metadata.PackageNotFoundError:
+            headers = "headers"
+        return f"{lib.clang_getClangVersion()} / {headers} at {self.builtin_headers}"
 
     @staticmethod
     def locate() -> Toolchain:
@@ -84,6 +99,29 @@ class UnitResult:
     failures: dict[str, str] = field(default_factory=dict)  # model -> why it could not parse
     # model -> (first, last) line ranges of the main file the preprocessor skipped
     skipped: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    # Every file the unit read besides itself and clang's headers: what a cached result
+    # depends on.
+    depends_on: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "hits": [
+                [h.rule_id, h.line, h.column, h.end_column, h.token, h.via, h.provided, sorted(models)]
+                for h, models in self.hits.items()
+            ],
+            "failures": self.failures,
+            "skipped": {m: [list(r) for r in ranges] for m, ranges in self.skipped.items()},
+            "depends_on": sorted(self.depends_on),
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> UnitResult:
+        hits = {
+            Hit(str(r), int(ln), int(c), int(e), str(t), str(v), bool(p)): set(ms)
+            for r, ln, c, e, t, v, p, ms in data["hits"]
+        }
+        skipped = {str(m): [(int(a), int(b)) for a, b in rs] for m, rs in data["skipped"].items()}
+        return UnitResult(hits, dict(data["failures"]), skipped, set(data["depends_on"]))
 
     def provided_at(self, model: str, line: int, column: int) -> bool:
         return any(
@@ -191,6 +229,12 @@ def analyze_unit(
             result.failures[model] = f"{d.spelling} (line {d.location.line})"
             continue
         result.skipped[model] = _skipped_lines(unit, main)
+        for inclusion in unit.get_includes():
+            name = Path(str(inclusion.include.name)).resolve()
+            if not name.is_relative_to(toolchain.builtin_headers) and not name.is_relative_to(
+                stub_dir.resolve()
+            ):
+                result.depends_on.add(str(name))
         for hit in _unit_hits(unit, main, rules, lines, toolchain.builtin_headers):
             result.hits.setdefault(hit, set()).add(model)
     return result

@@ -1,0 +1,85 @@
+"""On-disk cache of precise-mode results, so that a re-scan of a patch branch (the
+pre-commit use) only re-parses the translation units whose bytes, or whose headers'
+bytes, changed.
+
+An entry's key is the unit's content hash plus a fingerprint of everything else that
+decides its result (woaport's version, the rules, the clang arguments, libclang's and the
+builtin headers' versions); the entry lists every header the unit read with that header's
+content hash, and is used only while all of them still match. Entries are JSON in SQLite:
+a cache directory shared with other users can lie, but it cannot make woaport run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 1
+
+
+def default_cache_dir() -> Path:
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "woaport" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "woaport"
+
+
+def file_digest(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def fingerprint(parts: Iterable[object]) -> str:
+    return hashlib.sha256(json.dumps(list(parts), sort_keys=True, default=str).encode()).hexdigest()
+
+
+class ResultCache:
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / "precise.sqlite"
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None or row[0] != str(SCHEMA):
+            self.db.execute("DROP TABLE IF EXISTS units")
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        self.db.execute("CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, deps TEXT, result TEXT)")
+        self.db.commit()
+        self.hits = 0
+        self.misses = 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT deps, result FROM units WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            try:
+                deps = json.loads(row[0])
+                if all(file_digest(Path(path)) == digest for path, digest in deps.items()):
+                    self.hits += 1
+                    result = json.loads(row[1])
+                    assert isinstance(result, dict)
+                    return result
+            except (ValueError, AssertionError, AttributeError):
+                pass  # a damaged entry is a miss
+        self.misses += 1
+        return None
+
+    def put(self, key: str, depends_on: Iterable[str], result: dict[str, Any]) -> None:
+        deps = {path: file_digest(Path(path)) for path in depends_on}
+        if any(digest is None for digest in deps.values()):
+            return  # a header vanished meanwhile: do not cache what cannot be validated
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO units VALUES (?, ?, ?)", (key, json.dumps(deps), json.dumps(result))
+            )
