@@ -56,6 +56,13 @@ class ResultCache:
         self.db.commit()
         self.hits = 0
         self.misses = 0
+        self._digests: dict[str, str | None] = {}
+
+    def _digest(self, path: str) -> str | None:
+        """Content hash of a header, once per scan however many units include it."""
+        if path not in self._digests:
+            self._digests[path] = file_digest(Path(path))
+        return self._digests[path]
 
     def close(self) -> None:
         self.db.close()
@@ -65,7 +72,7 @@ class ResultCache:
         if row is not None:
             try:
                 deps = json.loads(row[0])
-                if all(file_digest(Path(path)) == digest for path, digest in deps.items()):
+                if all(self._digest(path) == digest for path, digest in deps.items()):
                     self.hits += 1
                     result = json.loads(row[1])
                     assert isinstance(result, dict)
@@ -75,11 +82,14 @@ class ResultCache:
         self.misses += 1
         return None
 
-    def put(self, key: str, depends_on: Iterable[str], result: dict[str, Any]) -> None:
-        deps = {path: file_digest(Path(path)) for path in depends_on}
-        if any(digest is None for digest in deps.values()):
-            return  # a header vanished meanwhile: do not cache what cannot be validated
+    def put_many(self, entries: Iterable[tuple[str, Iterable[str], dict[str, Any]]]) -> None:
+        """Store (key, files the result depends on, result) entries in one transaction."""
+        rows = []
+        digests: dict[str, str | None] = {}
+        for key, depends_on, result in entries:
+            deps = {path: digests.setdefault(path, file_digest(Path(path))) for path in depends_on}
+            if any(digest is None for digest in deps.values()):
+                continue  # a header vanished meanwhile: do not cache what cannot be validated
+            rows.append((key, json.dumps(deps), json.dumps(result)))
         with self.db:
-            self.db.execute(
-                "INSERT OR REPLACE INTO units VALUES (?, ?, ?)", (key, json.dumps(deps), json.dumps(result))
-            )
+            self.db.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?)", rows)

@@ -171,7 +171,7 @@ def run_precise(
                 )
             except Exception:  # unreadable files were reported by the fast pass
                 continue
-        stub_headers(sorted(names), toolchain.builtin_headers, stub_dir)
+        stub_headers(sorted(names), stub_dir, ctx.rules)
         include_dirs = _include_dirs(root, files)
         settings = fingerprint(
             [
@@ -196,10 +196,12 @@ def run_precise(
                 jobs.append((path, s.language.value))
         init_args = (toolchain, models, include_dirs, stub_dir, ctx.rules)
         fresh = fan_out(_unit_job, jobs, workers, "precise", progress, _init, init_args) if jobs else iter(())
+        from_cache = {path for path, _ in outcomes}
+        to_store: list[tuple[str, set[str], dict[str, object]]] = []
         for path, outcome in itertools.chain(outcomes, fresh):
             source = by_abs[path]
-            if cache is not None and isinstance(outcome, UnitResult) and not outcome.failures:
-                cache.put(keys[path], outcome.depends_on, outcome.to_json())
+            if isinstance(outcome, UnitResult) and not outcome.failures and path not in from_cache:
+                to_store.append((keys[path], outcome.depends_on, outcome.to_json()))
             if isinstance(outcome, str):
                 warnings.append(
                     ScanWarning(source.rel, f"precise mode failed ({outcome}); fast-mode results kept")
@@ -216,6 +218,8 @@ def run_precise(
             data = read_source(source, max_bytes)
             replaced[source.rel] = precise_file_findings(source.rel, data, source.language, outcome.hits, ctx)
             parsed[source.rel] = outcome
+        if cache is not None and to_store:
+            cache.put_many(to_store)
     finally:
         shutil.rmtree(stub_dir, ignore_errors=True)
     merged, differences = merge(fast, replaced, parsed, {r.id: r.match.kind for r in ctx.rules})

@@ -148,14 +148,20 @@ def model_args(model: TargetModel, known_macros: frozenset[str], arch_macro: re.
     return args
 
 
-def stub_headers(names: Iterable[str], builtin: Path, stub_dir: Path) -> None:
-    """Empty stand-ins for angled headers that clang does not ship."""
+def stub_headers(names: Iterable[str], stub_dir: Path, rules: Iterable[Rule]) -> None:
+    """Empty stand-ins for angled headers. Platform headers go to ``stub_dir/after``,
+    searched after clang's own (also those clang ships: its intrin.h #include_next-s the
+    platform one). The x86-only headers the include rules name go to ``stub_dir/before``,
+    ahead of clang's: on an ARM64 target clang's immintrin.h only produces thousands of
+    errors and costs most of the parse, while the facts precise mode needs (the include
+    was processed; every intrinsic and vector type used is undeclared) stay the same."""
+    rules = tuple(rules)
     for name in names:
         name = name.replace("\\", "/")
-        # Also for headers clang ships: its intrin.h, for one, #include_next-s the platform one.
         if not _SAFE_HEADER.match(name):
             continue
-        target = stub_dir / name
+        where = "before" if _include_rule(name, rules) is not None else "after"
+        target = stub_dir / where / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.touch(exist_ok=True)
 
@@ -208,9 +214,11 @@ def analyze_unit(
         "-w",
         "-ferror-limit=0",
         "-isystem",
+        str(stub_dir / "before"),
+        "-isystem",
         str(toolchain.builtin_headers),
         "-isystem",
-        str(stub_dir),
+        str(stub_dir / "after"),
         *(f"-I{d}" for d in include_dirs),
     ]
     for model, target_args in models.items():
