@@ -170,3 +170,31 @@ def test_cache_reparses_only_what_changed(tmp_path: Path) -> None:
         db.execute("UPDATE units SET result = '{not json'")
     again = scan(tree, options)
     assert again.precise_cached == 0 and found(again) == found(changed)
+
+
+@needs_clang
+def test_cli_precise_explain_and_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    args = ["scan", str(PKG), "--precise", "--explain", "--no-progress"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 1, first.output
+    assert "macros.c:11 WOA102 only in precise mode" in first.output
+    assert "2 translation unit(s) parsed (0 from the cache)" in first.output
+    assert (tmp_path / "xdg" / "woaport" / "precise.sqlite").is_file()
+    second = CliRunner().invoke(main, args)
+    assert "2 translation unit(s) parsed (2 from the cache)" in second.output
+    no_cache = CliRunner().invoke(main, [*args, "--no-cache"])
+    assert "(0 from the cache)" in no_cache.output
+
+
+def test_explain_needs_precise() -> None:
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    result = CliRunner().invoke(main, ["scan", str(PKG), "--explain"])
+    assert result.exit_code == 2 and "add --precise" in result.output
