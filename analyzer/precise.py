@@ -84,19 +84,32 @@ def static_include_dirs(root: Path) -> list[Path]:
     return found
 
 
-def _include_dirs(root: Path, files: list[SourceFile]) -> list[Path]:
+def include_dirs_for(root: Path, files: list[SourceFile], included: set[str]) -> list[Path]:
+    """-I directories: setup.py's literal include_dirs, the root, then, for every include
+    name with a directory part (``tbb/tbb_machine.h``), the tree directory it resolves
+    from (by suffix, as the fast mode resolves includes), then every header directory."""
     dirs = [*static_include_dirs(root), root.resolve()]
-    for source in files:
-        if source.is_header:
-            parent = source.path.resolve().parent
-            if parent not in dirs:
-                dirs.append(parent)
-        if len(dirs) >= MAX_INCLUDE_DIRS:
-            break
-    return dirs
+    headers = [s for s in files if s.is_header]
+    by_suffix: dict[str, list[Path]] = {}
+    for source in headers:
+        by_suffix.setdefault(source.path.name, []).append(source.path.resolve())
+    for name in sorted(included):
+        parts = name.replace("\\", "/").split("/")
+        if len(parts) < 2 or ".." in parts:
+            continue
+        for candidate in by_suffix.get(parts[-1], ()):
+            if candidate.parts[-len(parts) :] == tuple(parts):
+                prefix = candidate.parents[len(parts) - 1]
+                if prefix not in dirs and prefix.is_relative_to(root.resolve()):
+                    dirs.append(prefix)
+    for source in headers:
+        parent = source.path.resolve().parent
+        if parent not in dirs:
+            dirs.append(parent)
+    return dirs[:MAX_INCLUDE_DIRS]
 
 
-_ANGLED = re.compile(rb"^[ \t]*#[ \t]*include(?:_next)?[ \t]*<([^>\n]+)>", re.MULTILINE)
+_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include(?:_next)?[ \t]*([<"])([^>"\n]+)[>"]', re.MULTILINE)
 
 # Worker state (set once per process).
 _STATE: dict[str, object] = {}
@@ -162,17 +175,21 @@ def run_precise(
     replaced: dict[str, list[Finding]] = {}
     parsed: dict[str, UnitResult] = {}
     try:
-        names: set[str] = set()
+        angled: set[str] = set()
+        included: set[str] = set()
         for source in files:
             try:
-                names.update(
-                    m.decode("utf-8", "replace").strip()
-                    for m in _ANGLED.findall(read_source(source, max_bytes))
-                )
+                found = _INCLUDE.findall(read_source(source, max_bytes))
             except Exception:  # unreadable files were reported by the fast pass
                 continue
-        stub_headers(sorted(names), stub_dir, ctx.rules)
-        include_dirs = _include_dirs(root, files)
+            for bracket, name in found:
+                text = name.decode("utf-8", "replace").strip()
+                included.add(text)
+                if bracket == b"<":
+                    angled.add(text)
+        include_dirs = include_dirs_for(root, files, included)
+        # Angled names the tree itself provides are found through include_dirs first.
+        stub_headers(sorted(angled), stub_dir, ctx.rules)
         settings = fingerprint(
             [
                 __version__,

@@ -56,7 +56,19 @@ DEFAULT_SKIP_DIRS = frozenset(
         "target",
     }
 )
-VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "third-party", "thirdparty", "3rdparty"})
+VENDORED_DIRS = frozenset(
+    {
+        "vendor",
+        "vendored",
+        "third_party",
+        "third-party",
+        "thirdparty",
+        "3rdparty",
+        "3rd-party",
+        "extern",
+        "external",
+    }
+)
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _CPP_HINTS = re.compile(
     rb"^\s*(?:class|namespace|template\s*<|using\s+namespace|public:|private:|protected:)"

@@ -198,3 +198,18 @@ def test_explain_needs_precise() -> None:
 
     result = CliRunner().invoke(main, ["scan", str(PKG), "--explain"])
     assert result.exit_code == 2 and "add --precise" in result.output
+
+
+def test_include_dirs_resolve_prefixed_names_by_suffix(tmp_path: Path) -> None:
+    from analyzer.precise import include_dirs_for
+    from analyzer.sources import walk
+
+    (tmp_path / "lib" / "include" / "tbb").mkdir(parents=True)
+    (tmp_path / "lib" / "include" / "tbb" / "machine.h").write_text("#define TBB 1\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.cpp").write_text('#include "tbb/machine.h"\n')
+    files = walk(tmp_path, [], False, 1 << 20).files
+    dirs = include_dirs_for(tmp_path, files, {"tbb/machine.h", "../escape.h", "stdio.h"})
+    root = tmp_path.resolve()
+    assert dirs[:2] == [root, root / "lib" / "include"]  # the prefix that resolves tbb/...
+    assert root / "lib" / "include" / "tbb" in dirs  # and every header directory

@@ -20,6 +20,8 @@ def test_walk_languages_excludes_and_links(tmp_path: Path) -> None:
     (tmp_path / "build" / "gen.c").write_text("int g;\n")
     (tmp_path / "third_party").mkdir()
     (tmp_path / "third_party" / "v.c").write_text("int v;\n")
+    (tmp_path / "extern" / "sub").mkdir(parents=True)  # git submodules usually live here
+    (tmp_path / "extern" / "sub" / "e.c").write_text("int e;\n")
     (tmp_path / "skipme").mkdir()
     (tmp_path / "skipme" / "s.c").write_text("int s;\n")
     (tmp_path / ".gitignore").write_text("skipme/\n")
@@ -32,10 +34,15 @@ def test_walk_languages_excludes_and_links(tmp_path: Path) -> None:
         ("src/c.rs", Language.RUST),
     ]
     assert result.skipped["link"] == 2
-    assert result.skipped["vendored directory"] == 1
+    assert result.skipped["vendored directory"] == 2
     assert result.skipped["excluded"] == 1
     with_vendored = walk(tmp_path, include_vendored=True, excludes=["*.rs"])
-    assert sorted(f.rel for f in with_vendored.files) == ["src/a.c", "src/b.hpp", "third_party/v.c"]
+    assert sorted(f.rel for f in with_vendored.files) == [
+        "extern/sub/e.c",
+        "src/a.c",
+        "src/b.hpp",
+        "third_party/v.c",
+    ]
 
 
 def test_binary_oversize_and_vanished_files_are_warnings(tmp_path: Path) -> None:
