@@ -34,7 +34,7 @@ from analyzer.rules import load_patterns
 from analyzer.sources import SourceFile, read_source
 from analyzer.targets import load_targets
 
-PRECISE_KINDS = frozenset({"token", "include"})
+PRECISE_KINDS = frozenset({"token", "include", "asm"})
 MAX_INCLUDE_DIRS = 256
 # In C, a call to an undeclared intrinsic stays a (warned) implicit declaration rather
 # than an error: clang reports the error only at the first call, and later calls in
@@ -161,10 +161,11 @@ def run_precise(
     """Merge precise results into ``fast`` for the units in ``candidates`` (rel paths)."""
     toolchain = Toolchain.locate()
     targets = {m.name: m for m in ctx.models}
-    arch_macro = re.compile(load_patterns()["arch_macro"])
+    patterns = load_patterns()
+    undefine = re.compile(f"(?:{patterns['arch_macro']})|(?:{patterns['compiler_macro']})")
     known = load_targets().known_macros
     models = {
-        name: model_args(targets[name], known, arch_macro)
+        name: model_args(targets[name], known, undefine)
         for name in PRECISE_MODELS
         if name in targets and name in ctx.selected
     }

@@ -68,6 +68,8 @@ def test_differences_are_explained(precise_result: ScanResult) -> None:
         ("macros.c", 11, "WOA102", "precise"),  # uses through LOADU, found where expanded
         ("macros.c", 12, "WOA102", "precise"),
         ("macros.c", 13, "WOA102", "precise"),  # _mm_add_ps through ADD, beside _mm_cvtss_f32
+        ("macros.c", 19, "WOA120", "precise"),  # x86 asm through CPU_RELAX
+        ("macros.c", 19, "WOA122", "precise"),  # GNU asm reaching cl.exe through CPU_RELAX
     }
 
 
@@ -79,7 +81,10 @@ def test_unparseable_unit_falls_back_and_says_so(precise_result: ScanResult) -> 
 
 
 @needs_clang
-@pytest.mark.parametrize("rule_id", ["WOA101", "WOA102", "WOA103", "WOA104", "WOA105", "WOA110", "WOA111"])
+@pytest.mark.parametrize(
+    "rule_id",
+    ["WOA101", "WOA102", "WOA103", "WOA104", "WOA105", "WOA110", "WOA111", "WOA120", "WOA121", "WOA122"],
+)
 def test_fast_and_precise_agree_on_rule_fixtures(rule_id: str) -> None:
     root = FIXTURES / "rules" / rule_id
     result = scan(root, ScanOptions(precise=True))

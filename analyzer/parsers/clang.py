@@ -133,17 +133,18 @@ class UnitResult:
         return any(first <= line <= last for first, last in self.skipped.get(model, ()))
 
 
-def model_args(model: TargetModel, known_macros: frozenset[str], arch_macro: re.Pattern[str]) -> list[str]:
-    """Clang arguments for ``model``: its target, and ``-U`` for every architecture macro
-    (``arch_macro``, patterns.toml) that some target defines but the pinned model does not:
-    libclang's msvc target adds ``__aarch64__`` that cl.exe lacks, its arm64ec target adds
+def model_args(model: TargetModel, known_macros: frozenset[str], undefine: re.Pattern[str]) -> list[str]:
+    """Clang arguments for ``model``: its target, and ``-U`` for every macro matching
+    ``undefine`` (architecture and compiler-identity macros, patterns.toml) that some
+    target defines but the pinned model does not: libclang's msvc target adds
+    ``__aarch64__`` and ``__clang__`` that cl.exe lacks, its arm64ec target adds
     ``__x86_64__`` that cl.exe /arm64EC lacks."""
     args = list(_TARGET_ARGS[model.name])
     if "_MSC_VER" in model.defines:
         version = int(model.defines["_MSC_VER"])
         args.append(f"-fms-compatibility-version={version // 100}.{version % 100}")
     for name in sorted(known_macros - set(model.defines)):
-        if arch_macro.fullmatch(name):
+        if undefine.fullmatch(name):
             args.append(f"-U{name}")
     return args
 
@@ -213,6 +214,7 @@ def analyze_unit(
         "-nostdinc",
         "-w",
         "-ferror-limit=0",
+        "-fasm-blocks",  # parse MSVC __asm blocks (clang then reports them as MS asm)
         "-isystem",
         str(stub_dir / "before"),
         "-isystem",
@@ -316,7 +318,15 @@ def _unit_hits(
         if rule is not None:
             loc = diagnostic.location
             yield Hit(rule.id, loc.line, loc.column, loc.column + len(token), token)
-    # References that resolve to x86 declarations (clang's x86 headers declare them).
+    # References that resolve to x86 declarations (clang's x86 headers declare them), and
+    # asm statements (GNU asm() and MSVC __asm blocks), also where a macro expands to one.
+    macros = {
+        str(c.spelling): c for c in unit.cursor.get_children() if c.kind == ci.CursorKind.MACRO_DEFINITION
+    }
+    asm_rules = {
+        form: [r for r in rules if r.match.kind == "asm" and r.match.form == form] for form in ("gnu", "msvc")
+    }
+    asm_kinds = {ci.CursorKind.ASM_STMT: "gnu", ci.CursorKind.MS_ASM_STMT: "msvc"}
     stack = [c for c in unit.cursor.get_children() if _in_main(c.location, main)]
     kinds = {
         ci.CursorKind.CALL_EXPR: "call",
@@ -325,6 +335,17 @@ def _unit_hits(
     }
     while stack:
         cursor = stack.pop()
+        form = asm_kinds.get(cursor.kind)
+        if form is not None and _in_main(cursor.location, main):
+            loc = cursor.location
+            spelled = _identifier_at(lines, loc.line, loc.column)
+            is_macro = spelled in macros and not spelled.startswith(("__asm", "asm", "_asm"))
+            source = macros[spelled] if is_macro else cursor
+            text = " ".join(t.spelling for t in source.get_tokens())
+            for rule in asm_rules[form]:
+                if rule.match.pattern is None or rule.match.pattern.search(text.encode()):
+                    via = spelled if is_macro else ""
+                    yield Hit(rule.id, loc.line, loc.column, loc.column + len(spelled or "asm"), "asm", via)
         ref_syntax = kinds.get(cursor.kind)
         if ref_syntax is not None and _in_main(cursor.location, main):
             referenced = cursor.referenced
