@@ -218,3 +218,33 @@ def test_include_dirs_resolve_prefixed_names_by_suffix(tmp_path: Path) -> None:
     root = tmp_path.resolve()
     assert dirs[:2] == [root, root / "lib" / "include"]  # the prefix that resolves tbb/...
     assert root / "lib" / "include" / "tbb" in dirs  # and every header directory
+
+
+def test_include_dirs_from_cmake_meson_and_pyproject(tmp_path: Path) -> None:
+    from analyzer.precise import find_build_files
+
+    for d in ("inc", "sub/cm", "sub/ms", "pp", "build/gen", "vendor/v"):
+        (tmp_path / d).mkdir(parents=True)
+    (tmp_path / "CMakeLists.txt").write_text(
+        'include_directories(SYSTEM "inc" ${CMAKE_BINARY_DIR}/gen)\n'
+        "target_include_directories(ext PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/sub/cm $<BUILD_INTERFACE:x>)\n"
+    )
+    (tmp_path / "sub" / "meson.build").write_text("inc = include_directories('ms', '../nowhere')\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.setuptools]\next-modules = [{name = "m", sources = ["m.c"], include-dirs = ["pp"]}]\n'
+    )
+    (tmp_path / "build" / "meson.build").write_text("include_directories('gen')\n")  # build output
+    (tmp_path / "vendor" / "v" / "CMakeLists.txt").write_text("include_directories(.)\n")
+    build_files = find_build_files(tmp_path)
+    assert [p.relative_to(tmp_path.resolve()).as_posix() for p in build_files] == [
+        "CMakeLists.txt",
+        "pyproject.toml",
+        "sub/meson.build",
+    ]
+    root = tmp_path.resolve()
+    assert static_include_dirs(tmp_path, build_files) == [
+        root / "inc",
+        root / "sub" / "cm",
+        root / "pp",
+        root / "sub" / "ms",
+    ]
