@@ -353,11 +353,14 @@ def merge(
 ) -> tuple[list[Finding], list[Difference]]:
     """The precise answer wins where it has evidence, and only there:
 
-    * a fast token/include finding whose line the preprocessor skipped for a model, or
+    * a fast token/include/asm finding whose line the preprocessor skipped for a model, or
       whose name resolves there to the package's own declaration (a vendored sse2neon.h),
-      loses that model; with no model left it is dropped. A finding that depends on macros the
-      build defines (low confidence) is kept: a front end without the build's -D flags
-      cannot decide it either.
+      loses that model; with no model left it is dropped. A finding that depends on
+      macros the build defines (low confidence) is kept when the front end does not see
+      it either: without the build's -D flags it cannot decide it.
+    * where the front end does compile a place the fast mode could only call "maybe"
+      (a ``__has_include``, a macro from a header it could not follow), the decided,
+      high-confidence precise finding replaces the fast one.
     * a precise finding the fast mode does not have at the same place (a use through a
       macro or typedef) is added.
     * otherwise the fast finding stands: clang's error recovery after undeclared x86
@@ -365,16 +368,35 @@ def merge(
     """
     merged: list[Finding] = []
     differences: list[Difference] = []
-    fast_places: set[tuple[str, str, int, int]] = set()
+    precise_places = {
+        (path, f.rule_id, f.location.line, f.location.column): f
+        for path, found in precise.items()
+        for f in found
+    }
+    settled: set[tuple[str, str, int, int]] = set()
     for finding in fast:
         loc = finding.location
+        place = (loc.path, finding.rule_id, loc.line, loc.column)
         unit = parsed.get(loc.path)
-        if (
-            unit is None
-            or kinds.get(finding.rule_id) not in PRECISE_KINDS
-            or finding.confidence is not Confidence.HIGH
-        ):
+        if unit is None or kinds.get(finding.rule_id) not in PRECISE_KINDS:
             merged.append(finding)
+            continue
+        if finding.confidence is not Confidence.HIGH:
+            if place in precise_places:
+                merged.append(precise_places[place])
+                settled.add(place)
+                differences.append(
+                    Difference(
+                        loc.path,
+                        loc.line,
+                        finding.rule_id,
+                        "precise",
+                        f"decided: compiled on {', '.join(precise_places[place].reachable_on)} "
+                        "(the fast mode could only say 'maybe')",
+                    )
+                )
+            else:
+                merged.append(finding)
             continue
         kept = tuple(
             m
@@ -392,12 +414,10 @@ def merge(
             differences.append(Difference(loc.path, loc.line, finding.rule_id, "fast", why))
             continue
         merged.append(finding if kept == finding.reachable_on else replace(finding, reachable_on=kept))
-        fast_places.add((loc.path, finding.rule_id, loc.line, loc.column))
-    for path, found in precise.items():
-        for finding in found:
-            loc = finding.location
-            if (path, finding.rule_id, loc.line, loc.column) in fast_places:
-                continue
-            merged.append(finding)
-            differences.append(Difference(path, loc.line, finding.rule_id, "precise", finding.message))
+        settled.add(place)
+    for place, finding in precise_places.items():
+        if place in settled:
+            continue
+        merged.append(finding)
+        differences.append(Difference(place[0], place[2], finding.rule_id, "precise", finding.message))
     return merged, differences

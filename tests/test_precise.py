@@ -129,10 +129,11 @@ def test_merge_keeps_fast_answers_without_evidence_and_drops_skipped_ones() -> N
         finding(3),  # not skipped anywhere, not seen by precise: stays
         finding(11),  # skipped on both models: dropped
         finding(15),  # skipped on msvc only: keeps mingw
-        finding(11, Confidence.LOW),  # build-dependent: stays
+        finding(11, Confidence.LOW),  # build-dependent, not seen by precise mode: stays
+        finding(40, Confidence.LOW),  # "maybe" that precise mode decides: replaced
         finding(11, rule="WOA130"),  # a ladder rule: not precise mode's business
     ]
-    precise = {"a.c": [finding(3), finding(30)]}  # line 3 duplicates fast; 30 is new
+    precise = {"a.c": [finding(3), finding(30), finding(40)]}  # 3 duplicates fast; 30 is new
     merged, differences = merge(fast, precise, {"a.c": unit}, {"WOA102": "token", "WOA130": "branch"})
     summary = sorted((f.location.line, f.rule_id, f.confidence.value, f.reachable_on) for f in merged)
     assert summary == [
@@ -141,8 +142,14 @@ def test_merge_keeps_fast_answers_without_evidence_and_drops_skipped_ones() -> N
         (11, "WOA130", "high", ("msvc-arm64", "mingw-arm64")),
         (15, "WOA102", "high", ("mingw-arm64",)),
         (30, "WOA102", "high", ("msvc-arm64", "mingw-arm64")),
+        (40, "WOA102", "high", ("msvc-arm64", "mingw-arm64")),
     ]
-    assert sorted((d.line, d.only_in) for d in differences) == [(11, "fast"), (30, "precise")]
+    assert sorted((d.line, d.only_in) for d in differences) == [
+        (11, "fast"),
+        (30, "precise"),
+        (40, "precise"),
+    ]
+    assert "could only say 'maybe'" in next(d.detail for d in differences if d.line == 40)
 
 
 @needs_clang
