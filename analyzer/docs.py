@@ -6,9 +6,25 @@ from pathlib import Path
 
 from analyzer.rules import Rule
 
+# Code-fence language per rule language (the first one, alphabetically, when several).
+_FENCES = {
+    "c": "c",
+    "cpp": "cpp",
+    "rust": "rust",
+    "setup-py": "python",
+    "pyproject": "toml",
+    "cmake": "cmake",
+    "meson": "meson",
+    "cargo": "toml",
+    "workflow": "yaml",
+    "fortran": "fortran",
+}
+
 
 def rule_markdown(rule: Rule) -> str:
-    fence = "rust" if all(x.value == "rust" for x in rule.languages) else "c"
+    fence = rule.doc.example_language or next(
+        (_FENCES[x.value] for x in sorted(rule.languages, key=lambda x: x.value)), "c"
+    )
     refs = "\n".join(f"- <{r}>" for r in rule.doc.references)
     return f"""# {rule.id}: {rule.name}
 

@@ -43,6 +43,18 @@ class Language(enum.Enum):
     C = "c"
     CPP = "cpp"
     RUST = "rust"
+    # Build and CI files, read as text or parsed without running anything.
+    SETUP_PY = "setup-py"
+    PYPROJECT = "pyproject"
+    CMAKE = "cmake"
+    MESON = "meson"
+    CARGO = "cargo"  # Cargo.toml and build.rs
+    WORKFLOW = "workflow"  # GitHub Actions workflows
+    FORTRAN = "fortran"
+
+    @property
+    def is_build(self) -> bool:
+        return self not in (Language.C, Language.CPP, Language.RUST)
 
 
 @dataclass(frozen=True, order=True)

@@ -41,6 +41,10 @@ class Match:
     body: re.Pattern[bytes] | None = None
     counterpart: re.Pattern[bytes] | None = None
     outcomes: tuple[tuple[str, Severity], ...] = ()
+    # Build and CI rules (analyzer/buildrules.py).
+    files: tuple[str, ...] = ()
+    key: str = ""
+    subject: re.Pattern[str] | None = None
 
     def outcome(self, what: str, default: Severity) -> Severity:
         return dict(self.outcomes).get(what, default)
@@ -53,6 +57,7 @@ class RuleDoc:
     good: str
     fix: str
     references: tuple[str, ...]
+    example_language: str = ""  # code-fence language for bad/good, when set
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,9 @@ def _build_rule(entry: dict[str, Any], family: str, patterns: dict[str, str], wh
         body=_compile_bytes(m.get("body"), patterns, where),
         counterpart=_compile_bytes(m.get("counterpart"), patterns, where),
         outcomes=tuple((k, Severity(v)) for k, v in m.get("outcomes", {}).items()),
+        files=tuple(m.get("files", [])),
+        key=m.get("key", ""),
+        subject=_compile_text(m.get("subject"), patterns, where),
     )
     doc = entry["doc"]
     return Rule(
@@ -180,6 +188,7 @@ def _build_rule(entry: dict[str, Any], family: str, patterns: dict[str, str], wh
             doc["good"].strip("\n"),
             doc["fix"].strip(),
             tuple(doc["references"]),
+            doc.get("example_language", ""),
         ),
     )
 

@@ -11,10 +11,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from analyzer.buildrules import analyze_build_file, applies, project_context
 from analyzer.cache import ResultCache
 from analyzer.cexpr import mentioned_identifiers
 from analyzer.fallbacks import default_fallbacks
@@ -311,6 +312,11 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         findings.extend(found)
         if warning is not None:
             warnings.append(warning)
+    build_findings, build_warnings, build_read = _scan_build_files(
+        walked.build_files, rules, frozenset(chosen), options.max_bytes
+    )
+    findings.extend(build_findings)
+    warnings.extend(build_warnings)
     differences: tuple[Difference, ...] = ()
     precise_units = precise_fallbacks = precise_cached = 0
     if options.precise:
@@ -345,7 +351,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         root=str(root),
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         warnings=tuple(warnings),
-        files_scanned=sum(1 for p in phase1 if p.size > 0),
+        files_scanned=sum(1 for p in phase1 if p.size > 0) + build_read,
         bytes_scanned=sum(p.size for p in phase1),
         skipped=dict(Counter(walked.skipped)),
         targets=tuple(chosen),
@@ -355,6 +361,73 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         precise_fallbacks=precise_fallbacks,
         precise_cached=precise_cached,
     )
+
+
+def _scan_build_files(
+    files: list[SourceFile], rules: tuple[Rule, ...], selected: frozenset[str], max_bytes: int
+) -> tuple[list[Finding], list[ScanWarning], int]:
+    """Build, CI and Fortran files: cheap, so read in this process. Also returns how many
+    files were read that the C/Rust passes did not count (build.rs is counted there)."""
+    build_rules = tuple(r for r in rules if any(lang.is_build for lang in r.languages))
+    if not build_rules or not files:
+        return [], [], 0
+    texts: dict[str, str] = {}
+    warnings: list[ScanWarning] = []
+    for source in files:
+        if not any(applies(r, source.language, source.rel) for r in build_rules):
+            continue
+        try:
+            texts[source.rel] = read_source(source, max_bytes).decode("utf-8", "replace")
+        except SourceReadError as error:
+            warnings.append(ScanWarning(source.rel, str(error)))
+    # A workflow's project is the directory holding its .github (the root, or a member
+    # of a monorepo): its pyproject.toml may say which archs cibuildwheel builds.
+    pyprojects = {
+        s.rel.removesuffix("pyproject.toml"): s for s in files if s.rel.rsplit("/", 1)[-1] == "pyproject.toml"
+    }
+    findings: list[Finding] = []
+    for source in files:
+        if source.rel not in texts:
+            continue
+        project_dir = (
+            source.rel.split(".github/workflows/", 1)[0] if source.language is Language.WORKFLOW else ""
+        )
+        pyproject = pyprojects.get(project_dir)
+        pyproject_text = texts.get(pyproject.rel) if pyproject is not None else None
+        if pyproject is not None and pyproject_text is None:
+            try:
+                pyproject_text = read_source(pyproject, max_bytes).decode("utf-8", "replace")
+            except SourceReadError:
+                pyproject_text = None
+        context = project_context(pyproject_text)
+        found, problem = analyze_build_file(
+            source.rel, source.language, texts[source.rel], build_rules, selected, context
+        )
+        findings.extend(found)
+        if problem is not None:
+            warnings.append(ScanWarning(source.rel, problem))
+    counted = sum(1 for rel in texts if not rel.endswith(".rs"))
+    return _one_per_tree(findings, build_rules), warnings, counted
+
+
+def _one_per_tree(findings: list[Finding], rules: tuple[Rule, ...]) -> list[Finding]:
+    """A ``file`` rule (Fortran sources) is a fact about the project, not each file: keep
+    the first finding, saying how many files there are."""
+    per_file = {r.id: r for r in rules if r.match.kind == "file"}
+    grouped: dict[str, list[Finding]] = {}
+    kept: list[Finding] = []
+    for finding in findings:
+        if finding.rule_id in per_file:
+            grouped.setdefault(finding.rule_id, []).append(finding)
+        else:
+            kept.append(finding)
+    for rule_id, group in grouped.items():
+        group.sort(key=Finding.sort_key)
+        first = group[0]
+        what = f"{len(group)} file(s), e.g. {first.location.path}" if len(group) > 1 else first.location.path
+        message = per_file[rule_id].message.replace("{match}", what)
+        kept.append(replace(first, message=message))
+    return kept
 
 
 def _bad_expressions(guards: dict[str, GuardModel]) -> dict[tuple[str, int], str]:

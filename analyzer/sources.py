@@ -87,9 +87,36 @@ class SourceFile:
     size: int
 
 
+FORTRAN_EXTENSIONS = frozenset({".f", ".for", ".f77", ".f90", ".f95", ".f03", ".f08", ".fpp"})
+
+
+def build_language(rel: str) -> Language | None:
+    """Build, CI and Fortran files: what the build and CI rules read."""
+    name = rel.rsplit("/", 1)[-1]
+    lower = name.lower()
+    if name == "setup.py":
+        return Language.SETUP_PY
+    if name == "pyproject.toml":
+        return Language.PYPROJECT
+    if name == "CMakeLists.txt" or lower.endswith(".cmake"):
+        return Language.CMAKE
+    if name in ("meson.build", "meson.options", "meson_options.txt"):
+        return Language.MESON
+    if name in ("Cargo.toml", "build.rs"):
+        return Language.CARGO
+    # Also below the root: a monorepo member, or a fixture tree.
+    if "/.github/workflows/" in "/" + rel and lower.endswith((".yml", ".yaml")):
+        return Language.WORKFLOW
+    if Path(lower).suffix in FORTRAN_EXTENSIONS:
+        return Language.FORTRAN
+    return None
+
+
 @dataclass
 class WalkResult:
     files: list[SourceFile] = field(default_factory=list)
+    # Build, CI and Fortran files (build.rs is in both lists: Rust rules and build rules).
+    build_files: list[SourceFile] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[ScanWarning] = field(default_factory=list)
 
@@ -122,6 +149,11 @@ def walk(
         single = _classify(root, root.name, result, max_bytes)
         if single is not None:
             result.files.append(single)
+        build = build_language(root.name)
+        if build is not None:
+            size = _regular_file(root, root.name, result, max_bytes, count=single is None)
+            if size is not None:
+                result.build_files.append(SourceFile(root, root.name, build, False, size))
         return result
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         rel_dir = os.path.relpath(dirpath, root)
@@ -149,6 +181,11 @@ def walk(
             source = _classify(Path(dirpath) / name, rel, result, max_bytes)
             if source is not None:
                 result.files.append(source)
+            build = build_language(rel)
+            if build is not None:
+                found = _regular_file(Path(dirpath) / name, rel, result, max_bytes, count=source is None)
+                if found is not None:
+                    result.build_files.append(SourceFile(Path(dirpath) / name, rel, build, False, found))
     return result
 
 
@@ -157,24 +194,35 @@ def _classify(path: Path, rel: str, result: WalkResult, max_bytes: int) -> Sourc
     language = SOURCE_EXTENSIONS.get(suffix)
     if language is None:
         return None
+    size = _regular_file(path, rel, result, max_bytes)
+    if size is None:
+        return None
+    return SourceFile(path, rel, language, suffix in HEADER_EXTENSIONS, size)
+
+
+def _regular_file(path: Path, rel: str, result: WalkResult, max_bytes: int, count: bool = True) -> int | None:
+    """The size of a regular file within the limit, else None (counted and warned once:
+    ``count=False`` for a second look at a file already classified)."""
     try:
         info = path.lstat()
     except OSError as error:
-        result.warnings.append(ScanWarning(rel, f"vanished or unreadable: {error.strerror}"))
+        if count:
+            result.warnings.append(ScanWarning(rel, f"vanished or unreadable: {error.strerror}"))
         return None
     if stat.S_ISLNK(info.st_mode):
-        result.skipped["link"] += 1
+        result.skipped["link"] += count
         return None
     if not stat.S_ISREG(info.st_mode):
-        result.skipped["not a regular file"] += 1
+        result.skipped["not a regular file"] += count
         return None
     if info.st_size > max_bytes:
-        result.skipped["too large"] += 1
-        result.warnings.append(
-            ScanWarning(rel, f"skipped: {info.st_size} bytes is over the {max_bytes}-byte limit")
-        )
+        if count:
+            result.skipped["too large"] += 1
+            result.warnings.append(
+                ScanWarning(rel, f"skipped: {info.st_size} bytes is over the {max_bytes}-byte limit")
+            )
         return None
-    return SourceFile(path, rel, language, suffix in HEADER_EXTENSIONS, info.st_size)
+    return info.st_size
 
 
 class SourceReadError(Exception):

@@ -11,14 +11,21 @@ import pytest
 from analyzer.model import Confidence
 from analyzer.rules import Rule, default_rules
 from analyzer.scan import scan
+from analyzer.sources import build_language
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _EXPECT = re.compile(r"expect(-maybe)?:\s*(WOA\d{3}(?:\s*,\s*WOA\d{3})*)")
+
+
+def _annotatable(path: Path) -> bool:
+    """Sources, and the build/CI files the build rules read (setup.py, workflows...)."""
+    if path.suffix in (".c", ".h", ".cpp", ".rs"):
+        return True
+    return path.is_file() and build_language(path.relative_to(FIXTURES).as_posix()) is not None
+
+
 ANNOTATED = sorted(
-    p
-    for sub in ("rules", "guards", "cython")
-    for p in (FIXTURES / sub).rglob("*")
-    if p.suffix in (".c", ".h", ".cpp", ".rs")
+    p for sub in ("rules", "guards", "cython") for p in (FIXTURES / sub).rglob("*") if _annotatable(p)
 )
 SCAN_ROOTS = sorted({p.parent for p in ANNOTATED if "rules" not in p.parts} | {FIXTURES / "rules"})
 
@@ -56,8 +63,15 @@ def test_fixture_findings_match_annotations(
 def test_every_rule_has_positive_and_negative_fixture(rule: Rule) -> None:
     rule_id = rule.id
     directory = FIXTURES / "rules" / rule_id
-    bad = list(directory.glob("bad*"))
-    good = list(directory.glob("good*"))
+
+    # bad.c / good.c, or bad/ and good*/ trees (build and CI files keep their names).
+    def files(prefix: str) -> list[Path]:
+        found = []
+        for entry in directory.glob(prefix + "*"):
+            found += [p for p in entry.rglob("*") if _annotatable(p)] if entry.is_dir() else [entry]
+        return found
+
+    bad, good = files("bad"), files("good")
     assert bad and good, f"{rule_id} needs fixtures/rules/{rule_id}/bad.* and good.*"
     assert any(any(k[1] == rule_id for k in expected(p)) for p in bad), "bad fixture must expect the rule"
     assert all(not any(k[1] == rule_id for k in expected(p)) for p in good)

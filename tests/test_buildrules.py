@@ -1,0 +1,97 @@
+"""Build and CI rules: the parts fixtures do not pin down on their own: unparseable
+files, suppressions, block guards in CMake/meson, TOML key lines, monorepo workflows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from analyzer.buildrules import _toml_key_line, analyze_build_file, guarded_lines, project_context
+from analyzer.model import Language
+from analyzer.rules import default_rules
+from analyzer.scan import ScanOptions, scan
+
+RULES = default_rules()
+ALL = frozenset({"msvc-arm64", "clang-cl-arm64", "mingw-arm64", "arm64ec"})
+
+
+def ids(rel: str, language: Language, text: str) -> list[tuple[str, int]]:
+    found, _ = analyze_build_file(rel, language, text, RULES, ALL)
+    return [(f.rule_id, f.location.line) for f in found]
+
+
+def test_unparseable_build_files_warn_and_the_scan_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text("ext = Extension('m', extra_compile_args=['-mavx2']\n")  # no ")"
+    (tmp_path / "pyproject.toml").write_text("[tool.cibuildwheel.windows\narchs = ['AMD64']\n")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "w.yml").write_text("jobs:\n  a: [unclosed\n")
+    (tmp_path / "CMakeLists.txt").write_text("add_compile_options(-mavx2)\n")
+    result = scan(tmp_path, ScanOptions())
+    messages = {w.path: w.message for w in result.warnings}
+    assert "cannot parse as Python" in messages["setup.py"]
+    assert "cannot parse as TOML" in messages["pyproject.toml"]
+    assert "cannot parse as YAML" in messages[".github/workflows/w.yml"]
+    assert [(f.rule_id, f.location.path) for f in result.findings] == [("WOA511", "CMakeLists.txt")]
+
+
+def test_suppression_comments_work_in_build_files() -> None:
+    text = "add_compile_options(-mavx2)  # woaport: ignore[WOA511]\n# woaport: ignore\nset(F -msse4.2)\n"
+    assert ids("CMakeLists.txt", Language.CMAKE, text) == []
+    assert ids("CMakeLists.txt", Language.CMAKE, "set(F -msse4.2)\n") == [("WOA511", 1)]
+
+
+def test_cmake_and_meson_block_guards() -> None:
+    guard = re.compile(r"(?i)\bx86_64\b")
+    cmake = [
+        'if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64")',
+        "  x86 line",  # 2: guarded
+        "  if(MSVC)",
+        "    nested x86 line",  # 4: guarded through the outer if
+        "  endif()",
+        "else()",
+        "  other line",  # 7: not guarded
+        "endif()",
+        "after",  # 9
+    ]
+    assert guarded_lines(cmake, Language.CMAKE, guard) == {2, 4}
+    meson = ["if cpu == 'aarch64'", "  neon", "elif cpu == 'x86_64'", "  sse", "endif"]
+    assert guarded_lines(meson, Language.MESON, guard) == {4}
+
+
+def test_toml_key_line_finds_tables_and_dotted_keys() -> None:
+    lines = ["[project]", 'name = "x"', "[tool.cibuildwheel]", 'windows.archs = ["AMD64"]']
+    assert _toml_key_line(lines, ["tool", "cibuildwheel", "windows", "archs"]) == 4
+    lines = ["[tool.cibuildwheel.windows]", "# archs below", 'archs = ["AMD64"]']
+    assert _toml_key_line(lines, ["tool", "cibuildwheel", "windows", "archs"]) == 3
+
+
+def test_workflow_counterpart_comes_from_the_projects_pyproject() -> None:
+    workflow = "jobs:\n  wheels:\n    runs-on: windows-latest\n    steps:\n      - uses: pypa/cibuildwheel@v3\n"
+    found, _ = analyze_build_file(".github/workflows/w.yml", Language.WORKFLOW, workflow, RULES, ALL)
+    assert [f.rule_id for f in found] == ["WOA601"]
+    arm = project_context('[tool.cibuildwheel.windows]\narchs = ["AMD64", "ARM64"]\n')
+    found, _ = analyze_build_file(".github/workflows/w.yml", Language.WORKFLOW, workflow, RULES, ALL, arm)
+    assert found == []
+
+
+def test_monorepo_member_workflow_uses_its_own_pyproject(tmp_path: Path) -> None:
+    for member, archs in (("a", '["AMD64", "ARM64"]'), ("b", '["AMD64"]')):
+        (tmp_path / member / ".github" / "workflows").mkdir(parents=True)
+        (tmp_path / member / ".github" / "workflows" / "w.yml").write_text(
+            "jobs:\n  wheels:\n    runs-on: windows-latest\n    steps:\n      - uses: pypa/cibuildwheel@v3\n"
+        )
+        (tmp_path / member / "pyproject.toml").write_text(f"[tool.cibuildwheel.windows]\narchs = {archs}\n")
+    result = scan(tmp_path, ScanOptions())
+    assert sorted((f.rule_id, f.location.path) for f in result.findings) == [
+        ("WOA601", "b/.github/workflows/w.yml"),
+        ("WOA610", "b/pyproject.toml"),
+    ]
+
+
+def test_fortran_is_reported_once_per_tree(tmp_path: Path) -> None:
+    for name in ("a.f", "b.f90", "sub/c.F"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("      end\n")
+    result = scan(tmp_path, ScanOptions())
+    assert [(f.rule_id, f.location.path) for f in result.findings] == [("WOA540", "a.f")]
+    assert "3 file(s), e.g. a.f" in result.findings[0].message
