@@ -12,6 +12,9 @@ from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
 
 RULES = default_rules()
+WINDOWS_CIBW_JOB = (
+    "jobs:\n  wheels:\n    runs-on: windows-latest\n    steps:\n      - uses: pypa/cibuildwheel@v3\n"
+)
 ALL = frozenset({"msvc-arm64", "clang-cl-arm64", "mingw-arm64", "arm64ec"})
 
 
@@ -66,7 +69,7 @@ def test_toml_key_line_finds_tables_and_dotted_keys() -> None:
 
 
 def test_workflow_counterpart_comes_from_the_projects_pyproject() -> None:
-    workflow = "jobs:\n  wheels:\n    runs-on: windows-latest\n    steps:\n      - uses: pypa/cibuildwheel@v3\n"
+    workflow = WINDOWS_CIBW_JOB
     found, _ = analyze_build_file(".github/workflows/w.yml", Language.WORKFLOW, workflow, RULES, ALL)
     assert [f.rule_id for f in found] == ["WOA601"]
     arm = project_context('[tool.cibuildwheel.windows]\narchs = ["AMD64", "ARM64"]\n')
@@ -77,9 +80,7 @@ def test_workflow_counterpart_comes_from_the_projects_pyproject() -> None:
 def test_monorepo_member_workflow_uses_its_own_pyproject(tmp_path: Path) -> None:
     for member, archs in (("a", '["AMD64", "ARM64"]'), ("b", '["AMD64"]')):
         (tmp_path / member / ".github" / "workflows").mkdir(parents=True)
-        (tmp_path / member / ".github" / "workflows" / "w.yml").write_text(
-            "jobs:\n  wheels:\n    runs-on: windows-latest\n    steps:\n      - uses: pypa/cibuildwheel@v3\n"
-        )
+        (tmp_path / member / ".github" / "workflows" / "w.yml").write_text(WINDOWS_CIBW_JOB)
         (tmp_path / member / "pyproject.toml").write_text(f"[tool.cibuildwheel.windows]\narchs = {archs}\n")
     result = scan(tmp_path, ScanOptions())
     assert sorted((f.rule_id, f.location.path) for f in result.findings) == [
