@@ -13,6 +13,9 @@ import click
 from analyzer import __version__
 from analyzer.archive import ArchiveError
 from analyzer.cache import default_cache_dir
+from analyzer.fix import pr as pr_text
+from analyzer.fix.engine import ApplyRefused, apply_plan, plan_fixes, render_diff, verify
+from analyzer.fix.model import CATEGORY_PREFIXES, Unfixable
 from analyzer.index.config import IndexConfigError
 from analyzer.index.simple import IndexFetchError
 from analyzer.inputs import InputError, open_input
@@ -252,6 +255,70 @@ def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
         if f.severity.rank >= threshold.rank and (fail_on_maybe or f.confidence is Confidence.HIGH):
             return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+@main.command("fix")
+@click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
+@click.option("--diff", "mode", flag_value="diff", default=True, help="Print the patch (default).")
+@click.option("--apply", "mode", flag_value="apply", help="Write the changes into PATH.")
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="ci,build,code",
+    help="Kinds of fixes to make (default: all): ci (workflows, cibuildwheel), build (setup.py, CMake), "
+    "code (C/C++ conditions).",
+)
+@click.option("--markdown", "markdown_out", metavar="FILE|-", help="Write pull-request text.")
+@click.option(
+    "--force", is_flag=True, help="With --apply: write even if the git tree has uncommitted changes."
+)
+@click.option(
+    "--target", "targets", multiple=True, metavar="MODEL,...", help="Compiler models (default: all)."
+)
+def fix_command(
+    path: Path,
+    mode: str,
+    only: tuple[str, ...],
+    markdown_out: str | None,
+    force: bool,
+    targets: tuple[str, ...],
+) -> None:
+    """Write the patch that resolves the findings woaport can fix safely, and list the
+    rest as manual work. Nothing from PATH is run; --apply writes only inside PATH."""
+    categories = frozenset(_split(only)) or frozenset(CATEGORY_PREFIXES)
+    unknown = categories - set(CATEGORY_PREFIXES)
+    if unknown:
+        raise click.UsageError(
+            f"--only takes {', '.join(CATEGORY_PREFIXES)}; not {', '.join(sorted(unknown))}"
+        )
+    try:
+        target_names = tuple(_split(targets))
+        select_targets(list(target_names))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    options = ScanOptions(targets=target_names, jobs=default_jobs())
+    result = scan(path, options)
+    plan = plan_fixes(path, result, categories)
+    for rel, why in plan.problems:
+        click.echo(f"warning: {rel}: {why}", err=True)
+    fixed = sum(len(e.resolved) for e in plan.edits)
+    manual = {(m.finding.location.path, m.finding.location.line, m.finding.rule_id) for m in plan.manual}
+    summary = (
+        f"{len(plan.edits)} file(s) changed, {fixed} finding(s) fixed, {len(manual)} left for manual work"
+    )
+    if markdown_out:
+        verification = verify(path, plan, result, options) if plan.edits else None
+        _write(markdown_out, pr_text.render(plan, result.rules, verification))
+    if mode == "apply":
+        try:
+            written = apply_plan(path, plan, force=force)
+        except (ApplyRefused, Unfixable) as error:
+            raise OperationalError(str(error)) from None
+        for rel in written:
+            click.echo(f"fixed {rel}", err=True)
+    elif markdown_out != "-":
+        click.echo(render_diff(plan), nl=False)
+    click.echo(summary, err=True)
 
 
 @main.command("rules")

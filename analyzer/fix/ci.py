@@ -1,0 +1,140 @@
+"""Fixes in CI configuration. Workflows are parsed round-trip with ruamel.yaml to find
+where to edit, then edited as text at exactly that place (a list item or an env entry
+added), so comments, key order, anchors and the author's layout stay byte-for-byte; the
+result is parsed again before it is accepted. pyproject.toml is edited with tomlkit,
+which keeps formatting."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from analyzer.fix.model import Unfixable
+from analyzer.model import Finding
+
+ARM_RUNNER = "windows-11-arm"
+_MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
+
+
+def _load(text: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="rt").load(text)
+    except (YAMLError, ValueError) as error:
+        raise Unfixable(f"the workflow does not parse as YAML ({type(error).__name__})") from None
+
+
+def _insert_lines(text: str, after_line: int, new: str) -> str:
+    """Insert ``new`` (whole lines) after 0-based line ``after_line``."""
+    lines = text.splitlines(keepends=True)
+    if after_line < len(lines) and not lines[after_line].endswith("\n"):
+        lines[after_line] += "\n"
+    return "".join(lines[: after_line + 1]) + new + "".join(lines[after_line + 1 :])
+
+
+def _append_to_sequence(text: str, seq: Any, value: str) -> str:
+    """Add ``value`` as the last item of a YAML sequence, in its own style."""
+    lines = text.splitlines(keepends=True)
+    if seq.fa.flow_style():
+        line, col = seq.lc.line, seq.lc.col
+        start = sum(len(x) for x in lines[:line]) + col
+        close = text.find("]", start)
+        if close == -1:
+            raise Unfixable("cannot find the end of the flow sequence")
+        before = text[start:close].rstrip()
+        sep = ", " if before not in ("[", "") else ""
+        return text[:start] + before + sep + value + text[close:]
+    if len(seq) == 0:
+        raise Unfixable("empty block sequence")
+    last_line, last_col = seq.lc.item(len(seq) - 1)
+    item_line = lines[last_line]
+    prefix = item_line[:last_col]
+    if not prefix.strip().endswith("-") and prefix.strip():
+        raise Unfixable("unusual sequence layout")
+    return _insert_lines(text, last_line, f"{prefix}{value}\n")
+
+
+def _job(data: Any, name: str) -> Any:
+    jobs = data.get("jobs") if hasattr(data, "get") else None
+    if jobs is None or name not in jobs:
+        raise Unfixable(f"job {name!r} not found")
+    return jobs[name]
+
+
+def _matrix_list(job: Any, key: str) -> Any | None:
+    strategy: Any = job.get("strategy") if hasattr(job, "get") else None
+    matrix: Any = strategy.get("matrix") if hasattr(strategy, "get") else None
+    values = matrix.get(key) if hasattr(matrix, "get") else None
+    return values if isinstance(values, list) else None
+
+
+def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
+    """WOA601: a matrix of runners gains windows-11-arm (native ARM64 build and tests);
+    a single Windows runner gets CIBW_ARCHS_WINDOWS with ARM64 (cross-compiled)."""
+    data = _load(text)
+    job = _job(data, finding.message.split("'")[1])
+    runs_on = str(job.get("runs-on", ""))
+    ref = _MATRIX_REF.search(runs_on)
+    if ref is not None:
+        values = _matrix_list(job, ref.group(1))
+        if values is not None and any(str(v).startswith("windows") for v in values):
+            return _append_to_sequence(text, values, ARM_RUNNER)
+    for step in job.get("steps") or []:
+        uses, run = str(step.get("uses", "")), str(step.get("run", ""))
+        if "cibuildwheel" not in uses.lower() and "cibuildwheel" not in run.lower():
+            continue
+        env = step.get("env")
+        if env is not None and hasattr(env, "lc"):
+            if "CIBW_ARCHS_WINDOWS" in env:
+                raise Unfixable("CIBW_ARCHS_WINDOWS is set but without ARM64: edit it by hand")
+            key_line, key_col = env.lc.key(next(iter(env)))
+            return _insert_lines(text, key_line, " " * key_col + "CIBW_ARCHS_WINDOWS: AMD64 ARM64\n")
+        key = "uses" if "uses" in step else "run"
+        key_line, key_col = step.lc.key(key)
+        value_line = step.lc.value(key)[0]
+        if value_line != key_line:
+            raise Unfixable("the step's command spans several lines")
+        indent = " " * key_col
+        return _insert_lines(text, key_line, f"{indent}env:\n{indent}  CIBW_ARCHS_WINDOWS: AMD64 ARM64\n")
+    raise Unfixable("no cibuildwheel step found in the job")
+
+
+def fix_maturin_job(text: str, finding: Finding) -> str:
+    """WOA603: a matrix list of Windows targets gains aarch64 (maturin-action builds
+    aarch64-pc-windows-msvc from the x64 runner)."""
+    data = _load(text)
+    job = _job(data, finding.message.split("'")[1])
+    for step in job.get("steps") or []:
+        if "maturin" not in str(step.get("uses", "")).lower():
+            continue
+        target = str((step.get("with") or {}).get("target", ""))
+        ref = _MATRIX_REF.search(target)
+        values = _matrix_list(job, ref.group(1)) if ref else None
+        if values is not None and all(isinstance(v, str) for v in values):
+            return _append_to_sequence(text, values, "aarch64")
+    raise Unfixable("the target is not a plain matrix list: add an aarch64-pc-windows-msvc entry by hand")
+
+
+def fix_pyproject_archs(text: str, finding: Finding) -> str:
+    """WOA610: [tool.cibuildwheel.windows] archs gains ARM64."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as error:
+        raise Unfixable(f"pyproject.toml does not parse ({error})") from None
+    try:
+        windows: Any = doc["tool"]["cibuildwheel"]["windows"]
+        archs = windows["archs"]
+    except KeyError:
+        raise Unfixable("[tool.cibuildwheel.windows] archs not found") from None
+    if isinstance(archs, list):
+        archs.append("ARM64")
+    elif isinstance(archs, str):
+        windows["archs"] = f"{archs} ARM64"
+    else:
+        raise Unfixable("archs is neither a list nor a string")
+    return tomlkit.dumps(doc)

@@ -1,0 +1,227 @@
+"""Plan fixes for a scan result, render them as a patch, verify and apply them.
+
+Planning is pure (bytes in, bytes out). Writing happens only in :func:`apply_plan`, only
+to regular files inside the root reached without links, atomically.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzer.fix.build import fix_cmake, fix_setup_py
+from analyzer.fix.ci import fix_cibuildwheel_job, fix_maturin_job, fix_pyproject_archs
+from analyzer.fix.code import fix_c_line
+from analyzer.fix.model import FileEdit, FixPlan, ManualItem, Unfixable, category
+from analyzer.model import Confidence, Finding
+from analyzer.scan import ScanOptions, ScanResult, scan
+from analyzer.sources import walk
+
+FileFixer = Callable[[str, list[Finding]], str]
+
+
+def _per_line(text: str, findings: list[Finding]) -> str:
+    lines = text.splitlines(keepends=True)
+    for line_no in sorted({f.location.line for f in findings}):
+        line = lines[line_no - 1]
+        body = line.rstrip("\r\n")
+        ending = line[len(body) :]
+        for finding in (f for f in findings if f.location.line == line_no):
+            body = fix_c_line(body, finding)
+        lines[line_no - 1] = body + ending
+    return "".join(lines)
+
+
+def _each(fixer: Callable[[str, Finding], str]) -> FileFixer:
+    def run(text: str, findings: list[Finding]) -> str:
+        for finding in findings:
+            text = fixer(text, finding)
+        return text
+
+    return run
+
+
+# Rule ID -> fixer; rules absent here have no safe automatic fix (listed as manual work).
+FIXERS: dict[str, FileFixer] = {
+    "WOA130": _per_line,
+    "WOA131": _per_line,
+    "WOA140": _per_line,
+    "WOA501": fix_setup_py,
+    "WOA502": fix_setup_py,
+    "WOA510": fix_cmake,
+    "WOA511": fix_cmake,
+    "WOA601": _each(fix_cibuildwheel_job),
+    "WOA603": _each(fix_maturin_job),
+    "WOA610": _each(fix_pyproject_archs),
+}
+
+
+def _safe_target(root: Path, rel: str) -> Path:
+    """``root/rel`` if it is a regular file reached without following a link."""
+    path = root
+    for part in Path(rel).parts:
+        if part in ("..", "") or os.path.isabs(part):
+            raise Unfixable("path leaves the tree")
+        path = path / part
+        if path.is_symlink():
+            raise Unfixable("the path goes through a symbolic link")
+    if not path.is_file():
+        raise Unfixable("not a regular file")
+    return path
+
+
+def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> FixPlan:
+    by_file: dict[str, list[Finding]] = {}
+    manual: list[ManualItem] = []
+    for finding in result.findings:
+        if category(finding.rule_id) not in categories:
+            continue
+        if finding.rule_id not in FIXERS:
+            manual.append(ManualItem(finding, "no safe automatic fix"))
+        elif finding.confidence is not Confidence.HIGH:
+            manual.append(ManualItem(finding, "depends on macros the build defines: check by hand"))
+        elif finding.generated_from is not None:
+            manual.append(ManualItem(finding, "Cython-generated C: change the .pyx source"))
+        else:
+            by_file.setdefault(finding.location.path, []).append(finding)
+    edits: list[FileEdit] = []
+    problems: list[tuple[str, str]] = []
+    base = root if root.is_dir() else root.parent
+    for rel, findings in sorted(by_file.items()):
+        try:
+            path = _safe_target(base, rel)
+            before = path.read_bytes()
+            text = before.decode("utf-8")
+        except (Unfixable, OSError, UnicodeDecodeError) as error:
+            problems.append((rel, f"left alone: {error}"))
+            manual.extend(ManualItem(f, "the file could not be edited safely") for f in findings)
+            continue
+        resolved: list[Finding] = []
+        # One call per fixer with all of its findings: a fixer that shifts lines (a guard
+        # added at the top of setup.py, an if() wrapped around a CMake line) must see
+        # every location it is meant to edit in the text they refer to.
+        fixers: list[FileFixer] = []
+        for f in findings:
+            if FIXERS[f.rule_id] not in fixers:
+                fixers.append(FIXERS[f.rule_id])
+        for fixer in fixers:
+            group = [f for f in findings if FIXERS[f.rule_id] is fixer]
+            try:
+                text = fixer(text, group)
+                resolved += group
+            except Unfixable as error:
+                manual.extend(ManualItem(f, str(error)) for f in group)
+        after = text.encode("utf-8")
+        if after != before:
+            edits.append(FileEdit(rel, before, after, tuple(resolved)))
+    return FixPlan(tuple(edits), tuple(manual), tuple(problems))
+
+
+# -- patch --------------------------------------------------------------------------------
+def _lines(data: bytes) -> list[str]:
+    return data.decode("utf-8").splitlines(keepends=True)
+
+
+def render_diff(plan: FixPlan) -> str:
+    """A unified diff ``git apply`` accepts (a/ b/ prefixes, no-newline markers)."""
+    out: list[str] = []
+    for edit in plan.edits:
+        out.append(f"diff --git a/{edit.rel} b/{edit.rel}\n")
+        for line in difflib.unified_diff(
+            _lines(edit.before), _lines(edit.after), f"a/{edit.rel}", f"b/{edit.rel}", n=3
+        ):
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+# -- verify -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verification:
+    before: Counter[tuple[str, str]]  # (path, rule) -> findings
+    after: Counter[tuple[str, str]]
+
+    @property
+    def introduced(self) -> list[tuple[str, str]]:
+        return sorted(k for k in self.after if self.after[k] > self.before.get(k, 0))
+
+    def remaining(self, rule_id: str, path: str) -> int:
+        return self.after.get((path, rule_id), 0)
+
+
+def verify(root: Path, plan: FixPlan, result: ScanResult, options: ScanOptions) -> Verification:
+    """Re-scan a scratch copy of the files the scan reads, with the edits applied."""
+    base = root if root.is_dir() else root.parent
+    walked = walk(base, list(options.excludes), options.include_vendored, options.max_bytes)
+    with tempfile.TemporaryDirectory(prefix="woaport-verify-") as scratch:
+        copy = Path(scratch) / "tree"
+        for source in (*walked.files, *walked.build_files):
+            target = copy / source.rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                shutil.copyfile(source.path, target, follow_symlinks=False)
+        for edit in plan.edits:
+            (copy / edit.rel).parent.mkdir(parents=True, exist_ok=True)
+            (copy / edit.rel).write_bytes(edit.after)
+        again = scan(copy, options)
+    count = Counter((f.location.path, f.rule_id) for f in result.findings)
+    return Verification(count, Counter((f.location.path, f.rule_id) for f in again.findings))
+
+
+# -- apply --------------------------------------------------------------------------------
+class ApplyRefused(RuntimeError):
+    pass
+
+
+def dirty_git_tree(root: Path) -> bool | None:
+    """True/False for a git work tree with/without uncommitted changes; None if not git."""
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(status.stdout.strip())
+
+
+def apply_plan(root: Path, plan: FixPlan, force: bool = False) -> list[str]:
+    """Write the edits; refuses a dirty git tree unless ``force``. Returns written paths."""
+    base = root if root.is_dir() else root.parent
+    if not force and dirty_git_tree(base):
+        raise ApplyRefused("the git work tree has uncommitted changes: commit or stash them, or pass --force")
+    written = []
+    for edit in plan.edits:
+        path = _safe_target(base, edit.rel)
+        if path.read_bytes() != edit.before:
+            raise ApplyRefused(f"{edit.rel} changed since it was scanned")
+        mode = path.stat().st_mode
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.woaport-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(edit.after)
+            os.chmod(tmp, mode & 0o7777)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(edit.rel)
+    return written

@@ -1,0 +1,42 @@
+"""What a fix run produces (pure data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyzer.model import Finding
+
+
+class Unfixable(Exception):
+    """No safe automatic fix for this finding; the message says why."""
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    rel: str
+    before: bytes
+    after: bytes
+    resolved: tuple[Finding, ...]  # the findings this edit is meant to remove
+
+
+@dataclass(frozen=True)
+class ManualItem:
+    finding: Finding
+    reason: str
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    edits: tuple[FileEdit, ...]
+    manual: tuple[ManualItem, ...]
+    problems: tuple[tuple[str, str], ...]  # (path, why the file was left alone)
+
+
+CATEGORY_PREFIXES = {"code": ("WOA1", "WOA3"), "build": ("WOA5",), "ci": ("WOA6",)}
+
+
+def category(rule_id: str) -> str:
+    for name, prefixes in CATEGORY_PREFIXES.items():
+        if rule_id.startswith(prefixes):
+            return name
+    return "code"

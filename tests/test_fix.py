@@ -1,0 +1,273 @@
+"""woaport fix on repositories the tests write: the patch applies with git apply, the
+targeted findings disappear and none appear, a second run changes nothing, unrelated
+bytes stay, unparseable files are left alone with a message, --apply is careful."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from analyzer.cli import main
+from analyzer.scan import ScanOptions, scan
+
+WORKFLOW = """\
+# Wheels for every platform.   (comments, anchors and odd spacing must survive)
+name: wheels
+on:
+  push:
+    branches: [main]
+env: &common
+  PIP_NO_CACHE_DIR: "1"
+jobs:
+  wheels:
+    name: Build wheels on ${{ matrix.os }}
+    runs-on: ${{ matrix.os }}
+    strategy:
+      fail-fast: false
+      matrix:
+        os:
+          - ubuntu-latest      # Linux
+          - windows-latest     # Windows x64
+          - macos-14
+    steps:
+      - uses: actions/checkout@v4
+      - name: Build
+        uses: pypa/cibuildwheel@v3.1
+        env: *common
+  single:
+    runs-on: windows-2022
+    steps:
+      - uses: pypa/cibuildwheel@v3.1
+        with:
+          output-dir: wheelhouse
+  rust:
+    runs-on: windows-latest
+    strategy:
+      matrix:
+        target: [x64, x86]
+    steps:
+      - uses: PyO3/maturin-action@v1
+        with:
+          target: ${{ matrix.target }}
+"""
+
+PYPROJECT = """\
+[project]
+name = "fast"   # the name
+version = "1.0"
+
+[tool.cibuildwheel.windows]
+# x64 and x86 only, for now
+archs = ["AMD64",  "x86"]
+"""
+
+SETUP_PY = '''\
+"""Build script."""
+import sys
+from setuptools import Extension, setup
+
+COMMON = ["-O3", "-mavx2"]
+if sys.platform == "win32":
+    COMMON = ["/O2", "/arch:AVX2"]
+
+setup(ext_modules=[Extension("fast", ["src/fast.c"], extra_compile_args=COMMON + ["-msse4.2"])])
+'''
+
+CMAKE = """\
+cmake_minimum_required(VERSION 3.15)
+project(fast C)
+add_compile_options(-O2 -mavx2)   # speed
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
+  set(FAST_NEON ON)
+endif()
+"""
+
+C_SOURCE = """\
+#if defined(__aarch64__)   /* NEON path */
+#  include <arm_neon.h>
+#elif defined(__SSE2__) || defined(_M_X64)
+#  include <emmintrin.h>
+#else
+#  error "unsupported architecture"
+#endif
+
+#ifdef _WIN64
+#include <intrin.h>
+static int cpu(void) { int r[4]; __cpuid(r, 0); return r[0]; }
+#endif
+"""
+
+
+def git(repo: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], input=stdin, capture_output=True, text=True, check=False
+    )
+
+
+def make_repo(root: Path, broken: bool = False) -> Path:
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "wheels.yml").write_text(WORKFLOW)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "setup.py").write_text(SETUP_PY)
+    (root / "CMakeLists.txt").write_text(CMAKE)
+    (root / "src").mkdir()
+    (root / "src" / "fast.c").write_text(C_SOURCE)
+    if broken:
+        (root / ".github" / "workflows" / "broken.yml").write_text("jobs:\n  wheels: [unclosed\n")
+    for args in (
+        ("init", "-q"),
+        ("add", "-A"),
+        ("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"),
+    ):
+        assert git(root, *args).returncode == 0
+    return root
+
+
+def findings(root: Path) -> Counter[tuple[str, str]]:
+    return Counter((f.location.path, f.rule_id) for f in scan(root, ScanOptions()).findings)
+
+
+def fix(root: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["fix", str(root), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+TARGETED = {
+    (".github/workflows/wheels.yml", "WOA601"),
+    (".github/workflows/wheels.yml", "WOA603"),
+    ("pyproject.toml", "WOA610"),
+    ("setup.py", "WOA501"),
+    ("setup.py", "WOA502"),
+    ("CMakeLists.txt", "WOA510"),
+    ("CMakeLists.txt", "WOA511"),
+    ("src/fast.c", "WOA130"),
+    ("src/fast.c", "WOA140"),
+}
+
+
+def test_patch_applies_removes_findings_and_is_idempotent(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    before = findings(repo)
+    assert set(before) >= TARGETED, sorted(set(before))
+    code, patch, summary = fix(repo, "--diff")
+    assert code == 0 and "file(s) changed" in summary
+    assert git(repo, "apply", "--check", "-", stdin=patch).returncode == 0
+    assert git(repo, "apply", "-", stdin=patch).returncode == 0
+    after = findings(repo)
+    assert not (TARGETED & set(after)), sorted(TARGETED & set(after))
+    assert all(after[k] <= before[k] for k in after), "the fix introduced findings"
+    assert fix(repo, "--diff")[1] == ""  # a second run changes nothing
+    # Unrelated bytes: comments, anchors, spacing, other jobs.
+    workflow = (repo / ".github" / "workflows" / "wheels.yml").read_text()
+    assert workflow.startswith("# Wheels for every platform.   (comments")
+    assert "env: &common" in workflow and "env: *common" in workflow
+    assert (
+        "          - windows-latest     # Windows x64\n          - macos-14\n          - windows-11-arm\n"
+        in workflow
+    )
+    assert "        target: [x64, x86, aarch64]\n" in workflow
+    assert (
+        "      - uses: pypa/cibuildwheel@v3.1\n        env:\n          CIBW_ARCHS_WINDOWS: AMD64 ARM64\n"
+        in workflow
+    )
+    pyproject = (repo / "pyproject.toml").read_text()
+    # tomlkit keeps the file and follows the array's own spacing.
+    assert pyproject == PYPROJECT.replace('["AMD64",  "x86"]', '["AMD64",  "x86",  "ARM64"]')
+    source = (repo / "src" / "fast.c").read_text()
+    assert source.startswith("#if (defined(__aarch64__) || defined(_M_ARM64))   /* NEON path */\n")
+    assert "#if (defined(_WIN64)) && (defined(_M_X64)" in source
+    # The edited workflow is still a valid GitHub Actions workflow (schema from check-jsonschema).
+    schema_text = importlib.resources.files("check_jsonschema").joinpath(
+        "builtin_schemas/vendor/github-workflows.json"
+    )
+    schema = json.loads(schema_text.read_text())
+    document = json.loads(json.dumps(YAML(typ="safe").load(workflow)))
+    jsonschema.validate(document, schema)
+
+
+def test_unparseable_files_are_left_alone_and_the_rest_is_fixed(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", broken=True)
+    (repo / "pyproject.toml").write_text("[tool.cibuildwheel.windows\narchs = ['AMD64']\n")
+    code, patch, _ = fix(repo)
+    assert code == 0
+    assert "broken.yml" not in patch and "pyproject.toml" not in patch
+    assert "setup.py" in patch and "src/fast.c" in patch
+    scan_warnings = {w.path: w.message for w in scan(repo, ScanOptions()).warnings}
+    assert "cannot parse as YAML" in scan_warnings[".github/workflows/broken.yml"]
+    assert "cannot parse as TOML" in scan_warnings["pyproject.toml"]
+
+
+def test_apply_refuses_a_dirty_tree_unless_forced(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "notes.txt").write_text("work in progress\n")
+    code, _, err = fix(repo, "--apply")
+    assert code == 2 and "uncommitted changes" in err
+    assert (repo / "setup.py").read_text() == SETUP_PY
+    code, _, err = fix(repo, "--apply", "--force")
+    assert code == 0 and "fixed setup.py" in err
+    assert "TARGET_IS_X86" in (repo / "setup.py").read_text()
+    assert (repo / "notes.txt").read_text() == "work in progress\n"
+
+
+def test_only_limits_the_kinds_of_fixes(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    _, patch, _ = fix(repo, "--only", "ci")
+    changed = {line.split(" b/")[-1] for line in patch.splitlines() if line.startswith("diff --git")}
+    assert changed == {".github/workflows/wheels.yml", "pyproject.toml"}
+    assert fix(repo, "--only", "nonsense")[0] == 2
+
+
+def test_symlinked_files_are_never_written(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text(SETUP_PY)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "setup.py").symlink_to(outside)
+    (repo / "CMakeLists.txt").write_text(CMAKE)
+    code, _, _ = fix(repo, "--apply", "--force")
+    assert code == 0
+    assert outside.read_text() == SETUP_PY  # the walker never follows the link
+    assert "if(CMAKE_SYSTEM_PROCESSOR" in (repo / "CMakeLists.txt").read_text()
+
+
+def test_pull_request_text(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    code, text, _ = fix(repo, "--markdown", "-")
+    assert code == 0
+    assert text.startswith("## Build for Windows on Arm (ARM64)")
+    assert "### Findings before and after (woaport)" in text
+    assert "| WOA601 | 2 | 0 |" in text
+    assert "### Still to do by hand" in text and "__cpuid" in text  # WOA110 has no safe fix
+    assert "runs-on: windows-11-arm" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("#ifdef __aarch64__", "#if (defined(__aarch64__) || defined(_M_ARM64))"),
+        ("# if defined __ARM_NEON && FAST", "# if (defined(__ARM_NEON) || defined(_M_ARM64)) && FAST"),
+        ("#elif defined(__aarch64__) // arm", "#elif (defined(__aarch64__) || defined(_M_ARM64)) // arm"),
+    ],
+)
+def test_arm64_condition_widening(line: str, expected: str) -> None:
+    from analyzer.fix.code import widen_arm64
+
+    assert widen_arm64(line, "_M_ARM64") == expected
+
+
+def test_unfixable_conditions_say_why() -> None:
+    from analyzer.fix.code import widen_arm64
+    from analyzer.fix.model import Unfixable
+
+    with pytest.raises(Unfixable, match="not a defined"):
+        widen_arm64("#if __ARM_ARCH >= 8", "_M_ARM64")
+    with pytest.raises(Unfixable, match="several lines"):
+        widen_arm64("#if defined(__aarch64__) && \\", "_M_ARM64")
