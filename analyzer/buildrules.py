@@ -16,6 +16,8 @@ GitHub Actions workflows and Fortran sources. Nothing is executed; every rule is
 ``toml_value``    the value at ``key`` in pyproject.toml, when it does not match
                   ``counterpart``.
 ``file``          every file of the rule's languages (Fortran sources).
+``project``       the project's top-level build file, when it has native sources and no
+                  workflow matches ``pattern`` (no wheel-building CI at all).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class ProjectContext:
     """What one build file's rules may need from the rest of the project."""
 
     cibuildwheel: str = ""  # pyproject's [tool.cibuildwheel] tables, as text
+    ci_text: str = ""  # every workflow of the project, concatenated
+    native_sources: int = 0  # C/C++/Rust files in the project
+    is_project_root: bool = False  # this build file is the project's top-level one
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,13 @@ def _hits(
         yield from _toml_hits(rule, text, lines)
     elif kind == "file":
         yield Hit(1, 1, 1, "")
+    elif kind == "project":
+        # A project with native code whose CI (if any) never builds wheels: reported once,
+        # on the top-level pyproject.toml or setup.py.
+        pattern = _regex(rule.match.pattern)
+        assert pattern is not None
+        if context.is_project_root and context.native_sources and not pattern.search(context.ci_text):
+            yield Hit(1, 1, 1, f"{context.native_sources} native source file(s)")
 
 
 # -- text -------------------------------------------------------------------------------

@@ -313,7 +313,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         if warning is not None:
             warnings.append(warning)
     build_findings, build_warnings, build_read = _scan_build_files(
-        walked.build_files, rules, frozenset(chosen), options.max_bytes
+        walked.build_files, rules, frozenset(chosen), options.max_bytes, tuple(s.rel for s in walked.files)
     )
     findings.extend(build_findings)
     warnings.extend(build_warnings)
@@ -364,7 +364,11 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
 
 
 def _scan_build_files(
-    files: list[SourceFile], rules: tuple[Rule, ...], selected: frozenset[str], max_bytes: int
+    files: list[SourceFile],
+    rules: tuple[Rule, ...],
+    selected: frozenset[str],
+    max_bytes: int,
+    native_rels: tuple[str, ...] = (),
 ) -> tuple[list[Finding], list[ScanWarning], int]:
     """Build, CI and Fortran files: cheap, so read in this process. Also returns how many
     files were read that the C/Rust passes did not count (build.rs is counted there)."""
@@ -385,6 +389,7 @@ def _scan_build_files(
     pyprojects = {
         s.rel.removesuffix("pyproject.toml"): s for s in files if s.rel.rsplit("/", 1)[-1] == "pyproject.toml"
     }
+    projects = _top_level_projects(texts)
     findings: list[Finding] = []
     for source in files:
         if source.rel not in texts:
@@ -400,6 +405,18 @@ def _scan_build_files(
             except SourceReadError:
                 pyproject_text = None
         context = project_context(pyproject_text)
+        if source.rel in projects:
+            prefix = projects[source.rel]
+            context = replace(
+                context,
+                ci_text="\n".join(
+                    t
+                    for rel, t in texts.items()
+                    if rel.startswith(prefix) and "/.github/workflows/" in "/" + rel
+                ),
+                native_sources=sum(1 for rel in native_rels if rel.startswith(prefix)),
+                is_project_root=True,
+            )
         found, problem = analyze_build_file(
             source.rel, source.language, texts[source.rel], build_rules, selected, context
         )
@@ -408,6 +425,22 @@ def _scan_build_files(
             warnings.append(ScanWarning(source.rel, problem))
     counted = sum(1 for rel in texts if not rel.endswith(".rs"))
     return _one_per_tree(findings, build_rules), warnings, counted
+
+
+def _top_level_projects(texts: dict[str, str]) -> dict[str, str]:
+    """The top-level build file of each project (pyproject.toml, else setup.py, in a
+    directory no ancestor of which has one) -> that project's directory prefix."""
+    dirs = {
+        rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        for rel in texts
+        if rel.rsplit("/", 1)[-1] in ("pyproject.toml", "setup.py")
+    }
+    tops = {d for d in dirs if not any(o != d and d.startswith(o) for o in dirs)}
+    chosen: dict[str, str] = {}
+    for prefix in tops:
+        anchor = prefix + ("pyproject.toml" if prefix + "pyproject.toml" in texts else "setup.py")
+        chosen[anchor] = prefix
+    return chosen
 
 
 def _one_per_tree(findings: list[Finding], rules: tuple[Rule, ...]) -> list[Finding]:

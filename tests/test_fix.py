@@ -271,3 +271,40 @@ def test_unfixable_conditions_say_why() -> None:
         widen_arm64("#if __ARM_ARCH >= 8", "_M_ARM64")
     with pytest.raises(Unfixable, match="several lines"):
         widen_arm64("#if defined(__aarch64__) && \\", "_M_ARM64")
+
+
+def _workflow_schema() -> dict[str, object]:
+    text = importlib.resources.files("check_jsonschema").joinpath(
+        "builtin_schemas/vendor/github-workflows.json"
+    )
+    return dict(json.loads(text.read_text()))
+
+
+def test_project_without_wheel_ci_gets_a_windows_wheels_workflow(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "fast.c").write_text("int fast_add(int a, int b) { return a + b; }\n")
+    (repo / "pyproject.toml").write_text('[project]\nname = "fast"\nversion = "1.0"\n')
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "lint.yml").write_text(
+        "on: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo lint\n"
+    )
+    for args in (
+        ("init", "-q"),
+        ("add", "-A"),
+        ("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"),
+    ):
+        assert git(repo, *args).returncode == 0
+    assert findings(repo)[("pyproject.toml", "WOA604")] == 1
+    code, patch, _ = fix(repo, "--only", "ci")
+    assert (
+        code == 0
+        and "new file mode 100644\n--- /dev/null\n+++ b/.github/workflows/wheels-windows.yml" in patch
+    )
+    assert git(repo, "apply", "-", stdin=patch).returncode == 0
+    created = (repo / ".github" / "workflows" / "wheels-windows.yml").read_text()
+    jsonschema.validate(json.loads(json.dumps(YAML(typ="safe").load(created))), _workflow_schema())
+    after = findings(repo)
+    assert ("pyproject.toml", "WOA604") not in after
+    assert not any(rule.startswith("WOA6") for _, rule in after)  # the new workflow is clean itself
+    assert fix(repo, "--only", "ci")[1] == ""  # idempotent

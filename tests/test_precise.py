@@ -28,7 +28,7 @@ needs_clang = pytest.mark.skipif(not HAVE_CLANG, reason="libclang/ziglang not in
 
 def annotated(root: Path) -> Counter[tuple[str, int, str]]:
     found: Counter[tuple[str, int, str]] = Counter()
-    for path in sorted(p for p in root.rglob("*") if p.suffix in (".c", ".h")):
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".c", ".h") or p.name == "setup.py"):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             for m in _EXPECT.finditer(line):
                 found[(path.relative_to(root).as_posix(), number, m.group(1))] += 1

@@ -138,3 +138,33 @@ def fix_pyproject_archs(text: str, finding: Finding) -> str:
     else:
         raise Unfixable("archs is neither a list nor a string")
     return tomlkit.dumps(doc)
+
+
+WINDOWS_WHEELS_PATH = ".github/workflows/wheels-windows.yml"
+WINDOWS_WHEELS_WORKFLOW = """\
+# Added by woaport: Windows wheels for x64 and ARM64 (Windows on Arm), each built and
+# tested natively with cibuildwheel on GitHub's hosted runners.
+name: Windows wheels
+
+on:
+  push:
+    branches: [main]
+  pull_request:
+  workflow_dispatch:
+
+jobs:
+  wheels:
+    name: Wheels on ${{ matrix.os }}
+    runs-on: ${{ matrix.os }}
+    strategy:
+      fail-fast: false
+      matrix:
+        os: [windows-latest, windows-11-arm]
+    steps:
+      - uses: actions/checkout@v4
+      - uses: pypa/cibuildwheel@v3.1.2
+      - uses: actions/upload-artifact@v4
+        with:
+          name: wheels-${{ matrix.os }}
+          path: ./wheelhouse/*.whl
+"""

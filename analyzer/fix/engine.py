@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.fix.build import fix_cmake, fix_setup_py
-from analyzer.fix.ci import fix_cibuildwheel_job, fix_maturin_job, fix_pyproject_archs
+from analyzer.fix.ci import (
+    WINDOWS_WHEELS_PATH,
+    WINDOWS_WHEELS_WORKFLOW,
+    fix_cibuildwheel_job,
+    fix_maturin_job,
+    fix_pyproject_archs,
+)
 from analyzer.fix.code import fix_c_line
 from analyzer.fix.model import FileEdit, FixPlan, ManualItem, Unfixable, category
 from analyzer.model import Confidence, Finding
@@ -63,6 +69,10 @@ FIXERS: dict[str, FileFixer] = {
 }
 
 
+# Rule ID -> a file to create in the finding's project directory.
+NEW_FILES: dict[str, tuple[str, str]] = {"WOA604": (WINDOWS_WHEELS_PATH, WINDOWS_WHEELS_WORKFLOW)}
+
+
 def _safe_target(root: Path, rel: str) -> Path:
     """``root/rel`` if it is a regular file reached without following a link."""
     path = root
@@ -83,7 +93,9 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
     for finding in result.findings:
         if category(finding.rule_id) not in categories:
             continue
-        if finding.rule_id not in FIXERS:
+        if finding.rule_id in NEW_FILES:
+            by_file.setdefault(finding.location.path, []).append(finding)
+        elif finding.rule_id not in FIXERS:
             manual.append(ManualItem(finding, "no safe automatic fix"))
         elif finding.confidence is not Confidence.HIGH:
             manual.append(ManualItem(finding, "depends on macros the build defines: check by hand"))
@@ -95,6 +107,15 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
     problems: list[tuple[str, str]] = []
     base = root if root.is_dir() else root.parent
     for rel, findings in sorted(by_file.items()):
+        for finding in [f for f in findings if f.rule_id in NEW_FILES]:
+            findings.remove(finding)
+            edit = _new_file(base, finding)
+            if isinstance(edit, FileEdit):
+                edits.append(edit)
+            else:
+                manual.append(ManualItem(finding, edit))
+        if not findings:
+            continue
         try:
             path = _safe_target(base, rel)
             before = path.read_bytes()
@@ -124,6 +145,20 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
     return FixPlan(tuple(edits), tuple(manual), tuple(problems))
 
 
+def _new_file(base: Path, finding: Finding) -> FileEdit | str:
+    name, content = NEW_FILES[finding.rule_id]
+    project = finding.location.path.rpartition("/")[0]
+    rel = f"{project}/{name}" if project else name
+    path = base
+    for part in Path(rel).parts:
+        path = path / part
+        if path.is_symlink():
+            return f"{rel}: the path goes through a symbolic link"
+    if path.exists():
+        return f"{rel} already exists"
+    return FileEdit(rel, b"", content.encode("utf-8"), (finding,))
+
+
 # -- patch --------------------------------------------------------------------------------
 def _lines(data: bytes) -> list[str]:
     return data.decode("utf-8").splitlines(keepends=True)
@@ -134,8 +169,12 @@ def render_diff(plan: FixPlan) -> str:
     out: list[str] = []
     for edit in plan.edits:
         out.append(f"diff --git a/{edit.rel} b/{edit.rel}\n")
+        source = f"a/{edit.rel}"
+        if not edit.before:
+            out.append("new file mode 100644\n")
+            source = "/dev/null"
         for line in difflib.unified_diff(
-            _lines(edit.before), _lines(edit.after), f"a/{edit.rel}", f"b/{edit.rel}", n=3
+            _lines(edit.before), _lines(edit.after), source, f"b/{edit.rel}", n=3
         ):
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
@@ -210,6 +249,9 @@ def apply_plan(root: Path, plan: FixPlan, force: bool = False) -> list[str]:
         raise ApplyRefused("the git work tree has uncommitted changes: commit or stash them, or pass --force")
     written = []
     for edit in plan.edits:
+        if not edit.before:
+            written.append(_create(base, edit))
+            continue
         path = _safe_target(base, edit.rel)
         if path.read_bytes() != edit.before:
             raise ApplyRefused(f"{edit.rel} changed since it was scanned")
@@ -225,3 +267,22 @@ def apply_plan(root: Path, plan: FixPlan, force: bool = False) -> list[str]:
             raise
         written.append(edit.rel)
     return written
+
+
+def _create(base: Path, edit: FileEdit) -> str:
+    """A new file: directories made one by one inside ``base``, never through a link, and
+    the file itself only if nothing is there yet."""
+    path = base
+    parts = Path(edit.rel).parts
+    for part in parts[:-1]:
+        path = path / part
+        if path.is_symlink():
+            raise ApplyRefused(f"{edit.rel}: the path goes through a symbolic link")
+        path.mkdir(exist_ok=True)
+    target = path / parts[-1]
+    try:
+        with open(target, "xb") as handle:
+            handle.write(edit.after)
+    except FileExistsError:
+        raise ApplyRefused(f"{edit.rel} appeared since it was scanned") from None
+    return edit.rel
