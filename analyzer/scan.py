@@ -313,7 +313,12 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         if warning is not None:
             warnings.append(warning)
     build_findings, build_warnings, build_read = _scan_build_files(
-        walked.build_files, rules, frozenset(chosen), options.max_bytes, tuple(s.rel for s in walked.files)
+        walked.build_files,
+        rules,
+        frozenset(chosen),
+        options.max_bytes,
+        tuple(s.rel for s in walked.files),
+        base,
     )
     findings.extend(build_findings)
     warnings.extend(build_warnings)
@@ -369,6 +374,7 @@ def _scan_build_files(
     selected: frozenset[str],
     max_bytes: int,
     native_rels: tuple[str, ...] = (),
+    root: Path = Path("."),
 ) -> tuple[list[Finding], list[ScanWarning], int]:
     """Build, CI and Fortran files: cheap, so read in this process. Also returns how many
     files were read that the C/Rust passes did not count (build.rs is counted there)."""
@@ -407,15 +413,14 @@ def _scan_build_files(
         context = project_context(pyproject_text)
         if source.rel in projects:
             prefix = projects[source.rel]
+            workflows = prefix + ".github/workflows/"
             context = replace(
                 context,
-                ci_text="\n".join(
-                    t
-                    for rel, t in texts.items()
-                    if rel.startswith(prefix) and "/.github/workflows/" in "/" + rel
-                ),
+                ci_text="\n".join(t for rel, t in texts.items() if rel.startswith(workflows)),
                 native_sources=sum(1 for rel in native_rels if rel.startswith(prefix)),
-                is_project_root=True,
+                # Only a checkout can tell "no wheel CI": an sdist rarely ships .github/.
+                is_project_root=any(rel.startswith(workflows) for rel in texts)
+                or (root / prefix / ".git").exists(),
             )
         found, problem = analyze_build_file(
             source.rel, source.language, texts[source.rel], build_rules, selected, context

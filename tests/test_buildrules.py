@@ -96,3 +96,21 @@ def test_fortran_is_reported_once_per_tree(tmp_path: Path) -> None:
     result = scan(tmp_path, ScanOptions())
     assert [(f.rule_id, f.location.path) for f in result.findings] == [("WOA540", "a.f")]
     assert "3 file(s), e.g. a.f" in result.findings[0].message
+
+
+def test_no_wheel_ci_needs_a_checkout_to_tell(tmp_path: Path) -> None:
+    """An sdist ships no .github/: "no wheel CI" is only said of a checkout (a .git, or
+    workflows at the project root; workflows of vendored code do not count)."""
+    (tmp_path / "pkg" / "src").mkdir(parents=True)
+    (tmp_path / "pkg" / "src" / "a.c").write_text("int a;\n")
+    (tmp_path / "pkg" / "pyproject.toml").write_text('[project]\nname = "a"\n')
+    vendored_ci = tmp_path / "pkg" / "deps" / "lib" / ".github" / "workflows"
+    vendored_ci.mkdir(parents=True)
+    (vendored_ci / "ci.yml").write_text(
+        "on: [push]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps: []\n"
+    )
+    assert not [f for f in scan(tmp_path / "pkg", ScanOptions()).findings if f.rule_id == "WOA604"]
+    (tmp_path / "pkg" / ".git").mkdir()
+    found = [f for f in scan(tmp_path / "pkg", ScanOptions()).findings if f.rule_id == "WOA604"]
+    assert [f.location.path for f in found] == ["pyproject.toml"]
+    assert "(1 native source file(s))" in found[0].message
