@@ -172,6 +172,15 @@ def zig_version() -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
 
 
+# Macros a toolchain's own headers define for every translation unit that includes any
+# C runtime header (a Python extension always does: Python.h includes stdio.h). mingw-w64's
+# _mingw_mac.h, included by _mingw.h and so by every CRT header, defines _M_ARM64 and
+# _ARM64_ when __aarch64__ is defined (checked in zig's lib/libc/include/any-windows-any).
+HEADER_DEFINES = {
+    "mingw-arm64": ({"_M_ARM64": "1", "_ARM64_": "1"}, "mingw-w64 _mingw_mac.h (any CRT header)"),
+}
+
+
 def main() -> None:
     models: dict[str, dict[str, object]] = {
         "msvc-arm64": {
@@ -189,6 +198,10 @@ def main() -> None:
             "source": f"zig {zig_version()} cc -target {triple} -dM -E",
             "defines": zig_defines(triple, []),
         }
+        if name in HEADER_DEFINES:
+            added, where = HEADER_DEFINES[name]
+            models[name]["defines"] = {**zig_defines(triple, []), **added}
+            models[name]["source"] = f"{models[name]['source']}, plus {sorted(added)} from {where}"
     models["arm64ec"] = {
         "description": "cl.exe targeting ARM64EC (/arm64EC)",
         "source": "Microsoft C++ docs, Predefined macros and ARM64EC ABI notes (hand-pinned)",

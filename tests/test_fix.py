@@ -308,3 +308,72 @@ def test_project_without_wheel_ci_gets_a_windows_wheels_workflow(tmp_path: Path)
     assert ("pyproject.toml", "WOA604") not in after
     assert not any(rule.startswith("WOA6") for _, rule in after)  # the new workflow is clean itself
     assert fix(repo, "--only", "ci")[1] == ""  # idempotent
+
+
+WIDE_MULTIPLY = """\
+#ifdef _WIN32
+#include <intrin.h>
+#endif
+typedef unsigned long long u64;
+u64 mul_hi(u64 a, u64 b) {
+    u64 hi, lo = _umul128(a, b, &hi);
+    return hi ^ lo;
+}
+int features(void) { int info[4]; __cpuid(info, 1); return info[2]; }
+"""
+
+
+def test_x64_intrinsic_with_exact_arm64_equivalent_gets_a_guarded_replacement(tmp_path: Path) -> None:
+    import sys
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "wide.c").write_text(WIDE_MULTIPLY)
+    assert findings(repo)[("wide.c", "WOA110")] == 2  # _umul128 and __cpuid
+    code, _, summary = fix(repo, "--apply", "--force")
+    assert code == 0 and "1 finding(s) fixed" in summary and "1 left for manual work" in summary
+    fixed = (repo / "wide.c").read_text()
+    assert "#if defined(__aarch64__) && !defined(_MSC_VER)" in fixed and "__umulh((a), (b))" in fixed
+    assert findings(repo)[("wide.c", "WOA110")] == 1  # only __cpuid is left, for manual work
+    # Each branch compiles where it is meant to: zig's clang for mingw ARM64, Linux aarch64
+    # and mingw x64 (the original branch).
+    for target in ("aarch64-windows-gnu", "aarch64-linux-gnu", "x86_64-windows-gnu"):
+        source = tmp_path / f"{target}.c"
+        source.write_text(fixed.replace("int features(void)", "#if 0\nint features(void)") + "#endif\n")
+        built = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ziglang",
+                "cc",
+                "-target",
+                target,
+                "-c",
+                str(source),
+                "-o",
+                str(tmp_path / "o"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert built.returncode == 0, (target, built.stderr)
+    # The MSVC ARM64 branch: libclang with clang's own intrin.h, which declares __umulh.
+    import clang.cindex as ci
+
+    from analyzer.parsers.clang import Toolchain
+
+    toolchain = Toolchain.locate()
+    unit = ci.Index.create().parse(
+        str(repo / "wide.c"),
+        args=[
+            "--target=aarch64-pc-windows-msvc",
+            "-fms-compatibility",
+            "-fms-extensions",
+            "-ffreestanding",
+            "-isystem",
+            str(toolchain.builtin_headers),
+        ],
+    )
+    line = next(n for n, text in enumerate(fixed.splitlines(), 1) if "__umulh" in text)
+    assert not [d.spelling for d in unit.diagnostics if d.location.line == line and d.severity >= 3]

@@ -29,7 +29,8 @@ def state(condition: str, model: str, extra: dict[str, bytes] | None = None) -> 
 @pytest.mark.parametrize(
     ("condition", "expected"),
     [
-        ("defined(_M_ARM64)", {"msvc-arm64": 1, "clang-cl-arm64": 1, "mingw-arm64": 0, "arm64ec": 0}),
+        # mingw-w64 headers (_mingw_mac.h, in every CRT header) define _M_ARM64 too.
+        ("defined(_M_ARM64)", {"msvc-arm64": 1, "clang-cl-arm64": 1, "mingw-arm64": 1, "arm64ec": 0}),
         ("defined(__aarch64__)", {"msvc-arm64": 0, "clang-cl-arm64": 1, "mingw-arm64": 1, "arm64ec": 0}),
         ("defined(__ARM_NEON)", {"msvc-arm64": 0, "clang-cl-arm64": 1, "mingw-arm64": 1, "arm64ec": 0}),
         ("defined(_M_X64)", {"msvc-arm64": 0, "clang-cl-arm64": 0, "mingw-arm64": 0, "arm64ec": 1}),

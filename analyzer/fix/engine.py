@@ -24,8 +24,8 @@ from analyzer.fix.ci import (
     fix_maturin_job,
     fix_pyproject_archs,
 )
-from analyzer.fix.code import fix_c_line
-from analyzer.fix.model import FileEdit, FixPlan, ManualItem, Unfixable, category
+from analyzer.fix.code import fix_c_line, fix_intrinsics
+from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable, category
 from analyzer.model import Confidence, Finding
 from analyzer.scan import ScanOptions, ScanResult, scan
 from analyzer.sources import walk
@@ -57,8 +57,8 @@ def _each(fixer: Callable[[str, Finding], str]) -> FileFixer:
 # Rule ID -> fixer; rules absent here have no safe automatic fix (listed as manual work).
 FIXERS: dict[str, FileFixer] = {
     "WOA130": _per_line,
-    "WOA131": _per_line,
     "WOA140": _per_line,
+    "WOA110": fix_intrinsics,
     "WOA501": fix_setup_py,
     "WOA502": fix_setup_py,
     "WOA510": fix_cmake,
@@ -137,6 +137,11 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
             try:
                 text = fixer(text, group)
                 resolved += group
+            except PartialFix as partial:
+                text = partial.text
+                left = {id(f) for f, _ in partial.unfixed}
+                resolved += [f for f in group if id(f) not in left]
+                manual.extend(ManualItem(f, why) for f, why in partial.unfixed)
             except Unfixable as error:
                 manual.extend(ManualItem(f, str(error)) for f in group)
         after = text.encode("utf-8")

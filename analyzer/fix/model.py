@@ -11,6 +11,16 @@ class Unfixable(Exception):
     """No safe automatic fix for this finding; the message says why."""
 
 
+class PartialFix(Exception):
+    """A fixer fixed some of its findings: ``text`` is the new text, ``unfixed`` says why
+    the others were left."""
+
+    def __init__(self, text: str, unfixed: list[tuple[Finding, str]]) -> None:
+        super().__init__(f"{len(unfixed)} finding(s) left")
+        self.text = text
+        self.unfixed = unfixed
+
+
 @dataclass(frozen=True)
 class FileEdit:
     rel: str

@@ -24,6 +24,19 @@ TEST_JOB = """\
 ```"""
 
 
+def _added_lines(before: bytes, after: bytes) -> list[str]:
+    """Lines the edit adds or changes (stripped), for the summary."""
+    import difflib
+
+    old = before.decode("utf-8").splitlines()
+    new = after.decode("utf-8").splitlines()
+    return [
+        line[1:].strip()
+        for line in difflib.unified_diff(old, new, lineterm="", n=0)
+        if line.startswith("+") and not line.startswith("+++") and line[1:].strip()
+    ]
+
+
 def render(plan: FixPlan, rules: tuple[Rule, ...], verification: Verification | None) -> str:
     by_id = {r.id: r for r in rules}
     resolved = Counter(f.rule_id for e in plan.edits for f in e.resolved)
@@ -37,8 +50,14 @@ def render(plan: FixPlan, rules: tuple[Rule, ...], verification: Verification | 
         out.append("Nothing could be changed automatically; see the manual work below.")
     for edit in plan.edits:
         rule_ids = sorted({f.rule_id for f in edit.resolved})
-        what = "; ".join(f"{r} {by_id[r].summary}" for r in rule_ids if r in by_id)
-        out.append(f"- `{edit.rel}`: {what}")
+        what = "; ".join(f"{by_id[r].summary} ({r})" for r in rule_ids if r in by_id)
+        verb = "new file" if not edit.before else "fixes"
+        out.append(f"- `{edit.rel}` ({verb}): {what}")
+        added = _added_lines(edit.before, edit.after)
+        for line in added[:3]:
+            out.append(f"  - `{line}`")
+        if len(added) > 3:
+            out.append(f"  - … {len(added) - 3} more line(s)")
     out += ["", "### Why", ""]
     for rule_id in sorted(resolved):
         rule = by_id.get(rule_id)
