@@ -377,3 +377,32 @@ def test_x64_intrinsic_with_exact_arm64_equivalent_gets_a_guarded_replacement(tm
     )
     line = next(n for n, text in enumerate(fixed.splitlines(), 1) if "__umulh" in text)
     assert not [d.spelling for d in unit.diagnostics if d.location.line == line and d.severity >= 3]
+
+
+def test_meson_checks_are_widened_only_when_the_branch_is_not_x86_code(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "sizes").mkdir(parents=True)
+    (repo / "simd").mkdir()
+    (repo / "sizes" / "meson.build").write_text(
+        "# 64-bit only options\n"
+        "if host_machine.cpu_family() == 'x86_64'\n"
+        "  add_project_arguments('-DBIG_TABLES', language: 'c')\n"
+        "endif\n"
+    )
+    (repo / "simd" / "meson.build").write_text(
+        "if host_machine.cpu_family() == 'x86_64'\n  sources += ['kernel_sse2.c']\nendif\n"
+    )
+    assert findings(repo)[("sizes/meson.build", "WOA520")] == 1
+    code, _, summary = fix(repo, "--apply", "--force")
+    assert code == 0 and "1 finding(s) fixed" in summary and "1 left for manual work" in summary
+    assert (
+        "if host_machine.cpu_family() in ['x86_64', 'aarch64']\n"
+        in (repo / "sizes" / "meson.build").read_text()
+    )
+    assert (
+        (repo / "simd" / "meson.build").read_text().startswith("if host_machine.cpu_family() == 'x86_64'\n")
+    )
+    after = findings(repo)
+    assert ("sizes/meson.build", "WOA520") not in after and ("simd/meson.build", "WOA520") in after
+    _, text, _ = fix(repo, "--markdown", "-")
+    assert "simd/meson.build:1` WOA520" in text and "add an aarch64 branch with the NEON equivalent" in text

@@ -149,3 +149,48 @@ def _split_compile_options(code: str) -> tuple[str, str] | None:
     if not rest or not x86 or any('"' in a or "$" in a for a in args):
         return None
     return f"{m.group(1)}({' '.join(rest)})", f"{m.group(1)}({' '.join(x86)})"
+
+
+_MESON_TEST = re.compile(r"cpu_family\(\)\s*==\s*(['\"])(x86_64)\1")
+_MESON_BLOCK = re.compile(r"^\s*(if|elif|else|endif)\b")
+_X86_CONTENT = re.compile(r"(?i)sse|avx|x86|amd64|intel|[/-]arch:|-m(?:fma|bmi|popcnt|pclmul|aes)")
+
+
+def fix_meson(text: str, findings: list[Finding]) -> str:
+    """WOA520: a cpu_family() == 'x86_64' test guarding nothing x86-specific (a 64-bit
+    check, say) becomes cpu_family() in ['x86_64', 'aarch64']. A branch holding x86 code
+    (SSE sources, -m flags) needs its NEON counterpart written by hand."""
+    lines = text.splitlines(keepends=True)
+    for finding in sorted(findings, key=lambda f: -f.location.line):
+        index = finding.location.line - 1
+        m = _MESON_TEST.search(lines[index])
+        if m is None or not _MESON_BLOCK.match(lines[index]):
+            raise Unfixable("not an if/elif cpu_family() == 'x86_64' test")
+        body = _meson_branch(lines, index)
+        if _X86_CONTENT.search(body):
+            raise Unfixable(
+                "the branch holds x86-specific code: add an aarch64 branch with the NEON equivalent"
+            )
+        quote = m.group(1)
+        widened = f"cpu_family() in [{quote}x86_64{quote}, {quote}aarch64{quote}]"
+        lines[index] = lines[index][: m.start()] + widened + lines[index][m.end() :]
+    return "".join(lines)
+
+
+def _meson_branch(lines: list[str], start: int) -> str:
+    """The body of the if/elif branch starting at ``start`` (up to its elif/else/endif)."""
+    depth = 0
+    body = []
+    for line in lines[start + 1 :]:
+        m = _MESON_BLOCK.match(line)
+        keyword = m.group(1) if m else ""
+        if keyword == "if":
+            depth += 1
+        elif keyword == "endif":
+            if depth == 0:
+                break
+            depth -= 1
+        elif keyword in ("elif", "else") and depth == 0:
+            break
+        body.append(line)
+    return "".join(body)

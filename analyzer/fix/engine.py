@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.fix.build import fix_cmake, fix_setup_py
+from analyzer.fix.build import fix_cmake, fix_meson, fix_setup_py
 from analyzer.fix.ci import (
     WINDOWS_WHEELS_PATH,
     WINDOWS_WHEELS_WORKFLOW,
@@ -63,6 +63,7 @@ FIXERS: dict[str, FileFixer] = {
     "WOA502": fix_setup_py,
     "WOA510": fix_cmake,
     "WOA511": fix_cmake,
+    "WOA520": fix_meson,
     "WOA601": _each(fix_cibuildwheel_job),
     "WOA603": _each(fix_maturin_job),
     "WOA610": _each(fix_pyproject_archs),
