@@ -196,13 +196,16 @@ def test_patch_applies_removes_findings_and_is_idempotent(tmp_path: Path) -> Non
 def test_unparseable_files_are_left_alone_and_the_rest_is_fixed(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", broken=True)
     (repo / "pyproject.toml").write_text("[tool.cibuildwheel.windows\narchs = ['AMD64']\n")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "setup.py").write_text("flags = ['-mavx2'\n")  # unclosed: not Python
     code, patch, _ = fix(repo)
     assert code == 0
-    assert "broken.yml" not in patch and "pyproject.toml" not in patch
-    assert "setup.py" in patch and "src/fast.c" in patch
+    assert "broken.yml" not in patch and "pyproject.toml" not in patch and "sub/setup.py" not in patch
+    assert "a/setup.py" in patch and "src/fast.c" in patch
     scan_warnings = {w.path: w.message for w in scan(repo, ScanOptions()).warnings}
     assert "cannot parse as YAML" in scan_warnings[".github/workflows/broken.yml"]
     assert "cannot parse as TOML" in scan_warnings["pyproject.toml"]
+    assert "cannot parse as Python" in scan_warnings["sub/setup.py"]
 
 
 def test_apply_refuses_a_dirty_tree_unless_forced(tmp_path: Path) -> None:
