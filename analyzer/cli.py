@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +19,8 @@ from analyzer.cache import default_cache_dir
 from analyzer.fix import pr as pr_text
 from analyzer.fix.engine import ApplyRefused, apply_plan, plan_fixes, render_diff, verify
 from analyzer.fix.model import CATEGORY_PREFIXES, Unfixable
-from analyzer.index.config import IndexConfigError
-from analyzer.index.simple import IndexFetchError
+from analyzer.index.config import IndexConfigError, default_index_url
+from analyzer.index.simple import IndexFetchError, SimpleIndex
 from analyzer.inputs import InputError, open_input
 from analyzer.model import Confidence, Severity
 from analyzer.parsers.clang import PreciseUnavailable
@@ -27,6 +30,11 @@ from analyzer.report import sarif as sarif_report
 from analyzer.report import text as text_report
 from analyzer.rules import RuleError, default_rules, select_rules
 from analyzer.scan import ScanOptions, ScanResult, default_jobs, scan
+from analyzer.status.classify import DEFAULT_PYTHONS
+from analyzer.status.history import History, HistoryError
+from analyzer.status.history import default_db_path as default_status_db
+from analyzer.status.report import status_json, status_table
+from analyzer.status.run import check_projects
 from analyzer.targets import RULES_DIR, load_targets, select_targets
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -319,6 +327,82 @@ def fix_command(
     elif markdown_out != "-":
         click.echo(render_diff(plan), nl=False)
     click.echo(summary, err=True)
+
+
+@main.command("status")
+@click.argument("names", nargs=-1, required=True)
+@click.option(
+    "--python",
+    "pythons",
+    multiple=True,
+    metavar="X.Y[t],...",
+    help=f"Target Pythons (default: {','.join(DEFAULT_PYTHONS)}; 't' = free-threaded).",
+)
+@click.option(
+    "--json", "json_out", metavar="FILE|-", help="Write the results as JSON (schema woaport-status/1)."
+)
+@click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
+@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), help="History database.")
+@click.option("--no-db", is_flag=True, help="Do not record this run in the history database.")
+@click.option(
+    "-j", "--jobs", default=16, show_default=True, type=click.IntRange(1, 64), help="Parallel lookups."
+)
+@click.option(
+    "--retries",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 10),
+    help="Retries per request (5xx, 429...).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def status_command(
+    names: tuple[str, ...],
+    pythons: tuple[str, ...],
+    json_out: str | None,
+    index_url: str | None,
+    db_path: Path | None,
+    no_db: bool,
+    jobs: int,
+    retries: int,
+    no_progress: bool,
+) -> None:
+    """Which projects publish wheels for Windows on Arm, per target Python: native,
+    partial, pure, pure-sdist, amber, source-only or missing."""
+    chosen = tuple(_split(pythons)) or DEFAULT_PYTHONS
+    for python in chosen:
+        if not re.fullmatch(r"3\.\d{1,2}t?", python):
+            raise click.UsageError(f"--python takes versions like 3.12 or 3.13t, not {python!r}")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        url = default_index_url(index_url)
+        with SimpleIndex(url, retries=retries) as index:
+            bar: Any = None
+            if not no_progress and sys.stderr.isatty():
+                bar = click.progressbar(length=len(names), label="checking", file=sys.stderr)
+                bar.__enter__()
+            try:
+                results = check_projects(
+                    index, names, chosen, workers=jobs, progress=(lambda d, t: bar.update(1)) if bar else None
+                )
+            finally:
+                if bar is not None:
+                    bar.__exit__(None, None, None)
+    except (IndexConfigError, IndexFetchError) as error:
+        raise OperationalError(str(error)) from None
+    if not no_db:
+        try:
+            history = History(db_path or default_status_db())
+            try:
+                history.record(started, url, chosen, results)
+            finally:
+                history.close()
+        except (HistoryError, OSError, sqlite3.Error) as error:
+            click.echo(f"warning: history not recorded: {error}", err=True)
+    if json_out:
+        _write(json_out, status_json(results, url, chosen, started))
+    if json_out != "-":
+        click.echo(status_table(results, chosen), nl=False)
+    sys.exit(EXIT_USAGE if any(r.klass == "error" for r in results) else EXIT_CLEAN)
 
 
 @main.command("rules")

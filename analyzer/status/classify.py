@@ -1,0 +1,182 @@
+"""Classify a project's latest release for Windows on Arm, per target Python (pure).
+
+Classes, per Python and overall:
+  native       a win_arm64 wheel installs: cpXY for that Python (cpXYt for free-threaded),
+               abi3 from its minimum version up (not for free-threaded builds), or a
+               py3-none-win_arm64 wheel
+  partial      (overall only) native for some of the target Pythons
+  pure         a wheel for platform "any" installs
+  pure-sdist   no wheel installs, but the sdist holds no compiled code (it builds anywhere)
+  amber        platform wheels exist, none for win_arm64 (py3-none-win_amd64 is one of them:
+               ABI "none" is not "pure")
+  source-only  no wheel installs and the sdist holds compiled code
+  missing      no such project, or no release with files
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from analyzer.index.simple import DistFile
+
+DEFAULT_PYTHONS = ("3.11", "3.12", "3.13", "3.14", "3.13t", "3.14t")
+COMPILED_SUFFIXES = (
+    ".c",
+    ".cc",
+    ".cpp",
+    ".cxx",
+    ".c++",
+    ".h",
+    ".hpp",
+    ".pyx",
+    ".pxd",
+    ".rs",
+    ".f",
+    ".f90",
+    ".f95",
+    ".for",
+    ".cu",
+    ".m",
+    ".mm",
+)
+BUILD_MARKERS = ("Cargo.toml", "CMakeLists.txt", "meson.build")
+_EXT_MODULES = re.compile(rb"\bext_modules\b|\bExtension\s*\(|\bcythonize\s*\(|\bcffi_modules\b")
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    wheels: tuple[str, ...]
+    sdist: DistFile | None
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    version: str | None
+    klass: str
+    pythons: dict[str, str]
+    wheels: tuple[str, ...]
+    note: str = ""
+
+
+def latest_release(files: Iterable[DistFile], project: str) -> Release | None:
+    """The newest version with a non-yanked file (final releases before pre-releases)."""
+    by_version: dict[Version, list[DistFile]] = {}
+    for file in files:
+        if file.yanked is not None:
+            continue
+        version = _version_of(file.filename)
+        if version is not None:
+            by_version.setdefault(version, []).append(file)
+    if not by_version:
+        return None
+    finals = [v for v in by_version if not v.is_prerelease]
+    chosen = max(finals or by_version)
+    group = by_version[chosen]
+    wheels = tuple(sorted(f.filename for f in group if f.filename.endswith(".whl")))
+    sdists = [f for f in group if not f.filename.endswith(".whl")]
+    return Release(str(chosen), wheels, sdists[0] if sdists else None)
+
+
+def _version_of(filename: str) -> Version | None:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        if filename.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return None
+
+
+def _tags(wheels: Iterable[str]) -> set[Tag]:
+    out: set[Tag] = set()
+    for wheel in wheels:
+        try:
+            out |= set(parse_wheel_filename(wheel)[3])
+        except (InvalidWheelFilename, InvalidVersion):
+            continue
+    return out
+
+
+def _python_native(tags: set[Tag], python: str) -> bool:
+    free_threaded = python.endswith("t")
+    major, minor = (int(x) for x in python.rstrip("t").split("."))
+    cp = f"cp{major}{minor}"
+    for tag in tags:
+        if tag.platform != "win_arm64":
+            continue
+        if tag.interpreter == cp and tag.abi == (cp + "t" if free_threaded else cp):
+            return True
+        # abi3 wheels serve their minimum version and later (not free-threaded builds).
+        abi3 = not free_threaded and tag.abi == "abi3" and tag.interpreter.startswith("cp3")
+        if abi3 and int(tag.interpreter[3:] or 0) <= minor:
+            return True
+        if tag.abi == "none" and tag.interpreter in ("py3", f"py{major}{minor}", cp):
+            return True
+    return False
+
+
+def _python_pure(tags: set[Tag], python: str) -> bool:
+    major, minor = (int(x) for x in python.rstrip("t").split("."))
+    return any(
+        t.platform == "any"
+        and t.abi == "none"
+        and t.interpreter in ("py3", f"py{major}", f"py{major}{minor}")
+        for t in tags
+    )
+
+
+def sdist_has_compiled_code(members: Iterable[str], setup_py: bytes | None = None) -> bool:
+    """Decided from the sdist's file list (and its setup.py text, never run)."""
+    for member in members:
+        name = member.rsplit("/", 1)[-1]
+        if name.lower().endswith(COMPILED_SUFFIXES) or name in BUILD_MARKERS:
+            return True
+    return setup_py is not None and bool(_EXT_MODULES.search(setup_py))
+
+
+def classify(
+    name: str,
+    release: Release | None,
+    pythons: Iterable[str] = DEFAULT_PYTHONS,
+    sdist_compiled: bool | None = None,
+) -> Status:
+    """``sdist_compiled``: whether the sdist holds compiled code (None: not looked at;
+    then an sdist-only project counts as source-only, the cautious answer)."""
+    pythons = tuple(pythons)
+    if release is None:
+        return Status(name, None, "missing", {p: "missing" for p in pythons}, ())
+    tags = _tags(release.wheels)
+    per: dict[str, str] = {}
+    for python in pythons:
+        if _python_native(tags, python):
+            per[python] = "native"
+        elif _python_pure(tags, python):
+            per[python] = "pure"
+        elif any(t.platform != "any" for t in tags):
+            per[python] = "amber"
+        elif release.sdist is not None:
+            per[python] = "pure-sdist" if sdist_compiled is False else "source-only"
+        else:
+            per[python] = "missing"
+    values = set(per.values())
+    if values == {"native"}:
+        overall = "native"
+    elif "native" in values:
+        overall = "partial"
+    else:
+        overall = next(c for c in ("pure", "pure-sdist", "amber", "source-only", "missing") if c in values)
+    return Status(name, release.version, overall, per, release.wheels)
