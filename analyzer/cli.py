@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,7 +21,8 @@ from analyzer.fix import pr as pr_text
 from analyzer.fix.engine import ApplyRefused, apply_plan, plan_fixes, render_diff, verify
 from analyzer.fix.model import CATEGORY_PREFIXES, Unfixable
 from analyzer.index.config import IndexConfigError, default_index_url
-from analyzer.index.simple import IndexFetchError, SimpleIndex
+from analyzer.index.httpcache import HttpCache
+from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
 from analyzer.inputs import InputError, open_input
 from analyzer.model import Confidence, Severity
 from analyzer.parsers.clang import PreciseUnavailable
@@ -33,8 +35,11 @@ from analyzer.scan import ScanOptions, ScanResult, default_jobs, scan
 from analyzer.status.classify import DEFAULT_PYTHONS
 from analyzer.status.history import History, HistoryError
 from analyzer.status.history import default_db_path as default_status_db
-from analyzer.status.report import status_json, status_table
-from analyzer.status.run import check_projects
+from analyzer.status.html import render_dashboard, write_dashboard
+from analyzer.status.queue import port_queue
+from analyzer.status.report import StatusReport, status_json, status_table
+from analyzer.status.run import CheckOptions, check_projects
+from analyzer.status.toplist import TopListError, builtin_top, load_top_file
 from analyzer.targets import RULES_DIR, load_targets, select_targets
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -151,9 +156,9 @@ def main() -> None:
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Precise-mode result cache (default: the user cache directory, e.g. ~/.cache/woaport).",
+    help="Cache of precise-mode results and index answers (default: the user cache directory).",
 )
-@click.option("--no-cache", is_flag=True, help="Re-parse every translation unit in precise mode.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (precise results, index answers).")
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def scan_command(
@@ -203,10 +208,17 @@ def scan_command(
     bar = _Bar(enabled=not quiet and not no_progress and sys.stderr.isatty())
     results: list[ScanResult] = []
     log = (lambda message: click.echo(message, err=True)) if not quiet else (lambda _: None)
+    index_cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
+
+    def make_index(url: str) -> SimpleIndex:
+        return SimpleIndex(url, cache=index_cache)
+
     try:
         with ExitStack() as stack:
             for target in wanted:
-                opened = stack.enter_context(open_input(target, index_url=index_url, log=log))
+                opened = stack.enter_context(
+                    open_input(target, index_url=index_url, log=log, make_index=make_index)
+                )
                 result = scan(opened.root, options, bar)
                 results.append(replace(result, root=opened.label, warnings=opened.warnings + result.warnings))
     except (InputError, ArchiveError, IndexFetchError, IndexConfigError, PreciseUnavailable) as error:
@@ -330,7 +342,13 @@ def fix_command(
 
 
 @main.command("status")
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1)
+@click.option("--top", "top", type=click.IntRange(1), metavar="N", help="The N most-downloaded projects.")
+@click.option(
+    "--top-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Another download-ordered list (text: a name a line; or JSON). Default: the built-in one.",
+)
 @click.option(
     "--python",
     "pythons",
@@ -341,67 +359,128 @@ def fix_command(
 @click.option(
     "--json", "json_out", metavar="FILE|-", help="Write the results as JSON (schema woaport-status/1)."
 )
+@click.option(
+    "--html",
+    "html_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write a static dashboard to DIR/index.html.",
+)
+@click.option("--scan", "scan_blocked", is_flag=True, help="Scan the sdists of amber/source-only projects.")
+@click.option("--no-deps", is_flag=True, help="Skip core metadata (no dependents in the port queue).")
 @click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
 @click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), help="History database.")
 @click.option("--no-db", is_flag=True, help="Do not record this run in the history database.")
 @click.option(
-    "-j", "--jobs", default=16, show_default=True, type=click.IntRange(1, 64), help="Parallel lookups."
+    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Where index answers are cached."
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the index cache.")
+@click.option(
+    "--max-age",
+    type=click.FloatRange(0),
+    metavar="SECONDS",
+    help="Use cached index pages this young without asking (default: as the index says).",
+)
+@click.option(
+    "-j", "--jobs", default=32, show_default=True, type=click.IntRange(1, 128), help="Parallel lookups."
 )
 @click.option(
     "--retries",
     default=3,
     show_default=True,
     type=click.IntRange(0, 10),
-    help="Retries per request (5xx, 429...).",
+    help="Retries per request (timeouts, 429, 5xx, malformed answers).",
 )
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def status_command(
     names: tuple[str, ...],
+    top: int | None,
+    top_file: Path | None,
     pythons: tuple[str, ...],
     json_out: str | None,
+    html_dir: Path | None,
+    scan_blocked: bool,
+    no_deps: bool,
     index_url: str | None,
     db_path: Path | None,
     no_db: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    max_age: float | None,
     jobs: int,
     retries: int,
+    timeout: float,
     no_progress: bool,
 ) -> None:
     """Which projects publish wheels for Windows on Arm, per target Python: native,
-    partial, pure, pure-sdist, amber, source-only or missing."""
-    chosen = tuple(_split(pythons)) or DEFAULT_PYTHONS
+    partial, pure, pure-sdist, amber, source-only or missing; and which to port first.
+
+    Give project NAMES, or --top N for the most-downloaded ones. Exit 0 when every
+    project was looked up, 2 when any could not be (it is reported as "error")."""
+    chosen = tuple(dict.fromkeys(_split(pythons))) or DEFAULT_PYTHONS
     for python in chosen:
         if not re.fullmatch(r"3\.\d{1,2}t?", python):
             raise click.UsageError(f"--python takes versions like 3.12 or 3.13t, not {python!r}")
+    try:
+        listed = load_top_file(top_file) if top_file else builtin_top() if top else None
+    except TopListError as error:
+        raise OperationalError(str(error)) from None
+    wanted = list(names)
+    source = "command line"
+    downloads: dict[str, int] = {}
+    if listed is not None:
+        wanted += list(listed.names[:top] if top else listed.names)
+        source = f"{listed.source}" + (f", {listed.date}" if listed.date else "")
+        downloads = listed.downloads
+    if not wanted:
+        raise click.UsageError("name some projects, or use --top N / --top-file FILE")
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    options = CheckOptions(pythons=chosen, dependencies=not no_deps, scan_blocked=scan_blocked)
+    cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
     try:
         url = default_index_url(index_url)
-        with SimpleIndex(url, retries=retries) as index:
-            bar: Any = None
-            if not no_progress and sys.stderr.isatty():
-                bar = click.progressbar(length=len(names), label="checking", file=sys.stderr)
-                bar.__enter__()
-            try:
-                results = check_projects(
-                    index, names, chosen, workers=jobs, progress=(lambda d, t: bar.update(1)) if bar else None
-                )
-            finally:
-                if bar is not None:
-                    bar.__exit__(None, None, None)
+        with SimpleIndex(
+            url, retries=retries, timeout=timeout, cache=cache, max_age=max_age, connections=jobs
+        ) as index:
+            total = len(dict.fromkeys(normalize(n) for n in wanted))
+            with ExitStack() as stack:
+                tick = None
+                if not no_progress and sys.stderr.isatty():
+                    bar = stack.enter_context(
+                        click.progressbar(length=total, label="checking", file=sys.stderr)
+                    )
+                    tick = lambda done, all_: bar.update(1)  # noqa: E731
+                results = check_projects(index, wanted, options, workers=jobs, progress=tick)
     except (IndexConfigError, IndexFetchError) as error:
         raise OperationalError(str(error)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing recorded", err=True)
+        sys.exit(130)
+    report = StatusReport(
+        started, url, chosen, tuple(results), port_queue(results, downloads), source, downloads
+    )
+    trend: list[tuple[str, Counter[str]]] = []
     if not no_db:
         try:
             history = History(db_path or default_status_db())
             try:
                 history.record(started, url, chosen, results)
+                trend = history.trend()
             finally:
                 history.close()
         except (HistoryError, OSError, sqlite3.Error) as error:
             click.echo(f"warning: history not recorded: {error}", err=True)
     if json_out:
-        _write(json_out, status_json(results, url, chosen, started))
+        _write(json_out, status_json(report))
+    if html_dir is not None:
+        page = render_dashboard(report, trend or [(started, Counter(s.klass for s in results))])
+        try:
+            written = write_dashboard(html_dir, page)
+        except OSError as error:
+            raise OperationalError(f"cannot write the dashboard: {error}") from None
+        click.echo(f"dashboard: {written}", err=True)
     if json_out != "-":
-        click.echo(status_table(results, chosen), nl=False)
+        click.echo(status_table(report), nl=False)
     sys.exit(EXIT_USAGE if any(r.klass == "error" for r in results) else EXIT_CLEAN)
 
 

@@ -9,6 +9,8 @@ import io
 import json
 import tarfile
 import threading
+import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,12 +22,15 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     truncate: bool = False  # announce more bytes than are sent, then close
+    delay: float = 0.0  # seconds to wait before answering (timeouts)
 
 
 class LocalIndex:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.json_404: set[str] = set()  # paths a proxy 404s when JSON is preferred
+        self.latency = 0.0  # added to every answer (a network's round trip)
         index = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,10 +40,24 @@ class LocalIndex:
                 path = self.path.split("?", 1)[0]
                 index.requests.append((path, dict(self.headers.items())))
                 replies = index.routes.get(path)
-                if not replies:
-                    reply = Reply(404, b"not found")
+                accept = self.headers.get("Accept", "")
+                if not replies or (
+                    path in index.json_404 and accept.startswith("application/vnd.pypi.simple.v1+json")
+                ):
+                    reply = Reply(404, b"")
                 else:
                     reply = replies.pop(0) if len(replies) > 1 else replies[0]
+                if reply.delay or index.latency:
+                    time.sleep(reply.delay + index.latency)
+                etag = reply.headers.get("ETag")
+                if reply.status == 200 and etag and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    for key in ("ETag", "Cache-Control"):
+                        if key in reply.headers:
+                            self.send_header(key, reply.headers[key])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
@@ -83,13 +102,19 @@ class LocalIndex:
         style: str = "json",
         yanked: dict[str, str] | None = None,
         requires_python: str | None = None,
+        metadata: dict[str, bytes] | None = None,
+        page_headers: dict[str, str] | None = None,
     ) -> None:
-        """Serve ``files`` (file name -> bytes) under /files/ and a project page for them."""
+        """Serve ``files`` (file name -> bytes) under /files/ and a project page for them;
+        ``metadata`` (file name -> core metadata) is served PEP 658 style beside its file."""
         yanked = yanked or {}
+        metadata = metadata or {}
         entries = []
         for filename, data in files.items():
             digest = hashlib.sha256(data).hexdigest()
             self.route(f"/files/{filename}", Reply(200, data, {"Content-Type": "application/octet-stream"}))
+            if filename in metadata:
+                self.route(f"/files/{filename}.metadata", Reply(200, metadata[filename]))
             entries.append((filename, digest))
         if style == "json":
             page = {
@@ -102,13 +127,17 @@ class LocalIndex:
                         "hashes": {"sha256": d},
                         "requires-python": requires_python,
                         "yanked": (yanked[f] or True) if f in yanked else False,
-                        "core-metadata": False,
+                        "core-metadata": {"sha256": hashlib.sha256(metadata[f]).hexdigest()}
+                        if f in metadata
+                        else False,
                     }
                     for f, d in entries
                 ],
             }
             reply = Reply(
-                200, json.dumps(page).encode(), {"Content-Type": "application/vnd.pypi.simple.v1+json"}
+                200,
+                json.dumps(page).encode(),
+                {"Content-Type": "application/vnd.pypi.simple.v1+json", **(page_headers or {})},
             )
         else:
             anchors = []
@@ -118,9 +147,13 @@ class LocalIndex:
                     attrs += f' data-requires-python="{html.escape(requires_python)}"'
                 if f in yanked:
                     attrs += f' data-yanked="{html.escape(yanked[f])}"'
+                if f in metadata:
+                    attrs += f' data-core-metadata="sha256={hashlib.sha256(metadata[f]).hexdigest()}"'
                 anchors.append(f"<a{attrs}>{html.escape(f)}</a><br/>")
             body = f"<!DOCTYPE html><html><body><h1>Links for {name}</h1>{''.join(anchors)}</body></html>"
-            reply = Reply(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            reply = Reply(
+                200, body.encode(), {"Content-Type": "text/html; charset=utf-8", **(page_headers or {})}
+            )
         self.route(f"/simple/{name}/", reply)
 
 
@@ -133,6 +166,23 @@ def sdist(top: str, files: dict[str, bytes]) -> bytes:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def wheel(name: str, version: str, tag: str, requires: tuple[str, ...] = ()) -> tuple[str, bytes]:
+    """A tiny wheel (file name, bytes) whose METADATA lists ``requires``."""
+    dist = f"{name.replace('-', '_')}-{version}"
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    lines += [f"Requires-Dist: {r}" for r in requires]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"{dist}.dist-info/METADATA", "\n".join(lines) + "\n")
+        archive.writestr(f"{dist}.dist-info/WHEEL", "Wheel-Version: 1.0\n")
+    return f"{dist}-{tag}.whl", buffer.getvalue()
+
+
+def core_metadata(name: str, version: str, requires: tuple[str, ...] = ()) -> bytes:
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    return ("\n".join([*lines, *(f"Requires-Dist: {r}" for r in requires)]) + "\n").encode()
 
 
 def serve() -> Iterator[LocalIndex]:

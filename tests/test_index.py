@@ -72,7 +72,19 @@ def test_a_pinned_version_may_be_yanked_but_must_exist(local_index: LocalIndex) 
 def test_unknown_project_is_not_retried(local_index: LocalIndex) -> None:
     with client(local_index) as index, pytest.raises(ProjectNotFound):
         index.project("no-such-thing")
-    assert local_index.hits("/simple/no-such-thing/") == 1
+    # One negotiated request, one plain PEP 503 request (some proxies 404 only the JSON
+    # variant), no retries.
+    assert local_index.hits("/simple/no-such-thing/") == 2
+
+
+def test_a_proxy_that_404s_json_is_asked_for_html(local_index: LocalIndex) -> None:
+    local_index.publish("demo", project_files(), style="html")
+    local_index.json_404.add("/simple/demo/")
+    with client(local_index) as index:
+        page = index.project("demo")
+    assert {f.filename for f in page.files} == set(project_files())
+    accepts = [h.get("Accept", "") for p, h in local_index.requests if p == "/simple/demo/"]
+    assert len(accepts) == 2 and accepts[1].startswith("application/vnd.pypi.simple.v1+html")
 
 
 def test_server_errors_are_retried_honouring_retry_after(local_index: LocalIndex) -> None:

@@ -127,6 +127,10 @@ def run_status(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict
             str(out),
             "--db",
             str(tmp_path / "h.sqlite"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--retries",
+            "1",
             *args,
         ],
     )
@@ -166,7 +170,10 @@ def test_status_command_every_class_and_errors_per_package(local_index: LocalInd
     assert packages["native-pkg"]["pythons"] == {"3.12": "native", "3.13t": "amber"}
     assert packages["amber-pkg"]["blocked_by"] == ["no win_arm64 wheel among 1 platform wheel(s)"]
     assert packages["broken-pkg"]["blocked_by"][0].startswith("http://127.0.0.1")
-    assert [p["rank"] for p in listed] == list(range(1, 9))
+    assert [p["list_position"] for p in listed] == list(range(1, 9))
+    # Only projects that need porting are queued; with no counts, list order decides.
+    ranks = {p["name"]: p["rank"] for p in listed if p["rank"] is not None}
+    assert ranks == {"native-pkg": 1, "amber-pkg": 2, "tool-pkg": 3, "csrc-pkg": 4}
     assert "8 project(s):" in output and "pure-sdist" in output
 
 

@@ -10,7 +10,10 @@ import hashlib
 import json
 import re
 import tempfile
+import threading
 import time
+import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -22,7 +25,12 @@ import httpx
 from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
+from analyzer.index.httpcache import CachedPage, HttpCache, cache_policy
+
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+HTML_ONLY = "application/vnd.pypi.simple.v1+html, text/html;q=0.1"
+IMMUTABLE = 10 * 365 * 86400.0  # a file's metadata never changes once published
+MAX_METADATA = 4 * 1024 * 1024
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 DEFAULT_MAX_DOWNLOAD = 512 * 1024 * 1024
@@ -37,6 +45,10 @@ class IndexFetchError(RuntimeError):
 
 class ProjectNotFound(IndexFetchError):
     """The index has no such project (HTTP 404)."""
+
+
+class DownloadTooLarge(IndexFetchError):
+    """A download passed its size cap (and was discarded)."""
 
 
 @dataclass(frozen=True)
@@ -232,16 +244,28 @@ class SimpleIndex:
         timeout: float = 30.0,
         max_download: int = DEFAULT_MAX_DOWNLOAD,
         sleep: Callable[[float], None] = time.sleep,
+        cache: HttpCache | None = None,
+        max_age: float | None = None,
+        connections: int = 16,
     ) -> None:
         scheme = urlparse(index_url).scheme
         if scheme not in ("http", "https"):
             raise IndexFetchError(f"index URL {index_url!r}: only http(s) indexes are supported")
         self.index_url = index_url.rstrip("/") + "/"
-        self.client = client or httpx.Client(timeout=timeout, follow_redirects=True)
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        self.client = client or httpx.Client(timeout=timeout, follow_redirects=True, limits=limits)
         self.retries = retries
         self.backoff = backoff
         self.max_download = max_download
         self._sleep = sleep
+        self.cache = cache
+        self.max_age = max_age  # accept cached pages this young without asking
+        self.stats: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()
+
+    def _count(self, what: str) -> None:
+        with self._stats_lock:
+            self.stats[what] += 1
 
     def close(self) -> None:
         self.client.close()
@@ -267,28 +291,124 @@ class SimpleIndex:
 
     def project(self, name: str) -> ProjectPage:
         url = f"{self.index_url}{normalize(name)}/"
+        try:
+            return self._project_page(url, name, ACCEPT)
+        except ProjectNotFound:
+            # Some mirrors and caching proxies answer 404 to a request that prefers PEP 691
+            # JSON, yet serve the same project as PEP 503 HTML: ask once more the plain way
+            # before a project is called missing (a wrong "missing" would be a wrong class).
+            return self._project_page(url, name, HTML_ONLY)
+
+    def _project_page(self, url: str, name: str, accept: str) -> ProjectPage:
+        key = f"page {accept}\n{url}"
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None and cached.fresh(time.time(), self.max_age):
+            try:
+                page = _parse_page(name, cached.url, cached.content_type, cached.body)
+            except IndexFetchError:
+                pass  # cannot happen for a body that parsed before; ask the index again
+            else:
+                self._count("fresh")
+                return page
 
         def once() -> ProjectPage:
+            headers = {"Accept": accept, **(cached.validators() if cached is not None else {})}
             try:
-                response = self.client.get(url, headers={"Accept": ACCEPT})
+                response = self.client.get(url, headers=headers)
                 response.read()
             except httpx.HTTPError as error:  # timeouts, resets, truncated bodies
                 raise _Retry(f"{type(error).__name__}: {error}") from None
+            self._count("requests")
+            may_store, max_age = cache_policy(response.headers.get("cache-control", ""))
+            if response.status_code == 304 and cached is not None and self.cache is not None:
+                self._count("revalidated")
+                renewed = self.cache.refreshed(key, cached, max_age)
+                return _parse_page(name, renewed.url, renewed.content_type, renewed.body)
             _check_status(response, url, name, self.index_url)
-            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            kind = response.headers.get("content-type", "")
             page_url = str(response.url)
             try:
-                if kind == "application/vnd.pypi.simple.v1+json":
-                    files = parse_json_page(response.content, page_url)
-                else:
-                    files = parse_html_page(response.content, page_url)
+                page = _parse_page(name, page_url, kind, response.content)
             except IndexFetchError as error:  # a proxy or mirror mid-update: try again
                 raise _Retry(str(error)) from None
-            return ProjectPage(name, page_url, tuple(files))
+            if self.cache is not None and may_store:
+                stored = CachedPage(
+                    url=page_url,
+                    content_type=kind,
+                    body=response.content,
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    stored=time.time(),
+                    max_age=max_age,
+                )
+                self.cache.put(key, stored)
+            return page
 
         return self._with_retries(url, once)
 
-    def download(self, file: DistFile, dest_dir: Path) -> Path:
+    def core_metadata(self, file: DistFile) -> bytes | None:
+        """The file's core metadata (PEP 658/714 ``.metadata``), or None when the index does
+        not serve it. Cached for good: a published file's metadata does not change."""
+        if not file.core_metadata:
+            return None
+        url = file.url + ".metadata"
+        key = f"metadata\n{url}"
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            self._count("fresh")
+            return cached.body
+
+        def once() -> bytes | None:
+            try:
+                response = self.client.get(url)
+                response.read()
+            except httpx.HTTPError as error:
+                raise _Retry(f"{type(error).__name__}: {error}") from None
+            self._count("requests")
+            if response.status_code == 404:
+                return None
+            _check_status(response, url, file.filename, self.index_url)
+            body = response.content[:MAX_METADATA]
+            self._remember(key, url, body)
+            return body
+
+        return self._with_retries(url, once)
+
+    def wheel_metadata(self, file: DistFile, limit: int) -> bytes | None:
+        """A wheel's ``*.dist-info/METADATA``, read from the downloaded zip (nothing in it is
+        run or extracted): the fallback for indexes without PEP 658. Wheels over ``limit``
+        bytes are not fetched. Cached for good, like :meth:`core_metadata`."""
+        key = f"wheel-metadata\n{file.url}"
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            self._count("fresh")
+            return cached.body
+        with tempfile.TemporaryDirectory(prefix="woaport-wheel-") as tmp:
+            try:
+                wheel = self.download(file, Path(tmp), limit=limit)
+            except DownloadTooLarge:
+                return None
+            try:
+                with zipfile.ZipFile(wheel) as archive:
+                    names = [
+                        n
+                        for n in archive.namelist()
+                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+                    ]
+                    if len(names) != 1:
+                        return None
+                    with archive.open(names[0]) as handle:
+                        body = handle.read(MAX_METADATA)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
+                return None
+        self._remember(key, file.url, body)
+        return body
+
+    def _remember(self, key: str, url: str, body: bytes) -> None:
+        if self.cache is not None:
+            self.cache.put(key, CachedPage(url, "text/plain", body, None, None, time.time(), IMMUTABLE))
+
+    def download(self, file: DistFile, dest_dir: Path, limit: int | None = None) -> Path:
         """Fetch ``file`` into ``dest_dir`` (its hash checked when the index gave one).
         Writes only ``dest_dir/<file name>``, and only once the download is complete."""
         name = file.filename
@@ -298,6 +418,7 @@ class SimpleIndex:
             ((a, v) for a, v in file.hashes if a in hashlib.algorithms_guaranteed), (None, None)
         )
         target = dest_dir / name
+        cap = self.max_download if limit is None else min(limit, self.max_download)
 
         def once() -> Path:
             digest = hashlib.new(algorithm) if algorithm else None
@@ -309,9 +430,9 @@ class SimpleIndex:
                         _check_status(response, file.url, name, self.index_url)
                         for chunk in response.iter_bytes():
                             size += len(chunk)
-                            if size > self.max_download:
-                                raise IndexFetchError(
-                                    f"{name}: larger than the {self.max_download // 2**20} MiB download cap"
+                            if size > cap:
+                                raise DownloadTooLarge(
+                                    f"{name}: larger than the {cap / 2**20:g} MiB download cap"
                                 )
                             if digest is not None:
                                 digest.update(chunk)
@@ -329,6 +450,15 @@ class SimpleIndex:
             return target
 
         return self._with_retries(file.url, once)
+
+
+def _parse_page(name: str, page_url: str, content_type: str, body: bytes) -> ProjectPage:
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/vnd.pypi.simple.v1+json":
+        files = parse_json_page(body, page_url)
+    else:
+        files = parse_html_page(body, page_url)
+    return ProjectPage(name, page_url, tuple(files))
 
 
 def _check_status(response: httpx.Response, url: str, name: str, index_url: str) -> None:

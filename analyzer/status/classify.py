@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packaging.tags import Tag
 from packaging.utils import (
@@ -59,6 +59,7 @@ class Release:
     version: str
     wheels: tuple[str, ...]
     sdist: DistFile | None
+    files: tuple[DistFile, ...] = ()  # every non-yanked file of this version
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,20 @@ class Status:
     pythons: dict[str, str]
     wheels: tuple[str, ...]
     note: str = ""
+    requires: tuple[str, ...] = ()  # projects it needs on WoA (core metadata Requires-Dist)
+    requires_known: bool = False  # whether the metadata could be read
+    scan: ScanSummary | None = None  # the analyzer's summary of its sdist (--scan)
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    sdist: str
+    files_scanned: int
+    findings: int
+    by_rule: dict[str, int]
+    top_blockers: tuple[tuple[str, int, str], ...]  # (rule, count, first location)
+    error: str = ""
+    warnings: tuple[str, ...] = field(default=())
 
 
 def latest_release(files: Iterable[DistFile], project: str) -> Release | None:
@@ -87,7 +102,9 @@ def latest_release(files: Iterable[DistFile], project: str) -> Release | None:
     group = by_version[chosen]
     wheels = tuple(sorted(f.filename for f in group if f.filename.endswith(".whl")))
     sdists = [f for f in group if not f.filename.endswith(".whl")]
-    return Release(str(chosen), wheels, sdists[0] if sdists else None)
+    # .tar.gz is the standard sdist format (PEP 625); prefer it over a legacy .zip.
+    sdists.sort(key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
+    return Release(str(chosen), wheels, sdists[0] if sdists else None, tuple(group))
 
 
 def _version_of(filename: str) -> Version | None:

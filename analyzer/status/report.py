@@ -3,56 +3,129 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from analyzer.status.classify import Status
+from analyzer.status.classify import ScanSummary, Status
+from analyzer.status.queue import QueueEntry
 
 SCHEMA = "woaport-status/1"
+CLASSES = ("native", "partial", "pure", "pure-sdist", "amber", "source-only", "missing", "error")
+QUEUE_IN_TABLE = 10
 
 
-def _blocked_by(status: Status) -> list[str]:
+@dataclass(frozen=True)
+class StatusReport:
+    generated: str
+    index: str
+    pythons: tuple[str, ...]
+    results: tuple[Status, ...]
+    queue: Mapping[str, QueueEntry]
+    source: str = ""  # where the package list came from (--top, --top-file, arguments)
+    downloads: Mapping[str, int] | None = None
+
+
+def blocked_by(status: Status) -> list[str]:
+    reasons: list[str] = []
     if status.klass == "amber":
-        return [f"no win_arm64 wheel among {len(status.wheels)} platform wheel(s)"]
-    if status.klass == "source-only":
-        return ["no wheels; the sdist compiles native code"]
-    if status.klass == "partial":
-        return [f"no win_arm64 wheel for Python {p}" for p, c in status.pythons.items() if c != "native"]
-    if status.klass == "error":
-        return [status.note]
-    return []
+        reasons.append(f"no win_arm64 wheel among {len(status.wheels)} platform wheel(s)")
+    elif status.klass == "source-only":
+        reasons.append("no wheels; the sdist compiles native code")
+    elif status.klass == "partial":
+        reasons += [f"no win_arm64 wheel for Python {p}" for p, c in status.pythons.items() if c != "native"]
+    elif status.klass == "error":
+        reasons.append(status.note)
+    if status.scan is not None:
+        if status.scan.error:
+            reasons.append(f"scan of {status.scan.sdist} failed: {status.scan.error}")
+        for rule, count, where in status.scan.top_blockers:
+            reasons.append(f"{rule} x{count} (first at {where})")
+    return reasons
 
 
-def status_json(results: list[Status], index_url: str, pythons: tuple[str, ...], generated: str) -> str:
-    data = {
-        "schema": SCHEMA,
-        "generated": generated,
-        "index": index_url,
-        "pythons": list(pythons),
-        "packages": [
-            {
-                "name": s.name,
-                "version": s.version,
-                "class": s.klass,
-                "pythons": s.pythons,
-                "wheels": list(s.wheels),
-                "blocked_by": _blocked_by(s),
-                "rank": rank,
-            }
-            for rank, s in enumerate(results, 1)
-        ],
+def _scan_json(summary: ScanSummary) -> dict[str, Any]:
+    return {
+        "sdist": summary.sdist,
+        "files_scanned": summary.files_scanned,
+        "findings": summary.findings,
+        "by_rule": summary.by_rule,
+        "top_blockers": [{"rule": r, "count": c, "first": w} for r, c, w in summary.top_blockers],
+        "error": summary.error or None,
+        "warnings": list(summary.warnings),
     }
-    return json.dumps(data, indent=2) + "\n"
 
 
-def status_table(results: list[Status], pythons: tuple[str, ...]) -> str:
-    header = ["project", "version", "class", *pythons]
-    rows = [[s.name, s.version or "-", s.klass, *(s.pythons.get(p, "-") for p in pythons)] for s in results]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
+def package_json(report: StatusReport, position: int, status: Status) -> dict[str, Any]:
+    entry = report.queue.get(status.name)
+    downloads = (report.downloads or {}).get(status.name)
+    return {
+        "name": status.name,
+        "version": status.version,
+        "class": status.klass,
+        "pythons": status.pythons,
+        "wheels": list(status.wheels),
+        "blocked_by": blocked_by(status),
+        "rank": entry.rank if entry is not None else None,
+        "list_position": position,
+        "downloads": downloads,
+        "requires": list(status.requires) if status.requires_known else None,
+        "dependents": list(entry.dependents) if entry is not None else [],
+        "scan": _scan_json(status.scan) if status.scan is not None else None,
+    }
+
+
+def status_data(report: StatusReport) -> dict[str, Any]:
+    counts = Counter(s.klass for s in report.results)
+    return {
+        "schema": SCHEMA,
+        "generated": report.generated,
+        "index": report.index,
+        "source": report.source,
+        "pythons": list(report.pythons),
+        "summary": {k: counts.get(k, 0) for k in CLASSES},
+        "coverage": coverage(report.results, report.pythons),
+        "packages": [package_json(report, i, s) for i, s in enumerate(report.results, 1)],
+    }
+
+
+def status_json(report: StatusReport) -> str:
+    return json.dumps(status_data(report), indent=2) + "\n"
+
+
+def coverage(results: Sequence[Status], pythons: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Per target Python: how many listed projects install natively, pure, or not at all."""
+    out: dict[str, dict[str, int]] = {}
+    for python in pythons:
+        counts = Counter(s.pythons.get(python, "missing") for s in results)
+        out[python] = {k: counts.get(k, 0) for k in CLASSES if k != "partial"}
+    return out
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]
     ]
-    counts: dict[str, int] = {}
-    for s in results:
-        counts[s.klass] = counts.get(s.klass, 0) + 1
-    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    return "\n".join([*lines, "", f"{len(results)} project(s): {summary}"]) + "\n"
+
+
+def status_table(report: StatusReport) -> str:
+    pythons = report.pythons
+    rows = [
+        [s.name, s.version or "-", s.klass, *(s.pythons.get(p, "-") for p in pythons)] for s in report.results
+    ]
+    lines = _table(["project", "version", "class", *pythons], rows)
+    counts = Counter(s.klass for s in report.results)
+    summary = ", ".join(f"{counts[k]} {k}" for k in CLASSES if counts.get(k))
+    lines += ["", f"{len(report.results)} project(s): {summary}"]
+    queue = sorted(report.queue.values(), key=lambda e: e.rank)[:QUEUE_IN_TABLE]
+    if queue:
+        by_name = {s.name: s for s in report.results}
+        lines += ["", f"Port first (top {len(queue)} of {len(report.queue)}):"]
+        for entry in queue:
+            users = f", needed by {len(entry.dependents)} listed" if entry.dependents else ""
+            reasons = blocked_by(by_name[entry.name])
+            lines.append(f"  {entry.rank:>3}. {entry.name} ({by_name[entry.name].klass}{users})")
+            lines += [f"       {reason}" for reason in reasons[1:]] if by_name[entry.name].scan else []
+    return "\n".join(lines) + "\n"

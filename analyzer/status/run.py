@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
+import shutil
 import tarfile
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer.archive import ArchiveError, ArchiveLimits, extract
 from analyzer.index.simple import IndexFetchError, ProjectNotFound, SimpleIndex, normalize
+from analyzer.model import Severity
+from analyzer.scan import ScanOptions, scan
 from analyzer.status.classify import (
     DEFAULT_PYTHONS,
     Release,
+    ScanSummary,
     Status,
     _tags,
     classify,
     latest_release,
     sdist_has_compiled_code,
 )
+from analyzer.status.deps import metadata_sources, requirements_of
 
 MAX_SDIST_MEMBERS = 100_000
 MAX_SETUP_PY = 1024 * 1024
+TOP_BLOCKERS = 3
+DEFAULT_LIMITS = ArchiveLimits()
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    pythons: tuple[str, ...] = DEFAULT_PYTHONS
+    look_into_sdists: bool = True  # list sdist members to tell pure-sdist from source-only
+    dependencies: bool = True  # read core metadata for Requires-Dist (the port queue)
+    metadata_wheel_limit: int = 16 * 1024 * 1024  # no PEP 658: read METADATA from wheels this small
+    scan_blocked: bool = False  # --scan: run the analyzer on the sdists of blocked projects
+    archive_limits: ArchiveLimits = DEFAULT_LIMITS
 
 
 def _sdist_compiled(index: SimpleIndex, release: Release) -> bool | None:
@@ -56,9 +76,57 @@ def _sdist_compiled(index: SimpleIndex, release: Release) -> bool | None:
     return sdist_has_compiled_code(members, setup_py)
 
 
-def check_project(
-    index: SimpleIndex, name: str, pythons: tuple[str, ...], look_into_sdists: bool = True
-) -> Status:
+def _requirements(index: SimpleIndex, release: Release, options: CheckOptions) -> tuple[str, ...] | None:
+    """What the release requires on WoA, or None when no metadata could be read."""
+    served, wheels = metadata_sources(release.files)
+    for file in served[:1]:
+        metadata = index.core_metadata(file)
+        if metadata is not None:
+            return requirements_of(metadata, options.pythons)
+    for wheel in wheels[:1]:
+        metadata = index.wheel_metadata(wheel, options.metadata_wheel_limit)
+        if metadata is not None:
+            return requirements_of(metadata, options.pythons)
+    return None
+
+
+def summarize_scan(
+    sdist: str, result_findings: Iterable[tuple[str, Severity, str]], files: int
+) -> ScanSummary:
+    """Counts by rule and the top blockers (error-severity rules, most findings first)."""
+    by_rule: Counter[str] = Counter()
+    first: dict[str, str] = {}
+    errors: Counter[str] = Counter()
+    for rule_id, severity, where in result_findings:
+        by_rule[rule_id] += 1
+        first.setdefault(rule_id, where)
+        if severity is Severity.ERROR:
+            errors[rule_id] += 1
+    top = tuple((rule, count, first[rule]) for rule, count in errors.most_common(TOP_BLOCKERS))
+    return ScanSummary(sdist, files, sum(by_rule.values()), dict(sorted(by_rule.items())), top)
+
+
+def _scan_sdist(index: SimpleIndex, release: Release, options: CheckOptions) -> ScanSummary:
+    assert release.sdist is not None
+    name = release.sdist.filename
+    scratch = Path(tempfile.mkdtemp(prefix="woaport-status-scan-"))
+    try:
+        archive = index.download(release.sdist, scratch)
+        unpack = scratch / "src"
+        unpack.mkdir()
+        unpacked = extract(archive, unpack, options.archive_limits)
+        result = scan(unpacked.root, ScanOptions(jobs=1))
+        findings = ((f.rule_id, f.severity, f"{f.location.path}:{f.location.line}") for f in result.findings)
+        summary = summarize_scan(name, findings, result.files_scanned)
+        return replace(summary, warnings=tuple(w.message for w in unpacked.warnings))
+    except (IndexFetchError, ArchiveError, OSError, ValueError) as error:
+        return ScanSummary(name, 0, 0, {}, (), error=str(error))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def check_project(index: SimpleIndex, name: str, options: CheckOptions = CheckOptions()) -> Status:
+    pythons = options.pythons
     try:
         page = index.project(name)
     except ProjectNotFound:
@@ -67,30 +135,48 @@ def check_project(
         return Status(name, None, "error", {p: "error" for p in pythons}, (), note=str(error))
     release = latest_release(page.files, name)
     compiled: bool | None = None
-    if release is not None and release.sdist is not None and look_into_sdists and not _tags(release.wheels):
-        try:
+    has_wheels = bool(_tags(release.wheels)) if release is not None else False
+    try:
+        if release is not None and release.sdist is not None and options.look_into_sdists and not has_wheels:
             compiled = _sdist_compiled(index, release)
-        except IndexFetchError as error:
-            return Status(name, release.version, "error", {p: "error" for p in pythons}, (), note=str(error))
-    return classify(name, release, pythons, compiled)
+        status = classify(name, release, pythons, compiled)
+        if release is not None and options.dependencies:
+            requires = _requirements(index, release, options)
+            if requires is not None:
+                status = replace(status, requires=requires, requires_known=True)
+    except IndexFetchError as error:
+        version = release.version if release is not None else None
+        return Status(name, version, "error", {p: "error" for p in pythons}, (), note=str(error))
+    if (
+        options.scan_blocked
+        and release is not None
+        and release.sdist is not None
+        and status.klass in ("amber", "source-only")
+    ):
+        status = replace(status, scan=_scan_sdist(index, release, options))
+    return status
 
 
 def check_projects(
     index: SimpleIndex,
     names: Iterable[str],
-    pythons: tuple[str, ...] = DEFAULT_PYTHONS,
+    options: CheckOptions = CheckOptions(),
     workers: int = 16,
-    look_into_sdists: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Status]:
-    """Every project once (names normalised, order kept), looked up ``workers`` at a time."""
+    """Every project once (names normalised, order kept), looked up ``workers`` at a time.
+    On Ctrl-C the lookups not yet started are cancelled and the interrupt goes on up."""
     unique = list(dict.fromkeys(normalize(n) for n in names))
-    results: list[Status] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for done, status in enumerate(
-            pool.map(lambda n: check_project(index, n, pythons, look_into_sdists), unique), 1
-        ):
-            results.append(status)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="woaport-status")
+    try:
+        futures = [pool.submit(check_project, index, name, options) for name in unique]
+        results: list[Status] = []
+        for done, future in enumerate(futures, 1):
+            results.append(future.result())
             if progress is not None:
                 progress(done, len(unique))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return results

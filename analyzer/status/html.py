@@ -1,0 +1,125 @@
+"""``--html DIR``: a static dashboard (one self-contained page: summary counts, per-Python
+coverage, a trend chart, the port queue, a sortable and searchable table). Its data, style
+and script are inline, so it works from ``file://`` with no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from analyzer.status.report import CLASSES, StatusReport, blocked_by, status_data
+
+PER_PYTHON_CLASSES = tuple(k for k in CLASSES if k != "partial")
+TREND_CLASSES = ("native", "partial", "pure", "amber", "source-only")
+QUEUE_ON_PAGE = 50
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    klass: str
+    points: str  # SVG polyline points
+    dots: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    runs: int
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    ymax: int
+    lines: tuple[TrendLine, ...]
+    labels: tuple[dict[str, object], ...]
+
+
+def trend_chart(trend: Sequence[tuple[str, Counter[str]]], width: int = 720, height: int = 220) -> TrendChart:
+    """Where to draw one line per class over the recorded runs (pure geometry)."""
+    left, right, top, bottom = 48, width - 12, 12, height - 28
+    ymax = max([1, *(max(counts.values(), default=0) for _, counts in trend)])
+    span = max(1, len(trend) - 1)
+
+    def x(i: int) -> float:
+        return round(left + (right - left) * (i / span if len(trend) > 1 else 0.5), 1)
+
+    def y(n: int) -> float:
+        return round(bottom - (bottom - top) * n / ymax, 1)
+
+    lines = []
+    for klass in TREND_CLASSES:
+        dots = tuple((x(i), y(counts.get(klass, 0))) for i, (_, counts) in enumerate(trend))
+        if any(counts.get(klass, 0) for _, counts in trend):
+            lines.append(TrendLine(klass, " ".join(f"{a},{b}" for a, b in dots), dots))
+    step = max(1, len(trend) // 6)
+    labels = tuple(
+        {"x": x(i), "text": started[:10]}
+        for i, (started, _) in enumerate(trend)
+        if i % step == 0 or i == len(trend) - 1
+    )
+    return TrendChart(len(trend), width, height, left, right, top, bottom, ymax, tuple(lines), labels)
+
+
+def _json_for_script(data: Any) -> Markup:
+    """JSON that cannot close the <script> element it sits in."""
+    text = json.dumps(data, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def render_dashboard(report: StatusReport, trend: Sequence[tuple[str, Counter[str]]]) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FunctionLoader(
+            lambda name: resources.files("analyzer.status").joinpath("templates", name).read_text("utf-8")
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
+    data = status_data(report)
+    by_name = {s.name: s for s in report.results}
+    queue = [
+        {
+            "name": entry.name,
+            "klass": by_name[entry.name].klass,
+            "dependents": entry.dependents,
+            "why": blocked_by(by_name[entry.name]),
+        }
+        for entry in sorted(report.queue.values(), key=lambda e: e.rank)[:QUEUE_ON_PAGE]
+    ]
+    try:
+        version = metadata.version("woaport")
+    except metadata.PackageNotFoundError:
+        version = "dev"
+    return environment.get_template("dashboard.html.j2").render(
+        data=data,
+        data_json=_json_for_script(data),
+        classes=CLASSES,
+        per_python_classes=PER_PYTHON_CLASSES,
+        total=max(1, len(report.results)),
+        trend=trend_chart(trend),
+        queue=queue,
+        version=version,
+    )
+
+
+def write_dashboard(directory: Path, page: str) -> Path:
+    """Write ``DIR/index.html`` atomically (a reader never sees half a page)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "index.html"
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=directory, prefix=".index-", suffix=".tmp", delete=False
+    ) as handle:
+        handle.write(page)
+    os.replace(handle.name, target)
+    return target

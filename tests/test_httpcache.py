@@ -1,0 +1,107 @@
+"""The index cache on disk: fresh pages reused without a request, stale ones revalidated
+with If-None-Match (a 304 reuses the body), core metadata kept for good, and a torn or
+tampered entry read as a miss, never as a wrong page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.index.httpcache import CachedPage, HttpCache, cache_policy
+from analyzer.index.simple import SimpleIndex
+from analyzer.status.run import CheckOptions, check_project
+from tests.localindex import LocalIndex, core_metadata
+
+WHEEL = "demo-1.0-cp312-cp312-win_amd64.whl"
+
+
+def publish(index: LocalIndex, cache_control: str) -> None:
+    index.publish(
+        "demo",
+        {WHEEL: b"w"},
+        metadata={WHEEL: core_metadata("demo", "1.0", ("numpy>=2",))},
+        page_headers={"ETag": '"v1"', "Cache-Control": cache_control},
+    )
+
+
+def open_index(local: LocalIndex, cache_dir: Path, max_age: float | None = None) -> SimpleIndex:
+    return SimpleIndex(local.url, cache=HttpCache(cache_dir), max_age=max_age, retries=0)
+
+
+def test_stale_pages_are_revalidated_and_a_304_reuses_the_body(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    publish(local_index, "max-age=0")
+    with open_index(local_index, tmp_path) as index:
+        first = index.project("demo")
+    with open_index(local_index, tmp_path) as index:
+        second = index.project("demo")
+        assert index.stats["revalidated"] == 1 and index.stats["requests"] == 1
+    assert first.files == second.files
+    conditional = [h for p, h in local_index.requests if p == "/simple/demo/"][1]
+    assert conditional.get("If-None-Match") == '"v1"'
+
+
+def test_fresh_pages_and_metadata_need_no_request(local_index: LocalIndex, tmp_path: Path) -> None:
+    publish(local_index, "max-age=600")
+    with open_index(local_index, tmp_path) as index:
+        cold = check_project(index, "demo", CheckOptions(pythons=("3.12",)))
+    hits = len(local_index.requests)
+    with open_index(local_index, tmp_path) as index:
+        warm = check_project(index, "demo", CheckOptions(pythons=("3.12",)))
+        assert index.stats["requests"] == 0 and index.stats["fresh"] == 2
+    assert len(local_index.requests) == hits
+    assert cold == warm and warm.requires == ("numpy",)
+
+
+def test_the_callers_max_age_accepts_older_pages(local_index: LocalIndex, tmp_path: Path) -> None:
+    publish(local_index, "no-cache")
+    with open_index(local_index, tmp_path) as index:
+        index.project("demo")
+    with open_index(local_index, tmp_path, max_age=3600) as index:
+        index.project("demo")
+        assert index.stats["requests"] == 0
+    with open_index(local_index, tmp_path) as index:
+        index.project("demo")
+        assert index.stats["requests"] == 1  # no-cache: always asked again
+
+
+def test_a_changed_page_replaces_the_cached_one(local_index: LocalIndex, tmp_path: Path) -> None:
+    publish(local_index, "max-age=0")
+    with open_index(local_index, tmp_path) as index:
+        index.project("demo")
+    local_index.publish("demo", {"demo-2.0-py3-none-any.whl": b"w"}, page_headers={"ETag": '"v2"'})
+    with open_index(local_index, tmp_path) as index:
+        page = index.project("demo")
+        assert index.stats["revalidated"] == 0
+    assert [f.filename for f in page.files] == ["demo-2.0-py3-none-any.whl"]
+
+
+def test_torn_or_tampered_entries_are_misses(tmp_path: Path) -> None:
+    cache = HttpCache(tmp_path)
+    page = CachedPage("http://i/simple/a/", "text/html", b"<a href='a-1.tar.gz'>a</a>", '"e"', None, 1.0, 60.0)
+    cache.put("k", page)
+    assert cache.get("k") == page
+    (entry,) = [p for p in tmp_path.rglob("*.page")]
+    raw = entry.read_bytes()
+    entry.write_bytes(raw[:-3])  # torn
+    assert cache.get("k") is None
+    entry.write_bytes(raw.replace(b"a-1.tar.gz", b"b-1.tar.gz"))  # altered body
+    assert cache.get("k") is None
+    entry.write_bytes(b"\xff\xfe not json\n")
+    assert cache.get("k") is None
+    assert cache.get("other key") is None
+
+
+def test_an_unwritable_cache_costs_speed_not_answers(local_index: LocalIndex, tmp_path: Path) -> None:
+    publish(local_index, "max-age=600")
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache directory should be")
+    with open_index(local_index, blocker) as index:
+        assert [f.filename for f in index.project("demo").files] == [WHEEL]
+
+
+def test_cache_control_policy() -> None:
+    assert cache_policy("max-age=600, public") == (True, 600.0)
+    assert cache_policy("no-store") == (False, None)
+    assert cache_policy("no-cache, max-age=600") == (True, 0.0)
+    assert cache_policy("") == (True, None)
