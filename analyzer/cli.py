@@ -158,7 +158,7 @@ def main() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Cache of precise-mode results and index answers (default: the user cache directory).",
 )
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (precise results, index answers).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def scan_command(

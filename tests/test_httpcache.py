@@ -78,7 +78,9 @@ def test_a_changed_page_replaces_the_cached_one(local_index: LocalIndex, tmp_pat
 
 def test_torn_or_tampered_entries_are_misses(tmp_path: Path) -> None:
     cache = HttpCache(tmp_path)
-    page = CachedPage("http://i/simple/a/", "text/html", b"<a href='a-1.tar.gz'>a</a>", '"e"', None, 1.0, 60.0)
+    page = CachedPage(
+        "http://i/simple/a/", "text/html", b"<a href='a-1.tar.gz'>a</a>", '"e"', None, 1.0, 60.0
+    )
     cache.put("k", page)
     assert cache.get("k") == page
     (entry,) = [p for p in tmp_path.rglob("*.page")]
