@@ -64,11 +64,18 @@ def trend_chart(trend: Sequence[tuple[str, Counter[str]]], width: int = 720, hei
             lines.append(TrendLine(klass, " ".join(f"{a},{b}" for a, b in dots), dots))
     step = max(1, len(trend) // 6)
     labels = tuple(
-        {"x": x(i), "text": started[:10]}
+        {"x": x(i), "text": started[:10], "anchor": _anchor(i, len(trend))}
         for i, (started, _) in enumerate(trend)
         if i % step == 0 or i == len(trend) - 1
     )
     return TrendChart(len(trend), width, height, left, right, top, bottom, ymax, tuple(lines), labels)
+
+
+def _anchor(i: int, runs: int) -> str:
+    """Labels at the chart's ends grow inwards, so that none is cut off."""
+    if runs == 1:
+        return "middle"
+    return "start" if i == 0 else "end" if i == runs - 1 else "middle"
 
 
 def _json_for_script(data: Any) -> Markup:

@@ -1,0 +1,131 @@
+"""Faults while checking many projects: each is retried, then reported for its own
+project only; never a crash, never a wrong class. Ctrl-C records nothing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import main
+from analyzer.index.simple import SimpleIndex
+from analyzer.status.run import CheckOptions, check_projects
+from tests.localindex import LocalIndex, Reply
+
+AMBER = {"amber_pkg-1.0-cp312-cp312-win_amd64.whl": b"w"}
+NATIVE = {"native_pkg-1.0-cp312-cp312-win_arm64.whl": b"w"}
+
+
+def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
+    out = tmp_path / "s.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "status",
+            "--index-url",
+            index.url,
+            "--python",
+            "3.12",
+            "--db",
+            str(tmp_path / "h.sqlite"),
+            "--no-cache",
+            "--no-deps",
+            "--json",
+            str(out),
+            *args,
+        ],
+    )
+    data = json.loads(out.read_text()) if out.exists() else {"packages": []}
+    return result.exit_code, {p["name"]: p["class"] for p in data["packages"]}, result.output
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Reply(429, b"slow down", {"Retry-After": "0"}),
+        Reply(503, b"busy"),
+        Reply(
+            200,
+            b'{"meta": {"api-version": "1.1"}, "files": [',
+            {"Content-Type": "application/vnd.pypi.simple.v1+json"},
+        ),
+        Reply(200, b"<html>" + b"x" * 100, {"Content-Type": "text/html"}, truncate=True),
+        Reply(200, b"\xff\xfe<a href='x'>", {"Content-Type": "text/html"}),
+    ],
+    ids=["429", "503", "malformed-json", "truncated", "undecodable-html"],
+)
+def test_a_transient_fault_is_retried_and_the_class_is_right(
+    local_index: LocalIndex, tmp_path: Path, fault: Reply
+) -> None:
+    local_index.publish("amber-pkg", AMBER)
+    good = local_index.routes["/simple/amber-pkg/"][0]
+    local_index.route("/simple/amber-pkg/", fault, good)
+    code, classes, output = run(local_index, tmp_path, "--retries", "1", "amber-pkg")
+    assert code == 0, output
+    assert classes == {"amber-pkg": "amber"}
+    assert local_index.hits("/simple/amber-pkg/") == 2
+
+
+def test_lasting_faults_are_reported_per_project(local_index: LocalIndex, tmp_path: Path) -> None:
+    local_index.publish("native-pkg", NATIVE)
+    local_index.route("/simple/down-pkg/", Reply(502, b"bad gateway"))
+    local_index.route("/simple/slow-pkg/", Reply(200, b"", delay=1.5))
+    local_index.route("/simple/forbidden-pkg/", Reply(403, b"no"))
+    code, classes, output = run(
+        local_index,
+        tmp_path,
+        "--retries",
+        "1",
+        "--timeout",
+        "0.3",
+        "native-pkg",
+        "down-pkg",
+        "slow-pkg",
+        "forbidden-pkg",
+    )
+    assert code == 2  # some projects could not be looked up
+    assert classes == {
+        "native-pkg": "native",
+        "down-pkg": "error",
+        "slow-pkg": "error",
+        "forbidden-pkg": "error",
+    }
+    assert local_index.hits("/simple/down-pkg/") == 2  # retried once
+    assert local_index.hits("/simple/forbidden-pkg/") == 1  # a 403 is not retried
+    assert "HTTP 502" in output or "error" in output
+
+
+def test_ctrl_c_records_nothing(
+    local_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local_index.publish("native-pkg", NATIVE)
+    code, _, _ = run(local_index, tmp_path, "native-pkg")
+    assert code == 0
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("analyzer.cli.check_projects", interrupted)
+    code, _, output = run(local_index, tmp_path, "native-pkg")
+    assert code == 130 and "nothing recorded" in output
+    db = sqlite3.connect(tmp_path / "h.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone() == (1,)
+
+
+def test_an_interrupt_cancels_the_lookups_not_started(local_index: LocalIndex) -> None:
+    for i in range(40):
+        local_index.publish(f"p{i}", {f"p{i}-1.0-py3-none-any.whl": b"w"})
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with SimpleIndex(local_index.url) as index, pytest.raises(KeyboardInterrupt):
+        check_projects(index, [f"p{i}" for i in range(40)], CheckOptions(dependencies=False), 2, progress)
+    assert seen == [1, 2, 3]
+    assert sum(1 for path, _ in local_index.requests if path.startswith("/simple/p")) < 40

@@ -1,0 +1,180 @@
+"""The port queue: dependents from core metadata (PEP 658, or a wheel's METADATA when the
+index has none), WoA markers, download weights; package lists; --scan summaries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import main
+from analyzer.status.classify import Status
+from analyzer.status.deps import requirements_of
+from analyzer.status.queue import port_queue
+from analyzer.status.toplist import TopListError, builtin_top, load_top_file, parse_text
+from tests.localindex import LocalIndex, core_metadata, sdist, wheel
+
+
+def status(name: str, klass: str, requires: tuple[str, ...] = ()) -> Status:
+    return Status(name, "1", klass, {}, (), requires=requires, requires_known=True)
+
+
+def test_requirements_that_apply_on_windows_on_arm() -> None:
+    metadata = core_metadata(
+        "app",
+        "1.0",
+        (
+            "NumPy>=2",
+            "colorama; sys_platform == 'win32'",
+            "uvloop; sys_platform != 'win32'",
+            "pytest; extra == 'test'",
+            "tomli; python_version < '3.11'",
+            "pywin32; platform_machine == 'AMD64'",
+            "not a requirement ???",
+        ),
+    )
+    assert requirements_of(metadata, ("3.12",)) == ("colorama", "numpy")
+    assert requirements_of(metadata, ("3.10", "3.12")) == ("colorama", "numpy", "tomli")
+
+
+def test_port_queue_weighs_a_project_by_what_depends_on_it() -> None:
+    results = [
+        status("leaf", "amber"),  # most downloaded, but nothing listed needs it
+        status("app1", "pure", ("base",)),
+        status("base", "source-only"),
+        status("app2", "native", ("base", "unlisted")),
+        status("fine", "native"),
+        status("tail", "partial"),
+    ]
+    queue = port_queue(results)
+    assert [e.name for e in sorted(queue.values(), key=lambda e: e.rank)] == ["base", "leaf", "tail"]
+    assert queue["base"].dependents == ("app1", "app2")
+    assert queue["base"].score == pytest.approx(1 / 3 + 1 / 2 + 1 / 4)
+    # With download counts, the counts decide.
+    counted = port_queue(results, {"leaf": 10_000, "app1": 10, "base": 10, "app2": 10, "tail": 1})
+    assert counted["leaf"].rank == 1 and counted["base"].score == 30
+
+
+def publish_graph(index: LocalIndex) -> None:
+    base_whl, base_data = wheel("base", "1.0", "cp312-cp312-win_amd64")
+    index.publish("base", {base_whl: base_data}, metadata={base_whl: core_metadata("base", "1.0")})
+    # app1 has no PEP 658 metadata: its wheel's METADATA is read instead.
+    app1_whl, app1_data = wheel("app1", "2.0", "py3-none-any", ("base>=1", "pytest; extra == 'dev'"))
+    index.publish("app1", {app1_whl: app1_data}, style="html")
+    app2_whl, app2_data = wheel("app2", "1.0", "cp312-cp312-win_arm64", ("Base",))
+    index.publish("app2", {app2_whl: app2_data}, metadata={app2_whl: core_metadata("app2", "1.0", ("Base",))})
+    leaf_whl, leaf_data = wheel("leaf", "1.0", "cp312-cp312-manylinux_2_17_x86_64")
+    index.publish("leaf", {leaf_whl: leaf_data})
+
+
+def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, object], str]:
+    out = tmp_path / "s.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "status",
+            "--index-url",
+            index.url,
+            "--python",
+            "3.12",
+            "--no-db",
+            "--no-cache",
+            "--json",
+            str(out),
+            *args,
+        ],
+    )
+    return result.exit_code, (json.loads(out.read_text()) if out.exists() else {}), result.output
+
+
+def test_status_ranks_the_queue_from_core_metadata(local_index: LocalIndex, tmp_path: Path) -> None:
+    publish_graph(local_index)
+    code, data, output = run(local_index, tmp_path, "leaf", "app1", "base", "app2")
+    assert code == 0, output
+    packages = {p["name"]: p for p in data["packages"]}  # type: ignore[union-attr]
+    assert packages["app1"]["requires"] == ["base"]  # from the wheel: the extra is left out
+    assert packages["app2"]["requires"] == ["base"]  # from PEP 658, name normalised
+    assert packages["base"]["dependents"] == ["app1", "app2"]
+    assert packages["base"]["rank"] == 1 and packages["leaf"]["rank"] == 2
+    assert packages["app2"]["rank"] is None
+    assert "Port first (top 2 of 2):" in output and "1. base (amber, needed by 2 listed)" in output
+    assert local_index.hits("/files/app2-1.0-cp312-cp312-win_arm64.whl") == 0  # PEP 658 sufficed
+
+
+def test_no_deps_reads_no_metadata(local_index: LocalIndex, tmp_path: Path) -> None:
+    publish_graph(local_index)
+    code, data, _ = run(local_index, tmp_path, "--no-deps", "app1", "base", "app2")
+    assert code == 0
+    packages = {p["name"]: p for p in data["packages"]}  # type: ignore[union-attr]
+    assert packages["base"]["dependents"] == [] and packages["app1"]["requires"] is None
+    assert not any(path.startswith("/files/") for path, _ in local_index.requests)
+
+
+def test_top_file_lists_and_counts(local_index: LocalIndex, tmp_path: Path) -> None:
+    publish_graph(local_index)
+    listing = tmp_path / "top.json"
+    listing.write_text(
+        json.dumps(
+            {
+                "last_update": "2026-11-01",
+                "rows": [
+                    {"project": "Leaf", "download_count": 900},
+                    {"project": "base", "download_count": 100},
+                    {"project": "app1", "download_count": 50},
+                ],
+            }
+        )
+    )
+    code, data, _ = run(local_index, tmp_path, "--top-file", str(listing), "--top", "2")
+    assert code == 0
+    assert [p["name"] for p in data["packages"]] == ["leaf", "base"]  # type: ignore[union-attr]
+    assert [p["downloads"] for p in data["packages"]] == [900, 100]  # type: ignore[union-attr]
+    assert data["source"] == f"{listing}, 2026-11-01"
+
+
+def test_top_uses_the_built_in_list(local_index: LocalIndex, tmp_path: Path) -> None:
+    top = builtin_top()
+    assert len(top.names) > 10_000 and top.date and "download" in top.source
+    first, second = top.names[:2]
+    local_index.publish(first, {f"{first}-1.0-py3-none-any.whl": b"w"})
+    code, data, output = run(local_index, tmp_path, "--no-deps", "--top", "2")
+    assert code == 0, output
+    classes = [(p["name"], p["class"]) for p in data["packages"]]  # type: ignore[union-attr]
+    assert classes == [(first, "pure"), (second, "missing")]
+
+
+def test_bad_package_lists_are_usage_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "top.txt"
+    bad.write_text("numpy\n../../etc/passwd\n")
+    with pytest.raises(TopListError, match="not a project name"):
+        load_top_file(bad)
+    result = CliRunner().invoke(main, ["status", "--top-file", str(bad), "--no-db"])
+    assert result.exit_code == 2 and "not a project name" in result.output
+    result = CliRunner().invoke(main, ["status", "--no-db"])
+    assert result.exit_code == 2 and "--top" in result.output
+    listed = parse_text("# source: mine\n# date: 2026-01-01\nNumPy 123\nnumpy 5\nscipy\n", "x")
+    assert listed.names == ("numpy", "scipy") and listed.downloads == {"numpy": 5}
+
+
+def test_scan_attaches_the_analyzers_summary(local_index: LocalIndex, tmp_path: Path) -> None:
+    code_c = b"#include <immintrin.h>\nint f(void) { return _mm_popcnt_u32(3); }\n"
+    local_index.publish(
+        "simd-pkg",
+        {
+            "simd_pkg-1.0-cp312-cp312-win_amd64.whl": b"w",
+            "simd_pkg-1.0.tar.gz": sdist("simd_pkg-1.0", {"src/fast.c": code_c, "setup.py": b"x"}),
+        },
+    )
+    local_index.publish("bad-sdist", {"bad_sdist-1.0.tar.gz": b"not a tarball"})
+    code, data, output = run(local_index, tmp_path, "--no-deps", "--scan", "simd-pkg", "bad-sdist")
+    assert code == 0, output
+    packages = {p["name"]: p for p in data["packages"]}  # type: ignore[union-attr]
+    summary = packages["simd-pkg"]["scan"]
+    assert summary["sdist"] == "simd_pkg-1.0.tar.gz" and summary["files_scanned"] == 2  # fast.c and setup.py
+    assert summary["by_rule"]["WOA101"] == 1
+    assert {"rule": "WOA101", "count": 1, "first": "src/fast.c:1"} in summary["top_blockers"]
+    assert any(reason.startswith("WOA101 x1") for reason in packages["simd-pkg"]["blocked_by"])
+    broken = packages["bad-sdist"]
+    assert broken["class"] == "source-only" and broken["scan"]["error"]
