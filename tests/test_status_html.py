@@ -107,12 +107,12 @@ def png_pixels(path: Path) -> tuple[int, int, set[bytes]]:
     colours: set[bytes] = set()
     for row in range(height):
         start = row * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        filter_type, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up = previous[i]
             corner = previous[i - channels] if i >= channels else 0
-            add = (0, left, up, (left + up) // 2, _paeth(left, up, corner))[kind]
+            add = (0, left, up, (left + up) // 2, _paeth(left, up, corner))[filter_type]
             line[i] = (line[i] + add) & 0xFF
         if row % 4 == 0:
             colours.update(bytes(line[i : i + 3]) for i in range(0, stride, channels * 3))

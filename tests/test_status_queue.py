@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -69,7 +70,7 @@ def publish_graph(index: LocalIndex) -> None:
     index.publish("leaf", {leaf_whl: leaf_data})
 
 
-def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, object], str]:
+def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     out = tmp_path / "s.json"
     result = CliRunner().invoke(
         main,
@@ -93,7 +94,7 @@ def test_status_ranks_the_queue_from_core_metadata(local_index: LocalIndex, tmp_
     publish_graph(local_index)
     code, data, output = run(local_index, tmp_path, "leaf", "app1", "base", "app2")
     assert code == 0, output
-    packages = {p["name"]: p for p in data["packages"]}  # type: ignore[union-attr]
+    packages = {p["name"]: p for p in data["packages"]}
     assert packages["app1"]["requires"] == ["base"]  # from the wheel: the extra is left out
     assert packages["app2"]["requires"] == ["base"]  # from PEP 658, name normalised
     assert packages["base"]["dependents"] == ["app1", "app2"]
@@ -107,7 +108,7 @@ def test_no_deps_reads_no_metadata(local_index: LocalIndex, tmp_path: Path) -> N
     publish_graph(local_index)
     code, data, _ = run(local_index, tmp_path, "--no-deps", "app1", "base", "app2")
     assert code == 0
-    packages = {p["name"]: p for p in data["packages"]}  # type: ignore[union-attr]
+    packages = {p["name"]: p for p in data["packages"]}
     assert packages["base"]["dependents"] == [] and packages["app1"]["requires"] is None
     assert not any(path.startswith("/files/") for path, _ in local_index.requests)
 
@@ -129,8 +130,8 @@ def test_top_file_lists_and_counts(local_index: LocalIndex, tmp_path: Path) -> N
     )
     code, data, _ = run(local_index, tmp_path, "--top-file", str(listing), "--top", "2")
     assert code == 0
-    assert [p["name"] for p in data["packages"]] == ["leaf", "base"]  # type: ignore[union-attr]
-    assert [p["downloads"] for p in data["packages"]] == [900, 100]  # type: ignore[union-attr]
+    assert [p["name"] for p in data["packages"]] == ["leaf", "base"]
+    assert [p["downloads"] for p in data["packages"]] == [900, 100]
     assert data["source"] == f"{listing}, 2026-11-01"
 
 
@@ -141,7 +142,7 @@ def test_top_uses_the_built_in_list(local_index: LocalIndex, tmp_path: Path) -> 
     local_index.publish(first, {f"{first}-1.0-py3-none-any.whl": b"w"})
     code, data, output = run(local_index, tmp_path, "--no-deps", "--top", "2")
     assert code == 0, output
-    classes = [(p["name"], p["class"]) for p in data["packages"]]  # type: ignore[union-attr]
+    classes = [(p["name"], p["class"]) for p in data["packages"]]
     assert classes == [(first, "pure"), (second, "missing")]
 
 
@@ -170,7 +171,7 @@ def test_scan_attaches_the_analyzers_summary(local_index: LocalIndex, tmp_path: 
     local_index.publish("bad-sdist", {"bad_sdist-1.0.tar.gz": b"not a tarball"})
     code, data, output = run(local_index, tmp_path, "--no-deps", "--scan", "simd-pkg", "bad-sdist")
     assert code == 0, output
-    packages = {p["name"]: p for p in data["packages"]}  # type: ignore[union-attr]
+    packages = {p["name"]: p for p in data["packages"]}
     summary = packages["simd-pkg"]["scan"]
     assert summary["sdist"] == "simd_pkg-1.0.tar.gz" and summary["files_scanned"] == 2  # fast.c and setup.py
     assert summary["by_rule"]["WOA101"] == 1
