@@ -35,6 +35,7 @@ class LocalIndex:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]

@@ -4,11 +4,12 @@ tampered entry read as a miss, never as a wrong page."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from analyzer.index.httpcache import CachedPage, HttpCache, cache_policy
 from analyzer.index.simple import SimpleIndex
-from analyzer.status.run import CheckOptions, check_project
+from analyzer.status.run import CheckOptions, check_project, check_projects
 from tests.localindex import LocalIndex, core_metadata
 
 WHEEL = "demo-1.0-cp312-cp312-win_amd64.whl"
@@ -76,22 +77,30 @@ def test_a_changed_page_replaces_the_cached_one(local_index: LocalIndex, tmp_pat
     assert [f.filename for f in page.files] == ["demo-2.0-py3-none-any.whl"]
 
 
-def test_torn_or_tampered_entries_are_misses(tmp_path: Path) -> None:
+def test_damaged_or_tampered_entries_are_misses(tmp_path: Path) -> None:
     cache = HttpCache(tmp_path)
     page = CachedPage(
         "http://i/simple/a/", "text/html", b"<a href='a-1.tar.gz'>a</a>", '"e"', None, 1.0, 60.0
     )
     cache.put("k", page)
     assert cache.get("k") == page
-    (entry,) = [p for p in tmp_path.rglob("*.page")]
-    raw = entry.read_bytes()
-    entry.write_bytes(raw[:-3])  # torn
+    db = sqlite3.connect(cache.path)
+    with db:
+        db.execute("UPDATE entries SET body = ? WHERE key = 'k'", (b"<a href='evil-1.tar.gz'>a</a>",))
+    assert cache.get("k") is None  # the body no longer matches its hash
+    with db:
+        db.execute("UPDATE entries SET meta = 'not json' WHERE key = 'k'")
     assert cache.get("k") is None
-    entry.write_bytes(raw.replace(b"a-1.tar.gz", b"b-1.tar.gz"))  # altered body
-    assert cache.get("k") is None
-    entry.write_bytes(b"\xff\xfe not json\n")
-    assert cache.get("k") is None
+    db.close()
     assert cache.get("other key") is None
+    cache.close()
+    cache.path.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(str(cache.path) + suffix).unlink(missing_ok=True)
+    damaged = HttpCache(tmp_path)
+    assert damaged.get("k") is None
+    damaged.put("k", page)  # ignored, no crash
+    assert damaged.get("k") is None
 
 
 def test_an_unwritable_cache_costs_speed_not_answers(local_index: LocalIndex, tmp_path: Path) -> None:
@@ -107,3 +116,22 @@ def test_cache_control_policy() -> None:
     assert cache_policy("no-store") == (False, None)
     assert cache_policy("no-cache, max-age=600") == (True, 0.0)
     assert cache_policy("") == (True, None)
+
+
+def test_a_warm_run_answers_from_the_cache_first_and_keeps_the_order(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    for name, cache_control in (("a", "max-age=600"), ("b", "max-age=0"), ("c", "max-age=600")):
+        whl = f"{name}-1.0-py3-none-any.whl"
+        local_index.publish(
+            name,
+            {whl: b"w"},
+            metadata={whl: core_metadata(name, "1.0")},
+            page_headers={"ETag": f'"{name}"', "Cache-Control": cache_control},
+        )
+    with open_index(local_index, tmp_path) as index:
+        cold = check_projects(index, ["c", "b", "a"], CheckOptions(pythons=("3.12",)), workers=4)
+    with open_index(local_index, tmp_path) as index:
+        warm = check_projects(index, ["c", "b", "a"], CheckOptions(pythons=("3.12",)), workers=4)
+        assert index.stats["requests"] == 1 and index.stats["revalidated"] == 1  # only b was stale
+    assert warm == cold and [s.name for s in warm] == ["c", "b", "a"]

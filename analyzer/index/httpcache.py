@@ -3,9 +3,11 @@
 A stored page is used without asking while it is fresh (the server's
 ``Cache-Control: max-age``, or the caller's own ``max_age`` when it wants to accept older
 pages); after that the next request carries ``If-None-Match`` / ``If-Modified-Since`` and a
-``304 Not Modified`` answer reuses the stored body. Each entry is a single file written
-atomically (a header line of JSON, then the body), so an interrupted run or a concurrent
-one never leaves half an entry behind: a torn or foreign file simply reads as a miss.
+``304 Not Modified`` answer reuses the stored body. Entries live in one SQLite database
+(WAL mode): a write is a transaction, so an interrupted or concurrent run never leaves half
+an entry behind, and creating one small file per page would cost more than the request on
+many file systems. Each body carries its SHA-256: a damaged or altered entry, or an
+unreadable database, reads as a miss, never as a wrong page.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,25 +63,52 @@ def cache_policy(cache_control: str) -> tuple[bool, float | None]:
 class HttpCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.path = directory / "index-cache.sqlite"
+        self._local = threading.local()
+        self._broken = False
 
-    def _path(self, key: str) -> Path:
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-        return self.directory / digest[:2] / f"{digest}.page"
+    def _db(self) -> sqlite3.Connection | None:
+        """This thread's connection (sqlite3 connections stay in their thread)."""
+        if self._broken:
+            return None
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            return db
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes, never its shape
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS entries"
+                " (key TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL)"
+            )
+        except (OSError, sqlite3.Error):
+            # An unwritable or damaged cache costs speed, not correctness.
+            self._broken = True
+            return None
+        self._local.db = db
+        return db
 
     def get(self, key: str) -> CachedPage | None:
-        try:
-            raw = self._path(key).read_bytes()
-        except OSError:
+        db = self._db()
+        if db is None:
             return None
-        header, sep, body = raw.partition(b"\n")
         try:
-            meta = json.loads(header) if sep else None
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            row = db.execute("SELECT meta, body FROM entries WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
             return None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
+        if row is None:
+            return None
+        try:
+            meta = json.loads(row[0])
+        except (TypeError, json.JSONDecodeError):
+            return None
+        body = bytes(row[1]) if isinstance(row[1], (bytes, memoryview)) else b""
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             return None
         if meta.get("size") != len(body) or meta.get("sha256") != hashlib.sha256(body).hexdigest():
-            return None  # torn or tampered: a miss, never a wrong answer
+            return None  # damaged or altered: a miss, never a wrong answer
         try:
             return CachedPage(
                 url=str(meta["url"]),
@@ -94,10 +123,11 @@ class HttpCache:
             return None
 
     def put(self, key: str, page: CachedPage) -> None:
-        path = self._path(key)
-        header = {
+        db = self._db()
+        if db is None:
+            return
+        meta = {
             "format": FORMAT,
-            "key": key,
             "url": page.url,
             "content_type": page.content_type,
             "etag": page.etag,
@@ -107,18 +137,17 @@ class HttpCache:
             "size": len(page.body),
             "sha256": hashlib.sha256(page.body).hexdigest(),
         }
-        temporary: str | None = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as handle:
-                temporary = handle.name
-                handle.write(json.dumps(header).encode("utf-8") + b"\n" + page.body)
-            os.replace(temporary, path)
-        except OSError:
-            # A read-only or full cache directory costs speed, not correctness.
-            if temporary is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
+        with contextlib.suppress(sqlite3.Error):
+            db.execute(
+                "INSERT OR REPLACE INTO entries (key, meta, body) VALUES (?, ?, ?)",
+                (key, json.dumps(meta), page.body),
+            )
+
+    def close(self) -> None:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
 
     def refreshed(self, key: str, page: CachedPage, max_age: float | None) -> CachedPage:
         """The server answered 304: the stored body is vouched for again from now."""

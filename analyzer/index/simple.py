@@ -5,6 +5,7 @@ retries with backoff that honour ``Retry-After``, hash-checked downloads with a 
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -14,7 +15,7 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -45,6 +46,10 @@ class IndexFetchError(RuntimeError):
 
 class ProjectNotFound(IndexFetchError):
     """The index has no such project (HTTP 404)."""
+
+
+class NeedsNetwork(Exception):
+    """Raised inside :meth:`SimpleIndex.cache_only` where a request would be needed."""
 
 
 class DownloadTooLarge(IndexFetchError):
@@ -106,7 +111,7 @@ def parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
         files.append(
             DistFile(
                 filename=entry["filename"],
-                url=urljoin(page_url, entry["url"]),
+                url=_absolute(page_url, entry["url"]),
                 hashes=tuple(sorted((str(k), str(v)) for k, v in hashes.items())),
                 requires_python=requires if isinstance(requires, str) else None,
                 yanked=_yanked(entry.get("yanked")),
@@ -114,6 +119,13 @@ def parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
             )
         )
     return files
+
+
+def _absolute(base: str, url: str) -> str:
+    # Indexes mostly give absolute file URLs; urljoin is the costliest step of a warm run.
+    if url.startswith(("https://", "http://")) and "/." not in url:
+        return url
+    return urljoin(base, url)
 
 
 class _AnchorParser(HTMLParser):
@@ -262,6 +274,17 @@ class SimpleIndex:
         self.max_age = max_age  # accept cached pages this young without asking
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def cache_only(self) -> Iterator[None]:
+        """Within this block (in this thread), answer from fresh cache entries only and
+        raise :class:`NeedsNetwork` instead of making a request."""
+        self._local.cache_only = True
+        try:
+            yield
+        finally:
+            self._local.cache_only = False
 
     def _count(self, what: str) -> None:
         with self._stats_lock:
@@ -269,6 +292,8 @@ class SimpleIndex:
 
     def close(self) -> None:
         self.client.close()
+        if self.cache is not None:
+            self.cache.close()
 
     def __enter__(self) -> SimpleIndex:
         return self
@@ -277,6 +302,8 @@ class SimpleIndex:
         self.close()
 
     def _with_retries(self, url: str, attempt_once: Callable[[], T]) -> T:
+        if getattr(self._local, "cache_only", False):
+            raise NeedsNetwork(url)
         reason = "no attempt made"
         for attempt in range(self.retries + 1):
             try:
@@ -369,7 +396,7 @@ class SimpleIndex:
                 return None
             _check_status(response, url, file.filename, self.index_url)
             body = response.content[:MAX_METADATA]
-            self._remember(key, url, body)
+            self.remember(key, url, body)
             return body
 
         return self._with_retries(url, once)
@@ -401,12 +428,20 @@ class SimpleIndex:
                         body = handle.read(MAX_METADATA)
             except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
                 return None
-        self._remember(key, file.url, body)
+        self.remember(key, file.url, body)
         return body
 
-    def _remember(self, key: str, url: str, body: bytes) -> None:
+    def remember(self, key: str, url: str, body: bytes) -> None:
+        """Keep ``body`` for good (what is derived from files that never change)."""
         if self.cache is not None:
             self.cache.put(key, CachedPage(url, "text/plain", body, None, None, time.time(), IMMUTABLE))
+
+    def recall(self, key: str) -> bytes | None:
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is None:
+            return None
+        self._count("fresh")
+        return cached.body
 
     def download(self, file: DistFile, dest_dir: Path, limit: int | None = None) -> Path:
         """Fetch ``file`` into ``dest_dir`` (its hash checked when the index gave one).

@@ -15,6 +15,7 @@ Classes, per Python and overall:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -107,13 +108,25 @@ def latest_release(files: Iterable[DistFile], project: str) -> Release | None:
     return Release(str(chosen), wheels, sdists[0] if sdists else None, tuple(group))
 
 
-def _version_of(filename: str) -> Version | None:
+@functools.lru_cache(maxsize=1 << 16)
+def wheel_parts(filename: str) -> tuple[Version, frozenset[Tag]] | None:
+    """A wheel file name's version and tags (None if it is not a valid one). Cached: the
+    same names come back on every run, and parsing tags is the costly part of a warm one."""
     try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
+        _, version, _, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        return None
+    return version, tags
+
+
+def _version_of(filename: str) -> Version | None:
+    if filename.endswith(".whl"):
+        parts = wheel_parts(filename)
+        return parts[0] if parts is not None else None
+    try:
         if filename.endswith((".tar.gz", ".zip")):
             return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+    except (InvalidSdistFilename, InvalidVersion):
         return None
     return None
 
@@ -121,10 +134,9 @@ def _version_of(filename: str) -> Version | None:
 def _tags(wheels: Iterable[str]) -> set[Tag]:
     out: set[Tag] = set()
     for wheel in wheels:
-        try:
-            out |= set(parse_wheel_filename(wheel)[3])
-        except (InvalidWheelFilename, InvalidVersion):
-            continue
+        parts = wheel_parts(wheel)
+        if parts is not None:
+            out |= parts[1]
     return out
 
 

@@ -12,11 +12,10 @@ from email.policy import compat32
 
 from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-from packaging.version import InvalidVersion
+from packaging.utils import canonicalize_name
 
 from analyzer.index.simple import DistFile
+from analyzer.status.classify import wheel_parts
 
 WOA_ENVIRONMENT = {
     "os_name": "nt",
@@ -70,11 +69,10 @@ def requirements_of(metadata: bytes, pythons: tuple[str, ...]) -> tuple[str, ...
 def _platform_order(filename: str) -> int:
     """Which wheel to read metadata from when the index has no PEP 658 files: a pure
     wheel is small and says what every platform needs; then Windows, then the rest."""
-    try:
-        tags: frozenset[Tag] = parse_wheel_filename(filename)[3]
-    except (InvalidWheelFilename, InvalidVersion):
+    parts = wheel_parts(filename)
+    if parts is None:
         return 9
-    platforms = {t.platform for t in tags}
+    platforms = {t.platform for t in parts[1]}
     if "any" in platforms:
         return 0
     if "win_arm64" in platforms:

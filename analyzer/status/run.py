@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tarfile
 import tempfile
@@ -13,7 +14,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.archive import ArchiveError, ArchiveLimits, extract
-from analyzer.index.simple import IndexFetchError, ProjectNotFound, SimpleIndex, normalize
+from analyzer.index.simple import (
+    DistFile,
+    IndexFetchError,
+    NeedsNetwork,
+    ProjectNotFound,
+    SimpleIndex,
+    normalize,
+)
 from analyzer.model import Severity
 from analyzer.scan import ScanOptions, scan
 from analyzer.status.classify import (
@@ -76,17 +84,32 @@ def _sdist_compiled(index: SimpleIndex, release: Release) -> bool | None:
     return sdist_has_compiled_code(members, setup_py)
 
 
+REQUIRES_FORMAT = 1  # bump when requirements_of decides differently
+
+
 def _requirements(index: SimpleIndex, release: Release, options: CheckOptions) -> tuple[str, ...] | None:
-    """What the release requires on WoA, or None when no metadata could be read."""
+    """What the release requires on WoA, or None when no metadata could be read. The
+    answer is kept in the index cache beside the metadata: both never change for a file."""
     served, wheels = metadata_sources(release.files)
-    for file in served[:1]:
-        metadata = index.core_metadata(file)
+
+    def from_wheel(file: DistFile) -> bytes | None:
+        return index.wheel_metadata(file, options.metadata_wheel_limit)
+
+    readers: list[Callable[[DistFile], bytes | None]] = [index.core_metadata, from_wheel]
+    candidates = [(f, readers[0]) for f in served[:1]] + [(w, readers[1]) for w in wheels[:1]]
+    for file, read in candidates:
+        key = f"requires/{REQUIRES_FORMAT} {','.join(options.pythons)} {file.url}"
+        known = index.recall(key)
+        if known is not None:
+            try:
+                return tuple(json.loads(known))
+            except (ValueError, TypeError):
+                pass
+        metadata = read(file)
         if metadata is not None:
-            return requirements_of(metadata, options.pythons)
-    for wheel in wheels[:1]:
-        metadata = index.wheel_metadata(wheel, options.metadata_wheel_limit)
-        if metadata is not None:
-            return requirements_of(metadata, options.pythons)
+            requires = requirements_of(metadata, options.pythons)
+            index.remember(key, file.url, json.dumps(requires).encode())
+            return requires
     return None
 
 
@@ -164,19 +187,34 @@ def check_projects(
     workers: int = 16,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Status]:
-    """Every project once (names normalised, order kept), looked up ``workers`` at a time.
-    On Ctrl-C the lookups not yet started are cancelled and the interrupt goes on up."""
+    """Every project once (names normalised, order kept). Projects the cache can answer
+    alone are done first, in this thread (threads only add contention to work that needs
+    no network); the rest are looked up ``workers`` at a time. On Ctrl-C the lookups not
+    yet started are cancelled and the interrupt goes on up."""
     unique = list(dict.fromkeys(normalize(n) for n in names))
+    results: list[Status | None] = [None] * len(unique)
+    done = 0
+    if index.cache is not None:
+        with index.cache_only():
+            for position, name in enumerate(unique):
+                try:
+                    results[position] = check_project(index, name, options)
+                except NeedsNetwork:
+                    continue
+                done += 1
+                if progress is not None:
+                    progress(done, len(unique))
+    pending = [position for position, status in enumerate(results) if status is None]
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="woaport-status")
     try:
-        futures = [pool.submit(check_project, index, name, options) for name in unique]
-        results: list[Status] = []
-        for done, future in enumerate(futures, 1):
-            results.append(future.result())
+        futures = [(p, pool.submit(check_project, index, unique[p], options)) for p in pending]
+        for position, future in futures:
+            results[position] = future.result()
+            done += 1
             if progress is not None:
                 progress(done, len(unique))
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
-    return results
+    return [status for status in results if status is not None]
