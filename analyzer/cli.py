@@ -434,7 +434,7 @@ def status_command(
         downloads = listed.downloads
     if not wanted:
         raise click.UsageError("name some projects, or use --top N / --top-file FILE")
-    started = datetime.now(UTC).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="milliseconds")
     options = CheckOptions(pythons=chosen, dependencies=not no_deps, scan_blocked=scan_blocked)
     cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
     try:
@@ -466,6 +466,7 @@ def status_command(
             try:
                 history.record(started, url, chosen, results)
                 trend = history.trend()
+                report = replace(report, since=history.since())
             finally:
                 history.close()
         except (HistoryError, OSError, sqlite3.Error) as error:

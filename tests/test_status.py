@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -88,6 +89,11 @@ def test_sdist_contents_decide_pure_sdist() -> None:
     assert sdist_has_compiled_code(["p-1.0/src/fast.c"])
     assert sdist_has_compiled_code(["p-1.0/Cargo.toml"])
     assert sdist_has_compiled_code(["p-1.0/setup.py"], b"setup(ext_modules=[Extension('m', ['m.c'])])")
+    maturin = b'[build-system]\nrequires = ["maturin>=1"]\nbuild-backend = "maturin"\n'
+    assert sdist_has_compiled_code(["p-1.0/pyproject.toml", "p-1.0/p/__init__.py"], None, maturin)
+    hatch = b'[build-system]\nbuild-backend = "hatchling.build"\n'
+    assert not sdist_has_compiled_code(["p-1.0/pyproject.toml", "p-1.0/p/__init__.py"], None, hatch)
+    assert not sdist_has_compiled_code(["p-1.0/pyproject.toml"], None, b"not toml [[[")
 
 
 def publish_all(index: LocalIndex) -> None:
@@ -113,7 +119,7 @@ def publish_all(index: LocalIndex) -> None:
     )
 
 
-def run_status(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, object], str]:
+def run_status(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     out = tmp_path / "status.json"
     result = CliRunner().invoke(
         main,
@@ -180,15 +186,18 @@ def test_status_command_every_class_and_errors_per_package(local_index: LocalInd
 def test_history_records_runs_and_when_a_project_turned(local_index: LocalIndex, tmp_path: Path) -> None:
     wheel = b"w"
     local_index.publish("late-pkg", {"late_pkg-1.0-cp312-cp312-win_amd64.whl": wheel})
-    run_status(local_index, tmp_path, "late-pkg")
+    local_index.publish("same-pkg", {"same_pkg-1.0-cp312-cp312-win_amd64.whl": wheel})
+    run_status(local_index, tmp_path, "late-pkg", "same-pkg")
     local_index.publish("late-pkg", {"late_pkg-1.1-cp312-cp312-win_arm64.whl": wheel})
-    run_status(local_index, tmp_path, "late-pkg")
+    _, data, _ = run_status(local_index, tmp_path, "late-pkg", "same-pkg")
     history = History(tmp_path / "h.sqlite")
     try:
         trend = history.trend()
-        assert [dict(counts) for _, counts in trend] == [{"amber": 1}, {"partial": 1}]
+        assert [dict(counts) for _, counts in trend] == [{"amber": 2}, {"partial": 1, "amber": 1}]
         assert history.turned("late-pkg", "partial") == trend[1][0]
         assert history.turned("late-pkg", "amber") is None
+        since = {p["name"]: p["since"] for p in data["packages"]}
+        assert since == {"late-pkg": trend[1][0], "same-pkg": trend[0][0]}
     finally:
         history.close()
 

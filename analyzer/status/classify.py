@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -51,7 +52,11 @@ COMPILED_SUFFIXES = (
     ".m",
     ".mm",
 )
-BUILD_MARKERS = ("Cargo.toml", "CMakeLists.txt", "meson.build")
+BUILD_MARKERS = ("Cargo.toml", "CMakeLists.txt", "meson.build", "binding.gyp", "SConstruct")
+# Build backends whose whole purpose is compiling (Rust, CMake, Meson, Cython...).
+COMPILING_BACKENDS = frozenset(
+    {"maturin", "scikit_build_core", "mesonpy", "pymsbuild", "py_build_cmake", "enscons", "setuptools_rust"}
+)
 _EXT_MODULES = re.compile(rb"\bext_modules\b|\bExtension\s*\(|\bcythonize\s*\(|\bcffi_modules\b")
 
 
@@ -168,12 +173,32 @@ def _python_pure(tags: set[Tag], python: str) -> bool:
     )
 
 
-def sdist_has_compiled_code(members: Iterable[str], setup_py: bytes | None = None) -> bool:
-    """Decided from the sdist's file list (and its setup.py text, never run)."""
+def compiling_backend(pyproject: bytes | None) -> str | None:
+    """The build backend named in pyproject.toml if it is one that compiles."""
+    if pyproject is None:
+        return None
+    try:
+        data = tomllib.loads(pyproject.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    system = data.get("build-system")
+    backend = system.get("build-backend") if isinstance(system, dict) else None
+    if isinstance(backend, str) and backend.split(".")[0].replace("-", "_") in COMPILING_BACKENDS:
+        return backend
+    return None
+
+
+def sdist_has_compiled_code(
+    members: Iterable[str], setup_py: bytes | None = None, pyproject: bytes | None = None
+) -> bool:
+    """Decided from the sdist's file list and build configuration (the text of its
+    setup.py and pyproject.toml, never run)."""
     for member in members:
         name = member.rsplit("/", 1)[-1]
         if name.lower().endswith(COMPILED_SUFFIXES) or name in BUILD_MARKERS:
             return True
+    if compiling_backend(pyproject) is not None:
+        return True
     return setup_py is not None and bool(_EXT_MODULES.search(setup_py))
 
 

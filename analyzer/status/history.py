@@ -48,6 +48,7 @@ class History:
                 " name TEXT NOT NULL, version TEXT, class TEXT NOT NULL, pythons TEXT NOT NULL,"
                 " PRIMARY KEY (run_id, name))"
             )
+            self.db.execute("CREATE INDEX IF NOT EXISTS results_by_name ON results (name, run_id)")
 
     def close(self) -> None:
         self.db.close()
@@ -76,6 +77,20 @@ class History:
         for started, value in rows:
             since = (since or started) if value == klass else None
         return since
+
+    def since(self) -> dict[str, str]:
+        """For every project: when it entered the class it had in its latest run (the first
+        run of its current streak), e.g. the day it turned native. One pass over history."""
+        current: dict[str, tuple[str, str]] = {}
+        rows = self.db.execute(
+            "SELECT runs.started, results.name, results.class FROM results"
+            " JOIN runs ON runs.id = results.run_id ORDER BY runs.id"
+        )
+        for started, name, klass in rows:
+            previous = current.get(name)
+            if previous is None or previous[0] != klass:
+                current[name] = (klass, started)
+        return {name: started for name, (_, started) in current.items()}
 
     def trend(self) -> list[tuple[str, Counter[str]]]:
         out: list[tuple[str, Counter[str]]] = []

@@ -25,6 +25,7 @@ class StatusReport:
     queue: Mapping[str, QueueEntry]
     source: str = ""  # where the package list came from (--top, --top-file, arguments)
     downloads: Mapping[str, int] | None = None
+    since: Mapping[str, str] | None = None  # from the history: when each got its class
 
 
 def blocked_by(status: Status) -> list[str]:
@@ -64,6 +65,7 @@ def package_json(report: StatusReport, position: int, status: Status) -> dict[st
         "name": status.name,
         "version": status.version,
         "class": status.klass,
+        "since": (report.since or {}).get(status.name),
         "pythons": status.pythons,
         "wheels": list(status.wheels),
         "blocked_by": blocked_by(status),

@@ -59,29 +59,33 @@ def _sdist_compiled(index: SimpleIndex, release: Release) -> bool | None:
     with tempfile.TemporaryDirectory(prefix="woaport-status-") as tmp:
         archive = index.download(release.sdist, Path(tmp))
         members: list[str] = []
-        setup_py: bytes | None = None
+        config: dict[str, bytes] = {}  # top-level setup.py / pyproject.toml: read, never run
         try:
             if archive.name.endswith(".zip"):
                 with zipfile.ZipFile(archive) as zf:
                     members = zf.namelist()[:MAX_SDIST_MEMBERS]
-                    setup = next((m for m in members if m.count("/") == 1 and m.endswith("/setup.py")), None)
-                    if setup is not None:
-                        with zf.open(setup) as handle:
-                            setup_py = handle.read(MAX_SETUP_PY)
+                    for entry in members:
+                        found = _config_name(entry)
+                        if found is not None:
+                            with zf.open(entry) as handle:
+                                config[found] = handle.read(MAX_SETUP_PY)
             else:
                 with tarfile.open(archive, "r:*") as tar:
                     while len(members) < MAX_SDIST_MEMBERS and (member := tar.next()) is not None:
                         members.append(member.name)
-                        if (
-                            member.isreg()
-                            and member.name.count("/") == 1
-                            and member.name.endswith("/setup.py")
-                        ):
+                        wanted = _config_name(member.name)
+                        if wanted is not None and member.isreg():
                             stream = tar.extractfile(member)
-                            setup_py = stream.read(MAX_SETUP_PY) if stream is not None else None
+                            if stream is not None:
+                                config[wanted] = stream.read(MAX_SETUP_PY)
         except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError):
             return None
-    return sdist_has_compiled_code(members, setup_py)
+    return sdist_has_compiled_code(members, config.get("setup.py"), config.get("pyproject.toml"))
+
+
+def _config_name(member: str) -> str | None:
+    top, _, name = member.partition("/")
+    return name if top and name in ("setup.py", "pyproject.toml") else None
 
 
 REQUIRES_FORMAT = 1  # bump when requirements_of decides differently
