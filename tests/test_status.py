@@ -9,12 +9,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from analyzer.cli import main
 from analyzer.index.simple import DistFile
-from analyzer.status.classify import classify, latest_release, sdist_has_compiled_code
+from analyzer.status.classify import (
+    admits,
+    classify,
+    latest_release,
+    release_for,
+    releases,
+    sdist_has_compiled_code,
+)
 from analyzer.status.history import History
 from tests.localindex import LocalIndex, Reply, sdist
 
@@ -67,6 +75,33 @@ def test_wheel_classes(wheels: list[str], overall: str, per: dict[str, str]) -> 
     status = classify("p", release, PYTHONS)
     assert status.klass == overall
     assert {p: status.pythons[p] for p in per} == per
+
+
+def test_free_threaded_stable_abi_wheels() -> None:
+    # PEP 803: "abi3.abi3t" serves regular and free-threaded builds from 3.15 on.
+    release = latest_release(files("p-1.0-cp315-abi3.abi3t-win_arm64.whl", "p-1.0.tar.gz"))
+    status = classify("p", release, ("3.14", "3.15", "3.15t", "3.16t"))
+    assert status.pythons == {"3.14": "amber", "3.15": "native", "3.15t": "native", "3.16t": "native"}
+    only_abi3 = latest_release(files("p-1.0-cp312-abi3-win_arm64.whl"))
+    assert classify("p", only_abi3, ("3.15t",)).pythons == {"3.15t": "amber"}
+
+
+def test_each_python_gets_the_release_an_installer_would_pick() -> None:
+    found = releases(
+        [
+            DistFile("p-2.0-cp312-cp312-win_amd64.whl", "u", (), requires_python=">=3.12"),
+            DistFile("p-2.0.tar.gz", "u", (), requires_python=">=3.12"),
+            DistFile("p-1.5-cp311-cp311-win_arm64.whl", "u", (), requires_python=">=3.11"),
+            DistFile("p-1.0-py3-none-any.whl", "u", (), requires_python=">=3.8, <3.11"),
+        ]
+    )
+    per_python = {p: release_for(found, p) for p in ("3.10", "3.11", "3.12")}
+    status = classify("p", found[0], ("3.10", "3.11", "3.12"), per_python=per_python)
+    # 3.11 users get 1.5 (2.0 dropped 3.11), which has a win_arm64 wheel.
+    assert status.pythons == {"3.10": "pure", "3.11": "native", "3.12": "amber"}
+    assert status.versions == {"3.10": "1.0", "3.11": "1.5"} and status.version == "2.0"
+    assert release_for(found, "3.7") is None
+    assert admits(">=3.11.4", "3.11") and not admits("!=3.11.*", "3.11") and admits("garbage", "3.11")
 
 
 def test_latest_non_yanked_final_release_is_classified() -> None:
@@ -181,6 +216,10 @@ def test_status_command_every_class_and_errors_per_package(local_index: LocalInd
     ranks = {p["name"]: p["rank"] for p in listed if p["rank"] is not None}
     assert ranks == {"native-pkg": 1, "amber-pkg": 2, "tool-pkg": 3, "csrc-pkg": 4}
     assert "8 project(s):" in output and "pure-sdist" in output
+    schema = json.loads((Path(__file__).parent.parent / "docs" / "status-schema.json").read_text())
+    jsonschema.validate(data, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "packages": [{**listed[0], "class": "green"}]}, schema)
 
 
 def test_history_records_runs_and_when_a_project_turned(local_index: LocalIndex, tmp_path: Path) -> None:

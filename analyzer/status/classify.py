@@ -18,9 +18,10 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import (
     InvalidSdistFilename,
@@ -66,6 +67,7 @@ class Release:
     wheels: tuple[str, ...]
     sdist: DistFile | None
     files: tuple[DistFile, ...] = ()  # every non-yanked file of this version
+    requires_python: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Status:
     requires: tuple[str, ...] = ()  # projects it needs on WoA (core metadata Requires-Dist)
     requires_known: bool = False  # whether the metadata could be read
     scan: ScanSummary | None = None  # the analyzer's summary of its sdist (--scan)
+    versions: dict[str, str] = field(default_factory=dict)  # per Python, where not the latest
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,9 @@ class ScanSummary:
     warnings: tuple[str, ...] = field(default=())
 
 
-def latest_release(files: Iterable[DistFile], project: str) -> Release | None:
-    """The newest version with a non-yanked file (final releases before pre-releases)."""
+def releases(files: Iterable[DistFile]) -> list[Release]:
+    """Every version with a non-yanked file, newest first; final releases before
+    pre-releases (an installer takes a pre-release only when there is nothing else)."""
     by_version: dict[Version, list[DistFile]] = {}
     for file in files:
         if file.yanked is not None:
@@ -101,16 +105,41 @@ def latest_release(files: Iterable[DistFile], project: str) -> Release | None:
         version = _version_of(file.filename)
         if version is not None:
             by_version.setdefault(version, []).append(file)
-    if not by_version:
-        return None
-    finals = [v for v in by_version if not v.is_prerelease]
-    chosen = max(finals or by_version)
-    group = by_version[chosen]
-    wheels = tuple(sorted(f.filename for f in group if f.filename.endswith(".whl")))
-    sdists = [f for f in group if not f.filename.endswith(".whl")]
-    # .tar.gz is the standard sdist format (PEP 625); prefer it over a legacy .zip.
-    sdists.sort(key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
-    return Release(str(chosen), wheels, sdists[0] if sdists else None, tuple(group))
+    ordered = sorted(by_version, key=lambda v: (not v.is_prerelease, v), reverse=True)
+    out = []
+    for version in ordered:
+        group = by_version[version]
+        wheels = tuple(sorted(f.filename for f in group if f.filename.endswith(".whl")))
+        sdists = [f for f in group if not f.filename.endswith(".whl")]
+        # .tar.gz is the standard sdist format (PEP 625); prefer it over a legacy .zip.
+        sdists.sort(key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))
+        requires = next((f.requires_python for f in group if f.requires_python), None)
+        out.append(Release(str(version), wheels, sdists[0] if sdists else None, tuple(group), requires))
+    return out
+
+
+def latest_release(files: Iterable[DistFile], project: str = "") -> Release | None:
+    """The newest version with a non-yanked file (final releases before pre-releases)."""
+    found = releases(files)
+    return found[0] if found else None
+
+
+def admits(requires_python: str | None, python: str) -> bool:
+    """Whether ``Requires-Python`` lets Python X.Y (any patch level) install the release."""
+    if not requires_python:
+        return True
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return True  # unreadable metadata: do not let it decide a class
+    version = python.rstrip("t")
+    return any(spec.contains(f"{version}.{patch}", prereleases=True) for patch in (0, 99))
+
+
+def release_for(found: list[Release], python: str) -> Release | None:
+    """What an installer picks for ``python``: the newest release whose Requires-Python
+    admits it (a 3.11 user of a project that dropped 3.11 gets its last 3.11 release)."""
+    return next((r for r in found if admits(r.requires_python, python)), None)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -154,9 +183,11 @@ def _python_native(tags: set[Tag], python: str) -> bool:
             continue
         if tag.interpreter == cp and tag.abi == (cp + "t" if free_threaded else cp):
             return True
-        # abi3 wheels serve their minimum version and later (not free-threaded builds).
-        abi3 = not free_threaded and tag.abi == "abi3" and tag.interpreter.startswith("cp3")
-        if abi3 and int(tag.interpreter[3:] or 0) <= minor:
+        # abi3 wheels serve their minimum version and later on regular builds; abi3t
+        # (PEP 803, from 3.15) does the same for free-threaded builds.
+        stable = "abi3t" if free_threaded else "abi3"
+        since = tag.interpreter[3:] if tag.interpreter.startswith("cp3") else ""
+        if tag.abi == stable and since.isdigit() and int(since) <= minor:
             return True
         if tag.abi == "none" and tag.interpreter in ("py3", f"py{major}{minor}", cp):
             return True
@@ -207,23 +238,35 @@ def classify(
     release: Release | None,
     pythons: Iterable[str] = DEFAULT_PYTHONS,
     sdist_compiled: bool | None = None,
+    per_python: Mapping[str, Release | None] | None = None,
 ) -> Status:
-    """``sdist_compiled``: whether the sdist holds compiled code (None: not looked at;
-    then an sdist-only project counts as source-only, the cautious answer)."""
+    """Classify ``release`` (the latest) for each target Python, or the release
+    ``per_python`` names for it (what an installer would pick there; None: no release
+    supports that Python). ``sdist_compiled``: whether the latest sdist holds compiled
+    code (None: not looked at; then an sdist-only release counts as source-only, the
+    cautious answer)."""
     pythons = tuple(pythons)
     if release is None:
         return Status(name, None, "missing", {p: "missing" for p in pythons}, ())
-    tags = _tags(release.wheels)
     per: dict[str, str] = {}
+    versions: dict[str, str] = {}
     for python in pythons:
+        chosen = per_python.get(python, release) if per_python is not None else release
+        if chosen is None:
+            per[python] = "missing"
+            continue
+        if chosen.version != release.version:
+            versions[python] = chosen.version
+        tags = _tags(chosen.wheels)
         if _python_native(tags, python):
             per[python] = "native"
         elif _python_pure(tags, python):
             per[python] = "pure"
         elif any(t.platform != "any" for t in tags):
             per[python] = "amber"
-        elif release.sdist is not None:
-            per[python] = "pure-sdist" if sdist_compiled is False else "source-only"
+        elif chosen.sdist is not None:
+            compiled = sdist_compiled if chosen is release else None
+            per[python] = "pure-sdist" if compiled is False else "source-only"
         else:
             per[python] = "missing"
     values = set(per.values())
@@ -233,4 +276,4 @@ def classify(
         overall = "partial"
     else:
         overall = next(c for c in ("pure", "pure-sdist", "amber", "source-only", "missing") if c in values)
-    return Status(name, release.version, overall, per, release.wheels)
+    return Status(name, release.version, overall, per, release.wheels, versions=versions)

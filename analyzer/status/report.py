@@ -67,6 +67,7 @@ def package_json(report: StatusReport, position: int, status: Status) -> dict[st
         "class": status.klass,
         "since": (report.since or {}).get(status.name),
         "pythons": status.pythons,
+        "versions": status.versions,
         "wheels": list(status.wheels),
         "blocked_by": blocked_by(status),
         "rank": entry.rank if entry is not None else None,

@@ -31,7 +31,8 @@ from analyzer.status.classify import (
     Status,
     _tags,
     classify,
-    latest_release,
+    release_for,
+    releases,
     sdist_has_compiled_code,
 )
 from analyzer.status.deps import metadata_sources, requirements_of
@@ -160,13 +161,15 @@ def check_project(index: SimpleIndex, name: str, options: CheckOptions = CheckOp
         return classify(name, None, pythons)
     except IndexFetchError as error:
         return Status(name, None, "error", {p: "error" for p in pythons}, (), note=str(error))
-    release = latest_release(page.files, name)
+    found = releases(page.files)
+    release = found[0] if found else None
+    per_python = {python: release_for(found, python) for python in pythons}
     compiled: bool | None = None
     has_wheels = bool(_tags(release.wheels)) if release is not None else False
     try:
         if release is not None and release.sdist is not None and options.look_into_sdists and not has_wheels:
             compiled = _sdist_compiled(index, release)
-        status = classify(name, release, pythons, compiled)
+        status = classify(name, release, pythons, compiled, per_python)
         if release is not None and options.dependencies:
             requires = _requirements(index, release, options)
             if requires is not None:
