@@ -18,8 +18,10 @@ from analyzer.status.toplist import TopListError, builtin_top, load_top_file, pa
 from tests.localindex import LocalIndex, core_metadata, sdist, wheel
 
 
-def status(name: str, klass: str, requires: tuple[str, ...] = ()) -> Status:
-    return Status(name, "1", klass, {}, (), requires=requires, requires_known=True)
+def status(name: str, klass: str, requires: tuple[str, ...] = (), other: str = "amber") -> Status:
+    # per Python: 3.12 has the overall class, 3.13t ``other`` for a partial project
+    pythons = {"3.12": "native", "3.13t": other} if klass == "partial" else {"3.12": klass}
+    return Status(name, "1", klass, pythons, (), requires=requires, requires_known=True)
 
 
 def test_requirements_that_apply_on_windows_on_arm() -> None:
@@ -48,6 +50,7 @@ def test_port_queue_weighs_a_project_by_what_depends_on_it() -> None:
         status("app2", "native", ("base", "unlisted")),
         status("fine", "native"),
         status("tail", "partial"),
+        status("speedups", "partial", other="pure"),  # a pure fallback installs: not queued
     ]
     queue = port_queue(results)
     assert [e.name for e in sorted(queue.values(), key=lambda e: e.rank)] == ["base", "leaf", "tail"]

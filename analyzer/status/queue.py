@@ -1,9 +1,12 @@
 """The port queue (pure): which blocked projects to port first.
 
-A project's weight is its downloads when the package list gives counts, else ``1 / rank``
-in the list (download counts on PyPI fall off roughly as the inverse of the rank). A
-blocked project (amber, source-only or partial) scores its own weight plus the weights of
-every listed project that requires it on Windows on Arm: porting it unblocks them too.
+A project is blocked when, for some target Python, what an installer picks has no wheel
+that installs on Windows on Arm (per-Python class amber or source-only); a "partial"
+project whose other Pythons fall back to a pure-Python wheel installs everywhere and is not
+queued. A project's weight is its downloads when the package list gives counts, else
+``1 / rank`` in the list (download counts on PyPI fall off roughly as the inverse of the
+rank). A blocked project scores its own weight plus the weights of every listed project
+that requires it on Windows on Arm: porting it unblocks them too.
 The queue is sorted by score, then by list position.
 """
 
@@ -14,7 +17,11 @@ from dataclasses import dataclass
 
 from analyzer.status.classify import Status
 
-BLOCKED = frozenset({"amber", "source-only", "partial"})
+BLOCKED = frozenset({"amber", "source-only"})  # per-Python classes that need a port
+
+
+def is_blocked(status: Status) -> bool:
+    return any(klass in BLOCKED for klass in status.pythons.values())
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ def port_queue(
     scored = [
         (weight(s.name) + sum(weight(d) for d in dependents.get(s.name, ())), s.name)
         for s in results
-        if s.klass in BLOCKED
+        if is_blocked(s)
     ]
     scored.sort(key=lambda item: (-item[0], position[item[1]]))
     return {

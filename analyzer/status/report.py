@@ -35,7 +35,11 @@ def blocked_by(status: Status) -> list[str]:
     elif status.klass == "source-only":
         reasons.append("no wheels; the sdist compiles native code")
     elif status.klass == "partial":
-        reasons += [f"no win_arm64 wheel for Python {p}" for p, c in status.pythons.items() if c != "native"]
+        reasons += [
+            f"no win_arm64 wheel for Python {p}"
+            for p, c in status.pythons.items()
+            if c in ("amber", "source-only")
+        ]
     elif status.klass == "error":
         reasons.append(status.note)
     if status.scan is not None:
