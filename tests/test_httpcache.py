@@ -135,3 +135,14 @@ def test_a_warm_run_answers_from_the_cache_first_and_keeps_the_order(
         warm = check_projects(index, ["c", "b", "a"], CheckOptions(pythons=("3.12",)), workers=4)
         assert index.stats["requests"] == 1 and index.stats["revalidated"] == 1  # only b was stale
     assert warm == cold and [s.name for s in warm] == ["c", "b", "a"]
+
+
+def test_a_wheel_without_readable_metadata_is_not_downloaded_twice(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    local_index.publish("demo", {"demo-1.0-py3-none-any.whl": b"not a zip"}, style="html")
+    for _ in range(2):
+        with open_index(local_index, tmp_path) as index:
+            status = check_project(index, "demo", CheckOptions(pythons=("3.12",)))
+        assert status.klass == "pure" and not status.requires_known
+    assert local_index.hits("/files/demo-1.0-py3-none-any.whl") == 1

@@ -112,7 +112,7 @@ def parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
             DistFile(
                 filename=entry["filename"],
                 url=_absolute(page_url, entry["url"]),
-                hashes=tuple(sorted((str(k), str(v)) for k, v in hashes.items())),
+                hashes=tuple((str(k), str(v)) for k, v in hashes.items()),
                 requires_python=requires if isinstance(requires, str) else None,
                 yanked=_yanked(entry.get("yanked")),
                 core_metadata=bool(metadata),
@@ -404,12 +404,25 @@ class SimpleIndex:
     def wheel_metadata(self, file: DistFile, limit: int) -> bytes | None:
         """A wheel's ``*.dist-info/METADATA``, read from the downloaded zip (nothing in it is
         run or extracted): the fallback for indexes without PEP 658. Wheels over ``limit``
-        bytes are not fetched. Cached for good, like :meth:`core_metadata`."""
+        bytes are not fetched. Cached for good, like :meth:`core_metadata`, and so is a
+        wheel that has none to give (too large, or no readable METADATA): it is not
+        downloaded again on the next run."""
         key = f"wheel-metadata\n{file.url}"
+        unreadable = f"wheel-metadata-none {limit}\n{file.url}"
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None:
             self._count("fresh")
             return cached.body
+        if self.recall(unreadable) is not None:
+            return None
+        body = self._read_wheel_metadata(file, limit)
+        if body is None:
+            self.remember(unreadable, file.url, b"")
+        else:
+            self.remember(key, file.url, body)
+        return body
+
+    def _read_wheel_metadata(self, file: DistFile, limit: int) -> bytes | None:
         with tempfile.TemporaryDirectory(prefix="woaport-wheel-") as tmp:
             try:
                 wheel = self.download(file, Path(tmp), limit=limit)
@@ -425,11 +438,9 @@ class SimpleIndex:
                     if len(names) != 1:
                         return None
                     with archive.open(names[0]) as handle:
-                        body = handle.read(MAX_METADATA)
+                        return handle.read(MAX_METADATA)
             except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
                 return None
-        self.remember(key, file.url, body)
-        return body
 
     def remember(self, key: str, url: str, body: bytes) -> None:
         """Keep ``body`` for good (what is derived from files that never change)."""

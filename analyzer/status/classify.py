@@ -153,10 +153,21 @@ def wheel_parts(filename: str) -> tuple[Version, frozenset[Tag]] | None:
     return version, tags
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
 def _version_of(filename: str) -> Version | None:
     if filename.endswith(".whl"):
-        parts = wheel_parts(filename)
-        return parts[0] if parts is not None else None
+        # name-version[-build]-python-abi-platform.whl: the version is the second field.
+        # Projects have thousands of files over their history; parsing every tag only to
+        # group them by version was most of a warm run. Tags are parsed for chosen ones.
+        fields = filename[:-4].split("-")
+        return _parse_version(fields[1]) if len(fields) in (5, 6) else None
     try:
         if filename.endswith((".tar.gz", ".zip")):
             return parse_sdist_filename(filename)[1]
