@@ -63,8 +63,15 @@ def trend_chart(trend: Sequence[tuple[str, Counter[str]]], width: int = 720, hei
         if any(counts.get(klass, 0) for _, counts in trend):
             lines.append(TrendLine(klass, " ".join(f"{a},{b}" for a, b in dots), dots))
     step = max(1, len(trend) // 6)
+    # Several runs a day: label them with the time too, or the axis repeats one date.
+    same_day = len({started[:10] for started, _ in trend}) < len(trend)
+    width_of_label = 16 if same_day else 10
     labels = tuple(
-        {"x": x(i), "text": started[:10], "anchor": _anchor(i, len(trend))}
+        {
+            "x": x(i),
+            "text": started[:width_of_label].replace("T", " "),
+            "anchor": _anchor(i, len(trend)),
+        }
         for i, (started, _) in enumerate(trend)
         if i % step == 0 or i == len(trend) - 1
     )
