@@ -20,3 +20,9 @@ def fixtures() -> Path:
 def local_index() -> Iterator[LocalIndex]:
     """A package index on 127.0.0.1 (never the public one); see tests/localindex.py."""
     yield from serve()
+
+
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's cache (index answers, history, precise results)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
