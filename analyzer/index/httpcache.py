@@ -64,21 +64,22 @@ class HttpCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = directory / "index-cache.sqlite"
-        self._local = threading.local()
+        # One connection shared by the lookup threads, each statement under the lock: a
+        # connection per thread cost megabytes each and the statements take microseconds.
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
         self._broken = False
 
     def _db(self) -> sqlite3.Connection | None:
-        """This thread's connection (sqlite3 connections stay in their thread)."""
-        if self._broken:
-            return None
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is not None:
-            return db
+        """The connection (opened on first use; called with the lock held)."""
+        if self._broken or self._connection is not None:
+            return self._connection
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes, never its shape
+            db.execute("PRAGMA cache_size=-2048")  # KiB
             db.execute(
                 "CREATE TABLE IF NOT EXISTS entries"
                 " (key TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL)"
@@ -87,17 +88,18 @@ class HttpCache:
             # An unwritable or damaged cache costs speed, not correctness.
             self._broken = True
             return None
-        self._local.db = db
+        self._connection = db
         return db
 
     def get(self, key: str) -> CachedPage | None:
-        db = self._db()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT meta, body FROM entries WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error:
-            return None
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return None
+            try:
+                row = db.execute("SELECT meta, body FROM entries WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error:
+                return None
         if row is None:
             return None
         try:
@@ -123,9 +125,6 @@ class HttpCache:
             return None
 
     def put(self, key: str, page: CachedPage) -> None:
-        db = self._db()
-        if db is None:
-            return
         meta = {
             "format": FORMAT,
             "url": page.url,
@@ -137,17 +136,19 @@ class HttpCache:
             "size": len(page.body),
             "sha256": hashlib.sha256(page.body).hexdigest(),
         }
-        with contextlib.suppress(sqlite3.Error):
-            db.execute(
-                "INSERT OR REPLACE INTO entries (key, meta, body) VALUES (?, ?, ?)",
-                (key, json.dumps(meta), page.body),
-            )
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            db = self._db()
+            if db is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO entries (key, meta, body) VALUES (?, ?, ?)",
+                    (key, json.dumps(meta), page.body),
+                )
 
     def close(self) -> None:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def refreshed(self, key: str, page: CachedPage, max_age: float | None) -> CachedPage:
         """The server answered 304: the stored body is vouched for again from now."""

@@ -142,7 +142,7 @@ def release_for(found: list[Release], python: str) -> Release | None:
     return next((r for r in found if admits(r.requires_python, python)), None)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=4096)
 def wheel_parts(filename: str) -> tuple[Version, frozenset[Tag]] | None:
     """A wheel file name's version and tags (None if it is not a valid one). Cached: the
     same names come back on every run, and parsing tags is the costly part of a warm one."""
@@ -153,7 +153,7 @@ def wheel_parts(filename: str) -> tuple[Version, frozenset[Tag]] | None:
     return version, tags
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=4096)
 def _parse_version(text: str) -> Version | None:
     try:
         return Version(text)
