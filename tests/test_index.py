@@ -229,3 +229,31 @@ def test_index_url_falls_back_to_pips_own_default(tmp_path: Path) -> None:
     from pip._internal.models.index import PyPI
 
     assert url == PyPI.simple_url.rstrip("/") + "/"
+
+
+def test_an_oversized_page_is_refused_not_retried(local_index: LocalIndex) -> None:
+    local_index.publish("demo", project_files())
+    with (
+        SimpleIndex(local_index.url, max_page=64, sleep=NO_WAIT.append) as index,
+        pytest.raises(IndexFetchError, match="larger than"),
+    ):
+        index.project("demo")
+    assert local_index.hits("/simple/demo/") == 1
+
+
+def test_scan_name_shares_the_index_cache(local_index: LocalIndex, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+    from tests.localindex import sdist
+
+    local_index.publish(
+        "fastthing",
+        {"fastthing-1.0.tar.gz": sdist("fastthing-1.0", {"a.c": b"int x;\n"})},
+        page_headers={"Cache-Control": "max-age=600"},
+    )
+    args = ["scan", "--index-url", local_index.url, "--cache-dir", str(tmp_path), "-q", "fastthing"]
+    for _ in range(2):
+        assert CliRunner().invoke(main, args).exit_code == 0
+    assert local_index.hits("/simple/fastthing/") == 1  # the second scan read the page from the cache
+    assert local_index.hits("/files/fastthing-1.0.tar.gz") == 2

@@ -32,6 +32,7 @@ ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+ht
 HTML_ONLY = "application/vnd.pypi.simple.v1+html, text/html;q=0.1"
 IMMUTABLE = 10 * 365 * 86400.0  # a file's metadata never changes once published
 MAX_METADATA = 4 * 1024 * 1024
+DEFAULT_MAX_PAGE = 128 * 1024 * 1024  # the largest real project pages are tens of MB
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 DEFAULT_MAX_DOWNLOAD = 512 * 1024 * 1024
@@ -259,6 +260,7 @@ class SimpleIndex:
         cache: HttpCache | None = None,
         max_age: float | None = None,
         connections: int = 16,
+        max_page: int = DEFAULT_MAX_PAGE,
     ) -> None:
         scheme = urlparse(index_url).scheme
         if scheme not in ("http", "https"):
@@ -272,6 +274,7 @@ class SimpleIndex:
         self._sleep = sleep
         self.cache = cache
         self.max_age = max_age  # accept cached pages this young without asking
+        self.max_page = max_page
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._local = threading.local()
@@ -341,8 +344,7 @@ class SimpleIndex:
         def once() -> ProjectPage:
             headers = {"Accept": accept, **(cached.validators() if cached is not None else {})}
             try:
-                response = self.client.get(url, headers=headers)
-                response.read()
+                response, body = self._get_capped(url, headers, self.max_page)
             except httpx.HTTPError as error:  # timeouts, resets, truncated bodies
                 raise _Retry(f"{type(error).__name__}: {error}") from None
             self._count("requests")
@@ -355,14 +357,14 @@ class SimpleIndex:
             kind = response.headers.get("content-type", "")
             page_url = str(response.url)
             try:
-                page = _parse_page(name, page_url, kind, response.content)
+                page = _parse_page(name, page_url, kind, body)
             except IndexFetchError as error:  # a proxy or mirror mid-update: try again
                 raise _Retry(str(error)) from None
             if self.cache is not None and may_store:
                 stored = CachedPage(
                     url=page_url,
                     content_type=kind,
-                    body=response.content,
+                    body=body,
                     etag=response.headers.get("etag"),
                     last_modified=response.headers.get("last-modified"),
                     stored=time.time(),
@@ -372,6 +374,19 @@ class SimpleIndex:
             return page
 
         return self._with_retries(url, once)
+
+    def _get_capped(self, url: str, headers: dict[str, str], cap: int) -> tuple[httpx.Response, bytes]:
+        """GET ``url``, reading at most ``cap`` bytes of body: a hostile or broken index
+        cannot make woaport hold a gigabyte page in memory."""
+        with self.client.stream("GET", url, headers=headers) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise IndexFetchError(f"{url}: answer larger than {cap // 2**20} MiB")
+                chunks.append(chunk)
+        return response, b"".join(chunks)
 
     def core_metadata(self, file: DistFile) -> bytes | None:
         """The file's core metadata (PEP 658/714 ``.metadata``), or None when the index does
@@ -387,15 +402,13 @@ class SimpleIndex:
 
         def once() -> bytes | None:
             try:
-                response = self.client.get(url)
-                response.read()
+                response, body = self._get_capped(url, {}, MAX_METADATA)
             except httpx.HTTPError as error:
                 raise _Retry(f"{type(error).__name__}: {error}") from None
             self._count("requests")
             if response.status_code == 404:
                 return None
             _check_status(response, url, file.filename, self.index_url)
-            body = response.content[:MAX_METADATA]
             self.remember(key, url, body)
             return body
 
