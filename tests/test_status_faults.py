@@ -4,7 +4,11 @@ project only; never a crash, never a wrong class. Ctrl-C records nothing."""
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +133,41 @@ def test_an_interrupt_cancels_the_lookups_not_started(local_index: LocalIndex) -
         check_projects(index, [f"p{i}" for i in range(40)], CheckOptions(dependencies=False), 2, progress)
     assert seen == [1, 2, 3]
     assert sum(1 for path, _ in local_index.requests if path.startswith("/simple/p")) < 40
+
+
+def test_sigint_stops_a_real_run_promptly_and_records_nothing(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    for i in range(40):
+        local_index.publish(f"p{i}", {f"p{i}-1.0-py3-none-any.whl": b"w"})
+    local_index.latency = 0.5  # slow answers: the run is still going when Ctrl-C comes
+    db = tmp_path / "h.sqlite"
+    command = [
+        sys.executable,
+        "-c",
+        "from analyzer.cli import main; main()",
+        "status",
+        "--index-url",
+        local_index.url,
+        "--db",
+        str(db),
+        "--no-cache",
+        "--no-deps",
+        "-j",
+        "2",
+        *[f"p{i}" for i in range(40)],
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while local_index.hits("/simple/p0/") == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "nothing recorded" in err
+    assert time.monotonic() - started < 5  # no waiting for the 38 lookups not started
+    assert sum(1 for path, _ in local_index.requests if path.startswith("/simple/p")) < 40
+    if db.exists():
+        assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)

@@ -278,6 +278,12 @@ class SimpleIndex:
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._local = threading.local()
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop: no new attempt starts, in any thread (Ctrl-C). Requests in flight end
+        within their timeout."""
+        self._cancelled.set()
 
     @contextlib.contextmanager
     def cache_only(self) -> Iterator[None]:
@@ -309,6 +315,8 @@ class SimpleIndex:
             raise NeedsNetwork(url)
         reason = "no attempt made"
         for attempt in range(self.retries + 1):
+            if self._cancelled.is_set():
+                raise IndexFetchError(f"{url}: cancelled")
             try:
                 return attempt_once()
             except _Retry as retry:

@@ -221,6 +221,7 @@ def check_projects(
             if progress is not None:
                 progress(done, len(unique))
     except BaseException:
+        index.cancel()  # lookups in flight give up instead of retrying
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
