@@ -362,16 +362,25 @@ def fix_command(
 @click.option(
     "--html",
     "html_dir",
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
     help="Write a static dashboard to DIR/index.html.",
 )
 @click.option("--scan", "scan_blocked", is_flag=True, help="Scan the sdists of amber/source-only projects.")
 @click.option("--no-deps", is_flag=True, help="Skip core metadata (no dependents in the port queue).")
 @click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
-@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), help="History database.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="History database (default: status.sqlite in the user cache directory).",
+)
 @click.option("--no-db", is_flag=True, help="Do not record this run in the history database.")
 @click.option(
-    "--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Where index answers are cached."
+    "--cache-dir",
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where index answers are cached (default: the user cache directory).",
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the index cache.")
 @click.option(
