@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tarfile
 import tempfile
+import threading
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -134,9 +136,20 @@ def summarize_scan(
     return ScanSummary(sdist, files, sum(by_rule.values()), dict(sorted(by_rule.items())), top)
 
 
+# Scans are CPU-bound and an unpacked sdist can be large: at most one per core at a time,
+# however many lookups run.
+_SCAN_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
 def _scan_sdist(index: SimpleIndex, release: Release, options: CheckOptions) -> ScanSummary:
     assert release.sdist is not None
     name = release.sdist.filename
+    with _SCAN_SLOTS:
+        return _scan_sdist_now(index, release, name, options)
+
+
+def _scan_sdist_now(index: SimpleIndex, release: Release, name: str, options: CheckOptions) -> ScanSummary:
+    assert release.sdist is not None
     scratch = Path(tempfile.mkdtemp(prefix="woaport-status-scan-"))
     try:
         archive = index.download(release.sdist, scratch)
