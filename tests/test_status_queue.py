@@ -172,7 +172,18 @@ def test_scan_attaches_the_analyzers_summary(local_index: LocalIndex, tmp_path: 
         },
     )
     local_index.publish("bad-sdist", {"bad_sdist-1.0.tar.gz": b"not a tarball"})
-    code, data, output = run(local_index, tmp_path, "--no-deps", "--scan", "simd-pkg", "bad-sdist")
+    local_index.publish(
+        "clean-pkg",
+        {
+            "clean_pkg-1.0-cp312-cp312-win_amd64.whl": b"w",
+            "clean_pkg-1.0.tar.gz": sdist(
+                "clean_pkg-1.0", {"src/plain.c": b"int add(int a, int b) { return a + b; }\n"}
+            ),
+        },
+    )
+    code, data, output = run(
+        local_index, tmp_path, "--no-deps", "--scan", "simd-pkg", "bad-sdist", "clean-pkg"
+    )
     assert code == 0, output
     packages = {p["name"]: p for p in data["packages"]}
     summary = packages["simd-pkg"]["scan"]
@@ -180,5 +191,7 @@ def test_scan_attaches_the_analyzers_summary(local_index: LocalIndex, tmp_path: 
     assert summary["by_rule"]["WOA101"] == 1
     assert {"rule": "WOA101", "count": 1, "first": "src/fast.c:1"} in summary["top_blockers"]
     assert any(reason.startswith("WOA101 x1") for reason in packages["simd-pkg"]["blocked_by"])
+    clean = packages["clean-pkg"]
+    assert clean["scan"]["findings"] == 0 and "may be all it takes" in clean["blocked_by"][-1]
     broken = packages["bad-sdist"]
     assert broken["class"] == "source-only" and broken["scan"]["error"]

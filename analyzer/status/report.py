@@ -47,6 +47,11 @@ def blocked_by(status: Status) -> list[str]:
             reasons.append(f"scan of {status.scan.sdist} failed: {status.scan.error}")
         for rule, count, where in status.scan.top_blockers:
             reasons.append(f"{rule} x{count} (first at {where})")
+        if not status.scan.error and not status.scan.top_blockers:
+            reasons.append(
+                f"no source blockers found in {status.scan.sdist} ({status.scan.files_scanned} files):"
+                " building win_arm64 wheels in CI may be all it takes"
+            )
     return reasons
 
 
