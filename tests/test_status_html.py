@@ -161,6 +161,8 @@ def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
 def test_dashboard_script_filters_and_sorts_from_file_url(dashboard: Path, tmp_path: Path) -> None:
     page = dashboard.read_text()
     assert "<polyline" in page and "Port queue" in page
+    assert dashboard.stat().st_mode & 0o044 == 0o044  # readable by a web server
+    assert [p.name for p in dashboard.parent.iterdir()] == ["index.html"]  # no temporary left
     dom = run_chromium(tmp_path, "--dump-dom", dashboard.as_uri() + "#q=amber&sort=name&dir=desc").stdout
     assert 'data-ready="1"' in dom  # the inline script ran from file://
     body = dom.split("<tbody>", 1)[1].split("</tbody>", 1)[0]

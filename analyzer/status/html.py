@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,9 +130,12 @@ def write_dashboard(directory: Path, page: str) -> Path:
     """Write ``DIR/index.html`` atomically (a reader never sees half a page)."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "index.html"
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, prefix=".index-", suffix=".tmp", delete=False
-    ) as handle:
-        handle.write(page)
-    os.replace(handle.name, target)
+    # A plain open() so the page gets the usual permissions (umask), not a private
+    # temporary file's 0600: the dashboard is meant to be served.
+    temporary = directory / f".index.html.{os.getpid()}.tmp"
+    try:
+        temporary.write_text(page, encoding="utf-8")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
     return target
