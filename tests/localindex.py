@@ -14,6 +14,8 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -196,3 +198,15 @@ def serve() -> Iterator[LocalIndex]:
         yield index
     finally:
         index.stop()
+
+
+def run_status(index: LocalIndex, out: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    """``woaport status --index-url <this index> --json OUT ARGS...`` in-process: the exit
+    code, the JSON written (``{}`` if none) and what was printed."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    result = CliRunner().invoke(main, ["status", "--index-url", index.url, "--json", str(out), *args])
+    data = json.loads(out.read_text()) if out.exists() else {}
+    return result.exit_code, data, result.output

@@ -11,9 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
-from analyzer.cli import main
 from analyzer.index.simple import DistFile
 from analyzer.status.classify import (
     admits,
@@ -25,6 +23,7 @@ from analyzer.status.classify import (
 )
 from analyzer.status.history import History
 from tests.localindex import LocalIndex, Reply, sdist
+from tests.localindex import run_status as status_cli
 
 PYTHONS = ("3.11", "3.12", "3.13", "3.14", "3.13t", "3.14t")
 
@@ -155,28 +154,10 @@ def publish_all(index: LocalIndex) -> None:
 
 
 def run_status(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
-    out = tmp_path / "status.json"
-    result = CliRunner().invoke(
-        main,
-        [
-            "status",
-            "--index-url",
-            index.url,
-            "--python",
-            "3.12,3.13t",
-            "--json",
-            str(out),
-            "--db",
-            str(tmp_path / "h.sqlite"),
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--retries",
-            "1",
-            *args,
-        ],
+    history = ["--db", str(tmp_path / "h.sqlite"), "--cache-dir", str(tmp_path / "cache")]
+    return status_cli(
+        index, tmp_path / "status.json", "--python", "3.12,3.13t", "--retries", "1", *history, *args
     )
-    data = json.loads(out.read_text()) if out.exists() else {}
-    return result.exit_code, data, result.output
 
 
 def test_status_command_every_class_and_errors_per_package(local_index: LocalIndex, tmp_path: Path) -> None:

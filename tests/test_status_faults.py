@@ -3,7 +3,6 @@ project only; never a crash, never a wrong class. Ctrl-C records nothing."""
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 import subprocess
@@ -12,38 +11,19 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from analyzer.cli import main
 from analyzer.index.simple import SimpleIndex
 from analyzer.status.run import CheckOptions, check_projects
-from tests.localindex import LocalIndex, Reply
+from tests.localindex import LocalIndex, Reply, run_status
 
 AMBER = {"amber_pkg-1.0-cp312-cp312-win_amd64.whl": b"w"}
 NATIVE = {"native_pkg-1.0-cp312-cp312-win_arm64.whl": b"w"}
 
 
 def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
-    out = tmp_path / "s.json"
-    result = CliRunner().invoke(
-        main,
-        [
-            "status",
-            "--index-url",
-            index.url,
-            "--python",
-            "3.12",
-            "--db",
-            str(tmp_path / "h.sqlite"),
-            "--no-cache",
-            "--no-deps",
-            "--json",
-            str(out),
-            *args,
-        ],
-    )
-    data = json.loads(out.read_text()) if out.exists() else {"packages": []}
-    return result.exit_code, {p["name"]: p["class"] for p in data["packages"]}, result.output
+    options = ("--python", "3.12", "--db", str(tmp_path / "h.sqlite"), "--no-cache", "--no-deps")
+    code, data, output = run_status(index, tmp_path / "s.json", *options, *args)
+    return code, {p["name"]: p["class"] for p in data.get("packages", [])}, output
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from analyzer.status.classify import Status
 from analyzer.status.deps import requirements_of
 from analyzer.status.queue import port_queue
 from analyzer.status.toplist import TopListError, builtin_top, load_top_file, parse_text
-from tests.localindex import LocalIndex, core_metadata, sdist, wheel
+from tests.localindex import LocalIndex, core_metadata, run_status, sdist, wheel
 
 
 def status(name: str, klass: str, requires: tuple[str, ...] = (), other: str = "amber") -> Status:
@@ -74,23 +74,7 @@ def publish_graph(index: LocalIndex) -> None:
 
 
 def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
-    out = tmp_path / "s.json"
-    result = CliRunner().invoke(
-        main,
-        [
-            "status",
-            "--index-url",
-            index.url,
-            "--python",
-            "3.12",
-            "--no-db",
-            "--no-cache",
-            "--json",
-            str(out),
-            *args,
-        ],
-    )
-    return result.exit_code, (json.loads(out.read_text()) if out.exists() else {}), result.output
+    return run_status(index, tmp_path / "s.json", "--python", "3.12", "--no-db", "--no-cache", *args)
 
 
 def test_status_ranks_the_queue_from_core_metadata(local_index: LocalIndex, tmp_path: Path) -> None:

@@ -226,23 +226,16 @@ class ApplyRefused(RuntimeError):
 
 def dirty_git_tree(root: Path) -> bool | None:
     """True/False for a git work tree with/without uncommitted changes; None if not git."""
+
+    def git(*args: str, check: bool) -> subprocess.CompletedProcess[str]:
+        command = ["git", "-C", str(root), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=check)
+
     try:
-        inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        inside = git("rev-parse", "--is-inside-work-tree", check=False)
         if inside.returncode != 0 or inside.stdout.strip() != "true":
             return None
-        status = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+        status = git("status", "--porcelain", check=True)
     except (OSError, subprocess.SubprocessError):
         return None
     return bool(status.stdout.strip())
