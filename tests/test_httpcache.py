@@ -146,3 +146,18 @@ def test_a_wheel_without_readable_metadata_is_not_downloaded_twice(
             status = check_project(index, "demo", CheckOptions(pythons=("3.12",)))
         assert status.klass == "pure" and not status.requires_known
     assert local_index.hits("/files/demo-1.0-py3-none-any.whl") == 1
+
+
+def test_an_sdist_is_looked_into_once(local_index: LocalIndex, tmp_path: Path) -> None:
+    from tests.localindex import sdist
+
+    local_index.publish(
+        "srconly",
+        {"srconly-1.0.tar.gz": sdist("srconly-1.0", {"srconly/__init__.py": b"x = 1\n"})},
+        page_headers={"Cache-Control": "max-age=0"},
+    )
+    for _ in range(2):
+        with open_index(local_index, tmp_path) as index:
+            status = check_project(index, "srconly", CheckOptions(pythons=("3.12",), dependencies=False))
+        assert status.klass == "pure-sdist"
+    assert local_index.hits("/files/srconly-1.0.tar.gz") == 1

@@ -176,7 +176,7 @@ def _version_of(filename: str) -> Version | None:
     return None
 
 
-def _tags(wheels: Iterable[str]) -> set[Tag]:
+def wheel_tags(wheels: Iterable[str]) -> set[Tag]:
     out: set[Tag] = set()
     for wheel in wheels:
         parts = wheel_parts(wheel)
@@ -268,7 +268,7 @@ def classify(
             continue
         if chosen.version != release.version:
             versions[python] = chosen.version
-        tags = _tags(chosen.wheels)
+        tags = wheel_tags(chosen.wheels)
         if _python_native(tags, python):
             per[python] = "native"
         elif _python_pure(tags, python):

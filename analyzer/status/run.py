@@ -31,11 +31,11 @@ from analyzer.status.classify import (
     Release,
     ScanSummary,
     Status,
-    _tags,
     classify,
     release_for,
     releases,
     sdist_has_compiled_code,
+    wheel_tags,
 )
 from analyzer.status.deps import metadata_sources, requirements_of
 
@@ -55,9 +55,26 @@ class CheckOptions:
     archive_limits: ArchiveLimits = DEFAULT_LIMITS
 
 
+SDIST_COMPILED_FORMAT = 1  # bump when sdist_has_compiled_code decides differently
+
+
 def _sdist_compiled(index: SimpleIndex, release: Release) -> bool | None:
-    """Whether the release's sdist holds compiled code, from its member list (and the
-    text of its top-level setup.py): never extracted to disk, never run."""
+    """Whether the release's sdist holds compiled code, from its member list and build
+    configuration (the text of its top-level setup.py and pyproject.toml): never
+    extracted to disk, never run. A definite answer is kept in the index cache: a
+    published sdist does not change."""
+    assert release.sdist is not None
+    key = f"sdist-compiled/{SDIST_COMPILED_FORMAT} {release.sdist.url}"
+    known = index.recall(key)
+    if known in (b"0", b"1"):
+        return known == b"1"
+    compiled = _read_sdist_compiled(index, release)
+    if compiled is not None:
+        index.remember(key, release.sdist.url, b"1" if compiled else b"0")
+    return compiled
+
+
+def _read_sdist_compiled(index: SimpleIndex, release: Release) -> bool | None:
     assert release.sdist is not None
     with tempfile.TemporaryDirectory(prefix="woaport-status-") as tmp:
         archive = index.download(release.sdist, Path(tmp))
@@ -178,7 +195,7 @@ def check_project(index: SimpleIndex, name: str, options: CheckOptions = CheckOp
     release = found[0] if found else None
     per_python = {python: release_for(found, python) for python in pythons}
     compiled: bool | None = None
-    has_wheels = bool(_tags(release.wheels)) if release is not None else False
+    has_wheels = bool(wheel_tags(release.wheels)) if release is not None else False
     try:
         if release is not None and release.sdist is not None and options.look_into_sdists and not has_wheels:
             compiled = _sdist_compiled(index, release)
