@@ -403,10 +403,9 @@ class SimpleIndex:
             return None
         url = file.url + ".metadata"
         key = f"metadata\n{url}"
-        cached = self.cache.get(key) if self.cache is not None else None
-        if cached is not None:
-            self._count("fresh")
-            return cached.body
+        known = self.recall(key)
+        if known is not None:
+            return known
 
         def once() -> bytes | None:
             try:
@@ -430,10 +429,9 @@ class SimpleIndex:
         downloaded again on the next run."""
         key = f"wheel-metadata\n{file.url}"
         unreadable = f"wheel-metadata-none {limit}\n{file.url}"
-        cached = self.cache.get(key) if self.cache is not None else None
-        if cached is not None:
-            self._count("fresh")
-            return cached.body
+        known = self.recall(key)
+        if known is not None:
+            return known
         if self.recall(unreadable) is not None:
             return None
         body = self._read_wheel_metadata(file, limit)
