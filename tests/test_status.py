@@ -62,6 +62,7 @@ def files(*names: str, yanked: tuple[str, ...] = ()) -> list[DistFile]:
             {"3.12": "amber"},
         ),
         (["p-1.0-py3-none-win_arm64.whl"], "native", {"3.14t": "native"}),
+        (["p-1.0-cp312-none-any.whl"], "pure", {"3.12": "pure", "3.13": "source-only"}),
         (
             ["p-1.0-cp313-cp313t-win_arm64.whl"],
             "partial",

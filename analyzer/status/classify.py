@@ -210,7 +210,7 @@ def _python_pure(tags: set[Tag], python: str) -> bool:
     return any(
         t.platform == "any"
         and t.abi == "none"
-        and t.interpreter in ("py3", f"py{major}", f"py{major}{minor}")
+        and t.interpreter in ("py3", f"py{major}", f"py{major}{minor}", f"cp{major}{minor}")
         for t in tags
     )
 
