@@ -10,7 +10,7 @@ from pathlib import Path
 from analyzer.index.httpcache import CachedPage, HttpCache, cache_policy
 from analyzer.index.simple import SimpleIndex
 from analyzer.status.run import CheckOptions, check_project, check_projects
-from tests.localindex import LocalIndex, core_metadata
+from tests.localindex import LocalIndex, core_metadata, sdist
 
 WHEEL = "demo-1.0-cp312-cp312-win_amd64.whl"
 
@@ -149,8 +149,6 @@ def test_a_wheel_without_readable_metadata_is_not_downloaded_twice(
 
 
 def test_an_sdist_is_looked_into_once(local_index: LocalIndex, tmp_path: Path) -> None:
-    from tests.localindex import sdist
-
     local_index.publish(
         "srconly",
         {"srconly-1.0.tar.gz": sdist("srconly-1.0", {"srconly/__init__.py": b"x = 1\n"})},

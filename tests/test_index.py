@@ -7,7 +7,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from analyzer.cli import main
 from analyzer.index.config import default_index_url
 from analyzer.index.simple import (
     ACCEPT,
@@ -242,11 +244,6 @@ def test_an_oversized_page_is_refused_not_retried(local_index: LocalIndex) -> No
 
 
 def test_scan_name_shares_the_index_cache(local_index: LocalIndex, tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from analyzer.cli import main
-    from tests.localindex import sdist
-
     local_index.publish(
         "fastthing",
         {"fastthing-1.0.tar.gz": sdist("fastthing-1.0", {"a.c": b"int x;\n"})},

@@ -351,11 +351,7 @@ class SimpleIndex:
 
         def once() -> ProjectPage:
             headers = {"Accept": accept, **(cached.validators() if cached is not None else {})}
-            try:
-                response, body = self._get_capped(url, headers, self.max_page)
-            except httpx.HTTPError as error:  # timeouts, resets, truncated bodies
-                raise _Retry(f"{type(error).__name__}: {error}") from None
-            self._count("requests")
+            response, body = self._get_capped(url, headers, self.max_page)
             may_store, max_age = cache_policy(response.headers.get("cache-control", ""))
             if response.status_code == 304 and cached is not None and self.cache is not None:
                 self._count("revalidated")
@@ -384,16 +380,21 @@ class SimpleIndex:
         return self._with_retries(url, once)
 
     def _get_capped(self, url: str, headers: dict[str, str], cap: int) -> tuple[httpx.Response, bytes]:
-        """GET ``url``, reading at most ``cap`` bytes of body: a hostile or broken index
-        cannot make woaport hold a gigabyte page in memory."""
-        with self.client.stream("GET", url, headers=headers) as response:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise IndexFetchError(f"{url}: answer larger than {cap // 2**20} MiB")
-                chunks.append(chunk)
+        """One attempt at GET ``url``, reading at most ``cap`` bytes of body: a hostile or
+        broken index cannot make woaport hold a gigabyte page in memory. Timeouts, resets
+        and truncated bodies are transient (:class:`_Retry`)."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        raise IndexFetchError(f"{url}: answer larger than {cap // 2**20} MiB")
+                    chunks.append(chunk)
+        except httpx.HTTPError as error:
+            raise _Retry(f"{type(error).__name__}: {error}") from None
+        self._count("requests")
         return response, b"".join(chunks)
 
     def core_metadata(self, file: DistFile) -> bytes | None:
@@ -408,11 +409,7 @@ class SimpleIndex:
             return known
 
         def once() -> bytes | None:
-            try:
-                response, body = self._get_capped(url, {}, MAX_METADATA)
-            except httpx.HTTPError as error:
-                raise _Retry(f"{type(error).__name__}: {error}") from None
-            self._count("requests")
+            response, body = self._get_capped(url, {}, MAX_METADATA)
             if response.status_code == 404:
                 return None
             _check_status(response, url, file.filename, self.index_url)

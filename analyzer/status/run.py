@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -115,12 +116,13 @@ def _requirements(index: SimpleIndex, release: Release, options: CheckOptions) -
     """What the release requires on WoA, or None when no metadata could be read. The
     answer is kept in the index cache beside the metadata: both never change for a file."""
     served, wheels = metadata_sources(release.files)
-
-    def from_wheel(file: DistFile) -> bytes | None:
-        return index.wheel_metadata(file, options.metadata_wheel_limit)
-
-    readers: list[Callable[[DistFile], bytes | None]] = [index.core_metadata, from_wheel]
-    candidates = [(f, readers[0]) for f in served[:1]] + [(w, readers[1]) for w in wheels[:1]]
+    candidates: list[tuple[DistFile, Callable[[], bytes | None]]] = [
+        (file, functools.partial(index.core_metadata, file)) for file in served[:1]
+    ]
+    candidates += [
+        (wheel, functools.partial(index.wheel_metadata, wheel, options.metadata_wheel_limit))
+        for wheel in wheels[:1]
+    ]
     for file, read in candidates:
         key = f"requires/{REQUIRES_FORMAT} {','.join(options.pythons)} {file.url}"
         known = index.recall(key)
@@ -129,7 +131,7 @@ def _requirements(index: SimpleIndex, release: Release, options: CheckOptions) -
                 return tuple(json.loads(known))
             except (ValueError, TypeError):
                 pass
-        metadata = read(file)
+        metadata = read()
         if metadata is not None:
             requires = requirements_of(metadata, options.pythons)
             index.remember(key, file.url, json.dumps(requires).encode())
