@@ -15,17 +15,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from analyzer.buildrules import analyze_build_file, applies, project_context
-from analyzer.cache import ResultCache
-from analyzer.cexpr import mentioned_identifiers
+from analyzer.build.files import analyze_build_file, applies, project_context
+from analyzer.precise.cache import ResultCache
+from analyzer.native.cexpr import mentioned_identifiers
 from analyzer.fallbacks import default_fallbacks
-from analyzer.guards import FileStructure, GuardModel, TreeMacros
-from analyzer.matching import Context, FileInput, Prefilter, analyze, build_prefilter
+from analyzer.native.guards import FileStructure, GuardModel, TreeMacros
+from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.model import Finding, Language, ScanWarning
-from analyzer.parsers.preproc import mask_comments_and_strings, parse_preprocessor
-from analyzer.precise import Difference, run_precise
+from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
+from analyzer.precise.run import Difference, run_precise
 from analyzer.rules import Rule, default_rules, x86_only_pattern
-from analyzer.sources import (
+from analyzer.native.sources import (
     DEFAULT_MAX_BYTES,
     SourceFile,
     SourceReadError,

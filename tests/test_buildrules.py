@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from analyzer.buildrules import _toml_key_line, analyze_build_file, guarded_lines, project_context
+from analyzer.build.files import _toml_key_line, analyze_build_file, guarded_lines, project_context
 from analyzer.model import Language
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.cexpr import ExpressionError, Value, evaluate, parse
+from analyzer.native.cexpr import ExpressionError, Value, evaluate, parse
 
 
 class Fake:

@@ -364,7 +364,7 @@ def test_x64_intrinsic_with_exact_arm64_equivalent_gets_a_guarded_replacement(tm
     # The MSVC ARM64 branch: libclang with clang's own intrin.h, which declares __umulh.
     import clang.cindex as ci
 
-    from analyzer.parsers.clang import Toolchain
+    from analyzer.precise.clang import Toolchain
 
     toolchain = Toolchain.locate()
     unit = ci.Index.create().parse(

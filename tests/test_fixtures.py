@@ -11,7 +11,7 @@ import pytest
 from analyzer.model import Confidence
 from analyzer.rules import Rule, default_rules
 from analyzer.scan import scan
-from analyzer.sources import build_language
+from analyzer.native.sources import build_language
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _EXPECT = re.compile(r"expect(-maybe)?:\s*(WOA\d{3}(?:\s*,\s*WOA\d{3})*)")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.parsers.clang import PreciseUnavailable, Toolchain
-from analyzer.precise import static_include_dirs
+from analyzer.precise.clang import PreciseUnavailable, Toolchain
+from analyzer.precise.run import static_include_dirs
 from analyzer.scan import ScanOptions, ScanResult, scan
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -116,8 +116,8 @@ def test_a_package_shim_silences_the_calls_it_declares() -> None:
 
 def test_merge_keeps_fast_answers_without_evidence_and_drops_skipped_ones() -> None:
     from analyzer.model import Confidence, Finding, Location, Severity
-    from analyzer.parsers.clang import UnitResult
-    from analyzer.precise import merge
+    from analyzer.precise.clang import UnitResult
+    from analyzer.precise.run import merge
 
     def finding(line: int, confidence: Confidence = Confidence.HIGH, rule: str = "WOA102") -> Finding:
         return Finding(
@@ -213,8 +213,8 @@ def test_explain_needs_precise() -> None:
 
 
 def test_include_dirs_resolve_prefixed_names_by_suffix(tmp_path: Path) -> None:
-    from analyzer.precise import include_dirs_for
-    from analyzer.sources import walk
+    from analyzer.precise.run import include_dirs_for
+    from analyzer.native.sources import walk
 
     (tmp_path / "lib" / "include" / "tbb").mkdir(parents=True)
     (tmp_path / "lib" / "include" / "tbb" / "machine.h").write_text("#define TBB 1\n")
@@ -228,7 +228,7 @@ def test_include_dirs_resolve_prefixed_names_by_suffix(tmp_path: Path) -> None:
 
 
 def test_include_dirs_from_cmake_meson_and_pyproject(tmp_path: Path) -> None:
-    from analyzer.precise import find_build_files
+    from analyzer.precise.run import find_build_files
 
     for d in ("inc", "sub/cm", "sub/ms", "pp", "build/gen", "vendor/v"):
         (tmp_path / d).mkdir(parents=True)

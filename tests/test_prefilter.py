@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from analyzer.matching import Prefilter, build_prefilter
+from analyzer.native.matching import Prefilter, build_prefilter
 from analyzer.rules import default_rules
 
 

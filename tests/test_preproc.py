@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.model import Language
-from analyzer.parsers import treesitter
-from analyzer.parsers.preproc import mask_comments_and_strings, parse_preprocessor, scan_directives
+from analyzer.native import treesitter
+from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor, scan_directives
 
 SAMPLE = b"""#ifndef G_H
 #define G_H

@@ -7,7 +7,7 @@ import pytest
 
 from analyzer.model import Language
 from analyzer.scan import ScanOptions, scan
-from analyzer.sources import SourceReadError, header_language, read_source, walk
+from analyzer.native.sources import SourceReadError, header_language, read_source, walk
 
 
 def test_walk_languages_excludes_and_links(tmp_path: Path) -> None:

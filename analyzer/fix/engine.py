@@ -28,7 +28,7 @@ from analyzer.fix.code import fix_c_line, fix_intrinsics
 from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable, category
 from analyzer.model import Confidence, Finding
 from analyzer.scan import ScanOptions, ScanResult, scan
-from analyzer.sources import walk
+from analyzer.native.sources import walk
 
 FileFixer = Callable[[str, list[Finding]], str]
 

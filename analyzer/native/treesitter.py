@@ -17,7 +17,7 @@ import tree_sitter_cpp
 import tree_sitter_rust
 
 from analyzer.model import Language
-from analyzer.parsers.preproc import Directive
+from analyzer.native.preproc import Directive
 
 _GRAMMARS = {
     Language.C: tree_sitter_c.language,

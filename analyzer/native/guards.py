@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from analyzer import cexpr
-from analyzer.cexpr import MAYBE, Value
+from analyzer.native import cexpr
+from analyzer.native.cexpr import MAYBE, Value
 from analyzer.model import Language, TargetModel
-from analyzer.parsers.preproc import MacroDef, PreprocStructure
+from analyzer.native.preproc import MacroDef, PreprocStructure
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,0 @@
-"""Parsers: a line-level preprocessor scanner and tree-sitter front ends."""

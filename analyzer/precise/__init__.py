@@ -1,0 +1,1 @@
+"""Precise mode: translation units parsed by libclang once per target model."""
