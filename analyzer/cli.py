@@ -16,7 +16,6 @@ import click
 
 from analyzer import __version__
 from analyzer.archive import ArchiveError
-from analyzer.precise.cache import default_cache_dir
 from analyzer.fix import pr as pr_text
 from analyzer.fix.engine import ApplyRefused, apply_plan, plan_fixes, render_diff, verify
 from analyzer.fix.model import CATEGORY_PREFIXES, Unfixable
@@ -25,6 +24,7 @@ from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
 from analyzer.inputs import InputError, open_input
 from analyzer.model import Confidence, Severity
+from analyzer.precise.cache import default_cache_dir
 from analyzer.precise.clang import PreciseUnavailable
 from analyzer.report import json as json_report
 from analyzer.report import markdown as markdown_report

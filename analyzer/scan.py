@@ -16,15 +16,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from analyzer.build.files import analyze_build_file, applies, project_context
-from analyzer.precise.cache import ResultCache
-from analyzer.native.cexpr import mentioned_identifiers
 from analyzer.fallbacks import default_fallbacks
+from analyzer.model import Finding, Language, ScanWarning
+from analyzer.native.cexpr import mentioned_identifiers
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros
 from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
-from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
-from analyzer.precise.run import Difference, run_precise
-from analyzer.rules import Rule, default_rules, x86_only_pattern
 from analyzer.native.sources import (
     DEFAULT_MAX_BYTES,
     SourceFile,
@@ -35,6 +32,9 @@ from analyzer.native.sources import (
     read_source,
     walk,
 )
+from analyzer.precise.cache import ResultCache
+from analyzer.precise.run import Difference, run_precise
+from analyzer.rules import Rule, default_rules, x86_only_pattern
 from analyzer.targets import load_targets
 
 Progress = Callable[[str, int, int], None]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
 from analyzer.model import Language
+from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
 from analyzer.native.preproc import parse_preprocessor
 from analyzer.targets import load_targets
 

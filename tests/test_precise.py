@@ -213,8 +213,8 @@ def test_explain_needs_precise() -> None:
 
 
 def test_include_dirs_resolve_prefixed_names_by_suffix(tmp_path: Path) -> None:
-    from analyzer.precise.run import include_dirs_for
     from analyzer.native.sources import walk
+    from analyzer.precise.run import include_dirs_for
 
     (tmp_path / "lib" / "include" / "tbb").mkdir(parents=True)
     (tmp_path / "lib" / "include" / "tbb" / "machine.h").write_text("#define TBB 1\n")

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.model import Language
-from analyzer.scan import ScanOptions, scan
 from analyzer.native.sources import SourceReadError, header_language, read_source, walk
+from analyzer.scan import ScanOptions, scan
 
 
 def test_walk_languages_excludes_and_links(tmp_path: Path) -> None:

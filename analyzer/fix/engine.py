@@ -27,8 +27,8 @@ from analyzer.fix.ci import (
 from analyzer.fix.code import fix_c_line, fix_intrinsics
 from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable, category
 from analyzer.model import Confidence, Finding
-from analyzer.scan import ScanOptions, ScanResult, scan
 from analyzer.native.sources import walk
+from analyzer.scan import ScanOptions, ScanResult, scan
 
 FileFixer = Callable[[str, list[Finding]], str]
 

@@ -16,9 +16,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from analyzer.model import Language, TargetModel
 from analyzer.native import cexpr
 from analyzer.native.cexpr import MAYBE, Value
-from analyzer.model import Language, TargetModel
 from analyzer.native.preproc import MacroDef, PreprocStructure
 
 

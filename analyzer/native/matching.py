@@ -14,13 +14,13 @@ from functools import cached_property
 
 import tree_sitter
 
-from analyzer.native.cexpr import Value
 from analyzer.fallbacks import FallbackTable
-from analyzer.native.guards import FileStructure, GuardModel, evaluate_cfg
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.native import treesitter
-from analyzer.precise.clang import Hit
+from analyzer.native.cexpr import Value
+from analyzer.native.guards import FileStructure, GuardModel, evaluate_cfg
 from analyzer.native.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
+from analyzer.precise.clang import Hit
 from analyzer.rules import Rule, fast_start
 
 _SUPPRESS = re.compile(rb"woaport:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")

@@ -21,9 +21,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer import __version__
-from analyzer.precise.cache import ResultCache, file_digest, fingerprint
-from analyzer.native.matching import Context, precise_file_findings
 from analyzer.model import Confidence, Finding, Language, ScanWarning
+from analyzer.native.matching import Context, precise_file_findings
+from analyzer.native.sources import DEFAULT_SKIP_DIRS, VENDORED_DIRS, SourceFile, read_source
+from analyzer.precise.cache import ResultCache, file_digest, fingerprint
 from analyzer.precise.clang import (
     PRECISE_MODELS,
     Toolchain,
@@ -33,7 +34,6 @@ from analyzer.precise.clang import (
     stub_headers,
 )
 from analyzer.rules import load_patterns
-from analyzer.native.sources import DEFAULT_SKIP_DIRS, VENDORED_DIRS, SourceFile, read_source
 from analyzer.targets import load_targets
 
 PRECISE_KINDS = frozenset({"token", "include", "asm"})
