@@ -18,20 +18,20 @@ from analyzer import __version__
 from analyzer.archive import ArchiveError
 from analyzer.fix import pr as pr_text
 from analyzer.fix.engine import ApplyRefused, apply_plan, plan_fixes, render_diff, verify
-from analyzer.fix.model import CATEGORY_PREFIXES, Unfixable
+from analyzer.fix.model import Unfixable
 from analyzer.index.config import IndexConfigError, default_index_url
 from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
 from analyzer.inputs import InputError, open_input
-from analyzer.model import Confidence, Severity
+from analyzer.model import Confidence, ScanResult, Severity
 from analyzer.precise.cache import default_cache_dir
 from analyzer.precise.clang import PreciseUnavailable
 from analyzer.report import json as json_report
 from analyzer.report import markdown as markdown_report
 from analyzer.report import sarif as sarif_report
 from analyzer.report import text as text_report
-from analyzer.rules import RuleError, default_rules, select_rules
-from analyzer.scan import ScanOptions, ScanResult, default_jobs, scan
+from analyzer.rules import CATEGORIES, RuleError, default_rules, select_rules
+from analyzer.scan import ScanOptions, default_jobs, scan
 from analyzer.status.classify import DEFAULT_PYTHONS
 from analyzer.status.history import History, HistoryError
 from analyzer.status.history import default_db_path as default_status_db
@@ -305,12 +305,10 @@ def fix_command(
 ) -> None:
     """Write the patch that resolves the findings woaport can fix safely, and list the
     rest as manual work. Nothing from PATH is run; --apply writes only inside PATH."""
-    categories = frozenset(_split(only)) or frozenset(CATEGORY_PREFIXES)
-    unknown = categories - set(CATEGORY_PREFIXES)
+    categories = frozenset(_split(only)) or frozenset(CATEGORIES)
+    unknown = categories - set(CATEGORIES)
     if unknown:
-        raise click.UsageError(
-            f"--only takes {', '.join(CATEGORY_PREFIXES)}; not {', '.join(sorted(unknown))}"
-        )
+        raise click.UsageError(f"--only takes {', '.join(CATEGORIES)}; not {', '.join(sorted(unknown))}")
     try:
         target_names = tuple(_split(targets))
         select_targets(list(target_names))

@@ -5,6 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analyzer.rules import Rule
 
 
 class Severity(enum.Enum):
@@ -94,6 +98,8 @@ class TargetModel:
     description: str
     defines: Mapping[str, str] = field(default_factory=dict)
     rust_cfg: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # How clang (libclang in precise mode, zig cc) is told to compile for this model.
+    clang_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,3 +108,34 @@ class ScanWarning:
 
     path: str
     message: str
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A finding one mode reports and the other does not (shown with ``--explain``)."""
+
+    path: str
+    line: int
+    rule_id: str
+    only_in: str  # "fast" or "precise"
+    detail: str
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Everything a scan found: what every report, ``fix`` and ``status`` read."""
+
+    root: str
+    findings: tuple[Finding, ...]
+    warnings: tuple[ScanWarning, ...]
+    files_scanned: int
+    bytes_scanned: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    # Precise mode only: where fast and precise mode disagree, and how many units each
+    # answered for.
+    differences: tuple[Difference, ...] = ()
+    precise_units: int = 0
+    precise_fallbacks: int = 0
+    precise_cached: int = 0

@@ -17,37 +17,14 @@ from typing import Any
 
 import jsonschema
 
+from analyzer.kinds import FieldReader, MatchKind, RuleError, fast_start, parse_match
 from analyzer.model import Language, Severity
 from analyzer.targets import RULES_DIR, load_targets
 
 NON_RULE_FILES = frozenset({"patterns.toml", "fallbacks.toml"})
+CATEGORIES = ("code", "build", "ci")
 
-
-class RuleError(ValueError):
-    """A rule file is malformed."""
-
-
-@dataclass(frozen=True)
-class Match:
-    kind: str
-    pattern: re.Pattern[bytes] | None = None
-    exclude: re.Pattern[bytes] | None = None
-    syntax: frozenset[str] = frozenset()
-    form: str = ""
-    condition: re.Pattern[str] | None = None
-    condition_excludes: re.Pattern[str] | None = None
-    state: str = ""
-    taken_on: tuple[str, ...] = ()
-    body: re.Pattern[bytes] | None = None
-    counterpart: re.Pattern[bytes] | None = None
-    outcomes: tuple[tuple[str, Severity], ...] = ()
-    # Build and CI rules (analyzer/buildrules.py).
-    files: tuple[str, ...] = ()
-    key: str = ""
-    subject: re.Pattern[str] | None = None
-
-    def outcome(self, what: str, default: Severity) -> Severity:
-        return dict(self.outcomes).get(what, default)
+__all__ = ["CATEGORIES", "Rule", "RuleDoc", "RuleError", "default_rules", "load_rules", "select_rules"]
 
 
 @dataclass(frozen=True)
@@ -71,8 +48,12 @@ class Rule:
     summary: str
     message: str
     fallback: str | None
-    match: Match
+    match: MatchKind
     doc: RuleDoc
+    # Which kind of change resolves it (``woaport fix --only``): code, build or ci.
+    category: str = "code"
+    # The fixer that resolves it (analyzer/fix/engine.py FIXERS), or None: manual work.
+    autofix: str | None = None
     # Literals at least one of which is in any file the rule can match (a fast skip).
     prefilter: tuple[bytes, ...] = ()
 
@@ -102,85 +83,30 @@ def load_patterns(rules_dir: Path = RULES_DIR) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.get("patterns", {}).items()}
 
 
-_BOUNDARY_BEFORE_LITERAL = re.compile(r"(?<!\\)\\b([A-Za-z0-9_])(?![?*+{])")  # not "\\b_?"
+def _field_reader(patterns: dict[str, str]) -> FieldReader:
+    targets = load_targets()
+    groups: dict[str, tuple[str, ...]] = {name: (name,) for name in targets.names}
+    groups.update(targets.groups)
+    return FieldReader(patterns, groups)
 
 
-def fast_start(source: str) -> str:
-    """Rewrite ``\\bX`` (X a literal word character) as the equivalent ``X(?<!\\wX)``.
-
-    Python's ``re`` skips quickly through text only when it knows what a match can start
-    with; a leading ``\\b`` hides that and made the rule regexes 4-20x slower on large
-    files. A word boundary before a word character means "the character before it is not
-    a word character", which the lookbehind states after the literal has been matched.
-    """
-    return _BOUNDARY_BEFORE_LITERAL.sub(lambda m: f"{m.group(1)}(?<!\\w{m.group(1)})", source)
-
-
-def _compile_bytes(text: str | None, patterns: dict[str, str], where: str) -> re.Pattern[bytes] | None:
-    if text is None:
-        return None
-    source = fast_start(_resolve(text, patterns, where))
-    try:
-        return re.compile(source.encode())
-    except re.error as error:
-        raise RuleError(f"{where}: bad regular expression: {error}") from None
-
-
-def _compile_text(text: str | None, patterns: dict[str, str], where: str) -> re.Pattern[str] | None:
-    if text is None:
-        return None
-    source = _resolve(text, patterns, where)
-    try:
-        return re.compile(source)
-    except re.error as error:
-        raise RuleError(f"{where}: bad regular expression: {error}") from None
-
-
-def _resolve(text: str, patterns: dict[str, str], where: str) -> str:
-    if text.startswith("@"):
-        if text[1:] not in patterns:
-            raise RuleError(f"{where}: unknown pattern {text!r} (not in patterns.toml)")
-        return patterns[text[1:]]
-    return text
-
-
-def _build_rule(entry: dict[str, Any], family: str, patterns: dict[str, str], where: str) -> Rule:
+def _build_rule(entry: dict[str, Any], family: str, reader: FieldReader, where: str) -> Rule:
     where = f"{where}: {entry['id']}"
-    known_models = set(load_targets().names)
-    models = tuple(entry["models"])
-    m = entry["match"]
-    for model in (*models, *m.get("taken_on", [])):
-        if model not in known_models:
-            raise RuleError(f"{where}: unknown target model {model!r}")
-    match = Match(
-        kind=m["kind"],
-        pattern=_compile_bytes(m.get("pattern"), patterns, where),
-        exclude=_compile_bytes(m.get("exclude"), patterns, where),
-        syntax=frozenset(m.get("syntax", [])),
-        form=m.get("form", ""),
-        condition=_compile_text(m.get("condition"), patterns, where),
-        condition_excludes=_compile_text(m.get("condition_excludes"), patterns, where),
-        state=m.get("state", ""),
-        taken_on=tuple(m.get("taken_on", [])),
-        body=_compile_bytes(m.get("body"), patterns, where),
-        counterpart=_compile_bytes(m.get("counterpart"), patterns, where),
-        outcomes=tuple((k, Severity(v)) for k, v in m.get("outcomes", {}).items()),
-        files=tuple(m.get("files", [])),
-        key=m.get("key", ""),
-        subject=_compile_text(m.get("subject"), patterns, where),
-    )
+    languages = frozenset(Language(x) for x in entry["languages"])
     doc = entry["doc"]
     return Rule(
         id=entry["id"],
         name=entry["name"],
         family=family,
         severity=Severity(entry["severity"]),
-        languages=frozenset(Language(x) for x in entry["languages"]),
-        models=models,
+        languages=languages,
+        models=reader.models(entry["models"], f"{where}: models"),
         summary=entry["summary"],
         message=entry["message"],
         fallback=entry.get("fallback"),
-        match=match,
+        match=parse_match(entry["match"], languages, reader, where),
+        category=entry["category"],
+        autofix=entry.get("autofix"),
         prefilter=tuple(x.encode() for x in entry.get("prefilter", [])),
         doc=RuleDoc(
             doc["why"].strip(),
@@ -206,7 +132,8 @@ def load_rule_file(path: Path, patterns: dict[str, str]) -> list[Rule]:
     except jsonschema.ValidationError as error:
         location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise RuleError(f"{path.name}: {location}: {error.message}") from None
-    return [_build_rule(entry, data["family"], patterns, path.name) for entry in data["rule"]]
+    reader = _field_reader(patterns)
+    return [_build_rule(entry, data["family"], reader, path.name) for entry in data["rule"]]
 
 
 def load_rules(rules_dir: Path = RULES_DIR) -> tuple[Rule, ...]:

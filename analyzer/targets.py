@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,8 @@ TARGETS_FILE = RULES_DIR / "targets.json"
 class TargetData:
     models: tuple[TargetModel, ...]
     known_macros: frozenset[str]
+    # Named sets of models rule files may list instead of the models ("arm64-all").
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def by_name(self, name: str) -> TargetModel:
         for model in self.models:
@@ -42,10 +45,19 @@ def load_targets() -> TargetData:
             description=str(entry["description"]),
             defines={str(k): str(v) for k, v in entry["defines"].items()},
             rust_cfg={str(k): tuple(v) for k, v in entry["rust_cfg"].items()},
+            clang_args=tuple(str(x) for x in entry.get("clang_args", ())),
         )
         for name, entry in raw["models"].items()
     )
-    return TargetData(models=models, known_macros=frozenset(raw["known_macros"]))
+    names = {m.name for m in models}
+    groups = {str(k): tuple(str(x) for x in v) for k, v in raw.get("groups", {}).items()}
+    for group, members in groups.items():
+        unknown = sorted(set(members) - names)
+        if unknown or group in names:
+            raise ValueError(
+                f"{TARGETS_FILE}: group {group!r} is a model name or names unknown models {unknown}"
+            )
+    return TargetData(models=models, known_macros=frozenset(raw["known_macros"]), groups=groups)
 
 
 def select_targets(names: list[str] | None) -> tuple[TargetModel, ...]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from analyzer.kinds.native import IncludeMatch, TokenMatch
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
 
@@ -119,9 +120,7 @@ def generate(
 def naive_baseline(root: Path) -> tuple[list[tuple[str, int]], float]:
     """A grep for the rules' identifiers and headers, with no preprocessor model."""
     patterns = [
-        r.match.pattern.pattern
-        for r in default_rules()
-        if r.match.kind in ("token", "include") and r.match.pattern is not None
+        r.match.pattern.pattern for r in default_rules() if isinstance(r.match, TokenMatch | IncludeMatch)
     ]
     regex = re.compile(rb"(?<![\w$])(?:" + b"|".join(patterns) + rb")(?![\w$])")
     start = time.perf_counter()

@@ -114,6 +114,23 @@ MSVC_ARM64 = {"_M_ARM64": "1", "__ARM_ARCH": "800", **MSVC_COMMON}
 ARM64EC = {"_M_ARM64EC": "1", "_M_X64": "100", "_M_AMD64": "100", **MSVC_COMMON}
 
 
+# Clang arguments that make libclang (precise mode) and ``zig cc`` compile for each model.
+# cl.exe defines neither __aarch64__ nor __ARM_NEON: precise mode removes the arch macros
+# clang-cl would add, by comparing these targets' macros with the pinned sets.
+CLANG_ARGS = {
+    "msvc-arm64": ["--target=aarch64-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
+    "clang-cl-arm64": ["--target=aarch64-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
+    "mingw-arm64": ["--target=aarch64-w64-windows-gnu"],
+    "arm64ec": ["--target=arm64ec-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
+}
+# Named sets of models that rule files may list instead of the models themselves.
+GROUPS = {
+    "arm64-all": ["msvc-arm64", "clang-cl-arm64", "mingw-arm64", "arm64ec"],
+    "arm64-native": ["msvc-arm64", "clang-cl-arm64", "mingw-arm64"],
+    "msvc-family": ["msvc-arm64", "clang-cl-arm64", "arm64ec"],
+    "rust-targets": ["msvc-arm64", "mingw-arm64", "arm64ec"],
+}
+
 # Rust cfg values for the Rust target each model corresponds to (rustc --print cfg).
 RUST_CFG = {
     "msvc-arm64": "aarch64-pc-windows-msvc",
@@ -210,6 +227,7 @@ def main() -> None:
     for name, model in models.items():
         model["rust_target"] = RUST_CFG[name]
         model["rust_cfg"] = RUST_TARGET_CFG[RUST_CFG[name]]
+        model["clang_args"] = CLANG_ARGS[name]
     known: set[str] = set(MSVC_ONLY_MACROS)
     for model in models.values():
         known.update(model["defines"])  # type: ignore[arg-type]
@@ -219,6 +237,7 @@ def main() -> None:
         "generated_by": "python scripts/pin_targets.py (see its docstring)",
         "zig": zig_version(),
         "models": models,
+        "groups": GROUPS,
         "known_macros": sorted(known),
     }
     out = Path(__file__).resolve().parent.parent / "rules" / "targets.json"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from analyzer.build.files import _toml_key_line, analyze_build_file, guarded_lines, project_context
+from analyzer.build.files import analyze_build_file
+from analyzer.build.parse import guarded_lines, project_context, toml_key_line
 from analyzer.model import Language
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
@@ -63,9 +64,9 @@ def test_cmake_and_meson_block_guards() -> None:
 
 def test_toml_key_line_finds_tables_and_dotted_keys() -> None:
     lines = ["[project]", 'name = "x"', "[tool.cibuildwheel]", 'windows.archs = ["AMD64"]']
-    assert _toml_key_line(lines, ["tool", "cibuildwheel", "windows", "archs"]) == 4
+    assert toml_key_line(lines, ["tool", "cibuildwheel", "windows", "archs"]) == 4
     lines = ["[tool.cibuildwheel.windows]", "# archs below", 'archs = ["AMD64"]']
-    assert _toml_key_line(lines, ["tool", "cibuildwheel", "windows", "archs"]) == 3
+    assert toml_key_line(lines, ["tool", "cibuildwheel", "windows", "archs"]) == 3
 
 
 def test_workflow_counterpart_comes_from_the_projects_pyproject() -> None:

@@ -134,7 +134,7 @@ def test_merge_keeps_fast_answers_without_evidence_and_drops_skipped_ones() -> N
         finding(11, rule="WOA130"),  # a ladder rule: not precise mode's business
     ]
     precise = {"a.c": [finding(3), finding(30), finding(40)]}  # 3 duplicates fast; 30 is new
-    merged, differences = merge(fast, precise, {"a.c": unit}, {"WOA102": "token", "WOA130": "branch"})
+    merged, differences = merge(fast, precise, {"a.c": unit}, frozenset({"WOA102"}))
     summary = sorted((f.location.line, f.rule_id, f.confidence.value, f.reachable_on) for f in merged)
     assert summary == [
         (3, "WOA102", "high", ("msvc-arm64", "mingw-arm64")),

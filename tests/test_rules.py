@@ -7,7 +7,8 @@ import pytest
 
 from analyzer.docs import rule_markdown
 from analyzer.fallbacks import default_fallbacks
-from analyzer.rules import Rule, RuleError, default_rules, fast_start, load_rules, select_rules
+from analyzer.kinds import fast_start
+from analyzer.rules import Rule, RuleError, default_rules, load_rules, select_rules
 from analyzer.targets import RULES_DIR
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
@@ -65,6 +66,7 @@ description = "test family"
 [[rule]]
 id = "WOA199"
 name = "x86-pause-macro"
+category = "code"
 severity = "note"
 languages = ["c"]
 models = ["msvc-arm64"]

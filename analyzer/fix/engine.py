@@ -25,10 +25,11 @@ from analyzer.fix.ci import (
     fix_pyproject_archs,
 )
 from analyzer.fix.code import fix_c_line, fix_intrinsics
-from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable, category
-from analyzer.model import Confidence, Finding
+from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable
+from analyzer.model import Confidence, Finding, ScanResult
 from analyzer.native.sources import walk
-from analyzer.scan import ScanOptions, ScanResult, scan
+from analyzer.rules import default_rules
+from analyzer.scan import ScanOptions, scan
 
 FileFixer = Callable[[str, list[Finding]], str]
 
@@ -54,24 +55,25 @@ def _each(fixer: Callable[[str, Finding], str]) -> FileFixer:
     return run
 
 
-# Rule ID -> fixer; rules absent here have no safe automatic fix (listed as manual work).
+# Fixer name (a rule's ``autofix`` in rules/*.toml) -> the function that edits one file for
+# all of its findings. A rule names its fixer in the data; a rule with none is manual work.
 FIXERS: dict[str, FileFixer] = {
-    "WOA130": _per_line,
-    "WOA140": _per_line,
-    "WOA110": fix_intrinsics,
-    "WOA501": fix_setup_py,
-    "WOA502": fix_setup_py,
-    "WOA510": fix_cmake,
-    "WOA511": fix_cmake,
-    "WOA520": fix_meson,
-    "WOA601": _each(fix_cibuildwheel_job),
-    "WOA603": _each(fix_maturin_job),
-    "WOA610": _each(fix_pyproject_archs),
+    "c-guard": _per_line,
+    "intrinsic-replacement": fix_intrinsics,
+    "setup-py-flags": fix_setup_py,
+    "cmake": fix_cmake,
+    "meson": fix_meson,
+    "cibuildwheel-job": _each(fix_cibuildwheel_job),
+    "maturin-job": _each(fix_maturin_job),
+    "cibuildwheel-archs": _each(fix_pyproject_archs),
 }
 
 
-# Rule ID -> a file to create in the finding's project directory.
-NEW_FILES: dict[str, tuple[str, str]] = {"WOA604": (WINDOWS_WHEELS_PATH, WINDOWS_WHEELS_WORKFLOW)}
+# Fixer name -> a file to create in the finding's project directory.
+NEW_FILES: dict[str, tuple[str, str]] = {
+    "new-wheels-workflow": (WINDOWS_WHEELS_PATH, WINDOWS_WHEELS_WORKFLOW)
+}
+FIXER_NAMES = frozenset(FIXERS) | frozenset(NEW_FILES)
 
 
 def _safe_target(root: Path, rel: str) -> Path:
@@ -89,14 +91,18 @@ def _safe_target(root: Path, rel: str) -> Path:
 
 
 def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> FixPlan:
+    rules = {r.id: r for r in (result.rules or default_rules())}
+    fixer_of = {rid: r.autofix for rid, r in rules.items() if r.autofix}
     by_file: dict[str, list[Finding]] = {}
     manual: list[ManualItem] = []
     for finding in result.findings:
-        if category(finding.rule_id) not in categories:
+        rule = rules.get(finding.rule_id)
+        if rule is None or rule.category not in categories:
             continue
-        if finding.rule_id in NEW_FILES:
+        fixer_name = fixer_of.get(finding.rule_id)
+        if fixer_name in NEW_FILES:
             by_file.setdefault(finding.location.path, []).append(finding)
-        elif finding.rule_id not in FIXERS:
+        elif fixer_name not in FIXERS:
             manual.append(ManualItem(finding, "no safe automatic fix"))
         elif finding.confidence is not Confidence.HIGH:
             manual.append(ManualItem(finding, "depends on macros the build defines: check by hand"))
@@ -108,9 +114,9 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
     problems: list[tuple[str, str]] = []
     base = root if root.is_dir() else root.parent
     for rel, findings in sorted(by_file.items()):
-        for finding in [f for f in findings if f.rule_id in NEW_FILES]:
+        for finding in [f for f in findings if fixer_of.get(f.rule_id) in NEW_FILES]:
             findings.remove(finding)
-            edit = _new_file(base, finding)
+            edit = _new_file(base, finding, NEW_FILES[fixer_of[finding.rule_id]])
             if isinstance(edit, FileEdit):
                 edits.append(edit)
             else:
@@ -131,10 +137,10 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
         # every location it is meant to edit in the text they refer to.
         fixers: list[FileFixer] = []
         for f in findings:
-            if FIXERS[f.rule_id] not in fixers:
-                fixers.append(FIXERS[f.rule_id])
+            if FIXERS[fixer_of[f.rule_id]] not in fixers:
+                fixers.append(FIXERS[fixer_of[f.rule_id]])
         for fixer in fixers:
-            group = [f for f in findings if FIXERS[f.rule_id] is fixer]
+            group = [f for f in findings if FIXERS[fixer_of[f.rule_id]] is fixer]
             try:
                 text = fixer(text, group)
                 resolved += group
@@ -151,8 +157,8 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
     return FixPlan(tuple(edits), tuple(manual), tuple(problems))
 
 
-def _new_file(base: Path, finding: Finding) -> FileEdit | str:
-    name, content = NEW_FILES[finding.rule_id]
+def _new_file(base: Path, finding: Finding, new: tuple[str, str]) -> FileEdit | str:
+    name, content = new
     project = finding.location.path.rpartition("/")[0]
     rel = f"{project}/{name}" if project else name
     path = base

@@ -40,13 +40,3 @@ class FixPlan:
     edits: tuple[FileEdit, ...]
     manual: tuple[ManualItem, ...]
     problems: tuple[tuple[str, str], ...]  # (path, why the file was left alone)
-
-
-CATEGORY_PREFIXES = {"code": ("WOA1", "WOA3"), "build": ("WOA5",), "ci": ("WOA6",)}
-
-
-def category(rule_id: str) -> str:
-    for name, prefixes in CATEGORY_PREFIXES.items():
-        if rule_id.startswith(prefixes):
-            return name
-    return "code"

@@ -22,18 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analyzer.kinds.native import C_FAMILY, AsmMatch, IncludeMatch, TokenMatch
 from analyzer.model import TargetModel
 from analyzer.rules import Rule
 
-# Clang target arguments per model. cl.exe defines neither __aarch64__ nor __ARM_NEON, so
-# the msvc model removes the arch macros clang-cl would add (the pinned sets decide which).
-_TARGET_ARGS = {
-    "msvc-arm64": ["--target=aarch64-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
-    "clang-cl-arm64": ["--target=aarch64-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
-    "mingw-arm64": ["--target=aarch64-w64-windows-gnu"],
-    "arm64ec": ["--target=arm64ec-pc-windows-msvc", "-fms-compatibility", "-fms-extensions"],
-}
-PRECISE_MODELS = tuple(_TARGET_ARGS)
 _UNDECLARED = re.compile(
     r"(?:use of undeclared identifier|call to undeclared (?:library )?function|unknown type name"
     r"|implicit declaration of function|undeclared identifier) '([A-Za-z_]\w*)'"
@@ -139,7 +131,7 @@ def model_args(model: TargetModel, known_macros: frozenset[str], undefine: re.Pa
     target defines but the pinned model does not: libclang's msvc target adds
     ``__aarch64__`` and ``__clang__`` that cl.exe lacks, its arm64ec target adds
     ``__x86_64__`` that cl.exe /arm64EC lacks."""
-    args = list(_TARGET_ARGS[model.name])
+    args = list(model.clang_args)
     if "_MSC_VER" in model.defines:
         version = int(model.defines["_MSC_VER"])
         args.append(f"-fms-compatibility-version={version // 100}.{version % 100}")
@@ -169,25 +161,14 @@ def stub_headers(names: Iterable[str], stub_dir: Path, rules: Iterable[Rule]) ->
 
 def _rule_for(token: str, rules: Iterable[Rule], syntax: str) -> Rule | None:
     for rule in rules:
-        m = rule.match
-        if m.kind != "token" or m.pattern is None or not m.pattern.fullmatch(token.encode()):
-            continue
-        if m.exclude is not None and m.exclude.fullmatch(token.encode()):
-            continue
-        if m.syntax and syntax not in m.syntax:
-            continue
-        return rule
+        if isinstance(rule.match, TokenMatch) and rule.match.accepts(token.encode(), syntax):
+            return rule
     return None
 
 
 def _include_rule(header: str, rules: Iterable[Rule]) -> Rule | None:
-    base = header.replace("\\", "/").rsplit("/", 1)[-1].encode()
     for rule in rules:
-        if (
-            rule.match.kind == "include"
-            and rule.match.pattern is not None
-            and rule.match.pattern.fullmatch(base)
-        ):
+        if isinstance(rule.match, IncludeMatch) and rule.match.names(header):
             return rule
     return None
 
@@ -245,7 +226,8 @@ def analyze_unit(
                 stub_dir.resolve()
             ):
                 result.depends_on.add(str(name))
-        for hit in _unit_hits(unit, main, rules, lines, toolchain.builtin_headers):
+        c_rules = tuple(r for r in rules if r.languages & C_FAMILY)  # a unit is C or C++
+        for hit in _unit_hits(unit, main, c_rules, lines, toolchain.builtin_headers):
             result.hits.setdefault(hit, set()).add(model)
     return result
 
@@ -324,7 +306,8 @@ def _unit_hits(
         str(c.spelling): c for c in unit.cursor.get_children() if c.kind == ci.CursorKind.MACRO_DEFINITION
     }
     asm_rules = {
-        form: [r for r in rules if r.match.kind == "asm" and r.match.form == form] for form in ("gnu", "msvc")
+        form: [r for r in rules if isinstance(r.match, AsmMatch) and r.match.form == form]
+        for form in ("gnu", "msvc")
     }
     asm_kinds = {ci.CursorKind.ASM_STMT: "gnu", ci.CursorKind.MS_ASM_STMT: "msvc"}
     stack = [c for c in unit.cursor.get_children() if _in_main(c.location, main)]
@@ -343,7 +326,8 @@ def _unit_hits(
             source = macros[spelled] if is_macro else cursor
             text = " ".join(t.spelling for t in source.get_tokens())
             for rule in asm_rules[form]:
-                if rule.match.pattern is None or rule.match.pattern.search(text.encode()):
+                assert isinstance(rule.match, AsmMatch)
+                if rule.match.accepts(text.encode()):
                     via = spelled if is_macro else ""
                     yield Hit(rule.id, loc.line, loc.column, loc.column + len(spelled or "asm"), "asm", via)
         ref_syntax = kinds.get(cursor.kind)

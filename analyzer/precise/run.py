@@ -16,27 +16,26 @@ import re
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer import __version__
-from analyzer.model import Confidence, Finding, Language, ScanWarning
+from analyzer.model import Confidence, Difference, Finding, Language, ScanWarning
 from analyzer.native.matching import Context, precise_file_findings
 from analyzer.native.sources import DEFAULT_SKIP_DIRS, VENDORED_DIRS, SourceFile, read_source
+from analyzer.pool import fan_out
 from analyzer.precise.cache import ResultCache, file_digest, fingerprint
 from analyzer.precise.clang import (
-    PRECISE_MODELS,
     Toolchain,
     UnitResult,
     analyze_unit,
     model_args,
     stub_headers,
 )
-from analyzer.rules import load_patterns
+from analyzer.rules import Rule, load_patterns
 from analyzer.targets import load_targets
 
-PRECISE_KINDS = frozenset({"token", "include", "asm"})
 MAX_INCLUDE_DIRS = 256
 # In C, a call to an undeclared intrinsic stays a (warned) implicit declaration rather
 # than an error: clang reports the error only at the first call, and later calls in
@@ -45,17 +44,6 @@ _LANGUAGE_ARGS = {
     Language.C: ["-xc", "-std=gnu11", "-Wno-error=implicit-function-declaration"],
     Language.CPP: ["-xc++", "-std=gnu++17"],
 }
-
-
-@dataclass(frozen=True)
-class Difference:
-    """A finding one mode reports and the other does not (shown with ``--explain``)."""
-
-    path: str
-    line: int
-    rule_id: str
-    only_in: str  # "fast" or "precise"
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -205,39 +193,38 @@ def include_dirs_for(
 
 _INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include(?:_next)?[ \t]*([<"])([^>"\n]+)[>"]', re.MULTILINE)
 
-# Worker state (set once per process).
-_STATE: dict[str, object] = {}
+
+@dataclass(frozen=True)
+class _UnitShared:
+    """What every precise-mode worker needs, shipped to each once."""
+
+    toolchain: Toolchain
+    models: dict[str, list[str]]
+    include_dirs: list[Path]
+    stub_dir: Path
+    rules: tuple[Rule, ...]
 
 
-def _init(
-    toolchain: Toolchain,
-    models: dict[str, list[str]],
-    include_dirs: list[Path],
-    stub_dir: Path,
-    rules: tuple[object, ...],
-) -> None:
-    _STATE.update(
-        toolchain=toolchain, models=models, include_dirs=include_dirs, stub_dir=stub_dir, rules=rules
-    )
-
-
-def _unit_job(job: tuple[str, str]) -> tuple[str, UnitResult | str]:
+def _unit_job(shared: _UnitShared, job: tuple[str, str]) -> tuple[str, UnitResult | str]:
     path, language = job
-    toolchain = _STATE["toolchain"]
-    assert isinstance(toolchain, Toolchain)
     try:
         result = analyze_unit(
             Path(path),
             _LANGUAGE_ARGS[Language(language)],
-            _STATE["models"],  # type: ignore[arg-type]
-            [Path(path).parent, *_STATE["include_dirs"]],  # type: ignore[misc]
-            toolchain,
-            _STATE["stub_dir"],  # type: ignore[arg-type]
-            _STATE["rules"],  # type: ignore[arg-type]
+            shared.models,
+            [Path(path).parent, *shared.include_dirs],
+            shared.toolchain,
+            shared.stub_dir,
+            shared.rules,
         )
-    except Exception as error:  # libclang crashes surface as exceptions: fall back
+    except Exception as error:  # libclang errors surface as exceptions: fall back
         return path, f"{type(error).__name__}: {error}"
     return path, result
+
+
+def _crashed(job: tuple[str, str]) -> tuple[str, UnitResult | str]:
+    """A unit whose parse killed its worker process (libclang crashed on it)."""
+    return job[0], "libclang crashed on this unit"
 
 
 def run_precise(
@@ -247,7 +234,6 @@ def run_precise(
     fast: list[Finding],
     ctx: Context,
     max_bytes: int,
-    fan_out: Callable[..., Iterator[tuple[str, UnitResult | str]]],
     workers: int,
     progress: Callable[[str, int, int], None] | None,
     cache: ResultCache | None = None,
@@ -258,10 +244,11 @@ def run_precise(
     patterns = load_patterns()
     undefine = re.compile(f"(?:{patterns['arch_macro']})|(?:{patterns['compiler_macro']})")
     known = load_targets().known_macros
+    # A model with no clang arguments in targets.json cannot be parsed precisely.
     models = {
-        name: model_args(targets[name], known, undefine)
-        for name in PRECISE_MODELS
-        if name in targets and name in ctx.selected
+        name: model_args(model, known, undefine)
+        for name, model in targets.items()
+        if model.clang_args and name in ctx.selected
     }
     units = [s for s in files if s.rel in candidates and not s.is_header and s.language in _LANGUAGE_ARGS]
     by_abs = {str(s.path.resolve()): s for s in units}
@@ -306,8 +293,8 @@ def run_precise(
                 outcomes.append((path, UnitResult.from_json(cached)))
             else:
                 jobs.append((path, s.language.value))
-        init_args = (toolchain, models, include_dirs, stub_dir, ctx.rules)
-        fresh = fan_out(_unit_job, jobs, workers, "precise", progress, _init, init_args) if jobs else iter(())
+        shared = _UnitShared(toolchain, models, include_dirs, stub_dir, ctx.rules)
+        fresh = fan_out(_unit_job, shared, jobs, workers, "precise", progress, on_crash=_crashed)
         from_cache = {path for path, _ in outcomes}
         to_store: list[tuple[str, set[str], dict[str, object]]] = []
         for path, outcome in itertools.chain(outcomes, fresh):
@@ -334,7 +321,8 @@ def run_precise(
             cache.put_many(to_store)
     finally:
         shutil.rmtree(stub_dir, ignore_errors=True)
-    merged, differences = merge(fast, replaced, parsed, {r.id: r.match.kind for r in ctx.rules})
+    precise_rules = frozenset(r.id for r in ctx.rules if r.match.precise)
+    merged, differences = merge(fast, replaced, parsed, precise_rules)
     return PreciseOutcome(
         tuple(sorted(merged, key=Finding.sort_key)),
         tuple(warnings),
@@ -349,7 +337,7 @@ def merge(
     fast: list[Finding],
     precise: dict[str, list[Finding]],
     parsed: dict[str, UnitResult],
-    kinds: dict[str, str],
+    precise_rules: frozenset[str],
 ) -> tuple[list[Finding], list[Difference]]:
     """The precise answer wins where it has evidence, and only there:
 
@@ -378,7 +366,7 @@ def merge(
         loc = finding.location
         place = (loc.path, finding.rule_id, loc.line, loc.column)
         unit = parsed.get(loc.path)
-        if unit is None or kinds.get(finding.rule_id) not in PRECISE_KINDS:
+        if unit is None or finding.rule_id not in precise_rules:
             merged.append(finding)
             continue
         if finding.confidence is not Confidence.HIGH:

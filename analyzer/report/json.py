@@ -7,8 +7,7 @@ from collections import Counter
 from typing import Any
 
 from analyzer import __version__
-from analyzer.model import Finding, Location
-from analyzer.scan import ScanResult
+from analyzer.model import Finding, Location, ScanResult
 
 SCHEMA_VERSION = "woaport-findings/1"
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from analyzer.model import Finding
-from analyzer.scan import ScanResult
+from analyzer.model import Finding, ScanResult
 
 
 def _cell(text: str) -> str:

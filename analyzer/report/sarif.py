@@ -11,9 +11,8 @@ import attr
 import sarif_om as om
 
 from analyzer import __version__
-from analyzer.model import Finding, Severity
+from analyzer.model import Finding, ScanResult, Severity
 from analyzer.rules import Rule
-from analyzer.scan import ScanResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/woaport/woaport"

@@ -7,8 +7,7 @@ from itertools import groupby
 
 import click
 
-from analyzer.model import Confidence, Finding, Severity
-from analyzer.scan import ScanResult
+from analyzer.model import Confidence, Finding, ScanResult, Severity
 
 _COLOURS = {
     Severity.ERROR: "red",

@@ -1,0 +1,20 @@
+"""Match kinds: how a rule finds its places, one registered class per kind.
+
+Adding a kind is one new class decorated with :func:`register` in a module imported
+here: its fields declare how the rule file spells them, its matcher does the rest.
+"""
+
+from analyzer.kinds import build, native
+from analyzer.kinds.base import KINDS, FieldReader, MatchKind, RuleError, fast_start, parse_match, register
+
+__all__ = [
+    "KINDS",
+    "FieldReader",
+    "MatchKind",
+    "RuleError",
+    "build",
+    "fast_start",
+    "native",
+    "parse_match",
+    "register",
+]

@@ -1,0 +1,256 @@
+"""Match kinds for build and CI files: setup.py (read with ``ast``), pyproject.toml,
+CMake, meson, Cargo, GitHub Actions workflows and Fortran sources. Nothing is executed;
+each kind yields :class:`analyzer.build.parse.Hit` places in one file's view."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from analyzer.build.parse import BuildFileView, Hit, guarded_lines, toml_key_line
+from analyzer.kinds.base import MatchKind, register, spec
+from analyzer.model import Language
+
+BUILD_LANGUAGES = frozenset(lang for lang in Language if lang.is_build)
+
+
+@dataclass(frozen=True)
+class BuildKind(MatchKind):
+    languages: ClassVar[frozenset[Language]] = BUILD_LANGUAGES
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        raise NotImplementedError
+
+
+@register
+@dataclass(frozen=True)
+class TextMatch(BuildKind):
+    """A per-line regex (``pattern``), not on lines matching ``exclude``, not in a
+    CMake/meson ``if`` block whose condition matches ``condition`` (an x86 guard), only in
+    files named like ``files`` (when given) that never match ``counterpart``."""
+
+    name: ClassVar[str] = "text"
+
+    pattern: re.Pattern[str] = spec("text_regex", required=True)
+    exclude: re.Pattern[str] | None = spec("text_regex")
+    condition: re.Pattern[str] | None = spec("text_regex")
+    counterpart: re.Pattern[str] | None = spec("text_regex")
+    files: tuple[str, ...] = spec("strings", default=())
+
+    def applies_to(self, rel: str) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        return not self.files or any(fnmatch.fnmatchcase(name, p) for p in self.files)
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        if self.counterpart is not None and self.counterpart.search(view.text):
+            return
+        guarded: set[int] = set()
+        if self.condition is not None and view.language in (Language.CMAKE, Language.MESON):
+            guarded = guarded_lines(view.lines, view.language, self.condition)
+        for number, line in enumerate(view.lines, 1):
+            if number in guarded or (self.exclude is not None and self.exclude.search(line)):
+                continue
+            for m in self.pattern.finditer(line):
+                yield Hit(number, m.start() + 1, m.end() + 1, m.group())
+
+
+def _guarded_nodes(view: BuildFileView, guard: re.Pattern[str] | None) -> set[int]:
+    """ids of nodes in the body of an if / conditional expression whose test matches
+    ``guard`` and is not negated (the x86-only side of an architecture test)."""
+    guarded: set[int] = set()
+    if guard is None:
+        return guarded
+    for node in ast.walk(view.python):
+        if isinstance(node, ast.If | ast.IfExp):
+            if not guard.search(view.segment(node.test)):
+                continue
+            negated = isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
+            negated |= isinstance(node.test, ast.Compare) and any(
+                isinstance(op, ast.NotEq | ast.NotIn) for op in node.test.ops
+            )
+            body = node.body if isinstance(node, ast.If) else [node.body]
+            orelse = node.orelse if isinstance(node, ast.If) else [node.orelse]
+            for part in orelse if negated else body:
+                guarded.update(id(n) for n in ast.walk(part))
+    return guarded
+
+
+@register
+@dataclass(frozen=True)
+class PyStringMatch(BuildKind):
+    """A string literal in setup.py matching ``pattern`` that is not inside an
+    ``if``/conditional expression whose test matches ``condition``, nor a value a
+    comparison tests against."""
+
+    name: ClassVar[str] = "py_string"
+    languages: ClassVar[frozenset[Language]] = frozenset({Language.SETUP_PY})
+
+    pattern: re.Pattern[str] = spec("text_regex", required=True)
+    condition: re.Pattern[str] | None = spec("text_regex")
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        tree = view.python
+        guarded = _guarded_nodes(view, self.condition)
+        # Strings a comparison tests against ("AMD64" in machine == "AMD64") are not
+        # values the build uses.
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare):
+                for side in (node.left, *node.comparators):
+                    guarded.update(id(n) for n in ast.walk(side))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in guarded:
+                m = self.pattern.search(node.value)
+                if m is not None:
+                    end = node.end_col_offset if node.end_lineno == node.lineno and node.end_col_offset else 0
+                    yield Hit(node.lineno, node.col_offset + 1, (end or node.col_offset) + 1, m.group())
+
+
+def _trivial(orelse: ast.AST | list[ast.stmt]) -> bool:
+    """No else branch, or one that does nothing ([] / None / "" / pass): nothing for
+    ARM64 to fall into."""
+    if isinstance(orelse, list):
+        return all(isinstance(s, ast.Pass) for s in orelse)
+    if isinstance(orelse, ast.List | ast.Tuple | ast.Set | ast.Dict):
+        return not (orelse.keys if isinstance(orelse, ast.Dict) else orelse.elts)
+    return isinstance(orelse, ast.Constant) and not orelse.value
+
+
+def _strings(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return [s for e in node.elts for s in _strings(e)]
+    return []
+
+
+@register
+@dataclass(frozen=True)
+class PyCompareMatch(BuildKind):
+    """A positive test (``==``, ``in``) of an ``if`` or conditional expression that has
+    an else branch, one side matching ``subject`` (``platform.machine()``) and every
+    string constant matching ``pattern`` (x64 spellings), in a file that never matches
+    ``counterpart``: the else branch is where ARM64 lands. A test without else only adds
+    x86-specific things on x86, which is right."""
+
+    name: ClassVar[str] = "py_compare"
+    languages: ClassVar[frozenset[Language]] = frozenset({Language.SETUP_PY})
+
+    subject: re.Pattern[str] = spec("text_regex", required=True)
+    pattern: re.Pattern[str] = spec("text_regex", required=True)
+    counterpart: re.Pattern[str] | None = spec("text_regex")
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        if self.counterpart is not None and self.counterpart.search(view.text):
+            return
+        for node in ast.walk(view.python):
+            if not isinstance(node, ast.If | ast.IfExp) or _trivial(node.orelse):
+                continue
+            tests = node.test.values if isinstance(node.test, ast.BoolOp) else [node.test]
+            for test in tests:
+                if not isinstance(test, ast.Compare) or not all(
+                    isinstance(op, ast.Eq | ast.In) for op in test.ops
+                ):
+                    continue
+                sides = [test.left, *test.comparators]
+                if not any(self.subject.search(view.segment(s)) for s in sides):
+                    continue
+                values = [v for s in sides for v in _strings(s)]
+                if values and all(self.pattern.search(v) for v in values):
+                    segment = view.segment(test)
+                    end = test.col_offset + len(segment.splitlines()[0]) if segment else test.col_offset
+                    yield Hit(test.lineno, test.col_offset + 1, end + 1, ", ".join(values))
+
+
+@register
+@dataclass(frozen=True)
+class WorkflowJobMatch(BuildKind):
+    """A workflow job matching ``pattern`` and ``condition`` (it builds wheels, on
+    Windows) whose text, with the workflow's top-level env and the project's cibuildwheel
+    configuration, never matches ``counterpart``."""
+
+    name: ClassVar[str] = "workflow_job"
+    languages: ClassVar[frozenset[Language]] = frozenset({Language.WORKFLOW})
+
+    pattern: re.Pattern[str] = spec("text_regex", required=True)
+    condition: re.Pattern[str] | None = spec("text_regex")
+    counterpart: re.Pattern[str] | None = spec("text_regex")
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        lines = view.lines
+        jobs = view.yaml_jobs
+        first_job = min((start for _, start, _ in jobs), default=len(lines) + 1)
+        preamble = "\n".join(lines[: first_job - 1])  # top-level env, on:, ...
+        for name, start, end in jobs:
+            body = "\n".join(lines[start - 1 : end])
+            if not self.pattern.search(body) or (
+                self.condition is not None and not self.condition.search(body)
+            ):
+                continue
+            if self.counterpart is not None and any(
+                self.counterpart.search(part) for part in (body, preamble, view.context.cibuildwheel)
+            ):
+                continue
+            column = len(lines[start - 1]) - len(lines[start - 1].lstrip()) + 1
+            yield Hit(start, column, column + len(name), name)
+
+
+@register
+@dataclass(frozen=True)
+class TomlValueMatch(BuildKind):
+    """The value at ``key`` (dotted) in pyproject.toml, when it does not match
+    ``counterpart``."""
+
+    name: ClassVar[str] = "toml_value"
+    languages: ClassVar[frozenset[Language]] = frozenset({Language.PYPROJECT})
+
+    key: str = spec("string", required=True)
+    counterpart: re.Pattern[str] | None = spec("text_regex")
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        parts = self.key.split(".")
+        value: object = view.toml
+        for part in parts:
+            if not isinstance(value, dict) or part not in value:
+                return
+            value = value[part]
+        shown = json.dumps(value)
+        if self.counterpart is not None and self.counterpart.search(shown):
+            return
+        line = toml_key_line(view.lines, parts)
+        yield Hit(line, 1, len(view.lines[line - 1]) + 1 if 0 < line <= len(view.lines) else 1, shown)
+
+
+@register
+@dataclass(frozen=True)
+class FileMatch(BuildKind):
+    """Every file of the rule's languages; a fact about the project, reported once with
+    the number of files (Fortran sources)."""
+
+    name: ClassVar[str] = "file"
+    one_per_tree: ClassVar[bool] = True
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        yield Hit(1, 1, 1, "")
+
+
+@register
+@dataclass(frozen=True)
+class ProjectMatch(BuildKind):
+    """The project's top-level build file (pyproject.toml, else setup.py), when the
+    project has native sources and no workflow matches ``pattern`` (no wheel-building CI
+    at all)."""
+
+    name: ClassVar[str] = "project"
+    languages: ClassVar[frozenset[Language]] = frozenset({Language.PYPROJECT, Language.SETUP_PY})
+
+    pattern: re.Pattern[str] = spec("text_regex", required=True)
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        context = view.context
+        if context.is_project_root and context.native_sources and not self.pattern.search(context.ci_text):
+            yield Hit(1, 1, 1, f"{context.native_sources} native source file(s)")

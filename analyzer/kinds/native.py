@@ -1,0 +1,386 @@
+"""Match kinds for C, C++ and Rust sources.
+
+Each kind matches one file through a view (:class:`analyzer.native.matching.CFileView` or
+``RustFileView``) that knows the file's bytes, preprocessor structure and, per target
+model, whether each line is compiled. A kind that matches both languages has one method
+per language; what differs is only how the language spells the thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, ClassVar
+
+from analyzer.findings import fallback_for, format_message
+from analyzer.kinds.base import MatchKind, fast_start, register, spec
+from analyzer.model import Confidence, Finding, Language, Severity
+from analyzer.native import treesitter
+from analyzer.native.cexpr import Value
+
+if TYPE_CHECKING:
+    from analyzer.native.matching import CFileView, RustFileView
+    from analyzer.rules import Rule
+
+C_FAMILY = frozenset({Language.C, Language.CPP})
+NATIVE = C_FAMILY | {Language.RUST}
+_NOT_CALL_SYNTAX = frozenset({"type", "identifier", "macro"})
+_SYNTAX = ("call", "type", "identifier", "macro")
+
+_GNU_ASM = re.compile(rb"\b(?:__asm__|__asm|asm)\b(?:\s+(?:volatile|__volatile__|goto|inline))*\s*\(")
+_MSVC_ASM = re.compile(
+    rb"\b(?:__asm|_asm)\b(?=\s*\{|[ \t]+(?!volatile\b|__volatile__\b|goto\b|inline\b)[A-Za-z])"
+)
+_RUST_ASM = re.compile(rb"\b(?:asm|global_asm|naked_asm)!\s*[\(\[\{]")
+
+Found = Iterator[Finding | None]
+
+
+@dataclass(frozen=True)
+class NativeKind(MatchKind):
+    """A kind the native-code engine runs. Rules of one kind are handed over together
+    (:meth:`find_c`), so a kind can share one pass over the file between its rules."""
+
+    @classmethod
+    def find_c(cls, rules: Sequence[Rule], view: CFileView) -> Found:
+        for rule in rules:
+            match = rule.match
+            assert isinstance(match, cls)
+            yield from match.match_c(rule, view)
+
+    def match_c(self, rule: Rule, view: CFileView) -> Found:
+        raise NotImplementedError(f"{self.name} does not match C/C++")
+
+    def match_rust(self, rule: Rule, view: RustFileView) -> Found:
+        raise NotImplementedError(f"{self.name} does not match Rust")
+
+
+@lru_cache(maxsize=64)
+def _any_token(patterns: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    """One pass for every token rule of a scan: the union of their patterns, as whole
+    identifiers."""
+    body = rb"(?<![\w$])(?:" + b"|".join(b"(?:" + p + b")" for p in patterns) + rb")(?![\w$])"
+    if all(p.startswith(b"_") for p in patterns):
+        body = b"(?=_)" + body  # a known first character lets re skip ahead quickly
+    return re.compile(body)
+
+
+@register
+@dataclass(frozen=True)
+class TokenMatch(NativeKind):
+    """An identifier (C/C++: a whole token, optionally only in some syntactic roles) or,
+    in Rust, any text matching ``pattern`` (``std::arch::x86_64``)."""
+
+    name: ClassVar[str] = "token"
+    languages: ClassVar[frozenset[Language]] = NATIVE
+    precise: ClassVar[bool] = True
+
+    pattern: re.Pattern[bytes] = spec("bytes_regex", required=True)
+    exclude: re.Pattern[bytes] | None = spec("bytes_regex")
+    syntax: frozenset[str] = spec("string_set", choices=_SYNTAX, default=frozenset())
+
+    def prefilter_regex(self) -> bytes:
+        return self.pattern.pattern
+
+    def names(self, token: bytes) -> bool:
+        """Is ``token`` one of the identifiers this rule is about?"""
+        return bool(self.pattern.fullmatch(token)) and not (
+            self.exclude is not None and self.exclude.fullmatch(token)
+        )
+
+    def accepts(self, token: bytes, syntax: str | None) -> bool:
+        """... used in this syntactic role (``call``, ``type``, ...; None: unknown)?"""
+        return self.names(token) and (not self.syntax or syntax in self.syntax)
+
+    @classmethod
+    def find_c(cls, rules: Sequence[Rule], view: CFileView) -> Found:
+        kinds = [r.match for r in rules if isinstance(r.match, TokenMatch)]
+        if not kinds:
+            return
+        finder = _any_token(tuple(k.pattern.pattern for k in kinds))
+        f = view.f
+        for m in finder.finditer(f.masked):
+            token = m.group()
+            reach = view.states_at(f.index.line_of(m.start()))
+            if not any(v != 0 for v in reach.values()):
+                continue
+            syntax: str | None = None
+            for rule in rules:
+                match = rule.match
+                assert isinstance(match, TokenMatch)
+                if not match.names(token):
+                    continue
+                if match.syntax and not (
+                    # Outside comments and strings (masked) and not followed by "(", a
+                    # token can only be a type, identifier or macro use: no parse needed.
+                    match.syntax >= _NOT_CALL_SYNTAX and not view.followed_by_paren(m.end())
+                ):
+                    if syntax is None:
+                        syntax = treesitter.syntax_at(f.tree, m.start(), m.end())
+                    if syntax not in match.syntax:
+                        continue
+                name = token.decode("ascii", "replace")
+                yield view.emit(
+                    rule,
+                    f.location(m.start(), m.end()),
+                    reach,
+                    format_message(rule.message, match=name),
+                    fallback_for(rule, name, view.ctx.fallbacks),
+                )
+
+    def match_rust(self, rule: Rule, view: RustFileView) -> Found:
+        for m in self.pattern.finditer(view.f.masked):
+            text = m.group().decode("ascii", "replace")
+            yield view.emit(rule, m.start(), m.end(), view.reach_at(m.start()), text)
+
+
+@register
+@dataclass(frozen=True)
+class IncludeMatch(NativeKind):
+    """An ``#include`` whose header's base name matches ``pattern``."""
+
+    name: ClassVar[str] = "include"
+    languages: ClassVar[frozenset[Language]] = C_FAMILY
+    precise: ClassVar[bool] = True
+
+    pattern: re.Pattern[bytes] = spec("bytes_regex", required=True)
+
+    def prefilter_regex(self) -> bytes:
+        return self.pattern.pattern
+
+    def names(self, header: str) -> bool:
+        base = header.replace("\\", "/").rsplit("/", 1)[-1]
+        return bool(self.pattern.fullmatch(base.encode()))
+
+    def match_c(self, rule: Rule, view: CFileView) -> Found:
+        for inc in view.structure.includes:
+            if self.names(inc.target):
+                yield view.emit(
+                    rule,
+                    view.f.line_location(inc.line),
+                    view.states_at(inc.line),
+                    format_message(rule.message, match=inc.target),
+                    rule.fallback,
+                )
+
+
+@register
+@dataclass(frozen=True)
+class AsmMatch(NativeKind):
+    """Inline assembly: GNU ``asm(...)`` or MSVC ``__asm`` (C/C++, by ``form``), Rust
+    ``asm!``; with ``pattern``, only blocks whose text matches it (x86 registers...)."""
+
+    name: ClassVar[str] = "asm"
+    languages: ClassVar[frozenset[Language]] = NATIVE
+    precise: ClassVar[bool] = True
+
+    form: str = spec("string", choices=("gnu", "msvc"), default="gnu")
+    pattern: re.Pattern[bytes] | None = spec("bytes_regex")
+
+    def prefilter_regex(self) -> bytes:
+        return b"asm"
+
+    def accepts(self, text: bytes) -> bool:
+        return self.pattern is None or bool(self.pattern.search(text))
+
+    def match_c(self, rule: Rule, view: CFileView) -> Found:
+        f = view.f
+        if b"asm" not in f.masked:  # a substring test is far cheaper than the regex
+            return
+        gnu = self.form == "gnu"
+        for m in (_GNU_ASM if gnu else _MSVC_ASM).finditer(f.masked):
+            end = f.span_end(m.end() - 1) if gnu else _msvc_asm_end(view, m.end())
+            if not self.accepts(f.data[m.start() : end]):
+                continue
+            yield view.emit(
+                rule,
+                f.location(m.start(), m.end()),
+                view.states_at(f.index.line_of(m.start())),
+                format_message(rule.message, match="asm"),
+                rule.fallback,
+            )
+
+    def match_rust(self, rule: Rule, view: RustFileView) -> Found:
+        f = view.f
+        for m in _RUST_ASM.finditer(f.masked):
+            if self.accepts(f.data[m.start() : f.span_end(m.end() - 1)]):
+                yield view.emit(rule, m.start(), m.end(), view.reach_at(m.start()), "asm!")
+
+
+def _msvc_asm_end(view: CFileView, after: int) -> int:
+    """Where an MSVC ``__asm`` statement ends: its ``{...}`` block, else its line."""
+    f = view.f
+    rest = f.masked[after : after + 64]
+    brace = rest.find(b"{")
+    if brace != -1 and not rest[:brace].strip():
+        return f.span_end(after + brace)
+    return f.index.end_of(f.index.line_of(after))
+
+
+@lru_cache(maxsize=65536)
+def _selects(condition: re.Pattern[str], excludes: re.Pattern[str] | None, text: str) -> bool:
+    """Does a branch condition pattern pick this ``#if`` condition? The same conditions
+    recur across a tree's files and within one."""
+    return bool(condition.search(text)) and not (excludes is not None and excludes.search(text))
+
+
+@register
+@dataclass(frozen=True)
+class BranchMatch(NativeKind):
+    """An ``#if`` branch whose condition matches ``condition`` (and not
+    ``condition_excludes``). ``state = "taken"``: reported where a model compiles the
+    branch (and, with ``body``, where its compiled lines hold ``body``). ``state =
+    "skipped"``: reported where a model that ``taken_on`` says should take it skips it;
+    ``outcomes`` sets the severity by what that model falls into instead."""
+
+    name: ClassVar[str] = "branch"
+    languages: ClassVar[frozenset[Language]] = C_FAMILY
+
+    condition: re.Pattern[str] = spec("text_regex", required=True)
+    state: str = spec("string", choices=("taken", "skipped"), required=True)
+    condition_excludes: re.Pattern[str] | None = spec("text_regex")
+    taken_on: tuple[str, ...] = spec("models", default=())
+    body: re.Pattern[bytes] | None = spec("bytes_regex")
+    outcomes: tuple[tuple[str, Severity], ...] = spec(
+        "severity_map", choices=("error", "x86", "generic", "none"), default=()
+    )
+
+    def prefilter_regex(self) -> bytes:
+        if self.state == "skipped" or self.body is None:
+            return fast_start(self.condition.pattern).encode()
+        return self.body.pattern
+
+    def outcome(self, what: str, default: Severity) -> Severity:
+        return dict(self.outcomes).get(what, default)
+
+    def match_c(self, rule: Rule, view: CFileView) -> Found:
+        for b in view.structure.branches:
+            if not b.condition or not _selects(self.condition, self.condition_excludes, b.condition):
+                continue
+            states = view.branch_states(b.index)
+            if self.state == "taken":
+                yield self._taken(rule, view, b.index, states)
+            else:
+                yield self._skipped(rule, view, b.index, b.parent, states)
+
+    def _fields(self, view: CFileView, index: int) -> dict[str, str]:
+        b = view.structure.branches[index]
+        shown = b.condition if len(b.condition) <= 80 else b.condition[:77] + "..."
+        macros = sorted(set(self.condition.findall(b.condition)))
+        if b.kind in ("ifdef", "ifndef", "elifdef", "elifndef"):
+            shown = shown.lstrip("!").removeprefix("defined(").removesuffix(")")
+        return {"condition": f"#{b.kind} {shown}", "condition_macros": " and ".join(macros) or shown}
+
+    def _taken(self, rule: Rule, view: CFileView, index: int, states: dict[str, Value]) -> Finding | None:
+        reach: dict[str, Value] = {}
+        for model in rule.models:
+            state = states.get(model, 0)
+            if state == 0:
+                continue
+            if self.body is not None and not view.body_hits(index, self.body, model):
+                continue
+            reach[model] = state
+        b = view.structure.branches[index]
+        return view.emit(
+            rule,
+            view.f.line_location(b.directive_line),
+            reach,
+            format_message(rule.message, **self._fields(view, index)),
+            rule.fallback,
+        )
+
+    def _skipped(
+        self, rule: Rule, view: CFileView, index: int, parent: int, states: dict[str, Value]
+    ) -> Finding | None:
+        if not any(states.get(t) == 1 for t in self.taken_on):
+            return None
+        b = view.structure.branches[index]
+        reach: dict[str, Value] = {}
+        outcome = "none"
+        taken_text = "nothing (the ARM64 code is left out)"
+        uncertain = False
+        for model in rule.models:
+            guard = view.ctx.guards[model]
+            parent_state = guard.branch_state(view.f.rel, parent)
+            if states.get(model) != 0 or parent_state == 0:
+                continue
+            reach[model] = parent_state
+            taken = guard.taken_branch(view.f.rel, b.group)
+            if taken is None:
+                uncertain = True
+                outcome, taken_text = "generic", "another branch (which one depends on the build)"
+            elif taken >= 0:
+                outcome, taken_text = _classify_taken(view, taken, model)
+        return view.emit(
+            rule,
+            view.f.line_location(b.directive_line),
+            reach,
+            format_message(rule.message, **self._fields(view, index), taken=taken_text),
+            rule.fallback,
+            severity=self.outcome(outcome, rule.severity),
+            confidence=Confidence.LOW if uncertain else None,
+        )
+
+
+def _classify_taken(view: CFileView, taken: int, model: str) -> tuple[str, str]:
+    """What a model falls into instead: an ``#error``, x86-only code, or a fallback."""
+    tb = view.structure.branches[taken]
+    for err in view.structure.errors:
+        if tb.body_start <= err.line <= tb.body_end and view.states_at(err.line).get(model) != 0:
+            return "error", f"the #error at line {err.line}"
+    if view.body_hits(taken, view.ctx.x86_marker, model):
+        return "x86", f"the x86-only branch at line {tb.directive_line}"
+    return "generic", f"the fallback branch at line {tb.directive_line}"
+
+
+@register
+@dataclass(frozen=True)
+class MissingCounterpartMatch(NativeKind):
+    """x86 code (``body``) in a file that never matches ``counterpart`` (an ARM path).
+    C/C++: each outermost x86-only branch holding ``body``, where the ARM64 models fall
+    past it. Rust: the first ``body`` in the file."""
+
+    name: ClassVar[str] = "missing_counterpart"
+    languages: ClassVar[frozenset[Language]] = NATIVE
+
+    body: re.Pattern[bytes] = spec("bytes_regex", required=True)
+    counterpart: re.Pattern[bytes] = spec("bytes_regex", required=True)
+
+    def prefilter_regex(self) -> bytes:
+        return self.body.pattern
+
+    def match_c(self, rule: Rule, view: CFileView) -> Found:
+        structure = view.structure
+        if self.counterpart.search(view.f.masked) or any(
+            self.counterpart.search(inc.target.encode()) for inc in structure.includes
+        ):
+            return
+        models = [m for m in rule.models if m in view.ctx.selected]
+        if not models or not view.hits_in(self.body, 1, view.f.index.line_count):
+            return
+        reported: set[int] = set()
+        for b in structure.branches:
+            # Cheapest test first: most branches hold no x86 SIMD at all.
+            if not view.body_hits(b.index, self.body):
+                continue
+            if any(a in reported for a in structure.enclosing(b.directive_line)):
+                continue
+            states = view.branch_states(b.index)
+            if any(states.get(m) != 0 for m in models):
+                continue
+            reach = {m: view.ctx.guards[m].branch_state(view.f.rel, b.parent) for m in models}
+            finding = view.emit(
+                rule, view.f.line_location(b.directive_line), reach, rule.message, rule.fallback
+            )
+            if finding is not None:
+                reported.add(b.index)
+                yield finding
+
+    def match_rust(self, rule: Rule, view: RustFileView) -> Found:
+        first = self.body.search(view.f.data)
+        if first is None or self.counterpart.search(view.f.data):
+            return
+        reach: dict[str, Value] = {m: 1 for m in rule.models}
+        yield view.emit(rule, first.start(), first.end(), reach, first.group().decode("ascii", "replace"))

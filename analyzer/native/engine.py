@@ -1,0 +1,266 @@
+"""The fast mode over a walked tree: phase 1 reads every C/C++ file cheaply (a prefilter,
+then the preprocessor structure of candidates and of the headers whose macros they test);
+the guard models are built from those structures; phase 2 runs the rules on each
+candidate. Both phases fan out to processes (:mod:`analyzer.pool`)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzer.fallbacks import default_fallbacks
+from analyzer.model import Finding, Language, ScanWarning
+from analyzer.native.cexpr import mentioned_identifiers
+from analyzer.native.guards import FileStructure, GuardModel, TreeMacros
+from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
+from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
+from analyzer.native.sources import (
+    SourceFile,
+    SourceReadError,
+    cython_line_map,
+    header_language,
+    is_cython_generated,
+    read_source,
+)
+from analyzer.pool import Progress, fan_out
+from analyzer.rules import Rule, x86_only_pattern
+from analyzer.targets import TargetData
+
+KEEP_BYTES_BUDGET = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class NativeScan:
+    """What the fast mode found, and what precise mode needs to refine it."""
+
+    findings: tuple[Finding, ...]
+    warnings: tuple[ScanWarning, ...]
+    ctx: Context
+    candidates: frozenset[str]  # files a rule may match (not Cython-generated): precise units
+    files_read: int
+    bytes_read: int
+
+
+@dataclass(frozen=True)
+class _Phase1:
+    structure: FileStructure | None
+    warning: ScanWarning | None
+    cython: list[tuple[int, str, int]]
+    size: int
+    wanted: bool = True  # may this file produce a finding (phase 2 needed)?
+    defines: frozenset[str] = frozenset()  # macro names, for files not structured yet
+    # The bytes and their masked form, kept for phase 2 in a single-process scan so the
+    # file is neither read nor masked twice (None when not kept).
+    data: bytes | None = None
+    masked: bytes | None = None
+
+
+# Starts with a literal "#" so re can skip ahead fast; a "#define" that is not at the
+# start of a line (in a comment, say) only makes a file a candidate definer: harmless.
+_DEFINE_NAME = re.compile(rb"#[ \t]*define[ \t]+([A-Za-z_]\w*)")
+
+
+def _structure(
+    source: SourceFile, data: bytes, masked: bytes | None = None
+) -> tuple[FileStructure, ScanWarning | None, list[tuple[int, str, int]]]:
+    language = header_language(data, source.language) if source.is_header else source.language
+    structure = parse_preprocessor(data, masked if masked is not None else mask_comments_and_strings(data))
+    warning = None
+    if structure.problems:
+        warning = ScanWarning(source.rel, f"preprocessor: {structure.problems[0]}")
+    cython = cython_line_map(data) if is_cython_generated(data) else []
+    return FileStructure(source.rel, language, source.is_header, structure), warning, cython
+
+
+def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter, keep: bool = False) -> _Phase1:
+    try:
+        data = read_source(source, max_bytes)
+    except SourceReadError as error:
+        return _Phase1(None, ScanWarning(source.rel, str(error)), [], 0, wanted=False)
+    warning = None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        warning = ScanWarning(source.rel, f"not valid UTF-8 (byte {error.start}); scanned as bytes")
+    if source.language is Language.RUST:
+        return _Phase1(None, warning, [], len(data))
+    if not prefilter.wants(data):
+        # Nothing here can match a rule; only its #defines may matter to other files.
+        names = frozenset(n.decode("ascii") for n in _DEFINE_NAME.findall(data))
+        return _Phase1(None, warning, [], len(data), wanted=False, defines=names)
+    masked = mask_comments_and_strings(data)
+    structure, problem, cython = _structure(source, data, masked)
+    if not keep:
+        return _Phase1(structure, warning or problem, cython, len(data))
+    return _Phase1(structure, warning or problem, cython, len(data), data=data, masked=masked)
+
+
+def _referenced_macros(structure: FileStructure) -> set[str]:
+    names: set[str] = set()
+    for branch in structure.structure.branches:
+        if branch.condition:
+            names |= mentioned_identifiers(branch.condition)
+    for macro in structure.structure.defines:
+        if macro.value:
+            names |= mentioned_identifiers(macro.value)
+    return names
+
+
+def _structure_needed_headers(
+    files: list[SourceFile], phase1: list[_Phase1], max_bytes: int
+) -> list[_Phase1]:
+    """Structure the unanalysed files that define macros the analysed files test,
+    transitively, so that the guard model sees every definition that matters."""
+    phase1 = list(phase1)
+    definers: dict[str, list[int]] = {}
+    for index, result in enumerate(phase1):
+        for name in result.defines:
+            definers.setdefault(name, []).append(index)
+    seen: set[str] = set()
+    for result in phase1:
+        if result.structure is not None:
+            seen |= _referenced_macros(result.structure)
+    todo = list(seen)
+    while todo:
+        name = todo.pop()
+        for index in definers.get(name, ()):
+            if phase1[index].structure is not None:
+                continue
+            try:
+                data = read_source(files[index], max_bytes)
+            except SourceReadError:
+                continue
+            structure, problem, _ = _structure(files[index], data)
+            old = phase1[index]
+            phase1[index] = _Phase1(structure, old.warning or problem, [], old.size, wanted=False)
+            new = _referenced_macros(structure) - seen
+            seen |= new
+            todo.extend(new)
+    return phase1
+
+
+@dataclass(frozen=True)
+class _Phase1Shared:
+    max_bytes: int
+    prefilter: Prefilter
+    keep: bool
+
+
+def _phase1_job(shared: _Phase1Shared, source: SourceFile) -> _Phase1:
+    return _phase1(source, shared.max_bytes, shared.prefilter, shared.keep)
+
+
+@dataclass(frozen=True)
+class _Phase2Shared:
+    ctx: Context
+    max_bytes: int
+    cython_paths: dict[str, str]
+
+
+# A phase-2 job names its file; the structure comes from the guard models' tree index,
+# which every worker already holds, so it is not shipped to a process a second time.
+_Phase2Job = tuple[SourceFile, list[tuple[int, str, int]], bytes | None, bytes | None]
+
+
+def _phase2(shared: _Phase2Shared, job: _Phase2Job) -> tuple[list[Finding], ScanWarning | None]:
+    source, cython, kept_data, kept_masked = job
+    ctx, max_bytes, cython_paths = shared.ctx, shared.max_bytes, shared.cython_paths
+    structure = ctx.structure_of(source.rel)
+    if kept_data is not None:
+        data = kept_data
+    else:
+        try:
+            data = read_source(source, max_bytes)
+        except SourceReadError as error:
+            return [], ScanWarning(source.rel, str(error))
+    language = structure.language if structure is not None else source.language
+    item = FileInput(
+        source.rel, data, language, structure.structure if structure else None, cython, masked=kept_masked
+    )
+    try:
+        return analyze(item, ctx, cython_paths), None
+    except RecursionError:
+        return [], ScanWarning(source.rel, "skipped: nesting too deep to analyse")
+
+
+def _cython_paths(root: Path, structures: Iterable[tuple[str, list[tuple[int, str, int]]]]) -> dict[str, str]:
+    """Resolve each .pyx path named by Cython markers to a path in the tree."""
+    resolved: dict[str, str] = {}
+    for rel, markers in structures:
+        for _, pyx, _ in markers:
+            if not pyx or pyx in resolved:
+                continue
+            beside = posixpath.join(posixpath.dirname(rel), posixpath.basename(pyx))
+            if (root / pyx).is_file():
+                resolved[pyx] = pyx
+            elif (root / beside).is_file():
+                resolved[pyx] = beside
+    return resolved
+
+
+def scan_native(
+    base: Path,
+    files: list[SourceFile],
+    rules: tuple[Rule, ...],
+    targets: TargetData,
+    selected: frozenset[str],
+    max_bytes: int,
+    workers: int,
+    progress: Progress | None = None,
+) -> NativeScan:
+    """Run the fast mode over the walked C/C++/Rust ``files`` of the tree at ``base``."""
+    prefilter = build_prefilter(rules)
+    # A single process keeps each candidate file's bytes (and masked copy) from phase 1
+    # for phase 2, within a memory budget; worker processes re-read instead, since
+    # shipping bytes between processes costs more than reading them.
+    keep = workers <= 1 and sum(s.size for s in files) <= KEEP_BYTES_BUDGET
+    phase1 = list(
+        fan_out(_phase1_job, _Phase1Shared(max_bytes, prefilter, keep), files, workers, "reading", progress)
+    )
+    phase1 = _structure_needed_headers(files, phase1, max_bytes)
+    structures = [p.structure for p in phase1 if p.structure is not None]
+    warnings = [p.warning for p in phase1 if p.warning is not None]
+    tree = TreeMacros(structures)
+    guards = {m.name: GuardModel(tree, m, targets.known_macros) for m in targets.models}
+    ctx = Context(
+        rules=rules,
+        models=targets.models,
+        selected=selected,
+        guards=guards,
+        fallbacks=default_fallbacks(),
+        x86_marker=x86_only_pattern(),
+    )
+    cython_paths = _cython_paths(
+        base, ((p.structure.path, p.cython) for p in phase1 if p.structure is not None and p.cython)
+    )
+    jobs: list[_Phase2Job] = [
+        (s, p.cython, p.data, p.masked) for s, p in zip(files, phase1, strict=True) if p.wanted
+    ]
+    findings: list[Finding] = []
+    shared = _Phase2Shared(ctx, max_bytes, cython_paths)
+    for found, warning in fan_out(_phase2, shared, jobs, workers, "analysing", progress):
+        findings.extend(found)
+        if warning is not None:
+            warnings.append(warning)
+    for (path, line), message in sorted(_bad_expressions(guards).items()):
+        warnings.append(
+            ScanWarning(path, f"line {line}: cannot evaluate #if expression ({message}); treated as 'maybe'")
+        )
+    return NativeScan(
+        findings=tuple(findings),
+        warnings=tuple(warnings),
+        ctx=ctx,
+        candidates=frozenset(s.rel for s, p in zip(files, phase1, strict=True) if p.wanted and not p.cython),
+        files_read=sum(1 for p in phase1 if p.size > 0),
+        bytes_read=sum(p.size for p in phase1),
+    )
+
+
+def _bad_expressions(guards: dict[str, GuardModel]) -> dict[tuple[str, int], str]:
+    merged: dict[tuple[str, int], str] = {}
+    for guard in guards.values():
+        merged.update(guard.bad_expressions)
+    return merged
