@@ -519,6 +519,8 @@ def rules_command(rule_id: str | None, as_json: bool) -> None:
                         "languages": sorted(x.value for x in r.languages),
                         "models": list(r.models),
                         "summary": r.summary,
+                        "category": r.category,
+                        "autofix": r.autofix,
                     }
                     for r in rules
                 ],
@@ -526,8 +528,10 @@ def rules_command(rule_id: str | None, as_json: bool) -> None:
             )
         )
         return
+    from analyzer.docs import fix_label
+
     for r in rules:
-        click.echo(f"{r.id}  {r.severity.value:7}  {r.name:32}  {r.summary}")
+        click.echo(f"{r.id}  {r.severity.value:7}  {fix_label(r):13}  {r.name:32}  {r.summary}")
 
 
 @main.command("targets")

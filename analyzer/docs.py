@@ -21,6 +21,11 @@ _FENCES = {
 }
 
 
+def fix_label(rule: Rule) -> str:
+    """``code, auto`` / ``ci, manual``: the fix category and whether ``woaport fix`` does it."""
+    return f"{rule.category}, {'auto' if rule.autofix else 'manual'}"
+
+
 def rule_markdown(rule: Rule) -> str:
     fence = rule.doc.example_language or next(
         (_FENCES[x.value] for x in sorted(rule.languages, key=lambda x: x.value)), "c"
@@ -36,6 +41,8 @@ def rule_markdown(rule: Rule) -> str:
 | Languages | {", ".join(sorted(x.value for x in rule.languages))} |
 | Bites on | {", ".join(f"`{m}`" for m in rule.models)} |
 | Family | `{rule.family}` |
+| Fix category | `{rule.category}` |
+| Automatic fix | {f"yes: `woaport fix` (fixer `{rule.autofix}`)" if rule.autofix else "no: manual work"} |
 
 ## Why this matters on Windows on Arm
 
@@ -75,7 +82,10 @@ def write_docs(rules: tuple[Rule, ...], directory: Path) -> list[Path]:
         path = directory / f"{rule.id}.md"
         path.write_text(rule_markdown(rule), encoding="utf-8")
         written.append(path)
-    index = ["# woaport rules", "", "| ID | Name | Severity | Summary |", "|---|---|---|---|"]
-    index += [f"| [{r.id}]({r.id}.md) | {r.name} | {r.severity.value} | {r.summary} |" for r in rules]
+    index = ["# woaport rules", "", "| ID | Name | Severity | Fix | Summary |", "|---|---|---|---|---|"]
+    index += [
+        f"| [{r.id}]({r.id}.md) | {r.name} | {r.severity.value} | {fix_label(r)} | {r.summary} |"
+        for r in rules
+    ]
     (directory / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     return written

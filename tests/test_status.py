@@ -224,16 +224,18 @@ def test_history_records_runs_and_when_a_project_turned(local_index: LocalIndex,
 
 
 def test_an_interrupted_run_leaves_the_history_unchanged(tmp_path: Path) -> None:
-    from analyzer.status.classify import Status
+    from analyzer.status.classify import Status, StatusClass
 
     history = History(tmp_path / "h.sqlite")
-    history.record("2026-01-01T00:00:00+00:00", "http://i", ("3.12",), [Status("a", "1", "amber", {}, ())])
+    history.record(
+        "2026-01-01T00:00:00+00:00", "http://i", ("3.12",), [Status("a", "1", StatusClass.AMBER, {}, ())]
+    )
 
     class Interrupted(BaseException):
         pass
 
     def statuses() -> Iterator[Status]:
-        yield Status("b", "1", "native", {}, ())
+        yield Status("b", "1", StatusClass.NATIVE, {}, ())
         raise Interrupted  # Ctrl-C in the middle of writing
 
     with pytest.raises(Interrupted):

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from analyzer.cli import main
-from analyzer.status.classify import Status
+from analyzer.status.classify import Status, StatusClass
 from analyzer.status.html import render_dashboard, trend_chart
 from analyzer.status.queue import port_queue
 from analyzer.status.report import StatusReport
@@ -58,14 +58,18 @@ def report(results: list[Status]) -> StatusReport:
 
 def test_hostile_text_cannot_break_out_of_the_page() -> None:
     evil = "</script><script>alert(1)</script><b>&amp;"
-    page = render_dashboard(report([Status("p", None, "error", {"3.12": "error"}, (), note=evil)]), [])
+    page = render_dashboard(
+        report([Status("p", None, StatusClass.ERROR, {"3.12": StatusClass.ERROR}, (), note=evil)]), []
+    )
     assert "<script>alert(1)" not in page
     data = re.search(r'<script type="application/json" id="status-data">(.*?)</script>', page, re.S)
     assert data is not None and json.loads(data.group(1))["packages"][0]["blocked_by"] == [evil]
 
 
 def test_the_page_needs_nothing_from_outside() -> None:
-    page = render_dashboard(report([Status("p", "1", "native", {"3.12": "native"}, ())]), [])
+    page = render_dashboard(
+        report([Status("p", "1", StatusClass.NATIVE, {"3.12": StatusClass.NATIVE}, ())]), []
+    )
     assert not re.search(r"<(link|img|iframe)\b|\bsrc=|url\(|@import|fetch\(|XMLHttpRequest", page)
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from analyzer.cli import main
-from analyzer.status.classify import Status
+from analyzer.status.classify import Status, StatusClass
 from analyzer.status.deps import requirements_of
 from analyzer.status.queue import port_queue
 from analyzer.status.toplist import TopListError, builtin_top, load_top_file, parse_text
@@ -20,8 +20,13 @@ from tests.localindex import LocalIndex, core_metadata, run_status, sdist, wheel
 
 def status(name: str, klass: str, requires: tuple[str, ...] = (), other: str = "amber") -> Status:
     # per Python: 3.12 has the overall class, 3.13t ``other`` for a partial project
-    pythons = {"3.12": "native", "3.13t": other} if klass == "partial" else {"3.12": klass}
-    return Status(name, "1", klass, pythons, (), requires=requires, requires_known=True)
+    overall = StatusClass(klass)
+    pythons: dict[str, StatusClass] = (
+        {"3.12": StatusClass.NATIVE, "3.13t": StatusClass(other)}
+        if overall is StatusClass.PARTIAL
+        else {"3.12": overall}
+    )
+    return Status(name, "1", overall, pythons, (), requires=requires, requires_known=True)
 
 
 def test_requirements_that_apply_on_windows_on_arm() -> None:

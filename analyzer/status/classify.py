@@ -15,6 +15,7 @@ Classes, per Python and overall:
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 import tomllib
@@ -61,6 +62,24 @@ COMPILING_BACKENDS = frozenset(
 _EXT_MODULES = re.compile(rb"\bext_modules\b|\bExtension\s*\(|\bcythonize\s*\(|\bcffi_modules\b")
 
 
+class StatusClass(enum.StrEnum):
+    """What installing a project on Windows on Arm gives, per Python or overall. A
+    ``StrEnum``: JSON, history rows and templates keep the plain strings."""
+
+    NATIVE = "native"  # a win_arm64 (or abi3/abi3t covering it) wheel
+    PARTIAL = "partial"  # overall only: native on some target Pythons, not all
+    PURE = "pure"  # a pure-Python wheel
+    PURE_SDIST = "pure-sdist"  # only an sdist, with no compiled code in it
+    AMBER = "amber"  # wheels for other platforms only: a source build on WoA
+    SOURCE_ONLY = "source-only"  # only an sdist that (may) compile code
+    MISSING = "missing"  # no release installs here (or no such project)
+    ERROR = "error"  # the project could not be read
+
+
+# Per-Python classes that need a port (the port queue's business).
+BLOCKED = frozenset({StatusClass.AMBER, StatusClass.SOURCE_ONLY})
+
+
 @dataclass(frozen=True)
 class Release:
     version: str
@@ -74,8 +93,8 @@ class Release:
 class Status:
     name: str
     version: str | None
-    klass: str
-    pythons: dict[str, str]
+    klass: StatusClass
+    pythons: dict[str, StatusClass]
     wheels: tuple[str, ...]
     note: str = ""
     requires: tuple[str, ...] = ()  # projects it needs on WoA (core metadata Requires-Dist)
@@ -258,33 +277,35 @@ def classify(
     cautious answer)."""
     pythons = tuple(pythons)
     if release is None:
-        return Status(name, None, "missing", {p: "missing" for p in pythons}, ())
-    per: dict[str, str] = {}
+        return Status(name, None, StatusClass.MISSING, dict.fromkeys(pythons, StatusClass.MISSING), ())
+    per: dict[str, StatusClass] = {}
     versions: dict[str, str] = {}
     for python in pythons:
         chosen = per_python.get(python, release) if per_python is not None else release
         if chosen is None:
-            per[python] = "missing"
+            per[python] = StatusClass.MISSING
             continue
         if chosen.version != release.version:
             versions[python] = chosen.version
         tags = wheel_tags(chosen.wheels)
         if _python_native(tags, python):
-            per[python] = "native"
+            per[python] = StatusClass.NATIVE
         elif _python_pure(tags, python):
-            per[python] = "pure"
+            per[python] = StatusClass.PURE
         elif any(t.platform != "any" for t in tags):
-            per[python] = "amber"
+            per[python] = StatusClass.AMBER
         elif chosen.sdist is not None:
             compiled = sdist_compiled if chosen is release else None
-            per[python] = "pure-sdist" if compiled is False else "source-only"
+            per[python] = StatusClass.PURE_SDIST if compiled is False else StatusClass.SOURCE_ONLY
         else:
-            per[python] = "missing"
+            per[python] = StatusClass.MISSING
     values = set(per.values())
-    if values == {"native"}:
-        overall = "native"
-    elif "native" in values:
-        overall = "partial"
+    overall: StatusClass
+    if values == {StatusClass.NATIVE}:
+        overall = StatusClass.NATIVE
+    elif StatusClass.NATIVE in values:
+        overall = StatusClass.PARTIAL
     else:
-        overall = next(c for c in ("pure", "pure-sdist", "amber", "source-only", "missing") if c in values)
+        order = (StatusClass.PURE, StatusClass.PURE_SDIST, StatusClass.AMBER, StatusClass.SOURCE_ONLY)
+        overall = next((c for c in order if c in values), StatusClass.MISSING)
     return Status(name, release.version, overall, per, release.wheels, versions=versions)

@@ -16,10 +16,17 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from analyzer.status.classify import StatusClass
 from analyzer.status.report import CLASSES, StatusReport, blocked_by, status_data
 
-PER_PYTHON_CLASSES = tuple(k for k in CLASSES if k != "partial")
-TREND_CLASSES = ("native", "partial", "pure", "amber", "source-only")
+PER_PYTHON_CLASSES = tuple(k for k in CLASSES if k is not StatusClass.PARTIAL)
+TREND_CLASSES = (
+    StatusClass.NATIVE,
+    StatusClass.PARTIAL,
+    StatusClass.PURE,
+    StatusClass.AMBER,
+    StatusClass.SOURCE_ONLY,
+)
 QUEUE_ON_PAGE = 50
 
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from analyzer.status.classify import Status
-
-BLOCKED = frozenset({"amber", "source-only"})  # per-Python classes that need a port
+from analyzer.status.classify import BLOCKED, Status
 
 
 def is_blocked(status: Status) -> bool:

@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.status.classify import ScanSummary, Status
+from analyzer.status.classify import BLOCKED, ScanSummary, Status, StatusClass
 from analyzer.status.queue import QueueEntry
 
 SCHEMA = "woaport-status/1"
-CLASSES = ("native", "partial", "pure", "pure-sdist", "amber", "source-only", "missing", "error")
+CLASSES = tuple(StatusClass)
 QUEUE_IN_TABLE = 10
 
 
@@ -30,17 +30,13 @@ class StatusReport:
 
 def blocked_by(status: Status) -> list[str]:
     reasons: list[str] = []
-    if status.klass == "amber":
+    if status.klass is StatusClass.AMBER:
         reasons.append(f"no win_arm64 wheel among {len(status.wheels)} platform wheel(s)")
-    elif status.klass == "source-only":
+    elif status.klass is StatusClass.SOURCE_ONLY:
         reasons.append("no wheels; the sdist compiles native code")
-    elif status.klass == "partial":
-        reasons += [
-            f"no win_arm64 wheel for Python {p}"
-            for p, c in status.pythons.items()
-            if c in ("amber", "source-only")
-        ]
-    elif status.klass == "error":
+    elif status.klass is StatusClass.PARTIAL:
+        reasons += [f"no win_arm64 wheel for Python {p}" for p, c in status.pythons.items() if c in BLOCKED]
+    elif status.klass is StatusClass.ERROR:
         reasons.append(status.note)
     if status.scan is not None:
         if status.scan.error:
@@ -111,7 +107,7 @@ def coverage(results: Sequence[Status], pythons: Sequence[str]) -> dict[str, dic
     out: dict[str, dict[str, int]] = {}
     for python in pythons:
         counts = Counter(s.pythons.get(python, "missing") for s in results)
-        out[python] = {k: counts.get(k, 0) for k in CLASSES if k != "partial"}
+        out[python] = {k: counts.get(k, 0) for k in CLASSES if k is not StatusClass.PARTIAL}
     return out
 
 

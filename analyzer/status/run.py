@@ -28,10 +28,12 @@ from analyzer.index.simple import (
 from analyzer.model import Severity
 from analyzer.scan import ScanOptions, scan
 from analyzer.status.classify import (
+    BLOCKED,
     DEFAULT_PYTHONS,
     Release,
     ScanSummary,
     Status,
+    StatusClass,
     classify,
     release_for,
     releases,
@@ -192,7 +194,9 @@ def check_project(index: SimpleIndex, name: str, options: CheckOptions = CheckOp
     except ProjectNotFound:
         return classify(name, None, pythons)
     except IndexFetchError as error:
-        return Status(name, None, "error", {p: "error" for p in pythons}, (), note=str(error))
+        return Status(
+            name, None, StatusClass.ERROR, dict.fromkeys(pythons, StatusClass.ERROR), (), note=str(error)
+        )
     found = releases(page.files)
     release = found[0] if found else None
     per_python = {python: release_for(found, python) for python in pythons}
@@ -208,13 +212,10 @@ def check_project(index: SimpleIndex, name: str, options: CheckOptions = CheckOp
                 status = replace(status, requires=requires, requires_known=True)
     except IndexFetchError as error:
         version = release.version if release is not None else None
-        return Status(name, version, "error", {p: "error" for p in pythons}, (), note=str(error))
-    if (
-        options.scan_blocked
-        and release is not None
-        and release.sdist is not None
-        and status.klass in ("amber", "source-only")
-    ):
+        return Status(
+            name, version, StatusClass.ERROR, dict.fromkeys(pythons, StatusClass.ERROR), (), note=str(error)
+        )
+    if options.scan_blocked and release is not None and release.sdist is not None and status.klass in BLOCKED:
         status = replace(status, scan=_scan_sdist(index, release, options))
     return status
 
