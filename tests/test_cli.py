@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from analyzer.cli import main
 from analyzer.report import sarif as sarif_report
+from tests.paths import FIXTURES, REPO
 
-GOLDEN = Path(__file__).parent / "golden"
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+GOLDEN = REPO / "tests" / "report_golden"
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -12,8 +12,8 @@ from analyzer.model import Confidence
 from analyzer.native.sources import build_language
 from analyzer.rules import Rule, default_rules
 from analyzer.scan import scan
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _EXPECT = re.compile(r"expect(-maybe)?:\s*(WOA\d{3}(?:\s*,\s*WOA\d{3})*)")
 
 

@@ -10,8 +10,9 @@ from analyzer.fallbacks import default_fallbacks
 from analyzer.kinds import fast_start
 from analyzer.rules import Rule, RuleError, default_rules, load_rules, select_rules
 from analyzer.targets import RULES_DIR
+from tests.paths import DOCS, FIXTURES
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules"
+RULE_DOCS = DOCS / "rules"
 
 
 def test_rule_ids_are_unique_and_stable() -> None:
@@ -24,7 +25,7 @@ def test_rule_ids_are_unique_and_stable() -> None:
 
 @pytest.mark.parametrize("rule", default_rules(), ids=lambda r: r.id)
 def test_docs_are_generated_and_current(rule: Rule) -> None:
-    path = DOCS / f"{rule.id}.md"
+    path = RULE_DOCS / f"{rule.id}.md"
     assert path.read_text() == rule_markdown(rule), "run: python scripts/gen_docs.py"
 
 
@@ -174,7 +175,7 @@ def test_prefilter_literals_never_drop_a_finding(tmp_path: Path) -> None:
 
     from analyzer.scan import ScanOptions, scan
 
-    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    fixtures = FIXTURES
     with_literals = default_rules()
     without = tuple(dataclasses.replace(r, prefilter=()) for r in with_literals)
     assert any(r.prefilter for r in with_literals)

@@ -120,10 +120,13 @@ def wide_multiply(lines: list[str], index: int, name: str) -> list[str]:
     arm_msvc = f"({target} = {msvc}(({a}), ({b})), ({a}) * ({b}))"
     arm_gcc = f"({target} = ({narrow})((({wide})({a}) * ({b})) >> 64), ({a}) * ({b}))"
     before, after = line[: m.start()], line[end:]
-    # GCC-style first: mingw-w64 defines _M_ARM64 too but declares __umulh for x64 only.
-    # ARM64EC (not _M_ARM64) keeps the x64 intrinsic, which it has.
+    # GCC-style first (GCC and clang with GNU extensions, which have __int128): mingw-w64
+    # defines _M_ARM64 too but declares __umulh for x64 only. clang-cl defines neither
+    # __GNUC__ nor the GNU __int128 promise and takes the MSVC branch with cl.exe. ARM64EC
+    # (not _M_ARM64) keeps the x64 intrinsic, which it has. The condition names __GNUC__,
+    # so WOA130 (a ladder that knows __aarch64__ only) does not flag the fix itself.
     return [
-        "#if defined(__aarch64__) && !defined(_MSC_VER)" + ending,
+        "#if defined(__aarch64__) && defined(__GNUC__)" + ending,
         before + arm_gcc + after + ending,
         "#elif defined(_M_ARM64)" + ending,
         before + arm_msvc + after + ending,

@@ -7,6 +7,7 @@ import pytest
 from analyzer.model import Language
 from analyzer.native import treesitter
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor, scan_directives
+from tests.paths import FIXTURES
 
 SAMPLE = b"""#ifndef G_H
 #define G_H
@@ -64,9 +65,7 @@ def test_deep_nesting_and_long_lines() -> None:
     assert s.owner(depth + 1) == depth - 1
 
 
-@pytest.mark.parametrize(
-    "path", sorted((Path(__file__).parent.parent / "fixtures").rglob("*.[ch]")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", sorted(FIXTURES.rglob("*.[ch]")), ids=lambda p: p.name)
 def test_tree_sitter_agrees_with_line_scanner(path: Path) -> None:
     data = path.read_bytes()
     masked = mask_comments_and_strings(data)

@@ -66,9 +66,17 @@ def test_default_value_idiom_and_values() -> None:
     assert state("LEVEL > 3", "mingw-arm64", {"cfg.h": cfg}) == 0
 
 
-def test_mutually_recursive_macros_are_maybe_not_a_crash() -> None:
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,  # a crash or a hang is still a failure
+    reason="the per-file macro model ignores definition order; ordered macros per unit: issue 13",
+)
+def test_macros_defined_in_order_follow_the_order() -> None:
+    # B is tested before anything defines it, so A is defined; then A is defined, so B
+    # is not. Read in order, the answer is decided (no recursion, no "maybe").
     cfg = b"#ifndef B\n#define A 1\n#endif\n#ifndef A\n#define B 1\n#endif\n"
-    assert state("defined(A)", "msvc-arm64", {"cfg.h": cfg}) in (0, 1, None)
+    assert state("defined(A)", "msvc-arm64", {"cfg.h": cfg}) == 1
+    assert state("defined(B)", "msvc-arm64", {"cfg.h": cfg}) == 0
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from analyzer.status.classify import (
 from analyzer.status.history import History
 from tests.localindex import LocalIndex, Reply, sdist
 from tests.localindex import run_status as status_cli
+from tests.paths import DOCS
 
 PYTHONS = ("3.11", "3.12", "3.13", "3.14", "3.13t", "3.14t")
 
@@ -198,7 +199,7 @@ def test_status_command_every_class_and_errors_per_package(local_index: LocalInd
     ranks = {p["name"]: p["rank"] for p in listed if p["rank"] is not None}
     assert ranks == {"native-pkg": 1, "amber-pkg": 2, "tool-pkg": 3, "csrc-pkg": 4}
     assert "8 project(s):" in output and "pure-sdist" in output
-    schema = json.loads((Path(__file__).parent.parent / "docs" / "status-schema.json").read_text())
+    schema = json.loads((DOCS / "status-schema.json").read_text())
     jsonschema.validate(data, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**data, "packages": [{**listed[0], "class": "green"}]}, schema)

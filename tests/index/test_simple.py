@@ -228,9 +228,17 @@ def test_index_url_falls_back_to_pips_own_default(tmp_path: Path) -> None:
 
     env = {"PIP_CONFIG_FILE": os.devnull, "XDG_CONFIG_HOME": str(tmp_path)}
     url = default_index_url(env=env, home=tmp_path)
-    from pip._internal.models.index import PyPI
+    # pip's documented default, as its own --help states it (no private pip import).
+    import re
+    import subprocess
+    import sys
 
-    assert url == PyPI.simple_url.rstrip("/") + "/"
+    help_text = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    stated = re.search(r"Base URL of the Python Package Index\s+\(default\s+(\S+?)\)", help_text)
+    assert stated is not None
+    assert url == stated.group(1).rstrip("/") + "/"
 
 
 def test_an_oversized_page_is_refused_not_retried(local_index: LocalIndex) -> None:

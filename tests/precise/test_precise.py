@@ -13,8 +13,8 @@ import pytest
 from analyzer.precise.clang import PreciseUnavailable, Toolchain
 from analyzer.precise.run import static_include_dirs
 from analyzer.scan import ScanOptions, ScanResult, scan
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PKG = FIXTURES / "precise" / "pkg"
 _EXPECT = re.compile(r"expect:\s*(WOA\d{3})")
 
