@@ -6,6 +6,7 @@ import re
 import sqlite3
 import sys
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -26,9 +27,7 @@ from analyzer.inputs import InputError, open_input
 from analyzer.model import Confidence, ScanResult, Severity
 from analyzer.precise.cache import default_cache_dir
 from analyzer.precise.clang import PreciseUnavailable
-from analyzer.report import json as json_report
-from analyzer.report import markdown as markdown_report
-from analyzer.report import sarif as sarif_report
+from analyzer.report import FORMATS
 from analyzer.report import text as text_report
 from analyzer.rules import CATEGORIES, RuleError, default_rules, select_rules
 from analyzer.scan import ScanOptions, default_jobs, scan
@@ -57,18 +56,29 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _report_options(func: Callable[..., None]) -> Callable[..., None]:
+    """``--json``, ``--sarif``, ... : one ``--<name> FILE|-`` per registered format."""
+    for fmt in reversed(FORMATS.values()):
+        func = click.option(f"--{fmt.name}", f"report_{fmt.name}", metavar="FILE|-", help=fmt.help)(func)
+    return func
+
+
 def _write(destination: str, content: str) -> None:
+    """Write a report atomically (never half a report). Text that cannot be UTF-8 (a file
+    name that is not, kept by Python as surrogate escapes) is written as ``\\udcXX``."""
+    data = content.encode("utf-8", "backslashreplace")
     if destination == "-":
-        click.echo(content, nl=False)
+        click.echo(data, nl=False)
         return
     path = Path(destination)
     tmp = path.with_name(path.name + ".woaport-tmp")
     try:
-        tmp.write_text(content, encoding="utf-8")
-        tmp.replace(path)  # never leave a half-written report behind
+        tmp.write_bytes(data)
+        tmp.replace(path)
     except OSError as error:
+        raise OperationalError(f"cannot write {destination}: {error.strerror or error}") from None
+    finally:
         tmp.unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {destination}: {error.strerror}") from None
 
 
 class _Bar:
@@ -124,9 +134,7 @@ def main() -> None:
 @click.option(
     "--fail-on-maybe", is_flag=True, help="Count build-dependent (low-confidence) findings for --fail-on."
 )
-@click.option("--json", "json_out", metavar="FILE|-", help="Write JSON findings.")
-@click.option("--sarif", "sarif_out", metavar="FILE|-", help="Write SARIF 2.1.0.")
-@click.option("--markdown", "markdown_out", metavar="FILE|-", help="Write a markdown report.")
+@_report_options
 @click.option(
     "--exclude", multiple=True, metavar="GLOB", help="gitignore-style pattern to skip (repeatable)."
 )
@@ -168,9 +176,6 @@ def scan_command(
     ignore: tuple[str, ...],
     fail_on: str,
     fail_on_maybe: bool,
-    json_out: str | None,
-    sarif_out: str | None,
-    markdown_out: str | None,
     exclude: tuple[str, ...],
     include_vendored: bool,
     max_file_size: int,
@@ -182,11 +187,16 @@ def scan_command(
     no_cache: bool,
     quiet: bool,
     no_progress: bool,
+    **outputs: str | None,
 ) -> None:
     """Scan source trees, files, sdists (.tar.gz, .zip) or a project from the package
     index (NAME or NAME==VERSION; its sdist is downloaded, never built or run). Default:
     the bundled fixtures."""
     wanted = list(inputs) or [str(BUNDLED_FIXTURES)]
+    reports = {name: dest for name in FORMATS if (dest := outputs.get(f"report_{name}"))}
+    to_stdout = [f"--{name} -" for name, dest in reports.items() if dest == "-"]
+    if len(to_stdout) > 1:
+        raise click.UsageError(f"only one report can go to standard output ({' and '.join(to_stdout)})")
     try:
         rules = select_rules(default_rules(), _split(select), _split(ignore))
         target_names = tuple(_split(targets))
@@ -226,19 +236,13 @@ def scan_command(
     finally:
         bar.close()
     for result in results:
-        if not quiet and not any(out == "-" for out in (json_out, sarif_out, markdown_out)):
+        if not quiet and not to_stdout:
             click.echo(text_report.render(result, colour=sys.stdout.isatty()), nl=False)
         if explain:
-            click.echo(
-                _explain(result), nl=False, err=any(out == "-" for out in (json_out, sarif_out, markdown_out))
-            )
+            click.echo(_explain(result), nl=False, err=bool(to_stdout))
     merged = results[0] if len(results) == 1 else _merge(results)
-    if json_out:
-        _write(json_out, json_report.render(merged))
-    if sarif_out:
-        _write(sarif_out, sarif_report.render(merged))
-    if markdown_out:
-        _write(markdown_out, markdown_report.render(merged))
+    for name, destination in reports.items():
+        _write(destination, FORMATS[name].render(merged))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
 
 
