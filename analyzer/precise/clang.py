@@ -31,7 +31,6 @@ _UNDECLARED = re.compile(
     r"|implicit declaration of function|undeclared identifier) '([A-Za-z_]\w*)'"
 )
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_SAFE_HEADER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$")
 
 
 class PreciseUnavailable(RuntimeError):
@@ -141,24 +140,6 @@ def model_args(model: TargetModel, known_macros: frozenset[str], undefine: re.Pa
     return args
 
 
-def stub_headers(names: Iterable[str], stub_dir: Path, rules: Iterable[Rule]) -> None:
-    """Empty stand-ins for angled headers. Platform headers go to ``stub_dir/after``,
-    searched after clang's own (also those clang ships: its intrin.h #include_next-s the
-    platform one). The x86-only headers the include rules name go to ``stub_dir/before``,
-    ahead of clang's: on an ARM64 target clang's immintrin.h only produces thousands of
-    errors and costs most of the parse, while the facts precise mode needs (the include
-    was processed; every intrinsic and vector type used is undeclared) stay the same."""
-    rules = tuple(rules)
-    for name in names:
-        name = name.replace("\\", "/")
-        if not _SAFE_HEADER.match(name):
-            continue
-        where = "before" if _include_rule(name, rules) is not None else "after"
-        target = stub_dir / where / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.touch(exist_ok=True)
-
-
 def _rule_for(token: str, rules: Iterable[Rule], syntax: str) -> Rule | None:
     for rule in rules:
         if isinstance(rule.match, TokenMatch) and rule.match.accepts(token.encode(), syntax):
@@ -166,7 +147,7 @@ def _rule_for(token: str, rules: Iterable[Rule], syntax: str) -> Rule | None:
     return None
 
 
-def _include_rule(header: str, rules: Iterable[Rule]) -> Rule | None:
+def include_rule(header: str, rules: Iterable[Rule]) -> Rule | None:
     for rule in rules:
         if isinstance(rule.match, IncludeMatch) and rule.match.names(header):
             return rule
@@ -285,7 +266,7 @@ def _unit_hits(
         if cursor.kind != ci.CursorKind.INCLUSION_DIRECTIVE or not _in_main(cursor.location, main):
             continue
         header = str(cursor.spelling)
-        rule = _include_rule(header, rules)
+        rule = include_rule(header, rules)
         if rule is not None:
             loc = cursor.location
             yield Hit(rule.id, loc.line, loc.column, loc.column, Path(header).name)

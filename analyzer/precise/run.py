@@ -31,8 +31,8 @@ from analyzer.precise.clang import (
     UnitResult,
     analyze_unit,
     model_args,
-    stub_headers,
 )
+from analyzer.precise.sdk import stub_headers
 from analyzer.rules import Rule, load_patterns
 from analyzer.targets import load_targets
 
