@@ -217,7 +217,11 @@ def scan_command(
         raise click.UsageError("--explain compares fast and precise mode: add --precise")
     bar = _Bar(enabled=not quiet and not no_progress and sys.stderr.isatty())
     results: list[ScanResult] = []
-    log = (lambda message: click.echo(message, err=True)) if not quiet else (lambda _: None)
+    # What was fetched from an index is always said (also with -q): a scan of the wrong
+    # project must never pass unnoticed.
+    def log(message: str) -> None:
+        click.echo(message, err=True)
+
     index_cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
 
     def make_index(url: str) -> SimpleIndex:

@@ -1,9 +1,13 @@
 """What ``woaport scan`` was pointed at: a directory or file, an sdist archive, or a
-``NAME[==VERSION]`` to fetch from the package index. Archives and downloads live in a
-temporary directory that is removed when the scan is over, whatever happens."""
+project to fetch from the package index, written ``NAME==VERSION`` or ``pypi:NAME[==VERSION]``.
+A bare word that is not a path is refused rather than fetched: ``woaport scan src`` in
+the wrong directory must fail, not scan whatever project is called ``src``. Archives and
+downloads live in a temporary directory that is removed when the scan is over, whatever
+happens."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
@@ -37,9 +41,25 @@ class ScanInput:
     warnings: tuple[ScanWarning, ...] = ()
 
 
+INDEX_PREFIX = "pypi:"
+
+
 def parse_requirement(text: str) -> tuple[str, str | None] | None:
     match = _REQUIREMENT.match(text.strip())
     return (match.group(1), match.group(2)) if match else None
+
+
+def index_request(target: str) -> tuple[str, str | None] | None:
+    """``(name, version)`` when ``target`` explicitly asks for a project from the index:
+    ``pypi:NAME``, ``pypi:NAME==VERSION`` or ``NAME==VERSION``; None otherwise."""
+    explicit = target.startswith(INDEX_PREFIX)
+    text = target[len(INDEX_PREFIX) :] if explicit else target
+    if "/" in text or "\\" in text:
+        return None
+    requirement = parse_requirement(text)
+    if requirement is None or (not explicit and requirement[1] is None):
+        return None
+    return requirement
 
 
 @contextmanager
@@ -70,18 +90,27 @@ def open_input(
             unpacked = extract(path, scratch, limits)
             yield ScanInput(unpacked.root, path.name, unpacked.warnings)
         return
-    requirement = parse_requirement(target)
-    if requirement is None or "/" in target or "\\" in target:
-        raise InputError(f"no such file or directory, and not a NAME[==VERSION]: {target}")
+    requirement = index_request(target)
+    if requirement is None:
+        hint = ""
+        if parse_requirement(target) is not None and "/" not in target and "\\" not in target:
+            hint = (
+                f"; to scan the project {target!r} from the package index, write "
+                f"{INDEX_PREFIX}{target} or {target}==VERSION"
+            )
+        raise InputError(f"no such file or directory: {target}{hint}")
     name, version = requirement
     url = default_index_url(index_url)
     with make_index(url) as index, _scratch() as scratch:
         page = index.project(name)
         sdist = select_sdist(page, version)
-        log(f"downloading {sdist.filename} from {url}")
         archive = index.download(sdist, scratch)
+        found = parse_sdist_filename(sdist.filename)[1]
+        checked = next((a for a, _ in sdist.hashes if a in hashlib.algorithms_guaranteed), None)
+        proof = f"{checked} checked" if checked else "the index gave no hash"
+        log(f"fetched {name} {found} ({sdist.filename}, {proof}) from {url}")
         unpack_dir = scratch / "src"
         unpack_dir.mkdir()
         unpacked = extract(archive, unpack_dir, limits)
-        label = f"{name}=={parse_sdist_filename(sdist.filename)[1]} ({sdist.filename})"
+        label = f"{name}=={found} ({sdist.filename})"
         yield ScanInput(unpacked.root, label, unpacked.warnings)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from analyzer.cli import main
-from analyzer.inputs import parse_requirement
+from analyzer.inputs import index_request, parse_requirement
 from tests.localindex import LocalIndex, Reply, sdist
 
 X86_SOURCE = b"#include <immintrin.h>\nfloat f(float x) { return _mm_cvtss_f32(_mm_set1_ps(x)); }\n"
@@ -47,8 +47,9 @@ def test_scan_project_from_local_index(local_index: LocalIndex, private_tmp: Pat
         "fastthing-1.2.tar.gz": sdist("fastthing-1.2", {"src/simd.c": X86_SOURCE, "src/ok.c": GUARDED}),
     }
     local_index.publish("fastthing", files, style="html")
-    code, data, _ = scan_json("--index-url", local_index.url, "FastThing")
+    code, data, said = scan_json("--index-url", local_index.url, "pypi:FastThing")
     assert code == 1
+    assert f"fetched FastThing 1.2 (fastthing-1.2.tar.gz, sha256 checked) from {local_index.url}" in said
     assert {("WOA101", "src/simd.c", 1), ("WOA102", "src/simd.c", 2)} <= rule_lines(data)
     # Guarded x86 code is no blocker; only the "no NEON path" perf note applies to it.
     assert {rule for rule, path, _ in rule_lines(data) if path == "src/ok.c"} == {"WOA160"}
@@ -63,12 +64,12 @@ def test_scan_project_from_local_index(local_index: LocalIndex, private_tmp: Pat
 def test_index_url_from_environment(local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     local_index.publish("envthing", {"envthing-0.1.tar.gz": sdist("envthing-0.1", {"a.c": X86_SOURCE})})
     monkeypatch.setenv("PIP_INDEX_URL", local_index.url)
-    code, data, _ = scan_json("envthing")
+    code, data, _ = scan_json("pypi:envthing")
     assert code == 1 and ("WOA101", "a.c", 1) in rule_lines(data)
 
 
 def test_index_failures_exit_2_with_a_message(local_index: LocalIndex, private_tmp: Path) -> None:
-    result = CliRunner().invoke(main, ["scan", "--index-url", local_index.url, "nothing-here"])
+    result = CliRunner().invoke(main, ["scan", "--index-url", local_index.url, "pypi:nothing-here"])
     assert result.exit_code == 2
     assert "nothing-here: not found on" in result.output
     local_index.route("/simple/broken/", Reply(502, b"bad gateway"))
@@ -117,6 +118,24 @@ def test_missing_path_is_not_mistaken_for_a_project() -> None:
     assert result.exit_code == 2 and "no such file or directory" in result.output
 
 
+def test_a_bare_word_that_is_not_a_path_is_refused_not_downloaded(
+    local_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `woaport scan src` run in the wrong directory: there is a project called src on the
+    # index, and it must not be scanned in place of the missing folder.
+    local_index.publish("src", {"src-1.0.tar.gz": sdist("src-1.0", {"a.c": b"int a;\n"})})
+    monkeypatch.chdir(tmp_path)
+    code, _, said = scan_json("--index-url", local_index.url, "src")
+    assert code == 2
+    assert "no such file or directory: src" in said and "pypi:src" in said
+    assert local_index.hits("/simple/src/") == 0
+    # The explicit forms fetch.
+    for explicit in ("pypi:src", "src==1.0", "pypi:src==1.0"):
+        code, data, said = scan_json("--index-url", local_index.url, explicit)
+        assert code == 0 and data["root"] == "src==1.0 (src-1.0.tar.gz)", explicit
+        assert "fetched src 1.0" in said
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -124,9 +143,25 @@ def test_missing_path_is_not_mistaken_for_a_project() -> None:
         ("zope.interface==5.5.2", ("zope.interface", "5.5.2")),
         ("pkg == 1.0rc1", ("pkg", "1.0rc1")),
         ("pkg>=1", None),
+        ("pypi:numpy", None),  # parse_requirement takes the bare requirement only
         ("-rfile", None),
         ("a b", None),
     ],
 )
 def test_parse_requirement(text: str, expected: tuple[str, str | None] | None) -> None:
     assert parse_requirement(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("numpy", None),  # a bare name: not an explicit request for the index
+        ("pypi:numpy", ("numpy", None)),
+        ("pypi:numpy==2.0", ("numpy", "2.0")),
+        ("numpy==2.0", ("numpy", "2.0")),
+        ("pypi:./src", None),
+        ("src/x==1", None),
+    ],
+)
+def test_index_request(text: str, expected: tuple[str, str | None] | None) -> None:
+    assert index_request(text) == expected

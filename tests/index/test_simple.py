@@ -257,7 +257,7 @@ def test_scan_name_shares_the_index_cache(local_index: LocalIndex, tmp_path: Pat
         {"fastthing-1.0.tar.gz": sdist("fastthing-1.0", {"a.c": b"int x;\n"})},
         page_headers={"Cache-Control": "max-age=600"},
     )
-    args = ["scan", "--index-url", local_index.url, "--cache-dir", str(tmp_path), "-q", "fastthing"]
+    args = ["scan", "--index-url", local_index.url, "--cache-dir", str(tmp_path), "-q", "pypi:fastthing"]
     for _ in range(2):
         assert CliRunner().invoke(main, args).exit_code == 0
     assert local_index.hits("/simple/fastthing/") == 1  # the second scan read the page from the cache
