@@ -23,8 +23,8 @@ from analyzer.fix.model import Unfixable
 from analyzer.index.config import IndexConfigError, default_index_url
 from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
-from analyzer.inputs import InputError, open_input
-from analyzer.model import Confidence, ScanResult, Severity
+from analyzer.inputs import InputError, open_input, prefix_for, rebase, repository_root
+from analyzer.model import Confidence, Finding, ScanResult, Severity
 from analyzer.precise.cache import default_cache_dir
 from analyzer.precise.clang import PreciseUnavailable
 from analyzer.report import FORMATS
@@ -42,7 +42,8 @@ from analyzer.status.toplist import TopListError, builtin_top, load_top_file
 from analyzer.targets import RULES_DIR, load_targets, select_targets
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-BUNDLED_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+# What `woaport scan` with no argument scans: a small demo tree shipped as package data.
+DEMO_TREE = Path(__file__).resolve().parent / "data" / "demo"
 
 
 class OperationalError(click.ClickException):
@@ -169,6 +170,13 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--in-repo",
+    is_flag=True,
+    help="The inputs are files of the repository around the current directory: scan the whole "
+    "repository (so macros defined elsewhere are followed) and report findings in these files "
+    "only (the pre-commit hook).",
+)
 def scan_command(
     inputs: tuple[str, ...],
     targets: tuple[str, ...],
@@ -187,12 +195,17 @@ def scan_command(
     no_cache: bool,
     quiet: bool,
     no_progress: bool,
+    in_repo: bool,
     **outputs: str | None,
 ) -> None:
     """Scan source trees, files, sdists (.tar.gz, .zip) or a project from the package
-    index (NAME or NAME==VERSION; its sdist is downloaded, never built or run). Default:
-    the bundled fixtures."""
-    wanted = list(inputs) or [str(BUNDLED_FIXTURES)]
+    index (pypi:NAME, NAME==VERSION; its sdist is downloaded, never built or run).
+    Default: a small bundled demo tree. Paths are reported relative to the repository
+    root (else the current directory)."""
+    wanted = list(inputs) or [str(DEMO_TREE)]
+    only_files: set[str] | None = None
+    if in_repo:
+        wanted, only_files = _repository_scan(inputs)
     reports = {name: dest for name in FORMATS if (dest := outputs.get(f"report_{name}"))}
     to_stdout = [f"--{name} -" for name, dest in reports.items() if dest == "-"]
     if len(to_stdout) > 1:
@@ -217,6 +230,7 @@ def scan_command(
         raise click.UsageError("--explain compares fast and precise mode: add --precise")
     bar = _Bar(enabled=not quiet and not no_progress and sys.stderr.isatty())
     results: list[ScanResult] = []
+
     # What was fetched from an index is always said (also with -q): a scan of the wrong
     # project must never pass unnoticed.
     def log(message: str) -> None:
@@ -234,7 +248,12 @@ def scan_command(
                     open_input(target, index_url=index_url, log=log, make_index=make_index)
                 )
                 result = scan(opened.root, options, bar)
-                results.append(replace(result, root=opened.label, warnings=opened.warnings + result.warnings))
+                result = replace(result, root=opened.label, warnings=opened.warnings + result.warnings)
+                if opened.local:
+                    result = rebase(result, prefix_for(opened.root, Path.cwd()))
+                if only_files is not None:
+                    result = _only(result, only_files)
+                results.append(result)
     except (InputError, ArchiveError, IndexFetchError, IndexConfigError, PreciseUnavailable) as error:
         raise OperationalError(str(error)) from None
     finally:
@@ -248,6 +267,31 @@ def scan_command(
     for name, destination in reports.items():
         _write(destination, FORMATS[name].render(merged))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
+
+
+def _repository_scan(inputs: tuple[str, ...]) -> tuple[list[str], set[str]]:
+    """``--in-repo``: scan the repository around the current directory (so guards and
+    macros defined in other files are followed) and report the given files only."""
+    base = repository_root(Path.cwd()) or Path.cwd().resolve()
+    files: set[str] = set()
+    for name in inputs:
+        path = Path(name).resolve()
+        if not path.is_relative_to(base):
+            raise click.UsageError(f"--in-repo: {name} is outside the repository {base}")
+        files.add(path.relative_to(base).as_posix())
+    return [str(base)], files
+
+
+def _only(result: ScanResult, files: set[str]) -> ScanResult:
+    def wanted(f: Finding) -> bool:
+        origin = f.generated_from.path if f.generated_from is not None else None
+        return f.location.path in files or origin in files
+
+    return replace(
+        result,
+        findings=tuple(f for f in result.findings if wanted(f)),
+        warnings=tuple(w for w in result.warnings if w.path in files),
+    )
 
 
 def _explain(result: ScanResult) -> str:

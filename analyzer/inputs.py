@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.utils import parse_sdist_filename
@@ -21,7 +21,7 @@ from packaging.utils import parse_sdist_filename
 from analyzer.archive import ArchiveLimits, extract, is_archive
 from analyzer.index.config import default_index_url
 from analyzer.index.simple import SimpleIndex, select_sdist
-from analyzer.model import ScanWarning
+from analyzer.model import Finding, Location, ScanResult, ScanWarning
 
 # A project name (PEP 508 spelling) with an optional exact pin.
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\s*==\s*([A-Za-z0-9.!+_-]+))?$")
@@ -39,6 +39,7 @@ class ScanInput:
     root: Path  # what to scan
     label: str  # what to call it in reports (never a temporary path)
     warnings: tuple[ScanWarning, ...] = ()
+    local: bool = False  # a path on disk (not an archive or a download): report repo-relative
 
 
 INDEX_PREFIX = "pypi:"
@@ -84,7 +85,7 @@ def open_input(
     path = Path(target)
     if path.exists():
         if not is_archive(path):
-            yield ScanInput(path, target)
+            yield ScanInput(path, target, local=True)
             return
         with _scratch() as scratch:
             unpacked = extract(path, scratch, limits)
@@ -114,3 +115,52 @@ def open_input(
         unpacked = extract(archive, unpack_dir, limits)
         label = f"{name}=={found} ({sdist.filename})"
         yield ScanInput(unpacked.root, label, unpacked.warnings)
+
+
+def repository_root(path: Path) -> Path | None:
+    """The git work tree holding ``path`` (a ``.git`` directory or file in it or an
+    ancestor), found on disk: no git process runs, since a scanned tree's own git
+    configuration could make one run commands."""
+    here = path.resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def report_base(path: Path, cwd: Path) -> Path:
+    """Where reported paths start for a local scan of ``path``: the repository root (what
+    GitHub code scanning resolves SARIF URIs against), else the current directory when
+    ``path`` is inside it, else the scanned directory itself."""
+    scanned = path.resolve() if path.is_dir() else path.resolve().parent
+    root = repository_root(scanned)
+    if root is not None:
+        return root
+    return cwd.resolve() if scanned.is_relative_to(cwd.resolve()) else scanned
+
+
+def rebase(result: ScanResult, prefix: str) -> ScanResult:
+    """``result`` with every path (findings, their Cython origins, warnings) under
+    ``prefix`` (a POSIX path relative to the report base; "" changes nothing)."""
+    if not prefix:
+        return result
+
+    def moved(location: Location) -> Location:
+        return replace(location, path=f"{prefix}/{location.path}")
+
+    def finding(f: Finding) -> Finding:
+        origin = moved(f.generated_from) if f.generated_from is not None else None
+        return replace(f, location=moved(f.location), generated_from=origin)
+
+    return replace(
+        result,
+        findings=tuple(finding(f) for f in result.findings),
+        warnings=tuple(replace(w, path=f"{prefix}/{w.path}" if w.path else prefix) for w in result.warnings),
+    )
+
+
+def prefix_for(path: Path, cwd: Path) -> str:
+    """The POSIX prefix that makes paths relative to ``path`` relative to its report base."""
+    scanned = path.resolve() if path.is_dir() else path.resolve().parent
+    relative = scanned.relative_to(report_base(path, cwd))
+    return "" if relative == Path(".") else relative.as_posix()

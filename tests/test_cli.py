@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -124,7 +125,12 @@ def test_sarif_is_valid_and_fingerprints_are_stable(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
 def test_golden_output(fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / f"out.{fmt}"
-    monkeypatch.chdir(FIXTURES / "rules")
+    # A repository of its own, so the paths (relative to the repository root) do not
+    # depend on where the checkout running the tests lives.
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "rules", repo / "rules")
+    (repo / ".git").mkdir()
+    monkeypatch.chdir(repo / "rules")
     run("scan", ".", f"--{fmt}", str(out), "-q", "--fail-on", "never")
     produced = json.loads(out.read_text())
     golden = GOLDEN / f"rules.{fmt}"
@@ -154,9 +160,12 @@ def test_unwritable_output_is_an_error_and_leaves_nothing(tmp_path: Path) -> Non
     assert not any(tmp_path.rglob("*.woaport-tmp"))
 
 
-def test_pre_commit_hook_entry_runs_on_changed_files(tmp_path: Path) -> None:
-    """pre-commit appends the changed file names to the hook's entry command."""
+def test_pre_commit_hook_entry_runs_on_changed_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pre-commit runs the entry at the repository root with the changed file names."""
     import shlex
+
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
 
     hooks = (FIXTURES.parent / ".pre-commit-hooks.yaml").read_text()
     entry = next(
@@ -168,6 +177,6 @@ def test_pre_commit_hook_entry_runs_on_changed_files(tmp_path: Path) -> None:
     bad.write_text("#include <immintrin.h>\n")
     good = tmp_path / "good.c"
     good.write_text("int x;\n")
-    assert CliRunner().invoke(main, [*argv[1:], str(good)]).exit_code == 0
-    result = CliRunner().invoke(main, [*argv[1:], str(good), str(bad)])
+    assert CliRunner().invoke(main, [*argv[1:], "good.c"]).exit_code == 0
+    result = CliRunner().invoke(main, [*argv[1:], "good.c", "bad.c"])
     assert result.exit_code == 1 and "WOA101" in result.output

@@ -81,6 +81,7 @@ def test_unparseable_unit_falls_back_and_says_so(precise_result: ScanResult) -> 
 
 
 @needs_clang
+@pytest.mark.slow  # libclang over every rule fixture: most of the suite's time
 @pytest.mark.parametrize(
     "rule_id",
     ["WOA101", "WOA102", "WOA103", "WOA104", "WOA105", "WOA110", "WOA111", "WOA120", "WOA121", "WOA122"],
