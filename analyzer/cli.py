@@ -371,6 +371,9 @@ def fix_command(
     plan = plan_fixes(path, result, categories)
     for rel, why in plan.problems:
         click.echo(f"warning: {rel}: {why}", err=True)
+    for item in sorted(plan.manual, key=lambda m: m.finding.sort_key()):
+        loc = item.finding.location
+        click.echo(f"manual: {loc.path}:{loc.line} {item.finding.rule_id}: {item.reason}", err=True)
     fixed = sum(len(e.resolved) for e in plan.edits)
     manual = {(m.finding.location.path, m.finding.location.line, m.finding.rule_id) for m in plan.manual}
     summary = (
@@ -547,7 +550,8 @@ def status_command(
 @main.command("rules")
 @click.argument("rule_id", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
-def rules_command(rule_id: str | None, as_json: bool) -> None:
+@click.option("--markdown", "as_markdown", is_flag=True, help="As the markdown table in the README.")
+def rules_command(rule_id: str | None, as_json: bool, as_markdown: bool) -> None:
     """List the rules, or explain one (woaport rules WOA130)."""
     import json
 
@@ -559,6 +563,11 @@ def rules_command(rule_id: str | None, as_json: bool) -> None:
         from analyzer.docs import rule_markdown
 
         click.echo(rule_markdown(matching[0]))
+        return
+    if as_markdown:
+        from analyzer.docs import rules_table
+
+        click.echo(rules_table(rules), nl=False)
         return
     if as_json:
         click.echo(
@@ -587,25 +596,20 @@ def rules_command(rule_id: str | None, as_json: bool) -> None:
 
 
 @main.command("targets")
-def targets_command() -> None:
-    """List the target compiler models."""
-    for model in load_targets().models:
-        arch = [
-            m
-            for m in (
-                "_M_ARM64",
-                "_M_ARM64EC",
-                "_M_X64",
-                "__aarch64__",
-                "__ARM_NEON",
-                "_MSC_VER",
-                "__clang__",
-                "__GNUC__",
-                "__MINGW64__",
-            )
-            if m in model.defines
-        ]
-        click.echo(f"{model.name:16} {model.description}\n{'':16} defines: {' '.join(arch)}")
+@click.option("--markdown", "as_markdown", is_flag=True, help="As the markdown table in the README.")
+def targets_command(as_markdown: bool) -> None:
+    """List the target compiler models and the macros that tell them apart."""
+    from analyzer.docs import key_macros, targets_table
+
+    models = load_targets().models
+    if as_markdown:
+        click.echo(targets_table(models), nl=False)
+        return
+    for model in models:
+        defined, missing = key_macros(model)
+        click.echo(f"{model.name:16} {model.description}")
+        click.echo(f"{'':16} defines: {' '.join(defined)}")
+        click.echo(f"{'':16} not:     {' '.join(missing)}")
     click.echo(f"(macro sets: {RULES_DIR / 'targets.json'})")
 
 

@@ -1,10 +1,19 @@
-"""Regenerate docs/rules/ from the rule files: ``python scripts/gen_docs.py``."""
+"""Regenerate docs/rules/ and the README's generated tables from the rule and target data
+(what ``woaport rules`` and ``woaport targets`` print): ``python scripts/gen_docs.py``."""
 
 from pathlib import Path
 
-from analyzer.docs import write_docs
+from analyzer.docs import replace_block, rules_table, targets_table, write_docs
 from analyzer.rules import default_rules
+from analyzer.targets import load_targets
+
+ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
-    written = write_docs(default_rules(), Path(__file__).resolve().parent.parent / "docs" / "rules")
-    print(f"wrote {len(written)} rule docs")
+    written = write_docs(default_rules(), ROOT / "docs" / "rules")
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    text = replace_block(text, "targets", targets_table(load_targets().models))
+    text = replace_block(text, "rules", rules_table(default_rules()))
+    readme.write_text(text, encoding="utf-8")
+    print(f"wrote {len(written)} rule docs and the README tables")

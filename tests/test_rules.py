@@ -9,7 +9,7 @@ from analyzer.docs import rule_markdown
 from analyzer.fallbacks import default_fallbacks
 from analyzer.kinds import fast_start
 from analyzer.rules import Rule, RuleError, default_rules, load_rules, select_rules
-from analyzer.targets import RULES_DIR
+from analyzer.targets import RULES_DIR, load_targets
 from tests.paths import DOCS, FIXTURES
 
 RULE_DOCS = DOCS / "rules"
@@ -200,3 +200,21 @@ def test_fast_start_matches_like_the_word_boundary_it_replaces(
 ) -> None:
     assert re.findall(pattern, text) == expected
     assert re.findall(fast_start(pattern), text) == expected
+
+
+def test_readme_tables_are_what_the_cli_prints() -> None:
+    """The README's model and rule tables are generated from the CLI's own output: they
+    cannot drift from `woaport targets` and `woaport rules` (run scripts/gen_docs.py)."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+    from analyzer.docs import replace_block
+
+    readme = (DOCS.parent / "README.md").read_text()
+    targets = CliRunner().invoke(main, ["targets", "--markdown"]).output
+    rules = CliRunner().invoke(main, ["rules", "--markdown"]).output
+    assert "`msvc-arm64`" in targets and "| [WOA130]" in rules
+    regenerated = replace_block(replace_block(readme, "targets", targets), "rules", rules)
+    assert regenerated == readme, "run: python scripts/gen_docs.py"
+    for model in load_targets().models:  # the plain listing names the same macros
+        assert model.name in CliRunner().invoke(main, ["targets"]).output

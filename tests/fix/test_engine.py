@@ -409,3 +409,13 @@ def test_meson_checks_are_widened_only_when_the_branch_is_not_x86_code(tmp_path:
     assert ("sizes/meson.build", "WOA520") not in after and ("simd/meson.build", "WOA520") in after
     _, text, _ = fix(repo, "--markdown", "-")
     assert "simd/meson.build:1` WOA520" in text and "add an aarch64 branch with the NEON equivalent" in text
+
+
+def test_text_output_lists_the_manual_work(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "wide.c").write_text(WIDE_MULTIPLY)  # _umul128 is fixed, __cpuid is manual work
+    result = CliRunner().invoke(main, ["fix", str(repo)])
+    assert result.exit_code == 0
+    assert "manual: wide.c:9 WOA110: no exact ARM64 equivalent to substitute automatically" in result.stderr
+    assert "1 left for manual work" in result.stderr
