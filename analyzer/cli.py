@@ -25,6 +25,7 @@ from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
 from analyzer.inputs import InputError, open_input, prefix_for, rebase, repository_root
 from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.native.sources import check_excludes
 from analyzer.precise.cache import default_cache_dir
 from analyzer.precise.clang import PreciseUnavailable
 from analyzer.report import FORMATS
@@ -214,6 +215,7 @@ def scan_command(
         rules = select_rules(default_rules(), _split(select), _split(ignore))
         target_names = tuple(_split(targets))
         select_targets(list(target_names))  # raises ValueError naming the valid models
+        check_excludes(list(exclude))  # an invalid pattern is a usage error, not a crash
     except (ValueError, RuleError) as error:
         raise click.UsageError(str(error)) from None
     options = ScanOptions(

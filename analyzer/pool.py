@@ -43,8 +43,10 @@ def fan_out(
     progress: Progress | None = None,
     on_crash: Callable[[J], R] | None = None,
 ) -> Iterator[R]:
-    """``func(shared, job)`` for each job, in order; in this process when ``workers <= 1``
-    or there is at most one job. ``func`` must be a module-level function (picklable)."""
+    """``func(shared, job)`` for each job, in order. ``func`` must be a module-level
+    function (picklable). Without ``on_crash``, jobs run in this process when
+    ``workers <= 1`` or there is at most one job; with it, always in worker processes (at
+    least one), since only a separate process can die without taking the run down."""
     total = len(jobs)
     done = 0
 
@@ -52,12 +54,15 @@ def fan_out(
         if progress:
             progress(stage, done, total)
 
-    if workers <= 1 or total < 2:
+    if on_crash is None and (workers <= 1 or total < 2):
         for job in jobs:
             yield func(shared, job)
             done += 1
             tick()
         return
+    if total == 0:
+        return
+    workers = max(1, min(workers, total))
     chunk = max(1, min(64, total // (workers * 8) or 1))
     call = partial(_call, func)
     try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.build.files import scan_build_files
-from analyzer.model import Finding, ScanResult
+from analyzer.model import Finding, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.sources import DEFAULT_MAX_BYTES, walk
 from analyzer.pool import Progress, default_jobs
@@ -69,6 +69,8 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     )
     if options.precise:
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
+        if cache is not None and cache.notice:
+            warnings.append(ScanWarning("", f"precise mode: {cache.notice}"))
         try:
             outcome = run_precise(
                 base,

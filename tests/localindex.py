@@ -25,6 +25,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     truncate: bool = False  # announce more bytes than are sent, then close
     delay: float = 0.0  # seconds to wait before answering (timeouts)
+    drip: float = 0.0  # seconds between body bytes (a slow-drip index); bounded by the body
 
 
 class LocalIndex:
@@ -70,7 +71,14 @@ class LocalIndex:
                     self.send_header("Connection", "close")
                     self.close_connection = True
                 self.end_headers()
-                self.wfile.write(reply.body[: len(reply.body) // 2] if reply.truncate else reply.body)
+                body = reply.body[: len(reply.body) // 2] if reply.truncate else reply.body
+                if reply.drip:
+                    for position in range(len(body)):
+                        self.wfile.write(body[position : position + 1])
+                        self.wfile.flush()
+                        time.sleep(reply.drip)
+                    return
+                self.wfile.write(body)
                 self.wfile.flush()
 
             def log_message(self, format: str, *args: object) -> None:

@@ -27,7 +27,7 @@ from analyzer.fix.ci import (
 from analyzer.fix.code import fix_c_line, fix_intrinsics
 from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable
 from analyzer.model import Confidence, Finding, ScanResult
-from analyzer.native.sources import walk
+from analyzer.native.sources import UTF8_BOM, walk
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
 
@@ -126,7 +126,9 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
         try:
             path = _safe_target(base, rel)
             before = path.read_bytes()
-            text = before.decode("utf-8")
+            # Fixers see the text without a byte order mark; the edit keeps it.
+            bom = UTF8_BOM if before.startswith(UTF8_BOM) else b""
+            text = before.removeprefix(bom).decode("utf-8")
         except (Unfixable, OSError, UnicodeDecodeError) as error:
             problems.append((rel, f"left alone: {error}"))
             manual.extend(ManualItem(f, "the file could not be edited safely") for f in findings)
@@ -151,7 +153,7 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
                 manual.extend(ManualItem(f, why) for f, why in partial.unfixed)
             except Unfixable as error:
                 manual.extend(ManualItem(f, str(error)) for f in group)
-        after = text.encode("utf-8")
+        after = bom + text.encode("utf-8")
         if after != before:
             edits.append(FileEdit(rel, before, after, tuple(resolved)))
     return FixPlan(tuple(edits), tuple(manual), tuple(problems))

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer.sqlitecache import open_cache
+
 FORMAT = 1
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
@@ -60,6 +62,19 @@ def cache_policy(cache_control: str) -> tuple[bool, float | None]:
     return True, float(match.group(1)) if match else None
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+
+
+def _setup(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes, never its shape
+    db.execute("PRAGMA cache_size=-2048")  # KiB
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL)"
+    )
+
+
 class HttpCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -69,27 +84,20 @@ class HttpCache:
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._broken = False
+        self.notice: str | None = None  # set when a damaged cache was set aside
 
     def _db(self) -> sqlite3.Connection | None:
         """The connection (opened on first use; called with the lock held)."""
         if self._broken or self._connection is not None:
             return self._connection
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last writes, never its shape
-            db.execute("PRAGMA cache_size=-2048")  # KiB
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS entries"
-                " (key TEXT PRIMARY KEY, meta TEXT NOT NULL, body BLOB NOT NULL)"
-            )
-        except (OSError, sqlite3.Error):
-            # An unwritable or damaged cache costs speed, not correctness.
+        # A damaged file is set aside and rebuilt; an unusable one costs speed, not
+        # correctness (every lookup a miss).
+        opened = open_cache(self.path, _setup, _connect)
+        if opened.db is None:
             self._broken = True
-            return None
-        self._connection = db
-        return db
+        self.notice = opened.notice
+        self._connection = opened.db
+        return opened.db
 
     def get(self, key: str) -> CachedPage | None:
         with self._lock:

@@ -226,12 +226,26 @@ def _retry_after(response: httpx.Response) -> float | None:
     if not value:
         return None
     if value.strip().isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
+        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, min(when.timestamp() - time.time(), MAX_RETRY_AFTER))
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _Deadline:
+    """An attempt's overall time limit: a read timeout alone lets an index that drips a
+    byte a second hold a lookup for as long as it likes."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        self.url = url
+        self.seconds = seconds
+        self.stop = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.stop:
+            raise _Retry(f"no complete answer within {self.seconds:g} s")
 
 
 class _Retry(Exception):
@@ -245,7 +259,9 @@ class _Retry(Exception):
 class SimpleIndex:
     """One index. ``retries`` extra attempts after a timeout, connection error,
     truncated or malformed answer, 429 or 5xx, waiting ``backoff * 2**attempt`` seconds
-    or what ``Retry-After`` asks (capped at a minute)."""
+    or what ``Retry-After`` asks; an index that asks for more than a minute gets an error
+    that says so, not a sleeping woaport. Each attempt has an overall ``deadline`` (pages,
+    metadata) or ``download_deadline`` (sdists), beyond the per-read ``timeout``."""
 
     def __init__(
         self,
@@ -261,6 +277,8 @@ class SimpleIndex:
         max_age: float | None = None,
         connections: int = 16,
         max_page: int = DEFAULT_MAX_PAGE,
+        deadline: float = 120.0,
+        download_deadline: float = 900.0,
     ) -> None:
         scheme = urlparse(index_url).scheme
         if scheme not in ("http", "https"):
@@ -275,6 +293,8 @@ class SimpleIndex:
         self.cache = cache
         self.max_age = max_age  # accept cached pages this young without asking
         self.max_page = max_page
+        self.deadline = deadline
+        self.download_deadline = download_deadline
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self._local = threading.local()
@@ -324,6 +344,11 @@ class SimpleIndex:
                 if attempt == self.retries:
                     break
                 delay = _retry_after(retry.response) if retry.response is not None else None
+                if delay is not None and delay > MAX_RETRY_AFTER:
+                    raise IndexFetchError(
+                        f"{url}: {reason}; the index asks to retry after {delay:.0f} s, longer than "
+                        f"the {MAX_RETRY_AFTER:.0f} s woaport waits: try again later"
+                    ) from None
                 self._sleep(delay if delay is not None else self.backoff * 2**attempt)
         raise IndexFetchError(f"{url}: giving up after {self.retries + 1} attempts ({reason})")
 
@@ -385,9 +410,11 @@ class SimpleIndex:
         and truncated bodies are transient (:class:`_Retry`)."""
         chunks: list[bytes] = []
         size = 0
+        deadline = _Deadline(url, self.deadline)
         try:
             with self.client.stream("GET", url, headers=headers) as response:
                 for chunk in response.iter_bytes():
+                    deadline.check()
                     size += len(chunk)
                     if size > cap:
                         raise IndexFetchError(f"{url}: answer larger than {cap // 2**20} MiB")
@@ -485,12 +512,14 @@ class SimpleIndex:
         def once() -> Path:
             digest = hashlib.new(algorithm) if algorithm else None
             size = 0
+            deadline = _Deadline(file.url, self.download_deadline)
             with tempfile.NamedTemporaryFile(dir=dest_dir, prefix=".part-", delete=False) as part:
                 part_path = Path(part.name)
                 try:
                     with self.client.stream("GET", file.url) as response:
                         _check_status(response, file.url, name, self.index_url)
                         for chunk in response.iter_bytes():
+                            deadline.check()
                             size += len(chunk)
                             if size > cap:
                                 raise DownloadTooLarge(

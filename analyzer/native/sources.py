@@ -121,12 +121,42 @@ class WalkResult:
     warnings: list[ScanWarning] = field(default_factory=list)
 
 
-def _load_ignore(root: Path, extra: list[str]) -> pathspec.PathSpec[pathspec.Pattern]:
+class ExcludeError(ValueError):
+    """An ``--exclude`` pattern that is not valid gitignore syntax (a usage error)."""
+
+
+def _valid_pattern(line: str) -> bool:
+    try:
+        pathspec.PathSpec.from_lines("gitignore", [line])
+    except Exception:  # pathspec raises its own errors and re.error for bad classes
+        return False
+    return True
+
+
+def check_excludes(patterns: list[str]) -> None:
+    """Raise :class:`ExcludeError` for the first pattern that is not valid gitignore."""
+    for pattern in patterns:
+        if not _valid_pattern(pattern):
+            raise ExcludeError(f"--exclude {pattern!r} is not a valid gitignore pattern")
+
+
+def _load_ignore(
+    root: Path, extra: list[str], warnings: list[ScanWarning]
+) -> pathspec.PathSpec[pathspec.Pattern]:
+    """``--exclude`` patterns (an invalid one is an :class:`ExcludeError`) and the tree's
+    ``.gitignore`` (a line git itself would ignore, such as a lone ``!`` or ``\\``, is
+    skipped with a warning, as git skips it)."""
+    check_excludes(extra)
     lines = list(extra)
     gitignore = root / ".gitignore"
     try:
         if gitignore.is_file() and not gitignore.is_symlink():
-            lines.extend(gitignore.read_text(encoding="utf-8", errors="replace").splitlines())
+            text = gitignore.read_text(encoding="utf-8", errors="replace")
+            for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
+                if _valid_pattern(line):
+                    lines.append(line)
+                else:
+                    warnings.append(ScanWarning(".gitignore", f"line {number}: not a valid pattern, ignored"))
     except OSError:
         pass
     return pathspec.PathSpec.from_lines("gitignore", lines)
@@ -140,7 +170,7 @@ def walk(
 ) -> WalkResult:
     """Every C, C++ and Rust file below ``root`` that a scan should read."""
     result = WalkResult()
-    spec = _load_ignore(root, excludes or [])
+    spec = _load_ignore(root, excludes or [], result.warnings)
 
     def on_error(error: OSError) -> None:
         result.warnings.append(ScanWarning(str(error.filename or root), f"cannot read: {error.strerror}"))
@@ -229,6 +259,9 @@ class SourceReadError(Exception):
     """A file could not be read; the message says why (the scan continues)."""
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def read_source(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The file's bytes; raises :class:`SourceReadError` for links, binaries, oversize."""
     try:
@@ -244,7 +277,9 @@ def read_source(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes
         raise SourceReadError(f"skipped: grew over the {max_bytes}-byte limit while scanning")
     if b"\0" in data[:8192]:
         raise SourceReadError("skipped: binary content (NUL bytes)")
-    return data
+    # A UTF-8 byte order mark is not text: left in, it hides a directive on line 1 and
+    # makes Python and TOML files unparseable. Lines stay where they were.
+    return data.removeprefix(UTF8_BOM)
 
 
 def header_language(source: bytes, default: Language) -> Language:

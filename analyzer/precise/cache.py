@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from analyzer.sqlitecache import open_cache
+
 SCHEMA = 1
 
 
@@ -42,18 +44,25 @@ def fingerprint(parts: Iterable[object]) -> str:
     return hashlib.sha256(json.dumps(list(parts), sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _setup(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is None or row[0] != str(SCHEMA):
+        db.execute("DROP TABLE IF EXISTS units")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+    db.execute("CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, deps TEXT, result TEXT)")
+    db.commit()
+
+
 class ResultCache:
+    """Precise-mode results by unit. A damaged file is set aside and rebuilt (``notice``
+    says so); one that cannot be used at all makes every lookup a miss."""
+
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "precise.sqlite"
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        if row is None or row[0] != str(SCHEMA):
-            self.db.execute("DROP TABLE IF EXISTS units")
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
-        self.db.execute("CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, deps TEXT, result TEXT)")
-        self.db.commit()
+        opened = open_cache(self.path, _setup)
+        self.db = opened.db
+        self.notice = opened.notice
         self.hits = 0
         self.misses = 0
         self._digests: dict[str, str | None] = {}
@@ -65,10 +74,16 @@ class ResultCache:
         return self._digests[path]
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
 
     def get(self, key: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT deps, result FROM units WHERE key = ?", (key,)).fetchone()
+        row = None
+        if self.db is not None:
+            try:
+                row = self.db.execute("SELECT deps, result FROM units WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error:
+                row = None  # damaged after opening: a miss
         if row is not None:
             try:
                 deps = json.loads(row[0])
@@ -91,5 +106,10 @@ class ResultCache:
             if any(digest is None for digest in deps.values()):
                 continue  # a header vanished meanwhile: do not cache what cannot be validated
             rows.append((key, json.dumps(deps), json.dumps(result)))
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?)", rows)
+        if self.db is None:
+            return
+        try:
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO units VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            pass  # a cache that cannot be written costs the next scan time, nothing else

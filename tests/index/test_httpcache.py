@@ -98,9 +98,12 @@ def test_damaged_or_tampered_entries_are_misses(tmp_path: Path) -> None:
     for suffix in ("-wal", "-shm"):
         Path(str(cache.path) + suffix).unlink(missing_ok=True)
     damaged = HttpCache(tmp_path)
-    assert damaged.get("k") is None
-    damaged.put("k", page)  # ignored, no crash
-    assert damaged.get("k") is None
+    assert damaged.get("k") is None  # set aside and rebuilt empty, no crash
+    assert damaged.notice is not None and "set aside" in damaged.notice
+    assert (tmp_path / "index-cache.sqlite.damaged").read_bytes().startswith(b"this is not a database")
+    damaged.put("k", page)
+    assert damaged.get("k") == page  # the rebuilt cache works again
+    damaged.close()
 
 
 def test_an_unwritable_cache_costs_speed_not_answers(local_index: LocalIndex, tmp_path: Path) -> None:

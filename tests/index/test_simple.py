@@ -105,6 +105,39 @@ def test_server_errors_are_retried_honouring_retry_after(local_index: LocalIndex
     assert local_index.hits("/simple/demo/") == 3
 
 
+def test_retry_after_beyond_the_cap_is_reported_not_slept(local_index: LocalIndex) -> None:
+    local_index.route("/simple/demo/", Reply(503, b"maintenance", {"Retry-After": "3600"}))
+    waits: list[float] = []
+    with (
+        SimpleIndex(local_index.url, retries=3, sleep=waits.append) as index,
+        pytest.raises(IndexFetchError, match=r"asks to retry after 3600 s, longer than the 60 s"),
+    ):
+        index.project("demo")
+    assert waits == [] and local_index.hits("/simple/demo/") == 1
+
+
+def test_a_slow_drip_index_meets_the_overall_deadline(local_index: LocalIndex, tmp_path: Path) -> None:
+    # One byte every 50 ms of a 4 KiB page would take over three minutes; each read is
+    # quick, so only an overall deadline per attempt ends it.
+    page = b"<html><body>" + b" " * 4096 + b"</body></html>"
+    local_index.route("/simple/demo/", Reply(200, page, {"Content-Type": "text/html"}, drip=0.05))
+    with (
+        SimpleIndex(local_index.url, retries=1, sleep=lambda _: None, deadline=0.5) as index,
+        pytest.raises(
+            IndexFetchError, match=r"giving up after 2 attempts \(no complete answer within 0.5 s\)"
+        ),
+    ):
+        index.project("demo")
+    archive = sdist("slow-1.0", {"a.c": b"int slow;\n" * 200})
+    local_index.publish("slow", {"slow-1.0.tar.gz": archive})
+    local_index.route("/files/slow-1.0.tar.gz", Reply(200, archive, drip=0.05))
+    with SimpleIndex(local_index.url, retries=0, download_deadline=0.5) as index:
+        found = select_sdist(index.project("slow"))
+        with pytest.raises(IndexFetchError, match=r"no complete answer within 0\.5 s"):
+            index.download(found, tmp_path)
+    assert not list(tmp_path.iterdir())  # no partial file left
+
+
 def test_persistent_failure_gives_up_with_the_reason(local_index: LocalIndex) -> None:
     local_index.route("/simple/demo/", Reply(500, b"oops"))
     waits: list[float] = []
