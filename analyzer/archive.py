@@ -11,6 +11,7 @@ actually decompressed, never trusted from headers.
 from __future__ import annotations
 
 import lzma
+import os
 import stat
 import tarfile
 import zipfile
@@ -138,6 +139,7 @@ def extract(archive: Path, dest: Path, limits: ArchiveLimits = ArchiveLimits()) 
     budget = _Budget(archive.stat().st_size, limits)
     warnings: list[ScanWarning] = []
     files = 0
+    written: set[tuple[str, ...]] = set()  # regular files this extraction created
     members = _zip_members(archive) if archive.name.lower().endswith(".zip") else _tar_members(archive)
     try:
         for name, kind, stream in members:
@@ -155,9 +157,23 @@ def extract(archive: Path, dest: Path, limits: ArchiveLimits = ArchiveLimits()) 
                     continue
                 _make_dirs(dest, rel.parts[:-1])
                 assert stream is not None
-                budget.copy(stream, dest.joinpath(*rel.parts), str(rel))
+                target = dest.joinpath(*rel.parts)
+                if rel.parts in written:
+                    # tar and pip keep the last copy of a duplicate member: scan what the
+                    # build would see. The new copy replaces the regular file made above.
+                    spare = target.with_name(f".woaport-duplicate-{files}")
+                    budget.copy(stream, spare, str(rel))
+                    os.replace(spare, target)
+                    warnings.append(
+                        ScanWarning(
+                            str(rel), "duplicate archive member: the last copy is kept, as tar and pip do"
+                        )
+                    )
+                    continue
+                budget.copy(stream, target, str(rel))
+                written.add(rel.parts)
             except FileExistsError:
-                warnings.append(ScanWarning(str(rel), "duplicate archive member: first copy kept"))
+                warnings.append(ScanWarning(str(rel), "member clashes with a file or directory: skipped"))
                 continue
             except (IsADirectoryError, NotADirectoryError):
                 warnings.append(ScanWarning(str(rel), "member clashes with a file or directory: skipped"))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import signal
 import sqlite3
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -113,6 +115,19 @@ class _Bar:
 def main() -> None:
     """Find what breaks or slows down when a Python package's native code is built for
     Windows on Arm (ARM64), and say what to write instead."""
+    _exit_cleanly_on_sigterm()
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, a container stopped) unwinds like Ctrl-C does, so the
+    temporary directories of unpacked sdists are removed; exit status 143 (128 + 15)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set signal handlers
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 @main.command("scan")

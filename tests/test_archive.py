@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import stat
 import tarfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -84,9 +85,35 @@ def test_a_member_cannot_write_through_a_directory_it_replaced(box: tuple[Path, 
         tar_bytes([("p/a", b"file first"), ("p/a/b.c", b"under a file"), ("p/a", b"again")], mode="w")
     )
     result = extract(archive, dest)
-    assert (dest / "p" / "a").read_bytes() == b"file first"
+    assert (dest / "p" / "a").read_bytes() == b"again"  # the last copy, as tar and pip keep
+    assert (dest / "p" / "a").is_file() and not (dest / "p" / "a" / "b.c").exists()
     messages = [w.message for w in result.warnings]
-    assert any("clashes" in m for m in messages) and any("duplicate" in m for m in messages)
+    assert any("clashes" in m for m in messages) and any("last copy is kept" in m for m in messages)
+
+
+def test_duplicate_members_keep_the_last_copy_like_tar_and_pip(box: tuple[Path, Path]) -> None:
+    # The first copy is harmless, the last (what the build would compile) is x86 code:
+    # scanning the first would hide a blocker.
+    src, dest = box
+    archive = src / "dup-1.0.tar.gz"
+    archive.write_bytes(
+        tar_bytes([("dup-1.0/k.c", b"int fine;\n"), ("dup-1.0/k.c", b"#include <immintrin.h>\n")])
+    )
+    extract(archive, dest)
+    unpacked = src.parent / "reference"
+    unpacked.mkdir()
+    with tarfile.open(archive) as reference:
+        reference.extractall(unpacked, filter="data")  # what tar itself leaves
+    assert (dest / "dup-1.0" / "k.c").read_bytes() == (unpacked / "dup-1.0" / "k.c").read_bytes()
+    assert (dest / "dup-1.0" / "k.c").read_bytes() == b"#include <immintrin.h>\n"
+    assert [p.name for p in (dest / "dup-1.0").iterdir()] == ["k.c"]  # no spare copy left
+    zipped = src / "dup-2.0.zip"
+    with zipfile.ZipFile(zipped, "w") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name: that is the point
+        zf.writestr("dup-2.0/k.c", b"int fine;\n")
+        zf.writestr("dup-2.0/k.c", b"#include <immintrin.h>\n")
+    extract(zipped, dest)
+    assert (dest / "dup-2.0" / "k.c").read_bytes() == b"#include <immintrin.h>\n"
 
 
 def test_gzip_bomb_is_refused(box: tuple[Path, Path]) -> None:

@@ -165,3 +165,34 @@ def test_parse_requirement(text: str, expected: tuple[str, str | None] | None) -
 )
 def test_index_request(text: str, expected: tuple[str, str | None] | None) -> None:
     assert index_request(text) == expected
+
+
+def test_sigterm_mid_scan_removes_the_unpacked_sdist(tmp_path: Path) -> None:
+    """A cancelled CI job sends SIGTERM: the unpacked tree must go, as with Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    members = {f"big-1.0/src/f{i}.c": X86_SOURCE * 40 for i in range(3000)}
+    archive = tmp_path / "big-1.0.tar.gz"
+    archive.write_bytes(sdist("big-1.0", {k.split("/", 1)[1]: v for k, v in members.items()}))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    command = [sys.executable, "-m", "analyzer.cli", "scan", str(archive), "-q", "-j", "1", "--no-cache"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(2000):  # until the sdist is being unpacked or scanned (at most 20 s)
+            if any(scratch.glob("woaport-*/big-1.0")) or process.poll() is not None:
+                break
+            time.sleep(0.01)
+        assert process.poll() is None, "the scan ended before it could be interrupted"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert list(scratch.iterdir()) == []

@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -234,6 +235,55 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+# What woaport can decode and check for completeness itself (httpx's decoders accept a
+# compressed stream that simply stops, and a page cut short reads as "no sdist").
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+class _BodyDecoder:
+    """Decodes a (possibly compressed) body, at most ``cap`` bytes, and insists on the
+    compressed stream's own end marker."""
+
+    def __init__(self, url: str, encoding: str, cap: int) -> None:
+        self.url = url
+        self.cap = cap
+        self.size = 0
+        self.chunks: list[bytes] = []
+        kind = encoding.strip().lower()
+        if kind in ("", "identity"):
+            self.inflate = None
+        elif kind in ("gzip", "x-gzip"):
+            self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif kind == "deflate":
+            self.inflate = zlib.decompressobj()
+        else:
+            raise _Retry(f"unsupported Content-Encoding {encoding!r}")
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise IndexFetchError(f"{self.url}: answer larger than {self.cap // 2**20} MiB")
+        self.chunks.append(data)
+
+    def feed(self, chunk: bytes) -> None:
+        if self.inflate is None:
+            self._keep(chunk)
+            return
+        try:
+            # Bounded output per step: a small compressed page cannot unpack to gigabytes.
+            data = self.inflate.decompress(chunk, self.cap + 1 - self.size)
+            self._keep(data)
+            while self.inflate.unconsumed_tail:
+                self._keep(self.inflate.decompress(self.inflate.unconsumed_tail, self.cap + 1 - self.size))
+        except zlib.error as error:
+            raise _Retry(f"corrupt compressed answer ({error})") from None
+
+    def finish(self) -> bytes:
+        if self.inflate is not None and not self.inflate.eof:
+            raise _Retry("compressed answer cut short")
+        return b"".join(self.chunks)
+
+
 class _Deadline:
     """An attempt's overall time limit: a read timeout alone lets an index that drips a
     byte a second hold a lookup for as long as it likes."""
@@ -405,24 +455,24 @@ class SimpleIndex:
         return self._with_retries(url, once)
 
     def _get_capped(self, url: str, headers: dict[str, str], cap: int) -> tuple[httpx.Response, bytes]:
-        """One attempt at GET ``url``, reading at most ``cap`` bytes of body: a hostile or
-        broken index cannot make woaport hold a gigabyte page in memory. Timeouts, resets
-        and truncated bodies are transient (:class:`_Retry`)."""
-        chunks: list[bytes] = []
-        size = 0
+        """One attempt at GET ``url``, reading at most ``cap`` bytes of (decoded) body: a
+        hostile or broken index cannot make woaport hold a gigabyte page in memory.
+        Timeouts, resets, truncated bodies and compressed bodies that end early are
+        transient (:class:`_Retry`)."""
         deadline = _Deadline(url, self.deadline)
+        decoder: _BodyDecoder | None = None
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
-                for chunk in response.iter_bytes():
+            with self.client.stream(
+                "GET", url, headers={**headers, "Accept-Encoding": ACCEPT_ENCODING}
+            ) as response:
+                decoder = _BodyDecoder(url, response.headers.get("content-encoding", ""), cap)
+                for chunk in response.iter_raw():
                     deadline.check()
-                    size += len(chunk)
-                    if size > cap:
-                        raise IndexFetchError(f"{url}: answer larger than {cap // 2**20} MiB")
-                    chunks.append(chunk)
+                    decoder.feed(chunk)
         except httpx.HTTPError as error:
             raise _Retry(f"{type(error).__name__}: {error}") from None
         self._count("requests")
-        return response, b"".join(chunks)
+        return response, decoder.finish()
 
     def core_metadata(self, file: DistFile) -> bytes | None:
         """The file's core metadata (PEP 658/714 ``.metadata``), or None when the index does

@@ -138,6 +138,32 @@ def test_a_slow_drip_index_meets_the_overall_deadline(local_index: LocalIndex, t
     assert not list(tmp_path.iterdir())  # no partial file left
 
 
+def test_compressed_pages_are_decoded_and_must_be_complete(local_index: LocalIndex) -> None:
+    import gzip
+
+    local_index.publish("demo", project_files(), style="html")
+    page = local_index.routes["/simple/demo/"][0]
+    packed = gzip.compress(page.body)
+    encoded = {**page.headers, "Content-Encoding": "gzip"}
+    local_index.route("/simple/demo/", Reply(200, packed, encoded))
+    with SimpleIndex(local_index.url, retries=0) as index:
+        files = index.project("demo").files
+    assert sorted(f.filename for f in files) == sorted(project_files())
+    local_index.route("/simple/demo/", Reply(200, packed[: len(packed) // 2], encoded))
+    with (
+        SimpleIndex(local_index.url, retries=1, sleep=lambda _: None) as index,
+        pytest.raises(IndexFetchError, match=r"giving up after 2 attempts \(compressed answer cut short\)"),
+    ):
+        index.project("demo")
+    bomb = gzip.compress(b"<html>" + b" " * (8 * 2**20))
+    local_index.route("/simple/demo/", Reply(200, bomb, encoded))
+    with (
+        SimpleIndex(local_index.url, retries=0, max_page=2**20) as index,
+        pytest.raises(IndexFetchError, match="larger than 1 MiB"),
+    ):
+        index.project("demo")
+
+
 def test_persistent_failure_gives_up_with_the_reason(local_index: LocalIndex) -> None:
     local_index.route("/simple/demo/", Reply(500, b"oops"))
     waits: list[float] = []

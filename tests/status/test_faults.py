@@ -3,6 +3,7 @@ project only; never a crash, never a wrong class. Ctrl-C records nothing."""
 
 from __future__ import annotations
 
+import gzip
 import signal
 import sqlite3
 import subprocess
@@ -18,6 +19,8 @@ from tests.localindex import LocalIndex, Reply, run_status
 
 AMBER = {"amber_pkg-1.0-cp312-cp312-win_amd64.whl": b"w"}
 NATIVE = {"native_pkg-1.0-cp312-cp312-win_arm64.whl": b"w"}
+_PAGE = b"<html><body>" + b"".join(b"<a href='/files/amber_pkg-%d.0.tar.gz'>x</a>" % i for i in range(50))
+HALF_GZIP_PAGE = gzip.compress(_PAGE + b"</body></html>")[: len(gzip.compress(_PAGE)) // 2]
 
 
 def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, str], str]:
@@ -38,8 +41,11 @@ def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, s
         ),
         Reply(200, b"<html>" + b"x" * 100, {"Content-Type": "text/html"}, truncate=True),
         Reply(200, b"\xff\xfe<a href='x'>", {"Content-Type": "text/html"}),
+        # A whole HTTP answer whose gzip stream stops half-way: before, the half page
+        # parsed as "no sdist" and the project was called missing.
+        Reply(200, HALF_GZIP_PAGE, {"Content-Type": "text/html", "Content-Encoding": "gzip"}),
     ],
-    ids=["429", "503", "malformed-json", "truncated", "undecodable-html"],
+    ids=["429", "503", "malformed-json", "truncated", "undecodable-html", "truncated-gzip"],
 )
 def test_a_transient_fault_is_retried_and_the_class_is_right(
     local_index: LocalIndex, tmp_path: Path, fault: Reply
