@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sqlite3
@@ -28,6 +29,7 @@ from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
 from analyzer.inputs import InputError, open_input, prefix_for, rebase, repository_root
 from analyzer.model import Confidence, Finding, ScanResult, Severity
 from analyzer.native.sources import check_excludes
+from analyzer.pool import available_memory, capped_jobs
 from analyzer.precise.cache import default_cache_dir
 from analyzer.precise.clang import PreciseUnavailable
 from analyzer.report import FORMATS
@@ -239,7 +241,7 @@ def scan_command(
         excludes=tuple(exclude),
         include_vendored=include_vendored,
         max_bytes=max_file_size * 1024 * 1024,
-        jobs=jobs or default_jobs(),
+        jobs=_workers(jobs),
         precise=precise,
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
     )
@@ -284,6 +286,17 @@ def scan_command(
     for name, destination in reports.items():
         _write(destination, FORMATS[name].render(merged))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
+
+
+def _workers(requested: int) -> int:
+    """``-j``: 0 means one per core; more than the cores or the memory hold is capped, and
+    the user is told."""
+    if not requested:
+        return default_jobs()
+    jobs, why = capped_jobs(requested, os.cpu_count() or 1, available_memory())
+    if why:
+        click.echo(f"note: {why}", err=True)
+    return jobs
 
 
 def _repository_scan(inputs: tuple[str, ...]) -> tuple[list[str], set[str]]:

@@ -108,6 +108,9 @@ class ScanWarning:
 
     path: str
     message: str
+    # "unparseable": a build or CI file that could not be parsed, so its rules did not run
+    # (``fix`` leaves it alone and says so); "" for everything else.
+    kind: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,10 @@ from click.testing import CliRunner
 
 from analyzer.cli import main
 from analyzer.report import sarif as sarif_report
+from tests.clirun import run
 from tests.paths import FIXTURES, REPO
 
 GOLDEN = REPO / "tests" / "report_golden"
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.output
 
 
 def sarif_schema() -> dict[str, object]:

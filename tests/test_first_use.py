@@ -10,16 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from analyzer.cli import main
+from tests.clirun import run
 
 SSE = "#include <emmintrin.h>\nint f(void) { return _mm_cvtsi128_si32(_mm_setzero_si128()); }\n"
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.output
 
 
 def make_repo(root: Path) -> Path:

@@ -119,7 +119,7 @@ def scan_build_files(
         )
         findings.extend(found)
         if problem is not None:
-            warnings.append(ScanWarning(source.rel, problem))
+            warnings.append(ScanWarning(source.rel, problem, kind="unparseable"))
     counted = sum(1 for rel in texts if not rel.endswith(".rs"))
     return _one_per_tree(findings, build_rules), warnings, counted
 

@@ -87,6 +87,8 @@ def _safe_target(root: Path, rel: str) -> Path:
             raise Unfixable("the path goes through a symbolic link")
     if not path.is_file():
         raise Unfixable("not a regular file")
+    if not path.stat().st_mode & 0o222:
+        raise Unfixable("the file is read-only")  # root could replace it: do not
     return path
 
 
@@ -95,6 +97,7 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
     fixer_of = {rid: r.autofix for rid, r in rules.items() if r.autofix}
     by_file: dict[str, list[Finding]] = {}
     manual: list[ManualItem] = []
+    unreadable = {w.path: w.message for w in result.warnings if w.kind == "unparseable"}
     for finding in result.findings:
         rule = rules.get(finding.rule_id)
         if rule is None or rule.category not in categories:
@@ -116,6 +119,12 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
     for rel, findings in sorted(by_file.items()):
         for finding in [f for f in findings if fixer_of.get(f.rule_id) in NEW_FILES]:
             findings.remove(finding)
+            broken = _unreadable_workflows(finding, unreadable)
+            if broken:
+                manual.append(
+                    ManualItem(finding, f"{broken[0]} cannot be parsed: repair it first, then re-run")
+                )
+                continue
             edit = _new_file(base, finding, NEW_FILES[fixer_of[finding.rule_id]])
             if isinstance(edit, FileEdit):
                 edits.append(edit)
@@ -156,7 +165,17 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
         after = bom + text.encode("utf-8")
         if after != before:
             edits.append(FileEdit(rel, before, after, tuple(resolved)))
+    # Files whose own rules could not run: said once each, never edited.
+    problems.extend((rel, f"left alone: {why}") for rel, why in sorted(unreadable.items()))
     return FixPlan(tuple(edits), tuple(manual), tuple(problems))
+
+
+def _unreadable_workflows(finding: Finding, unreadable: dict[str, str]) -> list[str]:
+    """Workflows of the finding's project that could not be parsed: a new workflow beside
+    a broken one is not a fix."""
+    project = finding.location.path.rpartition("/")[0]
+    workflows = f"{project}/.github/workflows/" if project else ".github/workflows/"
+    return sorted(rel for rel in unreadable if rel.startswith(workflows))
 
 
 def _new_file(base: Path, finding: Finding, new: tuple[str, str]) -> FileEdit | str:

@@ -173,24 +173,26 @@ def walk(
     spec = _load_ignore(root, excludes or [], result.warnings)
 
     def on_error(error: OSError) -> None:
-        result.warnings.append(ScanWarning(str(error.filename or root), f"cannot read: {error.strerror}"))
+        where = display_path(str(error.filename or root))
+        result.warnings.append(ScanWarning(where, f"cannot read: {error.strerror}"))
 
     if root.is_file():
-        single = _classify(root, root.name, result, max_bytes)
+        name = display_path(root.name)
+        single = _classify(root, name, result, max_bytes)
         if single is not None:
             result.files.append(single)
-        build = build_language(root.name)
+        build = build_language(name)
         if build is not None:
-            size = _regular_file(root, root.name, result, max_bytes, count=single is None)
+            size = _regular_file(root, name, result, max_bytes, count=single is None)
             if size is not None:
-                result.build_files.append(SourceFile(root, root.name, build, False, size))
+                result.build_files.append(SourceFile(root, name, build, False, size))
         return result
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
-        rel_dir = os.path.relpath(dirpath, root)
+        rel_dir = display_path(os.path.relpath(dirpath, root))
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
         kept = []
         for name in sorted(dirnames):
-            rel = rel_dir + name
+            rel = rel_dir + display_path(name)
             full = os.path.join(dirpath, name)
             if os.path.islink(full):
                 result.skipped["link"] += 1
@@ -204,7 +206,7 @@ def walk(
                 kept.append(name)
         dirnames[:] = kept
         for name in sorted(filenames):
-            rel = rel_dir + name
+            rel = rel_dir + display_path(name)
             if spec.match_file(rel):
                 result.skipped["excluded"] += 1
                 continue
@@ -260,6 +262,17 @@ class SourceReadError(Exception):
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def display_path(text: str) -> str:
+    """A file name as reports can carry it: bytes that are not UTF-8 (which Python keeps as
+    surrogate escapes) become ``\\xNN``, so no report, fingerprint or write can fail on
+    them. The real path stays in :attr:`SourceFile.path`."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
 
 
 def read_source(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

@@ -419,3 +419,33 @@ def test_text_output_lists_the_manual_work(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "manual: wide.c:9 WOA110: no exact ARM64 equivalent to substitute automatically" in result.stderr
     assert "1 left for manual work" in result.stderr
+
+
+def test_unparseable_files_are_reported_and_no_workflow_is_added_beside_a_broken_one(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / "src").mkdir()
+    (repo / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    (repo / "src" / "a.c").write_text("int f(void) { return 0; }\n")
+    (repo / ".github" / "workflows" / "broken.yml").write_text("jobs:\n  wheels: [unclosed\n")
+    (repo / "setup.py").write_text('flags = ["-mavx2"\n')
+    result = CliRunner().invoke(main, ["fix", str(repo)])
+    assert result.exit_code == 0 and result.stdout == ""  # no patch at all
+    said = result.stderr
+    assert "warning: .github/workflows/broken.yml: left alone: cannot parse as YAML" in said
+    assert "warning: setup.py: left alone: cannot parse as Python" in said
+    assert "manual: pyproject.toml:1 WOA604: .github/workflows/broken.yml cannot be parsed" in said
+    (repo / ".github" / "workflows" / "broken.yml").write_text("name: lint\non: [push]\njobs: {}\n")
+    repaired = CliRunner().invoke(main, ["fix", str(repo)])
+    assert "wheels-windows.yml" in repaired.stdout  # once the workflow reads, the fix is offered
+
+
+def test_a_read_only_file_is_left_alone(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "CMakeLists.txt").write_text(CMAKE)
+    (repo / "CMakeLists.txt").chmod(0o444)
+    result = CliRunner().invoke(main, ["fix", str(repo), "--apply", "--force"])
+    assert result.exit_code == 0
+    assert "CMakeLists.txt: left alone: the file is read-only" in result.stderr
+    assert (repo / "CMakeLists.txt").read_text() == CMAKE
