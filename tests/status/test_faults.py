@@ -64,6 +64,8 @@ def test_lasting_faults_are_reported_per_project(local_index: LocalIndex, tmp_pa
     local_index.route("/simple/down-pkg/", Reply(502, b"bad gateway"))
     local_index.route("/simple/slow-pkg/", Reply(200, b"", delay=1.5))
     local_index.route("/simple/forbidden-pkg/", Reply(403, b"no"))
+    gzip_headers = {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    local_index.route("/simple/cut-pkg/", Reply(200, HALF_GZIP_PAGE, gzip_headers))
     code, classes, output = run(
         local_index,
         tmp_path,
@@ -75,6 +77,7 @@ def test_lasting_faults_are_reported_per_project(local_index: LocalIndex, tmp_pa
         "down-pkg",
         "slow-pkg",
         "forbidden-pkg",
+        "cut-pkg",
     )
     assert code == 2  # some projects could not be looked up
     assert classes == {
@@ -82,6 +85,7 @@ def test_lasting_faults_are_reported_per_project(local_index: LocalIndex, tmp_pa
         "down-pkg": "error",
         "slow-pkg": "error",
         "forbidden-pkg": "error",
+        "cut-pkg": "error",  # a page cut short is no answer, not "missing"
     }
     assert local_index.hits("/simple/down-pkg/") == 2  # retried once
     assert local_index.hits("/simple/forbidden-pkg/") == 1  # a 403 is not retried
