@@ -1,0 +1,1 @@
+"""Build files and CI configuration, read as text or parsed (never executed)."""

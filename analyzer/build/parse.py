@@ -1,0 +1,169 @@
+"""Reading build files without running them: one view per file (text, lines, the Python
+syntax tree, the YAML jobs), CMake/meson ``if`` blocks, TOML key lines."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from analyzer.model import Language
+
+_CMAKE_BLOCK = re.compile(r"^\s*(if|elseif|else|endif)\s*\((.*)$", re.IGNORECASE)
+_MESON_BLOCK = re.compile(r"^\s*(if|elif|else|endif)\b(.*)$")
+
+
+class Unparseable(Exception):
+    """The file cannot be parsed as its format; the message says so for the user."""
+
+
+@dataclass(frozen=True)
+class ProjectContext:
+    """What one build file's rules may need from the rest of the project."""
+
+    cibuildwheel: str = ""  # pyproject's [tool.cibuildwheel] tables, as text
+    ci_text: str = ""  # every workflow of the project, concatenated
+    native_sources: int = 0  # C/C++/Rust files in the project
+    is_project_root: bool = False  # this build file is the project's top-level one
+
+
+def project_context(pyproject_text: str | None) -> ProjectContext:
+    if not pyproject_text:
+        return ProjectContext()
+    try:
+        data = tomllib.loads(pyproject_text)
+    except tomllib.TOMLDecodeError:
+        return ProjectContext()
+    table = data.get("tool", {}).get("cibuildwheel")
+    return ProjectContext(json.dumps(table) if table else "")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A place a build kind matched: 1-based line, 1-based columns, the matched text."""
+
+    line: int
+    column: int
+    end_column: int
+    match: str
+
+
+@dataclass
+class BuildFileView:
+    """One build or CI file as every rule sees it; each parse is done once, on demand."""
+
+    rel: str
+    language: Language
+    text: str
+    context: ProjectContext = field(default_factory=ProjectContext)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @cached_property
+    def python(self) -> ast.Module:
+        try:
+            return ast.parse(self.text)
+        except (SyntaxError, ValueError) as error:
+            raise Unparseable(f"cannot parse as Python ({error}); its build rules were skipped") from None
+
+    @cached_property
+    def _utf8_lines(self) -> list[bytes]:
+        return [line.encode("utf-8") for line in self.text.splitlines(keepends=True)]
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of ``node`` (what ``ast.get_source_segment`` returns, without
+        re-splitting the file on every call: that cost most of a large tree's scan)."""
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        first, last = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if start is None or end is None or first is None or last is None:
+            return ""
+        lines = self._utf8_lines[start - 1 : end]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            return lines[0][first:last].decode("utf-8", "replace")
+        parts = [lines[0][first:], *lines[1:-1], lines[-1][:last]]
+        return b"".join(parts).decode("utf-8", "replace")
+
+    @cached_property
+    def toml(self) -> dict[str, Any]:
+        try:
+            return tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as error:
+            raise Unparseable(f"cannot parse as TOML ({error}); its build rules were skipped") from None
+
+    @cached_property
+    def yaml_jobs(self) -> list[tuple[str, int, int]]:
+        """(job id, first line, last line) per job, 1-based, from a round-trip YAML parse."""
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+
+        try:
+            data: Any = YAML(typ="rt").load(self.text)
+        except (YAMLError, ValueError) as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise Unparseable(f"cannot parse as YAML ({first}); its CI rules were skipped") from None
+        jobs: Any = data.get("jobs") if hasattr(data, "get") else None
+        if jobs is None or not hasattr(jobs, "lc") or not hasattr(jobs, "items"):
+            return []
+        starts = sorted((jobs.lc.key(name)[0] + 1, str(name)) for name in jobs)
+        total = self.text.count("\n") + 1
+        return [
+            (name, line, (starts[i + 1][0] - 1) if i + 1 < len(starts) else total)
+            for i, (line, name) in enumerate(starts)
+        ]
+
+
+def guarded_lines(lines: list[str], language: Language, guard: re.Pattern[str]) -> set[int]:
+    """1-based lines inside a CMake/meson if/elseif branch whose condition matches
+    ``guard`` (an ``else`` branch is the opposite of its conditions: never guarded)."""
+    block = _CMAKE_BLOCK if language is Language.CMAKE else _MESON_BLOCK
+    stack: list[bool] = []  # per open if: is the current branch guarded?
+    guarded: set[int] = set()
+    for number, line in enumerate(lines, 1):
+        m = block.match(line)
+        if m is not None:
+            keyword = m.group(1).lower()
+            if keyword == "if":
+                stack.append(bool(guard.search(m.group(2))))
+            elif keyword in ("elseif", "elif") and stack:
+                stack[-1] = bool(guard.search(m.group(2)))
+            elif keyword == "else" and stack:
+                stack[-1] = False
+            elif keyword == "endif" and stack:
+                stack.pop()
+            continue
+        if any(stack):
+            guarded.add(number)
+    return guarded
+
+
+def toml_key_line(lines: list[str], parts: list[str]) -> int:
+    """The line that sets ``parts`` (a.b.c): ``c = `` under ``[a.b]``, or a dotted key
+    under a parent table; the table header, or line 1, when it cannot tell."""
+    for split in range(len(parts) - 1, -1, -1):
+        table, key = parts[:split], ".".join(parts[split:])
+        header = (
+            re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(map(re.escape, table)) + r"\s*\]\s*$")
+            if table
+            else None
+        )
+        inside = header is None
+        for number, line in enumerate(lines, 1):
+            if header is not None and header.match(line):
+                inside = True
+                continue
+            if inside and re.match(r"^\s*\[", line):
+                if header is None:
+                    break
+                inside = False
+                continue
+            if inside and re.match(r"^\s*" + re.escape(key).replace(r"\.", r"\s*\.\s*") + r"\s*=", line):
+                return number
+    return 1
