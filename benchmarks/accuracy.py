@@ -88,7 +88,9 @@ def pin(names: list[str]) -> None:
             sdist = select_sdist(page)
             version = sdist.filename.rsplit("-", 1)[1].removesuffix(".tar.gz").removesuffix(".zip")
             arm = sorted(
-                f.filename for f in page.files if f.filename.endswith("win_arm64.whl") and f"-{version}-" in f.filename
+                f.filename
+                for f in page.files
+                if f.filename.endswith("win_arm64.whl") and f"-{version}-" in f.filename
             )
             print(
                 f'[[builds]]\nname = "{name}"\nversion = "{version}"\nsdist = "{sdist.filename}"\n'
@@ -124,14 +126,13 @@ def main() -> None:
             total_files += result.files_scanned
             cpu += seconds
             top = ", ".join(f"{r} {n}" for r, n in rules.most_common(4))
-            print(
-                f"  {entry['name']:14} {entry['version']:12} {len(errors):6} error(s) in {len(files):4} file(s)"
-                f"  [{top}]"
-            )
+            where = f"{len(errors):6} error(s) in {len(files):4} file(s)"
+            print(f"  {entry['name']:14} {entry['version']:12} {where}  [{top}]")
             if args.files:
                 for path, count in files.most_common(12):
                     print(f"      {count:5}  {path}")
-        print(f"  total: {total_errors} high-confidence error(s) on {MODEL}; {total_files} files, {cpu:.1f} s CPU")
+        summary = f"{total_errors} high-confidence error(s) on {MODEL}; {total_files} files, {cpu:.1f} s CPU"
+        print(f"  total: {summary}")
         blockers = data.get("blockers", [])
         if blockers and not only:
             found = wanted = 0

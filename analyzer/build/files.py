@@ -13,6 +13,8 @@ from analyzer.model import Finding, Language, Location, ScanWarning
 from analyzer.native.sources import SourceFile, SourceReadError, read_source
 from analyzer.rules import Rule
 
+NO_CONTEXT = ProjectContext()  # a build file judged on its own
+
 
 def applies(rule: Rule, language: Language, rel: str) -> bool:
     return language in rule.languages and rule.match.applies_to(rel)
@@ -24,7 +26,7 @@ def analyze_build_file(
     text: str,
     rules: tuple[Rule, ...],
     selected: frozenset[str],
-    context: ProjectContext = ProjectContext(),
+    context: ProjectContext = NO_CONTEXT,
 ) -> tuple[list[Finding], str | None]:
     """Findings for one build file, and a problem to warn about (unparseable file)."""
     view = BuildFileView(rel, language, text, context)
@@ -158,5 +160,3 @@ def _one_per_tree(findings: list[Finding], rules: tuple[Rule, ...]) -> list[Find
         message = per_file[rule_id].message.replace("{match}", what)
         kept.append(replace(first, message=message))
     return kept
-
-
