@@ -70,13 +70,22 @@ def _report_options(func: Callable[..., None]) -> Callable[..., None]:
 
 
 def _write(destination: str, content: str) -> None:
-    """Write a report atomically (never half a report). Text that cannot be UTF-8 (a file
-    name that is not, kept by Python as surrogate escapes) is written as ``\\udcXX``."""
+    """Write a report: a regular file atomically (never half a report), anything else
+    (``/dev/null``, a FIFO, a link) in place, since renaming over it would replace the
+    device or the link itself. Text that cannot be UTF-8 (a file name that is not, kept
+    by Python as surrogate escapes) is written as ``\\udcXX``."""
     data = content.encode("utf-8", "backslashreplace")
     if destination == "-":
         click.echo(data, nl=False)
         return
     path = Path(destination)
+    try:
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            with open(path, "wb") as handle:
+                handle.write(data)
+            return
+    except OSError as error:
+        raise OperationalError(f"cannot write {destination}: {error.strerror or error}") from None
     tmp = path.with_name(path.name + ".woaport-tmp")
     try:
         tmp.write_bytes(data)

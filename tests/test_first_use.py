@@ -140,3 +140,27 @@ def test_an_unwritable_report_path_exits_2_and_leaves_nothing(tmp_path: Path) ->
     code, out = run("scan", "--json", str(target))
     assert code == 2 and "cannot write" in out
     assert not any(tmp_path.rglob("*.woaport-tmp"))
+
+
+def test_reports_to_special_files_and_links_write_through_them(tmp_path: Path) -> None:
+    """`--json /dev/null` once replaced the device with a regular file (the atomic write
+    renamed its temporary file over it). A FIFO and a link stand in for it here."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    code, _ = run("scan", "--json", str(fifo), "-q")
+    reader.join(timeout=30)
+    assert code == 1 and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert json.loads(received[0])["schema"] == "woaport-findings/1"
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    run("scan", "--json", str(link), "-q")
+    assert link.is_symlink() and json.loads(real.read_text())["schema"] == "woaport-findings/1"
