@@ -25,7 +25,10 @@ def _annotatable(path: Path) -> bool:
 
 
 ANNOTATED = sorted(
-    p for sub in ("rules", "guards", "cython") for p in (FIXTURES / sub).rglob("*") if _annotatable(p)
+    p
+    for sub in ("rules", "guards", "cython", "units")
+    for p in (FIXTURES / sub).rglob("*")
+    if _annotatable(p)
 )
 SCAN_ROOTS = sorted({p.parent for p in ANNOTATED if "rules" not in p.parts} | {FIXTURES / "rules"})
 
@@ -43,7 +46,7 @@ def expected(path: Path) -> Counter[tuple[int, str, str]]:
 @pytest.fixture(scope="module")
 def actual_by_file() -> dict[str, Counter[tuple[int, str, str]]]:
     by_file: dict[str, Counter[tuple[int, str, str]]] = {}
-    roots = [FIXTURES / "rules", FIXTURES / "guards", FIXTURES / "cython"]
+    roots = [FIXTURES / "rules", FIXTURES / "guards", FIXTURES / "cython", FIXTURES / "units"]
     for root in roots:
         for f in scan(root).findings:
             where = f.generated_from or f.location

@@ -303,7 +303,7 @@ class BranchMatch(NativeKind):
         uncertain = False
         for model in rule.models:
             guard = view.ctx.guards[model]
-            parent_state = guard.branch_state(view.f.rel, parent)
+            parent_state = view.branch_state(model, parent)
             if states.get(model) != 0 or parent_state == 0:
                 continue
             reach[model] = parent_state
@@ -370,7 +370,7 @@ class MissingCounterpartMatch(NativeKind):
             states = view.branch_states(b.index)
             if any(states.get(m) != 0 for m in models):
                 continue
-            reach = {m: view.ctx.guards[m].branch_state(view.f.rel, b.parent) for m in models}
+            reach = {m: view.branch_state(m, b.parent) for m in models}
             finding = view.emit(
                 rule, view.f.line_location(b.directive_line), reach, rule.message, rule.fallback
             )

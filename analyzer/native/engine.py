@@ -6,15 +6,13 @@ candidate. Both phases fan out to processes (:mod:`analyzer.pool`)."""
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.fallbacks import default_fallbacks
 from analyzer.model import Finding, Language, ScanWarning
-from analyzer.native.cexpr import mentioned_identifiers
-from analyzer.native.guards import FileStructure, GuardModel, TreeMacros
+from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
 from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
 from analyzer.native.sources import (
@@ -51,16 +49,10 @@ class _Phase1:
     cython: list[tuple[int, str, int]]
     size: int
     wanted: bool = True  # may this file produce a finding (phase 2 needed)?
-    defines: frozenset[str] = frozenset()  # macro names, for files not structured yet
     # The bytes and their masked form, kept for phase 2 in a single-process scan so the
     # file is neither read nor masked twice (None when not kept).
     data: bytes | None = None
     masked: bytes | None = None
-
-
-# Starts with a literal "#" so re can skip ahead fast; a "#define" that is not at the
-# start of a line (in a comment, say) only makes a file a candidate definer: harmless.
-_DEFINE_NAME = re.compile(rb"#[ \t]*define[ \t]+([A-Za-z_]\w*)")
 
 
 def _structure(
@@ -87,59 +79,16 @@ def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter, keep: bool
         warning = ScanWarning(source.rel, f"not valid UTF-8 (byte {error.start}); scanned as bytes")
     if source.language is Language.RUST:
         return _Phase1(None, warning, [], len(data))
-    if not prefilter.wants(data):
-        # Nothing here can match a rule; only its #defines may matter to other files.
-        names = frozenset(n.decode("ascii") for n in _DEFINE_NAME.findall(data))
-        return _Phase1(None, warning, [], len(data), wanted=False, defines=names)
+    # Every file is structured (cheap: a few percent of a scan), for its #defines and
+    # its #includes: whether a header is compiled depends on the files including it.
+    # Only files the prefilter wants are analysed, and only their problems are said.
     masked = mask_comments_and_strings(data)
     structure, problem, cython = _structure(source, data, masked)
+    if not prefilter.wants(data):
+        return _Phase1(structure, warning, [], len(data), wanted=False)
     if not keep:
         return _Phase1(structure, warning or problem, cython, len(data))
     return _Phase1(structure, warning or problem, cython, len(data), data=data, masked=masked)
-
-
-def _referenced_macros(structure: FileStructure) -> set[str]:
-    names: set[str] = set()
-    for branch in structure.structure.branches:
-        if branch.condition:
-            names |= mentioned_identifiers(branch.condition)
-    for macro in structure.structure.defines:
-        if macro.value:
-            names |= mentioned_identifiers(macro.value)
-    return names
-
-
-def _structure_needed_headers(
-    files: list[SourceFile], phase1: list[_Phase1], max_bytes: int
-) -> list[_Phase1]:
-    """Structure the unanalysed files that define macros the analysed files test,
-    transitively, so that the guard model sees every definition that matters."""
-    phase1 = list(phase1)
-    definers: dict[str, list[int]] = {}
-    for index, result in enumerate(phase1):
-        for name in result.defines:
-            definers.setdefault(name, []).append(index)
-    seen: set[str] = set()
-    for result in phase1:
-        if result.structure is not None:
-            seen |= _referenced_macros(result.structure)
-    todo = list(seen)
-    while todo:
-        name = todo.pop()
-        for index in definers.get(name, ()):
-            if phase1[index].structure is not None:
-                continue
-            try:
-                data = read_source(files[index], max_bytes)
-            except SourceReadError:
-                continue
-            structure, problem, _ = _structure(files[index], data)
-            old = phase1[index]
-            phase1[index] = _Phase1(structure, old.warning or problem, [], old.size, wanted=False)
-            new = _referenced_macros(structure) - seen
-            seen |= new
-            todo.extend(new)
-    return phase1
 
 
 @dataclass(frozen=True)
@@ -220,11 +169,15 @@ def scan_native(
     phase1 = list(
         fan_out(_phase1_job, _Phase1Shared(max_bytes, prefilter, keep), files, workers, "reading", progress)
     )
-    phase1 = _structure_needed_headers(files, phase1, max_bytes)
     structures = [p.structure for p in phase1 if p.structure is not None]
     warnings = [p.warning for p in phase1 if p.warning is not None]
     tree = TreeMacros(structures)
     guards = {m.name: GuardModel(tree, m, targets.known_macros) for m in targets.models}
+    # Translation units: sources (not headers) no tree file includes.
+    included = {target for targets_of in tree.includes.values() for target in targets_of}
+    roots = frozenset(
+        s.rel for s in files if not s.is_header and s.rel in tree.files and s.rel not in included
+    )
     ctx = Context(
         rules=rules,
         models=targets.models,
@@ -232,6 +185,7 @@ def scan_native(
         guards=guards,
         fallbacks=default_fallbacks(),
         x86_marker=x86_only_pattern(),
+        reach=file_reach(tree, guards, roots),
     )
     cython_paths = _cython_paths(
         base, ((p.structure.path, p.cython) for p in phase1 if p.structure is not None and p.cython)

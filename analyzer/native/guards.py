@@ -72,6 +72,17 @@ class TreeMacros:
         # Prefer the candidate sharing the longest directory prefix with the includer.
         return max(candidates, key=lambda p: (len(posixpath.commonprefix([p, from_path])), p))
 
+    def closure(self, starts: frozenset[str]) -> set[str]:
+        """Every file the ``starts`` include, transitively (guards ignored), and themselves."""
+        seen = set(starts)
+        todo = list(starts)
+        while todo:
+            for nxt in self.includes.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
     def _closure(self, start: str, edges: dict[str, list[str]]) -> set[str]:
         seen = {start}
         todo = [start]
@@ -245,6 +256,64 @@ class GuardModel:
         except cexpr.ExpressionError:
             return MAYBE
         return cexpr.evaluate(node, _Context(self, path, assume | {name}))
+
+
+def _and(a: Value, b: Value) -> Value:
+    if a == 0 or b == 0:
+        return 0
+    return MAYBE if a is None or b is None else 1
+
+
+def _or(a: Value, b: Value) -> Value:
+    if a == 1 or b == 1:
+        return 1
+    return MAYBE if a is None or b is None else 0
+
+
+def file_reach(
+    tree: TreeMacros, guards: Mapping[str, GuardModel], roots: frozenset[str]
+) -> dict[str, dict[str, Value]]:
+    """Per file and model: is the file compiled at all? 1 for a translation unit (a
+    source no tree file includes); for a file others include, the three-valued OR over
+    its includers of "the includer is compiled AND its ``#include`` line is"; MAYBE for a
+    file no translation unit reaches even ignoring guards (a header nothing includes, or
+    only a cycle of headers does: what compiles it is unknown). A fixpoint over the
+    include graph, so cycles end: every value only ever rises (0 < MAYBE < 1)."""
+    edges: dict[str, list[tuple[str, int]]] = defaultdict(list)  # header -> (includer, line)
+    for path, f in tree.files.items():
+        for inc in f.structure.includes:
+            target = tree.resolve_include(path, inc.target)
+            if target is not None and target != path:
+                edges[target].append((path, inc.line))
+    from_units = tree.closure(roots)
+    reach: dict[str, dict[str, Value]] = {}
+    for path in tree.files:
+        if path in roots:
+            reach[path] = dict.fromkeys(guards, 1)
+        elif path not in from_units:
+            reach[path] = dict.fromkeys(guards, MAYBE)
+        else:
+            reach[path] = dict.fromkeys(guards, 0)
+    dependents: dict[str, list[str]] = defaultdict(list)  # includer -> headers it includes
+    for header, sources in edges.items():
+        for includer, _ in sources:
+            dependents[includer].append(header)
+    todo = [p for p in tree.files if p not in roots and p in from_units]
+    while todo:
+        header = todo.pop()
+        changed = False
+        for model, guard in guards.items():
+            value: Value = 0
+            for includer, line in edges[header]:
+                value = _or(value, _and(reach[includer][model], guard.line_state(includer, line)))
+                if value == 1:
+                    break
+            if value != reach[header][model]:
+                reach[header][model] = value
+                changed = True
+        if changed:
+            todo.extend(dependents.get(header, ()))
+    return reach
 
 
 def _literal_value(text: str) -> Value:

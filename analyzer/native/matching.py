@@ -111,6 +111,9 @@ class Context:
     # What counts as x86-only code when classifying the branch a ladder falls into
     # (patterns.toml "x86_only").
     x86_marker: re.Pattern[bytes]
+    # Per file and model: is the file compiled at all (guards.file_reach)? A file absent
+    # here (none when the engine built the context) counts as compiled.
+    reach: Mapping[str, Mapping[str, Value]] = field(default_factory=dict)
 
     def structure_of(self, rel: str) -> FileStructure | None:
         """The preprocessor structure of a tree file (None for files with none: Rust)."""
@@ -179,6 +182,7 @@ class CFileView:
         self.structure: PreprocStructure = f.item.structure
         self._state_memo: dict[int, dict[str, Value]] = {}
         self._pattern_hits: dict[re.Pattern[bytes], list[int]] = {}
+        self.file_reach: Mapping[str, Value] = ctx.reach.get(f.rel, {})
 
     def hits_in(self, pattern: re.Pattern[bytes], first_line: int, last_line: int) -> list[int]:
         """Offsets of ``pattern`` in lines first..last: one regex pass per file, then bisect
@@ -198,7 +202,16 @@ class CFileView:
         return cached
 
     def branch_states(self, branch: int) -> dict[str, Value]:
-        return {m: g.branch_state(self.f.rel, branch) for m, g in self.ctx.guards.items()}
+        return {m: self.branch_state(m, branch) for m in self.ctx.guards}
+
+    def branch_state(self, model: str, branch: int) -> Value:
+        """Is ``branch`` (-1: the file's top level) compiled on ``model``: the file is
+        reached by some translation unit there, and the branch's guards are taken."""
+        state = self.ctx.guards[model].branch_state(self.f.rel, branch)
+        reached = self.file_reach.get(model, 1)
+        if state == 0 or reached == 0:
+            return 0
+        return 1 if state == 1 and reached == 1 else None
 
     def followed_by_paren(self, end: int) -> bool:
         return self.f.masked[end : end + 256].lstrip()[:1] == b"("

@@ -1,0 +1,76 @@
+"""Include reachability (issue 13, first part): a header is compiled on a model only when
+a translation unit reaches its #include with the guards taken there."""
+
+from __future__ import annotations
+
+from analyzer.model import Language
+from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
+from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
+from analyzer.scan import ScanOptions, scan
+from analyzer.targets import load_targets
+from tests.paths import FIXTURES
+
+
+def reach_of(files: dict[str, bytes], roots: set[str]) -> dict[str, dict[str, object]]:
+    structures = [
+        FileStructure(
+            path,
+            Language.C,
+            path.endswith(".h"),
+            parse_preprocessor(data, mask_comments_and_strings(data)),
+        )
+        for path, data in files.items()
+    ]
+    tree = TreeMacros(structures)
+    targets = load_targets()
+    guards = {m.name: GuardModel(tree, m, targets.known_macros) for m in targets.models}
+    return dict(file_reach(tree, guards, frozenset(roots)))  # type: ignore[arg-type]
+
+
+LADDER = {
+    "m.c": b'#include "select.h"\n',
+    "select.h": b'#if defined(_M_X64) || defined(__x86_64__)\n#include "x64.h"\n'
+    b'#elif defined(_M_ARM64)\n#include "arm64.h"\n#endif\n',
+    "x64.h": b"int x;\n",
+    "arm64.h": b"int a;\n",
+    "probe.h": b'#ifdef HAVE_AVX2INTRIN_H\n#include "avx2.h"\n#endif\n',
+    "avx2.h": b"int v;\n",
+    "orphan.h": b"int o;\n",
+}
+
+
+def test_a_header_picked_by_a_ladder_is_compiled_only_where_the_ladder_picks_it() -> None:
+    reach = reach_of(LADDER, {"m.c"})
+    assert reach["m.c"]["msvc-arm64"] == 1
+    assert reach["select.h"]["msvc-arm64"] == 1
+    assert reach["x64.h"] == {"msvc-arm64": 0, "clang-cl-arm64": 0, "mingw-arm64": 0, "arm64ec": 1}
+    assert reach["arm64.h"] == {"msvc-arm64": 1, "clang-cl-arm64": 1, "mingw-arm64": 1, "arm64ec": 0}
+
+
+def test_unknown_reach_for_probe_macros_orphans_and_unreached_cycles() -> None:
+    files = {**LADDER, "m.c": b'#include "select.h"\n#include "probe.h"\n', "c1.h": b'#include "c2.h"\n'}
+    files["c2.h"] = b'#include "c1.h"\n#include "c2.h"\n'
+    reach = reach_of(files, {"m.c"})
+    assert set(reach["avx2.h"].values()) == {None}  # a build-probe macro nobody defines
+    assert set(reach["orphan.h"].values()) == {None}  # nothing includes it
+    assert set(reach["c1.h"].values()) == {None} and set(reach["c2.h"].values()) == {None}
+
+
+def test_a_header_reached_by_many_units_is_compiled_if_any_reaches_it() -> None:
+    files = {
+        "a.c": b'#ifdef _M_X64\n#include "k.h"\n#endif\n',
+        "b.c": b'#include "k.h"\n',
+        "k.h": b"int k;\n",
+    }
+    assert reach_of(files, {"a.c", "b.c"})["k.h"]["msvc-arm64"] == 1
+    only_x64_unit = {path: data for path, data in files.items() if path != "b.c"}
+    assert reach_of(only_x64_unit, {"a.c"})["k.h"]["msvc-arm64"] == 0
+
+
+def test_scan_reports_headers_in_the_context_of_their_units() -> None:
+    found = {
+        (f.location.path.rsplit("/", 1)[-1], f.rule_id, f.confidence.value)
+        for f in scan(FIXTURES / "units", ScanOptions()).findings
+    }
+    assert ("api.h", "WOA101", "high") in found
+    assert not any(name == "x64.h" for name, _, _ in found)  # not compiled on ARM64 models
