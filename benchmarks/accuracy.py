@@ -127,7 +127,7 @@ def main() -> None:
             cpu += seconds
             top = ", ".join(f"{r} {n}" for r, n in rules.most_common(4))
             where = f"{len(errors):6} error(s) in {len(files):4} file(s)"
-            print(f"  {entry['name']:14} {entry['version']:12} {where}  [{top}]")
+            print(f"  {entry['name']:14} {entry['version']:12} {where} {seconds:6.1f} s  [{top}]")
             if args.files:
                 for path, count in files.most_common(12):
                     print(f"      {count:5}  {path}")
