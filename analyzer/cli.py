@@ -198,6 +198,11 @@ def _exit_cleanly_on_sigterm() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option(
+    "--all-code",
+    is_flag=True,
+    help="Also list findings in files no translation unit compiles on a selected model (own section).",
+)
+@click.option(
     "--in-repo",
     is_flag=True,
     help="The inputs are files of the repository around the current directory: scan the whole "
@@ -223,6 +228,7 @@ def scan_command(
     quiet: bool,
     no_progress: bool,
     in_repo: bool,
+    all_code: bool,
     **outputs: str | None,
 ) -> None:
     """Scan source trees, files, sdists (.tar.gz, .zip) or a project from the package
@@ -253,6 +259,7 @@ def scan_command(
         jobs=_workers(jobs),
         precise=precise,
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+        all_code=all_code,
     )
     if explain and not precise:
         raise click.UsageError("--explain compares fast and precise mode: add --precise")
@@ -329,6 +336,7 @@ def _only(result: ScanResult, files: set[str]) -> ScanResult:
     return replace(
         result,
         findings=tuple(f for f in result.findings if wanted(f)),
+        not_compiled=tuple(f for f in result.not_compiled if wanted(f)),
         warnings=tuple(w for w in result.warnings if w.path in files),
     )
 
@@ -349,6 +357,7 @@ def _merge(results: list[ScanResult]) -> ScanResult:
     return ScanResult(
         root=",".join(r.root for r in results),
         findings=tuple(f for r in results for f in r.findings),
+        not_compiled=tuple(f for r in results for f in r.not_compiled),
         warnings=tuple(w for r in results for w in r.warnings),
         files_scanned=sum(r.files_scanned for r in results),
         bytes_scanned=sum(r.bytes_scanned for r in results),

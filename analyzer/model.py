@@ -142,3 +142,6 @@ class ScanResult:
     precise_units: int = 0
     precise_fallbacks: int = 0
     precise_cached: int = 0
+    # With --all-code: findings in files that no translation unit compiles on any selected
+    # model (not ARM64 findings; listed apart). Without it, only counted in ``skipped``.
+    not_compiled: tuple[Finding, ...] = ()

@@ -20,6 +20,8 @@ from analyzer.targets import load_targets
 
 __all__ = ["Progress", "ScanOptions", "ScanResult", "default_jobs", "scan"]
 
+# The skipped-count key for files with x86 code that no unit compiles on a selected model.
+NOT_COMPILED = "not compiled on a selected model (no translation unit reaches it; --all-code lists it)"
 # Starting worker processes costs more than a small tree takes to scan in one.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
@@ -34,6 +36,7 @@ class ScanOptions:
     jobs: int = 1
     precise: bool = False  # also parse translation units with libclang (analyzer/precise/)
     cache_dir: Path | None = None  # where precise-mode results are cached (None: no cache)
+    all_code: bool = False  # also list findings in files no unit compiles on a selected model
 
 
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:
@@ -49,7 +52,9 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     small = sum(s.size for s in walked.files) < PARALLEL_MIN_BYTES
     workers = 1 if small else max(1, options.jobs)
 
-    native = scan_native(base, walked.files, rules, targets, selected, options.max_bytes, workers, progress)
+    native = scan_native(
+        base, walked.files, rules, targets, selected, options.max_bytes, workers, progress, options.all_code
+    )
     findings: list[Finding] = list(native.findings)
     warnings = [*walked.warnings, *native.warnings]
     build_findings, build_warnings, build_read = scan_build_files(
@@ -57,15 +62,19 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     )
     findings.extend(build_findings)
     warnings.extend(build_warnings)
+    skipped = Counter(walked.skipped)
+    if native.not_compiled_files:
+        skipped[NOT_COMPILED] = native.not_compiled_files
     result = ScanResult(
         root=str(root),
         findings=(),
         warnings=(),
         files_scanned=native.files_read + build_read,
         bytes_scanned=native.bytes_read,
-        skipped=dict(Counter(walked.skipped)),
+        skipped=dict(skipped),
         targets=tuple(chosen),
         rules=rules,
+        not_compiled=native.not_compiled,
     )
     if options.precise:
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.fallbacks import default_fallbacks
@@ -40,6 +40,10 @@ class NativeScan:
     candidates: frozenset[str]  # files a rule may match (not Cython-generated): precise units
     files_read: int
     bytes_read: int
+    # Files a rule may match that no translation unit compiles on any selected model, and
+    # (when asked for) their findings as if they were compiled.
+    not_compiled_files: int = 0
+    not_compiled: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,7 @@ def scan_native(
     max_bytes: int,
     workers: int,
     progress: Progress | None = None,
+    all_code: bool = False,
 ) -> NativeScan:
     """Run the fast mode over the walked C/C++/Rust ``files`` of the tree at ``base``."""
     prefilter = build_prefilter(rules)
@@ -199,6 +204,14 @@ def scan_native(
         findings.extend(found)
         if warning is not None:
             warnings.append(warning)
+    unreached = {path for path, by_model in ctx.reach.items() if all(by_model.get(m) == 0 for m in selected)}
+    unreached_jobs = [job for job in jobs if job[0].rel in unreached]
+    not_compiled: list[Finding] = []
+    if all_code and unreached_jobs:
+        # The same rules as if every file were compiled: what --all-code lists apart.
+        everything = _Phase2Shared(replace(ctx, reach={}), max_bytes, cython_paths)
+        for found, _ in fan_out(_phase2, everything, unreached_jobs, workers, "all code", progress):
+            not_compiled.extend(found)
     for (path, line), message in sorted(_bad_expressions(guards).items()):
         warnings.append(
             ScanWarning(path, f"line {line}: cannot evaluate #if expression ({message}); treated as 'maybe'")
@@ -210,6 +223,8 @@ def scan_native(
         candidates=frozenset(s.rel for s, p in zip(files, phase1, strict=True) if p.wanted and not p.cython),
         files_read=sum(1 for p in phase1 if p.size > 0),
         bytes_read=sum(p.size for p in phase1),
+        not_compiled_files=len(unreached_jobs),
+        not_compiled=tuple(sorted(not_compiled, key=Finding.sort_key)),
     )
 
 

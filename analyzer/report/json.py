@@ -54,6 +54,8 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "skipped": dict(sorted(result.skipped.items())),
         },
         "findings": [finding_dict(f) for f in result.findings],
+        # --all-code only: findings in files no unit compiles on a selected model.
+        "not_compiled": [finding_dict(f) for f in result.not_compiled],
         "warnings": [{"path": w.path, "message": w.message} for w in result.warnings],
     }
 

@@ -55,16 +55,23 @@ def render(result: ScanResult, colour: bool = False, show_warnings: bool = True)
         out.append("Depends on build configuration (macros the tree does not define):")
         out.append("")
         out.extend(_section(maybe, colour))
+    if result.not_compiled:
+        out.append("Not compiled on any selected model (no translation unit reaches these files):")
+        out.append("")
+        out.extend(_section(list(result.not_compiled), colour))
     if show_warnings and result.warnings:
         out.append(f"{len(result.warnings)} warning(s):")
         out.extend(f"  {w.path}: {w.message}" for w in result.warnings)
         out.append("")
     counts = Counter(f.severity.value for f in result.findings)
     summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "perf", "note") if counts[s])
-    skipped = sum(result.skipped.values())
+    not_compiled = sum(n for why, n in result.skipped.items() if why.startswith("not compiled"))
+    skipped = sum(result.skipped.values()) - not_compiled
     out.append(
         f"{len(result.findings)} finding(s){' (' + summary + ')' if summary else ''}"
         f"{f', {len(maybe)} build-dependent' if maybe else ''} in {result.files_scanned} file(s)"
-        f"{f', {skipped} skipped' if skipped else ''}; targets: {', '.join(result.targets)}"
+        f"{f', {skipped} skipped' if skipped else ''}"
+        f"{f', {not_compiled} with x86 code not compiled on these models' if not_compiled else ''}"
+        f"; targets: {', '.join(result.targets)}"
     )
     return "\n".join(out) + "\n"

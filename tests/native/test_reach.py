@@ -74,3 +74,18 @@ def test_scan_reports_headers_in_the_context_of_their_units() -> None:
     }
     assert ("api.h", "WOA101", "high") in found
     assert not any(name == "x64.h" for name, _, _ in found)  # not compiled on ARM64 models
+
+
+def test_code_no_unit_compiles_is_counted_and_listed_apart_with_all_code() -> None:
+    from analyzer.scan import NOT_COMPILED
+
+    arm = ("msvc-arm64", "mingw-arm64")
+    plain = scan(FIXTURES / "units", ScanOptions(targets=arm))
+    assert plain.skipped.get(NOT_COMPILED) == 1  # src/platform/x64.h
+    assert plain.not_compiled == ()
+    listed = scan(FIXTURES / "units", ScanOptions(targets=arm, all_code=True))
+    assert listed.findings == plain.findings  # the ARM64 findings do not change
+    assert {(f.location.path, f.rule_id) for f in listed.not_compiled} == {
+        ("src/platform/x64.h", "WOA101"),
+        ("src/platform/x64.h", "WOA102"),
+    }
