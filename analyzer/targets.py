@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ class TargetData:
     known_macros: frozenset[str]
     # Named sets of models rule files may list instead of the models ("arm64-all").
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Names shaped like compiler/architecture predefines (the closed world, guards.py).
+    predefined_shape: re.Pattern[str] = re.compile(r"(?!)")
 
     def by_name(self, name: str) -> TargetModel:
         for model in self.models:
@@ -57,7 +60,12 @@ def load_targets() -> TargetData:
             raise ValueError(
                 f"{TARGETS_FILE}: group {group!r} is a model name or names unknown models {unknown}"
             )
-    return TargetData(models=models, known_macros=frozenset(raw["known_macros"]), groups=groups)
+    shapes = raw.get("predefined_shapes", {})
+    alternatives = [*shapes.get("patterns", []), *(re.escape(n) for n in shapes.get("names", []))]
+    shape = re.compile("|".join(f"(?:{a})" for a in alternatives) or "(?!)")
+    return TargetData(
+        models=models, known_macros=frozenset(raw["known_macros"]), groups=groups, predefined_shape=shape
+    )
 
 
 def select_targets(names: list[str] | None) -> tuple[TargetModel, ...]:

@@ -131,6 +131,52 @@ GROUPS = {
     "rust-targets": ["msvc-arm64", "mingw-arm64", "arm64ec"],
 }
 
+# Macros shaped like these are compiler or architecture predefines: one no tree file
+# defines is undefined on a model whose pinned set lacks it (guards.py, the closed world).
+PREDEFINED_SHAPES = {
+    "why": (
+        "Macros shaped like compiler or architecture predefines that no tree file defines are "
+        "undefined on every model (a closed world), not build-dependent: a ladder naming __sparc "
+        "or i386 is decided."
+    ),
+    "patterns": ["__[A-Za-z][A-Za-z0-9_]*", "_M_[A-Z0-9_]+"],
+    # Legacy predefines without underscores (old Unix compilers), still tested by ladders.
+    "names": [
+        "i386",
+        "i486",
+        "i586",
+        "i686",
+        "sparc",
+        "mips",
+        "unix",
+        "linux",
+        "sun",
+        "vax",
+        "hppa",
+        "alpha",
+        "m68k",
+        "mc68000",
+        "ppc",
+        "powerpc",
+        "ibm",
+        "pyr",
+        "tahoe",
+        "u3b",
+        "u3b2",
+        "u3b5",
+        "u370",
+        "ibm032",
+        "ibm370",
+        "interdata",
+        "pdp11",
+        "ns32000",
+        "sequent",
+        "gould",
+        "MIPSEB",
+        "MIPSEL",
+    ],
+}
+
 # Rust cfg values for the Rust target each model corresponds to (rustc --print cfg).
 RUST_CFG = {
     "msvc-arm64": "aarch64-pc-windows-msvc",
@@ -238,6 +284,7 @@ def main() -> None:
         "zig": zig_version(),
         "models": models,
         "groups": GROUPS,
+        "predefined_shapes": PREDEFINED_SHAPES,
         "known_macros": sorted(known),
     }
     out = Path(__file__).resolve().parent.parent / "rules" / "targets.json"

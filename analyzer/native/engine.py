@@ -177,7 +177,9 @@ def scan_native(
     structures = [p.structure for p in phase1 if p.structure is not None]
     warnings = [p.warning for p in phase1 if p.warning is not None]
     tree = TreeMacros(structures)
-    guards = {m.name: GuardModel(tree, m, targets.known_macros) for m in targets.models}
+    guards = {
+        m.name: GuardModel(tree, m, targets.known_macros, targets.predefined_shape) for m in targets.models
+    }
     # Translation units: sources (not headers) no tree file includes.
     included = {target for targets_of in tree.includes.values() for target in targets_of}
     roots = frozenset(

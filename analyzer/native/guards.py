@@ -106,10 +106,18 @@ class TreeMacros:
 class GuardModel:
     """Reachability of branches and lines under one target model."""
 
-    def __init__(self, tree: TreeMacros, model: TargetModel, known_macros: frozenset[str]):
+    def __init__(
+        self,
+        tree: TreeMacros,
+        model: TargetModel,
+        known_macros: frozenset[str],
+        predefined_shape: re.Pattern[str] | None = None,
+    ):
         self.tree = tree
         self.model = model
         self.known = known_macros
+        # Names shaped like compiler predefines: undefined here unless the tree defines them.
+        self.predefined_shape = predefined_shape
         self._branch_memo: dict[tuple[str, int, frozenset[str]], Value] = {}
         self._in_progress: set[tuple[str, str, frozenset[str]]] = set()
         self.bad_expressions: dict[tuple[str, int], str] = {}
@@ -231,6 +239,8 @@ class GuardModel:
         has_definitions = any(not m.undef for _, m in definitions)
         if has_definitions or name in self.known:
             return 0
+        if not definitions and self.predefined_shape is not None and self.predefined_shape.fullmatch(name):
+            return 0  # the closed world: a compiler predefine this model does not have
         return MAYBE
 
     def value(self, path: str, name: str, assume: frozenset[str]) -> Value:
