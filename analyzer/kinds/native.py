@@ -382,5 +382,5 @@ class MissingCounterpartMatch(NativeKind):
         first = self.body.search(view.f.data)
         if first is None or self.counterpart.search(view.f.data):
             return
-        reach: dict[str, Value] = {m: 1 for m in rule.models}
+        reach: dict[str, Value] = {m: view.file_reach.get(m, 1) for m in rule.models}
         yield view.emit(rule, first.start(), first.end(), reach, first.group().decode("ascii", "replace"))

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from analyzer.fallbacks import default_fallbacks
 from analyzer.model import Finding, Language, ScanWarning
+from analyzer.native.cexpr import Value
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
 from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
+from analyzer.native.rustmods import rust_reach
 from analyzer.native.sources import (
     SourceFile,
     SourceReadError,
@@ -154,6 +156,20 @@ def _cython_paths(root: Path, structures: Iterable[tuple[str, list[tuple[int, st
     return resolved
 
 
+def _rust_reach(files: list[SourceFile], targets: TargetData, max_bytes: int) -> dict[str, dict[str, Value]]:
+    """Which Rust files each model compiles (``#[cfg] mod x;``), from the crate roots."""
+    sources: dict[str, bytes] = {}
+    for source in files:
+        if source.language is Language.RUST:
+            try:
+                sources[source.rel] = read_source(source, max_bytes)
+            except SourceReadError:
+                continue  # phase 1 already warned
+    if not sources:
+        return {}
+    return rust_reach(sources, {m.name: m.rust_cfg for m in targets.models})
+
+
 def scan_native(
     base: Path,
     files: list[SourceFile],
@@ -185,6 +201,8 @@ def scan_native(
     roots = frozenset(
         s.rel for s in files if not s.is_header and s.rel in tree.files and s.rel not in included
     )
+    reach = file_reach(tree, guards, roots)
+    reach.update(_rust_reach(files, targets, max_bytes))
     ctx = Context(
         rules=rules,
         models=targets.models,
@@ -192,7 +210,7 @@ def scan_native(
         guards=guards,
         fallbacks=default_fallbacks(),
         x86_marker=x86_only_pattern(),
-        reach=file_reach(tree, guards, roots),
+        reach=reach,
     )
     cython_paths = _cython_paths(
         base, ((p.structure.path, p.cython) for p in phase1 if p.structure is not None and p.cython)

@@ -266,12 +266,18 @@ class RustFileView:
         self.f = f
         self.ctx = ctx
         self._cfg = {m.name: m.rust_cfg for m in ctx.models}
+        self.file_reach: Mapping[str, Value] = ctx.reach.get(f.rel, {})
 
     def reach_at(self, offset: int) -> dict[str, Value]:
+        """Per model: is the file compiled there (its ``mod`` declarations' cfg, from the
+        crate roots), and do the ``cfg``s around ``offset`` hold?"""
         predicates = treesitter.rust_cfg_predicates(self.f.tree, self.f.data, offset)
         reach: dict[str, Value] = {}
         for model, cfg in self._cfg.items():
-            state: Value = 1
+            state: Value = self.file_reach.get(model, 1)
+            if state == 0:
+                reach[model] = 0
+                continue
             for predicate in predicates:
                 value = evaluate_cfg(predicate, cfg)
                 if value == 0:

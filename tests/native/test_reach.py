@@ -81,11 +81,40 @@ def test_code_no_unit_compiles_is_counted_and_listed_apart_with_all_code() -> No
 
     arm = ("msvc-arm64", "mingw-arm64")
     plain = scan(FIXTURES / "units", ScanOptions(targets=arm))
-    assert plain.skipped.get(NOT_COMPILED) == 1  # src/platform/x64.h
+    # src/platform/x64.h, and the cfg-gated rust/src/x86_64.rs and rust/src/simd/avx2.rs
+    assert plain.skipped.get(NOT_COMPILED) == 3
     assert plain.not_compiled == ()
     listed = scan(FIXTURES / "units", ScanOptions(targets=arm, all_code=True))
     assert listed.findings == plain.findings  # the ARM64 findings do not change
     assert {(f.location.path, f.rule_id) for f in listed.not_compiled} == {
         ("src/platform/x64.h", "WOA101"),
         ("src/platform/x64.h", "WOA102"),
+        ("rust/src/x86_64.rs", "WOA301"),
+        ("rust/src/simd/avx2.rs", "WOA301"),
     }
+
+
+def test_rust_modules_gated_by_cfg_gate_their_files_and_subtrees() -> None:
+    from analyzer.native.rustmods import rust_reach
+
+    targets = load_targets()
+    cfg = {m.name: m.rust_cfg for m in targets.models}
+    sources = {
+        "src/lib.rs": b'#[cfg(target_arch = "x86_64")]\nmod x86;\nmod common;\n'
+        b'#[path = "odd/place.rs"]\nmod placed;\n',
+        "src/x86.rs": b"mod deeper;\n",
+        "src/x86/deeper.rs": b"pub fn f() {}\n",
+        "src/common/mod.rs": b'#[cfg(feature = "simd")]\nmod maybe;\n',
+        "src/common/maybe.rs": b"",
+        "src/odd/place.rs": b"",
+        "src/stray.rs": b"",
+        "src/bin/tool.rs": b"",
+    }
+    reach = rust_reach(sources, cfg)
+    assert reach["src/lib.rs"]["msvc-arm64"] == 1 and reach["src/bin/tool.rs"]["msvc-arm64"] == 1
+    assert reach["src/x86.rs"]["msvc-arm64"] == 0 and reach["src/x86.rs"]["arm64ec"] == 0
+    assert reach["src/x86/deeper.rs"]["mingw-arm64"] == 0  # the whole subtree
+    assert reach["src/common/mod.rs"]["msvc-arm64"] == 1
+    assert reach["src/common/maybe.rs"]["msvc-arm64"] is None  # a crate feature: build-dependent
+    assert reach["src/odd/place.rs"]["msvc-arm64"] == 1  # #[path]
+    assert reach["src/stray.rs"]["msvc-arm64"] is None  # declared by nothing
