@@ -33,6 +33,7 @@ _GNU_ASM = re.compile(rb"\b(?:__asm__|__asm|asm)\b(?:\s+(?:volatile|__volatile__
 _MSVC_ASM = re.compile(
     rb"\b(?:__asm|_asm)\b(?=\s*\{|[ \t]+(?!volatile\b|__volatile__\b|goto\b|inline\b)[A-Za-z])"
 )
+_COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 _RUST_ASM = re.compile(rb"\b(?:asm|global_asm|naked_asm)!\s*[\(\[\{]")
 
 Found = Iterator[Finding | None]
@@ -384,3 +385,36 @@ class MissingCounterpartMatch(NativeKind):
             return
         reach: dict[str, Value] = {m: view.file_reach.get(m, 1) for m in rule.models}
         yield view.emit(rule, first.start(), first.end(), reach, first.group().decode("ascii", "replace"))
+
+
+@register
+@dataclass(frozen=True)
+class RefusalMatch(NativeKind):
+    """An ``#error`` in a guard clause (a lone ``#if``/``#ifdef``/``#ifndef`` arm, or
+    unconditional) that a model compiles: the file refuses that target, an x86-only
+    source. Reported once per file, at the first such ``#error``. (An ``#error`` in the
+    ``#else`` of a ladder is the ladder rules' business.)"""
+
+    name: ClassVar[str] = "refusal"
+    languages: ClassVar[frozenset[Language]] = C_FAMILY
+
+    def prefilter_regex(self) -> bytes:
+        return rb"#[ \t]*error"
+
+    def match_c(self, rule: Rule, view: CFileView) -> Found:
+        structure = view.structure
+        for err in structure.errors:
+            if err.branch >= 0:
+                b = structure.branches[err.branch]
+                if b.kind not in ("if", "ifdef", "ifndef") or len(structure.groups[b.group]) != 1:
+                    continue
+            finding = view.emit(
+                rule,
+                view.f.line_location(err.line),
+                view.states_at(err.line),
+                format_message(rule.message, match=_COMMENT.sub("", err.text).strip() or "#error"),
+                rule.fallback,
+            )
+            if finding is not None:
+                yield finding
+                return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import tree_sitter
@@ -327,7 +327,29 @@ def _run_kinds(f: SourceText, ctx: Context) -> list[Finding]:
         view = CFileView(f, ctx)
         for kind, rules in groups.items():
             found.extend(kind.find_c(rules, view))
+        return _after_error_stops(view, [x for x in found if x is not None])
     return [x for x in found if x is not None]
+
+
+def _after_error_stops(view: CFileView, findings: list[Finding]) -> list[Finding]:
+    """A compiler stops at the first ``#error`` it compiles: on a model where an
+    ``#error`` is surely compiled, nothing after it in the file is reached there."""
+    stops: dict[str, int] = {}
+    for err in view.structure.errors:
+        for model, state in view.states_at(err.line).items():
+            if state == 1 and model not in stops:
+                stops[model] = err.line
+    if not stops:
+        return findings
+    out = []
+    for finding in findings:
+        line = finding.location.line
+        kept = tuple(m for m in finding.reachable_on if not (m in stops and line > stops[m]))
+        if kept == finding.reachable_on:
+            out.append(finding)
+        elif kept:
+            out.append(replace(finding, reachable_on=kept))
+    return out
 
 
 def _map_cython(finding: Finding, markers: list[tuple[int, str, int]], resolve: dict[str, str]) -> Finding:
