@@ -166,7 +166,14 @@ def _exit_cleanly_on_sigterm() -> None:
 @click.option(
     "--exclude", multiple=True, metavar="GLOB", help="gitignore-style pattern to skip (repeatable)."
 )
-@click.option("--include-vendored", is_flag=True, help="Also scan vendor/, third_party/ and similar.")
+@click.option(
+    "--include-vendored", is_flag=True, help="Also scan vendor/, third_party/, vendored-*/ and similar."
+)
+@click.option(
+    "--include-tests",
+    is_flag=True,
+    help="Also scan tests/, docs/, examples/, benchmarks/, tools/ (not package code by default).",
+)
 @click.option(
     "--max-file-size",
     default=20,
@@ -218,6 +225,7 @@ def scan_command(
     fail_on_maybe: bool,
     exclude: tuple[str, ...],
     include_vendored: bool,
+    include_tests: bool,
     max_file_size: int,
     jobs: int,
     index_url: str | None,
@@ -255,6 +263,7 @@ def scan_command(
         rules=rules,
         excludes=tuple(exclude),
         include_vendored=include_vendored,
+        include_tests=include_tests,
         max_bytes=max_file_size * 1024 * 1024,
         jobs=_workers(jobs),
         precise=precise,

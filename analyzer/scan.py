@@ -11,7 +11,7 @@ from pathlib import Path
 from analyzer.build.files import scan_build_files
 from analyzer.model import Finding, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
-from analyzer.native.sources import DEFAULT_MAX_BYTES, walk
+from analyzer.native.sources import DEFAULT_MAX_BYTES, WalkResult, walk
 from analyzer.pool import Progress, default_jobs
 from analyzer.precise.cache import ResultCache
 from analyzer.precise.run import run_precise
@@ -32,11 +32,19 @@ class ScanOptions:
     rules: tuple[Rule, ...] | None = None
     excludes: tuple[str, ...] = ()
     include_vendored: bool = False
+    include_tests: bool = False  # also scan tests/, docs/, examples/... (not package code)
     max_bytes: int = DEFAULT_MAX_BYTES
     jobs: int = 1
     precise: bool = False  # also parse translation units with libclang (analyzer/precise/)
     cache_dir: Path | None = None  # where precise-mode results are cached (None: no cache)
     all_code: bool = False  # also list findings in files no unit compiles on a selected model
+
+
+def walk_tree(root: Path, options: ScanOptions) -> WalkResult:
+    """The files a scan of ``root`` with ``options`` reads."""
+    return walk(
+        root, list(options.excludes), options.include_vendored, options.max_bytes, options.include_tests
+    )
 
 
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:
@@ -47,7 +55,9 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         targets.by_name(name)  # raises KeyError for unknown names
     selected = frozenset(chosen)
     rules = options.rules if options.rules is not None else default_rules()
-    walked = walk(root, list(options.excludes), options.include_vendored, options.max_bytes)
+    walked = walk(
+        root, list(options.excludes), options.include_vendored, options.max_bytes, options.include_tests
+    )
     base = root if root.is_dir() else root.parent
     small = sum(s.size for s in walked.files) < PARALLEL_MIN_BYTES
     workers = 1 if small else max(1, options.jobs)

@@ -27,9 +27,9 @@ from analyzer.fix.ci import (
 from analyzer.fix.code import fix_c_line, fix_intrinsics
 from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable
 from analyzer.model import Confidence, Finding, ScanResult
-from analyzer.native.sources import UTF8_BOM, walk
+from analyzer.native.sources import UTF8_BOM
 from analyzer.rules import default_rules
-from analyzer.scan import ScanOptions, scan
+from analyzer.scan import ScanOptions, scan, walk_tree
 
 FileFixer = Callable[[str, list[Finding]], str]
 
@@ -230,7 +230,7 @@ class Verification:
 def verify(root: Path, plan: FixPlan, result: ScanResult, options: ScanOptions) -> Verification:
     """Re-scan a scratch copy of the files the scan reads, with the edits applied."""
     base = root if root.is_dir() else root.parent
-    walked = walk(base, list(options.excludes), options.include_vendored, options.max_bytes)
+    walked = walk_tree(base, options)
     with tempfile.TemporaryDirectory(prefix="woaport-verify-") as scratch:
         copy = Path(scratch) / "tree"
         for source in (*walked.files, *walked.build_files):

@@ -69,6 +69,34 @@ VENDORED_DIRS = frozenset(
         "external",
     }
 )
+# Directories that hold no package code, whatever they contain: tests (a vendored
+# project's too), documentation, examples, benchmarks and tooling. Their sources are not
+# compiled into the wheel (the build model will say where one is); --include-tests scans
+# them. "test cases" is meson's own test tree, vendored by projects that ship meson.
+NOT_PACKAGE_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "testing",
+        "testsuite",
+        "test cases",
+        "test-cases",
+        "unittests",
+        "doc",
+        "docs",
+        "documentation",
+        "example",
+        "examples",
+        "sample",
+        "samples",
+        "bench",
+        "benches",
+        "benchmark",
+        "benchmarks",
+        "tools",
+    }
+)
+NOT_PACKAGE = "not package code (tests, docs, examples, benchmarks, tools; --include-tests scans them)"
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _CPP_HINTS = re.compile(
     rb"^\s*(?:class|namespace|template\s*<|using\s+namespace|public:|private:|protected:)"
@@ -133,6 +161,11 @@ def _valid_pattern(line: str) -> bool:
     return True
 
 
+def _vendored(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in VENDORED_DIRS or lowered.startswith("vendored-")
+
+
 def check_excludes(patterns: list[str]) -> None:
     """Raise :class:`ExcludeError` for the first pattern that is not valid gitignore."""
     for pattern in patterns:
@@ -167,6 +200,7 @@ def walk(
     excludes: list[str] | None = None,
     include_vendored: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    include_tests: bool = False,
 ) -> WalkResult:
     """Every C, C++ and Rust file below ``root`` that a scan should read."""
     result = WalkResult()
@@ -198,8 +232,10 @@ def walk(
                 result.skipped["link"] += 1
             elif name in DEFAULT_SKIP_DIRS or name.endswith(".egg-info"):
                 result.skipped["default-excluded directory"] += 1
-            elif name.lower() in VENDORED_DIRS and not include_vendored:
+            elif _vendored(name) and not include_vendored:
                 result.skipped["vendored directory"] += 1
+            elif name.lower() in NOT_PACKAGE_DIRS and not include_tests:
+                result.skipped[NOT_PACKAGE] += 1
             elif spec.match_file(rel + "/"):
                 result.skipped["excluded"] += 1
             else:

@@ -128,3 +128,26 @@ def test_cython_line_map_numbers_markers_like_counting_from_the_start() -> None:
     parts.append(b"y;\n/* --- Runtime support code --- */\nz;\n")
     expected.append((line + 1, "", 0))
     assert cython_line_map(b"".join(parts)) == expected
+
+
+def test_tests_docs_examples_and_build_tools_are_not_package_code(tmp_path: Path) -> None:
+    from analyzer.native.sources import NOT_PACKAGE
+
+    x86 = "#include <immintrin.h>\n"
+    for rel in (
+        "src/module.c",
+        "tests/test_simd.c",
+        "src/test/test_aesni.c",
+        "docs/example.c",
+        "examples/demo.c",
+        "benchmarks/bench.c",
+        "vendored-meson/meson/test cases/common/147 simd/simd_sse2.c",
+        "subprojects/lib/test cases/x.c",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(x86)
+    result = scan(tmp_path, ScanOptions())
+    assert {f.location.path for f in result.findings} == {"src/module.c"}
+    assert result.skipped[NOT_PACKAGE] == 6 and result.skipped["vendored directory"] == 1
+    everything = scan(tmp_path, ScanOptions(include_tests=True, include_vendored=True))
+    assert len({f.location.path for f in everything.findings}) == 8
