@@ -106,4 +106,9 @@ def test_build_flag_guard_is_low_confidence() -> None:
 def test_wrong_branch_outcome_sets_severity() -> None:
     result = scan(FIXTURES / "rules" / "WOA130")
     severities = {f.location.path: f.severity.value for f in result.findings if f.rule_id == "WOA130"}
-    assert severities == {"bad.c": "error", "bad_generic.c": "perf", "bad_foreign_arch.c": "error"}
+    assert severities == {
+        "bad.c": "error",
+        "bad_generic.c": "perf",
+        "bad_foreign_arch.c": "error",
+        "bad_two_ladders.c": "error",
+    }

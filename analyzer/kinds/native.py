@@ -9,7 +9,7 @@ per language; what differs is only how the language spells the thing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
@@ -18,7 +18,8 @@ from analyzer.findings import fallback_for, format_message
 from analyzer.kinds.base import MatchKind, fast_start, register, spec
 from analyzer.model import Confidence, Finding, Language, Severity
 from analyzer.native import treesitter
-from analyzer.native.cexpr import Value
+from analyzer.native.cexpr import MAYBE, Value
+from analyzer.native.preproc import ErrorDirective, PreprocStructure
 
 if TYPE_CHECKING:
     from analyzer.native.matching import CFileView, RustFileView
@@ -68,6 +69,26 @@ def _any_token(patterns: tuple[bytes, ...]) -> re.Pattern[bytes]:
     return re.compile(body)
 
 
+def token_names(rules: Sequence[Rule]) -> re.Pattern[bytes] | None:
+    """Every identifier a C/C++ token rule looks for, as one pattern (None: no such rule)."""
+    patterns = tuple(
+        r.match.pattern.pattern for r in rules if isinstance(r.match, TokenMatch) and r.languages & C_FAMILY
+    )
+    return _any_token(patterns) if patterns else None
+
+
+def _without_shims(reach: dict[str, Value], shim: Mapping[str, Value] | None) -> dict[str, Value]:
+    """Where the package defines the name itself (``shim``: 1, or MAYBE), a use is not
+    the x86 intrinsic: that model drops out (or becomes a maybe)."""
+    if not shim:
+        return reach
+    out: dict[str, Value] = {}
+    for model, state in reach.items():
+        own = shim.get(model, 0)
+        out[model] = 0 if own == 1 or state == 0 else (MAYBE if own is None else state)
+    return out
+
+
 @register
 @dataclass(frozen=True)
 class TokenMatch(NativeKind):
@@ -105,6 +126,7 @@ class TokenMatch(NativeKind):
         for m in finder.finditer(f.masked):
             token = m.group()
             reach = view.states_at(f.index.line_of(m.start()))
+            reach = _without_shims(reach, view.ctx.provided.get(token.decode("ascii", "replace")))
             if not any(v != 0 for v in reach.values()):
                 continue
             syntax: str | None = None
@@ -387,6 +409,15 @@ class MissingCounterpartMatch(NativeKind):
         yield view.emit(rule, first.start(), first.end(), reach, first.group().decode("ascii", "replace"))
 
 
+def is_guard_clause(structure: PreprocStructure, err: ErrorDirective) -> bool:
+    """An ``#error`` that refuses a target outright: unconditional, or the only arm of an
+    ``#if``/``#ifdef``/``#ifndef`` (not the ``#else`` of a ladder)."""
+    if err.branch < 0:
+        return True
+    b = structure.branches[err.branch]
+    return b.kind in ("if", "ifdef", "ifndef") and len(structure.groups[b.group]) == 1
+
+
 @register
 @dataclass(frozen=True)
 class RefusalMatch(NativeKind):
@@ -402,12 +433,9 @@ class RefusalMatch(NativeKind):
         return rb"#[ \t]*error"
 
     def match_c(self, rule: Rule, view: CFileView) -> Found:
-        structure = view.structure
-        for err in structure.errors:
-            if err.branch >= 0:
-                b = structure.branches[err.branch]
-                if b.kind not in ("if", "ifdef", "ifndef") or len(structure.groups[b.group]) != 1:
-                    continue
+        for err in view.structure.errors:
+            if not is_guard_clause(view.structure, err):
+                continue
             finding = view.emit(
                 rule,
                 view.f.line_location(err.line),

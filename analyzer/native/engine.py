@@ -6,17 +6,20 @@ candidate. Both phases fan out to processes (:mod:`analyzer.pool`)."""
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.fallbacks import default_fallbacks
+from analyzer.kinds.native import token_names
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native.cexpr import Value
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
 from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
 from analyzer.native.rustmods import rust_reach
+from analyzer.native.shims import definitions, provided
 from analyzer.native.sources import (
     SourceFile,
     SourceReadError,
@@ -55,6 +58,8 @@ class _Phase1:
     cython: list[tuple[int, str, int]]
     size: int
     wanted: bool = True  # may this file produce a finding (phase 2 needed)?
+    # Shims: (name, line) of the file's own definitions of names token rules look for.
+    defines_tokens: tuple[tuple[str, int], ...] = ()
     # The bytes and their masked form, kept for phase 2 in a single-process scan so the
     # file is neither read nor masked twice (None when not kept).
     data: bytes | None = None
@@ -73,7 +78,13 @@ def _structure(
     return FileStructure(source.rel, language, source.is_header, structure), warning, cython
 
 
-def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter, keep: bool = False) -> _Phase1:
+def _phase1(
+    source: SourceFile,
+    max_bytes: int,
+    prefilter: Prefilter,
+    keep: bool = False,
+    token_names: re.Pattern[bytes] | None = None,
+) -> _Phase1:
     try:
         data = read_source(source, max_bytes)
     except SourceReadError as error:
@@ -92,9 +103,12 @@ def _phase1(source: SourceFile, max_bytes: int, prefilter: Prefilter, keep: bool
     structure, problem, cython = _structure(source, data, masked)
     if not prefilter.wants(data):
         return _Phase1(structure, warning, [], len(data), wanted=False)
+    shims = tuple(definitions(masked, token_names, structure.structure)) if token_names is not None else ()
     if not keep:
-        return _Phase1(structure, warning or problem, cython, len(data))
-    return _Phase1(structure, warning or problem, cython, len(data), data=data, masked=masked)
+        return _Phase1(structure, warning or problem, cython, len(data), defines_tokens=shims)
+    return _Phase1(
+        structure, warning or problem, cython, len(data), data=data, masked=masked, defines_tokens=shims
+    )
 
 
 @dataclass(frozen=True)
@@ -102,10 +116,11 @@ class _Phase1Shared:
     max_bytes: int
     prefilter: Prefilter
     keep: bool
+    token_names: re.Pattern[bytes] | None
 
 
 def _phase1_job(shared: _Phase1Shared, source: SourceFile) -> _Phase1:
-    return _phase1(source, shared.max_bytes, shared.prefilter, shared.keep)
+    return _phase1(source, shared.max_bytes, shared.prefilter, shared.keep, shared.token_names)
 
 
 @dataclass(frozen=True)
@@ -188,7 +203,14 @@ def scan_native(
     # shipping bytes between processes costs more than reading them.
     keep = workers <= 1 and sum(s.size for s in files) <= KEEP_BYTES_BUDGET
     phase1 = list(
-        fan_out(_phase1_job, _Phase1Shared(max_bytes, prefilter, keep), files, workers, "reading", progress)
+        fan_out(
+            _phase1_job,
+            _Phase1Shared(max_bytes, prefilter, keep, token_names(rules)),
+            files,
+            workers,
+            "reading",
+            progress,
+        )
     )
     structures = [p.structure for p in phase1 if p.structure is not None]
     warnings = [p.warning for p in phase1 if p.warning is not None]
@@ -203,6 +225,11 @@ def scan_native(
     )
     reach = file_reach(tree, guards, roots)
     reach.update(_rust_reach(files, targets, max_bytes))
+    defined: dict[str, list[tuple[str, int]]] = {}
+    for p in phase1:
+        if p.structure is not None:
+            for name, line in p.defines_tokens:
+                defined.setdefault(name, []).append((p.structure.path, line))
     ctx = Context(
         rules=rules,
         models=targets.models,
@@ -211,6 +238,7 @@ def scan_native(
         fallbacks=default_fallbacks(),
         x86_marker=x86_only_pattern(),
         reach=reach,
+        provided=provided(defined, guards, reach),
     )
     cython_paths = _cython_paths(
         base, ((p.structure.path, p.cython) for p in phase1 if p.structure is not None and p.cython)

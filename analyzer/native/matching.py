@@ -18,7 +18,7 @@ import tree_sitter
 
 from analyzer.fallbacks import FallbackTable
 from analyzer.findings import fallback_for, format_message, make_finding, reach_summary, suppressed
-from analyzer.kinds.native import NativeKind, TokenMatch
+from analyzer.kinds.native import NativeKind, TokenMatch, is_guard_clause
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.native import treesitter
 from analyzer.native.cexpr import Value
@@ -114,6 +114,8 @@ class Context:
     # Per file and model: is the file compiled at all (guards.file_reach)? A file absent
     # here (none when the engine built the context) counts as compiled.
     reach: Mapping[str, Mapping[str, Value]] = field(default_factory=dict)
+    # Per name and model: does the package compile its own definition (a shim) there?
+    provided: Mapping[str, Mapping[str, Value]] = field(default_factory=dict)
 
     def structure_of(self, rel: str) -> FileStructure | None:
         """The preprocessor structure of a tree file (None for files with none: Rust)."""
@@ -332,10 +334,13 @@ def _run_kinds(f: SourceText, ctx: Context) -> list[Finding]:
 
 
 def _after_error_stops(view: CFileView, findings: list[Finding]) -> list[Finding]:
-    """A compiler stops at the first ``#error`` it compiles: on a model where an
-    ``#error`` is surely compiled, nothing after it in the file is reached there."""
+    """A file that refuses a model with a guard-clause ``#error`` (an x86-only source,
+    WOA170) is one finding there, not one per line after it: the compiler stops at it.
+    (A ladder's ``#else #error`` hides nothing: each ladder is a blocker of its own.)"""
     stops: dict[str, int] = {}
     for err in view.structure.errors:
+        if not is_guard_clause(view.structure, err):
+            continue
         for model, state in view.states_at(err.line).items():
             if state == 1 and model not in stops:
                 stops[model] = err.line
