@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from analyzer.model import Language, TargetModel
 from analyzer.native import cexpr
-from analyzer.native.cexpr import MAYBE, Value
+from analyzer.native.cexpr import MAYBE, Value, and3, or3
 from analyzer.native.preproc import MacroDef, PreprocStructure
 
 
@@ -268,18 +268,6 @@ class GuardModel:
         return cexpr.evaluate(node, _Context(self, path, assume | {name}))
 
 
-def _and(a: Value, b: Value) -> Value:
-    if a == 0 or b == 0:
-        return 0
-    return MAYBE if a is None or b is None else 1
-
-
-def _or(a: Value, b: Value) -> Value:
-    if a == 1 or b == 1:
-        return 1
-    return MAYBE if a is None or b is None else 0
-
-
 def file_reach(
     tree: TreeMacros, guards: Mapping[str, GuardModel], roots: frozenset[str]
 ) -> dict[str, dict[str, Value]]:
@@ -315,7 +303,7 @@ def file_reach(
         for model, guard in guards.items():
             value: Value = 0
             for includer, line in edges[header]:
-                value = _or(value, _and(reach[includer][model], guard.line_state(includer, line)))
+                value = or3(value, and3(reach[includer][model], guard.line_state(includer, line)))
                 if value == 1:
                     break
             if value != reach[header][model]:

@@ -21,7 +21,7 @@ from analyzer.findings import fallback_for, format_message, make_finding, reach_
 from analyzer.kinds.native import NativeKind, TokenMatch, is_guard_clause
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.native import treesitter
-from analyzer.native.cexpr import Value
+from analyzer.native.cexpr import Value, and3
 from analyzer.native.guards import FileStructure, GuardModel, evaluate_cfg
 from analyzer.native.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
 from analyzer.precise.clang import Hit
@@ -209,11 +209,7 @@ class CFileView:
     def branch_state(self, model: str, branch: int) -> Value:
         """Is ``branch`` (-1: the file's top level) compiled on ``model``: the file is
         reached by some translation unit there, and the branch's guards are taken."""
-        state = self.ctx.guards[model].branch_state(self.f.rel, branch)
-        reached = self.file_reach.get(model, 1)
-        if state == 0 or reached == 0:
-            return 0
-        return 1 if state == 1 and reached == 1 else None
+        return and3(self.ctx.guards[model].branch_state(self.f.rel, branch), self.file_reach.get(model, 1))
 
     def followed_by_paren(self, end: int) -> bool:
         return self.f.masked[end : end + 256].lstrip()[:1] == b"("

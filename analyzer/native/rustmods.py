@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from analyzer.model import Language
 from analyzer.native import treesitter
-from analyzer.native.cexpr import MAYBE, Value
+from analyzer.native.cexpr import MAYBE, Value, and3, or3
 from analyzer.native.guards import evaluate_cfg
 from analyzer.native.preproc import mask_comments_and_strings
 
@@ -112,10 +112,7 @@ def rust_reach(
         for model, cfg in models.items():
             value: Value = 0
             for d in parents[rel]:
-                through = reach[d.parent][model]
-                own = _cfg_state(d.predicates, cfg)
-                both: Value = 0 if 0 in (through, own) else (1 if through == own == 1 else MAYBE)
-                value = 1 if 1 in (value, both) else (MAYBE if None in (value, both) else 0)
+                value = or3(value, and3(reach[d.parent][model], _cfg_state(d.predicates, cfg)))
             if value != reach[rel][model]:
                 reach[rel][model] = value
                 changed = True

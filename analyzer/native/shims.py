@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping
 
-from analyzer.native.cexpr import MAYBE, Value
+from analyzer.native.cexpr import Value, and3, or3
 from analyzer.native.guards import GuardModel
 from analyzer.native.preproc import PreprocStructure
 
@@ -105,10 +105,8 @@ def provided(
         for model, guard in guards.items():
             value: Value = 0
             for path, line in places:
-                state = guard.line_state(path, line)
                 reached = reach.get(path, {}).get(model, 1)
-                both: Value = 0 if 0 in (state, reached) else (1 if state == reached == 1 else MAYBE)
-                value = 1 if 1 in (value, both) else (MAYBE if None in (value, both) else 0)
+                value = or3(value, and3(guard.line_state(path, line), reached))
             per_model[model] = value
         out[name] = per_model
     return out
