@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from analyzer.model import Language, TargetModel
 from analyzer.native import cexpr
-from analyzer.native.cexpr import MAYBE, Value, and3, or3
+from analyzer.native.cexpr import MAYBE, Value
 from analyzer.native.preproc import MacroDef, PreprocStructure
+from analyzer.native.reach import propagate_reach
 
 
 @dataclass(frozen=True)
@@ -71,17 +72,6 @@ class TreeMacros:
             return None
         # Prefer the candidate sharing the longest directory prefix with the includer.
         return max(candidates, key=lambda p: (len(posixpath.commonprefix([p, from_path])), p))
-
-    def closure(self, starts: frozenset[str]) -> set[str]:
-        """Every file the ``starts`` include, transitively (guards ignored), and themselves."""
-        seen = set(starts)
-        todo = list(starts)
-        while todo:
-            for nxt in self.includes.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return seen
 
     def _closure(self, start: str, edges: dict[str, list[str]]) -> set[str]:
         seen = {start}
@@ -283,35 +273,11 @@ def file_reach(
             target = tree.resolve_include(path, inc.target)
             if target is not None and target != path:
                 edges[target].append((path, inc.line))
-    from_units = tree.closure(roots)
-    reach: dict[str, dict[str, Value]] = {}
-    for path in tree.files:
-        if path in roots:
-            reach[path] = dict.fromkeys(guards, 1)
-        elif path not in from_units:
-            reach[path] = dict.fromkeys(guards, MAYBE)
-        else:
-            reach[path] = dict.fromkeys(guards, 0)
-    dependents: dict[str, list[str]] = defaultdict(list)  # includer -> headers it includes
-    for header, sources in edges.items():
-        for includer, _ in sources:
-            dependents[includer].append(header)
-    todo = [p for p in tree.files if p not in roots and p in from_units]
-    while todo:
-        header = todo.pop()
-        changed = False
-        for model, guard in guards.items():
-            value: Value = 0
-            for includer, line in edges[header]:
-                value = or3(value, and3(reach[includer][model], guard.line_state(includer, line)))
-                if value == 1:
-                    break
-            if value != reach[header][model]:
-                reach[header][model] = value
-                changed = True
-        if changed:
-            todo.extend(dependents.get(header, ()))
-    return reach
+
+    def included(includer: str, line: int, model: str) -> Value:
+        return guards[model].line_state(includer, line)
+
+    return propagate_reach(tree.files, roots, edges, tuple(guards), included)
 
 
 def _literal_value(text: str) -> Value:

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from analyzer.model import Language
 from analyzer.native import treesitter
-from analyzer.native.cexpr import MAYBE, Value, and3, or3
+from analyzer.native.cexpr import MAYBE, Value
 from analyzer.native.guards import evaluate_cfg
 from analyzer.native.preproc import mask_comments_and_strings
+from analyzer.native.reach import propagate_reach
 
 _MOD_DECL = re.compile(rb"\bmod\s+(?:r#)?([A-Za-z_]\w*)\s*;")
 _PATH_ATTR = re.compile(rb'#\[\s*path\s*=\s*"([^"\n]+)"\s*\]\s*$')
@@ -88,34 +89,12 @@ def rust_reach(
     """Per Rust file and model (name -> Rust cfg): is the file compiled at all?"""
     known = set(sources)
     decls = [d for rel, data in sources.items() for d in declarations(rel, data, known)]
-    parents: dict[str, list[ModDecl]] = defaultdict(list)
-    children: dict[str, list[str]] = defaultdict(list)
+    parents: dict[str, list[tuple[str, ModDecl]]] = defaultdict(list)
     for d in decls:
-        parents[d.child].append(d)
-        children[d.parent].append(d.child)
+        parents[d.child].append((d.parent, d))
+
+    def declared(parent: str, decl: ModDecl, model: str) -> Value:
+        return _cfg_state(decl.predicates, models[model])
+
     roots = {rel for rel in sources if is_crate_root(rel)}
-    reached = set(roots)
-    todo = list(roots)
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in reached:
-                reached.add(child)
-                todo.append(child)
-    reach: dict[str, dict[str, Value]] = {}
-    for rel in sources:
-        start: Value = 1 if rel in roots else (0 if rel in reached else MAYBE)
-        reach[rel] = dict.fromkeys(models, start)
-    todo = [rel for rel in reached if rel not in roots]
-    while todo:
-        rel = todo.pop()
-        changed = False
-        for model, cfg in models.items():
-            value: Value = 0
-            for d in parents[rel]:
-                value = or3(value, and3(reach[d.parent][model], _cfg_state(d.predicates, cfg)))
-            if value != reach[rel][model]:
-                reach[rel][model] = value
-                changed = True
-        if changed:
-            todo.extend(children.get(rel, ()))
-    return reach
+    return propagate_reach(sources, roots, parents, tuple(models), declared)

@@ -1,0 +1,60 @@
+"""Which files a build compiles, per model: a three-valued fixpoint over a graph of files
+(C ``#include``s, Rust ``mod`` declarations) whose edges hold on some models only.
+
+A root (a translation unit, a crate root) is compiled (1). Any other file is compiled on
+a model when some parent is AND the edge to it holds there (three-valued OR over the
+parents). A file no root reaches even ignoring the edges' conditions is unknown (MAYBE):
+nothing known compiles it. Values only ever rise (0 < MAYBE < 1), so cycles end.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import TypeVar
+
+from analyzer.native.cexpr import MAYBE, Value, and3, or3
+
+E = TypeVar("E")  # what an edge carries (an include line, a mod declaration's cfgs)
+
+
+def propagate_reach(
+    nodes: Iterable[str],
+    roots: Collection[str],
+    incoming: Mapping[str, list[tuple[str, E]]],
+    models: Collection[str],
+    holds: Callable[[str, E, str], Value],
+) -> dict[str, dict[str, Value]]:
+    """Per node and model: compiled? ``incoming[child]`` lists ``(parent, edge)``;
+    ``holds(parent, edge, model)`` says whether the edge is taken on ``model``."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for child, parents in incoming.items():
+        for parent, _ in parents:
+            children[parent].append(child)
+    reached = set(roots)
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in reached:
+                reached.add(child)
+                todo.append(child)
+    reach: dict[str, dict[str, Value]] = {}
+    for node in nodes:
+        start: Value = 1 if node in roots else (0 if node in reached else MAYBE)
+        reach[node] = dict.fromkeys(models, start)
+    todo = [node for node in reach if node in reached and node not in roots]
+    while todo:
+        node = todo.pop()
+        changed = False
+        for model in models:
+            value: Value = 0
+            for parent, edge in incoming.get(node, ()):
+                value = or3(value, and3(reach[parent][model], holds(parent, edge, model)))
+                if value == 1:
+                    break
+            if value != reach[node][model]:
+                reach[node][model] = value
+                changed = True
+        if changed:
+            todo.extend(children.get(node, ()))
+    return reach
