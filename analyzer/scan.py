@@ -9,19 +9,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.build.files import scan_build_files
+from analyzer.build.model import plan_build, tree_reader
+from analyzer.build.plan import BuildPlan
 from analyzer.model import Finding, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
+from analyzer.native.probe import ProbeJudge
 from analyzer.native.sources import DEFAULT_MAX_BYTES, WalkResult, walk
 from analyzer.pool import Progress, default_jobs
 from analyzer.precise.cache import ResultCache
 from analyzer.precise.run import run_precise
 from analyzer.rules import Rule, default_rules
-from analyzer.targets import load_targets
+from analyzer.targets import TargetData, load_targets
 
 __all__ = ["Progress", "ScanOptions", "ScanResult", "default_jobs", "scan"]
 
 # The skipped-count key for files with x86 code that no unit compiles on a selected model.
 NOT_COMPILED = "not compiled on a selected model (no translation unit reaches it; --all-code lists it)"
+# The skipped-count key for compile-probe sources the build model found.
+BUILD_PROBE = "build probe source (a test program the build compiles; not package code)"
 # Starting worker processes costs more than a small tree takes to scan in one.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
@@ -38,6 +43,7 @@ class ScanOptions:
     precise: bool = False  # also parse translation units with libclang (analyzer/precise/)
     cache_dir: Path | None = None  # where precise-mode results are cached (None: no cache)
     all_code: bool = False  # also list findings in files no unit compiles on a selected model
+    build_model: bool = True  # read the build files (analyzer/build/) for units and macros
 
 
 def walk_tree(root: Path, options: ScanOptions) -> WalkResult:
@@ -45,6 +51,14 @@ def walk_tree(root: Path, options: ScanOptions) -> WalkResult:
     return walk(
         root, list(options.excludes), options.include_vendored, options.max_bytes, options.include_tests
     )
+
+
+def tree_plan(
+    base: Path, walked: WalkResult, rules: tuple[Rule, ...], targets: TargetData
+) -> BuildPlan | None:
+    """The static build model of the tree at ``base`` (None when no build is modelled)."""
+    files = [*walked.all_files, *(s.rel for s in walked.build_files)]
+    return plan_build(files, tree_reader(base), ProbeJudge(rules, targets), targets.names)
 
 
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:
@@ -62,8 +76,13 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     small = sum(s.size for s in walked.files) < PARALLEL_MIN_BYTES
     workers = 1 if small else max(1, options.jobs)
 
+    plan = tree_plan(base, walked, rules, targets) if options.build_model and root.is_dir() else None
+    sources = walked.files
+    if plan is not None and plan.probe_files:
+        sources = [s for s in walked.files if s.rel not in plan.probe_files]
+        walked.skipped[BUILD_PROBE] += len(walked.files) - len(sources)
     native = scan_native(
-        base, walked.files, rules, targets, selected, options.max_bytes, workers, progress, options.all_code
+        base, sources, rules, targets, selected, options.max_bytes, workers, progress, options.all_code, plan
     )
     findings: list[Finding] = list(native.findings)
     warnings = [*walked.warnings, *native.warnings]

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer.build.plan import BuildPlan
 from analyzer.fallbacks import default_fallbacks
 from analyzer.kinds.native import token_names
 from analyzer.model import Finding, Language, ScanWarning
@@ -195,8 +196,11 @@ def scan_native(
     workers: int,
     progress: Progress | None = None,
     all_code: bool = False,
+    plan: BuildPlan | None = None,
 ) -> NativeScan:
-    """Run the fast mode over the walked C/C++/Rust ``files`` of the tree at ``base``."""
+    """Run the fast mode over the walked C/C++/Rust ``files`` of the tree at ``base``;
+    ``plan`` (the static build model) says which sources each model compiles and which
+    macros the build defines."""
     prefilter = build_prefilter(rules)
     # A single process keeps each candidate file's bytes (and masked copy) from phase 1
     # for phase 2, within a memory budget; worker processes re-read instead, since
@@ -215,15 +219,18 @@ def scan_native(
     structures = [p.structure for p in phase1 if p.structure is not None]
     warnings = [p.warning for p in phase1 if p.warning is not None]
     tree = TreeMacros(structures)
+    build_macros = _build_macros(plan, targets)
     guards = {
-        m.name: GuardModel(tree, m, targets.known_macros, targets.predefined_shape) for m in targets.models
+        m.name: GuardModel(tree, m, targets.known_macros, targets.predefined_shape, build_macros.get(m.name))
+        for m in targets.models
     }
-    # Translation units: sources (not headers) no tree file includes.
-    included = {target for targets_of in tree.includes.values() for target in targets_of}
-    roots = frozenset(
-        s.rel for s in files if not s.is_header and s.rel in tree.files and s.rel not in included
-    )
-    reach = file_reach(tree, guards, roots)
+    roots, unreached_value = translation_units(files, tree, plan, targets.names)
+    # Twice: a file the first pass finds not compiled on a model (a wrapper the build
+    # leaves out) no longer defines macros there, which can change what is included.
+    for _ in range(2):
+        reach = file_reach(tree, guards, roots, unreached_value)
+        for name, guard in guards.items():
+            guard.set_compiled({path: by_model.get(name, 1) for path, by_model in reach.items()})
     reach.update(_rust_reach(files, targets, max_bytes))
     defined: dict[str, list[tuple[str, int]]] = {}
     for p in phase1:
@@ -274,6 +281,44 @@ def scan_native(
         not_compiled_files=len(unreached_jobs),
         not_compiled=tuple(sorted(not_compiled, key=Finding.sort_key)),
     )
+
+
+def translation_units(
+    files: list[SourceFile], tree: TreeMacros, plan: BuildPlan | None, models: tuple[str, ...]
+) -> tuple[dict[str, dict[str, Value]], dict[str, Value]]:
+    """Per translation unit and model: does the build compile it? And per model, the
+    value of a file no unit reaches.
+
+    A source the build model lists is compiled where the build says. On a model where
+    the build model lists every compiled source, any other source is not a unit (it is
+    compiled only if a unit includes it), and a file no unit reaches is not compiled.
+    Otherwise (no build model, or one that could not be read fully) a source no tree
+    file includes is taken to be a unit, and an unreached file is unknown."""
+    compiled = plan.compiled() if plan is not None else {}
+    complete = frozenset(plan.complete_on) if plan is not None else frozenset()
+    included = {target for targets_of in tree.includes.values() for target in targets_of}
+    roots: dict[str, dict[str, Value]] = {}
+    for source in files:
+        if source.is_header or source.rel not in tree.files:
+            continue
+        listed = compiled.get(source.rel)
+        if listed is not None:
+            roots[source.rel] = {m: listed.get(m, 0) for m in models}
+        elif source.rel not in included:
+            roots[source.rel] = {m: 0 if m in complete else 1 for m in models}
+    return roots, dict.fromkeys(complete, 0)
+
+
+def _build_macros(plan: BuildPlan | None, targets: TargetData) -> dict[str, dict[str, Value]]:
+    """Per model: macro -> defined by the build (1), by no unit (0), or unknown."""
+    per_model: dict[str, dict[str, Value]] = {m: {} for m in targets.names}
+    if plan is None:
+        return per_model
+    for name, values in plan.macro_values().items():
+        for model, value in values.items():
+            if model in per_model:
+                per_model[model][name] = value
+    return per_model
 
 
 def _bad_expressions(guards: dict[str, GuardModel]) -> dict[tuple[str, int], str]:

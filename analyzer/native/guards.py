@@ -102,10 +102,18 @@ class GuardModel:
         model: TargetModel,
         known_macros: frozenset[str],
         predefined_shape: re.Pattern[str] | None = None,
+        build_macros: Mapping[str, Value] | None = None,
     ):
         self.tree = tree
         self.model = model
         self.known = known_macros
+        # Macros the build defines (-D, define_macros) on this model: 1 defined for every
+        # unit, 0 defined by no unit (the build names it on other models or paths only).
+        self.build_macros: Mapping[str, Value] = build_macros or {}
+        # Per file: compiled on this model (file_reach)? Set once reach is known: a file
+        # no unit compiles here cannot define a macro here (a wrapper ``foo_avx2.c``
+        # that defines USE_AVX2 and includes ``foo.c`` is not compiled on ARM64).
+        self.compiled: Mapping[str, Value] = {}
         # Names shaped like compiler predefines: undefined here unless the tree defines them.
         self.predefined_shape = predefined_shape
         self._branch_memo: dict[tuple[str, int, frozenset[str]], Value] = {}
@@ -188,6 +196,8 @@ class GuardModel:
             return 0
         if name in self.model.defines:
             return 1
+        if self.build_macros.get(name) == 1:
+            return 1
         if name == "__cplusplus":
             f = self.tree.files[path]
             if f.is_header:
@@ -202,8 +212,15 @@ class GuardModel:
         finally:
             self._in_progress.discard(key)
 
+    def set_compiled(self, compiled: Mapping[str, Value]) -> None:
+        """Use file reach from now on (the branch memo is cleared: answers may change)."""
+        self.compiled = compiled
+        self._branch_memo.clear()
+
     def _relevant_definitions(self, path: str, name: str) -> list[tuple[str, MacroDef]]:
         everywhere = self.tree.definitions.get(name, [])
+        if self.compiled:
+            everywhere = [(p, d) for p, d in everywhere if self.compiled.get(p) != 0]
         visible = self.tree.visible(path)
         near = [(p, d) for p, d in everywhere if p in visible]
         # An include we could not resolve may still bring the definition in.
@@ -226,6 +243,8 @@ class GuardModel:
             return MAYBE if undefined_maybe else 1
         if verdict is None:
             return MAYBE
+        if name in self.build_macros:
+            return self.build_macros[name]  # 0 or MAYBE: whether the build defines it
         has_definitions = any(not m.undef for _, m in definitions)
         if has_definitions or name in self.known:
             return 0
@@ -259,14 +278,18 @@ class GuardModel:
 
 
 def file_reach(
-    tree: TreeMacros, guards: Mapping[str, GuardModel], roots: frozenset[str]
+    tree: TreeMacros,
+    guards: Mapping[str, GuardModel],
+    roots: frozenset[str] | Mapping[str, Mapping[str, Value]],
+    unreached: Mapping[str, Value] | None = None,
 ) -> dict[str, dict[str, Value]]:
-    """Per file and model: is the file compiled at all? 1 for a translation unit (a
-    source no tree file includes); for a file others include, the three-valued OR over
-    its includers of "the includer is compiled AND its ``#include`` line is"; MAYBE for a
-    file no translation unit reaches even ignoring guards (a header nothing includes, or
-    only a cycle of headers does: what compiles it is unknown). A fixpoint over the
-    include graph, so cycles end: every value only ever rises (0 < MAYBE < 1)."""
+    """Per file and model: is the file compiled at all? For a translation unit, what the
+    build says (1 on every model without a build model); for a file others include,
+    the three-valued OR over its includers of "the includer is compiled AND its
+    ``#include`` line is"; for a file no translation unit reaches even ignoring guards
+    (a header nothing includes, or only a cycle of headers does) ``unreached``: MAYBE
+    (what compiles it is unknown) unless the build lists every source on that model.
+    A fixpoint over the include graph, so cycles end: every value only ever rises."""
     edges: dict[str, list[tuple[str, int]]] = defaultdict(list)  # header -> (includer, line)
     for path, f in tree.files.items():
         for inc in f.structure.includes:
@@ -277,7 +300,7 @@ def file_reach(
     def included(includer: str, line: int, model: str) -> Value:
         return guards[model].line_state(includer, line)
 
-    return propagate_reach(tree.files, roots, edges, tuple(guards), included)
+    return propagate_reach(tree.files, roots, edges, tuple(guards), included, unreached)
 
 
 def _literal_value(text: str) -> Value:

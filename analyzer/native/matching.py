@@ -31,6 +31,9 @@ _CLOSERS = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
 MAX_ASM_SPAN = 64 * 1024
 
 
+_WORD = re.compile(rb"[A-Za-z_]\w*")
+
+
 @dataclass
 class FileInput:
     rel: str
@@ -224,7 +227,18 @@ class CFileView:
         def compiled(line: int) -> bool:
             return model is None or self.states_at(line).get(model) != 0
 
-        if any(compiled(self.f.index.line_of(o)) for o in self.hits_in(pattern, b.body_start, b.body_end)):
+        def shimmed(offset: int) -> bool:
+            # The package's own definition of the name (``_umul128`` built on __umulh)
+            # compiled on this model: a use of it is not x86-only code there.
+            if model is None or not self.ctx.provided:
+                return False
+            word = _WORD.match(self.f.masked, offset)
+            return word is not None and self.ctx.provided.get(word.group().decode(), {}).get(model) == 1
+
+        if any(
+            compiled(self.f.index.line_of(o)) and not shimmed(o)
+            for o in self.hits_in(pattern, b.body_start, b.body_end)
+        ):
             return True
         # "quoted" include names are masked as strings; look at the names themselves.
         return any(

@@ -20,19 +20,28 @@ E = TypeVar("E")  # what an edge carries (an include line, a mod declaration's c
 
 def propagate_reach(
     nodes: Iterable[str],
-    roots: Collection[str],
+    roots: Collection[str] | Mapping[str, Mapping[str, Value]],
     incoming: Mapping[str, list[tuple[str, E]]],
     models: Collection[str],
     holds: Callable[[str, E, str], Value],
+    unreached: Mapping[str, Value] | None = None,
 ) -> dict[str, dict[str, Value]]:
     """Per node and model: compiled? ``incoming[child]`` lists ``(parent, edge)``;
-    ``holds(parent, edge, model)`` says whether the edge is taken on ``model``."""
+    ``holds(parent, edge, model)`` says whether the edge is taken on ``model``.
+
+    ``roots`` are compiled on every model, or (a mapping) on the models their values
+    say: a build that compiles a source only on some models. ``unreached`` is, per
+    model, the value of a node no root reaches (MAYBE unless a build model lists every
+    compiled source on that model: then 0)."""
+    start_of: Mapping[str, Mapping[str, Value]] = (
+        roots if isinstance(roots, Mapping) else {root: dict.fromkeys(models, 1) for root in roots}
+    )
     children: dict[str, list[str]] = defaultdict(list)
     for child, parents in incoming.items():
         for parent, _ in parents:
             children[parent].append(child)
-    reached = set(roots)
-    todo = list(roots)
+    reached = set(start_of)
+    todo = list(start_of)
     while todo:
         for child in children.get(todo.pop(), ()):
             if child not in reached:
@@ -40,18 +49,24 @@ def propagate_reach(
                 todo.append(child)
     reach: dict[str, dict[str, Value]] = {}
     for node in nodes:
-        start: Value = 1 if node in roots else (0 if node in reached else MAYBE)
-        reach[node] = dict.fromkeys(models, start)
-    todo = [node for node in reach if node in reached and node not in roots]
+        if node in start_of:
+            reach[node] = {m: start_of[node].get(m, 1) for m in models}
+        elif node in reached:
+            reach[node] = dict.fromkeys(models, 0)
+        else:
+            reach[node] = {m: (unreached or {}).get(m, MAYBE) for m in models}
+    todo = [node for node in reach if node in reached]
     while todo:
         node = todo.pop()
         changed = False
+        own = start_of.get(node)
         for model in models:
-            value: Value = 0
-            for parent, edge in incoming.get(node, ()):
-                value = or3(value, and3(reach[parent][model], holds(parent, edge, model)))
-                if value == 1:
-                    break
+            value: Value = own.get(model, 1) if own is not None else 0
+            if value != 1:
+                for parent, edge in incoming.get(node, ()):
+                    value = or3(value, and3(reach[parent][model], holds(parent, edge, model)))
+                    if value == 1:
+                        break
             if value != reach[node][model]:
                 reach[node][model] = value
                 changed = True

@@ -145,6 +145,9 @@ class WalkResult:
     files: list[SourceFile] = field(default_factory=list)
     # Build, CI and Fortran files (build.rs is in both lists: Rust rules and build rules).
     build_files: list[SourceFile] = field(default_factory=list)
+    # Every file name the walk kept (any type): what the build model's file-system
+    # queries (os.path.exists, glob, file(GLOB), meson's fs.exists) are answered from.
+    all_files: list[str] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[ScanWarning] = field(default_factory=list)
 
@@ -243,6 +246,7 @@ def walk(
         dirnames[:] = kept
         for name in sorted(filenames):
             rel = rel_dir + display_path(name)
+            result.all_files.append(rel)  # excluded from the scan, but the build sees it
             if spec.match_file(rel):
                 result.skipped["excluded"] += 1
                 continue

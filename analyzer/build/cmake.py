@@ -1,0 +1,1151 @@
+"""The CMake build model: ``CMakeLists.txt`` interpreted per model, never run.
+
+Variables hold strings (lists are ``;``-joined, as in CMake) or UNKNOWN. The model's
+facts set ``CMAKE_SYSTEM_PROCESSOR`` (``ARM64`` on Windows ARM64), ``MSVC``, ``WIN32``...;
+``option()`` takes its default; ``find_package`` and checks CMake does not describe
+statically leave their result variables unknown. ``if()`` follows CMake's rules, and a
+branch under an unknown condition counts as "maybe". ``try_compile``,
+``check_c_source_compiles``, ``check_include_file`` and a ``configure_file``d probe
+source are compile probes judged by the native rules. ``function``/``macro`` bodies run
+when called. Targets (``add_library``, ``add_executable``, ``python_add_library``,
+``pybind11_add_module``, ``nanobind_add_module``, ``target_sources``) give the sources.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from analyzer.build.plan import BuildPlan, Fact, Probe, ProbeJudge, SourceUse, build_env, judge_for
+from analyzer.native.cexpr import MAYBE, Value, and3, or3
+
+MAX_STEPS = 300_000
+MAX_FILES = 1_000
+MAX_CALL_DEPTH = 32
+ROOT = "\x00root"  # CMAKE_SOURCE_DIR: absolute in CMake, the tree root here
+BINARY = "\x00build"  # CMAKE_BINARY_DIR: not in the tree
+NATIVE = (".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm")
+
+
+class CMakeError(Exception):
+    pass
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+class _Return(Exception):
+    pass
+
+
+class _Break(Exception):
+    pass
+
+
+# -- parsing -------------------------------------------------------------------------
+_COMMAND = re.compile(r"([A-Za-z_]\w*)[ \t]*\(")
+
+
+@dataclass(frozen=True)
+class Arg:
+    text: str
+    quoted: bool
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # lower-cased
+    args: tuple[Arg, ...]
+    line: int
+
+
+def parse(text: str) -> list[Command]:
+    commands: list[Command] = []
+    pos = 0
+    line = 1
+    length = len(text)
+    while pos < length:
+        char = text[pos]
+        if char == "\n":
+            line += 1
+            pos += 1
+        elif char in " \t\r":
+            pos += 1
+        elif char == "#":
+            bracket = re.match(r"#\[(=*)\[", text[pos:])
+            if bracket:
+                end = text.find("]" + bracket.group(1) + "]", pos)
+                end = length if end < 0 else end + len(bracket.group(1)) + 2
+            else:
+                end = text.find("\n", pos)
+                end = length if end < 0 else end
+            line += text.count("\n", pos, end)
+            pos = end
+        else:
+            match = _COMMAND.match(text, pos)
+            if match is None:
+                raise CMakeError(f"line {line}: expected a command")
+            start_line = line
+            pos = match.end()
+            args: list[Arg] = []
+            depth = 0
+            while True:
+                if pos >= length:
+                    raise CMakeError(f"line {start_line}: unterminated command")
+                char = text[pos]
+                if char == "\n":
+                    line += 1
+                    pos += 1
+                elif char in " \t\r":
+                    pos += 1
+                elif char == "#":
+                    end = text.find("\n", pos)
+                    pos = length if end < 0 else end
+                elif char == "(":
+                    depth += 1
+                    args.append(Arg("(", False))
+                    pos += 1
+                elif char == ")":
+                    if depth == 0:
+                        pos += 1
+                        break
+                    depth -= 1
+                    args.append(Arg(")", False))
+                    pos += 1
+                elif char == '"':
+                    end = pos + 1
+                    while end < length and text[end] != '"':
+                        end += 2 if text[end] == "\\" else 1
+                    body = text[pos + 1 : end]
+                    line += body.count("\n")
+                    args.append(Arg(re.sub(r"\\\n", "", body), True))
+                    pos = end + 1
+                elif char == "[" and re.match(r"\[=*\[", text[pos:]):
+                    opening = re.match(r"\[(=*)\[", text[pos:])
+                    assert opening is not None
+                    close = "]" + opening.group(1) + "]"
+                    end = text.find(close, pos)
+                    end = length if end < 0 else end
+                    body = text[pos + len(opening.group()) : end]
+                    line += body.count("\n")
+                    args.append(Arg(body.removeprefix("\n"), True))
+                    pos = end + len(close)
+                else:
+                    match_arg = re.compile(r'(?:[^\s()"#\\]|\\.|"[^"]*")+').match(text, pos)
+                    if match_arg is None:
+                        raise CMakeError(f"line {line}: unexpected {char!r}")
+                    args.append(Arg(match_arg.group(), False))
+                    pos = match_arg.end()
+            commands.append(Command(match.group(1).lower(), tuple(args), start_line))
+    return commands
+
+
+# -- blocks --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Block:
+    """if / foreach / while / function / macro, with the commands inside."""
+
+    kind: str
+    head: Command
+    arms: tuple[tuple[Command, tuple[Any, ...]], ...]  # (if/elseif/else command, body)
+
+
+_OPENERS = {
+    "if": "endif",
+    "foreach": "endforeach",
+    "while": "endwhile",
+    "function": "endfunction",
+    "macro": "endmacro",
+    "block": "endblock",
+}
+
+
+def nest(commands: list[Command]) -> list[Any]:
+    stack: list[tuple[str, Command, list[tuple[Command, list[Any]]]]] = []
+    top: list[Any] = []
+    for command in commands:
+        current = stack[-1][2][-1][1] if stack else top
+        if command.name in _OPENERS:
+            stack.append((command.name, command, [(command, [])]))
+        elif command.name in ("elseif", "else") and stack and stack[-1][0] == "if":
+            stack[-1][2].append((command, []))
+        elif stack and command.name == _OPENERS[stack[-1][0]]:
+            kind, head, arms = stack.pop()
+            block = Block(kind, head, tuple((c, tuple(body)) for c, body in arms))
+            (stack[-1][2][-1][1] if stack else top).append(block)
+        else:
+            current.append(command)
+    if stack:
+        raise CMakeError(f"line {stack[-1][1].line}: {stack[-1][0]}() is never closed")
+    return top
+
+
+# -- evaluation ------------------------------------------------------------------------
+_TRUE = {"1", "ON", "YES", "TRUE", "Y"}
+_FALSE = {"0", "OFF", "NO", "FALSE", "N", "IGNORE", "NOTFOUND", ""}
+_VAR_REF = re.compile(r"\$\{([^${}]*)\}")
+TARGET_COMMANDS = {
+    "add_library": (
+        "STATIC",
+        "SHARED",
+        "MODULE",
+        "OBJECT",
+        "INTERFACE",
+        "EXCLUDE_FROM_ALL",
+        "IMPORTED",
+        "ALIAS",
+        "GLOBAL",
+    ),
+    "add_executable": ("WIN32", "MACOSX_BUNDLE", "EXCLUDE_FROM_ALL", "IMPORTED", "ALIAS", "GLOBAL"),
+    "python_add_library": ("STATIC", "SHARED", "MODULE", "WITH_SOABI", "USE_SABI"),
+    "python3_add_library": ("STATIC", "SHARED", "MODULE", "WITH_SOABI", "USE_SABI"),
+    "pybind11_add_module": (
+        "MODULE",
+        "SHARED",
+        "EXCLUDE_FROM_ALL",
+        "NO_EXTRAS",
+        "THIN_LTO",
+        "OPT_SIZE",
+        "SYSTEM",
+        "WITHOUT_SOABI",
+    ),
+    "nanobind_add_module": (
+        "NB_STATIC",
+        "NB_SHARED",
+        "STABLE_ABI",
+        "NOMINSIZE",
+        "NOSTRIP",
+        "LTO",
+        "PROTECT_STACK",
+        "FREE_THREADED",
+        "NB_SUPPRESS_WARNINGS",
+        "MUSL_DYNAMIC_LIBCPP",
+    ),
+}
+_UNKNOWN_OUTPUT_KEYWORDS = {"OUTPUT_VARIABLE", "RESULT_VARIABLE", "ERROR_VARIABLE", "RESULT", "OUTPUT"}
+
+
+@dataclass
+class _Target:
+    name: str
+    sources: list[tuple[str, Value]]
+    file: str
+    line: int
+    present: Value
+
+
+class Interpreter:
+    def __init__(
+        self,
+        facts: Mapping[str, Fact],
+        tree_files: frozenset[str],
+        read_text: Callable[[str], str | None],
+        judge: Callable[[str], Value],
+        defines: Mapping[str, str] | None = None,
+    ) -> None:
+        self.facts = facts
+        self.tree_files = tree_files
+        self.read_text = read_text
+        self.judge = judge
+        self.uncertain = 0
+        self.steps = 0
+        self.depth = 0
+        self.files_read = 0
+        self.parsed: dict[str, list[Any] | None] = {}
+        self.commands: dict[str, tuple[str, tuple[str, ...], tuple[Any, ...], str]] = {}
+        self.targets: dict[str, _Target] = {}
+        self.probes: list[tuple[str, int, str, Value]] = []
+        self.virtual: dict[str, str] = {}  # configure_file outputs
+        self.notes: list[str] = []
+        self.unknown_sources = False
+        self.excluded = 0  # depth of EXCLUDE_FROM_ALL subdirectories
+        self.base_vars: dict[str, Any] = {
+            "CMAKE_SYSTEM_NAME": "Windows",
+            "CMAKE_HOST_SYSTEM_NAME": "Windows",
+            "CMAKE_SOURCE_DIR": ROOT,
+            "PROJECT_SOURCE_DIR": ROOT,
+            "CMAKE_BINARY_DIR": BINARY,
+            "PROJECT_BINARY_DIR": BINARY,
+            "CMAKE_CURRENT_BINARY_DIR": BINARY,
+            "CMAKE_VERSION": "3.30.0",
+        }
+        for key, value in facts.items():
+            if key.startswith("cmake."):
+                name = key.removeprefix("cmake.")
+                if value is None:
+                    self.base_vars[name] = UNKNOWN
+                elif isinstance(value, bool):
+                    self.base_vars[name] = "1" if value else ""
+                else:
+                    self.base_vars[name] = str(value)
+        processor = self.base_vars.get("CMAKE_SYSTEM_PROCESSOR", UNKNOWN)
+        self.base_vars["CMAKE_HOST_SYSTEM_PROCESSOR"] = processor
+        compiler = facts.get("meson.compiler_id")
+        ids = {"msvc": "MSVC", "clang-cl": "Clang", "clang": "Clang", "gcc": "GNU"}
+        compiler_id = ids.get(str(compiler), UNKNOWN) if compiler else UNKNOWN
+        self.base_vars["CMAKE_C_COMPILER_ID"] = compiler_id
+        self.base_vars["CMAKE_CXX_COMPILER_ID"] = compiler_id
+        if compiler == "clang-cl":
+            self.base_vars["CMAKE_C_SIMULATE_ID"] = "MSVC"
+            self.base_vars["CMAKE_CXX_SIMULATE_ID"] = "MSVC"
+        if self.base_vars.get("MSVC") == "1":
+            platform = self.base_vars.get("CMAKE_GENERATOR_PLATFORM", UNKNOWN)
+            self.base_vars["CMAKE_VS_PLATFORM_NAME"] = platform
+            self.base_vars["CMAKE_CXX_COMPILER_ARCHITECTURE_ID"] = platform
+            self.base_vars["CMAKE_C_COMPILER_ARCHITECTURE_ID"] = platform
+        self.base_vars.update(defines or {})
+        self.cache: set[str] = set()
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # -- files -------------------------------------------------------------------
+    def run(self, path: str) -> None:
+        scope = dict(self.base_vars)
+        try:
+            self.run_file(path, scope, posixpath.dirname(path))
+        except (CMakeError, RecursionError) as error:
+            self.unknown_sources = True
+            self.note(f"{path}: {error}; the rest is not evaluated")
+        except _Return:
+            pass
+
+    def load(self, path: str) -> list[Any] | None:
+        if path not in self.parsed:
+            self.files_read += 1
+            if self.files_read > MAX_FILES:
+                raise CMakeError("too many CMake files")
+            text = self.read_text(path)
+            try:
+                self.parsed[path] = nest(parse(text)) if text is not None else None
+            except CMakeError as error:
+                self.parsed[path] = None
+                self.note(f"{path}: cannot parse ({error})")
+        return self.parsed[path]
+
+    def run_file(self, path: str, scope: dict[str, Any], directory: str) -> None:
+        body = self.load(path)
+        if body is None:
+            self.unknown_sources = True
+            return
+        saved = {k: scope.get(k) for k in ("CMAKE_CURRENT_SOURCE_DIR", "CMAKE_CURRENT_LIST_DIR", "_file")}
+        scope["CMAKE_CURRENT_SOURCE_DIR"] = (
+            scope.get("CMAKE_CURRENT_SOURCE_DIR") if path.endswith(".cmake") else _abs(directory)
+        )
+        scope["CMAKE_CURRENT_LIST_DIR"] = _abs(posixpath.dirname(path))
+        scope["_file"] = path
+        try:
+            self.exec_block(body, scope)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    scope.pop(key, None)
+                else:
+                    scope[key] = value
+
+    # -- statements --------------------------------------------------------------
+    def exec_block(self, body: tuple[Any, ...] | list[Any], scope: dict[str, Any]) -> None:
+        for item in body:
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise CMakeError("evaluation budget exhausted")
+            if isinstance(item, Block):
+                self.exec_structure(item, scope)
+            else:
+                self.exec_command(item, scope)
+
+    def exec_structure(self, block: Block, scope: dict[str, Any]) -> None:
+        if block.kind == "if":
+            opened = 0
+            try:
+                for head, body in block.arms:
+                    if head.name == "else":
+                        state: Value = 1
+                    else:
+                        state = self.condition(self.expand_args(head.args, scope, keep_names=True), scope)
+                    if state == 0:
+                        continue
+                    if state == 1:
+                        self.exec_block(body, scope)
+                        return
+                    self.uncertain += 1
+                    opened += 1
+                    self.exec_block(body, scope)
+            finally:
+                self.uncertain -= opened
+        elif block.kind == "foreach":
+            self.exec_foreach(block, scope)
+        elif block.kind in ("function", "macro"):
+            args = self.expand_args(block.head.args, scope)
+            names = [a for a in args if isinstance(a, str)]
+            if names:
+                self.commands[names[0].lower()] = (
+                    block.kind,
+                    tuple(names[1:]),
+                    block.arms[0][1],
+                    scope.get("_file", ""),
+                )
+        elif block.kind == "block":
+            inner = dict(scope)
+            self.exec_block(block.arms[0][1], inner)
+        else:
+            self.note(f"{scope.get('_file')}:{block.head.line}: while() not evaluated")
+
+    def exec_foreach(self, block: Block, scope: dict[str, Any]) -> None:
+        args = self.expand_args(block.head.args, scope)
+        if not args or not isinstance(args[0], str):
+            return
+        variable, rest = args[0], args[1:]
+        items: list[Any]
+        if rest and rest[0] == "RANGE":
+            numbers = [int(a) for a in rest[1:] if isinstance(a, str) and a.isdigit()]
+            if len(numbers) != len(rest) - 1 or not numbers:
+                items = [UNKNOWN]
+            else:
+                span = (
+                    range(numbers[0] + 1)
+                    if len(numbers) == 1
+                    else range(numbers[0], numbers[1] + 1, *numbers[2:3])
+                )
+                items = [str(n) for n in span][:10_000]
+        elif rest and rest[0] == "IN":
+            items = []
+            mode = ""
+            for arg in rest[1:]:
+                if arg in ("LISTS", "ITEMS", "ZIP_LISTS"):
+                    mode = str(arg)
+                elif mode == "LISTS":
+                    value = scope.get(arg, "") if isinstance(arg, str) else UNKNOWN
+                    items.extend(_split(value) if isinstance(value, str) else [UNKNOWN])
+                else:
+                    items.append(arg)
+        else:
+            items = rest
+        if any(item is UNKNOWN for item in items):
+            self.unknown_sources = self.unknown_sources or _names_sources(block)
+            self.note(f"{scope.get('_file')}:{block.head.line}: foreach over an unknown list not evaluated")
+            return
+        body = block.arms[0][1]
+        for item in items:
+            scope[variable] = item
+            try:
+                self.exec_block(body, scope)
+            except _Break:
+                break
+
+    def set_var(self, scope: dict[str, Any], name: str, value: Any) -> None:
+        """Set a variable; on a path that may not be taken, its items become "maybe"."""
+        if not self.uncertain:
+            scope[name] = value
+            return
+        old = scope.get(name, "")
+        scope[name] = UNKNOWN if value is UNKNOWN or old is UNKNOWN else _join(str(old), str(value))
+
+    def exec_command(self, command: Command, scope: dict[str, Any]) -> None:
+        name = command.name
+        if name in ("break",):
+            raise _Break()
+        if name == "return":
+            raise _Return()
+        args = self.expand_args(command.args, scope)
+        where = f"{scope.get('_file')}:{command.line}"
+        if name in self.commands:
+            self.call_user(name, args, scope, command)
+            return
+        if name == "set":
+            self.command_set(args, scope)
+        elif name == "unset":
+            if args and isinstance(args[0], str):
+                if self.uncertain:
+                    scope[args[0]] = UNKNOWN
+                else:
+                    scope.pop(args[0], None)
+        elif name == "option":
+            if args and isinstance(args[0], str) and args[0] not in scope:
+                default = args[2] if len(args) > 2 else "OFF"
+                scope[args[0]] = default
+        elif name == "list":
+            self.command_list(args, scope)
+        elif name == "file":
+            self.command_file(args, scope)
+        elif name in ("add_subdirectory",):
+            self.command_subdirectory(args, scope)
+        elif name == "include":
+            self.command_include(args, scope)
+        elif name in TARGET_COMMANDS:
+            self.command_target(name, args, scope, command)
+        elif name == "target_sources":
+            if args and isinstance(args[0], str) and args[0] in self.targets:
+                target = self.targets[args[0]]
+                target.sources.extend(
+                    self.sources(args[1:], scope, where, ("PRIVATE", "PUBLIC", "INTERFACE"))
+                )
+        elif name == "find_package":
+            if args and isinstance(args[0], str):
+                scope[f"{args[0]}_FOUND"] = UNKNOWN
+                scope[f"{args[0].upper()}_FOUND"] = UNKNOWN
+        elif name == "configure_file":
+            self.command_configure(args, scope)
+        elif name == "try_compile":
+            self.command_try_compile(args, scope, where)
+        elif name in (
+            "check_c_source_compiles",
+            "check_cxx_source_compiles",
+            "check_c_source_runs",
+            "check_cxx_source_runs",
+            "check_source_compiles",
+        ):
+            text_index = 1 if name == "check_source_compiles" else 0
+            if (
+                len(args) > text_index + 1
+                and isinstance(args[text_index], str)
+                and isinstance(args[text_index + 1], str)
+            ):
+                verdict = self.judge(args[text_index])
+                self.probes.append(
+                    (str(scope.get("_file")), command.line, f"{name}({args[text_index + 1]})", verdict)
+                )
+                self.set_var(scope, args[text_index + 1], "" if verdict == 0 else UNKNOWN)
+        elif name in ("check_include_file", "check_include_file_cxx", "check_include_files"):
+            if len(args) > 1 and isinstance(args[0], str) and isinstance(args[1], str):
+                headers = _split(args[0])
+                verdict = self.judge("".join(f"#include <{h}>\n" for h in headers))
+                self.probes.append((str(scope.get("_file")), command.line, f"{name}({args[0]})", verdict))
+                self.set_var(scope, args[1], "" if verdict == 0 else UNKNOWN)
+        elif name in (
+            "string",
+            "get_filename_component",
+            "cmake_path",
+            "execute_process",
+            "get_property",
+            "get_target_property",
+            "get_directory_property",
+            "cmake_host_system_information",
+            "check_symbol_exists",
+            "check_function_exists",
+            "check_type_size",
+            "check_library_exists",
+            "check_c_compiler_flag",
+            "check_cxx_compiler_flag",
+            "try_run",
+            "math",
+            "check_ipo_supported",
+            "find_program",
+            "find_library",
+            "find_path",
+            "find_file",
+            "pkg_check_modules",
+            "fetchcontent_makeavailable",
+            "fetchcontent_populate",
+        ):
+            self.unknown_outputs(name, args, scope)
+        # Everything else (messages, properties, install rules...) does not decide sources.
+
+    def unknown_outputs(self, name: str, args: list[Any], scope: dict[str, Any]) -> None:
+        """Variables a command CMake computes at configure time sets: unknown here."""
+        words = [a for a in args if isinstance(a, str)]
+        outputs: list[str] = []
+        if name in (
+            "get_filename_component",
+            "find_program",
+            "find_library",
+            "find_path",
+            "find_file",
+            "get_target_property",
+            "get_property",
+            "get_directory_property",
+            "pkg_check_modules",
+            "check_ipo_supported",
+        ):
+            outputs = words[:1]
+        elif name in ("string", "math"):
+            outputs = (
+                words[-1:]
+                if name == "string" and words and words[0] not in ("APPEND", "PREPEND")
+                else words[1:2]
+            )
+            if name == "string" and words and words[0] in ("REGEX",):
+                outputs = words[2:3]
+        elif name in (
+            "check_symbol_exists",
+            "check_function_exists",
+            "check_type_size",
+            "check_library_exists",
+            "check_c_compiler_flag",
+            "check_cxx_compiler_flag",
+            "try_run",
+        ):
+            outputs = words[-1:] if name != "try_run" else words[:2]
+        for index, word in enumerate(words[:-1]):
+            if word in _UNKNOWN_OUTPUT_KEYWORDS:
+                outputs.append(words[index + 1])
+        if name == "pkg_check_modules" and words:
+            outputs.append(f"{words[0]}_FOUND")
+        if name == "fetchcontent_makeavailable":
+            self.unknown_sources = True
+        for output in outputs:
+            scope[output] = UNKNOWN
+
+    def call_user(self, name: str, args: list[Any], scope: dict[str, Any], command: Command) -> None:
+        kind, params, body, _file = self.commands[name]
+        if self.depth >= MAX_CALL_DEPTH:
+            self.unknown_sources = True
+            return
+        inner = scope if kind == "macro" else dict(scope)
+        inner["_parent"] = scope if kind == "function" else scope.get("_parent")
+        values = [a if isinstance(a, str) else UNKNOWN for a in args]
+        for index, param in enumerate(params):
+            inner[param] = values[index] if index < len(values) else ""
+        inner["ARGV"] = _joined(values)
+        inner["ARGN"] = _joined(values[len(params) :])
+        inner["ARGC"] = str(len(values))
+        for index, value in enumerate(values):
+            inner[f"ARGV{index}"] = value
+        self.depth += 1
+        try:
+            self.exec_block(body, inner)
+        except _Return:
+            pass
+        finally:
+            self.depth -= 1
+
+    def command_set(self, args: list[Any], scope: dict[str, Any]) -> None:
+        if not args or not isinstance(args[0], str):
+            return
+        name, values = args[0], list(args[1:])
+        parent = False
+        if "PARENT_SCOPE" in values:
+            values = values[: values.index("PARENT_SCOPE")]
+            parent = True
+        if "CACHE" in values:
+            values = values[: values.index("CACHE")]
+            if name in self.cache and "FORCE" not in args:
+                return
+            self.cache.add(name)
+        value: Any = UNKNOWN if any(v is UNKNOWN for v in values) else ";".join(values)
+        target = scope.get("_parent") if parent else scope
+        if isinstance(target, dict):
+            self.set_var(target, name, value)
+
+    def command_list(self, args: list[Any], scope: dict[str, Any]) -> None:
+        if len(args) < 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
+            return
+        operation, name = args[0], args[1]
+        current = scope.get(name, "")
+        if operation in ("APPEND", "PREPEND", "INSERT"):
+            extra = args[2:] if operation != "INSERT" else args[3:]
+            if current is UNKNOWN or any(v is UNKNOWN for v in extra):
+                scope[name] = UNKNOWN
+                return
+            items = _split(current)
+            added = [v for v in extra if isinstance(v, str)]
+            if self.uncertain:
+                # An item added on some paths only: its sources count as "maybe".
+                added = [_MAYBE_MARK + v for v in added]
+            scope[name] = ";".join(added + items if operation == "PREPEND" else items + added)
+        elif operation in ("REMOVE_ITEM",):
+            if current is UNKNOWN or self.uncertain:
+                scope[name] = UNKNOWN if current is UNKNOWN else current
+                return
+            removed = {v for v in args[2:] if isinstance(v, str)}
+            scope[name] = ";".join(i for i in _split(current) if i not in removed)
+        elif operation in ("LENGTH", "GET", "FIND", "JOIN", "SUBLIST"):
+            if args:
+                last = args[-1]
+                if isinstance(last, str):
+                    scope[last] = UNKNOWN
+        elif operation in (
+            "FILTER",
+            "TRANSFORM",
+            "REMOVE_AT",
+            "REMOVE_DUPLICATES",
+            "SORT",
+            "REVERSE",
+            "POP_BACK",
+            "POP_FRONT",
+        ):
+            scope[name] = UNKNOWN if current is UNKNOWN or operation in ("FILTER", "TRANSFORM") else current
+
+    def command_file(self, args: list[Any], scope: dict[str, Any]) -> None:
+        if len(args) < 2 or args[0] not in ("GLOB", "GLOB_RECURSE") or not isinstance(args[1], str):
+            if (
+                len(args) > 1
+                and isinstance(args[1], str)
+                and args[0]
+                in (
+                    "READ",
+                    "STRINGS",
+                    "RELATIVE_PATH",
+                    "TO_CMAKE_PATH",
+                    "TO_NATIVE_PATH",
+                    "REAL_PATH",
+                    "SHA256",
+                    "MD5",
+                )
+            ):
+                scope[args[1]] = UNKNOWN
+            return
+        variable = args[1]
+        patterns: list[str] = []
+        relative: str | None = None
+        rest = args[2:]
+        index = 0
+        while index < len(rest):
+            word = rest[index]
+            if word == "RELATIVE" and index + 1 < len(rest):
+                relative = rest[index + 1] if isinstance(rest[index + 1], str) else None
+                index += 2
+                continue
+            if word in ("CONFIGURE_DEPENDS", "FOLLOW_SYMLINKS", "LIST_DIRECTORIES"):
+                index += 2 if word == "LIST_DIRECTORIES" else 1
+                continue
+            if not isinstance(word, str):
+                scope[variable] = UNKNOWN
+                return
+            patterns.append(word)
+            index += 1
+        current = _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)))
+        matches: list[str] = []
+        for pattern in patterns:
+            full = _tree_path(current, pattern)
+            for candidate in sorted(self.tree_files):
+                if fnmatch.fnmatchcase(candidate, full) and (
+                    args[0] == "GLOB_RECURSE" or "/" not in candidate[len(posixpath.dirname(full)) + 1 :]
+                ):
+                    matches.append(_abs(candidate))
+        if relative is not None:
+            matches = [posixpath.relpath(_relative(m), _relative(relative)) for m in matches]
+        self.set_var(scope, variable, ";".join(matches))
+
+    def command_subdirectory(self, args: list[Any], scope: dict[str, Any]) -> None:
+        if not args or not isinstance(args[0], str):
+            return
+        current = _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)))
+        directory = _tree_path(current, args[0])
+        path = posixpath.join(directory, "CMakeLists.txt") if directory else "CMakeLists.txt"
+        if path not in self.tree_files:
+            self.note(f"{scope.get('_file')}: add_subdirectory({args[0]}) has no CMakeLists.txt in the tree")
+            return
+        inner = dict(scope)
+        inner["_parent"] = scope
+        excluded = "EXCLUDE_FROM_ALL" in args
+        self.excluded += excluded
+        try:
+            self.run_file(path, inner, directory)
+        except _Return:
+            pass
+        finally:
+            self.excluded -= excluded
+
+    def command_include(self, args: list[Any], scope: dict[str, Any]) -> None:
+        if not args or not isinstance(args[0], str):
+            return
+        name = args[0]
+        current = _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)))
+        candidates = [_tree_path(current, name)] if name.endswith(".cmake") else []
+        module_path = scope.get("CMAKE_MODULE_PATH", "")
+        if isinstance(module_path, str):
+            candidates.extend(_tree_path("", f"{d}/{name}.cmake") for d in _split(module_path) if d)
+        for path in candidates:
+            if path in self.tree_files:
+                self.run_file(path, scope, current)
+                return
+
+    def command_target(self, name: str, args: list[Any], scope: dict[str, Any], command: Command) -> None:
+        if not args or not isinstance(args[0], str):
+            self.unknown_sources = True
+            return
+        words = TARGET_COMMANDS[name]
+        if any(a in ("IMPORTED", "ALIAS", "INTERFACE") for a in args[1:]):
+            return
+        where = f"{scope.get('_file')}:{command.line}"
+        present: Value = MAYBE if self.uncertain or self.excluded else 1
+        target = args[0]
+        if target.startswith(_MAYBE_MARK):
+            target, present = target[len(_MAYBE_MARK) :], MAYBE
+        sources = self.sources(args[1:], scope, where, words)
+        self.targets[target] = _Target(target, sources, str(scope.get("_file")), command.line, present)
+
+    def sources(
+        self, args: list[Any], scope: dict[str, Any], where: str, keywords: tuple[str, ...]
+    ) -> list[tuple[str, Value]]:
+        current = _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)))
+        found: list[tuple[str, Value]] = []
+        for arg in args:
+            if arg is UNKNOWN:
+                self.unknown_sources = True
+                self.note(f"{where}: a source is not known statically")
+                continue
+            for item in _split(arg):
+                certainty: Value = 1
+                if item.startswith(_MAYBE_MARK):
+                    item, certainty = item[len(_MAYBE_MARK) :], MAYBE
+                if not item or item in keywords or item.startswith("$<") or item.startswith(BINARY):
+                    continue
+                path = _tree_path(current, item)
+                if path in self.tree_files or path.lower().endswith(NATIVE):
+                    found.append((path, certainty))
+        return found
+
+    def command_configure(self, args: list[Any], scope: dict[str, Any]) -> None:
+        if len(args) < 2 or not all(isinstance(a, str) for a in args[:2]):
+            return
+        current = _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)))
+        source = _tree_path(current, args[0])
+        text = self.read_text(source) if source in self.tree_files else None
+        if text is None:
+            return
+        only_at = "@ONLY" in args
+
+        def at(match: re.Match[str]) -> str:
+            value = scope.get(match.group(1), "")
+            return value if isinstance(value, str) else "0"
+
+        text = re.sub(r"@([A-Za-z_]\w*)@", at, text)
+        if not only_at:
+            text = _VAR_REF.sub(lambda m: at(m), text)
+        self.virtual[args[1]] = text
+
+    def command_try_compile(self, args: list[Any], scope: dict[str, Any], where: str) -> None:
+        if len(args) < 3 or not isinstance(args[0], str):
+            return
+        result = args[0]
+        text: str | None = None
+        if "SOURCE_FROM_CONTENT" in args:
+            index = args.index("SOURCE_FROM_CONTENT")
+            if index + 2 < len(args) and isinstance(args[index + 2], str):
+                text = args[index + 2]
+        else:
+            for arg in args[1:]:
+                if not isinstance(arg, str):
+                    continue
+                if arg in self.virtual:
+                    text = self.virtual[arg]
+                    break
+                if arg.lower().endswith(NATIVE):
+                    path = _tree_path(_relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT))), arg)
+                    text = self.read_text(path) if path in self.tree_files else None
+                    break
+        if text is None:
+            self.set_var(scope, result, UNKNOWN)
+            return
+        verdict = self.judge(text)
+        self.probes.append(
+            (where.rsplit(":", 1)[0], int(where.rsplit(":", 1)[1]), f"try_compile({result})", verdict)
+        )
+        self.set_var(scope, result, "" if verdict == 0 else UNKNOWN)
+
+    # -- arguments and conditions ------------------------------------------------
+    def expand(self, text: str, scope: dict[str, Any]) -> Any:
+        if "$" not in text:
+            return text
+        for _ in range(32):
+            match = _VAR_REF.search(text)
+            if match is None:
+                break
+            value = scope.get(match.group(1), "")
+            if value is UNKNOWN:
+                return UNKNOWN
+            text = text[: match.start()] + str(value) + text[match.end() :]
+        if "$ENV{" in text or "$CACHE{" in text:
+            return UNKNOWN
+        return text
+
+    def expand_args(
+        self, args: tuple[Arg, ...], scope: dict[str, Any], keep_names: bool = False
+    ) -> list[Any]:
+        values: list[Any] = []
+        for arg in args:
+            value = self.expand(arg.text, scope)
+            if arg.quoted:
+                values.append(value)
+            elif value is UNKNOWN:
+                values.append(UNKNOWN)
+            elif keep_names:
+                values.append(value)  # if(): an unquoted argument stays one operand
+            elif value != "":
+                values.extend(_split(value))
+        return values
+
+    def condition(self, args: list[Any], scope: dict[str, Any]) -> Value:
+        try:
+            value, end = self._or(args, 0, scope)
+        except (IndexError, CMakeError):
+            return MAYBE
+        return value if end == len(args) else MAYBE
+
+    def _or(self, args: list[Any], i: int, scope: dict[str, Any]) -> tuple[Value, int]:
+        value, i = self._and(args, i, scope)
+        while i < len(args) and args[i] == "OR":
+            right, i = self._and(args, i + 1, scope)
+            value = or3(value, right)
+        return value, i
+
+    def _and(self, args: list[Any], i: int, scope: dict[str, Any]) -> tuple[Value, int]:
+        value, i = self._not(args, i, scope)
+        while i < len(args) and args[i] == "AND":
+            right, i = self._not(args, i + 1, scope)
+            value = and3(value, right)
+        return value, i
+
+    def _not(self, args: list[Any], i: int, scope: dict[str, Any]) -> tuple[Value, int]:
+        if i < len(args) and args[i] == "NOT":
+            value, i = self._not(args, i + 1, scope)
+            return (None if value is None else 1 - value), i
+        return self._primary(args, i, scope)
+
+    def operand(self, arg: Any, scope: dict[str, Any]) -> Any:
+        if isinstance(arg, str) and arg in scope:
+            return scope[arg]
+        return arg
+
+    def _primary(self, args: list[Any], i: int, scope: dict[str, Any]) -> tuple[Value, int]:
+        arg = args[i]
+        if arg == "(":
+            value, i = self._or(args, i + 1, scope)
+            if i >= len(args) or args[i] != ")":
+                raise CMakeError("unbalanced parentheses")
+            return value, i + 1
+        if arg == "DEFINED" and i + 1 < len(args):
+            name = args[i + 1]
+            if not isinstance(name, str):
+                return MAYBE, i + 2
+            if name.startswith("ENV{"):
+                return MAYBE, i + 2
+            return (MAYBE if scope.get(name) is UNKNOWN and name in scope else int(name in scope)), i + 2
+        if arg in ("EXISTS", "IS_DIRECTORY") and i + 1 < len(args):
+            path = args[i + 1]
+            if not isinstance(path, str):
+                return MAYBE, i + 2
+            rel = _tree_path("", path) if path.startswith(ROOT) else None
+            if rel is None:
+                return MAYBE, i + 2
+            exists = rel in self.tree_files or any(f.startswith(rel + "/") for f in self.tree_files)
+            return (1 if exists else MAYBE), i + 2
+        if arg in ("TARGET",) and i + 1 < len(args):
+            name = args[i + 1]
+            return (
+                int(name in self.targets) if isinstance(name, str) and name in self.targets else MAYBE
+            ), i + 2
+        if arg in ("COMMAND", "POLICY", "TEST", "IS_ABSOLUTE", "IS_SYMLINK"):
+            return MAYBE, i + 2
+        if i + 2 < len(args) and isinstance(args[i + 1], str) and args[i + 1] in _BINARY_TESTS:
+            left = self.operand(arg, scope)
+            right = self.operand(args[i + 2], scope) if args[i + 1] != "MATCHES" else args[i + 2]
+            return _binary_test(args[i + 1], left, right, scope), i + 3
+        return self.truth(arg, scope), i + 1
+
+    def truth(self, arg: Any, scope: dict[str, Any]) -> Value:
+        if arg is UNKNOWN or _MAYBE_MARK in str(arg):
+            return MAYBE
+        text = str(arg)
+        upper = text.upper()
+        if upper in _TRUE or (_is_number(text) and float(text) != 0):
+            return 1
+        if upper in _FALSE or upper.endswith("-NOTFOUND") or _is_number(text):
+            return 0
+        # A name: its variable's value (undefined: false, as in CMake).
+        value = scope.get(text, "")
+        if value is UNKNOWN or _MAYBE_MARK in str(value):
+            return MAYBE
+        value_upper = str(value).upper()
+        if value_upper in _FALSE or value_upper.endswith("-NOTFOUND"):
+            return 0
+        return 1
+
+
+_MAYBE_MARK = "\x00maybe:"
+_BINARY_TESTS = frozenset(
+    {
+        "STREQUAL",
+        "MATCHES",
+        "EQUAL",
+        "LESS",
+        "GREATER",
+        "LESS_EQUAL",
+        "GREATER_EQUAL",
+        "VERSION_LESS",
+        "VERSION_GREATER",
+        "VERSION_EQUAL",
+        "VERSION_LESS_EQUAL",
+        "VERSION_GREATER_EQUAL",
+        "IN_LIST",
+        "STRLESS",
+        "STRGREATER",
+    }
+)
+
+
+def _join(old: str, new: str) -> str:
+    """A list after a branch that may or may not have set it: items on both sides stay
+    certain, the others are marked "maybe"."""
+    olds = [_unmark(i) for i in _split(old)]
+    news = [_unmark(i) for i in _split(new)]
+    items = [
+        i if i in news and not i.startswith(_MAYBE_MARK) else _MAYBE_MARK + _unmark(i) for i in _split(old)
+    ]
+    items.extend(_MAYBE_MARK + n for n in news if n not in olds)
+    return ";".join(items)
+
+
+def _joined(items: list[Any]) -> Any:
+    return UNKNOWN if any(v is UNKNOWN for v in items) else ";".join(items)
+
+
+def _unmark(item: str) -> str:
+    return item.removeprefix(_MAYBE_MARK)
+
+
+def _binary_test(op: str, left: Any, right: Any, scope: dict[str, Any]) -> Value:
+    if _MAYBE_MARK in str(left) or _MAYBE_MARK in str(right):
+        return MAYBE
+    if op == "IN_LIST":
+        items = scope.get(right, "") if isinstance(right, str) else UNKNOWN
+        if left is UNKNOWN or items is UNKNOWN:
+            return MAYBE
+        return int(left in _split(items))
+    if left is UNKNOWN or right is UNKNOWN:
+        return MAYBE
+    left, right = str(left), str(right)
+    if op == "STREQUAL":
+        return int(left == right)
+    if op == "MATCHES":
+        try:
+            return int(re.search(right, left) is not None)
+        except re.error:
+            return MAYBE
+    if op.startswith("VERSION_"):
+        a, b = _version(left), _version(right)
+        if a is None or b is None:
+            return MAYBE
+        return int(
+            {
+                "VERSION_LESS": a < b,
+                "VERSION_GREATER": a > b,
+                "VERSION_EQUAL": a == b,
+                "VERSION_LESS_EQUAL": a <= b,
+                "VERSION_GREATER_EQUAL": a >= b,
+            }[op]
+        )
+    if op in ("EQUAL", "LESS", "GREATER", "LESS_EQUAL", "GREATER_EQUAL"):
+        if not (_is_number(left) and _is_number(right)):
+            return MAYBE
+        x, y = float(left), float(right)
+        return int(
+            {"EQUAL": x == y, "LESS": x < y, "GREATER": x > y, "LESS_EQUAL": x <= y, "GREATER_EQUAL": x >= y}[
+                op
+            ]
+        )
+    if op == "STRLESS":
+        return int(left < right)
+    return int(left > right)
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    parts = text.split(".")
+    if not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _is_number(text: str) -> bool:
+    return re.fullmatch(r"-?\d+(\.\d+)?", text) is not None
+
+
+def _split(value: Any) -> list[str]:
+    if not isinstance(value, str) or value == "":
+        return []
+    return value.split(";")
+
+
+def _abs(directory: str) -> str:
+    return ROOT + ("/" + directory if directory else "")
+
+
+def _relative(path: str) -> str:
+    return path[len(ROOT) :].lstrip("/") if path.startswith(ROOT) else path
+
+
+def _tree_path(current: str, path: str) -> str:
+    """A path as CMake means it (relative to the current source directory, or absolute
+    below the project root), relative to the tree; outside the tree it keeps a marker."""
+    path = path.replace("\\", "/")
+    if path.startswith(ROOT):
+        rel = _relative(path)
+        joined = posixpath.normpath(rel) if rel else "."
+    else:
+        joined = posixpath.normpath(posixpath.join(current, path)) if current else posixpath.normpath(path)
+    return "" if joined == "." else joined
+
+
+def _names_sources(block: Block) -> bool:
+    for _head, body in block.arms:
+        for item in body:
+            if isinstance(item, Block):
+                if _names_sources(item):
+                    return True
+            elif (
+                item.name in TARGET_COMMANDS
+                or item.name == "target_sources"
+                or any(a.text.lower().endswith(NATIVE) for a in item.args)
+            ):
+                return True
+    return False
+
+
+def cmake_plan(
+    tree_files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    judge: ProbeJudge,
+    models: tuple[str, ...],
+    defines: Mapping[str, str] | None = None,
+) -> BuildPlan | None:
+    per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
+    probes: dict[tuple[str, int, str], dict[str, Value]] = {}
+    complete: list[str] = []
+    notes: list[str] = []
+    any_target = False
+    for model in models:
+        interpreter = Interpreter(
+            build_env().get(model, {}),
+            tree_files,
+            read_text,
+            judge_for(judge, model),
+            defines,
+        )
+        interpreter.run("CMakeLists.txt")
+        notes.extend(interpreter.notes)
+        for file, line, what, verdict in interpreter.probes:
+            probes.setdefault((file, line, what), {})[model] = verdict
+        for target in interpreter.targets.values():
+            any_target = True
+            for path, certainty in target.sources:
+                per = per_source.setdefault((path, target.name, target.file, target.line), {})
+                per[model] = or3(per.get(model, 0), and3(target.present, certainty))
+        if not interpreter.unknown_sources:
+            complete.append(model)
+    if not any_target:
+        return None
+    return BuildPlan(
+        systems=("cmake",),
+        sources=tuple(
+            SourceUse(path, name, file, line, tuple((m, per.get(m, 0)) for m in models))
+            for (path, name, file, line), per in sorted(per_source.items())
+        ),
+        probes=tuple(
+            Probe(file, line, what, tuple((m, per[m]) for m in models if m in per))
+            for (file, line, what), per in sorted(probes.items())
+        ),
+        complete_on=tuple(complete),
+        notes=tuple(dict.fromkeys(notes)),
+    )

@@ -1,0 +1,1097 @@
+"""The meson build model: ``meson.build`` files interpreted per model, never run.
+
+meson lists every compiled source by name (it has no globbing), so once a project's
+``meson.build`` files are read, a C/C++ file no target lists (and no listed file
+includes) is not compiled. Conditions use the model's facts (``host_machine.cpu_family()``
+is ``aarch64`` on Windows ARM64, ``cc.get_id()`` is ``msvc``, ``clang-cl`` or ``clang``);
+``get_option()`` and anything not modelled are unknown, and a branch under an unknown
+condition counts as "maybe". Compiler checks (``cc.compiles``, ``cc.links``,
+``cc.has_header``...) are probes judged by the native rules, and files only named as
+probe sources (``test_code:``, ``cc.compiles(files(...))``) are not package code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzer.build.plan import BuildPlan, Fact, Probe, ProbeJudge, SourceUse, build_env, judge_for
+from analyzer.build.pyeval import UNKNOWN, Maybe, strip_maybe
+from analyzer.native.cexpr import MAYBE, Value, and3, or3
+
+MAX_STEPS = 500_000
+MAX_FILES = 2_000  # meson.build files one project may read (subdir cycles, hostile trees)
+
+# Target-defining functions: their positional arguments after the name, and ``sources:``.
+TARGET_FUNCTIONS = frozenset(
+    {
+        "executable",
+        "library",
+        "static_library",
+        "shared_library",
+        "both_libraries",
+        "shared_module",
+        "extension_module",
+        "build_target",
+        "multi_targets",  # numpy's vendored meson ``features`` module
+    }
+)
+# Module target functions compiled only when one of these keywords lists something.
+ONLY_WHEN_LISTED = {"multi_targets": ("dispatch", "baseline")}
+# Calls whose result is generated at build time (not a tree source, not unknown).
+GENERATORS = frozenset(
+    {
+        "custom_target",
+        "configure_file",
+        "vcs_tag",
+        "generator",
+        "process",
+        "run_command",
+        "declare_dependency",
+    }
+)
+PROBE_METHODS = frozenset(
+    {
+        "compiles",
+        "links",
+        "run",
+        "has_header",
+        "check_header",
+        "has_header_symbol",
+        "has_function",
+        "has_type",
+    }
+)
+PROBE_KEYWORDS = frozenset({"test_code", "extra_tests"})
+NATIVE = (".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm")
+
+
+class MesonError(Exception):
+    pass
+
+
+class _Stop(Exception):
+    """``error()`` was reached: the configure step ends on this model."""
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class MFile:
+    path: str  # tree-relative
+
+
+@dataclass(frozen=True)
+class Generated:
+    what: str
+
+
+@dataclass(eq=False)
+class Obj:
+    """A meson object: ``host_machine``, a compiler, the python installation, a module."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Method:
+    obj: Any
+    name: str
+
+
+@dataclass(frozen=True)
+class Func:
+    name: str
+
+
+# -- tokens and parser ---------------------------------------------------------------
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>[ \t\r\f]+|\\\n)
+  | (?P<comment>\#[^\n]*)
+  | (?P<nl>\n)
+  | (?P<mstr>f?'''(?:.|\n)*?''')
+  | (?P<str>f?'(?:\\.|[^'\\\n])*')
+  | (?P<num>0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|\d+)
+  | (?P<id>[A-Za-z_]\w*)
+  | (?P<op>\+=|==|!=|<=|>=|[-+*/%?:,.()\[\]{}<>=])
+    """,
+    re.VERBOSE,
+)
+
+
+def tokenize(text: str) -> list[tuple[str, str, int]]:
+    tokens: list[tuple[str, str, int]] = []
+    pos = 0
+    line = 1
+    depth = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise MesonError(f"line {line}: unexpected {text[pos]!r}")
+        kind = match.lastgroup or ""
+        value = match.group()
+        if kind == "op" and value in "([{":
+            depth += 1
+        elif kind == "op" and value in ")]}":
+            depth = max(0, depth - 1)
+        if kind == "nl":
+            if depth == 0 and tokens and tokens[-1][0] != "nl":
+                tokens.append(("nl", "\n", line))
+        elif kind not in ("ws", "comment"):
+            tokens.append((kind, value, line))
+        line += value.count("\n")
+        pos = match.end()
+    tokens.append(("nl", "\n", line))
+    tokens.append(("eof", "", line))
+    return tokens
+
+
+_STRING_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", "r": "\r"}
+
+
+def _unquote(token: str) -> tuple[str, bool]:
+    formatted = token.startswith("f")
+    body = token[1:] if formatted else token
+    if body.startswith("'''"):
+        return body[3:-3], formatted
+    body = body[1:-1]
+    return re.sub(r"\\(.)", lambda m: _STRING_ESCAPES.get(m.group(1), m.group(0)), body), formatted
+
+
+class Parser:
+    """meson's grammar into tuples: statements and expressions as small trees."""
+
+    def __init__(self, tokens: list[tuple[str, str, int]]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self, offset: int = 0) -> tuple[str, str, int]:
+        return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
+
+    def take(self) -> tuple[str, str, int]:
+        token = self.tokens[self.pos]
+        self.pos = min(self.pos + 1, len(self.tokens) - 1)
+        return token
+
+    def expect(self, value: str) -> None:
+        token = self.take()
+        if token[1] != value:
+            raise MesonError(f"line {token[2]}: expected {value!r}, found {token[1]!r}")
+
+    def skip_newlines(self) -> None:
+        while self.peek()[0] == "nl":
+            self.take()
+
+    def block(self, enders: tuple[str, ...]) -> list[Any]:
+        statements: list[Any] = []
+        while True:
+            self.skip_newlines()
+            kind, value, _ = self.peek()
+            if kind == "eof":
+                if enders:
+                    raise MesonError(f"missing {enders[0]}")
+                return statements
+            if kind == "id" and value in enders:
+                return statements
+            statements.append(self.statement())
+
+    def statement(self) -> Any:
+        kind, value, line = self.peek()
+        if kind == "id" and value == "if":
+            self.take()
+            arms = [(self.expression(), self.block(("elif", "else", "endif")))]
+            otherwise: list[Any] = []
+            while True:
+                word = self.take()[1]
+                if word == "elif":
+                    arms.append((self.expression(), self.block(("elif", "else", "endif"))))
+                elif word == "else":
+                    otherwise = self.block(("endif",))
+                else:
+                    break
+            return ("if", line, arms, otherwise)
+        if kind == "id" and value == "foreach":
+            self.take()
+            names = [self.take()[1]]
+            while self.peek()[1] == ",":
+                self.take()
+                names.append(self.take()[1])
+            self.expect(":")
+            iterable = self.expression()
+            body = self.block(("endforeach",))
+            self.take()
+            return ("foreach", line, names, iterable, body)
+        if kind == "id" and value in ("break", "continue"):
+            self.take()
+            return (value, line)
+        expr = self.expression()
+        if self.peek()[1] in ("=", "+="):
+            op = self.take()[1]
+            if expr[0] not in ("name",):
+                raise MesonError(f"line {line}: cannot assign to this")
+            return ("assign", line, expr[1], op, self.expression())
+        return ("expr", line, expr)
+
+    def expression(self) -> Any:
+        condition = self.or_expr()
+        if self.peek()[1] == "?":
+            self.take()
+            self.skip_newlines()
+            then = self.expression()
+            self.skip_newlines()
+            self.expect(":")
+            self.skip_newlines()
+            otherwise = self.expression()
+            return ("ternary", condition, then, otherwise)
+        return condition
+
+    def or_expr(self) -> Any:
+        left = self.and_expr()
+        while self.peek()[1] == "or":
+            self.take()
+            left = ("or", left, self.and_expr())
+        return left
+
+    def and_expr(self) -> Any:
+        left = self.not_expr()
+        while self.peek()[1] == "and":
+            self.take()
+            left = ("and", left, self.not_expr())
+        return left
+
+    def not_expr(self) -> Any:
+        if self.peek()[1] == "not":
+            self.take()
+            return ("not", self.not_expr())
+        return self.comparison()
+
+    def comparison(self) -> Any:
+        left = self.additive()
+        while True:
+            value = self.peek()[1]
+            if value in ("==", "!=", "<", ">", "<=", ">=", "in"):
+                self.take()
+                left = ("cmp", value, left, self.additive())
+            elif value == "not" and self.peek(1)[1] == "in":
+                self.take()
+                self.take()
+                left = ("cmp", "not in", left, self.additive())
+            else:
+                return left
+
+    def additive(self) -> Any:
+        left = self.multiplicative()
+        while self.peek()[1] in ("+", "-"):
+            op = self.take()[1]
+            left = ("bin", op, left, self.multiplicative())
+        return left
+
+    def multiplicative(self) -> Any:
+        left = self.unary()
+        while self.peek()[1] in ("*", "/", "%"):
+            op = self.take()[1]
+            left = ("bin", op, left, self.unary())
+        return left
+
+    def unary(self) -> Any:
+        if self.peek()[1] == "-":
+            self.take()
+            return ("neg", self.unary())
+        return self.postfix(self.primary())
+
+    def postfix(self, node: Any) -> Any:
+        while True:
+            value = self.peek()[1]
+            if value == ".":
+                self.take()
+                name = self.take()[1]
+                node = ("attr", node, name)
+            elif value == "(" and node[0] in ("name", "attr"):
+                self.take()
+                args, kwargs = self.arguments()
+                node = ("call", node, args, kwargs, self.peek()[2])
+            elif value == "[":
+                self.take()
+                self.skip_newlines()
+                index = self.expression()
+                self.skip_newlines()
+                self.expect("]")
+                node = ("index", node, index)
+            else:
+                return node
+
+    def arguments(self) -> tuple[list[Any], list[tuple[str, Any]]]:
+        args: list[Any] = []
+        kwargs: list[tuple[str, Any]] = []
+        while True:
+            self.skip_newlines()
+            if self.peek()[1] == ")":
+                self.take()
+                return args, kwargs
+            if self.peek()[0] == "id" and self.peek(1)[1] == ":":
+                name = self.take()[1]
+                self.take()
+                self.skip_newlines()
+                kwargs.append((name, self.expression()))
+            else:
+                args.append(self.expression())
+            self.skip_newlines()
+            if self.peek()[1] == ",":
+                self.take()
+            elif self.peek()[1] != ")":
+                raise MesonError(f"line {self.peek()[2]}: expected ',' or ')'")
+
+    def primary(self) -> Any:
+        kind, value, line = self.take()
+        if kind in ("str", "mstr"):
+            text, formatted = _unquote(value)
+            return ("fstr", text) if formatted else ("const", text)
+        if kind == "num":
+            return ("const", int(value, 0))
+        if kind == "id":
+            if value in ("true", "false"):
+                return ("const", value == "true")
+            return ("name", value)
+        if value == "(":
+            self.skip_newlines()
+            inner = self.expression()
+            self.skip_newlines()
+            self.expect(")")
+            return inner
+        if value == "[":
+            items: list[Any] = []
+            while True:
+                self.skip_newlines()
+                if self.peek()[1] == "]":
+                    self.take()
+                    return ("list", items)
+                items.append(self.expression())
+                self.skip_newlines()
+                if self.peek()[1] == ",":
+                    self.take()
+        if value == "{":
+            pairs: list[tuple[Any, Any]] = []
+            while True:
+                self.skip_newlines()
+                if self.peek()[1] == "}":
+                    self.take()
+                    return ("dict", pairs)
+                key = self.expression()
+                self.skip_newlines()
+                self.expect(":")
+                self.skip_newlines()
+                pairs.append((key, self.expression()))
+                self.skip_newlines()
+                if self.peek()[1] == ",":
+                    self.take()
+        raise MesonError(f"line {line}: unexpected {value!r}")
+
+
+def parse(text: str) -> list[Any]:
+    return Parser(tokenize(text)).block(())
+
+
+# -- the interpreter ---------------------------------------------------------------
+@dataclass
+class _Target:
+    name: str
+    sources: list[tuple[Any, Value]]  # (MFile or UNKNOWN, certainty)
+    file: str
+    line: int
+    present: Value
+
+
+class Interpreter:
+    def __init__(
+        self,
+        facts: Mapping[str, Fact],
+        tree_files: frozenset[str],
+        read_text: Callable[[str], str | None],
+        judge: Callable[[str], Value],
+    ) -> None:
+        self.facts = facts
+        self.tree_files = tree_files
+        self.read_text = read_text
+        self.judge = judge
+        self.uncertain = 0
+        self.steps = 0
+        self.files_read = 0
+        self.targets: list[_Target] = []
+        self.probes: list[tuple[str, int, str, Value, str]] = []
+        self.probe_files: set[str] = set()
+        self.notes: list[str] = []
+        self.stopped: tuple[str, int, str] | None = None
+        self.unknown_sources = False
+        self.parsed: dict[str, list[Any] | None] = {}
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def run(self, build_file: str) -> None:
+        env: dict[str, Any] = {}
+        try:
+            self.run_file(build_file, env)
+        except _Stop:
+            pass
+        except (MesonError, RecursionError) as error:
+            self.unknown_sources = True
+            self.note(f"{build_file}: {error}; the rest is not evaluated")
+
+    def run_file(self, path: str, env: dict[str, Any]) -> None:
+        if path not in self.parsed:
+            self.files_read += 1
+            if self.files_read > MAX_FILES:
+                raise MesonError("too many meson.build files")
+            text = self.read_text(path)
+            try:
+                self.parsed[path] = parse(text) if text is not None else None
+            except MesonError as error:
+                self.parsed[path] = None
+                self.note(f"{path}: cannot parse ({error})")
+        statements = self.parsed[path]
+        if statements is None:
+            self.unknown_sources = True
+            return
+        frame = {"dir": posixpath.dirname(path), "file": path}
+        self.exec_block(statements, env, frame)
+
+    def exec_block(self, statements: list[Any], env: dict[str, Any], frame: dict[str, str]) -> None:
+        for statement in statements:
+            self.exec_statement(statement, env, frame)
+
+    def exec_statement(self, node: Any, env: dict[str, Any], frame: dict[str, str]) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise MesonError("evaluation budget exhausted")
+        kind = node[0]
+        if kind == "expr":
+            self.eval(node[2], env, frame, node[1])
+        elif kind == "assign":
+            _, line, name, op, expr = node
+            value = self.eval(expr, env, frame, line)
+            if op == "+=":
+                value = self.add(env.get(name, UNKNOWN), value)
+            if self.uncertain and name in env:
+                value = _join(env[name], value)
+            env[name] = value
+        elif kind == "if":
+            self.exec_if(node, env, frame)
+        elif kind == "foreach":
+            self.exec_foreach(node, env, frame)
+        elif kind == "break":
+            raise _Break()
+        elif kind == "continue":
+            raise _Continue()
+
+    def exec_if(self, node: Any, env: dict[str, Any], frame: dict[str, str]) -> None:
+        _, line, arms, otherwise = node
+        opened = 0
+        try:
+            for condition, body in arms:
+                state = truth(self.eval(condition, env, frame, line))
+                if state == 0:
+                    continue
+                if state == 1:
+                    self.exec_block(body, env, frame)
+                    return
+                self.uncertain += 1
+                opened += 1
+                self.guarded(body, env, frame)
+            self.guarded(otherwise, env, frame) if opened else self.exec_block(otherwise, env, frame)
+        finally:
+            self.uncertain -= opened
+
+    def guarded(self, body: list[Any], env: dict[str, Any], frame: dict[str, str]) -> None:
+        with contextlib.suppress(_Stop):  # error() on a path that may not be taken
+            self.exec_block(body, env, frame)
+
+    def exec_foreach(self, node: Any, env: dict[str, Any], frame: dict[str, str]) -> None:
+        _, line, names, iterable, body = node
+        value = self.eval(iterable, env, frame, line)
+        if isinstance(value, dict):
+            items: list[Any] = [(k, v) for k, v in value.items()]
+        elif isinstance(value, list):
+            items = list(value)
+        else:
+            if _names_sources(body):
+                self.unknown_sources = True
+            self.note(f"{frame['file']}:{line}: foreach over an unknown value not evaluated")
+            return
+        for item in items:
+            maybe = isinstance(item, Maybe)
+            value = strip_maybe(item)
+            self.uncertain += maybe
+            try:
+                if len(names) == 1:
+                    env[names[0]] = value
+                else:
+                    parts = list(value) if isinstance(value, (list, tuple)) else [UNKNOWN] * len(names)
+                    for name, part in zip(names, parts, strict=False):
+                        env[name] = part
+                self.exec_block(body, env, frame)
+            except _Break:
+                break
+            except _Continue:
+                continue
+            finally:
+                self.uncertain -= maybe
+
+    # -- expressions -------------------------------------------------------------
+    def eval(self, node: Any, env: dict[str, Any], frame: dict[str, str], line: int) -> Any:
+        kind = node[0]
+        if kind == "const":
+            return node[1]
+        if kind == "fstr":
+            text = node[1]
+
+            def substitute(match: re.Match[str]) -> str:
+                value = env.get(match.group(1), UNKNOWN)
+                if not isinstance(value, (str, int)):
+                    raise MesonError("unknown")
+                return str(value)
+
+            try:
+                return re.sub(r"@(\w+)@", substitute, text)
+            except MesonError:
+                return UNKNOWN
+        if kind == "name":
+            return env.get(node[1], _GLOBALS.get(node[1], UNKNOWN))
+        if kind == "list":
+            return [self.eval(item, env, frame, line) for item in node[1]]
+        if kind == "dict":
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node[1]:
+                key = self.eval(key_node, env, frame, line)
+                if not isinstance(key, str):
+                    return UNKNOWN
+                result[key] = self.eval(value_node, env, frame, line)
+            return result
+        if kind == "ternary":
+            state = truth(self.eval(node[1], env, frame, line))
+            if state == 1:
+                return self.eval(node[2], env, frame, line)
+            if state == 0:
+                return self.eval(node[3], env, frame, line)
+            return _join(self.eval(node[2], env, frame, line), self.eval(node[3], env, frame, line))
+        if kind == "not":
+            state = truth(self.eval(node[1], env, frame, line))
+            return UNKNOWN if state is None else not state
+        if kind in ("and", "or"):
+            left = truth(self.eval(node[1], env, frame, line))
+            if kind == "and" and left == 0:
+                return False
+            if kind == "or" and left == 1:
+                return True
+            right = truth(self.eval(node[2], env, frame, line))
+            combined = and3(left, right) if kind == "and" else or3(left, right)
+            return UNKNOWN if combined is None else bool(combined)
+        if kind == "cmp":
+            return self.compare(
+                node[1], self.eval(node[2], env, frame, line), self.eval(node[3], env, frame, line)
+            )
+        if kind == "bin":
+            left = self.eval(node[2], env, frame, line)
+            right = self.eval(node[3], env, frame, line)
+            return self.binary(node[1], left, right)
+        if kind == "neg":
+            value = self.eval(node[1], env, frame, line)
+            return -value if isinstance(value, int) else UNKNOWN
+        if kind == "index":
+            container = self.eval(node[1], env, frame, line)
+            key = self.eval(node[2], env, frame, line)
+            if (
+                isinstance(container, list)
+                and isinstance(key, int)
+                and -len(container) <= key < len(container)
+            ):
+                return strip_maybe(container[key])
+            if isinstance(container, dict) and isinstance(key, str):
+                return container.get(key, UNKNOWN)
+            if isinstance(container, Generated):
+                return container  # one output of a custom target
+            return UNKNOWN
+        if kind == "attr":
+            return Method(self.eval(node[1], env, frame, line), node[2])
+        if kind == "call":
+            return self.call(node, env, frame)
+        return UNKNOWN
+
+    def compare(self, op: str, left: Any, right: Any) -> Any:
+        if op in ("in", "not in"):
+            if not isinstance(right, (list, dict, str)) or not _known(left):
+                return UNKNOWN
+            items = [strip_maybe(v) for v in right] if isinstance(right, list) else right
+            if (
+                isinstance(right, list)
+                and left not in items
+                and any(isinstance(v, Maybe) or v is UNKNOWN for v in right)
+            ):
+                return UNKNOWN
+            found = left in items
+            return found if op == "in" else not found
+        if not (_known(left) and _known(right)):
+            return UNKNOWN
+        try:
+            return {
+                "==": left == right,
+                "!=": left != right,
+                "<": left < right,
+                ">": left > right,
+                "<=": left <= right,
+                ">=": left >= right,
+            }[op]
+        except TypeError:
+            return UNKNOWN
+
+    def binary(self, op: str, left: Any, right: Any) -> Any:
+        if op == "+":
+            return self.add(left, right)
+        if op == "/" and isinstance(left, str) and isinstance(right, str):
+            return posixpath.join(left, right)
+        if isinstance(left, int) and isinstance(right, int) and not isinstance(left, bool):
+            if op == "-":
+                return left - right
+            if op == "*":
+                return left * right if abs(left * right) < 1 << 64 else UNKNOWN
+            if op == "%" and right:
+                return left % right
+            if op == "/" and right:
+                return left // right
+        return UNKNOWN
+
+    def add(self, left: Any, right: Any) -> Any:
+        if isinstance(left, list):
+            addition = right if isinstance(right, list) else [right]
+            if self.uncertain:
+                addition = [Maybe(strip_maybe(v)) for v in addition]
+            return left + addition
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        if isinstance(left, int) and isinstance(right, int):
+            return left + right
+        if isinstance(left, dict) and isinstance(right, dict):
+            return {**left, **right}
+        return UNKNOWN
+
+    def call(self, node: Any, env: dict[str, Any], frame: dict[str, str]) -> Any:
+        _, callee, arg_nodes, kwarg_nodes, line = node
+        args = [self.eval(a, env, frame, line) for a in arg_nodes]
+        kwargs = {name: self.eval(v, env, frame, line) for name, v in kwarg_nodes}
+        for keyword in PROBE_KEYWORDS:
+            if keyword in kwargs:
+                self.probe_sources(kwargs[keyword], frame, line, keyword)
+        if callee[0] == "name":
+            return self.function(callee[1], args, kwargs, env, frame, line)
+        receiver = self.eval(callee[1], env, frame, line)
+        return self.method(receiver, callee[2], args, kwargs, frame, line)
+
+    def files(self, args: list[Any], frame: dict[str, str]) -> list[Any]:
+        found: list[Any] = []
+        for arg in _flatten(args):
+            value = strip_maybe(arg)
+            if isinstance(value, str):
+                item: Any = MFile(posixpath.normpath(posixpath.join(frame["dir"], value)).lstrip("/"))
+            elif isinstance(value, (MFile, Generated)):
+                item = value
+            else:
+                item = UNKNOWN
+            found.append(Maybe(item) if isinstance(arg, Maybe) else item)
+        return found
+
+    def function(
+        self,
+        name: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        env: dict[str, Any],
+        frame: dict[str, str],
+        line: int,
+    ) -> Any:
+        if name == "files":
+            return self.files(args, frame)
+        if name == "subdir":
+            if args and isinstance(args[0], str):
+                path = posixpath.normpath(posixpath.join(frame["dir"], args[0], "meson.build"))
+                if path in self.tree_files:
+                    self.run_file(path, env)
+                else:
+                    self.note(f"{frame['file']}:{line}: subdir {args[0]!r} has no meson.build in the tree")
+            return None
+        if name == "subproject":
+            if args and isinstance(args[0], str):
+                path = posixpath.normpath(posixpath.join("subprojects", args[0], "meson.build"))
+                if path in self.tree_files:
+                    self.run_file(path, {})
+            return Obj("subproject")
+        if name == "error":
+            if not self.uncertain:
+                message = " ".join(str(a) for a in args if isinstance(a, str))
+                self.stopped = (frame["file"], line, message)
+                raise _Stop()
+            raise _Stop()
+        if name == "import":
+            module = args[0] if args and isinstance(args[0], str) else ""
+            return Obj("python" if module == "python" else "module", {"name": module})
+        if name in TARGET_FUNCTIONS:
+            return self.target(name, args, kwargs, frame, line)
+        if name in GENERATORS:
+            return Generated(name)
+        if name in ("get_option", "get_variable", "dependency", "find_program", "run_command", "environment"):
+            return UNKNOWN
+        if name == "is_variable":
+            return bool(args) and isinstance(args[0], str) and args[0] in env
+        if name == "set_variable" and len(args) == 2 and isinstance(args[0], str):
+            env[args[0]] = args[1]
+            return None
+        if name in (
+            "message",
+            "warning",
+            "summary",
+            "project",
+            "add_project_arguments",
+            "add_global_arguments",
+            "install_data",
+            "install_subdir",
+            "install_headers",
+            "add_languages",
+            "test",
+            "benchmark",
+            "assert",
+        ):
+            return None
+        if name == "join_paths":
+            if all(isinstance(a, str) for a in args):
+                return posixpath.join(*args) if args else ""
+            return UNKNOWN
+        if name == "include_directories":
+            return Obj("include_directories", {"dirs": args, "dir": frame["dir"]})
+        return UNKNOWN
+
+    def method(
+        self,
+        receiver: Any,
+        name: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        frame: dict[str, str],
+        line: int,
+    ) -> Any:
+        if isinstance(receiver, Method):
+            receiver = self.method(receiver.obj, receiver.name, [], {}, frame, line)
+        if isinstance(receiver, Generated):
+            return Generated(name)  # generator.process(...), a custom target's outputs
+        facts = self.facts
+        if isinstance(receiver, Obj):
+            if receiver.kind == "machine":
+                if name == "cpu_family" or name == "cpu":
+                    return facts.get("meson.cpu_family") or UNKNOWN
+                if name == "system":
+                    return facts.get("meson.system") or UNKNOWN
+                if name == "endian":
+                    return facts.get("byteorder") or UNKNOWN
+                return UNKNOWN
+            if receiver.kind == "meson":
+                if name == "get_compiler":
+                    return Obj("compiler")
+                if name in ("current_source_dir", "project_source_root", "source_root", "global_source_root"):
+                    # Absolute, as in meson: files() joins them as given (the "/" is dropped later).
+                    return "/" + frame["dir"] if name == "current_source_dir" else "/"
+                return UNKNOWN
+            if receiver.kind == "compiler":
+                if name == "get_id":
+                    return facts.get("meson.compiler_id") or UNKNOWN
+                if name == "get_argument_syntax":
+                    compiler = facts.get("meson.compiler_id")
+                    return ("msvc" if compiler in ("msvc", "clang-cl") else "gcc") if compiler else UNKNOWN
+                if name in PROBE_METHODS:
+                    return self.compiler_probe(name, args, frame, line)
+                return UNKNOWN
+            if receiver.kind == "python" and name == "find_installation":
+                return Obj("installation")
+            if receiver.kind == "installation" and name == "extension_module":
+                return self.target(name, args, kwargs, frame, line)
+            if receiver.kind == "module":
+                if name in TARGET_FUNCTIONS:
+                    return self.target(name, args, kwargs, frame, line)
+                if receiver.data.get("name") == "fs" and name in ("exists", "is_file", "is_dir"):
+                    if args and isinstance(args[0], str):
+                        path = posixpath.normpath(posixpath.join(frame["dir"], args[0]))
+                        if path in self.tree_files or any(f.startswith(path + "/") for f in self.tree_files):
+                            return True
+                    return UNKNOWN
+                # Other module functions (fs.copyfile, features.new...) make build objects.
+                return Generated(f"{receiver.data.get('name')}.{name}")
+            if receiver.kind in ("target", "subproject"):
+                return Generated(name)  # a target's objects, a subproject's variables
+            return UNKNOWN
+        if isinstance(receiver, list):
+            if name == "length" and not any(isinstance(v, Maybe) for v in receiver):
+                return len(receiver)
+            if name == "contains" and args:
+                return self.compare("in", args[0], receiver)
+            if name == "get" and args and isinstance(args[0], int):
+                return (
+                    strip_maybe(receiver[args[0]]) if -len(receiver) <= args[0] < len(receiver) else UNKNOWN
+                )
+            return UNKNOWN
+        if isinstance(receiver, dict):
+            if name == "get" and args and isinstance(args[0], str):
+                return receiver.get(args[0], args[1] if len(args) > 1 else UNKNOWN)
+            if name == "has_key" and args and isinstance(args[0], str):
+                return args[0] in receiver
+            if name == "keys":
+                return sorted(receiver)
+            return UNKNOWN
+        if isinstance(receiver, str):
+            return _string_method(receiver, name, args)
+        if isinstance(receiver, bool) and name == "to_int":
+            return int(receiver)
+        return UNKNOWN
+
+    def compiler_probe(self, name: str, args: list[Any], frame: dict[str, str], line: int) -> Any:
+        if not args:
+            return UNKNOWN
+        subject = strip_maybe(args[0])
+        if isinstance(subject, list) and subject:
+            subject = strip_maybe(subject[0])
+        text: str | None = None
+        path = ""
+        if name in ("has_header", "check_header", "has_header_symbol") and isinstance(subject, str):
+            text = f"#include <{subject}>\n"
+        elif isinstance(subject, MFile):
+            path = subject.path
+            self.probe_files.add(path)
+            text = self.read_text(path)
+        elif isinstance(subject, str) and name in ("compiles", "links", "run"):
+            text = subject
+        if text is None:
+            return UNKNOWN
+        verdict = self.judge(text)
+        what = f"cc.{name}({path or _short(text)})"
+        self.probes.append((frame["file"], line, what, verdict, path))
+        return False if verdict == 0 else UNKNOWN
+
+    def probe_sources(self, value: Any, frame: dict[str, str], line: int, keyword: str) -> None:
+        values = (
+            value.values() if isinstance(value, dict) else (value if isinstance(value, list) else [value])
+        )
+        for item in values:
+            item = strip_maybe(item)
+            if isinstance(item, list):
+                item = strip_maybe(item[0]) if item else None
+            if isinstance(item, MFile):
+                self.probe_files.add(item.path)
+                text = self.read_text(item.path)
+                verdict = self.judge(text) if text is not None else MAYBE
+                self.probes.append((frame["file"], line, f"{keyword}: {item.path}", verdict, item.path))
+
+    def target(
+        self, function: str, args: list[Any], kwargs: dict[str, Any], frame: dict[str, str], line: int
+    ) -> Any:
+        name = args[0] if args and isinstance(args[0], str) else ""
+        raw = [*args[1:], *_as_list(kwargs.get("sources"))]
+        present: Value = MAYBE if self.uncertain else 1
+        if function in ONLY_WHEN_LISTED:
+            lists = [kwargs.get(k) for k in ONLY_WHEN_LISTED[function]]
+            states = [_nonempty(v) for v in lists if v is not None]
+            combined: Value = 0
+            for state in states:
+                combined = or3(combined, state)
+            present = and3(present, combined)
+        if kwargs.get("build_by_default") is False:
+            present = and3(present, MAYBE)
+        sources: list[tuple[Any, Value]] = []
+        for item in self.files(raw, frame):
+            value = strip_maybe(item)
+            certainty: Value = MAYBE if isinstance(item, Maybe) else 1
+            if isinstance(value, MFile):
+                sources.append((value, certainty))
+            elif value is UNKNOWN:
+                self.unknown_sources = True
+                self.note(f"{frame['file']}:{line}: a source of {name or function!r} is not known statically")
+        self.targets.append(_Target(name, sources, frame["file"], line, present))
+        return Obj("target", {"name": name})
+
+
+_GLOBALS: dict[str, Any] = {
+    "host_machine": Obj("machine"),
+    "build_machine": Obj("machine"),
+    "target_machine": Obj("machine"),
+    "meson": Obj("meson"),
+}
+
+
+def _string_method(text: str, name: str, args: list[Any]) -> Any:
+    if name == "startswith" and args and isinstance(args[0], str):
+        return text.startswith(args[0])
+    if name == "endswith" and args and isinstance(args[0], str):
+        return text.endswith(args[0])
+    if name == "contains" and args and isinstance(args[0], str):
+        return args[0] in text
+    if name == "to_lower":
+        return text.lower()
+    if name == "to_upper":
+        return text.upper()
+    if name == "strip":
+        return text.strip()
+    if name == "split" and (not args or isinstance(args[0], str)):
+        return text.split(args[0]) if args else text.split()
+    if name == "replace" and len(args) == 2 and all(isinstance(a, str) for a in args):
+        return text.replace(args[0], args[1])
+    if name == "format":
+        return UNKNOWN
+    if name == "join" and args and isinstance(args[0], list) and all(isinstance(a, str) for a in args[0]):
+        return text.join(args[0])
+    return UNKNOWN
+
+
+def _names_sources(node: Any) -> bool:
+    """Does this syntax (a skipped block) name a source file or define a target?"""
+    if isinstance(node, tuple):
+        if node and node[0] == "const" and isinstance(node[1], str):
+            return node[1].lower().endswith(NATIVE)
+        if node and node[0] == "name" and node[1] in TARGET_FUNCTIONS | {"files"}:
+            return True
+        if len(node) == 3 and node[0] == "attr" and node[2] in TARGET_FUNCTIONS:
+            return True
+        return any(_names_sources(part) for part in node)
+    if isinstance(node, list):
+        return any(_names_sources(part) for part in node)
+    return False
+
+
+def _short(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first[:40] + ("..." if len(first) > 40 else "")
+
+
+def _nonempty(value: Any) -> Value:
+    if isinstance(value, list):
+        if not value:
+            return 0
+        return 1 if any(not isinstance(v, Maybe) for v in value) else MAYBE
+    return MAYBE if value is UNKNOWN else 1
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _flatten(values: list[Any]) -> list[Any]:
+    flat: list[Any] = []
+    for value in values:
+        inner = strip_maybe(value)
+        if isinstance(inner, list):
+            nested = _flatten(inner)
+            flat.extend(Maybe(strip_maybe(v)) if isinstance(value, Maybe) else v for v in nested)
+        else:
+            flat.append(value)
+    return flat
+
+
+def _known(value: Any) -> bool:
+    if value is UNKNOWN or isinstance(value, Maybe):
+        return False
+    if isinstance(value, list):
+        return all(_known(v) for v in value)
+    return isinstance(value, (str, int, bool, MFile))
+
+
+def truth(value: Any) -> Value:
+    if value is UNKNOWN or isinstance(value, Method):
+        return MAYBE
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (Obj, MFile, Generated)):
+        return 1
+    if isinstance(value, list):
+        return _nonempty(value)
+    return MAYBE  # meson conditions are booleans: anything else is not decided here
+
+
+def _join(old: Any, new: Any) -> Any:
+    """The value of a name after a branch that may or may not have rebound it: list items
+    on both sides stay certain, the others become :class:`Maybe`."""
+    if old is new:
+        return old
+    if isinstance(old, list) and isinstance(new, list):
+        olds = [strip_maybe(o) for o in old]
+        news = [strip_maybe(n) for n in new]
+        merged = [o if strip_maybe(o) in news else Maybe(strip_maybe(o)) for o in old]
+        merged.extend(Maybe(n) for n in news if n not in olds)
+        return merged
+    try:
+        if _known(old) and _known(new) and old == new:
+            return old
+    except Exception:
+        pass
+    if old is None and new is None:
+        return None
+    return UNKNOWN
+
+
+def meson_plan(
+    tree_files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    judge: ProbeJudge,
+    models: tuple[str, ...],
+    root_file: str = "meson.build",
+) -> BuildPlan | None:
+    """The plan of the meson project whose top ``meson.build`` is ``root_file``."""
+    per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
+    probes: dict[tuple[str, int, str, str], dict[str, Value]] = {}
+    probe_files: set[str] = set()
+    complete: list[str] = []
+    notes: list[str] = []
+    any_target = False
+    for model in models:
+        facts = build_env().get(model, {})
+        interpreter = Interpreter(facts, tree_files, read_text, judge_for(judge, model))
+        interpreter.run(root_file)
+        notes.extend(interpreter.notes)
+        if interpreter.stopped is not None:
+            file, line, message = interpreter.stopped
+            notes.append(f"{file}:{line}: the meson build stops with error() on {model}: {message}")
+        probe_files |= interpreter.probe_files
+        for file, line, what, verdict, path in interpreter.probes:
+            probes.setdefault((file, line, what, path), {})[model] = verdict
+        for target in interpreter.targets:
+            any_target = True
+            for source, certainty in target.sources:
+                key = (source.path, target.name, target.file, target.line)
+                per = per_source.setdefault(key, {})
+                per[model] = or3(per.get(model, 0), and3(target.present, certainty))
+        if not interpreter.unknown_sources and interpreter.stopped is None:
+            complete.append(model)
+    if not any_target:
+        return None
+    listed = {path for path, _, _, _ in per_source}
+    return BuildPlan(
+        systems=("meson",),
+        sources=tuple(
+            SourceUse(path, name, file, line, tuple((m, per.get(m, 0)) for m in models))
+            for (path, name, file, line), per in sorted(per_source.items())
+        ),
+        probes=tuple(
+            Probe(file, line, what, tuple((m, per[m]) for m in models if m in per), path)
+            for (file, line, what, path), per in sorted(probes.items())
+        ),
+        complete_on=tuple(complete),
+        notes=tuple(dict.fromkeys(notes)),
+        probe_files=frozenset(p for p in probe_files if p not in listed),
+    )

@@ -1,0 +1,84 @@
+"""Which build system a tree uses, and its :class:`BuildPlan` (nothing is executed).
+
+The backend named in ``pyproject.toml`` decides: ``mesonpy`` reads ``meson.build``,
+``scikit_build_core`` reads ``CMakeLists.txt``, setuptools (or no pyproject) reads
+``setup.py`` and ``[tool.setuptools] ext-modules``; a setuptools build with no extension
+modules of its own that ships a ``CMakeLists.txt`` is read as CMake. Other backends
+(maturin: Rust, whose modules ``rustmods`` follows; hatchling, flit...) give no plan.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tomllib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from analyzer.build.cmake import cmake_plan
+from analyzer.build.meson import meson_plan
+from analyzer.build.plan import BuildPlan, ProbeJudge
+from analyzer.build.setuptools import setuptools_plan
+
+MAX_BUILD_TEXT = 4 * 1024 * 1024  # a build file or imported helper larger than this is not read
+
+
+def tree_reader(base: Path, max_bytes: int = MAX_BUILD_TEXT) -> Callable[[str], str | None]:
+    """Read a tree file by its relative path, refusing links, escapes and huge files."""
+    resolved_base = base.resolve()
+
+    def read(rel: str) -> str | None:
+        if not rel or posixpath.isabs(rel) or ".." in rel.split("/"):
+            return None
+        path = base / rel
+        try:
+            if path.is_symlink() or not path.is_file():
+                return None
+            if not path.resolve().is_relative_to(resolved_base):
+                return None
+            if path.stat().st_size > max_bytes:
+                return None
+            return path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
+        except (OSError, ValueError):
+            return None
+
+    return read
+
+
+def backend_of(pyproject: dict[str, Any] | None) -> str:
+    """The build backend's top-level module ('' when pyproject names none)."""
+    system = (pyproject or {}).get("build-system", {})
+    backend = system.get("build-backend", "") if isinstance(system, dict) else ""
+    return backend.split(".")[0].split(":")[0] if isinstance(backend, str) else ""
+
+
+def plan_build(
+    tree_files: Iterable[str],
+    read_text: Callable[[str], str | None],
+    judge: ProbeJudge,
+    models: tuple[str, ...],
+) -> BuildPlan | None:
+    """The plan of the project at the tree's root, or None when no build is modelled."""
+    files = frozenset(tree_files)
+    pyproject: dict[str, Any] | None = None
+    if "pyproject.toml" in files:
+        text = read_text("pyproject.toml")
+        try:
+            pyproject = tomllib.loads(text) if text is not None else None
+        except tomllib.TOMLDecodeError:
+            pyproject = None
+    backend = backend_of(pyproject)
+    if backend == "mesonpy" or (not backend and "meson.build" in files and "setup.py" not in files):
+        return meson_plan(files, read_text, judge, models) if "meson.build" in files else None
+    if backend in ("scikit_build_core", "py_build_cmake", "cmeel"):
+        return cmake_plan(files, read_text, judge, models) if "CMakeLists.txt" in files else None
+    if backend in ("", "setuptools", "skbuild"):
+        plan = None
+        if "setup.py" in files or pyproject is not None:
+            plan = setuptools_plan(
+                "setup.py" if "setup.py" in files else None, pyproject, files, read_text, judge, models
+            )
+        if (plan is None or not plan.sources) and "CMakeLists.txt" in files:
+            return cmake_plan(files, read_text, judge, models)
+        return plan
+    return None

@@ -1,0 +1,135 @@
+"""The static build model's result: per target model, which sources the build compiles,
+which macros it defines, and which compile probes it runs (and whether they fail).
+
+Every value is three-valued per model (1 yes, 0 no, None unknown). A build file is read
+as text or ``ast``, never executed (analyzer/build/pyeval.py, meson.py, cmake.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from analyzer.native.cexpr import MAYBE, Value, or3
+from analyzer.targets import RULES_DIR
+
+BUILD_ENV_FILE = RULES_DIR / "build-env.json"
+Fact = str | int | bool | None
+PerModel = tuple[tuple[str, Value], ...]  # (model, value) pairs, in model order
+
+# A judge of compile probes: C/C++ probe text -> per model, does it compile (0: it fails).
+ProbeJudge = Callable[[str], Mapping[str, Value]]
+
+NATIVE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm")
+
+
+@lru_cache(maxsize=1)
+def build_env() -> Mapping[str, Mapping[str, Fact]]:
+    """Per model, what its build sees (``rules/build-env.json``)."""
+    raw = json.loads(BUILD_ENV_FILE.read_text(encoding="utf-8"))
+    return {str(name): dict(facts) for name, facts in raw["models"].items()}
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """One source file a build target compiles, and on which models."""
+
+    path: str  # tree-relative
+    target: str  # extension module or build target name ("" if unknown)
+    build_file: str
+    line: int
+    compiled: PerModel
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A compile probe: a test program the build compiles to decide something."""
+
+    build_file: str
+    line: int
+    what: str  # the probe's description: its function, header or source file
+    compiles: PerModel  # 0: known to fail on that model (x86-only header, intrinsic, #error)
+    path: str = ""  # the probe's source file in the tree, when it is a file
+
+
+@dataclass(frozen=True)
+class MacroUse:
+    """A macro the build defines (``define_macros``, ``-D``), and on which models."""
+
+    name: str
+    defined: PerModel
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What one build system (or several) decided, per model."""
+
+    systems: tuple[str, ...] = ()
+    sources: tuple[SourceUse, ...] = ()
+    probes: tuple[Probe, ...] = ()
+    macros: tuple[MacroUse, ...] = ()
+    # Models on which the plan lists every compiled source: on those, a source the plan
+    # does not list (and no listed source includes) is not compiled.
+    complete_on: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what could not be evaluated, said once each
+    probe_files: frozenset[str] = field(default_factory=frozenset)
+
+    def compiled(self) -> dict[str, dict[str, Value]]:
+        """Per listed source: per model, compiled? (OR over the targets listing it)."""
+        result: dict[str, dict[str, Value]] = {}
+        for use in self.sources:
+            per = result.setdefault(use.path, {})
+            for model, value in use.compiled:
+                per[model] = or3(per.get(model, 0), value)
+        return result
+
+    def macro_values(self) -> dict[str, dict[str, Value]]:
+        """Per macro the build names: per model, defined? 1 when every target defines it,
+        0 when none does, unknown otherwise (targets differ, or a condition is unknown)."""
+        return {m.name: dict(m.defined) for m in self.macros}
+
+
+def judge_for(judge: ProbeJudge, model: str) -> Callable[[str], Value]:
+    """The judge's verdict on one model (what an interpreter running for it needs)."""
+
+    def verdict(text: str) -> Value:
+        return judge(text).get(model, MAYBE)
+
+    return verdict
+
+
+def per_model(values: Mapping[str, Value], models: Iterable[str]) -> PerModel:
+    return tuple((m, values.get(m, MAYBE)) for m in models)
+
+
+def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
+    """One plan from several build systems' plans (a tree may use more than one)."""
+    systems: list[str] = []
+    sources: list[SourceUse] = []
+    probes: list[Probe] = []
+    macros: dict[str, dict[str, Value]] = {}
+    notes: list[str] = []
+    complete: set[str] | None = None
+    probe_files: set[str] = set()
+    for plan in plans:
+        systems.extend(plan.systems)
+        sources.extend(plan.sources)
+        probes.extend(plan.probes)
+        notes.extend(plan.notes)
+        probe_files |= plan.probe_files
+        for macro in plan.macros:
+            per = macros.setdefault(macro.name, {})
+            for model, value in macro.defined:
+                per[model] = value if model not in per else (per[model] if per[model] == value else MAYBE)
+        complete = set(plan.complete_on) if complete is None else complete & set(plan.complete_on)
+    return BuildPlan(
+        systems=tuple(systems),
+        sources=tuple(sources),
+        probes=tuple(probes),
+        macros=tuple(MacroUse(name, tuple(per.items())) for name, per in sorted(macros.items())),
+        complete_on=tuple(sorted(complete or ())),
+        notes=tuple(dict.fromkeys(notes)),
+        probe_files=frozenset(probe_files),
+    )

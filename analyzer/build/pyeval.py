@@ -1,0 +1,1219 @@
+"""setuptools build files read statically: a small abstract interpreter over ``ast``.
+
+``setup.py`` (and the tree modules it imports) is evaluated once per target model, with
+the platform facts of ``rules/build-env.json`` in place of the real ``sys``,
+``platform``, ``sysconfig`` and ``struct``. Nothing is executed: only a whitelist of
+pure operations is interpreted, file-system queries (``os.path.exists``, ``glob``,
+``os.listdir``) are answered from the walked tree's file list, and everything else is
+UNKNOWN. A branch whose condition is UNKNOWN runs with its effects marked "maybe"
+(list items are wrapped in :class:`Maybe`); a branch whose condition is known false does
+not run. A call of a tree function that compiles a test program with C source text is a
+compile probe, judged by the native rules (it fails on a model where that text uses an
+x86-only header or intrinsic or reaches ``#error``).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import fnmatch
+import operator
+import posixpath
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzer.build.plan import NATIVE_SUFFIXES, Fact
+from analyzer.native.cexpr import MAYBE, Value
+
+MAX_CALL_DEPTH = 12
+MAX_STEPS = 200_000  # statements and expressions per model: a bound on hostile input
+MAX_RANGE = 10_000
+MAX_TEXT = 1_000_000  # longest string an operation may build
+
+
+class _Unknown:
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+@dataclass
+class Maybe:
+    """A list item added (or kept) only on some paths: its condition is unknown."""
+
+    value: Any
+
+
+@dataclass(eq=False)
+class Ext:
+    """A setuptools ``Extension`` (or a ``build_clib`` library) under evaluation."""
+
+    name: Any
+    attrs: dict[str, Any]
+    file: str
+    line: int
+    kind: str = "extension"
+
+
+@dataclass(eq=False)
+class Func:
+    node: ast.FunctionDef | ast.Lambda
+    module: Namespace
+    probe: bool  # compiles a test program (a compile probe)
+
+
+@dataclass(eq=False)
+class Namespace:
+    path: str  # tree-relative file
+    names: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Std:
+    """A standard-library module or callable, by dotted name."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class Bound:
+    obj: Any
+    name: str
+
+
+class VersionText:
+    """``sys.version``: which substrings it has is known, the rest is not."""
+
+    def __init__(self, has: Mapping[str, bool]) -> None:
+        self.has = has
+
+
+class _Return(Exception):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class _Raise(Exception):
+    pass
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class Budget(Exception):
+    pass
+
+
+EXTENSION_CLASSES = frozenset({"Extension", "Pybind11Extension", "CppExtension", "CUDAExtension", "Library"})
+PROBE_METHODS = frozenset(
+    {"compile", "link_executable", "try_compile", "try_link", "try_run", "has_function", "check_compile"}
+)
+EXT_LIST_ATTRS = (
+    "sources",
+    "include_dirs",
+    "define_macros",
+    "undef_macros",
+    "extra_compile_args",
+    "extra_link_args",
+    "libraries",
+    "library_dirs",
+    "extra_objects",
+)
+_PURE_STR_METHODS = frozenset(
+    {
+        "startswith",
+        "endswith",
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "replace",
+        "join",
+        "format",
+        "find",
+        "count",
+        "splitlines",
+        "partition",
+        "rpartition",
+        "casefold",
+        "removeprefix",
+        "removesuffix",
+        "isdigit",
+        "title",
+    }
+)
+_BINOPS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitAnd: operator.and_,
+    ast.BitXor: operator.xor,
+}
+_COMPARES: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+
+
+def looks_like_c(text: str) -> bool:
+    return "#include" in text or ("main" in text and "{" in text) or "#if" in text
+
+
+def _known(value: Any) -> bool:
+    """True for a fully known plain value (no UNKNOWN or Maybe inside)."""
+    if value is UNKNOWN or isinstance(value, (Maybe, VersionText)):
+        return False
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_known(v) for v in value)
+    if isinstance(value, dict):
+        return all(_known(k) and _known(v) for k, v in value.items())
+    return True
+
+
+def strip_maybe(value: Any) -> Any:
+    return value.value if isinstance(value, Maybe) else value
+
+
+def truth(value: Any) -> Value:
+    """Three-valued truth of an abstract value."""
+    if value is UNKNOWN or isinstance(value, VersionText):
+        return MAYBE
+    if isinstance(value, (Ext, Func, Namespace, Std, Bound)):
+        return 1
+    if isinstance(value, list):
+        if not value:
+            return 0
+        return 1 if any(not isinstance(v, Maybe) for v in value) else MAYBE
+    try:
+        return int(bool(value))
+    except Exception:
+        return MAYBE
+
+
+class Interpreter:
+    """One evaluation of a setuptools build under one model's facts."""
+
+    def __init__(
+        self,
+        facts: Mapping[str, Fact],
+        tree_files: frozenset[str],
+        read_python: Callable[[str], str | None],
+        judge_probe: Callable[[str], Value],
+    ) -> None:
+        self.facts = facts
+        self.tree_files = tree_files
+        self.tree_dirs = frozenset(d for f in tree_files for d in _parents(f))
+        self.read_python = read_python
+        self.judge_probe = judge_probe
+        self.uncertain = 0
+        self.depth = 0
+        self.steps = 0
+        self.modules: dict[str, Namespace] = {}
+        self.extensions: list[Ext] = []
+        self.setup_calls: list[dict[str, Any]] = []
+        self.probes: list[tuple[str, int, str, Value]] = []
+        self.notes: list[str] = []
+        self.current_file = ""
+        self.current_line = 0
+        self.entry = ""  # the setup.py being evaluated: paths are relative to its directory
+
+    # -- entry -------------------------------------------------------------------
+    def run_file(self, path: str) -> Namespace:
+        self.entry = path
+        source = self.read_python(path)
+        namespace = Namespace(path, {"__name__": "__main__", "__file__": path})
+        self.modules[path] = namespace
+        if source is None:
+            return namespace
+        try:
+            module = ast.parse(source, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            self.notes.append(f"{path}: not valid Python; not evaluated")
+            return namespace
+        try:
+            self.exec_block(module.body, namespace)
+        except (_Return, _Break, _Continue):
+            pass
+        except _Raise:
+            if not self.uncertain:
+                self.notes.append(f"{path}: raises on this model before the build is set up")
+        except Budget:
+            self.notes.append(f"{path}: evaluation budget exhausted")
+        except RecursionError:
+            self.notes.append(f"{path}: nesting too deep to evaluate")
+        return namespace
+
+    # -- statements --------------------------------------------------------------
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise Budget()
+
+    def exec_block(self, body: list[ast.stmt], ns: Namespace) -> None:
+        for stmt in body:
+            self.exec_stmt(stmt, ns)
+
+    def exec_stmt(self, stmt: ast.stmt, ns: Namespace) -> None:
+        self.tick()
+        self.current_file, self.current_line = ns.path, getattr(stmt, "lineno", 0)
+        if isinstance(stmt, ast.Expr):
+            self.eval(stmt.value, ns)
+        elif isinstance(stmt, ast.Assign):
+            value = self.eval(stmt.value, ns)
+            for target in stmt.targets:
+                self.assign(target, value, ns)
+        elif isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.assign(stmt.target, self.eval(stmt.value, ns), ns)
+        elif isinstance(stmt, ast.AugAssign):
+            self.aug_assign(stmt, ns)
+        elif isinstance(stmt, ast.If):
+            self.branch(self.eval(stmt.test, ns), stmt.body, stmt.orelse, ns)
+        elif isinstance(stmt, ast.For):
+            self.for_loop(stmt, ns)
+        elif isinstance(stmt, ast.While):
+            self.note_once(f"{ns.path}:{stmt.lineno}: while loop not evaluated")
+        elif isinstance(stmt, ast.FunctionDef):
+            self.bind(stmt.name, Func(stmt, ns, _compiles_a_probe(stmt)), ns)
+        elif isinstance(stmt, ast.AsyncFunctionDef | ast.ClassDef):
+            self.bind(stmt.name, UNKNOWN, ns)
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                self.import_module(alias.name, alias.asname, ns)
+        elif isinstance(stmt, ast.ImportFrom):
+            self.import_from(stmt, ns)
+        elif isinstance(stmt, ast.Try):
+            self.exec_block(stmt.body, ns)
+            self.exec_block(stmt.orelse, ns)
+            self.exec_block(stmt.finalbody, ns)
+        elif isinstance(stmt, ast.With):
+            for item in stmt.items:
+                value = self.eval(item.context_expr, ns)
+                if item.optional_vars is not None:
+                    self.assign(item.optional_vars, UNKNOWN if value is not None else value, ns)
+            self.exec_block(stmt.body, ns)
+        elif isinstance(stmt, ast.Return):
+            raise _Return(self.eval(stmt.value, ns) if stmt.value is not None else None)
+        elif isinstance(stmt, ast.Raise):
+            raise _Raise()
+        elif isinstance(stmt, ast.Delete):
+            for target in stmt.targets:
+                self.delete(target, ns)
+        elif isinstance(stmt, ast.Break):
+            raise _Break()
+        elif isinstance(stmt, ast.Continue):
+            raise _Continue()
+        # pass, global, nonlocal, assert, match...: no effect on the build model
+
+    def note_once(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def branch(self, condition: Any, body: list[ast.stmt], orelse: list[ast.stmt], ns: Namespace) -> None:
+        state = truth(condition)
+        if state == 1:
+            self.exec_block(body, ns)
+        elif state == 0:
+            self.exec_block(orelse, ns)
+        else:
+            self.uncertain += 1
+            try:
+                for block in (body, orelse):
+                    with contextlib.suppress(_Raise):  # that path stops; the other may not
+                        self.exec_block(block, ns)
+            finally:
+                self.uncertain -= 1
+
+    def for_loop(self, stmt: ast.For, ns: Namespace) -> None:
+        iterable = self.eval(stmt.iter, ns)
+        items = self.iterate(iterable)
+        if items is None:
+            self.note_once(f"{ns.path}:{stmt.lineno}: loop over an unknown value not evaluated")
+            return
+        for item in items:
+            maybe = isinstance(item, Maybe)
+            self.uncertain += maybe
+            try:
+                self.assign(stmt.target, strip_maybe(item), ns)
+                self.exec_block(stmt.body, ns)
+            except _Break:
+                break
+            except _Continue:
+                continue
+            finally:
+                self.uncertain -= maybe
+        else:
+            self.exec_block(stmt.orelse, ns)
+
+    def iterate(self, value: Any) -> list[Any] | None:
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return list(value)
+        if isinstance(value, dict):
+            return list(value)
+        if isinstance(value, str):
+            return list(value)
+        return None
+
+    def bind(self, name: str, value: Any, ns: Namespace) -> None:
+        if self.uncertain and name in ns.names:
+            ns.names[name] = _join(ns.names[name], value)
+        else:
+            ns.names[name] = value
+
+    def assign(self, target: ast.expr, value: Any, ns: Namespace) -> None:
+        if isinstance(target, ast.Name):
+            self.bind(target.id, value, ns)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = self.iterate(value)
+            if items is None or len(items) != len(target.elts):
+                items = [UNKNOWN] * len(target.elts)
+            for sub, item in zip(target.elts, items, strict=True):
+                self.assign(sub, strip_maybe(item), ns)
+        elif isinstance(target, ast.Attribute):
+            obj = self.eval(target.value, ns)
+            if isinstance(obj, Ext):
+                obj.attrs[target.attr] = (
+                    value if not self.uncertain else _join(obj.attrs.get(target.attr), value)
+                )
+        elif isinstance(target, ast.Subscript):
+            obj = self.eval(target.value, ns)
+            key = self.eval(target.slice, ns)
+            if isinstance(obj, dict) and _known(key):
+                obj[key] = value if not self.uncertain else _join(obj.get(key), value)
+            elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
+                obj[key] = value if not self.uncertain else Maybe(value)
+
+    def aug_assign(self, stmt: ast.AugAssign, ns: Namespace) -> None:
+        target = stmt.target
+        current = self.eval(target, ns)
+        value = self.eval(stmt.value, ns)
+        if isinstance(stmt.op, ast.Add) and isinstance(current, list) and isinstance(value, (list, tuple)):
+            self.extend(current, value)  # += on a list mutates it in place
+            return
+        self.assign(target, self.binop(stmt.op, current, value), ns)
+
+    def delete(self, target: ast.expr, ns: Namespace) -> None:
+        if isinstance(target, ast.Subscript):
+            obj = self.eval(target.value, ns)
+            key = self.eval(target.slice, ns)
+            if isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
+                if self.uncertain:
+                    obj[key] = Maybe(strip_maybe(obj[key]))
+                else:
+                    del obj[key]
+            elif isinstance(obj, dict) and _known(key) and key in obj and not self.uncertain:
+                del obj[key]
+        elif isinstance(target, ast.Name) and not self.uncertain:
+            ns.names.pop(target.id, None)
+
+    def extend(self, target: list[Any], items: Any) -> None:
+        values = self.iterate(items)
+        if values is None:
+            target.append(Maybe(UNKNOWN))
+            return
+        target.extend(Maybe(strip_maybe(v)) if self.uncertain else v for v in values)
+
+    # -- imports -----------------------------------------------------------------
+    def _tree_module(self, dotted: str, ns: Namespace) -> str | None:
+        base = posixpath.dirname(ns.path)
+        rel = dotted.replace(".", "/")
+        for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
+            path = posixpath.normpath(posixpath.join(base, candidate))
+            if path in self.tree_files:
+                return path
+        return None
+
+    def load_module(self, path: str) -> Namespace:
+        loaded = self.modules.get(path)
+        if loaded is not None:
+            return loaded
+        namespace = Namespace(
+            path, {"__name__": posixpath.splitext(posixpath.basename(path))[0], "__file__": path}
+        )
+        self.modules[path] = namespace
+        source = self.read_python(path)
+        if source is None:
+            return namespace
+        try:
+            module = ast.parse(source, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            self.note_once(f"{path}: not valid Python; not evaluated")
+            return namespace
+        saved = self.uncertain
+        self.uncertain = 0  # a module body runs once, whatever path imported it
+        try:
+            self.exec_block(module.body, namespace)
+        except (_Return, _Raise, _Break, _Continue):
+            pass
+        finally:
+            self.uncertain = saved
+        return namespace
+
+    def import_module(self, name: str, asname: str | None, ns: Namespace) -> None:
+        path = self._tree_module(name, ns)
+        if path is not None:
+            value: Any = self.load_module(path)
+        else:
+            value = Std(name if asname else name.split(".")[0])
+        self.bind(asname or name.split(".")[0], value, ns)
+
+    def import_from(self, stmt: ast.ImportFrom, ns: Namespace) -> None:
+        module = stmt.module or ""
+        path = self._tree_module(module, ns) if stmt.level == 0 and module else None
+        source = self.load_module(path) if path is not None else None
+        for alias in stmt.names:
+            if alias.name == "*":
+                if source is not None:
+                    for key, value in source.names.items():
+                        if not key.startswith("_"):
+                            self.bind(key, value, ns)
+                continue
+            if source is not None:
+                value = source.names.get(alias.name, UNKNOWN)
+            else:
+                value = Std(f"{module}.{alias.name}" if module else alias.name)
+            self.bind(alias.asname or alias.name, value, ns)
+
+    # -- expressions -------------------------------------------------------------
+    def eval(self, node: ast.expr | None, ns: Namespace) -> Any:
+        if node is None:
+            return None
+        self.tick()
+        try:
+            return self._eval(node, ns)
+        except (_Return, _Raise, _Break, _Continue, Budget, RecursionError):
+            raise
+        except Exception:
+            return UNKNOWN  # an operation this model cannot decide (types, overflow...)
+
+    def _eval(self, node: ast.expr, ns: Namespace) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id, ns)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(self.eval(node.value, ns), node.attr)
+        if isinstance(node, ast.Call):
+            return self.call(node, ns)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node.op, self.eval(node.left, ns), self.eval(node.right, ns))
+        if isinstance(node, ast.UnaryOp):
+            operand = self.eval(node.operand, ns)
+            if isinstance(node.op, ast.Not):
+                state = truth(operand)
+                return UNKNOWN if state is None else not state
+            if not _known(operand):
+                return UNKNOWN
+            if isinstance(node.op, ast.USub):
+                return -operand
+            if isinstance(node.op, ast.UAdd):
+                return +operand
+            return ~operand
+        if isinstance(node, ast.BoolOp):
+            return self.boolop(node, ns)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, ns)
+        if isinstance(node, ast.IfExp):
+            state = truth(self.eval(node.test, ns))
+            if state == 1:
+                return self.eval(node.body, ns)
+            if state == 0:
+                return self.eval(node.orelse, ns)
+            return _join(self.eval(node.body, ns), self.eval(node.orelse, ns))
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            items: list[Any] = []
+            for elt in node.elts:
+                if isinstance(elt, ast.Starred):
+                    expanded = self.iterate(self.eval(elt.value, ns))
+                    items.extend(expanded if expanded is not None else [Maybe(UNKNOWN)])
+                else:
+                    items.append(self.eval(elt, ns))
+            if isinstance(node, ast.Tuple):
+                return tuple(items)
+            return items  # sets are kept as lists: order does not matter here
+        if isinstance(node, ast.Dict):
+            result: dict[Any, Any] = {}
+            for key, value in zip(node.keys, node.values, strict=True):
+                if key is None:
+                    merged = self.eval(value, ns)
+                    if isinstance(merged, dict):
+                        result.update(merged)
+                    continue
+                k = self.eval(key, ns)
+                if not _known(k):
+                    return UNKNOWN
+                result[k] = self.eval(value, ns)
+            return result
+        if isinstance(node, ast.Subscript):
+            return self.subscript(self.eval(node.value, ns), node.slice, ns)
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+            return self.comprehension(node.generators, node.elt, ns)
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                part = self.eval(value, ns)
+                if not isinstance(part, str):
+                    return UNKNOWN
+                parts.append(part)
+            return "".join(parts)
+        if isinstance(node, ast.FormattedValue):
+            inner = self.eval(node.value, ns)
+            return str(inner) if isinstance(inner, (str, int)) and node.format_spec is None else UNKNOWN
+        if isinstance(node, ast.Lambda):
+            return Func(node, ns, False)
+        return UNKNOWN
+
+    def lookup(self, name: str, ns: Namespace) -> Any:
+        if name in ns.names:
+            return ns.names[name]
+        if name in _BUILTINS:
+            return Std(f"builtins.{name}")
+        return UNKNOWN
+
+    def boolop(self, node: ast.BoolOp, ns: Namespace) -> Any:
+        # Python's and/or return an operand; with UNKNOWN operands only the truth is kept.
+        result: Any = None
+        undecided = False
+        for index, value_node in enumerate(node.values):
+            value = self.eval(value_node, ns)
+            state = truth(value)
+            last = index == len(node.values) - 1
+            if isinstance(node.op, ast.And):
+                if state == 0:
+                    return value if not undecided else False
+                if state is None:
+                    undecided = True
+            else:
+                if state == 1:
+                    return value if not undecided else True
+                if state is None:
+                    undecided = True
+            result = value
+            if last:
+                return UNKNOWN if undecided else result
+        return result
+
+    def compare(self, node: ast.Compare, ns: Namespace) -> Any:
+        left = self.eval(node.left, ns)
+        result: Any = True
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(right_node, ns)
+            outcome = self.compare_one(op, left, right)
+            state = truth(outcome)
+            if state == 0:
+                return False
+            if state is None:
+                result = UNKNOWN
+            left = right
+        return result
+
+    def compare_one(self, op: ast.cmpop, left: Any, right: Any) -> Any:
+        if isinstance(op, (ast.In, ast.NotIn)):
+            found = self.contains(right, left)
+            if found is None:
+                return UNKNOWN
+            return found if isinstance(op, ast.In) else not found
+        if not (_known(left) and _known(right)):
+            return UNKNOWN
+        return _COMPARES[type(op)](left, right)
+
+    def contains(self, container: Any, item: Any) -> bool | None:
+        if isinstance(container, VersionText) and isinstance(item, str):
+            return container.has.get(item)
+        if not _known(item):
+            return None
+        if isinstance(container, str):
+            return item in container if isinstance(item, str) else None
+        if isinstance(container, (list, tuple, set, frozenset)):
+            plain = [v for v in container if not isinstance(v, Maybe)]
+            if item in plain:
+                return True
+            if any(isinstance(v, Maybe) or v is UNKNOWN for v in container):
+                return None
+            return False
+        if isinstance(container, dict):
+            return item in container
+        return None
+
+    def binop(self, op: ast.operator, left: Any, right: Any) -> Any:
+        if isinstance(op, ast.Add) and isinstance(left, list) and isinstance(right, list):
+            return left + right  # items keep their Maybe marks
+        if isinstance(op, ast.Mod) and isinstance(left, str) and _known(right):
+            return _bounded(left % right)
+        if not (_known(left) and _known(right)):
+            return UNKNOWN
+        if isinstance(op, ast.Pow) and isinstance(right, int) and abs(right) > 256:
+            return UNKNOWN
+        if isinstance(op, ast.Mult) and (isinstance(left, (str, list)) or isinstance(right, (str, list))):
+            count = right if isinstance(right, int) else left
+            if not isinstance(count, int) or count > 1000:
+                return UNKNOWN
+        return _bounded(_BINOPS[type(op)](left, right))
+
+    def subscript(self, value: Any, index_node: ast.expr, ns: Namespace) -> Any:
+        if isinstance(index_node, ast.Slice):
+            lower = self.eval(index_node.lower, ns)
+            upper = self.eval(index_node.upper, ns)
+            step = self.eval(index_node.step, ns)
+            if isinstance(value, (str, list, tuple)) and all(
+                v is None or isinstance(v, int) for v in (lower, upper, step)
+            ):
+                return value[lower:upper:step]
+            return UNKNOWN
+        key = self.eval(index_node, ns)
+        if isinstance(value, dict):
+            return value.get(key, UNKNOWN) if _known(key) else UNKNOWN
+        if isinstance(value, (str, list, tuple)) and isinstance(key, int):
+            if isinstance(value, list) and any(isinstance(v, Maybe) for v in value):
+                return UNKNOWN  # which item sits at an index depends on the path
+            return strip_maybe(value[key]) if -len(value) <= key < len(value) else UNKNOWN
+        return UNKNOWN
+
+    def comprehension(self, generators: list[ast.comprehension], element: ast.expr, ns: Namespace) -> Any:
+        # Comprehension variables are bound in a scratch namespace over the enclosing one.
+        scope = Namespace(ns.path, dict(ns.names))
+        results: list[Any] = []
+        if not self._comprehend(generators, 0, element, scope, results, False):
+            return UNKNOWN
+        return results
+
+    def _comprehend(
+        self,
+        generators: list[ast.comprehension],
+        index: int,
+        element: ast.expr,
+        scope: Namespace,
+        out: list[Any],
+        maybe: bool,
+    ) -> bool:
+        if index == len(generators):
+            value = self.eval(element, scope)
+            out.append(Maybe(value) if maybe else value)
+            return True
+        generator = generators[index]
+        items = self.iterate(self.eval(generator.iter, scope))
+        if items is None:
+            return False
+        for item in items:
+            item_maybe = maybe or isinstance(item, Maybe)
+            self.assign_plain(generator.target, strip_maybe(item), scope)
+            keep = True
+            for condition in generator.ifs:
+                state = truth(self.eval(condition, scope))
+                if state == 0:
+                    keep = False
+                    break
+                if state is None:
+                    item_maybe = True
+            if keep and not self._comprehend(generators, index + 1, element, scope, out, item_maybe):
+                return False
+        return True
+
+    def assign_plain(self, target: ast.expr, value: Any, ns: Namespace) -> None:
+        saved = self.uncertain
+        self.uncertain = 0
+        try:
+            self.assign(target, value, ns)
+        finally:
+            self.uncertain = saved
+
+    # -- attributes and calls ----------------------------------------------------
+    def attribute(self, obj: Any, name: str) -> Any:
+        if isinstance(obj, Namespace):
+            return obj.names.get(name, UNKNOWN)
+        if isinstance(obj, Ext):
+            if name == "name":
+                return obj.name
+            if name in obj.attrs:
+                return obj.attrs[name]
+            if name in EXT_LIST_ATTRS:
+                obj.attrs[name] = []
+                return obj.attrs[name]
+            return UNKNOWN
+        if isinstance(obj, Std):
+            return self.std_attribute(obj.name, name)
+        if isinstance(obj, (str, list, dict)):
+            return Bound(obj, name)
+        if name in PROBE_METHODS:
+            return Std(f"probe.{name}")  # config.try_compile(...), compiler.has_function(...)
+        return UNKNOWN
+
+    def std_attribute(self, module: str, name: str) -> Any:
+        dotted = f"{module}.{name}"
+        facts = self.facts
+        if dotted == "sys.platform":
+            return facts.get("sys.platform") or UNKNOWN
+        if dotted == "os.name":
+            return facts.get("os.name") or UNKNOWN
+        if dotted == "os.sep":
+            return "/"  # paths are kept tree-relative with forward slashes
+        if dotted == "sys.maxsize":
+            bits = facts.get("pointer_bytes")
+            return (1 << (8 * bits - 1)) - 1 if isinstance(bits, int) else UNKNOWN
+        if dotted == "sys.byteorder":
+            return facts.get("byteorder") or UNKNOWN
+        if dotted == "sys.version":
+            machine = facts.get("platform.machine")
+            bits = facts.get("pointer_bytes")
+            has: dict[str, bool] = {}
+            if isinstance(bits, int):
+                has.update({"64 bit": bits == 8, "32 bit": bits == 4})
+            if isinstance(machine, str):
+                has.update({"AMD64": machine == "AMD64", "ARM64": machine == "ARM64"})
+            return VersionText(has)
+        if dotted == "os.environ":
+            return Std("os.environ")
+        return Std(dotted)
+
+    def call(self, node: ast.Call, ns: Namespace) -> Any:
+        function = self.eval(node.func, ns)
+        args: list[Any] = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                expanded = self.iterate(self.eval(arg.value, ns))
+                if expanded is None:
+                    return UNKNOWN
+                args.extend(strip_maybe(v) for v in expanded)
+            else:
+                args.append(self.eval(arg, ns))
+        kwargs: dict[str, Any] = {}
+        for keyword in node.keywords:
+            value = self.eval(keyword.value, ns)
+            if keyword.arg is None:
+                if isinstance(value, dict):
+                    kwargs.update({str(k): v for k, v in value.items()})
+                continue
+            kwargs[keyword.arg] = value
+        line = getattr(node, "lineno", 0)
+        if isinstance(function, Func):
+            return self.call_function(function, args, kwargs, ns.path, line)
+        if isinstance(function, Std):
+            return self.call_std(function.name, args, kwargs, ns, line)
+        if isinstance(function, Bound):
+            return self.call_method(function.obj, function.name, args, kwargs, ns, line)
+        if isinstance(function, Namespace):
+            return UNKNOWN
+        return UNKNOWN
+
+    def call_function(
+        self, function: Func, args: list[Any], kwargs: dict[str, Any], path: str, line: int
+    ) -> Any:
+        if function.probe:
+            texts = [a for a in [*args, *kwargs.values()] if isinstance(a, str) and looks_like_c(a)]
+            if texts:
+                verdict = self.judge_probe(texts[0])
+                name = function.node.name if isinstance(function.node, ast.FunctionDef) else "probe"
+                self.probes.append((path, line, f"{name}() test program", verdict))
+                return False if verdict == 0 else UNKNOWN
+            return UNKNOWN
+        if self.depth >= MAX_CALL_DEPTH:
+            return UNKNOWN
+        node = function.node
+        scope = Namespace(function.module.path, dict(function.module.names))
+        params = node.args
+        positional = [*params.posonlyargs, *params.args]
+        defaults = list(params.defaults)
+        first_default = len(positional) - len(defaults)
+        for index, param in enumerate(positional):
+            if index < len(args):
+                value = args[index]
+            elif param.arg in kwargs:
+                value = kwargs[param.arg]
+            elif index >= first_default:
+                value = self.eval(defaults[index - first_default], function.module)
+            else:
+                value = UNKNOWN
+            scope.names[param.arg] = value
+        for param, default in zip(params.kwonlyargs, params.kw_defaults, strict=True):
+            scope.names[param.arg] = kwargs.get(
+                param.arg, self.eval(default, function.module) if default is not None else UNKNOWN
+            )
+        if params.vararg is not None:
+            scope.names[params.vararg.arg] = tuple(args[len(positional) :])
+        if params.kwarg is not None:
+            scope.names[params.kwarg.arg] = {k: v for k, v in kwargs.items() if k not in scope.names}
+        self.depth += 1
+        saved = self.uncertain
+        try:
+            if isinstance(node, ast.Lambda):
+                return self.eval(node.body, scope)
+            try:
+                self.exec_block(node.body, scope)
+            except _Return as returned:
+                return returned.value
+            return None
+        except _Raise:
+            if self.uncertain > saved:
+                return UNKNOWN
+            raise
+        finally:
+            self.depth -= 1
+            self.uncertain = saved
+            # Module-level names the function rebinds with ``global`` are not tracked.
+            self.current_file = path
+
+    def call_method(
+        self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any], ns: Namespace, line: int
+    ) -> Any:
+        if isinstance(obj, list):
+            return self.list_method(obj, name, args)
+        if isinstance(obj, dict):
+            if name == "get" and args and _known(args[0]):
+                return obj.get(args[0], args[1] if len(args) > 1 else None)
+            if name in ("items", "keys", "values"):
+                return [tuple(i) if isinstance(i, tuple) else i for i in getattr(obj, name)()]
+            if name == "update" and args and isinstance(args[0], dict):
+                obj.update(args[0])
+                return None
+            if name == "setdefault" and args and _known(args[0]):
+                return obj.setdefault(args[0], args[1] if len(args) > 1 else None)
+            if name == "copy":
+                return dict(obj)
+            return UNKNOWN
+        if isinstance(obj, str) and name in _PURE_STR_METHODS:
+            if all(_known(a) for a in args) and all(_known(v) for v in kwargs.values()):
+                return _bounded(getattr(obj, name)(*args, **kwargs))
+            if name == "join":
+                return UNKNOWN
+        return UNKNOWN
+
+    def list_method(self, obj: list[Any], name: str, args: list[Any]) -> Any:
+        if name == "append" and len(args) == 1:
+            obj.append(Maybe(args[0]) if self.uncertain else args[0])
+            return None
+        if name == "extend" and len(args) == 1:
+            self.extend(obj, args[0])
+            return None
+        if name == "insert" and len(args) == 2 and isinstance(args[0], int):
+            obj.insert(args[0], Maybe(args[1]) if self.uncertain else args[1])
+            return None
+        if name == "remove" and len(args) == 1:
+            for index, item in enumerate(obj):
+                if strip_maybe(item) == args[0] or strip_maybe(item) is args[0]:
+                    if self.uncertain:
+                        obj[index] = Maybe(strip_maybe(item))
+                    else:
+                        del obj[index]
+                    break
+            return None
+        if name == "pop":
+            return UNKNOWN
+        if name == "copy":
+            return list(obj)
+        if name == "index" and len(args) == 1 and _known(args[0]):
+            plain = [strip_maybe(v) for v in obj]
+            return plain.index(args[0]) if args[0] in plain else UNKNOWN
+        return UNKNOWN
+
+    def call_std(self, name: str, args: list[Any], kwargs: dict[str, Any], ns: Namespace, line: int) -> Any:
+        short = name.rsplit(".", 1)[-1]
+        facts = self.facts
+        if short in EXTENSION_CLASSES and (
+            name == short or name.startswith(("setuptools", "distutils", "pybind11", "torch"))
+        ):
+            return self.new_extension(args, kwargs, ns.path, line, short)
+        if short == "setup" and name in (
+            "setup",
+            "setuptools.setup",
+            "distutils.core.setup",
+            "skbuild.setup",
+        ):
+            self.setup_calls.append(kwargs)
+            return None
+        if short == "cythonize":
+            return self.cythonize(args, ns)
+        if name in ("platform.machine", "platform.processor"):
+            return facts.get("platform.machine") or UNKNOWN
+        if name == "platform.system":
+            return facts.get("platform.system") or UNKNOWN
+        if name == "platform.architecture":
+            bits = facts.get("pointer_bytes")
+            return (f"{8 * bits}bit", "WindowsPE") if isinstance(bits, int) else UNKNOWN
+        if short == "get_platform" and name.split(".")[0] in (
+            "sysconfig",
+            "distutils",
+            "get_platform",
+            "setuptools",
+        ):
+            return facts.get("platform") or UNKNOWN
+        if name == "struct.calcsize" and args == ["P"]:
+            return facts.get("pointer_bytes") or UNKNOWN
+        if name in ("os.environ.get", "os.getenv") and args and isinstance(args[0], str):
+            known = facts.get(f"env.{args[0]}")
+            if isinstance(known, str):
+                return known
+            return UNKNOWN
+        if name.startswith("os.path.") or name in (
+            "os.listdir",
+            "os.getcwd",
+            "glob.glob",
+            "glob.iglob",
+            "os.path",
+        ):
+            return self.path_call(name, args, ns)
+        if name.startswith("probe."):
+            return self.direct_probe(short, args, ns.path, line)
+        if name.startswith("builtins."):
+            return self.builtin(short, args, kwargs)
+        if name == "print":
+            return None
+        return UNKNOWN
+
+    def direct_probe(self, method: str, args: list[Any], path: str, line: int) -> Any:
+        """``config.try_compile(text)``: judged like a probe function's test program."""
+        texts = [a for a in args if isinstance(a, str) and looks_like_c(a)]
+        if not texts:
+            return UNKNOWN
+        verdict = self.judge_probe(texts[0])
+        self.probes.append((path, line, f"{method}() test program", verdict))
+        return False if verdict == 0 else UNKNOWN
+
+    def builtin(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        if name == "print":
+            return None
+        if name == "len" and len(args) == 1:
+            value = args[0]
+            if isinstance(value, (list, tuple, dict, str)):
+                if isinstance(value, list) and any(isinstance(v, Maybe) for v in value):
+                    return UNKNOWN
+                return len(value)
+            return UNKNOWN
+        if name in ("list", "tuple", "sorted", "set", "frozenset") and len(args) <= 1:
+            if not args:
+                return [] if name != "tuple" else ()
+            items = self.iterate(args[0])
+            if items is None:
+                return UNKNOWN
+            if name == "sorted":
+                plain = [strip_maybe(v) for v in items]
+                return sorted(plain) if _known(plain) and len(plain) == len(items) else list(items)
+            return tuple(items) if name == "tuple" else list(items)
+        if name == "enumerate" and args:
+            items = self.iterate(args[0])
+            if items is None:
+                return UNKNOWN
+            return [
+                Maybe((i, strip_maybe(v))) if isinstance(v, Maybe) else (i, v) for i, v in enumerate(items)
+            ]
+        if name == "zip":
+            lists = [self.iterate(a) for a in args]
+            if any(x is None for x in lists):
+                return UNKNOWN
+            return [tuple(group) for group in zip(*[x for x in lists if x is not None], strict=False)]
+        if name == "range" and all(isinstance(a, int) for a in args) and args:
+            span = range(*args)
+            return list(span) if len(span) <= MAX_RANGE else UNKNOWN
+        if name in ("str", "int", "bool", "float") and len(args) == 1 and _known(args[0]):
+            return {"str": str, "int": int, "bool": bool, "float": float}[name](args[0])
+        if name == "dict":
+            if not args:
+                return dict(kwargs)
+            return UNKNOWN
+        if name in ("any", "all") and len(args) == 1:
+            items = self.iterate(args[0])
+            if items is None:
+                return UNKNOWN
+            states = [truth(strip_maybe(v)) for v in items]
+            if name == "any":
+                return True if 1 in states else (UNKNOWN if None in states else False)
+            return False if 0 in states else (UNKNOWN if None in states else True)
+        return UNKNOWN
+
+    # -- the file system, answered from the tree --------------------------------
+    def resolve(self, path: str, ns: Namespace) -> str:
+        """A path as the build means it, relative to the tree root."""
+        cleaned = path.replace("\\", "/")
+        if posixpath.isabs(cleaned):
+            return cleaned  # outside the tree
+        base = posixpath.dirname(self.setup_dir_of(ns))
+        joined = posixpath.normpath(posixpath.join(base, cleaned)) if base else posixpath.normpath(cleaned)
+        return "" if joined == "." else joined
+
+    def setup_dir_of(self, ns: Namespace) -> str:
+        # setuptools runs with the setup.py directory as the working directory.
+        return self.entry or ns.path
+
+    def path_call(self, name: str, args: list[Any], ns: Namespace) -> Any:
+        if name == "os.path.join":
+            if args and all(isinstance(a, str) for a in args):
+                return posixpath.join(*[a.replace("\\", "/") for a in args])
+            return UNKNOWN
+        if name == "os.getcwd":
+            return "."
+        if not args or not isinstance(args[0], str):
+            return UNKNOWN
+        text = args[0].replace("\\", "/")
+        if name in ("os.path.dirname",):
+            return posixpath.dirname(text)
+        if name == "os.path.basename":
+            return posixpath.basename(text)
+        if name in ("os.path.abspath", "os.path.realpath", "os.path.normpath"):
+            return posixpath.normpath(text)
+        if name == "os.path.splitext":
+            return posixpath.splitext(text)
+        rel = self.resolve(text, ns)
+        if name in ("os.path.exists", "os.path.isfile", "os.path.isdir"):
+            is_file = rel in self.tree_files
+            is_dir = rel in self.tree_dirs or rel == ""
+            if name == "os.path.isfile":
+                return is_file or UNKNOWN if not is_file and not is_dir else is_file
+            if name == "os.path.isdir":
+                return is_dir or (UNKNOWN if not is_file else False)
+            return True if is_file or is_dir else UNKNOWN  # a file the walk skipped may exist
+        if name == "os.listdir":
+            prefix = "" if rel == "" else rel + "/"
+            names = sorted(
+                {f[len(prefix) :].split("/", 1)[0] for f in self.tree_files if f.startswith(prefix)}
+            )
+            return names if names else UNKNOWN
+        if name in ("glob.glob", "glob.iglob"):
+            base = posixpath.dirname(self.setup_dir_of(ns))
+            pattern = rel
+            matches = sorted(f for f in self.tree_files if fnmatch.fnmatchcase(f, pattern))
+            if base:
+                matches = [posixpath.relpath(m, base) for m in matches]
+            return matches
+        return UNKNOWN
+
+    # -- setuptools objects ------------------------------------------------------
+    def new_extension(self, args: list[Any], kwargs: dict[str, Any], path: str, line: int, kind: str) -> Ext:
+        name = args[0] if args else kwargs.get("name", UNKNOWN)
+        attrs: dict[str, Any] = {}
+        sources = (
+            args[1] if len(args) > 1 else kwargs.get("sources", UNKNOWN if "sources" not in kwargs else [])
+        )
+        attrs["sources"] = list(sources) if isinstance(sources, (list, tuple)) else sources
+        for attr in EXT_LIST_ATTRS[1:]:
+            value = kwargs.get(attr, [])
+            attrs[attr] = list(value) if isinstance(value, (list, tuple)) else value
+        ext = Ext(name, attrs, path, line, "extension")
+        self.extensions.append(ext)
+        return ext
+
+    def cythonize(self, args: list[Any], ns: Namespace) -> Any:
+        if not args:
+            return UNKNOWN
+        items = self.iterate(args[0]) if not isinstance(args[0], (str, Ext)) else [args[0]]
+        if items is None:
+            return UNKNOWN
+        result: list[Any] = []
+        for item in items:
+            value = strip_maybe(item)
+            if isinstance(value, Ext):
+                result.append(item)
+            elif isinstance(value, str):
+                for match in self.path_call("glob.glob", [value], ns) or []:
+                    if isinstance(match, str) and match.endswith((".pyx", ".py")):
+                        module = posixpath.splitext(match)[0].replace("/", ".")
+                        ext = Ext(module, {"sources": [match]}, ns.path, self.current_line)
+                        self.extensions.append(ext)
+                        result.append(Maybe(ext) if isinstance(item, Maybe) else ext)
+            else:
+                return UNKNOWN
+        return result
+
+
+_BUILTINS = frozenset(
+    {
+        "len",
+        "list",
+        "tuple",
+        "sorted",
+        "set",
+        "frozenset",
+        "enumerate",
+        "zip",
+        "range",
+        "str",
+        "int",
+        "bool",
+        "float",
+        "dict",
+        "any",
+        "all",
+        "print",
+    }
+)
+
+
+def _parents(path: str) -> Iterator[str]:
+    parent = posixpath.dirname(path)
+    while parent:
+        yield parent
+        parent = posixpath.dirname(parent)
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, (str, bytes)) and len(value) > MAX_TEXT:
+        return UNKNOWN
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4096:
+        return UNKNOWN
+    return value
+
+
+def _join(old: Any, new: Any) -> Any:
+    """The value of a name after a branch that may or may not have rebound it: list items
+    on both sides stay certain, the others become :class:`Maybe`."""
+    if old is new:
+        return old
+    if isinstance(old, list) and isinstance(new, list):
+        olds = [strip_maybe(o) for o in old]
+        news = [strip_maybe(n) for n in new]
+        merged = [o if strip_maybe(o) in news else Maybe(strip_maybe(o)) for o in old]
+        merged.extend(Maybe(n) for n in news if n not in olds)
+        return merged
+    try:
+        if _known(old) and _known(new) and old == new:
+            return old
+    except Exception:
+        pass
+    if old is None and new is None:
+        return None
+    return UNKNOWN
+
+
+def _compiles_a_probe(function: ast.FunctionDef) -> bool:
+    """Does this function compile a test program (``compiler.compile``, ``try_compile``...)?"""
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in PROBE_METHODS
+        ):
+            return True
+    return False
+
+
+def is_native_source(path: str) -> bool:
+    return path.lower().endswith(NATIVE_SUFFIXES)

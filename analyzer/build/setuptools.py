@@ -1,0 +1,231 @@
+"""The setuptools build model: ``setup.py`` evaluated per model (analyzer/build/pyeval.py)
+and pyproject ``[tool.setuptools] ext-modules``, turned into a :class:`BuildPlan`."""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from analyzer.build.plan import BuildPlan, MacroUse, Probe, ProbeJudge, SourceUse, build_env, judge_for
+from analyzer.build.pyeval import UNKNOWN, Ext, Interpreter, Maybe, strip_maybe
+from analyzer.native.cexpr import MAYBE, Value, and3
+
+_DEFINE_FLAG = re.compile(r"^[-/]D([A-Za-z_]\w*)")
+_MACRO_NAME = re.compile(r"^[A-Za-z_]\w*$")
+
+
+def setuptools_plan(
+    setup_py: str | None,
+    pyproject: Mapping[str, Any] | None,
+    tree_files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    judge: ProbeJudge,
+    models: tuple[str, ...],
+) -> BuildPlan | None:
+    """The plan of a setuptools build (``setup_py`` tree-relative), or None if it has no
+    extension modules this model can see."""
+    per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
+    macros: dict[str, dict[str, Value]] = {}
+    complete: list[str] = []
+    notes: list[str] = []
+    probes: dict[tuple[str, int, str], dict[str, Value]] = {}
+    mentioned: set[str] = set()
+    any_extension = False
+    pyproject_exts = _pyproject_extensions(pyproject)
+    for model in models:
+        facts = build_env().get(model, {})
+        interpreter = Interpreter(facts, tree_files, read_text, judge_for(judge, model))
+        extensions: list[Any] = []
+        reached = False
+        if setup_py is not None:
+            interpreter.run_file(setup_py)
+            notes.extend(interpreter.notes)
+            mentioned |= _mentioned_macros(interpreter, read_text)
+            with_exts = [call for call in interpreter.setup_calls if "ext_modules" in call]
+            reached = bool(with_exts)
+            for call in with_exts:
+                value = call["ext_modules"]
+                if isinstance(value, (list, tuple)):
+                    extensions.extend(value)
+                else:
+                    extensions.append(Maybe(UNKNOWN))
+            for call in interpreter.setup_calls:
+                extensions.extend(_clib_libraries(call.get("libraries"), setup_py))
+            if not reached:
+                extensions.extend(Maybe(e) for e in interpreter.extensions)
+            for path, line, what, verdict in interpreter.probes:
+                probes.setdefault((path, line, what), {})[model] = verdict
+        extensions.extend(pyproject_exts)
+        reached = reached or bool(pyproject_exts)
+        base = posixpath.dirname(setup_py or "")
+        known = reached
+        model_macros: list[dict[str, Value]] = []
+        for item in extensions:
+            ext = strip_maybe(item)
+            if not isinstance(ext, Ext):
+                known = False
+                continue
+            any_extension = True
+            present: Value = MAYBE if isinstance(item, Maybe) else 1
+            name = ext.name if isinstance(ext.name, str) else ""
+            sources = ext.attrs.get("sources", UNKNOWN)
+            if not isinstance(sources, list) or not sources:
+                known = False
+                continue
+            for source in sources:
+                path = strip_maybe(source)
+                if not isinstance(path, str):
+                    known = False
+                    continue
+                rel = _tree_path(base, path, tree_files)
+                value = and3(present, MAYBE if isinstance(source, Maybe) else 1)
+                key = (rel, name, ext.file, ext.line)
+                per = per_source.setdefault(key, {})
+                per[model] = value if model not in per else max(per[model] or 0, value or 0) or value
+            model_macros.append(_extension_macros(ext, present))
+        if known:
+            complete.append(model)
+        for name in set().union(*model_macros) if model_macros else set():
+            values = [m.get(name, 0) for m in model_macros]
+            macros.setdefault(name, {})[model] = (
+                1 if all(v == 1 for v in values) else (0 if all(v == 0 for v in values) else MAYBE)
+            )
+        for name in mentioned:
+            macros.setdefault(name, {}).setdefault(model, 0)
+    if not any_extension:
+        return None
+    for per in macros.values():
+        for model in models:
+            per.setdefault(model, 0)
+    entry = setup_py or "pyproject.toml"
+    return BuildPlan(
+        systems=("setuptools",),
+        sources=tuple(
+            SourceUse(rel, name, file, line, tuple((m, per.get(m, 0)) for m in models))
+            for (rel, name, file, line), per in sorted(per_source.items())
+        ),
+        probes=tuple(
+            Probe(path, line, what, tuple((m, per.get(m, MAYBE)) for m in models))
+            for (path, line, what), per in sorted(probes.items())
+        ),
+        macros=tuple(
+            MacroUse(name, tuple((m, per[m]) for m in models)) for name, per in sorted(macros.items())
+        ),
+        complete_on=tuple(complete),
+        notes=tuple(dict.fromkeys(f"{entry}: {n}" if not n.startswith(entry) else n for n in notes)),
+    )
+
+
+def _tree_path(base: str, path: str, tree_files: frozenset[str]) -> str:
+    rel = posixpath.normpath(posixpath.join(base, path.replace("\\", "/")))
+    if rel.endswith((".pyx", ".py")):
+        # Cython: the sdist ships (or the build generates) the C or C++ beside it.
+        stem = posixpath.splitext(rel)[0]
+        for suffix in (".c", ".cpp"):
+            if stem + suffix in tree_files:
+                return stem + suffix
+    return rel
+
+
+def _extension_macros(ext: Ext, present: Value) -> dict[str, Value]:
+    found: dict[str, Value] = {}
+    for item in _items(ext.attrs.get("define_macros")):
+        value = strip_maybe(item)
+        name = value[0] if isinstance(value, tuple) and value else value
+        if isinstance(name, str) and _MACRO_NAME.match(name):
+            found[name] = and3(present, MAYBE if isinstance(item, Maybe) else 1)
+    for item in _items(ext.attrs.get("extra_compile_args")):
+        flag = strip_maybe(item)
+        match = _DEFINE_FLAG.match(flag) if isinstance(flag, str) else None
+        if match:
+            found[match.group(1)] = and3(present, MAYBE if isinstance(item, Maybe) else 1)
+    return found
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _clib_libraries(value: Any, setup_py: str) -> list[Any]:
+    """``setup(libraries=[(name, {"sources": [...]})])``: build_clib compiles these too."""
+    found: list[Any] = []
+    for item in _items(value):
+        entry = strip_maybe(item)
+        if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], dict):
+            ext = Ext(entry[0], dict(entry[1]), setup_py, 0, "library")
+            found.append(Maybe(ext) if isinstance(item, Maybe) else ext)
+    return found
+
+
+def _pyproject_extensions(pyproject: Mapping[str, Any] | None) -> list[Any]:
+    tables = ((pyproject or {}).get("tool", {}).get("setuptools", {}) or {}).get("ext-modules", [])
+    found: list[Any] = []
+    if isinstance(tables, list):
+        for table in tables:
+            if isinstance(table, dict) and isinstance(table.get("name"), str):
+                attrs = {
+                    key.replace("-", "_"): list(value) if isinstance(value, list) else value
+                    for key, value in table.items()
+                    if key != "name"
+                }
+                attrs["define_macros"] = [
+                    tuple(m) if isinstance(m, list) else m for m in attrs.get("define_macros", [])
+                ]
+                found.append(Ext(table["name"], attrs, "pyproject.toml", 0))
+    return found
+
+
+def _mentioned_macros(interpreter: Interpreter, read_text: Callable[[str], str | None]) -> set[str]:
+    """Macro names the build files could define on some path: a name no path defines on a
+    model is undefined there (unless the tree defines it). Read from the syntax: string
+    constants in values whose key or receiver names a macro list."""
+    names: set[str] = set()
+    for path in interpreter.modules:
+        text = read_text(path)
+        if text is None:
+            continue
+        try:
+            module = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in ast.walk(module):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str) and "macro" in key.value:
+                        names |= _macro_constants(value)
+            elif isinstance(node, ast.keyword) and node.arg == "define_macros":
+                names |= _macro_constants(node.value)
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("append", "extend", "insert")
+                and "macro" in ast.unparse(node.func.value).lower()
+            ):
+                for arg in node.args:
+                    names |= _macro_constants(arg)
+    return names
+
+
+def _macro_constants(node: ast.AST) -> set[str]:
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Tuple) and sub.elts:
+            first = sub.elts[0]
+            if (
+                isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+                and _MACRO_NAME.match(first.value)
+            ):
+                found.add(first.value)
+        elif isinstance(sub, (ast.List, ast.Tuple)):
+            for elt in sub.elts:
+                if (
+                    isinstance(elt, ast.Constant)
+                    and isinstance(elt.value, str)
+                    and _MACRO_NAME.match(elt.value)
+                ):
+                    found.add(elt.value)
+    return found
