@@ -652,6 +652,45 @@ def rules_command(rule_id: str | None, as_json: bool, as_markdown: bool) -> None
         click.echo(f"{r.id}  {r.severity.value:7}  {fix_label(r):13}  {r.name:32}  {r.summary}")
 
 
+@main.command("build-plan")
+@click.argument("source", default=".", metavar="[PATH|SDIST|NAME[==VERSION]]")
+@click.option("--target", "targets", multiple=True, metavar="MODEL,...", help="Only these target models.")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write the plan as JSON.")
+@click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
+@click.option("--include-vendored", is_flag=True, help="Also list files in vendored directories.")
+def build_plan_command(
+    source: str, targets: tuple[str, ...], json_out: str | None, index_url: str | None, include_vendored: bool
+) -> None:
+    """Show what the static build model decided: per target model, the sources each
+    build target compiles (or not, or maybe), the compile probes that fail, and the
+    macros the build defines. The build files are read, never run."""
+    from analyzer.report.buildplan import render_json, render_text
+    from analyzer.scan import tree_plan, walk_tree
+
+    try:
+        chosen = select_targets(_split(targets))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    models = tuple(m.name for m in chosen)
+
+    def log(message: str) -> None:
+        click.echo(message, err=True)
+
+    try:
+        with open_input(source, index_url=index_url, log=log) as opened:
+            if not opened.root.is_dir():
+                raise click.UsageError(f"{source}: a build plan needs a source tree or sdist, not a file")
+            options = ScanOptions(include_vendored=include_vendored)
+            plan = tree_plan(opened.root, walk_tree(opened.root, options), default_rules(), load_targets())
+            label = opened.label
+    except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+        raise OperationalError(str(error)) from None
+    if json_out:
+        _write(json_out, render_json(plan, models, label))
+    if json_out != "-":
+        click.echo(render_text(plan, models, label), nl=False)
+
+
 @main.command("targets")
 @click.option("--markdown", "as_markdown", is_flag=True, help="As the markdown table in the README.")
 def targets_command(as_markdown: bool) -> None:

@@ -14,7 +14,7 @@ from analyzer.build.plan import BuildPlan
 from analyzer.model import Finding, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
-from analyzer.native.sources import DEFAULT_MAX_BYTES, WalkResult, walk
+from analyzer.native.sources import DEFAULT_MAX_BYTES, WalkResult, listed_by_build, walk
 from analyzer.pool import Progress, default_jobs
 from analyzer.precise.cache import ResultCache
 from analyzer.precise.run import run_precise
@@ -76,8 +76,24 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     small = sum(s.size for s in walked.files) < PARALLEL_MIN_BYTES
     workers = 1 if small else max(1, options.jobs)
 
-    plan = tree_plan(base, walked, rules, targets) if options.build_model and root.is_dir() else None
+    plan = None
+    build_warnings: list[ScanWarning] = []
+    if options.build_model and root.is_dir():
+        try:
+            plan = tree_plan(base, walked, rules, targets)
+        except Exception as error:  # a defect in the build model must not lose the scan
+            build_warnings.append(
+                ScanWarning(
+                    "", f"build model failed ({type(error).__name__}: {error}); each file judged alone"
+                )
+            )
     sources = walked.files
+    if plan is not None and not options.include_tests:
+        known = {s.rel for s in walked.files}
+        compiled = [
+            rel for rel, by_model in plan.compiled().items() if rel not in known and 1 in by_model.values()
+        ]
+        walked.files.extend(listed_by_build(base, compiled, walked, options.max_bytes))
     if plan is not None and plan.probe_files:
         sources = [s for s in walked.files if s.rel not in plan.probe_files]
         walked.skipped[BUILD_PROBE] += len(walked.files) - len(sources)
@@ -85,7 +101,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         base, sources, rules, targets, selected, options.max_bytes, workers, progress, options.all_code, plan
     )
     findings: list[Finding] = list(native.findings)
-    warnings = [*walked.warnings, *native.warnings]
+    warnings = [*walked.warnings, *build_warnings, *native.warnings]
     build_findings, build_warnings, build_read = scan_build_files(
         walked.build_files, rules, selected, options.max_bytes, tuple(s.rel for s in walked.files), base
     )

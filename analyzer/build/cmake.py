@@ -20,7 +20,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.build.plan import BuildPlan, Fact, Probe, ProbeJudge, SourceUse, build_env, judge_for
+from analyzer.build.plan import (
+    BuildPlan,
+    Fact,
+    ProbeJudge,
+    ProbeKey,
+    build_env,
+    judge_for,
+    probe_list,
+    source_uses,
+)
 from analyzer.native.cexpr import MAYBE, Value, and3, or3
 
 MAX_STEPS = 300_000
@@ -603,6 +612,8 @@ class Interpreter:
             return
         inner = scope if kind == "macro" else dict(scope)
         inner["_parent"] = scope if kind == "function" else scope.get("_parent")
+        caller_file = scope.get("_file")
+        inner["_file"] = _file or caller_file  # where the body's commands are written
         values = [a if isinstance(a, str) else UNKNOWN for a in args]
         for index, param in enumerate(params):
             inner[param] = values[index] if index < len(values) else ""
@@ -618,6 +629,7 @@ class Interpreter:
             pass
         finally:
             self.depth -= 1
+            scope["_file"] = caller_file
 
     def command_set(self, args: list[Any], scope: dict[str, Any]) -> None:
         if not args or not isinstance(args[0], str):
@@ -1111,7 +1123,7 @@ def cmake_plan(
     defines: Mapping[str, str] | None = None,
 ) -> BuildPlan | None:
     per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
-    probes: dict[tuple[str, int, str], dict[str, Value]] = {}
+    probes: dict[ProbeKey, dict[str, Value]] = {}
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
@@ -1126,7 +1138,7 @@ def cmake_plan(
         interpreter.run("CMakeLists.txt")
         notes.extend(interpreter.notes)
         for file, line, what, verdict in interpreter.probes:
-            probes.setdefault((file, line, what), {})[model] = verdict
+            probes.setdefault((file, line, what, ""), {})[model] = verdict
         for target in interpreter.targets.values():
             any_target = True
             for path, certainty in target.sources:
@@ -1138,14 +1150,8 @@ def cmake_plan(
         return None
     return BuildPlan(
         systems=("cmake",),
-        sources=tuple(
-            SourceUse(path, name, file, line, tuple((m, per.get(m, 0)) for m in models))
-            for (path, name, file, line), per in sorted(per_source.items())
-        ),
-        probes=tuple(
-            Probe(file, line, what, tuple((m, per[m]) for m in models if m in per))
-            for (file, line, what), per in sorted(probes.items())
-        ),
+        sources=source_uses(per_source, models, complete),
+        probes=probe_list(probes, models),
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(notes)),
     )

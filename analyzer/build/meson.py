@@ -19,7 +19,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from analyzer.build.plan import BuildPlan, Fact, Probe, ProbeJudge, SourceUse, build_env, judge_for
+from analyzer.build.plan import (
+    BuildPlan,
+    Fact,
+    ProbeJudge,
+    ProbeKey,
+    build_env,
+    judge_for,
+    probe_list,
+    source_uses,
+)
 from analyzer.build.pyeval import UNKNOWN, Maybe, strip_maybe
 from analyzer.native.cexpr import MAYBE, Value, and3, or3
 
@@ -1054,7 +1063,7 @@ def meson_plan(
 ) -> BuildPlan | None:
     """The plan of the meson project whose top ``meson.build`` is ``root_file``."""
     per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
-    probes: dict[tuple[str, int, str, str], dict[str, Value]] = {}
+    probes: dict[ProbeKey, dict[str, Value]] = {}
     probe_files: set[str] = set()
     complete: list[str] = []
     notes: list[str] = []
@@ -1083,14 +1092,8 @@ def meson_plan(
     listed = {path for path, _, _, _ in per_source}
     return BuildPlan(
         systems=("meson",),
-        sources=tuple(
-            SourceUse(path, name, file, line, tuple((m, per.get(m, 0)) for m in models))
-            for (path, name, file, line), per in sorted(per_source.items())
-        ),
-        probes=tuple(
-            Probe(file, line, what, tuple((m, per[m]) for m in models if m in per), path)
-            for (file, line, what, path), per in sorted(probes.items())
-        ),
+        sources=source_uses(per_source, models, complete),
+        probes=probe_list(probes, models),
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(notes)),
         probe_files=frozenset(p for p in probe_files if p not in listed),

@@ -100,6 +100,30 @@ def judge_for(judge: ProbeJudge, model: str) -> Callable[[str], Value]:
     return verdict
 
 
+SourceKey = tuple[str, str, str, int]  # (source, target, build file, line)
+ProbeKey = tuple[str, int, str, str]  # (build file, line, what, probe source file)
+
+
+def source_uses(
+    per_source: Mapping[SourceKey, Mapping[str, Value]], models: tuple[str, ...], complete: Iterable[str]
+) -> tuple[SourceUse, ...]:
+    """One :class:`SourceUse` per (source, target): a model that did not list it says 0
+    when its plan is complete, unknown otherwise."""
+    done = frozenset(complete)
+    return tuple(
+        SourceUse(path, target, file, line, tuple((m, per.get(m, 0 if m in done else MAYBE)) for m in models))
+        for (path, target, file, line), per in sorted(per_source.items())
+    )
+
+
+def probe_list(probes: Mapping[ProbeKey, Mapping[str, Value]], models: tuple[str, ...]) -> tuple[Probe, ...]:
+    """One :class:`Probe` per call site, with the models it ran on."""
+    return tuple(
+        Probe(file, line, what, tuple((m, per[m]) for m in models if m in per), path)
+        for (file, line, what, path), per in sorted(probes.items())
+    )
+
+
 def per_model(values: Mapping[str, Value], models: Iterable[str]) -> PerModel:
     return tuple((m, values.get(m, MAYBE)) for m in models)
 

@@ -9,7 +9,16 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from analyzer.build.plan import BuildPlan, MacroUse, Probe, ProbeJudge, SourceUse, build_env, judge_for
+from analyzer.build.plan import (
+    BuildPlan,
+    MacroUse,
+    ProbeJudge,
+    ProbeKey,
+    build_env,
+    judge_for,
+    probe_list,
+    source_uses,
+)
 from analyzer.build.pyeval import UNKNOWN, Ext, Interpreter, Maybe, strip_maybe
 from analyzer.native.cexpr import MAYBE, Value, and3
 
@@ -31,7 +40,7 @@ def setuptools_plan(
     macros: dict[str, dict[str, Value]] = {}
     complete: list[str] = []
     notes: list[str] = []
-    probes: dict[tuple[str, int, str], dict[str, Value]] = {}
+    probes: dict[ProbeKey, dict[str, Value]] = {}
     mentioned: set[str] = set()
     any_extension = False
     pyproject_exts = _pyproject_extensions(pyproject)
@@ -57,7 +66,7 @@ def setuptools_plan(
             if not reached:
                 extensions.extend(Maybe(e) for e in interpreter.extensions)
             for path, line, what, verdict in interpreter.probes:
-                probes.setdefault((path, line, what), {})[model] = verdict
+                probes.setdefault((path, line, what, ""), {})[model] = verdict
         extensions.extend(pyproject_exts)
         reached = reached or bool(pyproject_exts)
         base = posixpath.dirname(setup_py or "")
@@ -103,14 +112,8 @@ def setuptools_plan(
     entry = setup_py or "pyproject.toml"
     return BuildPlan(
         systems=("setuptools",),
-        sources=tuple(
-            SourceUse(rel, name, file, line, tuple((m, per.get(m, 0)) for m in models))
-            for (rel, name, file, line), per in sorted(per_source.items())
-        ),
-        probes=tuple(
-            Probe(path, line, what, tuple((m, per.get(m, MAYBE)) for m in models))
-            for (path, line, what), per in sorted(probes.items())
-        ),
+        sources=source_uses(per_source, models, complete),
+        probes=probe_list(probes, models),
         macros=tuple(
             MacroUse(name, tuple((m, per[m]) for m in models)) for name, per in sorted(macros.items())
         ),

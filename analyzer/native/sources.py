@@ -261,6 +261,26 @@ def walk(
     return result
 
 
+def listed_by_build(root: Path, rels: list[str], result: WalkResult, max_bytes: int) -> list[SourceFile]:
+    """Sources the build model says are compiled that the walk left out only because
+    they sit in a not-package directory (tests/, tools/...): the build compiles them,
+    so they are package code. Links, escapes, vendored and default-skipped directories
+    stay out."""
+    found: list[SourceFile] = []
+    for rel in rels:
+        parts = rel.split("/")
+        if rel.startswith("/") or ".." in parts or not any(p.lower() in NOT_PACKAGE_DIRS for p in parts[:-1]):
+            continue
+        if any(p in DEFAULT_SKIP_DIRS or p.endswith(".egg-info") or _vendored(p) for p in parts[:-1]):
+            continue
+        if any((root / "/".join(parts[:i])).is_symlink() for i in range(1, len(parts))):
+            continue
+        source = _classify(root / rel, rel, result, max_bytes)
+        if source is not None:
+            found.append(source)
+    return found
+
+
 def _classify(path: Path, rel: str, result: WalkResult, max_bytes: int) -> SourceFile | None:
     suffix = path.suffix.lower()
     language = SOURCE_EXTENSIONS.get(suffix)

@@ -1,0 +1,323 @@
+"""The build-file interpreters on small in-memory trees: what they decide per model,
+what they leave unknown, and that hostile build files neither hang nor escape."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from analyzer.build.cmake import cmake_plan
+from analyzer.build.meson import meson_plan
+from analyzer.build.model import plan_build, tree_reader
+from analyzer.build.plan import BuildPlan
+from analyzer.build.setuptools import setuptools_plan
+from analyzer.native.cexpr import MAYBE, Value
+from analyzer.native.probe import ProbeJudge
+from analyzer.rules import default_rules
+from analyzer.targets import load_targets
+
+MODELS = load_targets().names
+JUDGE = ProbeJudge(default_rules(), load_targets())
+
+
+def tree(files: dict[str, str]) -> tuple[frozenset[str], dict[str, str]]:
+    texts = {path: textwrap.dedent(text) for path, text in files.items()}
+    return frozenset(texts), texts
+
+
+def setuptools(files: dict[str, str]) -> BuildPlan:
+    names, texts = tree(files)
+    plan = setuptools_plan("setup.py", None, names, texts.get, JUDGE, MODELS)
+    assert plan is not None
+    return plan
+
+
+def compiled(plan: BuildPlan, path: str, model: str = "msvc-arm64") -> Value | str:
+    listed = plan.compiled().get(path)
+    if listed is None:
+        return 0 if model in plan.complete_on else "unlisted"
+    return listed[model]
+
+
+SETUP_HEAD = "from setuptools import Extension, setup\nimport sys, os, platform, struct, sysconfig\n"
+
+
+@pytest.mark.parametrize(
+    ("condition", "arm64", "mingw"),
+    [
+        ('platform.machine() == "ARM64"', 1, 1),
+        ('platform.machine() in ("AMD64", "x86_64")', 0, 0),
+        ('sysconfig.get_platform() == "win-amd64"', 0, 0),
+        ('sysconfig.get_platform().startswith("win")', 1, 0),
+        ('sys.platform == "win32"', 1, 1),
+        ('os.name == "nt"', 1, 1),
+        ('struct.calcsize("P") == 8', 1, 1),
+        ("sys.maxsize > 2**32", 1, 1),
+        ("'64 bit' in sys.version", 1, 1),
+        ('os.environ.get("VSCMD_ARG_TGT_ARCH") == "x64"', 0, MAYBE),
+        ('os.environ.get("MY_FLAG")', MAYBE, MAYBE),
+        ("sys.version_info >= (3, 12)", MAYBE, MAYBE),
+    ],
+)
+def test_setup_py_conditions(condition: str, arm64: Value, mingw: Value) -> None:
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + f"srcs = ['a.c']\nif {condition}:\n    srcs.append('b.c')\n"
+            + "setup(ext_modules=[Extension('m', srcs)])\n",
+            "a.c": "",
+            "b.c": "",
+        }
+    )
+    assert compiled(plan, "a.c") == 1
+    assert compiled(plan, "b.c", "msvc-arm64") == arm64
+    assert compiled(plan, "b.c", "mingw-arm64") == mingw
+
+
+def test_helper_functions_and_imported_modules_are_followed() -> None:
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + "from helpers import x86_sources\n"
+            + "def extension(name, extra):\n    return Extension(name, ['core.c'] + extra)\n"
+            + "setup(ext_modules=[extension('m', x86_sources())])\n",
+            "helpers.py": "import platform\n"
+            "def is_x86():\n    return platform.machine().lower() in ('amd64', 'x86_64')\n"
+            "def x86_sources():\n    return ['cpu.c'] if is_x86() else []\n",
+            "core.c": "",
+            "cpu.c": "",
+        }
+    )
+    assert compiled(plan, "core.c") == 1
+    assert compiled(plan, "cpu.c") == 0
+    assert "msvc-arm64" in plan.complete_on
+
+
+def test_a_failing_probe_removes_what_it_guards() -> None:
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + "exts = [Extension('m', ['m.c']), Extension('fast', ['fast.c'])]\n"
+            + "if not config.try_compile('#include <emmintrin.h>\\nint main(void){return 0;}'):\n"
+            + "    del exts[1]\n"
+            + "setup(ext_modules=exts)\n",
+            "m.c": "",
+            "fast.c": "",
+        }
+    )
+    assert compiled(plan, "fast.c") == 0
+    assert compiled(plan, "m.c") == 1
+    assert [dict(p.compiles)["msvc-arm64"] for p in plan.probes] == [0]
+
+
+def test_an_unknown_condition_makes_sources_maybe_not_certain() -> None:
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + "srcs = ['a.c']\nif os.environ.get('WITH_B'):\n    srcs += ['b.c']\n"
+            + "else:\n    srcs.remove('a.c')\n"
+            + "setup(ext_modules=[Extension('m', srcs)])\n",
+            "a.c": "",
+            "b.c": "",
+        }
+    )
+    assert compiled(plan, "a.c") is MAYBE
+    assert compiled(plan, "b.c") is MAYBE
+
+
+def test_sources_the_model_cannot_compute_make_the_plan_incomplete() -> None:
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD + "setup(ext_modules=[Extension('m', [open('list.txt').read()])])\n",
+            "list.txt": "a.c",
+        }
+    )
+    assert plan.complete_on == ()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "while True:\n    pass\n",
+        "def f(n):\n    return f(n + 1)\nf(0)\n",
+        "x = 'a' * (10 ** 9)\n",
+        "x = 2 ** (2 ** 40)\n",
+        "for i in range(10 ** 12):\n    pass\n",
+        "import os\nos.system('rm -rf /')\nopen('/etc/passwd').read()\n",
+        "def (:\n",
+        "exec('import os')\n__import__('os').remove('x')\n",
+    ],
+)
+def test_hostile_setup_py_is_neither_run_nor_hangs(body: str) -> None:
+    names, texts = tree({"setup.py": SETUP_HEAD + body + "setup(ext_modules=[Extension('m', ['a.c'])])\n"})
+    plan = setuptools_plan("setup.py", None, names | {"a.c"}, texts.get, JUDGE, MODELS)
+    # A model either reads the extension or says it could not; it never raises.
+    assert plan is None or plan.sources == () or plan.sources[0].path == "a.c"
+
+
+def test_the_tree_reader_refuses_links_and_escapes(tmp_path: pytest.TempPathFactory) -> None:
+    from pathlib import Path
+
+    root = Path(str(tmp_path))
+    (root / "setup.py").write_text("x = 1\n")
+    (root / "outside.py").write_text("secret\n")
+    inner = root / "tree"
+    inner.mkdir()
+    (inner / "setup.py").symlink_to(root / "outside.py")
+    read = tree_reader(inner)
+    assert read("setup.py") is None
+    assert read("../setup.py") is None
+    assert read("/etc/passwd") is None
+    assert tree_reader(root)("setup.py") == "x = 1\n"
+
+
+# -- meson --------------------------------------------------------------------------
+def meson(files: dict[str, str]) -> BuildPlan:
+    names, texts = tree(files)
+    plan = meson_plan(names, texts.get, JUDGE, MODELS)
+    assert plan is not None
+    return plan
+
+
+def test_meson_cpu_family_ternary_and_foreach() -> None:
+    plan = meson(
+        {
+            "meson.build": """\
+                project('p', 'c')
+                is_x86 = host_machine.cpu_family() in ['x86', 'x86_64']
+                foreach spec : [['a', is_x86 ? ['x86.c'] : []], ['b', ['b.c']]]
+                  if spec[1].length() > 0
+                    static_library(spec[0], spec[1])
+                  endif
+                endforeach
+                if cc_id_missing_is_unknown == 'x'
+                  error('never decided')
+                endif
+                """,
+            "x86.c": "",
+            "b.c": "",
+        }
+    )
+    assert compiled(plan, "b.c") == 1
+    assert compiled(plan, "x86.c") == 0
+
+
+def test_meson_error_reached_on_arm64_is_noted() -> None:
+    plan = meson(
+        {
+            "meson.build": """\
+                project('p', 'c')
+                if host_machine.cpu_family() != 'x86_64'
+                  error('only x86_64 is supported')
+                endif
+                static_library('a', 'a.c')
+                """,
+            "a.c": "",
+        }
+    )
+    assert any("error() on msvc-arm64" in note for note in plan.notes)
+    assert "msvc-arm64" not in plan.complete_on
+
+
+def test_meson_parse_error_is_a_note_not_a_crash() -> None:
+    names, texts = tree({"meson.build": "project('p'\nif (\n"})
+    assert meson_plan(names, texts.get, JUDGE, MODELS) is None
+
+
+# -- CMake --------------------------------------------------------------------------
+def cmake(files: dict[str, str]) -> BuildPlan:
+    names, texts = tree(files)
+    plan = cmake_plan(names, texts.get, JUDGE, MODELS)
+    assert plan is not None
+    return plan
+
+
+def test_cmake_macro_configure_file_and_try_compile() -> None:
+    plan = cmake(
+        {
+            "CMakeLists.txt": """\
+                project(p C)
+                macro(check_arch VAR DEFINES)
+                  set(ARCH_DEFINES "${DEFINES}")
+                  configure_file(${PROJECT_SOURCE_DIR}/cmake/arch.c.in ${PROJECT_BINARY_DIR}/arch.c @ONLY)
+                  try_compile(HAVE_${VAR} "${PROJECT_BINARY_DIR}" "${PROJECT_BINARY_DIR}/arch.c")
+                  if(HAVE_${VAR})
+                    set(${VAR} 1)
+                  endif()
+                endmacro()
+                check_arch(ARCH_X64 "defined(_M_X64) || defined(__x86_64__)")
+                set(SRCS core.c)
+                if(ARCH_X64)
+                  list(APPEND SRCS cpuinfo.c)
+                endif()
+                add_library(core MODULE ${SRCS})
+                """,
+            "cmake/arch.c.in": "int main(void) {\n#if @ARCH_DEFINES@\n return 0;\n#else\n fail\n#endif\n}\n",
+            "core.c": "",
+            "cpuinfo.c": "",
+        }
+    )
+    assert compiled(plan, "core.c") == 1
+    assert compiled(plan, "cpuinfo.c") == 0
+    assert compiled(plan, "cpuinfo.c", "arm64ec") is MAYBE  # _M_X64 is defined there
+
+
+def test_cmake_function_scope_and_parent_scope() -> None:
+    plan = cmake(
+        {
+            "CMakeLists.txt": """\
+                function(pick OUT)
+                  set(LOCAL x86.c)
+                  if(CMAKE_SYSTEM_PROCESSOR STREQUAL "ARM64")
+                    set(${OUT} arm.c PARENT_SCOPE)
+                  else()
+                    set(${OUT} ${LOCAL} PARENT_SCOPE)
+                  endif()
+                endfunction()
+                pick(CHOSEN)
+                add_library(lib STATIC ${CHOSEN} ${LOCAL})
+                """,
+            "arm.c": "",
+            "x86.c": "",
+        }
+    )
+    assert compiled(plan, "arm.c") == 1
+    assert compiled(plan, "x86.c") == 0  # LOCAL is not visible outside the function
+    assert compiled(plan, "arm.c", "mingw-arm64") == 1
+
+
+def test_cmake_unknown_find_package_result_is_maybe() -> None:
+    plan = cmake(
+        {
+            "CMakeLists.txt": """\
+                find_package(Foo)
+                if(Foo_FOUND)
+                  add_library(withfoo STATIC foo.c)
+                endif()
+                add_library(always STATIC a.c)
+                """,
+            "foo.c": "",
+            "a.c": "",
+        }
+    )
+    assert compiled(plan, "foo.c") is MAYBE
+    assert compiled(plan, "a.c") == 1
+
+
+def test_backend_decides_which_build_is_read() -> None:
+    names, texts = tree(
+        {
+            "pyproject.toml": '[build-system]\nbuild-backend = "hatchling.build"\n',
+            "setup.py": SETUP_HEAD + "setup(ext_modules=[Extension('m', ['a.c'])])\n",
+        }
+    )
+    assert plan_build(names, texts.get, JUDGE, MODELS) is None
+    names, texts = tree(
+        {
+            "pyproject.toml": '[build-system]\nbuild-backend = "setuptools.build_meta"\n',
+            "setup.py": SETUP_HEAD + "setup(ext_modules=[Extension('m', ['a.c'])])\n",
+        }
+    )
+    plan = plan_build(names, texts.get, JUDGE, MODELS)
+    assert plan is not None and plan.systems == ("setuptools",)

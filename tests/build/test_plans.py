@@ -1,0 +1,122 @@
+"""The static build model on fixture projects: per model, which sources are compiled,
+which probes fail, which macros the build defines; and the scan's findings there."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analyzer.build.plan import BuildPlan
+from analyzer.native.cexpr import MAYBE
+from analyzer.rules import default_rules
+from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
+from analyzer.targets import load_targets
+from tests.clirun import run
+from tests.paths import FIXTURES
+from tests.test_fixtures import expected
+
+PROJECTS = sorted(p.parent for p in (FIXTURES / "builds").glob("*/plan.json"))
+
+
+def plan_of(root: Path) -> BuildPlan:
+    plan = tree_plan(root, walk_tree(root, ScanOptions()), default_rules(), load_targets())
+    assert plan is not None, f"{root.name}: no build model"
+    return plan
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_plan_matches_expectations(project: Path) -> None:
+    plan = plan_of(project)
+    wanted: dict[str, dict[str, Any]] = json.loads((project / "plan.json").read_text())
+    compiled = plan.compiled()
+    for model, expect in wanted.items():
+        complete = model in plan.complete_on
+
+        def value(path: str, model: str = model, complete: bool = complete) -> object:
+            listed = compiled.get(path)
+            if listed is None:
+                return 0 if complete else "unlisted"
+            return listed.get(model)
+
+        for path in expect.get("compiled", []):
+            assert value(path) == 1, f"{model}: {path} should be compiled"
+        for path in expect.get("not_compiled", []):
+            assert value(path) == 0, f"{model}: {path} should not be compiled"
+        for path in expect.get("maybe", []):
+            assert value(path) is MAYBE, f"{model}: {path} should be unknown"
+        for path in expect.get("unlisted", []):
+            assert value(path) == "unlisted", f"{model}: {path} should be unlisted"
+        if "probes_fail" in expect:
+            failing = [p for p in plan.probes if dict(p.compiles).get(model) == 0]
+            assert len(failing) == expect["probes_fail"], f"{model}: {[p.what for p in failing]}"
+        for name, defined in expect.get("macros", {}).items():
+            assert plan.macro_values()[name][model] == defined, f"{model}: macro {name}"
+        if "probe_files" in expect:
+            assert sorted(plan.probe_files) == sorted(expect["probe_files"])
+
+
+def _annotated(project: Path) -> list[Path]:
+    return sorted(p for p in project.rglob("*") if p.suffix in (".c", ".cpp", ".h"))
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_scan_findings_match_annotations(project: Path) -> None:
+    actual: dict[str, Counter[tuple[int, str, str]]] = {}
+    for f in scan(project).findings:
+        actual.setdefault(f.location.path, Counter())[(f.location.line, f.rule_id, f.confidence.value)] += 1
+    for path in _annotated(project):
+        rel = path.relative_to(project).as_posix()
+        assert actual.get(rel, Counter()) == expected(path), rel
+
+
+def test_without_the_build_model_the_x86_only_sources_are_reported() -> None:
+    # The same trees, each file judged alone: what the build model removes.
+    project = FIXTURES / "builds" / "setuptools"
+    with_model = {f.location.path for f in scan(project).findings}
+    without = {f.location.path for f in scan(project, ScanOptions(build_model=False)).findings}
+    assert {"src/cpu_x86.c", "src/aesni.c", "src/unused.c"} <= without
+    assert not {"src/cpu_x86.c", "src/aesni.c", "src/unused.c"} & with_model
+    assert "src/fast64.c" in with_model  # compiled on ARM64: a real blocker stays
+
+
+def test_probe_sources_are_not_package_code() -> None:
+    result = scan(FIXTURES / "builds" / "meson")
+    assert not [f for f in result.findings if f.location.path.startswith("checks/")]
+    assert any("build probe" in key for key in result.skipped)
+
+
+def test_the_build_macro_decides_a_guarded_path() -> None:
+    # USE_SSE2 is defined only when the SSE2 test program compiles: never on ARM64, so
+    # core.c's SSE2 branch is not compiled there (no WOA101/WOA102 on it).
+    result = scan(FIXTURES / "builds" / "setuptools", ScanOptions(targets=("msvc-arm64",)))
+    core = [f.rule_id for f in result.findings if f.location.path == "src/core.c"]
+    assert core == ["WOA160"]
+
+
+def test_build_plan_command_text_and_json() -> None:
+    code, out = run("build-plan", str(FIXTURES / "builds" / "cmake"), "--target", "msvc-arm64")
+    assert code == 0
+    assert "cmake build" in out
+    assert "not compiled  _demo: src/cpuinfo.cpp" in out  # avx2.cpp: never even listed
+    assert "probe fails   CMakeLists.txt:8 check_c_source_compiles(HAVE_AVX2)" in out
+    code, out = run("build-plan", str(FIXTURES / "builds" / "cmake"), "--json", "-")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["schema"] == "woaport-build-plan/1"
+    arm64 = payload["models"]["msvc-arm64"]
+    assert arm64["sources"]["compiled"]["_demo"] == ["src/core.cpp", "src/extra/util.cpp"]
+    assert arm64["probes"][0]["compiles"] == 0
+
+
+def test_build_plan_command_without_a_build_and_with_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "a.c").write_text("int x;\n")
+    code, out = run("build-plan", str(tmp_path))
+    assert code == 0 and "no build model" in out
+    code, out = run("build-plan", str(tmp_path / "missing"))
+    assert code != 0 and "Traceback" not in out
+    code, out = run("build-plan", str(tmp_path), "--target", "nope")
+    assert code == 2
