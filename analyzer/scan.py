@@ -10,7 +10,7 @@ from pathlib import Path
 
 from analyzer.build.files import scan_build_files
 from analyzer.build.model import plan_build, tree_reader
-from analyzer.build.plan import BuildPlan
+from analyzer.build.plan import BuildPlan, merge, rebase
 from analyzer.model import Finding, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
@@ -27,6 +27,7 @@ __all__ = ["Progress", "ScanOptions", "ScanResult", "default_jobs", "scan"]
 NOT_COMPILED = "not compiled on a selected model (no translation unit reaches it; --all-code lists it)"
 # The skipped-count key for compile-probe sources the build model found.
 BUILD_PROBE = "build probe source (a test program the build compiles; not package code)"
+PROJECT_FILES = frozenset({"pyproject.toml", "setup.py"})
 # Starting worker processes costs more than a small tree takes to scan in one.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
@@ -57,8 +58,26 @@ def tree_plan(
     base: Path, walked: WalkResult, rules: tuple[Rule, ...], targets: TargetData
 ) -> BuildPlan | None:
     """The static build model of the tree at ``base`` (None when no build is modelled)."""
-    files = [*walked.all_files, *(s.rel for s in walked.build_files)]
-    return plan_build(files, tree_reader(base), ProbeJudge(rules, targets), targets.names)
+    files = sorted({*walked.all_files, *(s.rel for s in walked.build_files)})
+    judge = ProbeJudge(rules, targets)
+    plans = []
+    for prefix in project_dirs(files):
+        inside = [f[len(prefix) :] for f in files if f.startswith(prefix)]
+        plan = plan_build(inside, tree_reader(base / prefix if prefix else base), judge, targets.names)
+        if plan is not None:
+            plans.append(rebase(plan, prefix))
+    if not plans:
+        return None
+    return plans[0] if len(plans) == 1 else merge(plans)
+
+
+def project_dirs(files: list[str]) -> list[str]:
+    """The directories ("" or "a/b/") holding a Python project (pyproject.toml or
+    setup.py) below no other: the tree's root project, or the members of a monorepo."""
+    dirs = {
+        f.rsplit("/", 1)[0] + "/" if "/" in f else "" for f in files if f.rsplit("/", 1)[-1] in PROJECT_FILES
+    }
+    return sorted(d for d in dirs if not any(o != d and d.startswith(o) for o in dirs))
 
 
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:
@@ -102,11 +121,17 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     )
     findings: list[Finding] = list(native.findings)
     warnings = [*walked.warnings, *build_warnings, *native.warnings]
-    build_findings, build_warnings, build_read = scan_build_files(
-        walked.build_files, rules, selected, options.max_bytes, tuple(s.rel for s in walked.files), base
+    build_findings, build_file_warnings, build_read = scan_build_files(
+        walked.build_files,
+        rules,
+        selected,
+        options.max_bytes,
+        tuple(s.rel for s in walked.files),
+        base,
+        plan.events if plan is not None else (),
     )
     findings.extend(build_findings)
-    warnings.extend(build_warnings)
+    warnings.extend(build_file_warnings)
     skipped = Counter(walked.skipped)
     if native.not_compiled_files:
         skipped[NOT_COMPILED] = native.not_compiled_files

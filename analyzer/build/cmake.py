@@ -22,10 +22,12 @@ from typing import Any
 
 from analyzer.build.plan import (
     BuildPlan,
+    EventKey,
     Fact,
     ProbeJudge,
     ProbeKey,
     build_env,
+    event_list,
     judge_for,
     probe_list,
     source_uses,
@@ -54,6 +56,10 @@ UNKNOWN: Any = _Unknown()
 
 class _Return(Exception):
     pass
+
+
+class _Stop(Exception):
+    """``message(FATAL_ERROR ...)`` was reached: the configure step ends here."""
 
 
 class _Break(Exception):
@@ -276,6 +282,7 @@ class Interpreter:
         self.virtual: dict[str, str] = {}  # configure_file outputs
         self.notes: list[str] = []
         self.unknown_sources = False
+        self.stopped: tuple[str, int, str] | None = None  # message(FATAL_ERROR) for certain
         self.excluded = 0  # depth of EXCLUDE_FROM_ALL subdirectories
         self.base_vars: dict[str, Any] = {
             "CMAKE_SYSTEM_NAME": "Windows",
@@ -326,7 +333,7 @@ class Interpreter:
         except (CMakeError, RecursionError) as error:
             self.unknown_sources = True
             self.note(f"{path}: {error}; the rest is not evaluated")
-        except _Return:
+        except (_Return, _Stop):
             pass
 
     def load(self, path: str) -> list[Any] | None:
@@ -470,6 +477,12 @@ class Interpreter:
         where = f"{scope.get('_file')}:{command.line}"
         if name in self.commands:
             self.call_user(name, args, scope, command)
+            return
+        if name == "message" and args and args[0] == "FATAL_ERROR":
+            if not self.uncertain:
+                text = " ".join(a for a in args[1:] if isinstance(a, str))
+                self.stopped = (str(scope.get("_file")), command.line, f"message(FATAL_ERROR {text[:160]!r})")
+                raise _Stop()
             return
         if name == "set":
             self.command_set(args, scope)
@@ -1124,6 +1137,7 @@ def cmake_plan(
 ) -> BuildPlan | None:
     per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
     probes: dict[ProbeKey, dict[str, Value]] = {}
+    events: dict[EventKey, dict[str, Value]] = {}
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
@@ -1144,9 +1158,12 @@ def cmake_plan(
             for path, certainty in target.sources:
                 per = per_source.setdefault((path, target.name, target.file, target.line), {})
                 per[model] = or3(per.get(model, 0), and3(target.present, certainty))
-        if not interpreter.unknown_sources:
+        if interpreter.stopped is not None:
+            file, line, message = interpreter.stopped
+            events.setdefault(("stops", file, line, message), {})[model] = 1
+        if not interpreter.unknown_sources and interpreter.stopped is None:
             complete.append(model)
-    if not any_target:
+    if not any_target and not events:
         return None
     return BuildPlan(
         systems=("cmake",),
@@ -1154,4 +1171,5 @@ def cmake_plan(
         probes=probe_list(probes, models),
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(notes)),
+        events=event_list(events, models),
     )

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from analyzer.build.parse import BuildFileView, ProjectContext, Unparseable, project_context
+from analyzer.build.plan import PlanEvent
 from analyzer.findings import format_message, make_finding, suppressed
 from analyzer.kinds.build import BuildKind
 from analyzer.model import Finding, Language, Location, ScanWarning
@@ -51,7 +52,7 @@ def analyze_build_file(
             finding = make_finding(
                 rule,
                 Location(rel, hit.line, hit.column, hit.line, hit.end_column),
-                dict.fromkeys(rule.models, 1),
+                dict(hit.models) if hit.models is not None else dict.fromkeys(rule.models, 1),
                 selected,
                 format_message(rule.message, match=hit.match),
                 rule.fallback,
@@ -69,6 +70,7 @@ def scan_build_files(
     max_bytes: int,
     native_rels: tuple[str, ...] = (),
     root: Path = Path("."),
+    plan_events: tuple[PlanEvent, ...] = (),
 ) -> tuple[list[Finding], list[ScanWarning], int]:
     """Build, CI and Fortran files: cheap, so read in this process. Also returns how many
     files were read that the C/Rust passes did not count (build.rs is counted there)."""
@@ -104,7 +106,7 @@ def scan_build_files(
                 pyproject_text = read_source(pyproject, max_bytes).decode("utf-8", "replace")
             except SourceReadError:
                 pyproject_text = None
-        context = project_context(pyproject_text)
+        context = replace(project_context(pyproject_text), plan_events=plan_events)
         if source.rel in projects:
             prefix = projects[source.rel]
             workflows = prefix + ".github/workflows/"

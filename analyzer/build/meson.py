@@ -21,10 +21,12 @@ from typing import Any
 
 from analyzer.build.plan import (
     BuildPlan,
+    EventKey,
     Fact,
     ProbeJudge,
     ProbeKey,
     build_env,
+    event_list,
     judge_for,
     probe_list,
     source_uses,
@@ -1065,6 +1067,7 @@ def meson_plan(
     per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
     probes: dict[ProbeKey, dict[str, Value]] = {}
     probe_files: set[str] = set()
+    events: dict[EventKey, dict[str, Value]] = {}
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
@@ -1076,6 +1079,7 @@ def meson_plan(
         if interpreter.stopped is not None:
             file, line, message = interpreter.stopped
             notes.append(f"{file}:{line}: the meson build stops with error() on {model}: {message}")
+            events.setdefault(("stops", file, line, f"error({message!r})"), {})[model] = 1
         probe_files |= interpreter.probe_files
         for file, line, what, verdict, path in interpreter.probes:
             probes.setdefault((file, line, what, path), {})[model] = verdict
@@ -1087,7 +1091,7 @@ def meson_plan(
                 per[model] = or3(per.get(model, 0), and3(target.present, certainty))
         if not interpreter.unknown_sources and interpreter.stopped is None:
             complete.append(model)
-    if not any_target:
+    if not any_target and not events:
         return None
     listed = {path for path, _, _, _ in per_source}
     return BuildPlan(
@@ -1097,4 +1101,5 @@ def meson_plan(
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(notes)),
         probe_files=frozenset(p for p in probe_files if p not in listed),
+        events=event_list(events, models),
     )

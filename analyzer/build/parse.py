@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from analyzer.build.plan import PlanEvent
 from analyzer.model import Language
+from analyzer.native.cexpr import Value
 
 _CMAKE_BLOCK = re.compile(r"^\s*(if|elseif|else|endif)\s*\((.*)$", re.IGNORECASE)
 _MESON_BLOCK = re.compile(r"^\s*(if|elif|else|endif)\b(.*)$")
@@ -29,6 +31,8 @@ class ProjectContext:
     ci_text: str = ""  # every workflow of the project, concatenated
     native_sources: int = 0  # C/C++/Rust files in the project
     is_project_root: bool = False  # this build file is the project's top-level one
+    # What the static build model saw the build do, per model (analyzer/build/plan.py).
+    plan_events: tuple[PlanEvent, ...] = ()
 
 
 def project_context(pyproject_text: str | None) -> ProjectContext:
@@ -50,6 +54,8 @@ class Hit:
     column: int
     end_column: int
     match: str
+    # Per model, where the build does this (build-model events); None: the rule's models.
+    models: tuple[tuple[str, Value], ...] | None = None
 
 
 @dataclass

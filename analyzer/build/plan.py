@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from analyzer.native.cexpr import MAYBE, Value, or3
@@ -30,6 +30,13 @@ def build_env() -> Mapping[str, Mapping[str, Fact]]:
     """Per model, what its build sees (``rules/build-env.json``)."""
     raw = json.loads(BUILD_ENV_FILE.read_text(encoding="utf-8"))
     return {str(name): dict(facts) for name, facts in raw["models"].items()}
+
+
+@lru_cache(maxsize=1)
+def reference_env() -> Mapping[str, Fact]:
+    """Windows x64, evaluated only to compare with (``rules/build-env.json`` reference)."""
+    raw = json.loads(BUILD_ENV_FILE.read_text(encoding="utf-8"))
+    return dict(raw["reference"]["x64"])
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,20 @@ class MacroUse:
 
 
 @dataclass(frozen=True)
+class PlanEvent:
+    """Something the build does on some models, for the build-logic rules: ``value``
+    (a command line or an extension's flags as the model computes them), ``stops``
+    (the build fails before compiling: ``error()``, ``FATAL_ERROR``, ``raise``),
+    ``no-extension`` (x64 gets extension modules, this model none)."""
+
+    kind: str
+    build_file: str
+    line: int
+    text: str
+    models: PerModel  # 1: on that model for sure; None: on some paths there
+
+
+@dataclass(frozen=True)
 class BuildPlan:
     """What one build system (or several) decided, per model."""
 
@@ -75,6 +96,20 @@ class BuildPlan:
     complete_on: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # what could not be evaluated, said once each
     probe_files: frozenset[str] = field(default_factory=frozenset)
+    events: tuple[PlanEvent, ...] = ()
+    # Per project directory ("" or "a/b/"), the models its plan is complete on: only
+    # files inside a project can be "not listed, so not compiled" (a monorepo, fixtures).
+    scope: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def complete_models(self, path: str) -> frozenset[str]:
+        """The models on which the build of the project holding ``path`` lists every
+        compiled source."""
+        if not self.scope:
+            return frozenset(self.complete_on)
+        for prefix, models in self.scope:
+            if path.startswith(prefix):
+                return frozenset(models)
+        return frozenset()
 
     def compiled(self) -> dict[str, dict[str, Value]]:
         """Per listed source: per model, compiled? (OR over the targets listing it)."""
@@ -124,6 +159,18 @@ def probe_list(probes: Mapping[ProbeKey, Mapping[str, Value]], models: tuple[str
     )
 
 
+EventKey = tuple[str, str, int, str]  # (kind, build file, line, text)
+
+
+def event_list(
+    events: Mapping[EventKey, Mapping[str, Value]], models: tuple[str, ...]
+) -> tuple[PlanEvent, ...]:
+    return tuple(
+        PlanEvent(kind, file, line, text, tuple((m, per[m]) for m in models if m in per))
+        for (kind, file, line, text), per in sorted(events.items())
+    )
+
+
 def per_model(values: Mapping[str, Value], models: Iterable[str]) -> PerModel:
     return tuple((m, values.get(m, MAYBE)) for m in models)
 
@@ -137,7 +184,11 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     notes: list[str] = []
     complete: set[str] | None = None
     probe_files: set[str] = set()
+    events: list[PlanEvent] = []
+    scope: list[tuple[str, tuple[str, ...]]] = []
     for plan in plans:
+        events.extend(plan.events)
+        scope.extend(plan.scope or (("", plan.complete_on),))
         systems.extend(plan.systems)
         sources.extend(plan.sources)
         probes.extend(plan.probes)
@@ -156,4 +207,25 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         complete_on=tuple(sorted(complete or ())),
         notes=tuple(dict.fromkeys(notes)),
         probe_files=frozenset(probe_files),
+        events=tuple(events),
+        scope=tuple(sorted(scope, key=lambda item: -len(item[0]))),
+    )
+
+
+def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
+    """The plan of a project in directory ``prefix`` of a larger tree, with tree paths."""
+    if not prefix:
+        return plan
+
+    def at(path: str) -> str:
+        return prefix + path if path else path
+
+    return replace(
+        plan,
+        sources=tuple(replace(u, path=at(u.path), build_file=at(u.build_file)) for u in plan.sources),
+        probes=tuple(replace(p, build_file=at(p.build_file), path=at(p.path)) for p in plan.probes),
+        probe_files=frozenset(at(p) for p in plan.probe_files),
+        events=tuple(replace(e, build_file=at(e.build_file)) for e in plan.events),
+        notes=tuple(f"{prefix}{n}" for n in plan.notes),
+        scope=((prefix, plan.complete_on),),
     )

@@ -247,6 +247,12 @@ class Interpreter:
         self.current_file = ""
         self.current_line = 0
         self.entry = ""  # the setup.py being evaluated: paths are relative to its directory
+        # Argument values as this model computes them: (file, line, text, certain) for
+        # each call with known string arguments, and each extension's flags and paths.
+        self.values: list[tuple[str, int, str, bool]] = []
+        self.classes: list[tuple[ast.ClassDef, Namespace]] = []
+        # Where the build stops for certain on this model (raise, sys.exit), if it does.
+        self.stopped: tuple[str, int, str] | None = None
 
     # -- entry -------------------------------------------------------------------
     def run_file(self, path: str) -> Namespace:
@@ -273,6 +279,41 @@ class Interpreter:
         except RecursionError:
             self.notes.append(f"{path}: nesting too deep to evaluate")
         return namespace
+
+    def record_arguments(self, path: str, line: int, values: list[Any]) -> None:
+        """Known string arguments of a call, joined as a command line would be."""
+        words = [w for value in values for w in _words(value)]
+        if words:
+            self.values.append((path, line, " ".join(words), not self.uncertain))
+
+    def run_command_classes(self) -> None:
+        """The methods of build command classes (``class BuildExt(build_ext)``) run when
+        setuptools calls them, with arguments known only then: each is evaluated once,
+        speculatively, for the arguments it passes (``cmake -A x64``); its other effects
+        on the build model are discarded."""
+        for node, ns in self.classes:
+            bases = " ".join(ast.unparse(b) for b in node.bases)
+            if not any(word in bases for word in ("build_ext", "build_clib", "Command", "build_py", "build")):
+                continue
+            for item in node.body:
+                if not isinstance(item, ast.FunctionDef):
+                    continue
+                positional = [*item.args.posonlyargs, *item.args.args]
+                saved_extensions = list(self.extensions)
+                saved_setup = list(self.setup_calls)
+                saved_probes = list(self.probes)
+                self.uncertain += 1  # when, and whether, setuptools calls it is unknown
+                try:
+                    self.call_function(
+                        Func(item, ns, False), [UNKNOWN] * len(positional), {}, ns.path, item.lineno
+                    )
+                except (_Return, _Raise, _Break, _Continue, Budget, RecursionError):
+                    pass
+                finally:
+                    self.uncertain -= 1
+                    self.extensions[:] = saved_extensions
+                    self.setup_calls[:] = saved_setup
+                    self.probes[:] = saved_probes
 
     # -- statements --------------------------------------------------------------
     def tick(self) -> None:
@@ -306,7 +347,10 @@ class Interpreter:
             self.note_once(f"{ns.path}:{stmt.lineno}: while loop not evaluated")
         elif isinstance(stmt, ast.FunctionDef):
             self.bind(stmt.name, Func(stmt, ns, _compiles_a_probe(stmt)), ns)
-        elif isinstance(stmt, ast.AsyncFunctionDef | ast.ClassDef):
+        elif isinstance(stmt, ast.ClassDef):
+            self.bind(stmt.name, UNKNOWN, ns)
+            self.classes.append((stmt, ns))
+        elif isinstance(stmt, ast.AsyncFunctionDef):
             self.bind(stmt.name, UNKNOWN, ns)
         elif isinstance(stmt, ast.Import):
             for alias in stmt.names:
@@ -326,6 +370,8 @@ class Interpreter:
         elif isinstance(stmt, ast.Return):
             raise _Return(self.eval(stmt.value, ns) if stmt.value is not None else None)
         elif isinstance(stmt, ast.Raise):
+            if not self.uncertain and self.stopped is None:
+                self.stopped = (ns.path, stmt.lineno, ast.unparse(stmt.exc)[:200] if stmt.exc else "raise")
             raise _Raise()
         elif isinstance(stmt, ast.Delete):
             for target in stmt.targets:
@@ -816,6 +862,7 @@ class Interpreter:
                 continue
             kwargs[keyword.arg] = value
         line = getattr(node, "lineno", 0)
+        self.record_arguments(ns.path, line, [*args, *kwargs.values()])
         if isinstance(function, Func):
             return self.call_function(function, args, kwargs, ns.path, line)
         if isinstance(function, Std):
@@ -949,8 +996,16 @@ class Interpreter:
             "distutils.core.setup",
             "skbuild.setup",
         ):
-            self.setup_calls.append(kwargs)
+            self.setup_calls.append({**kwargs, "__line__": line, "__file__": ns.path})
             return None
+        if name == "sys.exit":
+            if not self.uncertain and self.stopped is None:
+                self.stopped = (
+                    ns.path,
+                    line,
+                    "sys.exit(" + ", ".join(str(a) for a in args if _known(a)) + ")",
+                )
+            raise _Raise()
         if short == "cythonize":
             return self.cythonize(args, ns)
         if name in ("platform.machine", "platform.processor"):
@@ -1165,6 +1220,17 @@ _BUILTINS = frozenset(
         "print",
     }
 )
+
+
+def _words(value: Any) -> list[str]:
+    """The strings of an argument: a string, or a list/tuple of known strings."""
+    if isinstance(value, str):
+        return [value] if len(value) <= 4096 else []
+    if isinstance(value, (list, tuple)):
+        items = [strip_maybe(v) for v in value]
+        if items and all(isinstance(v, str) for v in items):
+            return [v for v in items if len(v) <= 4096]
+    return []
 
 
 def _parents(path: str) -> Iterator[str]:

@@ -7,23 +7,71 @@ import ast
 import posixpath
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from analyzer.build.plan import (
     BuildPlan,
+    EventKey,
+    Fact,
     MacroUse,
     ProbeJudge,
     ProbeKey,
+    SourceKey,
     build_env,
+    event_list,
     judge_for,
     probe_list,
+    reference_env,
     source_uses,
 )
 from analyzer.build.pyeval import UNKNOWN, Ext, Interpreter, Maybe, strip_maybe
-from analyzer.native.cexpr import MAYBE, Value, and3
+from analyzer.native.cexpr import MAYBE, Value, and3, or3
 
 _DEFINE_FLAG = re.compile(r"^[-/]D([A-Za-z_]\w*)")
 _MACRO_NAME = re.compile(r"^[A-Za-z_]\w*$")
+
+
+@dataclass
+class _Evaluation:
+    """One model's reading of the build: its extensions (Maybe-wrapped when present on
+    some paths only), and whether every source of every extension is known."""
+
+    interpreter: Interpreter
+    extensions: list[Any]
+    known: bool
+    setup_line: tuple[str, int] | None
+
+
+def _evaluate(
+    facts: Mapping[str, Fact],
+    setup_py: str | None,
+    pyproject_exts: list[Any],
+    tree_files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    judge: Callable[[str], Value],
+) -> _Evaluation:
+    interpreter = Interpreter(facts, tree_files, read_text, judge)
+    extensions: list[Any] = []
+    reached = False
+    setup_line: tuple[str, int] | None = None
+    if setup_py is not None:
+        interpreter.run_file(setup_py)
+        interpreter.run_command_classes()
+        with_exts = [call for call in interpreter.setup_calls if "ext_modules" in call]
+        reached = bool(with_exts)
+        for call in interpreter.setup_calls:
+            setup_line = setup_line or (str(call["__file__"]), int(call["__line__"]))
+            value = call.get("ext_modules", [])
+            if isinstance(value, (list, tuple)):
+                extensions.extend(value)
+            else:
+                extensions.append(Maybe(UNKNOWN))
+            extensions.extend(_clib_libraries(call.get("libraries"), setup_py))
+        if not reached:
+            extensions.extend(Maybe(e) for e in interpreter.extensions)
+    extensions.extend(pyproject_exts)
+    return _Evaluation(interpreter, extensions, reached or bool(pyproject_exts), setup_line)
 
 
 def setuptools_plan(
@@ -36,43 +84,35 @@ def setuptools_plan(
 ) -> BuildPlan | None:
     """The plan of a setuptools build (``setup_py`` tree-relative), or None if it has no
     extension modules this model can see."""
-    per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
+    per_source: dict[SourceKey, dict[str, Value]] = {}
     macros: dict[str, dict[str, Value]] = {}
     complete: list[str] = []
     notes: list[str] = []
     probes: dict[ProbeKey, dict[str, Value]] = {}
+    events: dict[EventKey, dict[str, Value]] = {}
     mentioned: set[str] = set()
     any_extension = False
     pyproject_exts = _pyproject_extensions(pyproject)
+    base = posixpath.dirname(setup_py or "")
+    reference = _evaluate(reference_env(), setup_py, pyproject_exts, tree_files, read_text, lambda _: MAYBE)
+    x64_has_sources = any(_sources_of(item) for item in reference.extensions if not isinstance(item, Maybe))
     for model in models:
         facts = build_env().get(model, {})
-        interpreter = Interpreter(facts, tree_files, read_text, judge_for(judge, model))
-        extensions: list[Any] = []
-        reached = False
-        if setup_py is not None:
-            interpreter.run_file(setup_py)
-            notes.extend(interpreter.notes)
-            mentioned |= _mentioned_macros(interpreter, read_text)
-            with_exts = [call for call in interpreter.setup_calls if "ext_modules" in call]
-            reached = bool(with_exts)
-            for call in with_exts:
-                value = call["ext_modules"]
-                if isinstance(value, (list, tuple)):
-                    extensions.extend(value)
-                else:
-                    extensions.append(Maybe(UNKNOWN))
-            for call in interpreter.setup_calls:
-                extensions.extend(_clib_libraries(call.get("libraries"), setup_py))
-            if not reached:
-                extensions.extend(Maybe(e) for e in interpreter.extensions)
-            for path, line, what, verdict in interpreter.probes:
-                probes.setdefault((path, line, what, ""), {})[model] = verdict
-        extensions.extend(pyproject_exts)
-        reached = reached or bool(pyproject_exts)
-        base = posixpath.dirname(setup_py or "")
-        known = reached
+        result = _evaluate(facts, setup_py, pyproject_exts, tree_files, read_text, judge_for(judge, model))
+        interpreter = result.interpreter
+        notes.extend(interpreter.notes)
+        mentioned |= _mentioned_macros(interpreter, read_text)
+        for path, line, what, verdict in interpreter.probes:
+            probes.setdefault((path, line, what, ""), {})[model] = verdict
+        for path, line, text, certain in interpreter.values:
+            _add(events, ("value", path, line, text), model, 1 if certain else MAYBE)
+        if interpreter.stopped is not None:
+            path, line, text = interpreter.stopped
+            _add(events, ("stops", path, line, text), model, 1)
+        known = result.known
         model_macros: list[dict[str, Value]] = []
-        for item in extensions:
+        any_here = False
+        for item in result.extensions:
             ext = strip_maybe(item)
             if not isinstance(ext, Ext):
                 known = False
@@ -84,19 +124,33 @@ def setuptools_plan(
             if not isinstance(sources, list) or not sources:
                 known = False
                 continue
+            any_here = True
             for source in sources:
                 path = strip_maybe(source)
                 if not isinstance(path, str):
                     known = False
                     continue
                 rel = _tree_path(base, path, tree_files)
-                value = and3(present, MAYBE if isinstance(source, Maybe) else 1)
-                key = (rel, name, ext.file, ext.line)
-                per = per_source.setdefault(key, {})
-                per[model] = value if model not in per else max(per[model] or 0, value or 0) or value
+                per = per_source.setdefault((rel, name, ext.file, ext.line), {})
+                per[model] = or3(per.get(model, 0), and3(present, MAYBE if isinstance(source, Maybe) else 1))
             model_macros.append(_extension_macros(ext, present))
+            for attr in (
+                "extra_compile_args",
+                "extra_link_args",
+                "library_dirs",
+                "libraries",
+                "extra_objects",
+            ):
+                words = [
+                    w for w in (strip_maybe(v) for v in _items(ext.attrs.get(attr))) if isinstance(w, str)
+                ]
+                if words:
+                    _add(events, ("value", ext.file, ext.line, " ".join(words)), model, present)
         if known:
             complete.append(model)
+        if known and not any_here and x64_has_sources and result.setup_line is not None:
+            path, line = result.setup_line
+            _add(events, ("no-extension", path, line, "no extension module"), model, 1)
         for name in set().union(*model_macros) if model_macros else set():
             values = [m.get(name, 0) for m in model_macros]
             macros.setdefault(name, {})[model] = (
@@ -104,7 +158,7 @@ def setuptools_plan(
             )
         for name in mentioned:
             macros.setdefault(name, {}).setdefault(model, 0)
-    if not any_extension:
+    if not any_extension and not x64_has_sources:
         return None
     for per in macros.values():
         for model in models:
@@ -119,7 +173,18 @@ def setuptools_plan(
         ),
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(f"{entry}: {n}" if not n.startswith(entry) else n for n in notes)),
+        events=event_list(events, models),
     )
+
+
+def _add(events: dict[EventKey, dict[str, Value]], key: EventKey, model: str, value: Value) -> None:
+    per = events.setdefault(key, {})
+    per[model] = or3(per.get(model, 0), value)
+
+
+def _sources_of(item: Any) -> bool:
+    ext = strip_maybe(item)
+    return isinstance(ext, Ext) and isinstance(ext.attrs.get("sources"), list) and bool(ext.attrs["sources"])
 
 
 def _tree_path(base: str, path: str, tree_files: frozenset[str]) -> str:

@@ -227,6 +227,36 @@ class TomlValueMatch(BuildKind):
 
 @register
 @dataclass(frozen=True)
+class PlanEventMatch(BuildKind):
+    """What the static build model saw the build do in this file, on the models where it
+    does it: an ``event`` (``value``: a command line or an extension's flags as each
+    model computes them; ``stops``; ``no-extension``) whose text matches ``pattern``.
+    Judged on values, not spellings: ``["-A", arch]`` where ``arch`` is ``"x64"`` on
+    ARM64 matches, and a ladder that picks ``ARM64`` there does not."""
+
+    name: ClassVar[str] = "plan_event"
+    languages: ClassVar[frozenset[Language]] = frozenset(
+        {Language.SETUP_PY, Language.CMAKE, Language.MESON, Language.PYPROJECT}
+    )
+
+    event: str = spec("string", required=True)
+    pattern: re.Pattern[str] | None = spec("text_regex")
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        for event in view.context.plan_events:
+            if event.kind != self.event or event.build_file != view.rel:
+                continue
+            match = self.pattern.search(event.text) if self.pattern is not None else None
+            if self.pattern is not None and match is None:
+                continue
+            line = view.lines[event.line - 1] if 0 < event.line <= len(view.lines) else ""
+            column = len(line) - len(line.lstrip()) + 1
+            shown = match.group().strip() if match is not None else event.text
+            yield Hit(event.line, column, len(line) + 1, shown, event.models)
+
+
+@register
+@dataclass(frozen=True)
 class FileMatch(BuildKind):
     """Every file of the rule's languages; a fact about the project, reported once with
     the number of files (Fortran sources)."""

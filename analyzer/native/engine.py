@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from analyzer.build.plan import BuildPlan
 from analyzer.fallbacks import default_fallbacks
 from analyzer.kinds.native import token_names
 from analyzer.model import Finding, Language, ScanWarning
-from analyzer.native.cexpr import Value
+from analyzer.native.cexpr import MAYBE, Value
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
 from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
@@ -285,7 +285,7 @@ def scan_native(
 
 def translation_units(
     files: list[SourceFile], tree: TreeMacros, plan: BuildPlan | None, models: tuple[str, ...]
-) -> tuple[dict[str, dict[str, Value]], dict[str, Value]]:
+) -> tuple[dict[str, dict[str, Value]], Callable[[str, str], Value]]:
     """Per translation unit and model: does the build compile it? And per model, the
     value of a file no unit reaches.
 
@@ -295,7 +295,10 @@ def translation_units(
     Otherwise (no build model, or one that could not be read fully) a source no tree
     file includes is taken to be a unit, and an unreached file is unknown."""
     compiled = plan.compiled() if plan is not None else {}
-    complete = frozenset(plan.complete_on) if plan is not None else frozenset()
+
+    def complete(path: str) -> frozenset[str]:
+        return plan.complete_models(path) if plan is not None else frozenset()
+
     included = {target for targets_of in tree.includes.values() for target in targets_of}
     roots: dict[str, dict[str, Value]] = {}
     for source in files:
@@ -305,8 +308,13 @@ def translation_units(
         if listed is not None:
             roots[source.rel] = {m: listed.get(m, 0) for m in models}
         elif source.rel not in included:
-            roots[source.rel] = {m: 0 if m in complete else 1 for m in models}
-    return roots, dict.fromkeys(complete, 0)
+            done = complete(source.rel)
+            roots[source.rel] = {m: 0 if m in done else 1 for m in models}
+
+    def unreached(path: str, model: str) -> Value:
+        return 0 if model in complete(path) else MAYBE
+
+    return roots, unreached
 
 
 def _build_macros(plan: BuildPlan | None, targets: TargetData) -> dict[str, dict[str, Value]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from analyzer.model import Language, TargetModel
@@ -281,7 +281,7 @@ def file_reach(
     tree: TreeMacros,
     guards: Mapping[str, GuardModel],
     roots: frozenset[str] | Mapping[str, Mapping[str, Value]],
-    unreached: Mapping[str, Value] | None = None,
+    unreached: Callable[[str, str], Value] | None = None,
 ) -> dict[str, dict[str, Value]]:
     """Per file and model: is the file compiled at all? For a translation unit, what the
     build says (1 on every model without a build model); for a file others include,

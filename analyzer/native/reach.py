@@ -24,15 +24,15 @@ def propagate_reach(
     incoming: Mapping[str, list[tuple[str, E]]],
     models: Collection[str],
     holds: Callable[[str, E, str], Value],
-    unreached: Mapping[str, Value] | None = None,
+    unreached: Callable[[str, str], Value] | None = None,
 ) -> dict[str, dict[str, Value]]:
     """Per node and model: compiled? ``incoming[child]`` lists ``(parent, edge)``;
     ``holds(parent, edge, model)`` says whether the edge is taken on ``model``.
 
     ``roots`` are compiled on every model, or (a mapping) on the models their values
-    say: a build that compiles a source only on some models. ``unreached`` is, per
-    model, the value of a node no root reaches (MAYBE unless a build model lists every
-    compiled source on that model: then 0)."""
+    say: a build that compiles a source only on some models. ``unreached(node, model)``
+    is the value of a node no root reaches (MAYBE unless a build model lists every
+    compiled source of the node's project there: then 0)."""
     start_of: Mapping[str, Mapping[str, Value]] = (
         roots if isinstance(roots, Mapping) else {root: dict.fromkeys(models, 1) for root in roots}
     )
@@ -54,7 +54,7 @@ def propagate_reach(
         elif node in reached:
             reach[node] = dict.fromkeys(models, 0)
         else:
-            reach[node] = {m: (unreached or {}).get(m, MAYBE) for m in models}
+            reach[node] = {m: unreached(node, m) if unreached is not None else MAYBE for m in models}
     todo = [node for node in reach if node in reached]
     while todo:
         node = todo.pop()
