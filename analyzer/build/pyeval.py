@@ -302,7 +302,7 @@ class Interpreter:
                 saved_extensions = list(self.extensions)
                 saved_setup = list(self.setup_calls)
                 saved_probes = list(self.probes)
-                self.uncertain += 1  # when, and whether, setuptools calls it is unknown
+                saved_stop = self.stopped
                 try:
                     self.call_function(
                         Func(item, ns, False), [UNKNOWN] * len(positional), {}, ns.path, item.lineno
@@ -310,7 +310,7 @@ class Interpreter:
                 except (_Return, _Raise, _Break, _Continue, Budget, RecursionError):
                     pass
                 finally:
-                    self.uncertain -= 1
+                    self.stopped = saved_stop
                     self.extensions[:] = saved_extensions
                     self.setup_calls[:] = saved_setup
                     self.probes[:] = saved_probes
@@ -345,6 +345,7 @@ class Interpreter:
             self.for_loop(stmt, ns)
         elif isinstance(stmt, ast.While):
             self.note_once(f"{ns.path}:{stmt.lineno}: while loop not evaluated")
+            self.forget_assigned(stmt, ns)
         elif isinstance(stmt, ast.FunctionDef):
             self.bind(stmt.name, Func(stmt, ns, _compiles_a_probe(stmt)), ns)
         elif isinstance(stmt, ast.ClassDef):
@@ -382,6 +383,12 @@ class Interpreter:
             raise _Continue()
         # pass, global, nonlocal, assert, match...: no effect on the build model
 
+    def forget_assigned(self, stmt: ast.stmt, ns: Namespace) -> None:
+        """A loop that is not evaluated may have rebound any name it assigns: unknown."""
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in ns.names:
+                ns.names[node.id] = UNKNOWN
+
     def note_once(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
@@ -406,6 +413,7 @@ class Interpreter:
         items = self.iterate(iterable)
         if items is None:
             self.note_once(f"{ns.path}:{stmt.lineno}: loop over an unknown value not evaluated")
+            self.forget_assigned(stmt, ns)
             return
         for item in items:
             maybe = isinstance(item, Maybe)
@@ -862,7 +870,8 @@ class Interpreter:
                 continue
             kwargs[keyword.arg] = value
         line = getattr(node, "lineno", 0)
-        self.record_arguments(ns.path, line, [*args, *kwargs.values()])
+        if _runs_something(function):
+            self.record_arguments(ns.path, line, [*args, *kwargs.values()])
         if isinstance(function, Func):
             return self.call_function(function, args, kwargs, ns.path, line)
         if isinstance(function, Std):
@@ -1222,14 +1231,33 @@ _BUILTINS = frozenset(
 )
 
 
+def _runs_something(function: Any) -> bool:
+    """Is this a call whose arguments reach a tool (subprocess, spawn, a helper), rather
+    than a call that builds a value (list.append, os.path.join, str.format, Extension,
+    whose flags are judged on the extension itself)?"""
+    if isinstance(function, Bound):
+        return False
+    if isinstance(function, Std):
+        name = function.name
+        short = name.rsplit(".", 1)[-1]
+        return not (
+            name.startswith(("os.path", "builtins.", "glob.", "platform.", "sysconfig.", "struct."))
+            or short in EXTENSION_CLASSES
+            or short in ("setup", "print", "cythonize", "get")
+        )
+    return True
+
+
 def _words(value: Any) -> list[str]:
-    """The strings of an argument: a string, or a list/tuple of known strings."""
+    """The strings of an argument: a string, or a list/tuple's strings (an item this
+    model cannot compute stays a placeholder, so neighbours stay neighbours)."""
     if isinstance(value, str):
         return [value] if len(value) <= 4096 else []
     if isinstance(value, (list, tuple)):
         items = [strip_maybe(v) for v in value]
-        if items and all(isinstance(v, str) for v in items):
-            return [v for v in items if len(v) <= 4096]
+        words = [v if isinstance(v, str) and len(v) <= 4096 else "<?>" for v in items]
+        if sum(1 for w in words if w != "<?>") >= 2:
+            return words
     return []
 
 

@@ -241,6 +241,9 @@ class PlanEventMatch(BuildKind):
 
     event: str = spec("string", required=True)
     pattern: re.Pattern[str] | None = spec("text_regex")
+    # A spelling rule's pattern: a value that is also spelled out in the file is that
+    # rule's finding, not this one's (no two findings for one problem).
+    literal: re.Pattern[str] | None = spec("text_regex")
 
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
         for event in view.context.plan_events:
@@ -248,6 +251,12 @@ class PlanEventMatch(BuildKind):
                 continue
             match = self.pattern.search(event.text) if self.pattern is not None else None
             if self.pattern is not None and match is None:
+                continue
+            if (
+                self.literal is not None
+                and self.literal.search(event.text)
+                and self.literal.search(view.text)
+            ):
                 continue
             line = view.lines[event.line - 1] if 0 < event.line <= len(view.lines) else ""
             column = len(line) - len(line.lstrip()) + 1

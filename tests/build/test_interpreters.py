@@ -321,3 +321,33 @@ def test_backend_decides_which_build_is_read() -> None:
     )
     plan = plan_build(names, texts.get, JUDGE, MODELS)
     assert plan is not None and plan.systems == ("setuptools",)
+
+
+def test_a_name_an_unevaluated_loop_assigns_is_unknown_not_stale() -> None:
+    # zstandard's setup.py: the version is read in a loop over a file; "if not version:
+    # raise" must not count as a build that stops for certain.
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + "version = None\nwith open('v.h') as fh:\n    for line in fh:\n        version = line\n"
+            + "if not version:\n    raise Exception('no version')\n"
+            + "setup(ext_modules=[Extension('m', ['a.c'])])\n",
+            "a.c": "",
+        }
+    )
+    assert not [e for e in plan.events if e.kind == "stops"]
+    assert compiled(plan, "a.c") == 1
+
+
+def test_a_raise_reached_for_certain_on_arm64_is_a_stop_event() -> None:
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + "if platform.machine() != 'AMD64':\n    sys.exit('x64 only')\n"
+            + "setup(ext_modules=[Extension('m', ['a.c'])])\n",
+            "a.c": "",
+        }
+    )
+    stops = [e for e in plan.events if e.kind == "stops"]
+    assert [(e.line, dict(e.models).get("msvc-arm64")) for e in stops] == [(4, 1)]
+    assert "arm64ec" not in dict(stops[0].models)  # machine unknown there: not certain
