@@ -19,6 +19,8 @@ _FENCES = {
     "cargo": "toml",
     "workflow": "yaml",
     "fortran": "fortran",
+    "script": "bat",
+    "msbuild": "xml",
 }
 
 

@@ -32,6 +32,8 @@ COMMENT_ONLY: dict[Language, re.Pattern[str]] = {
     Language.MESON: re.compile(_HASH_COMMENT),
     Language.WORKFLOW: re.compile(_HASH_COMMENT),
     Language.FORTRAN: re.compile(r"^\s*!|^[cC*](?:\s|$)"),
+    Language.SCRIPT: re.compile(r"^\s*(?:#|::|@?[Rr][Ee][Mm](?:\s|$))"),
+    Language.MSBUILD: re.compile(r"^\s*<!--"),
 }
 
 

@@ -55,6 +55,8 @@ class Language(enum.Enum):
     CARGO = "cargo"  # Cargo.toml and build.rs
     WORKFLOW = "workflow"  # GitHub Actions workflows
     FORTRAN = "fortran"
+    SCRIPT = "script"  # build scripts: .bat, .cmd, .ps1, .sh
+    MSBUILD = "msbuild"  # Visual Studio projects and solutions: .vcxproj, .sln, .props
 
     @property
     def is_build(self) -> bool:

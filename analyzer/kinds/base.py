@@ -96,7 +96,14 @@ READERS: dict[str, _Read] = {
     "string_set": lambda r, v, w: frozenset(_strings(v, w)),
     "models": lambda r, v, w: r.models(v, w),
     "severity_map": lambda r, v, w: _severity_map(v, w),
+    "bool": lambda r, v, w: _bool(v, w),
 }
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise RuleError(f"{where}: expected true or false")
+    return value
 
 
 def _severity_map(value: Any, where: str) -> tuple[tuple[str, Severity], ...]:

@@ -41,6 +41,7 @@ class TextMatch(BuildKind):
     condition: re.Pattern[str] | None = spec("text_regex")
     counterpart: re.Pattern[str] | None = spec("text_regex")
     files: tuple[str, ...] = spec("strings", default=())
+    once: bool = spec("bool", default=False)  # only the first hit in a file (a fact about it)
 
     def applies_to(self, rel: str) -> bool:
         name = rel.rsplit("/", 1)[-1]
@@ -57,6 +58,8 @@ class TextMatch(BuildKind):
                 continue
             for m in self.pattern.finditer(line):
                 yield Hit(number, m.start() + 1, m.end() + 1, m.group())
+                if self.once:
+                    return
 
 
 def _guarded_nodes(view: BuildFileView, guard: re.Pattern[str] | None) -> set[int]:

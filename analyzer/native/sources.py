@@ -118,6 +118,11 @@ class SourceFile:
 FORTRAN_EXTENSIONS = frozenset({".f", ".for", ".f77", ".f90", ".f95", ".f03", ".f08", ".fpp"})
 
 
+# Build scripts a backend or CI runs, and Visual Studio project files (read as text).
+SCRIPT_EXTENSIONS = frozenset({".bat", ".cmd", ".ps1", ".sh"})
+MSBUILD_EXTENSIONS = frozenset({".vcxproj", ".sln", ".props"})
+
+
 def build_language(rel: str) -> Language | None:
     """Build, CI and Fortran files: what the build and CI rules read."""
     name = rel.rsplit("/", 1)[-1]
@@ -137,6 +142,10 @@ def build_language(rel: str) -> Language | None:
         return Language.WORKFLOW
     if Path(lower).suffix in FORTRAN_EXTENSIONS:
         return Language.FORTRAN
+    if Path(lower).suffix in SCRIPT_EXTENSIONS:
+        return Language.SCRIPT
+    if Path(lower).suffix in MSBUILD_EXTENSIONS:
+        return Language.MSBUILD
     return None
 
 
