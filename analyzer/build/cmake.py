@@ -266,6 +266,7 @@ class Interpreter:
         read_text: Callable[[str], str | None],
         judge: Callable[[str], Value],
         defines: Mapping[str, str] | None = None,
+        parsed: dict[str, list[Any] | None] | None = None,  # shared by every model's run
     ) -> None:
         self.facts = facts
         self.tree_files = tree_files
@@ -275,7 +276,7 @@ class Interpreter:
         self.steps = 0
         self.depth = 0
         self.files_read = 0
-        self.parsed: dict[str, list[Any] | None] = {}
+        self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.commands: dict[str, tuple[str, tuple[str, ...], tuple[Any, ...], str]] = {}
         self.targets: dict[str, _Target] = {}
         self.probes: list[tuple[str, int, str, Value]] = []
@@ -1141,6 +1142,7 @@ def cmake_plan(
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
+    parsed: dict[str, list[Any] | None] = {}
     for model in models:
         interpreter = Interpreter(
             build_env().get(model, {}),
@@ -1148,6 +1150,7 @@ def cmake_plan(
             read_text,
             judge_for(judge, model),
             defines,
+            parsed,
         )
         interpreter.run("CMakeLists.txt")
         notes.extend(interpreter.notes)

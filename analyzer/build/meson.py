@@ -431,6 +431,7 @@ class Interpreter:
         tree_files: frozenset[str],
         read_text: Callable[[str], str | None],
         judge: Callable[[str], Value],
+        parsed: dict[str, list[Any] | None] | None = None,  # shared by every model's run
     ) -> None:
         self.facts = facts
         self.tree_files = tree_files
@@ -445,7 +446,7 @@ class Interpreter:
         self.notes: list[str] = []
         self.stopped: tuple[str, int, str] | None = None
         self.unknown_sources = False
-        self.parsed: dict[str, list[Any] | None] = {}
+        self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -1071,9 +1072,10 @@ def meson_plan(
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
+    parsed: dict[str, list[Any] | None] = {}
     for model in models:
         facts = build_env().get(model, {})
-        interpreter = Interpreter(facts, tree_files, read_text, judge_for(judge, model))
+        interpreter = Interpreter(facts, tree_files, read_text, judge_for(judge, model), parsed)
         interpreter.run(root_file)
         notes.extend(interpreter.notes)
         if interpreter.stopped is not None:

@@ -230,8 +230,11 @@ class Interpreter:
         tree_files: frozenset[str],
         read_python: Callable[[str], str | None],
         judge_probe: Callable[[str], Value],
+        parsed: dict[str, ast.Module | None] | None = None,
     ) -> None:
         self.facts = facts
+        self.parsed: dict[str, ast.Module | None] = parsed if parsed is not None else {}
+        self.syntax_errors: set[str] = set()
         self.tree_files = tree_files
         self.tree_dirs = frozenset(d for f in tree_files for d in _parents(f))
         self.read_python = read_python
@@ -255,17 +258,25 @@ class Interpreter:
         self.stopped: tuple[str, int, str] | None = None
 
     # -- entry -------------------------------------------------------------------
+    def parse(self, path: str) -> ast.Module | None:
+        """The file's syntax tree, parsed once for every model (``parsed`` is shared)."""
+        if path not in self.parsed:
+            source = self.read_python(path)
+            try:
+                self.parsed[path] = ast.parse(source, filename=path) if source is not None else None
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                self.parsed[path] = None
+                self.syntax_errors.add(path)
+        if path in self.syntax_errors:
+            self.note_once(f"{path}: not valid Python; not evaluated")
+        return self.parsed[path]
+
     def run_file(self, path: str) -> Namespace:
         self.entry = path
-        source = self.read_python(path)
         namespace = Namespace(path, {"__name__": "__main__", "__file__": path})
         self.modules[path] = namespace
-        if source is None:
-            return namespace
-        try:
-            module = ast.parse(source, filename=path)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            self.notes.append(f"{path}: not valid Python; not evaluated")
+        module = self.parse(path)
+        if module is None:
             return namespace
         try:
             self.exec_block(module.body, namespace)
@@ -516,13 +527,8 @@ class Interpreter:
             path, {"__name__": posixpath.splitext(posixpath.basename(path))[0], "__file__": path}
         )
         self.modules[path] = namespace
-        source = self.read_python(path)
-        if source is None:
-            return namespace
-        try:
-            module = ast.parse(source, filename=path)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            self.note_once(f"{path}: not valid Python; not evaluated")
+        module = self.parse(path)
+        if module is None:
             return namespace
         saved = self.uncertain
         self.uncertain = 0  # a module body runs once, whatever path imported it

@@ -50,8 +50,9 @@ def _evaluate(
     tree_files: frozenset[str],
     read_text: Callable[[str], str | None],
     judge: Callable[[str], Value],
+    parsed: dict[str, ast.Module | None],
 ) -> _Evaluation:
-    interpreter = Interpreter(facts, tree_files, read_text, judge)
+    interpreter = Interpreter(facts, tree_files, read_text, judge, parsed)
     extensions: list[Any] = []
     reached = False
     setup_line: tuple[str, int] | None = None
@@ -94,11 +95,16 @@ def setuptools_plan(
     any_extension = False
     pyproject_exts = _pyproject_extensions(pyproject)
     base = posixpath.dirname(setup_py or "")
-    reference = _evaluate(reference_env(), setup_py, pyproject_exts, tree_files, read_text, lambda _: MAYBE)
+    parsed: dict[str, ast.Module | None] = {}  # each file parsed once for every model
+    reference = _evaluate(
+        reference_env(), setup_py, pyproject_exts, tree_files, read_text, lambda _: MAYBE, parsed
+    )
     x64_has_sources = any(_sources_of(item) for item in reference.extensions if not isinstance(item, Maybe))
     for model in models:
         facts = build_env().get(model, {})
-        result = _evaluate(facts, setup_py, pyproject_exts, tree_files, read_text, judge_for(judge, model))
+        result = _evaluate(
+            facts, setup_py, pyproject_exts, tree_files, read_text, judge_for(judge, model), parsed
+        )
         interpreter = result.interpreter
         notes.extend(interpreter.notes)
         mentioned |= _mentioned_macros(interpreter, read_text)
