@@ -205,6 +205,11 @@ def _exit_cleanly_on_sigterm() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option(
+    "--no-build-model",
+    is_flag=True,
+    help="Do not read the build files for which sources each model compiles: judge every file alone.",
+)
+@click.option(
     "--all-code",
     is_flag=True,
     help="Also list findings in files no translation unit compiles on a selected model (own section).",
@@ -237,6 +242,7 @@ def scan_command(
     no_progress: bool,
     in_repo: bool,
     all_code: bool,
+    no_build_model: bool,
     **outputs: str | None,
 ) -> None:
     """Scan source trees, files, sdists (.tar.gz, .zip) or a project from the package
@@ -269,6 +275,7 @@ def scan_command(
         precise=precise,
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         all_code=all_code,
+        build_model=not no_build_model,
     )
     if explain and not precise:
         raise click.UsageError("--explain compares fast and precise mode: add --precise")

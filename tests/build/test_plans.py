@@ -120,3 +120,13 @@ def test_build_plan_command_without_a_build_and_with_bad_input(tmp_path: Path) -
     assert code != 0 and "Traceback" not in out
     code, out = run("build-plan", str(tmp_path), "--target", "nope")
     assert code == 2
+
+
+def test_scan_no_build_model_flag_judges_each_file_alone() -> None:
+    project = str(FIXTURES / "builds" / "setuptools")
+    _, with_model = run("scan", project, "--json", "-")
+    _, without = run("scan", project, "--no-build-model", "--json", "-")
+    paths = {f["path"] for f in json.loads(with_model)["findings"]}
+    alone = {f["path"] for f in json.loads(without)["findings"]}
+    assert not any(p.endswith("src/cpu_x86.c") for p in paths)
+    assert any(p.endswith("src/cpu_x86.c") for p in alone)
