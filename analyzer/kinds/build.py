@@ -12,6 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from packaging.markers import Marker, default_environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
 from analyzer.build.parse import BuildFileView, Hit, guarded_lines, toml_key_line
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
@@ -265,6 +271,90 @@ class PlanEventMatch(BuildKind):
             column = len(line) - len(line.lstrip()) + 1
             shown = match.group().strip() if match is not None else event.text
             yield Hit(event.line, column, len(line) + 1, shown, event.models)
+
+
+@register
+@dataclass(frozen=True)
+class BuildRequirementMatch(BuildKind):
+    """A ``[build-system] requires`` entry for ``package`` whose version specifiers admit
+    no release at or above ``minimum`` (the first that can build for Windows ARM64): a
+    pin such as ``setuptools<74`` or ``setuptools==69.5.1``."""
+
+    name: ClassVar[str] = "build_requirement"
+    languages: ClassVar[frozenset[Language]] = frozenset({Language.PYPROJECT})
+
+    package: str = spec("string", required=True)
+    minimum: str = spec("string", required=True)
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        system = view.toml.get("build-system")
+        requires = system.get("requires") if isinstance(system, dict) else None
+        if not isinstance(requires, list):
+            return
+        wanted = canonicalize_name(self.package)
+        floor = Version(self.minimum)
+        line = toml_key_line(view.lines, ["build-system", "requires"])
+        for entry in requires:
+            if not isinstance(entry, str):
+                continue
+            try:
+                requirement = Requirement(entry)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(requirement.name) != wanted or not requirement.specifier:
+                continue
+            if requirement.marker is not None and not _applies_on_windows_arm64(requirement.marker):
+                continue  # e.g. a cap for PyPy only
+            if _admits_at_least(requirement.specifier, floor):
+                continue
+            for number, text in enumerate(view.lines, 1):
+                if entry in text:
+                    line = number
+                    break
+            column = view.lines[line - 1].find(entry) + 1 if 0 < line <= len(view.lines) else 1
+            yield Hit(line, max(column, 1), max(column, 1) + len(entry), entry)
+
+
+# CPython on Windows ARM64, for environment markers; the Python versions it is built for.
+_WINDOWS_ARM64 = {
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "sys_platform": "win32",
+    "platform_system": "Windows",
+    "os_name": "nt",
+    "platform_machine": "ARM64",
+}
+_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+
+
+def _applies_on_windows_arm64(marker: Marker) -> bool:
+    for version in _PYTHONS:
+        environment: dict[str, str] = {str(k): str(v) for k, v in default_environment().items()}
+        environment.update(_WINDOWS_ARM64, python_version=version, python_full_version=f"{version}.0")
+        try:
+            if marker.evaluate(environment):
+                return True
+        except Exception:  # an undefined or malformed marker: judge it as applying
+            return True
+    return False
+
+
+def _admits_at_least(specifier: SpecifierSet, floor: Version) -> bool:
+    """Does the specifier set allow some release at or above ``floor``? Checked on the
+    versions it names and just above them (a set admits a version range whose bounds are
+    its own versions or none)."""
+    candidates = {floor, Version(f"{floor.major + 1000}")}
+    for spec_item in specifier:
+        try:
+            named = Version(spec_item.version.replace("*", "0"))
+        except InvalidVersion:
+            continue
+        candidates |= {
+            named,
+            Version(f"{named.major}.{named.minor}.{named.micro + 1}"),
+            Version(f"{named.major + 1}"),
+        }
+    return any(v >= floor and specifier.contains(v, prereleases=True) for v in candidates)
 
 
 @register
