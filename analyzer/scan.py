@@ -161,6 +161,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
                 max(1, options.jobs),  # a parse is slow enough to be worth a process
                 progress,
                 cache,
+                plan,
             )
         finally:
             if cache is not None:

@@ -284,6 +284,7 @@ class Interpreter:
         self.notes: list[str] = []
         self.unknown_sources = False
         self.stopped: tuple[str, int, str] | None = None  # message(FATAL_ERROR) for certain
+        self.include_paths: list[str] = []
         self.excluded = 0  # depth of EXCLUDE_FROM_ALL subdirectories
         self.base_vars: dict[str, Any] = {
             "CMAKE_SYSTEM_NAME": "Windows",
@@ -507,6 +508,16 @@ class Interpreter:
             self.command_include(args, scope)
         elif name in TARGET_COMMANDS:
             self.command_target(name, args, scope, command)
+        elif name in ("include_directories", "target_include_directories"):
+            current = _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)))
+            skip = 1 if name == "target_include_directories" else 0
+            for arg in args[skip:]:
+                if (
+                    isinstance(arg, str)
+                    and arg not in _INCLUDE_KEYWORDS
+                    and not arg.startswith(("$<", BINARY))
+                ):
+                    self.include_paths.append(_tree_path(current, _unmark(arg)))
         elif name == "target_sources":
             if args and isinstance(args[0], str) and args[0] in self.targets:
                 target = self.targets[args[0]]
@@ -991,6 +1002,7 @@ class Interpreter:
 
 
 _MAYBE_MARK = "\x00maybe:"
+_INCLUDE_KEYWORDS = frozenset({"PRIVATE", "PUBLIC", "INTERFACE", "SYSTEM", "BEFORE", "AFTER"})
 _BINARY_TESTS = frozenset(
     {
         "STREQUAL",
@@ -1142,6 +1154,7 @@ def cmake_plan(
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
+    include_dirs: list[str] = []
     parsed: dict[str, list[Any] | None] = {}
     for model in models:
         interpreter = Interpreter(
@@ -1153,6 +1166,7 @@ def cmake_plan(
             parsed,
         )
         interpreter.run("CMakeLists.txt")
+        include_dirs.extend(interpreter.include_paths)
         notes.extend(interpreter.notes)
         for file, line, what, verdict in interpreter.probes:
             probes.setdefault((file, line, what, ""), {})[model] = verdict
@@ -1175,4 +1189,5 @@ def cmake_plan(
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(notes)),
         events=event_list(events, models),
+        include_dirs=tuple(dict.fromkeys(include_dirs)),
     )

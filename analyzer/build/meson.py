@@ -447,6 +447,7 @@ class Interpreter:
         self.stopped: tuple[str, int, str] | None = None
         self.unknown_sources = False
         self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
+        self.include_paths: list[str] = []
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -789,6 +790,7 @@ class Interpreter:
                 return posixpath.join(*args) if args else ""
             return UNKNOWN
         if name == "include_directories":
+            self.include_dirs(args, frame)
             return Obj("include_directories", {"dirs": args, "dir": frame["dir"]})
         return UNKNOWN
 
@@ -910,11 +912,20 @@ class Interpreter:
                 verdict = self.judge(text) if text is not None else MAYBE
                 self.probes.append((frame["file"], line, f"{keyword}: {item.path}", verdict, item.path))
 
+    def include_dirs(self, values: list[Any], frame: dict[str, str]) -> None:
+        for value in _flatten(values):
+            value = strip_maybe(value)
+            if isinstance(value, str):
+                self.include_paths.append(posixpath.normpath(posixpath.join(frame["dir"], value)).lstrip("/"))
+
     def target(
         self, function: str, args: list[Any], kwargs: dict[str, Any], frame: dict[str, str], line: int
     ) -> Any:
         name = args[0] if args and isinstance(args[0], str) else ""
         raw = [*args[1:], *_as_list(kwargs.get("sources"))]
+        self.include_dirs(
+            [v for v in _as_list(kwargs.get("include_directories")) if isinstance(v, str)], frame
+        )
         present: Value = MAYBE if self.uncertain else 1
         if function in ONLY_WHEN_LISTED:
             lists = [kwargs.get(k) for k in ONLY_WHEN_LISTED[function]]
@@ -1072,6 +1083,7 @@ def meson_plan(
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
+    include_dirs: list[str] = []
     parsed: dict[str, list[Any] | None] = {}
     for model in models:
         facts = build_env().get(model, {})
@@ -1082,6 +1094,7 @@ def meson_plan(
             file, line, message = interpreter.stopped
             notes.append(f"{file}:{line}: the meson build stops with error() on {model}: {message}")
             events.setdefault(("stops", file, line, f"error({message!r})"), {})[model] = 1
+        include_dirs.extend(interpreter.include_paths)
         probe_files |= interpreter.probe_files
         for file, line, what, verdict, path in interpreter.probes:
             probes.setdefault((file, line, what, path), {})[model] = verdict
@@ -1104,4 +1117,5 @@ def meson_plan(
         notes=tuple(dict.fromkeys(notes)),
         probe_files=frozenset(p for p in probe_files if p not in listed),
         events=event_list(events, models),
+        include_dirs=tuple(dict.fromkeys(include_dirs)),
     )

@@ -8,6 +8,7 @@ as text or ``ast``, never executed (analyzer/build/pyeval.py, meson.py, cmake.py
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -100,6 +101,8 @@ class BuildPlan:
     # Per project directory ("" or "a/b/"), the models its plan is complete on: only
     # files inside a project can be "not listed, so not compiled" (a monorepo, fixtures).
     scope: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Include directories the build passes (-I, include_dirs), tree-relative, in order.
+    include_dirs: tuple[str, ...] = ()
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -186,7 +189,9 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     probe_files: set[str] = set()
     events: list[PlanEvent] = []
     scope: list[tuple[str, tuple[str, ...]]] = []
+    include_dirs: list[str] = []
     for plan in plans:
+        include_dirs.extend(plan.include_dirs)
         events.extend(plan.events)
         scope.extend(plan.scope or (("", plan.complete_on),))
         systems.extend(plan.systems)
@@ -209,6 +214,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         probe_files=frozenset(probe_files),
         events=tuple(events),
         scope=tuple(sorted(scope, key=lambda item: -len(item[0]))),
+        include_dirs=tuple(dict.fromkeys(include_dirs)),
     )
 
 
@@ -228,4 +234,5 @@ def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
         events=tuple(replace(e, build_file=at(e.build_file)) for e in plan.events),
         notes=tuple(f"{prefix}{n}" for n in plan.notes),
         scope=((prefix, plan.complete_on),),
+        include_dirs=tuple(posixpath.normpath(at(d)) for d in plan.include_dirs),
     )

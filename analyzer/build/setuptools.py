@@ -92,6 +92,7 @@ def setuptools_plan(
     probes: dict[ProbeKey, dict[str, Value]] = {}
     events: dict[EventKey, dict[str, Value]] = {}
     mentioned: set[str] = set()
+    include_dirs: list[str] = []
     any_extension = False
     pyproject_exts = _pyproject_extensions(pyproject)
     base = posixpath.dirname(setup_py or "")
@@ -140,6 +141,10 @@ def setuptools_plan(
                 per = per_source.setdefault((rel, name, ext.file, ext.line), {})
                 per[model] = or3(per.get(model, 0), and3(present, MAYBE if isinstance(source, Maybe) else 1))
             model_macros.append(_extension_macros(ext, present))
+            for directory in _items(ext.attrs.get("include_dirs")):
+                directory = strip_maybe(directory)
+                if isinstance(directory, str) and not posixpath.isabs(directory):
+                    include_dirs.append(_tree_path(base, directory, tree_files))
             for attr in (
                 "extra_compile_args",
                 "extra_link_args",
@@ -180,6 +185,7 @@ def setuptools_plan(
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(f"{entry}: {n}" if not n.startswith(entry) else n for n in notes)),
         events=event_list(events, models),
+        include_dirs=tuple(dict.fromkeys(include_dirs)),
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer import __version__
+from analyzer.build.plan import BuildPlan
 from analyzer.model import Confidence, Difference, Finding, Language, ScanWarning
 from analyzer.native.matching import Context, precise_file_findings
 from analyzer.native.sources import DEFAULT_SKIP_DIRS, VENDORED_DIRS, SourceFile, read_source
@@ -237,6 +238,7 @@ def run_precise(
     workers: int,
     progress: Callable[[str, int, int], None] | None,
     cache: ResultCache | None = None,
+    plan: BuildPlan | None = None,
 ) -> PreciseOutcome:
     """Merge precise results into ``fast`` for the units in ``candidates`` (rel paths)."""
     toolchain = Toolchain.locate()
@@ -245,12 +247,26 @@ def run_precise(
     undefine = re.compile(f"(?:{patterns['arch_macro']})|(?:{patterns['compiler_macro']})")
     known = load_targets().known_macros
     # A model with no clang arguments in targets.json cannot be parsed precisely.
+    macros = plan.macro_values() if plan is not None else {}
+
+    def build_defines(model: str) -> list[str]:
+        # The build's own -D for every unit on this model (a per-model view, not per target).
+        return [f"-D{name}" for name, values in sorted(macros.items()) if values.get(model) == 1]
+
     models = {
-        name: model_args(model, known, undefine)
+        name: [*model_args(model, known, undefine), *build_defines(name)]
         for name, model in targets.items()
         if model.clang_args and name in ctx.selected
     }
-    units = [s for s in files if s.rel in candidates and not s.is_header and s.language in _LANGUAGE_ARGS]
+    # A unit the build compiles on no selected model is not parsed: nothing in it is a finding.
+    units = [
+        s
+        for s in files
+        if s.rel in candidates
+        and not s.is_header
+        and s.language in _LANGUAGE_ARGS
+        and any(ctx.reach.get(s.rel, {}).get(m, 1) != 0 for m in ctx.selected)
+    ]
     by_abs = {str(s.path.resolve()): s for s in units}
     stub_dir = Path(tempfile.mkdtemp(prefix="woaport-stubs-"))
     warnings: list[ScanWarning] = []
@@ -269,7 +285,9 @@ def run_precise(
                 included.add(text)
                 if bracket == b"<":
                     angled.add(text)
-        include_dirs = include_dirs_for(root, files, included, find_build_files(root))
+        planned = [root / d for d in (plan.include_dirs if plan is not None else ()) if (root / d).is_dir()]
+        found = include_dirs_for(root, files, included, find_build_files(root))
+        include_dirs = list(dict.fromkeys([*planned, *found]))
         # Angled names the tree itself provides are found through include_dirs first.
         stub_headers(sorted(angled), stub_dir, ctx.rules)
         settings = fingerprint(

@@ -255,3 +255,24 @@ def test_include_dirs_from_cmake_meson_and_pyproject(tmp_path: Path) -> None:
         root / "pp",
         root / "sub" / "ms",
     ]
+
+
+@needs_clang
+def test_build_macros_and_include_dirs_reach_libclang(tmp_path: Path) -> None:
+    (tmp_path / "deps" / "include").mkdir(parents=True)
+    (tmp_path / "deps" / "include" / "cfg.h").write_text("#define FAST_WIDTH 4\n")
+    (tmp_path / "setup.py").write_text(
+        "import os, platform\nfrom setuptools import Extension, setup\n"
+        "srcs = ['m.c']\nif platform.machine() == 'AMD64':\n    srcs.append('x64.c')\n"
+        "setup(ext_modules=[Extension('m', srcs, define_macros=[('HAVE_FAST_PATH', '1')],\n"
+        "    include_dirs=[os.path.join('deps', 'include')])])\n"
+    )
+    (tmp_path / "m.c").write_text(
+        '#include "cfg.h"\n#ifndef HAVE_FAST_PATH\n#error the build defines HAVE_FAST_PATH\n#endif\n'
+        "#include <emmintrin.h>\nint f(void) { return FAST_WIDTH; }\n"
+    )
+    (tmp_path / "x64.c").write_text("#include <immintrin.h>\nint g(void) { return _mm_popcnt_u32(1); }\n")
+    result = scan(tmp_path, ScanOptions(precise=True, targets=("msvc-arm64",)))
+    assert not [w for w in result.warnings if w.path == "m.c"]  # -DHAVE_FAST_PATH and -Ideps/include
+    assert result.precise_units == 1  # x64.c: compiled on x64 only, so not parsed
+    assert {f.location.path for f in result.findings} == {"m.c"}  # <emmintrin.h> on ARM64
