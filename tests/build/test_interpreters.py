@@ -3,6 +3,7 @@ what they leave unknown, and that hostile build files neither hang nor escape.""
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -18,6 +19,8 @@ from analyzer.rules import default_rules
 from analyzer.targets import load_targets
 
 MODELS = load_targets().names
+# Mutated build files per run; WOAPORT_MUTATIONS=2000 for a longer, by-hand search.
+MUTATIONS = int(os.environ.get("WOAPORT_MUTATIONS", "40"))
 JUDGE = ProbeJudge(default_rules(), load_targets())
 
 
@@ -351,3 +354,49 @@ def test_a_raise_reached_for_certain_on_arm64_is_a_stop_event() -> None:
     stops = [e for e in plan.events if e.kind == "stops"]
     assert [(e.line, dict(e.models).get("msvc-arm64")) for e in stops] == [(4, 1)]
     assert "arm64ec" not in dict(stops[0].models)  # machine unknown there: not certain
+
+
+def _build_fixture_files() -> list[tuple[str, str]]:
+    from tests.paths import FIXTURES
+
+    found = []
+    for path in sorted((FIXTURES / "builds").rglob("*")):
+        if path.name in ("setup.py", "meson.build", "CMakeLists.txt", "build_helpers.py"):
+            found.append((path.relative_to(FIXTURES / "builds").as_posix(), path.read_text()))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(MUTATIONS))
+def test_mutated_build_files_never_crash_the_model(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    sources = _build_fixture_files()
+    project = rng.choice(sorted({rel.split("/", 1)[0] for rel, _ in sources}))
+    files = {rel.split("/", 1)[1]: text for rel, text in sources if rel.startswith(project + "/")}
+    for name in list(files):
+        lines = files[name].splitlines(keepends=True)
+        for _ in range(rng.randint(1, 6)):
+            if not lines:
+                break
+            choice = rng.random()
+            index = rng.randrange(len(lines))
+            if choice < 0.3:
+                del lines[index]
+            elif choice < 0.6:
+                lines.insert(index, lines[rng.randrange(len(lines))])
+            elif choice < 0.8:
+                cut = rng.randrange(len(lines[index]) + 1)
+                lines[index] = lines[index][:cut] + rng.choice(
+                    ["(", ")", "'", '"', "[", "\\", "${", "if(", "endif"]
+                )
+            else:
+                lines = lines[:index]  # truncated
+        files[name] = "".join(lines)
+    files["pyproject.toml"] = {
+        "meson": '[build-system]\nbuild-backend = "mesonpy"\n',
+        "cmake": '[build-system]\nbuild-backend = "scikit_build_core.build"\n',
+    }.get(project, '[build-system]\nbuild-backend = "setuptools.build_meta"\n')
+    names, texts = tree(files)
+    plan = plan_build(names | {"src/core.c"}, texts.get, JUDGE, MODELS)
+    assert plan is None or all(0 < len(dict(u.compiled)) <= len(MODELS) for u in plan.sources)
