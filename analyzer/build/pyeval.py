@@ -19,6 +19,7 @@ import contextlib
 import fnmatch
 import operator
 import posixpath
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,36 @@ class Std:
 class Bound:
     obj: Any
     name: str
+
+
+class Regex:
+    """A compiled ``re`` pattern, applied only to short known strings (the platform
+    facts): a hostile pattern cannot backtrack for long over a few characters."""
+
+    MAX_PATTERN = 500
+    MAX_SUBJECT = 16
+
+    def __init__(self, compiled: re.Pattern[str]) -> None:
+        self.compiled = compiled
+
+    @classmethod
+    def make(cls, pattern: Any, flags: Any = 0) -> Regex | None:
+        if isinstance(pattern, Regex):
+            return pattern
+        if not isinstance(pattern, str) or len(pattern) > cls.MAX_PATTERN or not isinstance(flags, int):
+            return None
+        try:
+            return cls(re.compile(pattern, flags))
+        except (re.error, OverflowError, ValueError):
+            return None
+
+    def apply(self, method: str, subject: Any) -> Any:
+        if method not in ("search", "match", "fullmatch"):
+            return UNKNOWN
+        if not isinstance(subject, str) or len(subject) > self.MAX_SUBJECT:
+            return UNKNOWN
+        found = getattr(self.compiled, method)(subject)
+        return True if found is not None else None  # only its truth is modelled
 
 
 class VersionText:
@@ -823,7 +854,7 @@ class Interpreter:
             return UNKNOWN
         if isinstance(obj, Std):
             return self.std_attribute(obj.name, name)
-        if isinstance(obj, (str, list, dict)):
+        if isinstance(obj, (str, list, dict, Regex)):
             return Bound(obj, name)
         if name in PROBE_METHODS:
             return Std(f"probe.{name}")  # config.try_compile(...), compiler.has_function(...)
@@ -948,6 +979,8 @@ class Interpreter:
     def call_method(
         self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any], ns: Namespace, line: int
     ) -> Any:
+        if isinstance(obj, Regex):
+            return obj.apply(name, args[0] if args else None)
         if isinstance(obj, list):
             return self.list_method(obj, name, args)
         if isinstance(obj, dict):
@@ -1040,10 +1073,12 @@ class Interpreter:
         if name == "struct.calcsize" and args == ["P"]:
             return facts.get("pointer_bytes") or UNKNOWN
         if name in ("os.environ.get", "os.getenv") and args and isinstance(args[0], str):
-            known = facts.get(f"env.{args[0]}")
-            if isinstance(known, str):
-                return known
-            return UNKNOWN
+            key = f"env.{args[0]}"
+            if key in facts:
+                known = facts[key]
+                return known if isinstance(known, str) else UNKNOWN
+            # The build as pip runs it from the sdist: the project's own switches unset.
+            return args[1] if len(args) > 1 else kwargs.get("default")
         if name.startswith("os.path.") or name in (
             "os.listdir",
             "os.getcwd",
@@ -1052,6 +1087,15 @@ class Interpreter:
             "os.path",
         ):
             return self.path_call(name, args, ns)
+        if name in ("re.compile", "re.search", "re.match", "re.fullmatch") and args:
+            pattern = Regex.make(args[0], args[1] if name == "re.compile" and len(args) > 1 else 0)
+            if pattern is None:
+                return UNKNOWN
+            return (
+                pattern
+                if name == "re.compile"
+                else pattern.apply(name[3:], args[1] if len(args) > 1 else None)
+            )
         if name.startswith("probe."):
             return self.direct_probe(short, args, ns.path, line)
         if name.startswith("builtins."):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from analyzer.model import Language, TargetModel
 from analyzer.native import cexpr
-from analyzer.native.cexpr import MAYBE, Value
+from analyzer.native.cexpr import MAYBE, Value, and3
 from analyzer.native.preproc import MacroDef, PreprocStructure
 from analyzer.native.reach import propagate_reach
 
@@ -56,6 +56,7 @@ class TreeMacros:
             for macro in f.structure.defines:
                 self.definitions[macro.name].append((f.path, macro))
         self._visible: dict[str, frozenset[str]] = {}
+        self._first_include: dict[str, dict[str, int]] = {}
 
     def resolve_include(self, from_path: str, target: str) -> str | None:
         """The tree file an include names: beside the includer first, then by suffix."""
@@ -82,6 +83,47 @@ class TreeMacros:
                     seen.add(nxt)
                     todo.append(nxt)
         return seen
+
+    def before(self, def_path: str, def_line: int, path: str, line: int) -> bool:
+        """Can a definition at ``def_line`` of ``def_path`` be in effect at ``line`` of
+        ``path``? Preprocessing is in order: not if it comes later in the same file, in a
+        header ``path`` includes only after ``line``, or after the ``#include`` of
+        ``path`` in a file that includes it directly. Otherwise (other files, whose order
+        is not known) it can."""
+        if def_path == path:
+            return def_line < line
+        first = self._include_lines(path).get(def_path)
+        if first is not None:
+            return first < line
+        including = self._included_at(def_path, path)
+        if including is not None:
+            return def_line < including
+        return True
+
+    def _include_lines(self, path: str) -> dict[str, int]:
+        """File -> the first line of ``path`` whose #include brings it in (transitively)."""
+        cached = self._first_include.get(path)
+        if cached is None:
+            cached = {}
+            structure = self.files[path].structure
+            for inc in sorted(structure.includes, key=lambda i: i.line):
+                target = self.resolve_include(path, inc.target)
+                if target is None:
+                    continue
+                for reached in self._closure(target, self.includes):
+                    if reached != path:
+                        cached.setdefault(reached, inc.line)
+            self._first_include[path] = cached
+        return cached
+
+    def _included_at(self, includer: str, path: str) -> int | None:
+        """The line where ``includer`` includes ``path`` directly (the first), if it does."""
+        if path not in self.includes.get(includer, ()):
+            return None
+        for inc in self.files[includer].structure.includes:
+            if self.resolve_include(includer, inc.target) == path:
+                return inc.line
+        return None
 
     def visible(self, path: str) -> frozenset[str]:
         """Files whose definitions can reach ``path``: what it includes, and what includes it."""
@@ -117,7 +159,8 @@ class GuardModel:
         # Names shaped like compiler predefines: undefined here unless the tree defines them.
         self.predefined_shape = predefined_shape
         self._branch_memo: dict[tuple[str, int, frozenset[str]], Value] = {}
-        self._in_progress: set[tuple[str, str, frozenset[str]]] = set()
+        self._in_progress: set[tuple[str, str, frozenset[str], int]] = set()
+        self._enclosing_memo: dict[tuple[str, int], frozenset[int]] = {}
         self.bad_expressions: dict[tuple[str, int], str] = {}
 
     # -- public -----------------------------------------------------------------
@@ -158,7 +201,7 @@ class GuardModel:
         except cexpr.ExpressionError as exc:
             self.bad_expressions[(path, b.directive_line)] = str(exc)
             return MAYBE
-        value = cexpr.evaluate(node, _Context(self, path, assume))
+        value = cexpr.evaluate(node, _Context(self, path, assume, b.directive_line))
         return None if value is None else int(value != 0)
 
     def taken_branch(self, path: str, group: int) -> int | None:
@@ -191,7 +234,8 @@ class GuardModel:
                 result = MAYBE
         return result
 
-    def defined(self, path: str, name: str, assume: frozenset[str]) -> Value:
+    def defined(self, path: str, name: str, assume: frozenset[str], line: int = 0) -> Value:
+        """Is ``name`` defined at ``line`` of ``path`` (0: anywhere in it)?"""
         if name in assume:
             return 0
         if name in self.model.defines:
@@ -203,36 +247,89 @@ class GuardModel:
             if f.is_header:
                 return MAYBE
             return int(f.language is Language.CPP)
-        key = (path, name, assume)
+        key = (path, name, assume, line)
         if key in self._in_progress:
             return MAYBE
         self._in_progress.add(key)
         try:
-            return self._defined_by_tree(path, name, assume)
+            return self._defined_by_tree(path, name, assume, line)
         finally:
             self._in_progress.discard(key)
+
+    def _definition_state(
+        self, def_path: str, macro: MacroDef, path: str, line: int, assume: frozenset[str]
+    ) -> Value:
+        """Is this definition in effect, seen from ``line`` of ``path``?"""
+        if def_path == path and line:
+            return self._state_where_compiled(path, macro.branch, self._enclosing(path, line), assume)
+        return self.branch_state(def_path, macro.branch, assume)
+
+    def _state_where_compiled(
+        self, path: str, branch: int, enclosing: frozenset[int], assume: frozenset[str]
+    ) -> Value:
+        """Is ``branch`` taken, given that the directive whose enclosing branches are
+        ``enclosing`` (same file) is compiled? A branch among them is taken; so is one
+        that opens with the same condition (``#ifndef XXH_NO_XXH3`` twice in a header):
+        correlated conditions that three-valued logic alone would leave "maybe"."""
+        structure = self.tree.files[path].structure
+        opening = {structure.branches[e].condition for e in enclosing if not structure.branches[e].prior}
+        result: Value = 1
+        while branch >= 0:
+            b = structure.branches[branch]
+            if branch in enclosing or (not b.prior and b.kind != "else" and b.condition in opening):
+                branch = b.parent
+                continue
+            own = self.condition_state(path, branch, assume)
+            for earlier in b.prior:
+                state = self.condition_state(path, earlier, assume)
+                if state == 1:
+                    return 0
+                if state is None:
+                    own = and3(own, MAYBE)
+            result = and3(result, own)
+            if result == 0:
+                return 0
+            branch = b.parent
+        return result
+
+    def _enclosing(self, path: str, line: int) -> frozenset[int]:
+        """The branches holding ``line`` of ``path`` (its owner and their parents)."""
+        key = (path, line)
+        cached = self._enclosing_memo.get(key)
+        if cached is None:
+            structure = self.tree.files[path].structure
+            found: set[int] = set()
+            branch = structure.owner(line)
+            while branch >= 0:
+                found.add(branch)
+                branch = structure.branches[branch].parent
+            cached = frozenset(found)
+            self._enclosing_memo[key] = cached
+        return cached
 
     def set_compiled(self, compiled: Mapping[str, Value]) -> None:
         """Use file reach from now on (the branch memo is cleared: answers may change)."""
         self.compiled = compiled
         self._branch_memo.clear()
 
-    def _relevant_definitions(self, path: str, name: str) -> list[tuple[str, MacroDef]]:
+    def _relevant_definitions(self, path: str, name: str, line: int = 0) -> list[tuple[str, MacroDef]]:
         everywhere = self.tree.definitions.get(name, [])
         if self.compiled:
             everywhere = [(p, d) for p, d in everywhere if self.compiled.get(p) != 0]
+        if line:
+            everywhere = [(p, d) for p, d in everywhere if self.tree.before(p, d.line, path, line)]
         visible = self.tree.visible(path)
         near = [(p, d) for p, d in everywhere if p in visible]
         # An include we could not resolve may still bring the definition in.
         return near or everywhere
 
-    def _defined_by_tree(self, path: str, name: str, assume: frozenset[str]) -> Value:
-        definitions = self._relevant_definitions(path, name)
+    def _defined_by_tree(self, path: str, name: str, assume: frozenset[str], line: int) -> Value:
+        definitions = self._relevant_definitions(path, name, line)
         inner = assume | {name}
         verdict: Value = 0
         undefined_maybe = False
         for def_path, macro in definitions:
-            state = self.branch_state(def_path, macro.branch, inner)
+            state = self._definition_state(def_path, macro, path, line, inner)
             if macro.undef:
                 undefined_maybe = undefined_maybe or state != 0
             elif state == 1:
@@ -245,25 +342,28 @@ class GuardModel:
             return MAYBE
         if name in self.build_macros:
             return self.build_macros[name]  # 0 or MAYBE: whether the build defines it
-        has_definitions = any(not m.undef for _, m in definitions)
+        # The tree defines it (perhaps later than this line, or in a file not compiled
+        # here, like an x86 dispatch unit): not a build flag, so undefined here.
+        anywhere = self.tree.definitions.get(name, [])
+        has_definitions = any(not m.undef for _, m in anywhere)
         if has_definitions or name in self.known:
             return 0
         if not definitions and self.predefined_shape is not None and self.predefined_shape.fullmatch(name):
             return 0  # the closed world: a compiler predefine this model does not have
         return MAYBE
 
-    def value(self, path: str, name: str, assume: frozenset[str]) -> Value:
+    def value(self, path: str, name: str, assume: frozenset[str], line: int = 0) -> Value:
         if name in self.model.defines:
             return _literal_value(self.model.defines[name])
-        is_defined = self.defined(path, name, assume)
+        is_defined = self.defined(path, name, assume, line)
         if is_defined == 0:
             return 0
         if is_defined is None:
             return MAYBE
         values = {
             m.value
-            for p, m in self._relevant_definitions(path, name)
-            if not m.undef and self.branch_state(p, m.branch, assume | {name}) == 1
+            for p, m in self._relevant_definitions(path, name, line)
+            if not m.undef and self._definition_state(p, m, path, line, assume | {name}) == 1
         }
         if len(values) != 1:
             return MAYBE
@@ -274,7 +374,7 @@ class GuardModel:
             node = cexpr.parse(text)
         except cexpr.ExpressionError:
             return MAYBE
-        return cexpr.evaluate(node, _Context(self, path, assume | {name}))
+        return cexpr.evaluate(node, _Context(self, path, assume | {name}, line))
 
 
 def file_reach(
@@ -322,16 +422,17 @@ class _NoMacros:
 class _Context:
     """A :class:`cexpr.Resolver` bound to one file and one set of assumptions."""
 
-    def __init__(self, guards: GuardModel, path: str, assume: frozenset[str]) -> None:
+    def __init__(self, guards: GuardModel, path: str, assume: frozenset[str], line: int = 0) -> None:
         self.guards = guards
         self.path = path
         self.assume = assume
+        self.line = line  # the directive being evaluated: later definitions do not count
 
     def defined(self, name: str) -> Value:
-        return self.guards.defined(self.path, name, self.assume)
+        return self.guards.defined(self.path, name, self.assume, self.line)
 
     def value(self, name: str) -> Value:
-        return self.guards.value(self.path, name, self.assume)
+        return self.guards.value(self.path, name, self.assume, self.line)
 
 
 # --- Rust cfg predicates -----------------------------------------------------------

@@ -66,11 +66,6 @@ def test_default_value_idiom_and_values() -> None:
     assert state("LEVEL > 3", "mingw-arm64", {"cfg.h": cfg}) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # a crash or a hang is still a failure
-    reason="the per-file macro model ignores definition order; ordered macros per unit: issue 13",
-)
 def test_macros_defined_in_order_follow_the_order() -> None:
     # B is tested before anything defines it, so A is defined; then A is defined, so B
     # is not. Read in order, the answer is decided (no recursion, no "maybe").
@@ -95,3 +90,36 @@ def test_macros_defined_in_order_follow_the_order() -> None:
 )
 def test_rust_cfg(predicate: str, model: str, expected: object) -> None:
     assert evaluate_cfg(predicate, dict(load_targets().by_name(model).rust_cfg)) == expected
+
+
+def test_a_definition_later_in_the_file_or_after_the_include_does_not_count() -> None:
+    # a.c tests X at line 2; the header defines it, but a.c includes the header only after.
+    files = {
+        "a.c": b'#ifdef LATE\nint early;\n#endif\n#include "late.h"\n#ifdef LATE\nint after;\n#endif\n',
+        "late.h": b"#define LATE 1\n",
+    }
+    structures = [
+        FileStructure(name, Language.C, name.endswith(".h"), parse_preprocessor(text))
+        for name, text in files.items()
+    ]
+    data = load_targets()
+    guard = GuardModel(TreeMacros(structures), data.by_name("msvc-arm64"), data.known_macros)
+    assert guard.line_state("a.c", 2) == 0
+    assert guard.line_state("a.c", 6) == 1
+
+
+def test_an_amalgamated_header_compiles_every_section() -> None:
+    # Back-to-back include-guarded sections: each guard macro is defined after its own
+    # #ifndef, so every section is compiled (the macro of a later section does not count
+    # as defined at an earlier line, nor its own at its #ifndef).
+    amalgam = (
+        b"#ifndef ONE_H\n#define ONE_H\nint one;\n#endif\n#ifndef TWO_H\n#define TWO_H\nint two;\n#endif\n"
+    )
+    structures = [
+        FileStructure("all.h", Language.C, True, parse_preprocessor(amalgam)),
+        FileStructure("a.c", Language.C, False, parse_preprocessor(b'#include "all.h"\n')),
+    ]
+    data = load_targets()
+    guard = GuardModel(TreeMacros(structures), data.by_name("msvc-arm64"), data.known_macros)
+    assert guard.line_state("all.h", 3) == 1
+    assert guard.line_state("all.h", 7) == 1
