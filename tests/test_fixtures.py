@@ -111,4 +111,5 @@ def test_wrong_branch_outcome_sets_severity() -> None:
         "bad_generic.c": "perf",
         "bad_foreign_arch.c": "error",
         "bad_two_ladders.c": "error",
+        "bad_cross_file/arch.h": "error",  # the #error is in check.c
     }

@@ -336,6 +336,10 @@ class BranchMatch(NativeKind):
                 outcome, taken_text = "generic", "another branch (which one depends on the build)"
             elif taken >= 0:
                 outcome, taken_text = _classify_taken(view, taken, model)
+            if outcome in ("none", "generic") and not uncertain:
+                elsewhere = _error_elsewhere(view, index, model)
+                if elsewhere is not None:
+                    outcome, taken_text = "error", elsewhere
         return view.emit(
             rule,
             view.f.line_location(b.directive_line),
@@ -345,6 +349,31 @@ class BranchMatch(NativeKind):
             severity=self.outcome(outcome, rule.severity),
             confidence=Confidence.LOW if uncertain else None,
         )
+
+
+def _error_elsewhere(view: CFileView, skipped: int, model: str) -> str | None:
+    """A ladder across files: the skipped ARM branch defines a macro (``CPU_ARM64``) and
+    an ``#error`` elsewhere in the tree that tests it fires on ``model`` because it is not
+    defined (``#if !defined(CPU_X64) && !defined(CPU_ARM64)`` / ``#error``). Says where."""
+    structure = view.structure
+    b = structure.branches[skipped]
+    names = {d.name for d in structure.defines if not d.undef and b.body_start <= d.line <= b.body_end}
+    if not names:
+        return None
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in sorted(names)) + r")\b")
+    guard = view.ctx.guards[model]
+    for path, file in sorted(guard.tree.files.items()):
+        errors = file.structure.errors
+        if not errors or view.ctx.reach.get(path, {}).get(model, 1) == 0:
+            continue
+        for err in errors:
+            tested = [file.structure.branches[i].condition for i in file.structure.enclosing(err.line)]
+            if not any(pattern.search(condition) for condition in tested):
+                continue
+            if guard.line_state(path, err.line) == 1:
+                where = f"line {err.line}" if path == view.f.rel else f"{path}:{err.line}"
+                return f"the #error at {where} (nothing defines {' or '.join(sorted(names))} there)"
+    return None
 
 
 def _classify_taken(view: CFileView, taken: int, model: str) -> tuple[str, str]:
@@ -409,6 +438,29 @@ class MissingCounterpartMatch(NativeKind):
         yield view.emit(rule, first.start(), first.end(), reach, first.group().decode("ascii", "replace"))
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def _tests_another_files_macros(view: CFileView, err: ErrorDirective) -> bool:
+    """Does the clause test a macro another tree file defines in an arm of a ladder
+    (``!defined(CPU_ARM64)``, set by ``#elif defined(__aarch64__)`` in ``arch.h``)? Then
+    the cause is that ladder (WOA130 says so), not an x86-only source."""
+    if err.branch < 0:
+        return False
+    condition = view.structure.branches[err.branch].condition
+    for guard in view.ctx.guards.values():
+        files = guard.tree.files
+        for name in set(_IDENTIFIER.findall(condition)) - {"defined"}:
+            for path, macro in guard.tree.definitions.get(name, ()):
+                if path == view.f.rel or macro.branch < 0:
+                    continue
+                structure = files[path].structure
+                if len(structure.groups[structure.branches[macro.branch].group]) > 1:
+                    return True
+        return False
+    return False
+
+
 def is_guard_clause(structure: PreprocStructure, err: ErrorDirective) -> bool:
     """An ``#error`` that refuses a target outright: unconditional, or the only arm of an
     ``#if``/``#ifdef``/``#ifndef`` (not the ``#else`` of a ladder)."""
@@ -434,7 +486,7 @@ class RefusalMatch(NativeKind):
 
     def match_c(self, rule: Rule, view: CFileView) -> Found:
         for err in view.structure.errors:
-            if not is_guard_clause(view.structure, err):
+            if not is_guard_clause(view.structure, err) or _tests_another_files_macros(view, err):
                 continue
             finding = view.emit(
                 rule,
