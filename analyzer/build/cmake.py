@@ -32,6 +32,7 @@ from analyzer.build.plan import (
     probe_list,
     source_uses,
 )
+from analyzer.build.values import UNKNOWN, Target
 from analyzer.native.cexpr import MAYBE, Value, and3, or3
 
 MAX_STEPS = 300_000
@@ -44,14 +45,6 @@ NATIVE = (".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm")
 
 class CMakeError(Exception):
     pass
-
-
-class _Unknown:
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Any = _Unknown()
 
 
 class _Return(Exception):
@@ -249,15 +242,6 @@ TARGET_COMMANDS = {
 _UNKNOWN_OUTPUT_KEYWORDS = {"OUTPUT_VARIABLE", "RESULT_VARIABLE", "ERROR_VARIABLE", "RESULT", "OUTPUT"}
 
 
-@dataclass
-class _Target:
-    name: str
-    sources: list[tuple[str, Value]]
-    file: str
-    line: int
-    present: Value
-
-
 class Interpreter:
     def __init__(
         self,
@@ -278,7 +262,7 @@ class Interpreter:
         self.files_read = 0
         self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.commands: dict[str, tuple[str, tuple[str, ...], tuple[Any, ...], str]] = {}
-        self.targets: dict[str, _Target] = {}
+        self.targets: dict[str, Target] = {}
         self.probes: list[tuple[str, int, str, Value]] = []
         self.virtual: dict[str, str] = {}  # configure_file outputs
         self.notes: list[str] = []
@@ -811,7 +795,7 @@ class Interpreter:
         if target.startswith(_MAYBE_MARK):
             target, present = target[len(_MAYBE_MARK) :], MAYBE
         sources = self.sources(args[1:], scope, where, words)
-        self.targets[target] = _Target(target, sources, str(scope.get("_file")), command.line, present)
+        self.targets[target] = Target(target, sources, str(scope.get("_file")), command.line, present)
 
     def sources(
         self, args: list[Any], scope: dict[str, Any], where: str, keywords: tuple[str, ...]
@@ -922,17 +906,25 @@ class Interpreter:
         return value if end == len(args) else MAYBE
 
     def _or(self, args: list[Any], i: int, scope: dict[str, Any]) -> tuple[Value, int]:
-        value, i = self._and(args, i, scope)
-        while i < len(args) and args[i] == "OR":
-            right, i = self._and(args, i + 1, scope)
-            value = or3(value, right)
-        return value, i
+        return self._chain(args, i, scope, "OR", self._and, or3)
 
     def _and(self, args: list[Any], i: int, scope: dict[str, Any]) -> tuple[Value, int]:
-        value, i = self._not(args, i, scope)
-        while i < len(args) and args[i] == "AND":
-            right, i = self._not(args, i + 1, scope)
-            value = and3(value, right)
+        return self._chain(args, i, scope, "AND", self._not, and3)
+
+    def _chain(
+        self,
+        args: list[Any],
+        i: int,
+        scope: dict[str, Any],
+        word: str,
+        operand: Callable[[list[Any], int, dict[str, Any]], tuple[Value, int]],
+        combine: Callable[[Value, Value], Value],
+    ) -> tuple[Value, int]:
+        """``a word b word c``: operands left to right, combined three-valued."""
+        value, i = operand(args, i, scope)
+        while i < len(args) and args[i] == word:
+            right, i = operand(args, i + 1, scope)
+            value = combine(value, right)
         return value, i
 
     def _not(self, args: list[Any], i: int, scope: dict[str, Any]) -> tuple[Value, int]:

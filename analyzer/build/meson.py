@@ -31,7 +31,7 @@ from analyzer.build.plan import (
     probe_list,
     source_uses,
 )
-from analyzer.build.pyeval import UNKNOWN, Maybe, strip_maybe
+from analyzer.build.values import UNKNOWN, Maybe, Target, join, strip_maybe
 from analyzer.native.cexpr import MAYBE, Value, and3, or3
 
 MAX_STEPS = 500_000
@@ -415,15 +415,6 @@ def parse(text: str) -> list[Any]:
 
 
 # -- the interpreter ---------------------------------------------------------------
-@dataclass
-class _Target:
-    name: str
-    sources: list[tuple[Any, Value]]  # (MFile or UNKNOWN, certainty)
-    file: str
-    line: int
-    present: Value
-
-
 class Interpreter:
     def __init__(
         self,
@@ -440,7 +431,7 @@ class Interpreter:
         self.uncertain = 0
         self.steps = 0
         self.files_read = 0
-        self.targets: list[_Target] = []
+        self.targets: list[Target] = []
         self.probes: list[tuple[str, int, str, Value, str]] = []
         self.probe_files: set[str] = set()
         self.notes: list[str] = []
@@ -945,7 +936,7 @@ class Interpreter:
             elif value is UNKNOWN:
                 self.unknown_sources = True
                 self.note(f"{frame['file']}:{line}: a source of {name or function!r} is not known statically")
-        self.targets.append(_Target(name, sources, frame["file"], line, present))
+        self.targets.append(Target(name, sources, frame["file"], line, present))
         return Obj("target", {"name": name})
 
 
@@ -1048,24 +1039,7 @@ def truth(value: Any) -> Value:
 
 
 def _join(old: Any, new: Any) -> Any:
-    """The value of a name after a branch that may or may not have rebound it: list items
-    on both sides stay certain, the others become :class:`Maybe`."""
-    if old is new:
-        return old
-    if isinstance(old, list) and isinstance(new, list):
-        olds = [strip_maybe(o) for o in old]
-        news = [strip_maybe(n) for n in new]
-        merged = [o if strip_maybe(o) in news else Maybe(strip_maybe(o)) for o in old]
-        merged.extend(Maybe(n) for n in news if n not in olds)
-        return merged
-    try:
-        if _known(old) and _known(new) and old == new:
-            return old
-    except Exception:
-        pass
-    if old is None and new is None:
-        return None
-    return UNKNOWN
+    return join(old, new, _known)
 
 
 def meson_plan(

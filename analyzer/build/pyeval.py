@@ -25,34 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.build.plan import NATIVE_SUFFIXES, Fact
+from analyzer.build.values import UNKNOWN, Maybe, join, strip_maybe
 from analyzer.native.cexpr import MAYBE, Value
 
 MAX_CALL_DEPTH = 12
 MAX_STEPS = 200_000  # statements and expressions per model: a bound on hostile input
 MAX_RANGE = 10_000
 MAX_TEXT = 1_000_000  # longest string an operation may build
-
-
-class _Unknown:
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Any = _Unknown()
-
-
-@dataclass
-class Maybe:
-    """A list item added (or kept) only on some paths: its condition is unknown."""
-
-    value: Any
 
 
 @dataclass(eq=False)
@@ -230,10 +209,6 @@ def _known(value: Any) -> bool:
     if isinstance(value, dict):
         return all(_known(k) and _known(v) for k, v in value.items())
     return True
-
-
-def strip_maybe(value: Any) -> Any:
-    return value.value if isinstance(value, Maybe) else value
 
 
 def truth(value: Any) -> Value:
@@ -1327,24 +1302,7 @@ def _bounded(value: Any) -> Any:
 
 
 def _join(old: Any, new: Any) -> Any:
-    """The value of a name after a branch that may or may not have rebound it: list items
-    on both sides stay certain, the others become :class:`Maybe`."""
-    if old is new:
-        return old
-    if isinstance(old, list) and isinstance(new, list):
-        olds = [strip_maybe(o) for o in old]
-        news = [strip_maybe(n) for n in new]
-        merged = [o if strip_maybe(o) in news else Maybe(strip_maybe(o)) for o in old]
-        merged.extend(Maybe(n) for n in news if n not in olds)
-        return merged
-    try:
-        if _known(old) and _known(new) and old == new:
-            return old
-    except Exception:
-        pass
-    if old is None and new is None:
-        return None
-    return UNKNOWN
+    return join(old, new, _known)
 
 
 def _compiles_a_probe(function: ast.FunctionDef) -> bool:

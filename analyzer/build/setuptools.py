@@ -25,7 +25,8 @@ from analyzer.build.plan import (
     reference_env,
     source_uses,
 )
-from analyzer.build.pyeval import UNKNOWN, Ext, Interpreter, Maybe, strip_maybe
+from analyzer.build.pyeval import Ext, Interpreter
+from analyzer.build.values import UNKNOWN, Maybe, strip_maybe
 from analyzer.native.cexpr import MAYBE, Value, and3, or3
 
 _DEFINE_FLAG = re.compile(r"^[-/]D([A-Za-z_]\w*)")

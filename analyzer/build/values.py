@@ -1,0 +1,69 @@
+"""Abstract values the build-file interpreters share: UNKNOWN, a list item present on
+some paths only (:class:`Maybe`), the join of two paths, and a build target's sources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from analyzer.native.cexpr import Value
+
+
+class _Unknown:
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()  # a value this model cannot compute
+
+
+@dataclass
+class Maybe:
+    """A list item added (or kept) only on some paths: its condition is unknown."""
+
+    value: Any
+
+
+def strip_maybe(value: Any) -> Any:
+    return value.value if isinstance(value, Maybe) else value
+
+
+def join(old: Any, new: Any, known: Callable[[Any], bool]) -> Any:
+    """The value of a name after a branch that may or may not have rebound it: list items
+    on both sides stay certain, the others become :class:`Maybe`; equal known values stay;
+    anything else is UNKNOWN. ``known`` says which values are fully known."""
+    if old is new:
+        return old
+    if isinstance(old, list) and isinstance(new, list):
+        olds = [strip_maybe(o) for o in old]
+        news = [strip_maybe(n) for n in new]
+        merged = [o if strip_maybe(o) in news else Maybe(strip_maybe(o)) for o in old]
+        merged.extend(Maybe(n) for n in news if n not in olds)
+        return merged
+    try:
+        if known(old) and known(new) and old == new:
+            return old
+    except Exception:  # comparing arbitrary values: an unequal answer is safe
+        pass
+    if old is None and new is None:
+        return None
+    return UNKNOWN
+
+
+@dataclass
+class Target:
+    """A build target (meson, CMake) and its sources, each with its certainty."""
+
+    name: str
+    sources: list[tuple[Any, Value]]
+    file: str
+    line: int
+    present: Value
