@@ -43,7 +43,12 @@ def project_context(pyproject_text: str | None) -> ProjectContext:
     except tomllib.TOMLDecodeError:
         return ProjectContext()
     table = data.get("tool", {}).get("cibuildwheel")
-    return ProjectContext(json.dumps(table) if table else "")
+    if not isinstance(table, dict):
+        return ProjectContext()
+    # What applies on Windows: the top level and [tool.cibuildwheel.windows], not the
+    # macOS or Linux tables (their arm64 is not Windows on Arm).
+    windows = {k: v for k, v in table.items() if k not in ("macos", "linux", "ios", "pyodide")}
+    return ProjectContext(json.dumps(windows) if windows else "")
 
 
 @dataclass(frozen=True)
