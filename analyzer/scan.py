@@ -11,10 +11,10 @@ from pathlib import Path
 from analyzer.build.files import scan_build_files
 from analyzer.build.model import plan_build, tree_reader
 from analyzer.build.plan import BuildPlan, merge, rebase
-from analyzer.model import Finding, ScanResult, ScanWarning
+from analyzer.model import Finding, Language, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
-from analyzer.native.sources import DEFAULT_MAX_BYTES, WalkResult, listed_by_build, walk
+from analyzer.native.sources import DEFAULT_MAX_BYTES, SourceFile, WalkResult, listed_by_build, walk
 from analyzer.pool import Progress, default_jobs
 from analyzer.precise.cache import ResultCache
 from analyzer.precise.run import run_precise
@@ -113,6 +113,15 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
             rel for rel, by_model in plan.compiled().items() if rel not in known and 1 in by_model.values()
         ]
         walked.files.extend(listed_by_build(base, compiled, walked, options.max_bytes))
+    if plan is not None and plan.helper_files:
+        # Modules setup.py imports hold build logic too: the setup.py rules read them.
+        listed = {s.rel for s in walked.build_files}
+        for rel in plan.helper_files:
+            path = base / rel
+            if rel not in listed and path.is_file() and not path.is_symlink():
+                walked.build_files.append(
+                    SourceFile(path, rel, Language.SETUP_PY, False, path.stat().st_size)
+                )
     if plan is not None and plan.probe_files:
         sources = [s for s in walked.files if s.rel not in plan.probe_files]
         walked.skipped[BUILD_PROBE] += len(walked.files) - len(sources)

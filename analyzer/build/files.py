@@ -3,6 +3,7 @@ of it, findings built by :mod:`analyzer.findings`. Nothing is executed."""
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import replace
 from pathlib import Path
 
@@ -92,6 +93,11 @@ def scan_build_files(
         s.rel.removesuffix("pyproject.toml"): s for s in files if s.rel.rsplit("/", 1)[-1] == "pyproject.toml"
     }
     projects = _top_level_projects(texts)
+    setup_texts: dict[str, str] = {}
+    for source in files:
+        if source.language is Language.SETUP_PY and source.rel in texts:
+            folder = posixpath.dirname(source.rel)
+            setup_texts[folder] = setup_texts.get(folder, "") + "\n" + texts[source.rel]
     findings: list[Finding] = []
     for source in files:
         if source.rel not in texts:
@@ -106,7 +112,13 @@ def scan_build_files(
                 pyproject_text = read_source(pyproject, max_bytes).decode("utf-8", "replace")
             except SourceReadError:
                 pyproject_text = None
-        context = replace(project_context(pyproject_text), plan_events=plan_events)
+        context = replace(
+            project_context(pyproject_text),
+            plan_events=plan_events,
+            setup_text=setup_texts.get(posixpath.dirname(source.rel), "")
+            if source.language is Language.SETUP_PY
+            else "",
+        )
         if source.rel in projects:
             prefix = projects[source.rel]
             workflows = prefix + ".github/workflows/"

@@ -33,6 +33,9 @@ class ProjectContext:
     is_project_root: bool = False  # this build file is the project's top-level one
     # What the static build model saw the build do, per model (analyzer/build/plan.py).
     plan_events: tuple[PlanEvent, ...] = ()
+    # setup.py and the modules it imports in the same directory, as one text: a
+    # counterpart in any of them (SETUPTOOLS_EXT_SUFFIX handled in setup.py) counts.
+    setup_text: str = ""
 
 
 def project_context(pyproject_text: str | None) -> ProjectContext:

@@ -103,6 +103,9 @@ class BuildPlan:
     scope: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Include directories the build passes (-I, include_dirs), tree-relative, in order.
     include_dirs: tuple[str, ...] = ()
+    # Tree Python modules setup.py imports (compiler_opt.py, setup_zstd.py): build logic
+    # the setup.py rules read too.
+    helper_files: tuple[str, ...] = ()
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -190,8 +193,10 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     events: list[PlanEvent] = []
     scope: list[tuple[str, tuple[str, ...]]] = []
     include_dirs: list[str] = []
+    helpers: list[str] = []
     for plan in plans:
         include_dirs.extend(plan.include_dirs)
+        helpers.extend(plan.helper_files)
         events.extend(plan.events)
         scope.extend(plan.scope or (("", plan.complete_on),))
         systems.extend(plan.systems)
@@ -215,6 +220,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         events=tuple(events),
         scope=tuple(sorted(scope, key=lambda item: -len(item[0]))),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
+        helper_files=tuple(dict.fromkeys(helpers)),
     )
 
 
@@ -235,4 +241,5 @@ def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
         notes=tuple(f"{prefix}{n}" for n in plan.notes),
         scope=((prefix, plan.complete_on),),
         include_dirs=tuple(posixpath.normpath(at(d)) for d in plan.include_dirs),
+        helper_files=tuple(at(f) for f in plan.helper_files),
     )

@@ -94,6 +94,7 @@ def setuptools_plan(
     events: dict[EventKey, dict[str, Value]] = {}
     mentioned: set[str] = set()
     include_dirs: list[str] = []
+    helpers: set[str] = set()
     any_extension = False
     pyproject_exts = _pyproject_extensions(pyproject)
     base = posixpath.dirname(setup_py or "")
@@ -110,6 +111,7 @@ def setuptools_plan(
         interpreter = result.interpreter
         notes.extend(interpreter.notes)
         mentioned |= _mentioned_macros(interpreter, read_text)
+        helpers |= {path for path in interpreter.modules if path != setup_py}
         for path, line, what, verdict in interpreter.probes:
             probes.setdefault((path, line, what, ""), {})[model] = verdict
         for path, line, text, certain in interpreter.values:
@@ -187,6 +189,7 @@ def setuptools_plan(
         notes=tuple(dict.fromkeys(f"{entry}: {n}" if not n.startswith(entry) else n for n in notes)),
         events=event_list(events, models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
+        helper_files=tuple(sorted(helpers)),
     )
 
 

@@ -54,7 +54,9 @@ class TextMatch(BuildKind):
         return not self.files or any(fnmatch.fnmatchcase(name, p) for p in self.files)
 
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
-        if self.counterpart is not None and self.counterpart.search(view.text):
+        if self.counterpart is not None and (
+            self.counterpart.search(view.text) or self.counterpart.search(view.context.setup_text)
+        ):
             return
         guarded: set[int] = set()
         if self.condition is not None and view.language in (Language.CMAKE, Language.MESON):

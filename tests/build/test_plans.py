@@ -130,3 +130,24 @@ def test_scan_no_build_model_flag_judges_each_file_alone() -> None:
     alone = {f["path"] for f in json.loads(without)["findings"]}
     assert not any(p.endswith("src/cpu_x86.c") for p in paths)
     assert any(p.endswith("src/cpu_x86.c") for p in alone)
+
+
+def test_modules_setup_py_imports_are_read_by_the_setup_py_rules(tmp_path: Path) -> None:
+    # zstandard 0.23.0: the distutils build_ext sits in setup_zstd.py, which setup.py imports.
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import Extension, setup\nimport setup_zstd\n"
+        "setup(cmdclass={'build_ext': setup_zstd.Build}, ext_modules=[Extension('m', ['m.c'])])\n"
+    )
+    (tmp_path / "setup_zstd.py").write_text(
+        "import distutils.command.build_ext\n\nclass Build(distutils.command.build_ext.build_ext):\n    pass\n"
+    )
+    (tmp_path / "m.c").write_text("int m;\n")
+    found = [(f.location.path, f.rule_id) for f in scan(tmp_path).findings]
+    assert found == [("setup_zstd.py", "WOA553")]
+    # zstandard 0.24.0: setup.py itself honours SETUPTOOLS_EXT_SUFFIX, so the pair is fine.
+    (tmp_path / "setup.py").write_text(
+        "import os\nfrom setuptools import Extension, setup\nimport setup_zstd\n"
+        "suffix = os.environ.get('SETUPTOOLS_EXT_SUFFIX')\n"
+        "setup(cmdclass={'build_ext': setup_zstd.Build}, ext_modules=[Extension('m', ['m.c'])])\n"
+    )
+    assert [f for f in scan(tmp_path).findings if f.rule_id == "WOA553"] == []
