@@ -139,7 +139,8 @@ def test_modules_setup_py_imports_are_read_by_the_setup_py_rules(tmp_path: Path)
         "setup(cmdclass={'build_ext': setup_zstd.Build}, ext_modules=[Extension('m', ['m.c'])])\n"
     )
     (tmp_path / "setup_zstd.py").write_text(
-        "import distutils.command.build_ext\n\nclass Build(distutils.command.build_ext.build_ext):\n    pass\n"
+        "import distutils.command.build_ext\n\n"
+        "class Build(distutils.command.build_ext.build_ext):\n    pass\n"
     )
     (tmp_path / "m.c").write_text("int m;\n")
     found = [(f.location.path, f.rule_id) for f in scan(tmp_path).findings]
