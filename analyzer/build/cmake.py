@@ -30,6 +30,7 @@ from analyzer.build.plan import (
     event_list,
     judge_for,
     probe_list,
+    settings_list,
     source_uses,
 )
 from analyzer.build.values import UNKNOWN, Target
@@ -269,6 +270,7 @@ class Interpreter:
         self.unknown_sources = False
         self.stopped: tuple[str, int, str] | None = None  # message(FATAL_ERROR) for certain
         self.include_paths: list[str] = []
+        self.settings: dict[str, dict[str, list[str]]] = {}
         self.excluded = 0  # depth of EXCLUDE_FROM_ALL subdirectories
         self.base_vars: dict[str, Any] = {
             "CMAKE_SYSTEM_NAME": "Windows",
@@ -502,6 +504,13 @@ class Interpreter:
                     and not arg.startswith(("$<", BINARY))
                 ):
                     self.include_paths.append(_tree_path(current, _unmark(arg)))
+        elif name in ("target_link_libraries", "target_compile_options", "target_link_options"):
+            if args and isinstance(args[0], str):
+                kind = {"target_link_libraries": "libraries", "target_compile_options": "compile_args"}.get(
+                    name, "link_args"
+                )
+                values = [a for a in args[1:] if isinstance(a, str) and a not in _INCLUDE_KEYWORDS]
+                self.settings.setdefault(args[0], {}).setdefault(kind, []).extend(_unmark(v) for v in values)
         elif name == "target_sources":
             if args and isinstance(args[0], str) and args[0] in self.targets:
                 target = self.targets[args[0]]
@@ -1146,6 +1155,7 @@ def cmake_plan(
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
+    target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
     include_dirs: list[str] = []
     parsed: dict[str, list[Any] | None] = {}
     for model in models:
@@ -1158,6 +1168,9 @@ def cmake_plan(
             parsed,
         )
         interpreter.run("CMakeLists.txt")
+        for target_name, values in interpreter.settings.items():
+            if target_name in interpreter.targets:
+                target_settings[(target_name, model)] = values
         include_dirs.extend(interpreter.include_paths)
         notes.extend(interpreter.notes)
         for file, line, what, verdict in interpreter.probes:
@@ -1182,4 +1195,5 @@ def cmake_plan(
         notes=tuple(dict.fromkeys(notes)),
         events=event_list(events, models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
+        settings=settings_list(target_settings),
     )

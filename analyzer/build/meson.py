@@ -29,6 +29,7 @@ from analyzer.build.plan import (
     event_list,
     judge_for,
     probe_list,
+    settings_list,
     source_uses,
 )
 from analyzer.build.values import UNKNOWN, Maybe, Target, join, strip_maybe
@@ -77,6 +78,8 @@ PROBE_METHODS = frozenset(
         "has_type",
     }
 )
+# Target keywords the plan reports: (meson keyword, kind of setting).
+_SETTING_KEYWORDS = (("c_args", "compile_args"), ("cpp_args", "compile_args"), ("link_args", "link_args"))
 PROBE_KEYWORDS = frozenset({"test_code", "extra_tests"})
 NATIVE = (".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm")
 
@@ -439,6 +442,7 @@ class Interpreter:
         self.unknown_sources = False
         self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.include_paths: list[str] = []
+        self.settings: dict[str, dict[str, list[str]]] = {}
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -937,6 +941,16 @@ class Interpreter:
                 self.unknown_sources = True
                 self.note(f"{frame['file']}:{line}: a source of {name or function!r} is not known statically")
         self.targets.append(Target(name, sources, frame["file"], line, present))
+        if present != 0:
+            settings = self.settings.setdefault(name, {})
+            for keyword, kind in (
+                ("c_args", "compile_args"),
+                ("cpp_args", "compile_args"),
+                ("link_args", "link_args"),
+            ):
+                settings.setdefault(kind, []).extend(
+                    v for v in _flatten(_as_list(kwargs.get(keyword))) if isinstance(v, str)
+                )
         return Obj("target", {"name": name})
 
 
@@ -1057,6 +1071,7 @@ def meson_plan(
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
+    target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
     include_dirs: list[str] = []
     parsed: dict[str, list[Any] | None] = {}
     for model in models:
@@ -1068,6 +1083,8 @@ def meson_plan(
             file, line, message = interpreter.stopped
             notes.append(f"{file}:{line}: the meson build stops with error() on {model}: {message}")
             events.setdefault(("stops", file, line, f"error({message!r})"), {})[model] = 1
+        for target_name, values in interpreter.settings.items():
+            target_settings[(target_name, model)] = values
         include_dirs.extend(interpreter.include_paths)
         probe_files |= interpreter.probe_files
         for file, line, what, verdict, path in interpreter.probes:
@@ -1092,4 +1109,5 @@ def meson_plan(
         probe_files=frozenset(p for p in probe_files if p not in listed),
         events=event_list(events, models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
+        settings=settings_list(target_settings),
     )

@@ -85,6 +85,35 @@ class PlanEvent:
 
 
 @dataclass(frozen=True)
+class TargetSettings:
+    """What one target is built with on one model: libraries it links, compile and link
+    arguments, as the build computes them there (known strings only)."""
+
+    target: str
+    model: str
+    libraries: tuple[str, ...] = ()
+    compile_args: tuple[str, ...] = ()
+    link_args: tuple[str, ...] = ()
+
+
+def settings_list(
+    found: Mapping[tuple[str, str], Mapping[str, list[str]]],
+) -> tuple[TargetSettings, ...]:
+    """(target, model) -> {"libraries"|"compile_args"|"link_args": values}, as settings."""
+    return tuple(
+        TargetSettings(
+            target,
+            model,
+            tuple(dict.fromkeys(values.get("libraries", ()))),
+            tuple(dict.fromkeys(values.get("compile_args", ()))),
+            tuple(dict.fromkeys(values.get("link_args", ()))),
+        )
+        for (target, model), values in sorted(found.items())
+        if any(values.values())
+    )
+
+
+@dataclass(frozen=True)
 class BuildPlan:
     """What one build system (or several) decided, per model."""
 
@@ -106,6 +135,7 @@ class BuildPlan:
     # Tree Python modules setup.py imports (compiler_opt.py, setup_zstd.py): build logic
     # the setup.py rules read too.
     helper_files: tuple[str, ...] = ()
+    settings: tuple[TargetSettings, ...] = ()
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -194,7 +224,9 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     scope: list[tuple[str, tuple[str, ...]]] = []
     include_dirs: list[str] = []
     helpers: list[str] = []
+    settings: list[TargetSettings] = []
     for plan in plans:
+        settings.extend(plan.settings)
         include_dirs.extend(plan.include_dirs)
         helpers.extend(plan.helper_files)
         events.extend(plan.events)
@@ -221,6 +253,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         scope=tuple(sorted(scope, key=lambda item: -len(item[0]))),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         helper_files=tuple(dict.fromkeys(helpers)),
+        settings=tuple(settings),
     )
 
 

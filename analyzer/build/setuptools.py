@@ -23,6 +23,7 @@ from analyzer.build.plan import (
     judge_for,
     probe_list,
     reference_env,
+    settings_list,
     source_uses,
 )
 from analyzer.build.pyeval import Ext, Interpreter
@@ -95,6 +96,7 @@ def setuptools_plan(
     mentioned: set[str] = set()
     include_dirs: list[str] = []
     helpers: set[str] = set()
+    target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
     any_extension = False
     pyproject_exts = _pyproject_extensions(pyproject)
     base = posixpath.dirname(setup_py or "")
@@ -148,6 +150,15 @@ def setuptools_plan(
                 directory = strip_maybe(directory)
                 if isinstance(directory, str) and not posixpath.isabs(directory):
                     include_dirs.append(_tree_path(base, directory, tree_files))
+            if present != 0:
+                per_target = target_settings.setdefault((name, model), {})
+                for attr, kind in (
+                    ("libraries", "libraries"),
+                    ("extra_compile_args", "compile_args"),
+                    ("extra_link_args", "link_args"),
+                ):
+                    given = [strip_maybe(v) for v in _items(ext.attrs.get(attr))]
+                    per_target.setdefault(kind, []).extend(v for v in given if isinstance(v, str))
             for attr in (
                 "extra_compile_args",
                 "extra_link_args",
@@ -190,6 +201,7 @@ def setuptools_plan(
         events=event_list(events, models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         helper_files=tuple(sorted(helpers)),
+        settings=settings_list(target_settings),
     )
 
 

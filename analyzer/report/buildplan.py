@@ -47,6 +47,12 @@ def render_text(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> 
         for state in ("compiled", "maybe", "not compiled"):
             for target, paths in table[model].get(state, {}).items():
                 lines.append(f"  {state:13} {target}: {', '.join(paths)}")
+        for settings in (s for s in plan.settings if s.model == model):
+            if settings.libraries:
+                lines.append(f"  libraries     {settings.target}: {' '.join(settings.libraries)}")
+            flags = [*settings.compile_args, *(f"(link) {a}" for a in settings.link_args)]
+            if flags:
+                lines.append(f"  flags         {settings.target}: {' '.join(flags)}")
         failing = [p for p in plan.probes if dict(p.compiles).get(model) == 0]
         for probe in failing:
             lines.append(f"  probe fails   {probe.build_file}:{probe.line} {probe.what}")
@@ -87,6 +93,15 @@ def render_json(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> 
                     if model in dict(p.compiles)
                 ],
                 "macros": {name: values.get(model) for name, values in sorted(plan.macro_values().items())},
+                "targets": {
+                    s.target: {
+                        "libraries": list(s.libraries),
+                        "compile_args": list(s.compile_args),
+                        "link_args": list(s.link_args),
+                    }
+                    for s in plan.settings
+                    if s.model == model
+                },
             }
             for model in models
         },

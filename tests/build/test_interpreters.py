@@ -402,3 +402,18 @@ def test_mutated_build_files_never_crash_the_model(seed: int) -> None:
     names, texts = tree(files)
     plan = plan_build(names | {"src/core.c"}, texts.get, JUDGE, MODELS)
     assert plan is None or all(0 < len(dict(u.compiled)) <= len(MODELS) for u in plan.sources)
+
+
+def test_libraries_and_flags_per_model_as_the_build_computes_them() -> None:
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + "libs = ['ws2_32'] if sys.platform == 'win32' else ['m']\n"
+            + "args = ['/O2'] if platform.machine() == 'ARM64' else ['/O2', '/arch:AVX2']\n"
+            + "setup(ext_modules=[Extension('m', ['a.c'], libraries=libs, extra_compile_args=args)])\n",
+            "a.c": "",
+        }
+    )
+    by_model = {s.model: s for s in plan.settings if s.target == "m"}
+    assert by_model["msvc-arm64"].libraries == ("ws2_32",)
+    assert by_model["msvc-arm64"].compile_args == ("/O2",)
