@@ -17,7 +17,7 @@ from typing import Any
 
 from analyzer.build.cmake import cmake_plan
 from analyzer.build.meson import meson_plan
-from analyzer.build.plan import BuildPlan, ProbeJudge
+from analyzer.build.plan import BuildPlan, ProbeJudge, SourceUse
 from analyzer.build.setuptools import setuptools_plan
 
 MAX_BUILD_TEXT = 4 * 1024 * 1024  # a build file or imported helper larger than this is not read
@@ -72,6 +72,8 @@ def plan_build(
         return meson_plan(files, read_text, judge, models) if "meson.build" in files else None
     if backend in ("scikit_build_core", "py_build_cmake", "cmeel"):
         return cmake_plan(files, read_text, judge, models) if "CMakeLists.txt" in files else None
+    if backend == "maturin":
+        return cargo_plan(files, read_text, models, pyproject)
     if backend in ("", "setuptools", "skbuild"):
         plan = None
         if "setup.py" in files or pyproject is not None:
@@ -82,3 +84,43 @@ def plan_build(
             return cmake_plan(files, read_text, judge, models)
         return plan
     return None
+
+
+def crate_root(
+    files: frozenset[str], read_text: Callable[[str], str | None], manifest: str
+) -> tuple[str, str]:
+    """(library root file, crate name) of the Cargo crate whose manifest is ``manifest``."""
+    folder = posixpath.dirname(manifest)
+    text = read_text(manifest) if manifest in files else None
+    try:
+        cargo = tomllib.loads(text) if text is not None else {}
+    except tomllib.TOMLDecodeError:
+        cargo = {}
+    library = cargo.get("lib", {}) if isinstance(cargo.get("lib"), dict) else {}
+    package = cargo.get("package", {}) if isinstance(cargo.get("package"), dict) else {}
+    given = library.get("path")
+    root = given if isinstance(given, str) else "src/lib.rs"
+    name = library.get("name") or package.get("name") or ""
+    return posixpath.normpath(posixpath.join(folder, root)), str(name)
+
+
+def cargo_plan(
+    files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    models: tuple[str, ...],
+    pyproject: dict[str, Any] | None,
+) -> BuildPlan | None:
+    """maturin: one extension module, the crate's library. Which Rust files it compiles
+    per model follows the crate's ``mod`` tree (``native/rustmods``); the plan names the
+    crate root and never claims to list every C source (a build.rs may compile some)."""
+    settings = ((pyproject or {}).get("tool", {}) or {}).get("maturin", {}) or {}
+    manifest = settings.get("manifest-path", "Cargo.toml") if isinstance(settings, dict) else "Cargo.toml"
+    manifest = posixpath.normpath(str(manifest))
+    if manifest not in files:
+        return None
+    root, crate = crate_root(files, read_text, manifest)
+    module = settings.get("module-name", crate) if isinstance(settings, dict) else crate
+    return BuildPlan(
+        systems=("maturin",),
+        sources=(SourceUse(root, str(module), manifest, 1, tuple((m, 1) for m in models)),),
+    )

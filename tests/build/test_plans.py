@@ -60,7 +60,7 @@ def test_plan_matches_expectations(project: Path) -> None:
 
 
 def _annotated(project: Path) -> list[Path]:
-    return sorted(p for p in project.rglob("*") if p.suffix in (".c", ".cpp", ".h"))
+    return sorted(p for p in project.rglob("*") if p.suffix in (".c", ".cpp", ".h", ".rs"))
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
