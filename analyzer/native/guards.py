@@ -43,20 +43,25 @@ class TreeMacros:
             self._by_basename[posixpath.basename(path)].append(path)
         self.includes: dict[str, list[str]] = {}
         self.included_by: dict[str, list[str]] = defaultdict(list)
+        # includer -> included file -> the first line including it (macro order).
+        self._first_include: dict[str, dict[str, int]] = {}
         for f in files:
             resolved = []
+            first: dict[str, int] = {}
             for inc in f.structure.includes:
                 target = self.resolve_include(f.path, inc.target)
                 if target is not None:
                     resolved.append(target)
                     self.included_by[target].append(f.path)
+                    if target != f.path:
+                        first[target] = min(first.get(target, inc.line), inc.line)
             self.includes[f.path] = resolved
+            self._first_include[f.path] = first
         self.definitions: dict[str, list[tuple[str, MacroDef]]] = defaultdict(list)
         for f in files:
             for macro in f.structure.defines:
                 self.definitions[macro.name].append((f.path, macro))
         self._visible: dict[str, frozenset[str]] = {}
-        self._first_include: dict[str, dict[str, int]] = {}
 
     def resolve_include(self, from_path: str, target: str) -> str | None:
         """The tree file an include names: beside the includer first, then by suffix."""
@@ -87,9 +92,9 @@ class TreeMacros:
     def before(self, def_path: str, def_line: int, path: str, line: int) -> bool:
         """Can a definition at ``def_line`` of ``def_path`` be in effect at ``line`` of
         ``path``? Preprocessing is in order: not if it comes later in the same file, in a
-        header ``path`` includes only after ``line``, or after the ``#include`` of
-        ``path`` in a file that includes it directly. Otherwise (other files, whose order
-        is not known) it can."""
+        header ``path`` includes (directly) only after ``line``, or after the
+        ``#include`` of ``path`` in a file that includes it directly. Otherwise (files
+        further away, whose order is not tracked) it can."""
         if def_path == path:
             return def_line < line
         first = self._include_lines(path).get(def_path)
@@ -101,29 +106,14 @@ class TreeMacros:
         return True
 
     def _include_lines(self, path: str) -> dict[str, int]:
-        """File -> the first line of ``path`` whose #include brings it in (transitively)."""
-        cached = self._first_include.get(path)
-        if cached is None:
-            cached = {}
-            structure = self.files[path].structure
-            for inc in sorted(structure.includes, key=lambda i: i.line):
-                target = self.resolve_include(path, inc.target)
-                if target is None:
-                    continue
-                for reached in self._closure(target, self.includes):
-                    if reached != path:
-                        cached.setdefault(reached, inc.line)
-            self._first_include[path] = cached
-        return cached
+        """File -> the first line of ``path`` that includes it directly. (Files reached
+        through longer chains are not ordered: on deep chains that would cost quadratic
+        time.)"""
+        return self._first_include.get(path, {})
 
     def _included_at(self, includer: str, path: str) -> int | None:
         """The line where ``includer`` includes ``path`` directly (the first), if it does."""
-        if path not in self.includes.get(includer, ()):
-            return None
-        for inc in self.files[includer].structure.includes:
-            if self.resolve_include(includer, inc.target) == path:
-                return inc.line
-        return None
+        return self._first_include.get(includer, {}).get(path)
 
     def visible(self, path: str) -> frozenset[str]:
         """Files whose definitions can reach ``path``: what it includes, and what includes it."""
