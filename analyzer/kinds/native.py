@@ -18,8 +18,8 @@ from analyzer.findings import fallback_for, format_message
 from analyzer.kinds.base import MatchKind, fast_start, register, spec
 from analyzer.model import Confidence, Finding, Language, Severity
 from analyzer.native import treesitter
-from analyzer.native.cexpr import MAYBE, Value
-from analyzer.native.preproc import ErrorDirective, PreprocStructure
+from analyzer.native.cexpr import MAYBE, Value, and3, or3
+from analyzer.native.preproc import ErrorDirective, MacroDef, PreprocStructure
 
 if TYPE_CHECKING:
     from analyzer.native.matching import CFileView, RustFileView
@@ -127,6 +127,7 @@ class TokenMatch(NativeKind):
             token = m.group()
             reach = view.states_at(f.index.line_of(m.start()))
             reach = _without_shims(reach, view.ctx.provided.get(token.decode("ascii", "replace")))
+            reach = _as_macro_argument(view, m.start(), reach)
             if not any(v != 0 for v in reach.values()):
                 continue
             syntax: str | None = None
@@ -157,6 +158,80 @@ class TokenMatch(NativeKind):
         for m in self.pattern.finditer(view.f.masked):
             text = m.group().decode("ascii", "replace")
             yield view.emit(rule, m.start(), m.end(), view.reach_at(m.start()), text)
+
+
+_CALL_WINDOW = 4096  # how far back an enclosing macro call is looked for
+
+
+def _enclosing_calls(masked: bytes, offset: int) -> list[tuple[str, int]]:
+    """The function-like names whose argument lists hold ``offset``, innermost first,
+    each with the index of the argument holding it (top-level commas before it); looks
+    back at most ``_CALL_WINDOW`` bytes and stops at a ``;`` or an open brace."""
+    calls: list[tuple[str, int]] = []
+    depth = 0
+    commas = 0
+    position = offset - 1
+    stop = max(0, offset - _CALL_WINDOW)
+    while position >= stop:
+        char = masked[position]
+        if char in b")]}":
+            depth += 1
+        elif char in b"[{":
+            if depth == 0:
+                break  # a body or an index: no call encloses this
+            depth -= 1
+        elif char == ord("("):
+            if depth == 0:
+                name = re.search(rb"([A-Za-z_]\w*)\s*$", masked[max(0, position - 128) : position])
+                if name is not None:
+                    calls.append((name.group(1).decode("ascii"), commas))
+                commas = 0
+            else:
+                depth -= 1
+        elif char == ord(",") and depth == 0:
+            commas += 1
+        elif char == ord(";") and depth == 0:
+            break
+        position -= 1
+    return calls
+
+
+def _parameter(params: tuple[str, ...], index: int) -> str | None:
+    """The name argument ``index`` binds to (``__VA_ARGS__`` for a ``...`` tail)."""
+    variadic = bool(params) and params[-1].endswith("...")
+    if variadic and index >= len(params) - 1:
+        tail = params[-1][:-3].strip()
+        return tail or "__VA_ARGS__"
+    return params[index] if index < len(params) else None
+
+
+def _as_macro_argument(view: CFileView, offset: int, reach: dict[str, Value]) -> dict[str, Value]:
+    """An intrinsic passed to a function-like macro of the tree is used only where the
+    macro's definition compiled on that model uses the parameter (``PICK(_mm_x(), vx())``
+    where ARM64's PICK keeps its second argument), at any depth of enclosing calls."""
+    guards = view.ctx.guards
+    if not guards:
+        return reach
+    tree = next(iter(guards.values())).tree
+    narrowed = dict(reach)
+    for name, index in _enclosing_calls(view.f.masked, offset):
+        definitions = [(p, d) for p, d in tree.definitions.get(name, ()) if d.params is not None]
+        for model, value in narrowed.items():
+            if definitions and value != 0 and model in guards:
+                narrowed[model] = and3(value, _passes_on(view, definitions, index, model))
+    return narrowed
+
+
+def _passes_on(view: CFileView, definitions: list[tuple[str, MacroDef]], index: int, model: str) -> Value:
+    """Does some definition compiled on ``model`` use argument ``index``?"""
+    uses: Value = 0
+    for path, macro in definitions:
+        in_file = view.ctx.reach.get(path, {}).get(model, 1)
+        compiled = and3(view.ctx.guards[model].line_state(path, macro.line), in_file)
+        parameter = _parameter(macro.params or (), index)
+        if compiled != 0 and parameter is not None and re.search(rf"\b{re.escape(parameter)}\b", macro.body):
+            uses = or3(uses, compiled)
+    return uses
 
 
 @register

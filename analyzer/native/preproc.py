@@ -118,6 +118,9 @@ class MacroDef:
     branch: int  # the innermost enclosing branch, -1 at top level
     value: str | None  # None for function-like macros
     undef: bool = False
+    # Function-like macros: the parameter names and the replacement text.
+    params: tuple[str, ...] | None = None
+    body: str = ""
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,11 @@ def _define(directive: Directive, branch: int) -> MacroDef | None:
     if directive.kind == "undef":
         return MacroDef(name, directive.line, branch, None, undef=True)
     if match.group(2):
-        return MacroDef(name, directive.line, branch, None)
+        close = directive.text.find(")", match.end())
+        if close < 0:
+            return MacroDef(name, directive.line, branch, None)
+        params = tuple(p.strip() for p in directive.text[match.end() : close].split(",") if p.strip())
+        return MacroDef(name, directive.line, branch, None, params=params, body=directive.text[close + 1 :])
     return MacroDef(name, directive.line, branch, directive.text[match.end() :].strip())
 
 
