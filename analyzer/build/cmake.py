@@ -271,6 +271,9 @@ class Interpreter:
         self.stopped: tuple[str, int, str] | None = None  # message(FATAL_ERROR) for certain
         self.include_paths: list[str] = []
         self.settings: dict[str, dict[str, list[str]]] = {}
+        # Arguments of commands that run tools or link (execute_process, link_directories,
+        # target_link_libraries...) as this model computes them: (file, line, text, certain).
+        self.values: list[tuple[str, int, str, bool]] = []
         self.excluded = 0  # depth of EXCLUDE_FROM_ALL subdirectories
         self.base_vars: dict[str, Any] = {
             "CMAKE_SYSTEM_NAME": "Windows",
@@ -463,6 +466,11 @@ class Interpreter:
             raise _Return()
         args = self.expand_args(command.args, scope)
         where = f"{scope.get('_file')}:{command.line}"
+        if name in _VALUE_COMMANDS:
+            words = [_shown(_unmark(a)) for a in args if isinstance(a, str)]
+            if len(words) >= 2:
+                certain = not self.uncertain and not any(_MAYBE_MARK in a for a in args if isinstance(a, str))
+                self.values.append((str(scope.get("_file")), command.line, " ".join(words), certain))
         if name in self.commands:
             self.call_user(name, args, scope, command)
             return
@@ -1003,6 +1011,22 @@ class Interpreter:
 
 
 _MAYBE_MARK = "\x00maybe:"
+_VALUE_COMMANDS = frozenset(
+    {
+        "execute_process",
+        "add_custom_command",
+        "add_custom_target",
+        "link_directories",
+        "target_link_directories",
+        "target_link_libraries",
+        "link_libraries",
+        "target_link_options",
+        "add_link_options",
+        "target_sources",
+        "add_library",
+        "externalproject_add",
+    }
+)
 _INCLUDE_KEYWORDS = frozenset({"PRIVATE", "PUBLIC", "INTERFACE", "SYSTEM", "BEFORE", "AFTER"})
 _BINARY_TESTS = frozenset(
     {
@@ -1035,6 +1059,11 @@ def _join(old: str, new: str) -> str:
     ]
     items.extend(_MAYBE_MARK + n for n in news if n not in olds)
     return ";".join(items)
+
+
+def _shown(text: str) -> str:
+    """A value as a reader would write it: tree paths relative, the build dir named."""
+    return text.replace(ROOT + "/", "").replace(ROOT, ".").replace(BINARY, "<build>")
 
 
 def _joined(items: list[Any]) -> Any:
@@ -1180,6 +1209,9 @@ def cmake_plan(
             for path, certainty in target.sources:
                 per = per_source.setdefault((path, target.name, target.file, target.line), {})
                 per[model] = or3(per.get(model, 0), and3(target.present, certainty))
+        for file, line, text, certain in interpreter.values:
+            per_event = events.setdefault(("value", file, line, text), {})
+            per_event[model] = or3(per_event.get(model, 0), 1 if certain else MAYBE)
         if interpreter.stopped is not None:
             file, line, message = interpreter.stopped
             events.setdefault(("stops", file, line, message), {})[model] = 1
