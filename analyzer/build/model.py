@@ -17,9 +17,11 @@ from typing import Any
 
 from analyzer.build.cmake import cmake_plan
 from analyzer.build.meson import meson_plan
-from analyzer.build.plan import BuildPlan, ProbeJudge, SourceUse
-from analyzer.build.setuptools import setuptools_plan
+from analyzer.build.plan import BuildPlan, ProbeJudge, SourceUse, merge
+from analyzer.build.setuptools import hook_script_plan, setuptools_plan
 
+# Python build hooks a backend runs besides setup.py: poetry/pdm's build.py, hatch's.
+HOOK_SCRIPTS = ("build.py", "hatch_build.py")
 MAX_BUILD_TEXT = 4 * 1024 * 1024  # a build file or imported helper larger than this is not read
 
 
@@ -68,6 +70,25 @@ def plan_build(
         except tomllib.TOMLDecodeError:
             pyproject = None
     backend = backend_of(pyproject)
+    hooks = [
+        plan
+        for script in HOOK_SCRIPTS
+        if script in files and (plan := hook_script_plan(script, files, read_text, models)) is not None
+    ]
+    main = _main_plan(files, read_text, judge, models, pyproject, backend)
+    if not hooks:
+        return main
+    return merge([main, *hooks]) if main is not None else merge(hooks)
+
+
+def _main_plan(
+    files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    judge: ProbeJudge,
+    models: tuple[str, ...],
+    pyproject: dict[str, Any] | None,
+    backend: str,
+) -> BuildPlan | None:
     if backend == "mesonpy" or (not backend and "meson.build" in files and "setup.py" not in files):
         return meson_plan(files, read_text, judge, models) if "meson.build" in files else None
     if backend in ("scikit_build_core", "py_build_cmake", "cmeel"):

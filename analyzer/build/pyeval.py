@@ -332,6 +332,27 @@ class Interpreter:
                     self.setup_calls[:] = saved_setup
                     self.probes[:] = saved_probes
 
+    def run_functions(self, namespace: Namespace) -> None:
+        """A build hook module (poetry's build.py, hatch_build.py): its functions run
+        when the backend calls them; each is evaluated once, speculatively, for the
+        argument values it passes to tools."""
+        for value in list(namespace.names.values()):
+            if (
+                isinstance(value, Func)
+                and value.module is namespace
+                and isinstance(value.node, ast.FunctionDef)
+            ):
+                positional = [*value.node.args.posonlyargs, *value.node.args.args]
+                saved_stop = self.stopped
+                try:
+                    self.call_function(
+                        value, [UNKNOWN] * len(positional), {}, namespace.path, value.node.lineno
+                    )
+                except (_Return, _Raise, _Break, _Continue, Budget, RecursionError):
+                    pass
+                finally:
+                    self.stopped = saved_stop
+
     # -- statements --------------------------------------------------------------
     def tick(self) -> None:
         self.steps += 1

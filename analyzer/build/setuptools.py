@@ -325,3 +325,26 @@ def _macro_constants(node: ast.AST) -> set[str]:
                 ):
                     found.add(elt.value)
     return found
+
+
+def hook_script_plan(
+    script: str,
+    tree_files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    models: tuple[str, ...],
+) -> BuildPlan | None:
+    """A Python build hook the backend runs (``build.py``, ``hatch_build.py``): no
+    extension list to read, but the argument values it passes to tools per model (for
+    WOA505/WOA506)."""
+    events: dict[EventKey, dict[str, Value]] = {}
+    parsed: dict[str, ast.Module | None] = {}
+    for model in models:
+        interpreter = Interpreter(build_env().get(model, {}), tree_files, read_text, lambda _: MAYBE, parsed)
+        namespace = interpreter.run_file(script)
+        interpreter.run_functions(namespace)
+        interpreter.run_command_classes()
+        for path, line, text, certain in interpreter.values:
+            _add(events, ("value", path, line, text), model, 1 if certain else MAYBE)
+    if not events:
+        return None
+    return BuildPlan(systems=("build hook",), events=event_list(events, models))

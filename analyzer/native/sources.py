@@ -118,6 +118,9 @@ class SourceFile:
 FORTRAN_EXTENSIONS = frozenset({".f", ".for", ".f77", ".f90", ".f95", ".f03", ".f08", ".fpp"})
 
 
+# Python build scripts: setup.py, and those build backends run as hooks (poetry's and
+# pdm's build.py, hatch's hatch_build.py); the setup.py rules read them all.
+PYTHON_BUILD_SCRIPTS = frozenset({"setup.py", "build.py", "hatch_build.py"})
 # Build scripts a backend or CI runs, and Visual Studio project files (read as text).
 SCRIPT_EXTENSIONS = frozenset({".bat", ".cmd", ".ps1", ".sh"})
 MSBUILD_EXTENSIONS = frozenset({".vcxproj", ".sln", ".props"})
@@ -127,7 +130,7 @@ def build_language(rel: str) -> Language | None:
     """Build, CI and Fortran files: what the build and CI rules read."""
     name = rel.rsplit("/", 1)[-1]
     lower = name.lower()
-    if name == "setup.py":
+    if name in PYTHON_BUILD_SCRIPTS:
         return Language.SETUP_PY
     if name == "pyproject.toml":
         return Language.PYPROJECT
