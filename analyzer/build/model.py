@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from analyzer.build.cargo import crate_root
 from analyzer.build.cmake import cmake_plan
 from analyzer.build.meson import meson_plan
 from analyzer.build.plan import BuildPlan, ProbeJudge, SourceUse, merge
@@ -105,24 +106,6 @@ def _main_plan(
             return cmake_plan(files, read_text, judge, models)
         return plan
     return None
-
-
-def crate_root(
-    files: frozenset[str], read_text: Callable[[str], str | None], manifest: str
-) -> tuple[str, str]:
-    """(library root file, crate name) of the Cargo crate whose manifest is ``manifest``."""
-    folder = posixpath.dirname(manifest)
-    text = read_text(manifest) if manifest in files else None
-    try:
-        cargo = tomllib.loads(text) if text is not None else {}
-    except tomllib.TOMLDecodeError:
-        cargo = {}
-    library = cargo.get("lib", {}) if isinstance(cargo.get("lib"), dict) else {}
-    package = cargo.get("package", {}) if isinstance(cargo.get("package"), dict) else {}
-    given = library.get("path")
-    root = given if isinstance(given, str) else "src/lib.rs"
-    name = library.get("name") or package.get("name") or ""
-    return posixpath.normpath(posixpath.join(folder, root)), str(name)
 
 
 def cargo_plan(

@@ -1030,6 +1030,13 @@ class Interpreter:
     def call_std(self, name: str, args: list[Any], kwargs: dict[str, Any], ns: Namespace, line: int) -> Any:
         short = name.rsplit(".", 1)[-1]
         facts = self.facts
+        if short == "RustExtension" and name.startswith(("setuptools_rust", "RustExtension")):
+            # setuptools-rust: the crate whose manifest is ``path`` (default Cargo.toml).
+            manifest = args[1] if len(args) > 1 else kwargs.get("path", "Cargo.toml")
+            target = args[0] if args else kwargs.get("target", UNKNOWN)
+            rust = Ext(target, {"manifest": manifest}, ns.path, line, "rust")
+            self.extensions.append(rust)
+            return rust
         if short in EXTENSION_CLASSES and (
             name == short or name.startswith(("setuptools", "distutils", "pybind11", "torch"))
         ):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from analyzer.build.cargo import crate_root
 from analyzer.build.plan import (
     BuildPlan,
     EventKey,
@@ -71,6 +72,8 @@ def _evaluate(
             else:
                 extensions.append(Maybe(UNKNOWN))
             extensions.extend(_clib_libraries(call.get("libraries"), setup_py))
+            rust = call.get("rust_extensions", [])
+            extensions.extend(_rust_extensions(rust, setup_py, tree_files, read_text))
         if not reached:
             extensions.extend(Maybe(e) for e in interpreter.extensions)
     extensions.extend(pyproject_exts)
@@ -243,6 +246,23 @@ def _extension_macros(ext: Ext, present: Value) -> dict[str, Value]:
 
 def _items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _rust_extensions(
+    value: Any, setup_py: str, tree_files: frozenset[str], read_text: Callable[[str], str | None]
+) -> list[Any]:
+    """setuptools-rust ``RustExtension``s: each compiles its crate, from the library root."""
+    found: list[Any] = []
+    base = posixpath.dirname(setup_py)
+    for item in _items(value):
+        ext = strip_maybe(item)
+        if not isinstance(ext, Ext) or ext.kind != "rust" or not isinstance(ext.attrs.get("manifest"), str):
+            continue
+        manifest = posixpath.normpath(posixpath.join(base, ext.attrs["manifest"]))
+        root, _ = crate_root(tree_files, read_text, manifest)
+        crate = Ext(ext.name, {"sources": [root]}, ext.file, ext.line, "rust")
+        found.append(Maybe(crate) if isinstance(item, Maybe) else crate)
+    return found
 
 
 def _clib_libraries(value: Any, setup_py: str) -> list[Any]:

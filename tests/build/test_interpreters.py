@@ -417,3 +417,15 @@ def test_libraries_and_flags_per_model_as_the_build_computes_them() -> None:
     by_model = {s.model: s for s in plan.settings if s.target == "m"}
     assert by_model["msvc-arm64"].libraries == ("ws2_32",)
     assert by_model["msvc-arm64"].compile_args == ("/O2",)
+
+
+def test_setuptools_rust_extensions_compile_their_crate() -> None:
+    plan = setuptools(
+        {
+            "setup.py": "from setuptools import setup\nfrom setuptools_rust import RustExtension\n"
+            "setup(rust_extensions=[RustExtension('pkg._lib', 'rust/Cargo.toml')])\n",
+            "rust/Cargo.toml": '[package]\nname = "lib"\n\n[lib]\npath = "src/main_lib.rs"\n',
+            "rust/src/main_lib.rs": "",
+        }
+    )
+    assert compiled(plan, "rust/src/main_lib.rs") == 1
