@@ -210,7 +210,7 @@ def _as_macro_argument(view: CFileView, offset: int, reach: dict[str, Value]) ->
     macro's definition compiled on that model uses the parameter (``PICK(_mm_x(), vx())``
     where ARM64's PICK keeps its second argument), at any depth of enclosing calls."""
     guards = view.ctx.guards
-    if not guards:
+    if not guards or not view.calls_tree_macros():
         return reach
     tree = next(iter(guards.values())).tree
     narrowed = dict(reach)

@@ -62,6 +62,7 @@ class TreeMacros:
             for macro in f.structure.defines:
                 self.definitions[macro.name].append((f.path, macro))
         self._visible: dict[str, frozenset[str]] = {}
+        self._function_like: frozenset[str] | None = None
 
     def resolve_include(self, from_path: str, target: str) -> str | None:
         """The tree file an include names: beside the includer first, then by suffix."""
@@ -115,6 +116,16 @@ class TreeMacros:
         """The line where ``includer`` includes ``path`` directly (the first), if it does."""
         return self._first_include.get(includer, {}).get(path)
 
+    def function_like_names(self) -> frozenset[str]:
+        """Names of the function-like macros the tree defines."""
+        if self._function_like is None:
+            self._function_like = frozenset(
+                name
+                for name, found in self.definitions.items()
+                if any(d.params is not None for _, d in found)
+            )
+        return self._function_like
+
     def visible(self, path: str) -> frozenset[str]:
         """Files whose definitions can reach ``path``: what it includes, and what includes it."""
         cached = self._visible.get(path)
@@ -151,6 +162,7 @@ class GuardModel:
         self._branch_memo: dict[tuple[str, int, frozenset[str]], Value] = {}
         self._in_progress: set[tuple[str, str, frozenset[str], int]] = set()
         self._enclosing_memo: dict[tuple[str, int], frozenset[int]] = {}
+        self._condition_memo: dict[tuple[str, int, frozenset[str]], Value] = {}
         self.bad_expressions: dict[tuple[str, int], str] = {}
 
     # -- public -----------------------------------------------------------------
@@ -186,13 +198,18 @@ class GuardModel:
             return 1
         if branch == 0 and structure.include_guard is not None:
             return 1
+        key = (path, branch, assume)
+        if key in self._condition_memo:
+            return self._condition_memo[key]
         try:
             node = cexpr.parse(b.condition)
         except cexpr.ExpressionError as exc:
             self.bad_expressions[(path, b.directive_line)] = str(exc)
             return MAYBE
         value = cexpr.evaluate(node, _Context(self, path, assume, b.directive_line))
-        return None if value is None else int(value != 0)
+        result: Value = None if value is None else int(value != 0)
+        self._condition_memo[key] = result
+        return result
 
     def taken_branch(self, path: str, group: int) -> int | None:
         """The arm of a group this model compiles: an index, -1 for none, None if unknown."""
@@ -301,6 +318,7 @@ class GuardModel:
         """Use file reach from now on (the branch memo is cleared: answers may change)."""
         self.compiled = compiled
         self._branch_memo.clear()
+        self._condition_memo.clear()
 
     def _relevant_definitions(self, path: str, name: str, line: int = 0) -> list[tuple[str, MacroDef]]:
         everywhere = self.tree.definitions.get(name, [])

@@ -188,6 +188,7 @@ class CFileView:
         self._state_memo: dict[int, dict[str, Value]] = {}
         self._pattern_hits: dict[re.Pattern[bytes], list[int]] = {}
         self.file_reach: Mapping[str, Value] = ctx.reach.get(f.rel, {})
+        self._macro_callers: bool | None = None
 
     def hits_in(self, pattern: re.Pattern[bytes], first_line: int, last_line: int) -> list[int]:
         """Offsets of ``pattern`` in lines first..last: one regex pass per file, then bisect
@@ -205,6 +206,17 @@ class CFileView:
         if cached is None:
             cached = self._state_memo[owner] = self.branch_states(owner)
         return cached
+
+    def calls_tree_macros(self) -> bool:
+        """Does this file name a function-like macro the tree defines? (Cheap test before
+        looking for the macro call around each intrinsic.)"""
+        if self._macro_callers is None:
+            guards = self.ctx.guards
+            tree = next(iter(guards.values())).tree if guards else None
+            names = tree.function_like_names() if tree is not None else frozenset()
+            masked = self.f.masked
+            self._macro_callers = any(name.encode() in masked for name in names)
+        return self._macro_callers
 
     def branch_states(self, branch: int) -> dict[str, Value]:
         return {m: self.branch_state(m, branch) for m in self.ctx.guards}
