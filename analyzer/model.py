@@ -147,3 +147,8 @@ class ScanResult:
     # With --all-code: findings in files that no translation unit compiles on any selected
     # model (not ARM64 findings; listed apart). Without it, only counted in ``skipped``.
     not_compiled: tuple[Finding, ...] = ()
+    # For the verdict: the build systems the build model read, how many CI files were
+    # scanned, and the libraries linked on Windows ARM64 that the tree does not build.
+    build_systems: tuple[str, ...] = ()
+    ci_files: int = 0
+    external_libraries: tuple[str, ...] = ()

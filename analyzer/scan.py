@@ -10,7 +10,7 @@ from pathlib import Path
 
 from analyzer.build.files import scan_build_files
 from analyzer.build.model import plan_build, tree_reader
-from analyzer.build.plan import BuildPlan, merge, rebase
+from analyzer.build.plan import BuildPlan, merge, rebase, system_libraries
 from analyzer.model import Finding, Language, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
@@ -69,6 +69,33 @@ def tree_plan(
     if not plans:
         return None
     return plans[0] if len(plans) == 1 else merge(plans)
+
+
+def external_libraries(
+    plan: BuildPlan | None, tree_files: list[str], model: str = "msvc-arm64"
+) -> tuple[str, ...]:
+    """Libraries the build links on ``model`` that neither the tree builds (its own
+    targets) or ships (a prebuilt ``ffi.lib``) nor every Windows SDK provides: native
+    dependencies to port."""
+    if plan is None:
+        return ()
+    own = {use.target for use in plan.sources}
+    shipped = {
+        f.rsplit("/", 1)[-1].lower().removeprefix("lib").rsplit(".", 1)[0]
+        for f in tree_files
+        if f.lower().endswith((".lib", ".a"))
+    }
+    system = system_libraries()
+    found: list[str] = []
+    for settings in plan.settings:
+        if settings.model != model:
+            continue
+        for library in settings.libraries:
+            name = library.rsplit("/", 1)[-1].removesuffix(".lib").lower()
+            known = name in system or name in shipped or name.removeprefix("lib") in shipped
+            if name and not known and not name.startswith("python") and library not in own:
+                found.append(library)
+    return tuple(dict.fromkeys(found))
 
 
 def project_dirs(files: list[str]) -> list[str]:
@@ -154,6 +181,12 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         targets=tuple(chosen),
         rules=rules,
         not_compiled=native.not_compiled,
+        build_systems=plan.systems if plan is not None else (),
+        # The tree's own workflows (not a vendored project's .github/).
+        ci_files=sum(
+            1 for s in walked.build_files if s.language is Language.WORKFLOW and s.rel.startswith(".github/")
+        ),
+        external_libraries=external_libraries(plan, walked.all_files),
     )
     if options.precise:
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None

@@ -39,6 +39,7 @@ from analyzer.index.simple import SimpleIndex, select_sdist
 from analyzer.model import Confidence, ScanResult, Severity
 from analyzer.precise.cache import default_cache_dir
 from analyzer.scan import ScanOptions, scan
+from analyzer.verdict import judge
 
 PINS = Path(__file__).resolve().parent / "oracle.toml"
 MODEL = "msvc-arm64"
@@ -111,6 +112,7 @@ def main() -> None:
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     cache = default_cache_dir() / "benchmark-sdists"
     total_errors = total_files = 0
+    wrong_verdicts: list[str] = []
     cpu = 0.0
     print(f"oracle: packages that publish win_arm64 wheels; high-confidence errors on {MODEL} (goal 0)")
     with SimpleIndex(default_index_url()) as index:
@@ -120,6 +122,10 @@ def main() -> None:
             archive = _fetch(index, entry["name"], entry["sdist"], entry["sha256"], cache)
             result, seconds = _scan_sdist(archive)
             errors = _high_errors(result)
+            verdict = judge(result)
+            blocked = [a for a in ("code", "build") if verdict.area(a).state == "blocked"]
+            if blocked:
+                wrong_verdicts.append(f"{entry['name']} ({', '.join(blocked)})")
             files = Counter(path for path, _, _ in errors)
             rules = Counter(rule for _, _, rule in errors)
             total_errors += len(errors)
@@ -133,6 +139,8 @@ def main() -> None:
                     print(f"      {count:5}  {path}")
         summary = f"{total_errors} high-confidence error(s) on {MODEL}; {total_files} files, {cpu:.1f} s CPU"
         print(f"  total: {summary}")
+        shown = ", ".join(wrong_verdicts) or "none"
+        print(f"  verdicts blocked by code or build (each wrong here; goal none): {shown}")
         blockers = data.get("blockers", [])
         if blockers and not only:
             found = wanted = 0

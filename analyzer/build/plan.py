@@ -34,6 +34,13 @@ def build_env() -> Mapping[str, Mapping[str, Fact]]:
 
 
 @lru_cache(maxsize=1)
+def system_libraries() -> frozenset[str]:
+    """Import libraries every Windows SDK (or libc) provides (``rules/build-env.json``)."""
+    raw = json.loads(BUILD_ENV_FILE.read_text(encoding="utf-8"))
+    return frozenset(str(name).lower() for name in raw.get("system_libraries", ()))
+
+
+@lru_cache(maxsize=1)
 def reference_env() -> Mapping[str, Fact]:
     """Windows x64, evaluated only to compare with (``rules/build-env.json`` reference)."""
     raw = json.loads(BUILD_ENV_FILE.read_text(encoding="utf-8"))

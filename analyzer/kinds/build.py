@@ -104,6 +104,11 @@ class PyStringMatch(BuildKind):
     pattern: re.Pattern[str] = spec("text_regex", required=True)
     condition: re.Pattern[str] | None = spec("text_regex")
 
+    def applies_to(self, rel: str) -> bool:
+        # setup.py itself: its helper modules (probe functions, build hooks) are judged on
+        # the values the build computes (plan_event), not on spellings out of context.
+        return rel.rsplit("/", 1)[-1] == "setup.py"
+
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
         tree = view.python
         guarded = _guarded_nodes(view, self.condition)
@@ -154,6 +159,11 @@ class PyCompareMatch(BuildKind):
     subject: re.Pattern[str] = spec("text_regex", required=True)
     pattern: re.Pattern[str] = spec("text_regex", required=True)
     counterpart: re.Pattern[str] | None = spec("text_regex")
+
+    def applies_to(self, rel: str) -> bool:
+        # setup.py itself: its helper modules (probe functions, build hooks) are judged on
+        # the values the build computes (plan_event), not on spellings out of context.
+        return rel.rsplit("/", 1)[-1] == "setup.py"
 
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
         if self.counterpart is not None and self.counterpart.search(view.text):

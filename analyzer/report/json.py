@@ -8,6 +8,7 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.model import Finding, Location, ScanResult
+from analyzer.verdict import judge
 
 SCHEMA_VERSION = "woaport-findings/1"
 
@@ -45,6 +46,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "tool": {"name": "woaport", "version": __version__},
         "root": result.root,
         "targets": list(result.targets),
+        "verdict": judge(result).to_dict(),
         "summary": {
             "files_scanned": result.files_scanned,
             "bytes_scanned": result.bytes_scanned,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from analyzer.model import Finding, ScanResult
+from analyzer.verdict import judge
 
 
 def _cell(text: str) -> str:
@@ -20,6 +21,15 @@ def _row(f: Finding) -> str:
     )
 
 
+def _verdict(result: ScanResult) -> list[str]:
+    verdict = judge(result)
+    lines = [f"**Verdict:** {verdict.overall}", "", "| Area | State | Why |", "|---|---|---|"]
+    for name, area in verdict.areas:
+        why = "; ".join(area.reasons).replace("|", "\\|")
+        lines.append(f"| {name} | {area.state} | {why} |")
+    return [*lines, ""]
+
+
 def render(result: ScanResult) -> str:
     counts = Counter(f.severity.value for f in result.findings)
     lines = [
@@ -32,6 +42,7 @@ def render(result: ScanResult) -> str:
         )
         + ".",
         "",
+        *_verdict(result),
     ]
     if result.findings:
         lines += [

@@ -13,6 +13,7 @@ import sarif_om as om
 from analyzer import __version__
 from analyzer.model import Finding, ScanResult, Severity
 from analyzer.rules import Rule
+from analyzer.verdict import judge
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/woaport/woaport"
@@ -108,6 +109,8 @@ def build(result: ScanResult) -> om.SarifLog:
         ),
         results=[_result(f, index[f.rule_id], p) for f, p in zip(result.findings, prints, strict=True)],
         column_kind="unicodeCodePoints",
+        # The verdict (what blocks a win_arm64 wheel), for readers of the whole run.
+        properties={"verdict": judge(result).to_dict()},
         invocations=[
             om.Invocation(
                 execution_successful=True,

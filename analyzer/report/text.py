@@ -8,6 +8,7 @@ from itertools import groupby
 import click
 
 from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.verdict import judge
 
 _COLOURS = {
     Severity.ERROR: "red",
@@ -47,10 +48,20 @@ def _section(findings: list[Finding], colour: bool) -> list[str]:
     return out
 
 
+def verdict_lines(result: ScanResult) -> list[str]:
+    """The first screen: the verdict in one sentence, then one line per area."""
+    verdict = judge(result)
+    lines = [f"Verdict: {verdict.overall}"]
+    for name, area in verdict.areas:
+        lines.append(f"  {name:12} {area.state:8} {area.reasons[0] if area.reasons else ''}")
+    return [*lines, ""]
+
+
 def render(result: ScanResult, colour: bool = False, show_warnings: bool = True) -> str:
     sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
     maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
-    out = _section(sure, colour)
+    out = verdict_lines(result)
+    out.extend(_section(sure, colour))
     if maybe:
         out.append("Depends on build configuration (macros the tree does not define):")
         out.append("")

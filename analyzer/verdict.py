@@ -1,0 +1,167 @@
+"""The verdict on a scan: what really blocks a Windows ARM64 wheel, in one sentence and
+per area (code, build, CI, native dependencies). A pure function of the scan result;
+every report shows it first.
+
+An area is ``blocked`` by a high-confidence finding of its category that bites on a
+native ARM64 model (msvc-arm64, clang-cl-arm64, mingw-arm64) with severity ``error`` or
+``warning``; ``unknown`` when the scan cannot tell (only build-dependent findings, no CI
+configuration in the tree, libraries linked from outside the tree); ``ok`` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from analyzer.model import Confidence, Finding, ScanResult, Severity
+
+AREAS = ("code", "build", "ci", "dependencies")
+NATIVE_MODELS = frozenset({"msvc-arm64", "clang-cl-arm64", "mingw-arm64"})
+_BLOCKING = frozenset({Severity.ERROR, Severity.WARNING})
+_SHOWN = 3  # places named per reason
+_NO_CI = "no CI configuration in the tree (an sdist rarely ships .github/): scan the project's repository"
+_JOB = re.compile(r"job '([^']+)'")
+_WHEEL_JOB_RULES = frozenset({"WOA601", "WOA603", "WOA610"})
+
+
+@dataclass(frozen=True)
+class AreaVerdict:
+    state: str  # "ok" | "blocked" | "unknown"
+    reasons: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()  # "WOA601 .github/workflows/wheels.yml:8"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    overall: str
+    areas: tuple[tuple[str, AreaVerdict], ...]
+
+    def area(self, name: str) -> AreaVerdict:
+        return dict(self.areas)[name]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "overall": self.overall,
+            "areas": {
+                name: {"state": a.state, "reasons": list(a.reasons), "findings": list(a.findings)}
+                for name, a in self.areas
+            },
+        }
+
+
+def _category(result: ScanResult, finding: Finding) -> str:
+    for rule in result.rules:
+        if rule.id == finding.rule_id:
+            return rule.category
+    return "code"
+
+
+def _place(finding: Finding) -> str:
+    return f"{finding.rule_id} {finding.location.path}:{finding.location.line}"
+
+
+def _findings(result: ScanResult, category: str) -> list[Finding]:
+    """Findings of an area that bite on a native ARM64 model. CI counts only the tree's own
+    workflows (a vendored project's ``.github/`` does not build this package's wheels)."""
+    return [
+        f
+        for f in result.findings
+        if _category(result, f) == category
+        and NATIVE_MODELS & set(f.reachable_on)
+        and (category != "ci" or f.location.path.startswith(".github/"))
+    ]
+
+
+def _blocking(result: ScanResult, category: str) -> list[Finding]:
+    """What blocks: high-confidence errors; for CI, a wheel build without Windows ARM64."""
+    return [
+        f
+        for f in _findings(result, category)
+        if f.confidence is Confidence.HIGH
+        and (f.severity is Severity.ERROR or (category == "ci" and f.rule_id in _WHEEL_JOB_RULES))
+    ]
+
+
+def _doubtful(result: ScanResult, category: str) -> list[Finding]:
+    """What may block: warnings, and errors that depend on build flags."""
+    blocking = set(_blocking(result, category))
+    return [f for f in _findings(result, category) if f.severity in _BLOCKING and f not in blocking]
+
+
+def _listed(findings: list[Finding], what: str, state: str) -> AreaVerdict:
+    files = len({f.location.path for f in findings})
+    places = ", ".join(_place(f) for f in findings[:_SHOWN])
+    more = ", ..." if len(findings) > _SHOWN else ""
+    reason = f"{len(findings)} {what} in {files} file(s): {places}{more}"
+    return AreaVerdict(state, (reason,), tuple(_place(f) for f in findings[:100]))
+
+
+def judge(result: ScanResult) -> Verdict:
+    areas: dict[str, AreaVerdict] = {}
+    checks = (
+        ("code", "x86-only construct(s)", "warning(s) or build-dependent finding(s) to check"),
+        ("build", "build-logic problem(s)", "build warning(s) to check"),
+        ("ci", "wheel job(s) without Windows ARM64", "CI warning(s) to check"),
+    )
+    for area, blocked_what, doubtful_what in checks:
+        if blockers := _blocking(result, area):
+            areas[area] = _listed(blockers, blocked_what, "blocked")
+        elif doubtful := _doubtful(result, area):
+            areas[area] = _listed(doubtful, doubtful_what, "unknown")
+    if "code" not in areas:
+        areas["code"] = AreaVerdict("ok", ("no x86-only code is compiled for Windows ARM64",))
+    if "build" not in areas:
+        areas["build"] = (
+            AreaVerdict("ok", (f"the {' + '.join(result.build_systems)} build handles ARM64",))
+            if result.build_systems
+            else AreaVerdict("unknown", ("no build this scan can read (setup.py, meson, CMake, maturin)",))
+        )
+    if "ci" not in areas:
+        areas["ci"] = (
+            AreaVerdict("ok", (f"{result.ci_files} workflow(s): none misses a Windows ARM64 build",))
+            if result.ci_files
+            else AreaVerdict("unknown", (_NO_CI,))
+        )
+    if result.external_libraries:
+        libraries = ", ".join(result.external_libraries)
+        reason = f"links libraries the tree does not build: {libraries}; each needs an ARM64 Windows build"
+        areas["dependencies"] = AreaVerdict("unknown", (reason,))
+    else:
+        areas["dependencies"] = AreaVerdict("ok", ("links no library from outside the tree",))
+    ordered = tuple((name, areas[name]) for name in AREAS)
+    return Verdict(_overall(areas, _blocking(result, "ci")), ordered)
+
+
+def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding]) -> str:
+    blocked = [name for name, a in areas.items() if a.state == "blocked"]
+    clean = [name for name in ("code", "build") if areas[name].state == "ok"]
+    steps: list[str] = []
+    if "code" in blocked:
+        steps.append(f"port the x86-only code ({len(areas['code'].findings)} place(s))")
+    if "build" in blocked:
+        steps.append(f"fix the build logic ({len(areas['build'].findings)} place(s))")
+    if "ci" in blocked:
+        steps.append(_ci_step(ci_blockers))
+    for name in ("code", "build"):
+        if areas[name].state == "unknown" and areas[name].findings:
+            steps.append(f"check the {name} {'warnings' if name == 'build' else 'findings'} listed below")
+    if areas["dependencies"].state == "unknown":
+        steps.append("check the external libraries have ARM64 builds")
+    if not blocked and areas["ci"].state == "unknown" and not areas["ci"].findings:
+        steps.append("make sure the project's CI builds win_arm64 wheels")
+    lead = _clean(clean) or ("nothing blocks for certain" if not blocked else "")
+    return "; ".join(part for part in (lead, *steps) if part) + "."
+
+
+def _ci_step(ci_blockers: list[Finding]) -> str:
+    first = ci_blockers[0]
+    job = _JOB.search(first.message)
+    place = f"{first.location.path}:{first.location.line}"
+    where = f"job '{job.group(1)}' in {first.location.path}" if job else place
+    return f"add a Windows ARM64 wheel build (a windows-11-arm runner, or ARM64 in the archs) to {where}"
+
+
+def _clean(areas: list[str]) -> str:
+    if not areas:
+        return ""
+    return f"{' and '.join(areas)} {'is' if len(areas) == 1 else 'are'} ARM64-clean"

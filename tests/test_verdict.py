@@ -1,0 +1,68 @@
+"""The verdict on a scan: what blocks a win_arm64 wheel, per area and in one sentence."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from analyzer.scan import scan
+from analyzer.verdict import judge
+from tests.clirun import run
+from tests.paths import FIXTURES
+
+
+def test_code_blocked_names_the_places_and_the_step() -> None:
+    verdict = judge(scan(FIXTURES / "builds" / "setuptools"))
+    code = verdict.area("code")
+    assert code.state == "blocked"
+    assert any(place.startswith("WOA102 src/fast64.c:") for place in code.findings)
+    assert verdict.area("build").state == "ok"
+    assert verdict.area("ci").state == "unknown"  # no CI in the tree
+    assert verdict.overall.startswith("build is ARM64-clean; port the x86-only code")
+
+
+def test_a_missing_windows_arm64_job_is_the_whole_verdict() -> None:
+    verdict = judge(scan(FIXTURES / "rules" / "WOA601" / "bad_macos_arm64"))
+    assert verdict.area("ci").state == "blocked"
+    assert "job 'build_wheels' in .github/workflows/wheels.yml" in verdict.overall
+    assert verdict.area("code").state == "ok"
+
+
+def test_warnings_and_build_dependent_findings_are_unknown_not_blocked() -> None:
+    result = scan(FIXTURES / "guards" / "project_macro")
+    assert result.findings and all(f.confidence.value == "low" for f in result.findings)
+    verdict = judge(result)
+    assert verdict.area("code").state == "unknown"
+    assert "nothing blocks for certain" in verdict.overall
+
+
+def test_a_vendored_projects_workflow_does_not_decide_ci(tmp_path: Path) -> None:
+    # Only the tree's own .github/ builds this package's wheels.
+    workflows = tmp_path / "vendor_lib" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "wheels.yml").write_text(
+        (FIXTURES / "rules" / "WOA601" / "bad" / ".github" / "workflows" / "wheels.yml").read_text()
+    )
+    verdict = judge(scan(tmp_path))
+    assert verdict.area("ci").state == "unknown"
+
+
+def test_external_libraries_are_a_dependency_question() -> None:
+    result = replace(scan(FIXTURES / "builds" / "cmake"), external_libraries=("rdkafka",))
+    verdict = judge(result)
+    assert verdict.area("dependencies").state == "unknown"
+    assert "rdkafka" in verdict.area("dependencies").reasons[0]
+    assert "external libraries" in verdict.overall
+
+
+def test_every_report_carries_the_verdict() -> None:
+    project = str(FIXTURES / "builds" / "setuptools")
+    _, text = run("scan", project)
+    assert text.startswith("Verdict: build is ARM64-clean")
+    _, out = run("scan", project, "--json", "-")
+    assert json.loads(out)["verdict"]["areas"]["code"]["state"] == "blocked"
+    _, out = run("scan", project, "--sarif", "-")
+    assert json.loads(out)["runs"][0]["properties"]["verdict"]["areas"]["build"]["state"] == "ok"
+    _, out = run("scan", project, "--markdown", "-")
+    assert "**Verdict:** build is ARM64-clean" in out
