@@ -112,6 +112,7 @@ class ScanSummary:
     top_blockers: tuple[tuple[str, int, str], ...]  # (rule, count, first location)
     error: str = ""
     warnings: tuple[str, ...] = field(default=())
+    verdict: str = ""  # the scan's verdict in one sentence (analyzer/verdict.py)
 
 
 def releases(files: Iterable[DistFile]) -> list[Release]:

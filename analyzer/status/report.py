@@ -43,7 +43,9 @@ def blocked_by(status: Status) -> list[str]:
             reasons.append(f"scan of {status.scan.sdist} failed: {status.scan.error}")
         for rule, count, where in status.scan.top_blockers:
             reasons.append(f"{rule} x{count} (first at {where})")
-        if not status.scan.error and not status.scan.top_blockers:
+        if not status.scan.error and status.scan.verdict:
+            reasons.append(f"verdict on {status.scan.sdist}: {status.scan.verdict}")
+        elif not status.scan.error and not status.scan.top_blockers:
             reasons.append(
                 f"no source blockers found in {status.scan.sdist} ({status.scan.files_scanned} files):"
                 " building win_arm64 wheels in CI may be all it takes"
@@ -59,6 +61,7 @@ def _scan_json(summary: ScanSummary) -> dict[str, Any]:
         "by_rule": summary.by_rule,
         "top_blockers": [{"rule": r, "count": c, "first": w} for r, c, w in summary.top_blockers],
         "error": summary.error or None,
+        "verdict": summary.verdict or None,
         "warnings": list(summary.warnings),
     }
 

@@ -41,6 +41,7 @@ from analyzer.status.classify import (
     wheel_tags,
 )
 from analyzer.status.deps import metadata_sources, requirements_of
+from analyzer.verdict import judge
 
 MAX_SDIST_MEMBERS = 100_000
 MAX_SETUP_PY = 1024 * 1024
@@ -180,7 +181,9 @@ def _scan_sdist_now(index: SimpleIndex, release: Release, name: str, options: Ch
         result = scan(unpacked.root, ScanOptions(jobs=1))
         findings = ((f.rule_id, f.severity, f"{f.location.path}:{f.location.line}") for f in result.findings)
         summary = summarize_scan(name, findings, result.files_scanned)
-        return replace(summary, warnings=tuple(w.message for w in unpacked.warnings))
+        return replace(
+            summary, warnings=tuple(w.message for w in unpacked.warnings), verdict=judge(result).overall
+        )
     except (IndexFetchError, ArchiveError, OSError, ValueError) as error:
         return ScanSummary(name, 0, 0, {}, (), error=str(error))
     finally:

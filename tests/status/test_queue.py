@@ -181,6 +181,12 @@ def test_scan_attaches_the_analyzers_summary(local_index: LocalIndex, tmp_path: 
     assert {"rule": "WOA101", "count": 1, "first": "src/fast.c:1"} in summary["top_blockers"]
     assert any(reason.startswith("WOA101 x1") for reason in packages["simd-pkg"]["blocked_by"])
     clean = packages["clean-pkg"]
-    assert clean["scan"]["findings"] == 0 and "may be all it takes" in clean["blocked_by"][-1]
+    # The scan's verdict, not a generic sentence: clean code, CI unknown (no .github/).
+    assert clean["scan"]["findings"] == 0
+    assert clean["blocked_by"][-1] == (
+        "verdict on clean_pkg-1.0.tar.gz: code is ARM64-clean;"
+        " make sure the project's CI builds win_arm64 wheels."
+    )
+    assert clean["scan"]["verdict"].startswith("code is ARM64-clean")
     broken = packages["bad-sdist"]
     assert broken["class"] == "source-only" and broken["scan"]["error"]
