@@ -43,7 +43,12 @@ from analyzer.status.html import render_dashboard, write_dashboard
 from analyzer.status.queue import port_queue
 from analyzer.status.report import StatusReport, status_json, status_table
 from analyzer.status.run import CheckOptions, check_projects
-from analyzer.status.toplist import TopListError, builtin_top, load_top_file
+from analyzer.status.toplist import (
+    TopListError,
+    builtin_top,
+    load_top_file,
+    with_suggestions,
+)
 from analyzer.targets import RULES_DIR, load_targets, select_targets
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -493,6 +498,7 @@ def fix_command(
     help="History database (default: status.sqlite in the user cache directory).",
 )
 @click.option("--no-db", is_flag=True, help="Do not record this run in the history database.")
+@click.option("--strict", is_flag=True, help="Exit 2 when a named project is not on the index (a typo).")
 @click.option(
     "--cache-dir",
     metavar="DIR",
@@ -530,6 +536,7 @@ def status_command(
     index_url: str | None,
     db_path: Path | None,
     no_db: bool,
+    strict: bool,
     cache_dir: Path | None,
     no_cache: bool,
     max_age: float | None,
@@ -582,6 +589,11 @@ def status_command(
     except KeyboardInterrupt:
         click.echo("interrupted: nothing recorded", err=True)
         sys.exit(130)
+    results = with_suggestions(results, builtin_top().names)
+    for missing in (r for r in results if r.did_you_mean):
+        click.echo(
+            f"{missing.name}: not on the index; did you mean {' or '.join(missing.did_you_mean)}?", err=True
+        )
     report = StatusReport(
         started, url, chosen, tuple(results), port_queue(results, downloads), source, downloads
     )
@@ -608,7 +620,8 @@ def status_command(
         click.echo(f"dashboard: {written}", err=True)
     if json_out != "-":
         click.echo(status_table(report), nl=False)
-    sys.exit(EXIT_USAGE if any(r.klass == "error" for r in results) else EXIT_CLEAN)
+    unknown_names = strict and any(r.klass == "missing" for r in results)
+    sys.exit(EXIT_USAGE if unknown_names or any(r.klass == "error" for r in results) else EXIT_CLEAN)
 
 
 @main.command("rules")

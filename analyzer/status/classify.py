@@ -101,6 +101,7 @@ class Status:
     requires_known: bool = False  # whether the metadata could be read
     scan: ScanSummary | None = None  # the analyzer's summary of its sdist (--scan)
     versions: dict[str, str] = field(default_factory=dict)  # per Python, where not the latest
+    did_you_mean: tuple[str, ...] = ()  # a missing project: the closest known names
 
 
 @dataclass(frozen=True)

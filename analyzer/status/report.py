@@ -38,6 +38,8 @@ def blocked_by(status: Status) -> list[str]:
         reasons += [f"no win_arm64 wheel for Python {p}" for p, c in status.pythons.items() if c in BLOCKED]
     elif status.klass is StatusClass.ERROR:
         reasons.append(status.note)
+    if status.did_you_mean:
+        reasons.append(f"not on the index; did you mean {' or '.join(status.did_you_mean)}?")
     if status.scan is not None:
         if status.scan.error:
             reasons.append(f"scan of {status.scan.sdist} failed: {status.scan.error}")
@@ -84,6 +86,7 @@ def package_json(report: StatusReport, position: int, status: Status) -> dict[st
         "requires": list(status.requires) if status.requires_known else None,
         "dependents": list(entry.dependents) if entry is not None else [],
         "scan": _scan_json(status.scan) if status.scan is not None else None,
+        "did_you_mean": list(status.did_you_mean),
     }
 
 

@@ -8,12 +8,15 @@ a line; JSON as a list of names, ``{"projects": [...]}`` or ``{"rows": [{"projec
 
 from __future__ import annotations
 
+import difflib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from analyzer.index.simple import normalize
+from analyzer.status.classify import Status, StatusClass
 
 BUILTIN = "top-pypi.txt"
 MAX_LIST_BYTES = 64 * 1024 * 1024
@@ -96,3 +99,24 @@ def load_top_file(path: Path) -> TopList:
 def builtin_top() -> TopList:
     text = resources.files("analyzer.data").joinpath(BUILTIN).read_text(encoding="utf-8")
     return parse_text(text, f"built-in {BUILTIN}")
+
+
+def closest_names(name: str, known: Iterable[str], limit: int = 3) -> tuple[str, ...]:
+    """Known project names close to ``name`` (a typo: ``nmupy`` -> ``numpy``), compared
+    after PEP 503 normalisation, best first."""
+    wanted = normalize(name)
+    by_normal: dict[str, str] = {}
+    for candidate in known:
+        by_normal.setdefault(normalize(candidate), candidate)
+    by_normal.pop(wanted, None)
+    close = difflib.get_close_matches(wanted, list(by_normal), n=limit, cutoff=0.75)
+    return tuple(by_normal[c] for c in close)
+
+
+def with_suggestions(results: Sequence[Status], known: Iterable[str]) -> list[Status]:
+    """Missing projects get the closest known names (the built-in list and this run's)."""
+    names = [*known, *(r.name for r in results if r.klass != StatusClass.MISSING)]
+    return [
+        replace(r, did_you_mean=closest_names(r.name, names)) if r.klass == StatusClass.MISSING else r
+        for r in results
+    ]

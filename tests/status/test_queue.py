@@ -190,3 +190,19 @@ def test_scan_attaches_the_analyzers_summary(local_index: LocalIndex, tmp_path: 
     assert clean["scan"]["verdict"].startswith("code is ARM64-clean")
     broken = packages["bad-sdist"]
     assert broken["class"] == "source-only" and broken["scan"]["error"]
+
+
+def test_a_misspelt_name_gets_suggestions_and_strict_exits_2(local_index: LocalIndex, tmp_path: Path) -> None:
+    local_index.publish("alpha-native", {"alpha_native-1.0-cp312-cp312-win_arm64.whl": b"w"})
+    code, data, output = run(local_index, tmp_path, "--no-deps", "alpha-native", "alpha-nativ", "nmupy")
+    assert code == 0, output  # a typo alone is not a failure, unless --strict
+    by_name = {p["name"]: p for p in data["packages"]}
+    assert by_name["alpha-nativ"]["class"] == "missing"
+    assert by_name["alpha-nativ"]["did_you_mean"] == ["alpha-native"]  # named in this run
+    assert by_name["nmupy"]["did_you_mean"][:1] == ["numpy"]  # from the built-in list
+    assert by_name["alpha-native"]["did_you_mean"] == []
+    assert "alpha-nativ: not on the index; did you mean alpha-native?" in output
+    code, _, _ = run(local_index, tmp_path, "--no-deps", "--strict", "alpha-native", "alpha-nativ")
+    assert code == 2
+    code, _, _ = run(local_index, tmp_path, "--no-deps", "--strict", "alpha-native")
+    assert code == 0
