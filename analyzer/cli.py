@@ -41,7 +41,7 @@ from analyzer.status.history import History, HistoryError
 from analyzer.status.history import default_db_path as default_status_db
 from analyzer.status.html import render_dashboard, write_dashboard
 from analyzer.status.queue import port_queue
-from analyzer.status.report import StatusReport, status_json, status_table
+from analyzer.status.report import StatusReport, error_lines, status_json, status_table
 from analyzer.status.run import CheckOptions, check_projects
 from analyzer.status.toplist import (
     TopListError,
@@ -618,6 +618,8 @@ def status_command(
         except OSError as error:
             raise OperationalError(f"cannot write the dashboard: {error}") from None
         click.echo(f"dashboard: {written}", err=True)
+    for line in error_lines(report):
+        click.echo(f"error: {line}", err=True)
     if json_out != "-":
         click.echo(status_table(report), nl=False)
     unknown_names = strict and any(r.klass == "missing" for r in results)

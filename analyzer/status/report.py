@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,11 @@ def package_json(report: StatusReport, position: int, status: Status) -> dict[st
         "dependents": list(entry.dependents) if entry is not None else [],
         "scan": _scan_json(status.scan) if status.scan is not None else None,
         "did_you_mean": list(status.did_you_mean),
+        "error": (
+            {"cause": error_cause(status.note), "detail": status.note}
+            if status.klass is StatusClass.ERROR
+            else None
+        ),
     }
 
 
@@ -143,3 +149,41 @@ def status_table(report: StatusReport) -> str:
             lines.append(f"  {entry.rank:>3}. {entry.name} ({by_name[entry.name].klass}{users})")
             lines += [f"       {reason}" for reason in reasons[1:]] if by_name[entry.name].scan else []
     return "\n".join(lines) + "\n"
+
+
+_CAUSES = (
+    (re.compile(r"Connection refused|ConnectError: \[Errno 111\]", re.I), "connection refused"),
+    (
+        re.compile(r"Name or service not known|nodename nor servname|getaddrinfo|name resolution", re.I),
+        "DNS lookup failed",
+    ),
+    (re.compile(r"SSL|TLS|CERTIFICATE", re.I), "TLS error"),
+    (re.compile(r"timed? ?out|Timeout", re.I), "timeout"),
+    (re.compile(r"malformed|not a PEP 691|cut short|truncat|gzip|decod", re.I), "malformed answer"),
+)
+_HTTP = re.compile(r"HTTP (\d{3})|\((\d{3})\b")
+
+
+def error_cause(note: str) -> str:
+    """The cause of a failed lookup in a few words: connection refused, DNS lookup
+    failed, TLS error, timeout, HTTP <status>, malformed answer, or index error."""
+    http = _HTTP.search(note)
+    if http is not None:
+        return f"HTTP {http.group(1) or http.group(2)}"
+    for pattern, cause in _CAUSES:
+        if pattern.search(note):
+            return cause
+    return "index error"
+
+
+def error_lines(report: StatusReport) -> list[str]:
+    """Each cause once, with the projects it hit (for standard error)."""
+    by_cause: dict[str, list[str]] = {}
+    for status in report.results:
+        if status.klass is StatusClass.ERROR:
+            by_cause.setdefault(error_cause(status.note), []).append(status.name)
+    lines = []
+    for cause, names in sorted(by_cause.items()):
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        lines.append(f"{report.index}: {cause} ({len(names)} project(s): {shown})")
+    return lines

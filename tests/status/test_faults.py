@@ -4,6 +4,7 @@ project only; never a crash, never a wrong class. Ctrl-C records nothing."""
 from __future__ import annotations
 
 import gzip
+import json
 import signal
 import sqlite3
 import subprocess
@@ -161,3 +162,59 @@ def test_sigint_stops_a_real_run_promptly_and_records_nothing(
     assert sum(1 for path, _ in local_index.requests if path.startswith("/simple/p")) < 40
     if db.exists():
         assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+
+
+def test_a_failed_lookup_says_why_once_and_per_project(local_index: LocalIndex, tmp_path: Path) -> None:
+    local_index.route("/simple/down-pkg/", Reply(502, b"bad gateway"))
+    local_index.route("/simple/gone-pkg/", Reply(502, b"bad gateway"))
+    local_index.route("/simple/slow-pkg/", Reply(200, b"", delay=1.5))
+    code, data, output = run_status(
+        local_index,
+        tmp_path / "s.json",
+        "--no-db",
+        "--no-cache",
+        "--no-deps",
+        "--retries",
+        "0",
+        "--timeout",
+        "0.3",
+        "down-pkg",
+        "gone-pkg",
+        "slow-pkg",
+    )
+    assert code == 2
+    causes = {p["name"]: p["error"]["cause"] for p in data["packages"]}
+    assert causes == {"down-pkg": "HTTP 502", "gone-pkg": "HTTP 502", "slow-pkg": "timeout"}
+    assert output.count("HTTP 502 (2 project(s): down-pkg, gone-pkg)") == 1  # once, not per project
+
+
+def test_a_dead_index_is_connection_refused(tmp_path: Path) -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "s.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "status",
+            "--index-url",
+            f"http://127.0.0.1:{port}/simple/",
+            "--no-db",
+            "--no-cache",
+            "--no-deps",
+            "--retries",
+            "0",
+            "--json",
+            str(out),
+            "some-pkg",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "connection refused (1 project(s): some-pkg)" in result.output
+    assert json.loads(out.read_text())["packages"][0]["error"]["cause"] == "connection refused"
