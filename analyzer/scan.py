@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.build.files import scan_build_files
-from analyzer.build.model import plan_build, tree_reader
-from analyzer.build.plan import BuildPlan, merge, rebase, system_libraries
+from analyzer.build.model import external_libraries, plan_tree
+from analyzer.build.plan import BuildPlan
 from analyzer.model import Finding, Language, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
@@ -20,6 +20,7 @@ from analyzer.precise.cache import ResultCache
 from analyzer.precise.run import run_precise
 from analyzer.rules import Rule, default_rules
 from analyzer.targets import TargetData, load_targets
+from analyzer.verdict import own_workflow
 
 __all__ = ["Progress", "ScanOptions", "ScanResult", "default_jobs", "scan"]
 
@@ -27,7 +28,6 @@ __all__ = ["Progress", "ScanOptions", "ScanResult", "default_jobs", "scan"]
 NOT_COMPILED = "not compiled on a selected model (no translation unit reaches it; --all-code lists it)"
 # The skipped-count key for compile-probe sources the build model found.
 BUILD_PROBE = "build probe source (a test program the build compiles; not package code)"
-PROJECT_FILES = frozenset({"pyproject.toml", "setup.py"})
 # Starting worker processes costs more than a small tree takes to scan in one.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
@@ -59,52 +59,7 @@ def tree_plan(
 ) -> BuildPlan | None:
     """The static build model of the tree at ``base`` (None when no build is modelled)."""
     files = sorted({*walked.all_files, *(s.rel for s in walked.build_files)})
-    judge = ProbeJudge(rules, targets)
-    plans = []
-    for prefix in project_dirs(files):
-        inside = [f[len(prefix) :] for f in files if f.startswith(prefix)]
-        plan = plan_build(inside, tree_reader(base / prefix if prefix else base), judge, targets.names)
-        if plan is not None:
-            plans.append(rebase(plan, prefix))
-    if not plans:
-        return None
-    return plans[0] if len(plans) == 1 else merge(plans)
-
-
-def external_libraries(
-    plan: BuildPlan | None, tree_files: list[str], model: str = "msvc-arm64"
-) -> tuple[str, ...]:
-    """Libraries the build links on ``model`` that neither the tree builds (its own
-    targets) or ships (a prebuilt ``ffi.lib``) nor every Windows SDK provides: native
-    dependencies to port."""
-    if plan is None:
-        return ()
-    own = {use.target for use in plan.sources}
-    shipped = {
-        f.rsplit("/", 1)[-1].lower().removeprefix("lib").rsplit(".", 1)[0]
-        for f in tree_files
-        if f.lower().endswith((".lib", ".a"))
-    }
-    system = system_libraries()
-    found: list[str] = []
-    for settings in plan.settings:
-        if settings.model != model:
-            continue
-        for library in settings.libraries:
-            name = library.rsplit("/", 1)[-1].removesuffix(".lib").lower()
-            known = name in system or name in shipped or name.removeprefix("lib") in shipped
-            if name and not known and not name.startswith("python") and library not in own:
-                found.append(library)
-    return tuple(dict.fromkeys(found))
-
-
-def project_dirs(files: list[str]) -> list[str]:
-    """The directories ("" or "a/b/") holding a Python project (pyproject.toml or
-    setup.py) below no other: the tree's root project, or the members of a monorepo."""
-    dirs = {
-        f.rsplit("/", 1)[0] + "/" if "/" in f else "" for f in files if f.rsplit("/", 1)[-1] in PROJECT_FILES
-    }
-    return sorted(d for d in dirs if not any(o != d and d.startswith(o) for o in dirs))
+    return plan_tree(base, files, ProbeJudge(rules, targets), targets.names)
 
 
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:
@@ -184,7 +139,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         build_systems=plan.systems if plan is not None else (),
         # The tree's own workflows (not a vendored project's .github/).
         ci_files=sum(
-            1 for s in walked.build_files if s.language is Language.WORKFLOW and s.rel.startswith(".github/")
+            1 for s in walked.build_files if s.language is Language.WORKFLOW and own_workflow(s.rel)
         ),
         external_libraries=external_libraries(plan, walked.all_files),
     )

@@ -49,43 +49,36 @@ class Verdict:
         }
 
 
-def _category(result: ScanResult, finding: Finding) -> str:
-    for rule in result.rules:
-        if rule.id == finding.rule_id:
-            return rule.category
-    return "code"
+def own_workflow(path: str) -> bool:
+    """A workflow of the scanned project itself (a vendored project's ``.github/`` does
+    not build this package's wheels)."""
+    return path.startswith(".github/")
 
 
 def _place(finding: Finding) -> str:
     return f"{finding.rule_id} {finding.location.path}:{finding.location.line}"
 
 
-def _findings(result: ScanResult, category: str) -> list[Finding]:
-    """Findings of an area that bite on a native ARM64 model. CI counts only the tree's own
-    workflows (a vendored project's ``.github/`` does not build this package's wheels)."""
-    return [
-        f
-        for f in result.findings
-        if _category(result, f) == category
-        and NATIVE_MODELS & set(f.reachable_on)
-        and (category != "ci" or f.location.path.startswith(".github/"))
-    ]
-
-
-def _blocking(result: ScanResult, category: str) -> list[Finding]:
-    """What blocks: high-confidence errors; for CI, a wheel build without Windows ARM64."""
-    return [
-        f
-        for f in _findings(result, category)
-        if f.confidence is Confidence.HIGH
-        and (f.severity is Severity.ERROR or (category == "ci" and f.rule_id in _WHEEL_JOB_RULES))
-    ]
-
-
-def _doubtful(result: ScanResult, category: str) -> list[Finding]:
-    """What may block: warnings, and errors that depend on build flags."""
-    blocking = set(_blocking(result, category))
-    return [f for f in _findings(result, category) if f.severity in _BLOCKING and f not in blocking]
+def _sorted_by_area(result: ScanResult) -> dict[str, tuple[list[Finding], list[Finding]]]:
+    """Per area, what blocks (high-confidence errors; for CI, a wheel job without Windows
+    ARM64) and what may (warnings, build-dependent errors), among the findings that bite
+    on a native ARM64 model. CI counts only the project's own workflows."""
+    category = {rule.id: rule.category for rule in result.rules}
+    sorted_out: dict[str, tuple[list[Finding], list[Finding]]] = {a: ([], []) for a in AREAS}
+    for f in result.findings:
+        area = category.get(f.rule_id, "code")
+        if area not in sorted_out or not NATIVE_MODELS & set(f.reachable_on):
+            continue
+        if area == "ci" and not own_workflow(f.location.path):
+            continue
+        blocks = f.confidence is Confidence.HIGH and (
+            f.severity is Severity.ERROR or (area == "ci" and f.rule_id in _WHEEL_JOB_RULES)
+        )
+        if blocks:
+            sorted_out[area][0].append(f)
+        elif f.severity in _BLOCKING:
+            sorted_out[area][1].append(f)
+    return sorted_out
 
 
 def _listed(findings: list[Finding], what: str, state: str) -> AreaVerdict:
@@ -103,10 +96,12 @@ def judge(result: ScanResult) -> Verdict:
         ("build", "build-logic problem(s)", "build warning(s) to check"),
         ("ci", "wheel job(s) without Windows ARM64", "CI warning(s) to check"),
     )
+    by_area = _sorted_by_area(result)
     for area, blocked_what, doubtful_what in checks:
-        if blockers := _blocking(result, area):
+        blockers, doubtful = by_area[area]
+        if blockers:
             areas[area] = _listed(blockers, blocked_what, "blocked")
-        elif doubtful := _doubtful(result, area):
+        elif doubtful:
             areas[area] = _listed(doubtful, doubtful_what, "unknown")
     if "code" not in areas:
         areas["code"] = AreaVerdict("ok", ("no x86-only code is compiled for Windows ARM64",))
@@ -129,7 +124,7 @@ def judge(result: ScanResult) -> Verdict:
     else:
         areas["dependencies"] = AreaVerdict("ok", ("links no library from outside the tree",))
     ordered = tuple((name, areas[name]) for name in AREAS)
-    return Verdict(_overall(areas, _blocking(result, "ci")), ordered)
+    return Verdict(_overall(areas, by_area["ci"][0]), ordered)
 
 
 def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding]) -> str:

@@ -29,6 +29,7 @@ from analyzer.build.plan import (
     build_env,
     event_list,
     judge_for,
+    note_on,
     probe_list,
     settings_list,
     source_uses,
@@ -1207,14 +1208,13 @@ def cmake_plan(
         for target in interpreter.targets.values():
             any_target = True
             for path, certainty in target.sources:
-                per = per_source.setdefault((path, target.name, target.file, target.line), {})
-                per[model] = or3(per.get(model, 0), and3(target.present, certainty))
+                key = (path, target.name, target.file, target.line)
+                note_on(per_source, key, model, and3(target.present, certainty))
         for file, line, text, certain in interpreter.values:
-            per_event = events.setdefault(("value", file, line, text), {})
-            per_event[model] = or3(per_event.get(model, 0), 1 if certain else MAYBE)
+            note_on(events, ("value", file, line, text), model, 1 if certain else MAYBE)
         if interpreter.stopped is not None:
             file, line, message = interpreter.stopped
-            events.setdefault(("stops", file, line, message), {})[model] = 1
+            note_on(events, ("stops", file, line, message), model, 1)
         if not interpreter.unknown_sources and interpreter.stopped is None:
             complete.append(model)
     if not any_target and not events:

@@ -7,6 +7,7 @@ import posixpath
 from dataclasses import replace
 from pathlib import Path
 
+from analyzer.build.model import project_dirs
 from analyzer.build.parse import BuildFileView, ProjectContext, Unparseable, project_context
 from analyzer.build.plan import PlanEvent
 from analyzer.findings import format_message, make_finding, suppressed
@@ -143,14 +144,8 @@ def scan_build_files(
 def _top_level_projects(texts: dict[str, str]) -> dict[str, str]:
     """The top-level build file of each project (pyproject.toml, else setup.py, in a
     directory no ancestor of which has one) -> that project's directory prefix."""
-    dirs = {
-        rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
-        for rel in texts
-        if rel.rsplit("/", 1)[-1] in ("pyproject.toml", "setup.py")
-    }
-    tops = {d for d in dirs if not any(o != d and d.startswith(o) for o in dirs)}
     chosen: dict[str, str] = {}
-    for prefix in tops:
+    for prefix in project_dirs(texts):
         anchor = prefix + ("pyproject.toml" if prefix + "pyproject.toml" in texts else "setup.py")
         chosen[anchor] = prefix
     return chosen

@@ -28,6 +28,7 @@ from analyzer.build.plan import (
     build_env,
     event_list,
     judge_for,
+    note_on,
     probe_list,
     settings_list,
     source_uses,
@@ -1082,7 +1083,7 @@ def meson_plan(
         if interpreter.stopped is not None:
             file, line, message = interpreter.stopped
             notes.append(f"{file}:{line}: the meson build stops with error() on {model}: {message}")
-            events.setdefault(("stops", file, line, f"error({message!r})"), {})[model] = 1
+            note_on(events, ("stops", file, line, f"error({message!r})"), model, 1)
         for target_name, values in interpreter.settings.items():
             target_settings[(target_name, model)] = values
         include_dirs.extend(interpreter.include_paths)
@@ -1093,8 +1094,7 @@ def meson_plan(
             any_target = True
             for source, certainty in target.sources:
                 key = (source.path, target.name, target.file, target.line)
-                per = per_source.setdefault(key, {})
-                per[model] = or3(per.get(model, 0), and3(target.present, certainty))
+                note_on(per_source, key, model, and3(target.present, certainty))
         if not interpreter.unknown_sources and interpreter.stopped is None:
             complete.append(model)
     if not any_target and not events:

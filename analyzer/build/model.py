@@ -18,7 +18,7 @@ from typing import Any
 from analyzer.build.cargo import crate_root
 from analyzer.build.cmake import cmake_plan
 from analyzer.build.meson import meson_plan
-from analyzer.build.plan import BuildPlan, ProbeJudge, SourceUse, merge
+from analyzer.build.plan import BuildPlan, ProbeJudge, SourceUse, merge, rebase, system_libraries
 from analyzer.build.setuptools import hook_script_plan, setuptools_plan
 
 # Python build hooks a backend runs besides setup.py: poetry/pdm's build.py, hatch's.
@@ -128,3 +128,54 @@ def cargo_plan(
         systems=("maturin",),
         sources=(SourceUse(root, str(module), manifest, 1, tuple((m, 1) for m in models)),),
     )
+
+
+PROJECT_FILES = frozenset({"pyproject.toml", "setup.py"})
+
+
+def project_dirs(files: Iterable[str]) -> list[str]:
+    """The directories ("" or "a/b/") holding a Python project (pyproject.toml or
+    setup.py) below no other: the tree's root project, or the members of a monorepo."""
+    anchors = [f for f in files if f.rsplit("/", 1)[-1] in PROJECT_FILES]
+    dirs = {f.rsplit("/", 1)[0] + "/" if "/" in f else "" for f in anchors}
+    return sorted(d for d in dirs if not any(o != d and d.startswith(o) for o in dirs))
+
+
+def plan_tree(base: Path, files: list[str], judge: ProbeJudge, models: tuple[str, ...]) -> BuildPlan | None:
+    """One plan per top-level project of the tree at ``base``, merged, with tree paths."""
+    plans = []
+    for prefix in project_dirs(files):
+        inside = [f[len(prefix) :] for f in files if f.startswith(prefix)]
+        plan = plan_build(inside, tree_reader(base / prefix if prefix else base), judge, models)
+        if plan is not None:
+            plans.append(rebase(plan, prefix))
+    if not plans:
+        return None
+    return plans[0] if len(plans) == 1 else merge(plans)
+
+
+def external_libraries(
+    plan: BuildPlan | None, tree_files: list[str], model: str = "msvc-arm64"
+) -> tuple[str, ...]:
+    """Libraries the build links on ``model`` that neither the tree builds (its own
+    targets) or ships (a prebuilt ``ffi.lib``) nor every Windows SDK provides: native
+    dependencies to port."""
+    if plan is None:
+        return ()
+    own = {use.target for use in plan.sources}
+    shipped = {
+        f.rsplit("/", 1)[-1].lower().removeprefix("lib").rsplit(".", 1)[0]
+        for f in tree_files
+        if f.lower().endswith((".lib", ".a"))
+    }
+    system = system_libraries()
+    found: list[str] = []
+    for settings in plan.settings:
+        if settings.model != model:
+            continue
+        for library in settings.libraries:
+            name = library.rsplit("/", 1)[-1].removesuffix(".lib").lower()
+            known = name in system or name in shipped or name.removeprefix("lib") in shipped
+            if name and not known and not name.startswith("python") and library not in own:
+                found.append(library)
+    return tuple(dict.fromkeys(found))

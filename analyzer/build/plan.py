@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TypeVar
 
 from analyzer.native.cexpr import MAYBE, Value, or3
 from analyzer.targets import RULES_DIR
@@ -203,6 +204,16 @@ def probe_list(probes: Mapping[ProbeKey, Mapping[str, Value]], models: tuple[str
 
 
 EventKey = tuple[str, str, int, str]  # (kind, build file, line, text)
+
+
+K = TypeVar("K")
+
+
+def note_on(table: dict[K, dict[str, Value]], key: K, model: str, value: Value) -> None:
+    """Record that ``key`` (a source use, an event) holds on ``model``: the three-valued
+    OR with what other paths of that model's run already said."""
+    per = table.setdefault(key, {})
+    per[model] = or3(per.get(model, 0), value)
 
 
 def event_list(

@@ -22,6 +22,7 @@ from analyzer.build.plan import (
     build_env,
     event_list,
     judge_for,
+    note_on,
     probe_list,
     reference_env,
     settings_list,
@@ -29,7 +30,7 @@ from analyzer.build.plan import (
 )
 from analyzer.build.pyeval import Ext, Interpreter
 from analyzer.build.values import UNKNOWN, Maybe, strip_maybe
-from analyzer.native.cexpr import MAYBE, Value, and3, or3
+from analyzer.native.cexpr import MAYBE, Value, and3
 
 _DEFINE_FLAG = re.compile(r"^[-/]D([A-Za-z_]\w*)")
 _MACRO_NAME = re.compile(r"^[A-Za-z_]\w*$")
@@ -97,6 +98,7 @@ def setuptools_plan(
     probes: dict[ProbeKey, dict[str, Value]] = {}
     events: dict[EventKey, dict[str, Value]] = {}
     mentioned: set[str] = set()
+    mentioned_in: dict[str, set[str]] = {}
     include_dirs: list[str] = []
     helpers: set[str] = set()
     target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
@@ -115,15 +117,18 @@ def setuptools_plan(
         )
         interpreter = result.interpreter
         notes.extend(interpreter.notes)
-        mentioned |= _mentioned_macros(interpreter, read_text)
+        for path in interpreter.modules:
+            if path not in mentioned_in:  # each module's syntax is read once, not per model
+                mentioned_in[path] = _mentioned_macros(parsed.get(path))
+            mentioned |= mentioned_in[path]
         helpers |= {path for path in interpreter.modules if path != setup_py}
         for path, line, what, verdict in interpreter.probes:
             probes.setdefault((path, line, what, ""), {})[model] = verdict
         for path, line, text, certain in interpreter.values:
-            _add(events, ("value", path, line, text), model, 1 if certain else MAYBE)
+            note_on(events, ("value", path, line, text), model, 1 if certain else MAYBE)
         if interpreter.stopped is not None:
             path, line, text = interpreter.stopped
-            _add(events, ("stops", path, line, text), model, 1)
+            note_on(events, ("stops", path, line, text), model, 1)
         known = result.known
         model_macros: list[dict[str, Value]] = []
         any_here = False
@@ -146,8 +151,8 @@ def setuptools_plan(
                     known = False
                     continue
                 rel = _tree_path(base, path, tree_files)
-                per = per_source.setdefault((rel, name, ext.file, ext.line), {})
-                per[model] = or3(per.get(model, 0), and3(present, MAYBE if isinstance(source, Maybe) else 1))
+                certainty: Value = MAYBE if isinstance(source, Maybe) else 1
+                note_on(per_source, (rel, name, ext.file, ext.line), model, and3(present, certainty))
             model_macros.append(_extension_macros(ext, present))
             for directory in _items(ext.attrs.get("include_dirs")):
                 directory = strip_maybe(directory)
@@ -173,12 +178,12 @@ def setuptools_plan(
                     w for w in (strip_maybe(v) for v in _items(ext.attrs.get(attr))) if isinstance(w, str)
                 ]
                 if words:
-                    _add(events, ("value", ext.file, ext.line, " ".join(words)), model, present)
+                    note_on(events, ("value", ext.file, ext.line, " ".join(words)), model, present)
         if known:
             complete.append(model)
         if known and not any_here and x64_has_sources and result.setup_line is not None:
             path, line = result.setup_line
-            _add(events, ("no-extension", path, line, "no extension module"), model, 1)
+            note_on(events, ("no-extension", path, line, "no extension module"), model, 1)
         for name in set().union(*model_macros) if model_macros else set():
             values = [m.get(name, 0) for m in model_macros]
             macros.setdefault(name, {})[model] = (
@@ -206,11 +211,6 @@ def setuptools_plan(
         helper_files=tuple(sorted(helpers)),
         settings=settings_list(target_settings),
     )
-
-
-def _add(events: dict[EventKey, dict[str, Value]], key: EventKey, model: str, value: Value) -> None:
-    per = events.setdefault(key, {})
-    per[model] = or3(per.get(model, 0), value)
 
 
 def _sources_of(item: Any) -> bool:
@@ -294,19 +294,12 @@ def _pyproject_extensions(pyproject: Mapping[str, Any] | None) -> list[Any]:
     return found
 
 
-def _mentioned_macros(interpreter: Interpreter, read_text: Callable[[str], str | None]) -> set[str]:
-    """Macro names the build files could define on some path: a name no path defines on a
+def _mentioned_macros(module: ast.Module | None) -> set[str]:
+    """Macro names a build module could define on some path: a name no path defines on a
     model is undefined there (unless the tree defines it). Read from the syntax: string
     constants in values whose key or receiver names a macro list."""
     names: set[str] = set()
-    for path in interpreter.modules:
-        text = read_text(path)
-        if text is None:
-            continue
-        try:
-            module = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
+    if module is not None:
         for node in ast.walk(module):
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
@@ -364,7 +357,7 @@ def hook_script_plan(
         interpreter.run_functions(namespace)
         interpreter.run_command_classes()
         for path, line, text, certain in interpreter.values:
-            _add(events, ("value", path, line, text), model, 1 if certain else MAYBE)
+            note_on(events, ("value", path, line, text), model, 1 if certain else MAYBE)
     if not events:
         return None
     return BuildPlan(systems=("build hook",), events=event_list(events, models))

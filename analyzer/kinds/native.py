@@ -210,9 +210,9 @@ def _as_macro_argument(view: CFileView, offset: int, reach: dict[str, Value]) ->
     macro's definition compiled on that model uses the parameter (``PICK(_mm_x(), vx())``
     where ARM64's PICK keeps its second argument), at any depth of enclosing calls."""
     guards = view.ctx.guards
-    if not guards or not view.calls_tree_macros():
+    tree = view.ctx.tree
+    if tree is None or not view.calls_tree_macros():
         return reach
-    tree = next(iter(guards.values())).tree
     narrowed = dict(reach)
     for name, index in _enclosing_calls(view.f.masked, offset):
         definitions = [(p, d) for p, d in tree.definitions.get(name, ()) if d.params is not None]
@@ -523,16 +523,16 @@ def _tests_another_files_macros(view: CFileView, err: ErrorDirective) -> bool:
     if err.branch < 0:
         return False
     condition = view.structure.branches[err.branch].condition
-    for guard in view.ctx.guards.values():
-        files = guard.tree.files
-        for name in set(_IDENTIFIER.findall(condition)) - {"defined"}:
-            for path, macro in guard.tree.definitions.get(name, ()):
-                if path == view.f.rel or macro.branch < 0:
-                    continue
-                structure = files[path].structure
-                if len(structure.groups[structure.branches[macro.branch].group]) > 1:
-                    return True
+    tree = view.ctx.tree
+    if tree is None:
         return False
+    for name in set(_IDENTIFIER.findall(condition)) - {"defined"}:
+        for path, macro in tree.definitions.get(name, ()):
+            if path == view.f.rel or macro.branch < 0:
+                continue
+            structure = tree.files[path].structure
+            if len(structure.groups[structure.branches[macro.branch].group]) > 1:
+                return True
     return False
 
 

@@ -22,7 +22,7 @@ from analyzer.kinds.native import NativeKind, TokenMatch, is_guard_clause
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.native import treesitter
 from analyzer.native.cexpr import Value, and3
-from analyzer.native.guards import FileStructure, GuardModel, evaluate_cfg
+from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
 from analyzer.native.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
 from analyzer.precise.clang import Hit
 from analyzer.rules import Rule
@@ -120,11 +120,17 @@ class Context:
     # Per name and model: does the package compile its own definition (a shim) there?
     provided: Mapping[str, Mapping[str, Value]] = field(default_factory=dict)
 
+    @property
+    def tree(self) -> TreeMacros | None:
+        """The tree index every guard model shares (None without models)."""
+        for guard in self.guards.values():
+            return guard.tree
+        return None
+
     def structure_of(self, rel: str) -> FileStructure | None:
         """The preprocessor structure of a tree file (None for files with none: Rust)."""
-        for guard in self.guards.values():
-            return guard.tree.files.get(rel)
-        return None
+        tree = self.tree
+        return tree.files.get(rel) if tree is not None else None
 
 
 @dataclass(frozen=True)
@@ -211,8 +217,7 @@ class CFileView:
         """Does this file name a function-like macro the tree defines? (Cheap test before
         looking for the macro call around each intrinsic.)"""
         if self._macro_callers is None:
-            guards = self.ctx.guards
-            tree = next(iter(guards.values())).tree if guards else None
+            tree = self.ctx.tree
             names = tree.function_like_names() if tree is not None else frozenset()
             masked = self.f.masked
             self._macro_callers = any(name.encode() in masked for name in names)
