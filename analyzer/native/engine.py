@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -225,12 +225,7 @@ def scan_native(
         for m in targets.models
     }
     roots, unreached_value = translation_units(files, tree, plan, targets.names)
-    # Twice: a file the first pass finds not compiled on a model (a wrapper the build
-    # leaves out) no longer defines macros there, which can change what is included.
-    for _ in range(2):
-        reach = file_reach(tree, guards, roots, unreached_value)
-        for name, guard in guards.items():
-            guard.set_compiled({path: by_model.get(name, 1) for path, by_model in reach.items()})
+    reach = _reach_with_compiled_definitions(tree, guards, roots, unreached_value)
     reach.update(_rust_reach(files, targets, max_bytes))
     defined: dict[str, list[tuple[str, int]]] = {}
     for p in phase1:
@@ -281,6 +276,27 @@ def scan_native(
         not_compiled_files=len(unreached_jobs),
         not_compiled=tuple(sorted(not_compiled, key=Finding.sort_key)),
     )
+
+
+def _reach_with_compiled_definitions(
+    tree: TreeMacros,
+    guards: Mapping[str, GuardModel],
+    roots: Mapping[str, Mapping[str, Value]],
+    unreached_value: Callable[[str, str], Value],
+) -> dict[str, dict[str, Value]]:
+    """File reach per model, with each guard model told which files it compiles. A file
+    the first pass finds not compiled on a model (a wrapper the build leaves out) no
+    longer defines macros there, which can change what is included: then reach is
+    computed once more. When no file that defines a macro is left out, the second pass
+    would give the same answer (only left-out definitions are dropped), so it is skipped."""
+    defining = {path for found in tree.definitions.values() for path, _ in found}
+    for attempt in range(2):
+        reach = file_reach(tree, guards, roots, unreached_value)
+        for name, guard in guards.items():
+            guard.set_compiled({path: by_model.get(name, 1) for path, by_model in reach.items()})
+        if attempt == 0 and not any(0 in reach.get(path, {}).values() for path in defining):
+            break
+    return reach
 
 
 def translation_units(

@@ -3,6 +3,8 @@ a translation unit reaches its #include with the guards taken there."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from analyzer.model import Language
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
@@ -118,3 +120,24 @@ def test_rust_modules_gated_by_cfg_gate_their_files_and_subtrees() -> None:
     assert reach["src/common/maybe.rs"]["msvc-arm64"] is None  # a crate feature: build-dependent
     assert reach["src/odd/place.rs"]["msvc-arm64"] == 1  # #[path]
     assert reach["src/stray.rs"]["msvc-arm64"] is None  # declared by nothing
+
+
+def test_a_unit_the_build_leaves_out_defines_nothing_for_the_headers_others_include(tmp_path: Path) -> None:
+    """The wrapper that defines HAVE_SSE is compiled only on x64: on ARM64 main.c alone
+    includes simd.h, HAVE_SSE is undefined there, so sse_impl.h is not compiled. (Reach
+    must be computed again once the first pass has found the wrapper left out.)"""
+    (tmp_path / "setup.py").write_text(
+        "import platform\nfrom setuptools import setup, Extension\n"
+        'sources = ["main.c"]\nif platform.machine() in ("x86_64", "AMD64"):\n'
+        '    sources.append("wrap_sse.c")\nsetup(name="m", ext_modules=[Extension("m", sources)])\n'
+    )
+    (tmp_path / "simd.h").write_text('#ifdef HAVE_SSE\n#include "sse_impl.h"\n#endif\n')
+    (tmp_path / "wrap_sse.c").write_text('#define HAVE_SSE 1\n#include "simd.h"\n')
+    (tmp_path / "main.c").write_text('#include "simd.h"\nint main(void) { return 0; }\n')
+    (tmp_path / "sse_impl.h").write_text(
+        "#include <immintrin.h>\nstatic __m128 add(__m128 a, __m128 b) { return _mm_add_ps(a, b); }\n"
+    )
+    arm = ("msvc-arm64", "mingw-arm64")
+    assert scan(tmp_path, ScanOptions(targets=arm)).findings == ()
+    listed = scan(tmp_path, ScanOptions(targets=arm, all_code=True))
+    assert ("sse_impl.h", "WOA102") in {(f.location.path, f.rule_id) for f in listed.not_compiled}
