@@ -37,7 +37,7 @@ from analyzer.report import text as text_report
 from analyzer.rules import CATEGORIES, RuleError, default_rules, select_rules
 from analyzer.scan import ScanOptions, default_jobs, scan
 from analyzer.status.classify import DEFAULT_PYTHONS
-from analyzer.status.history import History, HistoryError
+from analyzer.status.history import History, HistoryError, Trend
 from analyzer.status.history import default_db_path as default_status_db
 from analyzer.status.html import render_dashboard, write_dashboard
 from analyzer.status.queue import port_queue
@@ -479,7 +479,7 @@ def fix_command(
     help=f"Target Pythons (default: {','.join(DEFAULT_PYTHONS)}; 't' = free-threaded).",
 )
 @click.option(
-    "--json", "json_out", metavar="FILE|-", help="Write the results as JSON (schema woaport-status/1)."
+    "--json", "json_out", metavar="FILE|-", help="Write the results as JSON (schema woaport-status/2)."
 )
 @click.option(
     "--html",
@@ -597,12 +597,15 @@ def status_command(
     report = StatusReport(
         started, url, chosen, tuple(results), port_queue(results, downloads), source, downloads
     )
-    trend: list[tuple[str, Counter[str]]] = []
+    # A run from a package list alone is one of the series the trend is drawn for.
+    from_list = listed is not None and not names
+    label = (f"top {top} of {source}" if top else source) if from_list else f"{len(results)} named project(s)"
+    trend = Trend(label, chosen, ((started, Counter(s.klass for s in results)),))
     if not no_db:
         try:
             history = History(db_path or default_status_db())
             try:
-                history.record(started, url, chosen, results)
+                history.record(started, url, chosen, results, label, listed=from_list)
                 trend = history.trend()
                 report = replace(report, since=history.since())
             finally:
@@ -612,7 +615,7 @@ def status_command(
     if json_out:
         _write(json_out, status_json(report))
     if html_dir is not None:
-        page = render_dashboard(report, trend or [(started, Counter(s.klass for s in results))])
+        page = render_dashboard(report, trend)
         try:
             written = write_dashboard(html_dir, page)
         except OSError as error:

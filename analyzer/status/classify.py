@@ -10,6 +10,13 @@ Classes, per Python and overall:
   amber        platform wheels exist, none for win_arm64 (py3-none-win_amd64 is one of them:
                ABI "none" is not "pure")
   source-only  no wheel installs and the sdist holds compiled code
+  regressed    no win_arm64 wheel installs, but an earlier non-yanked release had one for
+               that Python (an older version installs natively; ``last_native`` names it)
+  not-offered  (per Python) the project offers nothing for that Python on any platform: no
+               release admits it (Requires-Python), or the release an installer picks has
+               platform wheels but none for it anywhere (a free-threaded build nobody ships,
+               a Python newer than the last release). Not a Windows-on-Arm gap: it neither
+               makes a project partial nor queues it
   missing      no such project, or no release with files
 """
 
@@ -72,12 +79,14 @@ class StatusClass(enum.StrEnum):
     PURE_SDIST = "pure-sdist"  # only an sdist, with no compiled code in it
     AMBER = "amber"  # wheels for other platforms only: a source build on WoA
     SOURCE_ONLY = "source-only"  # only an sdist that (may) compile code
+    REGRESSED = "regressed"  # an earlier release had a win_arm64 wheel, the latest has none
+    NOT_OFFERED = "not-offered"  # per Python: no platform has anything for it
     MISSING = "missing"  # no release installs here (or no such project)
     ERROR = "error"  # the project could not be read
 
 
 # Per-Python classes that need a port (the port queue's business).
-BLOCKED = frozenset({StatusClass.AMBER, StatusClass.SOURCE_ONLY})
+BLOCKED = frozenset({StatusClass.AMBER, StatusClass.SOURCE_ONLY, StatusClass.REGRESSED})
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ class Status:
     scan: ScanSummary | None = None  # the analyzer's summary of its sdist (--scan)
     versions: dict[str, str] = field(default_factory=dict)  # per Python, where not the latest
     did_you_mean: tuple[str, ...] = ()  # a missing project: the closest known names
+    last_native: dict[str, str] = field(default_factory=dict)  # regressed Pythons: last version native there
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,7 @@ class ScanSummary:
     error: str = ""
     warnings: tuple[str, ...] = field(default=())
     verdict: str = ""  # the scan's verdict in one sentence (analyzer/verdict.py)
+    areas: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # the verdict's (area, state, reasons)
 
 
 def releases(files: Iterable[DistFile]) -> list[Release]:
@@ -206,24 +217,30 @@ def wheel_tags(wheels: Iterable[str]) -> set[Tag]:
     return out
 
 
-def _python_native(tags: set[Tag], python: str) -> bool:
+def _serves(tag: Tag, python: str) -> bool:
+    """Whether a wheel tag's interpreter and ABI install on CPython ``python`` (X.Y, or
+    X.Yt for a free-threaded build), whatever its platform."""
     free_threaded = python.endswith("t")
     major, minor = (int(x) for x in python.rstrip("t").split("."))
     cp = f"cp{major}{minor}"
-    for tag in tags:
-        if tag.platform != "win_arm64":
-            continue
-        if tag.interpreter == cp and tag.abi == (cp + "t" if free_threaded else cp):
-            return True
-        # abi3 wheels serve their minimum version and later on regular builds; abi3t
-        # (PEP 803, from 3.15) does the same for free-threaded builds.
-        stable = "abi3t" if free_threaded else "abi3"
-        since = tag.interpreter[3:] if tag.interpreter.startswith("cp3") else ""
-        if tag.abi == stable and since.isdigit() and int(since) <= minor:
-            return True
-        if tag.abi == "none" and tag.interpreter in ("py3", f"py{major}{minor}", cp):
-            return True
-    return False
+    if tag.interpreter == cp and tag.abi == (cp + "t" if free_threaded else cp):
+        return True
+    # abi3 wheels serve their minimum version and later on regular builds; abi3t
+    # (PEP 803, from 3.15) does the same for free-threaded builds.
+    stable = "abi3t" if free_threaded else "abi3"
+    since = tag.interpreter[3:] if tag.interpreter.startswith("cp3") else ""
+    if tag.abi == stable and since.isdigit() and int(since) <= minor:
+        return True
+    return tag.abi == "none" and tag.interpreter in ("py3", f"py{major}{minor}", cp)
+
+
+def _python_native(tags: set[Tag], python: str) -> bool:
+    return any(tag.platform == "win_arm64" and _serves(tag, python) for tag in tags)
+
+
+def _python_offered(tags: set[Tag], python: str) -> bool:
+    """Whether some platform wheel installs on ``python`` (on any operating system)."""
+    return any(tag.platform != "any" and _serves(tag, python) for tag in tags)
 
 
 def _python_pure(tags: set[Tag], python: str) -> bool:
@@ -265,49 +282,99 @@ def sdist_has_compiled_code(
     return setup_py is not None and bool(_EXT_MODULES.search(setup_py))
 
 
+def native_history(found: Iterable[Release]) -> tuple[tuple[Version, str, set[Tag]], ...]:
+    """The releases with a win_arm64 wheel, newest first: (version, its text, the tags of
+    its win_arm64 wheels). Only those wheel names are parsed: a project has thousands of
+    files over its history and parsing them all is what a warm run would spend its time on."""
+    out = []
+    for release in found:
+        arm = [w for w in release.wheels if "win_arm64" in w]
+        version = _parse_version(release.version)
+        if arm and version is not None:
+            out.append((version, release.version, wheel_tags(arm)))
+    out.sort(key=lambda item: item[0], reverse=True)
+    return tuple(out)
+
+
+def _last_native(
+    history: tuple[tuple[Version, str, set[Tag]], ...], chosen: Release, python: str
+) -> str | None:
+    """The newest release before ``chosen`` with a win_arm64 wheel for ``python``."""
+    before = _parse_version(chosen.version)
+    for version, text, tags in history:
+        if before is not None and version < before and _python_native(tags, python):
+            return text
+    return None
+
+
 def classify(
     name: str,
     release: Release | None,
     pythons: Iterable[str] = DEFAULT_PYTHONS,
     sdist_compiled: bool | None = None,
     per_python: Mapping[str, Release | None] | None = None,
+    earlier: Iterable[Release] = (),
 ) -> Status:
     """Classify ``release`` (the latest) for each target Python, or the release
     ``per_python`` names for it (what an installer would pick there; None: no release
     supports that Python). ``sdist_compiled``: whether the latest sdist holds compiled
     code (None: not looked at; then an sdist-only release counts as source-only, the
-    cautious answer)."""
+    cautious answer). ``earlier``: the project's other releases, to tell a regression
+    (an older release had a win_arm64 wheel) from a project that never had one."""
     pythons = tuple(pythons)
     if release is None:
         return Status(name, None, StatusClass.MISSING, dict.fromkeys(pythons, StatusClass.MISSING), ())
+    history = native_history(earlier)
     per: dict[str, StatusClass] = {}
     versions: dict[str, str] = {}
+    last_native: dict[str, str] = {}
     for python in pythons:
         chosen = per_python.get(python, release) if per_python is not None else release
         if chosen is None:
-            per[python] = StatusClass.MISSING
+            # Requires-Python of every release excludes it: offered nowhere.
+            per[python] = StatusClass.NOT_OFFERED
             continue
         if chosen.version != release.version:
             versions[python] = chosen.version
         tags = wheel_tags(chosen.wheels)
+        platform_wheels = any(t.platform != "any" for t in tags)
         if _python_native(tags, python):
             per[python] = StatusClass.NATIVE
         elif _python_pure(tags, python):
             per[python] = StatusClass.PURE
-        elif any(t.platform != "any" for t in tags):
+        elif platform_wheels and not _python_offered(tags, python):
+            # Wheels for other Pythons only, on every platform: whatever builds this
+            # Python from the sdist, it is the same everywhere, not a Windows-on-Arm gap.
+            per[python] = StatusClass.NOT_OFFERED
+        elif (older := _last_native(history, chosen, python)) is not None and not (
+            chosen is release and sdist_compiled is False
+        ):
+            per[python] = StatusClass.REGRESSED
+            last_native[python] = older
+        elif platform_wheels:
             per[python] = StatusClass.AMBER
         elif chosen.sdist is not None:
             compiled = sdist_compiled if chosen is release else None
             per[python] = StatusClass.PURE_SDIST if compiled is False else StatusClass.SOURCE_ONLY
         else:
             per[python] = StatusClass.MISSING
-    values = set(per.values())
-    overall: StatusClass
-    if values == {StatusClass.NATIVE}:
-        overall = StatusClass.NATIVE
-    elif StatusClass.NATIVE in values:
-        overall = StatusClass.PARTIAL
-    else:
-        order = (StatusClass.PURE, StatusClass.PURE_SDIST, StatusClass.AMBER, StatusClass.SOURCE_ONLY)
-        overall = next((c for c in order if c in values), StatusClass.MISSING)
-    return Status(name, release.version, overall, per, release.wheels, versions=versions)
+    overall = _overall(set(per.values()))
+    return Status(
+        name, release.version, overall, per, release.wheels, versions=versions, last_native=last_native
+    )
+
+
+def _overall(values: set[StatusClass]) -> StatusClass:
+    """The project's class from its per-Python ones. Pythons it offers nothing for do not
+    count; a regression comes first (users hit it, and an older version is the workaround)."""
+    offered = values - {StatusClass.NOT_OFFERED}
+    if not offered:
+        return StatusClass.NOT_OFFERED if values else StatusClass.MISSING
+    if StatusClass.REGRESSED in offered:
+        return StatusClass.REGRESSED
+    if offered == {StatusClass.NATIVE}:
+        return StatusClass.NATIVE
+    if StatusClass.NATIVE in offered:
+        return StatusClass.PARTIAL
+    order = (StatusClass.PURE, StatusClass.PURE_SDIST, StatusClass.AMBER, StatusClass.SOURCE_ONLY)
+    return next((c for c in order if c in offered), StatusClass.MISSING)

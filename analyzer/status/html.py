@@ -9,6 +9,7 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from analyzer.status.classify import StatusClass
+from analyzer.status.history import Trend
 from analyzer.status.report import CLASSES, StatusReport, blocked_by, status_data
 
 PER_PYTHON_CLASSES = tuple(k for k in CLASSES if k is not StatusClass.PARTIAL)
@@ -26,7 +28,9 @@ TREND_CLASSES = (
     StatusClass.PURE,
     StatusClass.AMBER,
     StatusClass.SOURCE_ONLY,
+    StatusClass.REGRESSED,
 )
+LABEL_GAP = 84  # pixels between two date labels on the time axis
 QUEUE_ON_PAGE = 50
 
 
@@ -52,13 +56,22 @@ class TrendChart:
 
 
 def trend_chart(trend: Sequence[tuple[str, Counter[str]]], width: int = 720, height: int = 220) -> TrendChart:
-    """Where to draw one line per class over the recorded runs (pure geometry)."""
+    """Where to draw one line per class over the runs of one project set (pure geometry).
+    The x axis is time: runs are placed by when they started, so a gap of a month looks
+    like one, and dates label it where they do not overlap."""
     left, right, top, bottom = 48, width - 12, 12, height - 28
     ymax = max([1, *(max(counts.values(), default=0) for _, counts in trend)])
-    span = max(1, len(trend) - 1)
+    moments = [_moment(started) for started, _ in trend]
+    first, last = (min(moments), max(moments)) if moments else (0.0, 0.0)
 
     def x(i: int) -> float:
-        return round(left + (right - left) * (i / span if len(trend) > 1 else 0.5), 1)
+        if len(trend) == 1:
+            share = 0.5
+        elif last > first:
+            share = (moments[i] - first) / (last - first)
+        else:  # no readable times: evenly
+            share = i / (len(trend) - 1)
+        return round(left + (right - left) * share, 1)
 
     def y(n: int) -> float:
         return round(bottom - (bottom - top) * n / ymax, 1)
@@ -68,20 +81,34 @@ def trend_chart(trend: Sequence[tuple[str, Counter[str]]], width: int = 720, hei
         dots = tuple((x(i), y(counts.get(klass, 0))) for i, (_, counts) in enumerate(trend))
         if any(counts.get(klass, 0) for _, counts in trend):
             lines.append(TrendLine(klass, " ".join(f"{a},{b}" for a, b in dots), dots))
-    step = max(1, len(trend) // 6)
     # Several runs a day: label them with the time too, or the axis repeats one date.
     same_day = len({started[:10] for started, _ in trend}) < len(trend)
     width_of_label = 16 if same_day else 10
+    shown: list[int] = []
+    for i in range(len(trend)):
+        if not shown or x(i) - x(shown[-1]) >= LABEL_GAP:
+            shown.append(i)
+    latest = len(trend) - 1
+    if shown and shown[-1] != latest:  # the latest run is always labelled, its neighbour gives way
+        if x(latest) - x(shown[-1]) < LABEL_GAP:
+            shown.pop()
+        shown.append(latest)
     labels = tuple(
         {
             "x": x(i),
-            "text": started[:width_of_label].replace("T", " "),
+            "text": trend[i][0][:width_of_label].replace("T", " "),
             "anchor": _anchor(i, len(trend)),
         }
-        for i, (started, _) in enumerate(trend)
-        if i % step == 0 or i == len(trend) - 1
+        for i in shown
     )
     return TrendChart(len(trend), width, height, left, right, top, bottom, ymax, tuple(lines), labels)
+
+
+def _moment(started: str) -> float:
+    try:
+        return datetime.fromisoformat(started).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _anchor(i: int, runs: int) -> str:
@@ -97,7 +124,7 @@ def _json_for_script(data: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def render_dashboard(report: StatusReport, trend: Sequence[tuple[str, Counter[str]]]) -> str:
+def render_dashboard(report: StatusReport, trend: Trend) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FunctionLoader(
             lambda name: resources.files("analyzer.status").joinpath("templates", name).read_text("utf-8")
@@ -127,7 +154,9 @@ def render_dashboard(report: StatusReport, trend: Sequence[tuple[str, Counter[st
         classes=CLASSES,
         per_python_classes=PER_PYTHON_CLASSES,
         total=max(1, len(report.results)),
-        trend=trend_chart(trend),
+        trend=trend_chart(trend.runs),
+        trend_set=trend,
+        trend_classes=[k for k in TREND_CLASSES if any(counts.get(k) for _, counts in trend.runs)],
         queue=queue,
         version=version,
     )

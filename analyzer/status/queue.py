@@ -7,7 +7,9 @@ queued. A project's weight is its downloads when the package list gives counts, 
 ``1 / rank`` in the list (download counts on PyPI fall off roughly as the inverse of the
 rank). A blocked project scores its own weight plus the weights of every listed project
 that requires it on Windows on Arm: porting it unblocks them too.
-The queue is sorted by score, then by list position.
+Regressions come first (a release that had a win_arm64 wheel and whose successor has
+none: users who installed it natively now build from source), then the queue is sorted by
+score, then by list position.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from analyzer.status.classify import BLOCKED, Status
+from analyzer.status.classify import BLOCKED, Status, StatusClass
 
 
 def is_blocked(status: Status) -> bool:
@@ -56,7 +58,8 @@ def port_queue(
         for s in results
         if is_blocked(s)
     ]
-    scored.sort(key=lambda item: (-item[0], position[item[1]]))
+    regressed = {s.name for s in results if StatusClass.REGRESSED in s.pythons.values()}
+    scored.sort(key=lambda item: (item[1] not in regressed, -item[0], position[item[1]]))
     return {
         name: QueueEntry(name, rank, score, dependents.get(name, ()))
         for rank, (score, name) in enumerate(scored, 1)

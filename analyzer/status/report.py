@@ -1,4 +1,4 @@
-"""Status outputs: a text table and versioned JSON (schema woaport-status/1)."""
+"""Status outputs: a text table and versioned JSON (schema woaport-status/2)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from packaging.version import Version
+
 from analyzer.status.classify import BLOCKED, ScanSummary, Status, StatusClass
 from analyzer.status.queue import QueueEntry
 
-SCHEMA = "woaport-status/1"
+SCHEMA = "woaport-status/2"
 CLASSES = tuple(StatusClass)
 QUEUE_IN_TABLE = 10
 
@@ -35,6 +37,8 @@ def blocked_by(status: Status) -> list[str]:
         reasons.append(f"no win_arm64 wheel among {len(status.wheels)} platform wheel(s)")
     elif status.klass is StatusClass.SOURCE_ONLY:
         reasons.append("no wheels; the sdist compiles native code")
+    elif status.klass is StatusClass.REGRESSED:
+        reasons += regression_reasons(status)
     elif status.klass is StatusClass.PARTIAL:
         reasons += [f"no win_arm64 wheel for Python {p}" for p, c in status.pythons.items() if c in BLOCKED]
     elif status.klass is StatusClass.ERROR:
@@ -42,17 +46,33 @@ def blocked_by(status: Status) -> list[str]:
     if status.did_you_mean:
         reasons.append(f"not on the index; did you mean {' or '.join(status.did_you_mean)}?")
     if status.scan is not None:
-        if status.scan.error:
-            reasons.append(f"scan of {status.scan.sdist} failed: {status.scan.error}")
-        for rule, count, where in status.scan.top_blockers:
-            reasons.append(f"{rule} x{count} (first at {where})")
-        if not status.scan.error and status.scan.verdict:
-            reasons.append(f"verdict on {status.scan.sdist}: {status.scan.verdict}")
-        elif not status.scan.error and not status.scan.top_blockers:
-            reasons.append(
-                f"no source blockers found in {status.scan.sdist} ({status.scan.files_scanned} files):"
-                " building win_arm64 wheels in CI may be all it takes"
-            )
+        reasons += scan_reasons(status.scan)
+    return reasons
+
+
+def regression_reasons(status: Status) -> list[str]:
+    """Per older version that still installs natively: which Pythons it serves."""
+    by_version: dict[str, list[str]] = {}
+    for python, version in status.last_native.items():
+        by_version.setdefault(version, []).append(python)
+    return [
+        f"regressed: {status.version} has no win_arm64 wheel for Python {', '.join(pythons)};"
+        f" {version} had one (pip install {status.name}=={version} installs natively)"
+        for version, pythons in by_version.items()
+    ]
+
+
+def scan_reasons(summary: ScanSummary) -> list[str]:
+    """What the analyzer's verdict on the sdist says blocks it: the overall sentence, then
+    each area that is not ok with its own reasons (the finding counts stay in JSON)."""
+    if summary.error:
+        return [f"scan of {summary.sdist} failed: {summary.error}"]
+    if not summary.verdict:  # a summary made without a verdict: the top rules by count
+        return [f"{rule} x{count} (first at {where})" for rule, count, where in summary.top_blockers]
+    reasons = [f"verdict on {summary.sdist}: {summary.verdict}"]
+    for area, state, why in summary.areas:
+        if state != "ok":
+            reasons += [f"{area} {state}: {reason}" for reason in why]
     return reasons
 
 
@@ -65,6 +85,7 @@ def _scan_json(summary: ScanSummary) -> dict[str, Any]:
         "top_blockers": [{"rule": r, "count": c, "first": w} for r, c, w in summary.top_blockers],
         "error": summary.error or None,
         "verdict": summary.verdict or None,
+        "areas": {area: {"state": state, "reasons": list(why)} for area, state, why in summary.areas},
         "warnings": list(summary.warnings),
     }
 
@@ -88,6 +109,8 @@ def package_json(report: StatusReport, position: int, status: Status) -> dict[st
         "dependents": list(entry.dependents) if entry is not None else [],
         "scan": _scan_json(status.scan) if status.scan is not None else None,
         "did_you_mean": list(status.did_you_mean),
+        "last_native": max(status.last_native.values(), key=Version) if status.last_native else None,
+        "last_native_by_python": status.last_native,
         "error": (
             {"cause": error_cause(status.note), "detail": status.note}
             if status.klass is StatusClass.ERROR
@@ -145,9 +168,13 @@ def status_table(report: StatusReport) -> str:
         lines += ["", f"Port first (top {len(queue)} of {len(report.queue)}):"]
         for entry in queue:
             users = f", needed by {len(entry.dependents)} listed" if entry.dependents else ""
-            reasons = blocked_by(by_name[entry.name])
-            lines.append(f"  {entry.rank:>3}. {entry.name} ({by_name[entry.name].klass}{users})")
-            lines += [f"       {reason}" for reason in reasons[1:]] if by_name[entry.name].scan else []
+            status = by_name[entry.name]
+            reasons = blocked_by(status)
+            lines.append(f"  {entry.rank:>3}. {entry.name} ({status.klass}{users})")
+            # The class says "amber" or "source-only" already; a regression's first reason
+            # names the version that still installs, which the class does not.
+            shown = reasons if status.klass is StatusClass.REGRESSED else reasons[1:] if status.scan else []
+            lines += [f"       {reason}" for reason in shown]
     return "\n".join(lines) + "\n"
 
 

@@ -181,8 +181,12 @@ def _scan_sdist_now(index: SimpleIndex, release: Release, name: str, options: Ch
         result = scan(unpacked.root, ScanOptions(jobs=1))
         findings = ((f.rule_id, f.severity, f"{f.location.path}:{f.location.line}") for f in result.findings)
         summary = summarize_scan(name, findings, result.files_scanned)
+        verdict = judge(result)
         return replace(
-            summary, warnings=tuple(w.message for w in unpacked.warnings), verdict=judge(result).overall
+            summary,
+            warnings=tuple(w.message for w in unpacked.warnings),
+            verdict=verdict.overall,
+            areas=tuple((name, area.state, area.reasons) for name, area in verdict.areas),
         )
     except (IndexFetchError, ArchiveError, OSError, ValueError) as error:
         return ScanSummary(name, 0, 0, {}, (), error=str(error))
@@ -208,7 +212,7 @@ def check_project(index: SimpleIndex, name: str, options: CheckOptions = CheckOp
     try:
         if release is not None and release.sdist is not None and options.look_into_sdists and not has_wheels:
             compiled = _sdist_compiled(index, release)
-        status = classify(name, release, pythons, compiled, per_python)
+        status = classify(name, release, pythons, compiled, per_python, earlier=found)
         if release is not None and options.dependencies:
             requires = _requirements(index, release, options)
             if requires is not None:

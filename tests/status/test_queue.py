@@ -179,14 +179,20 @@ def test_scan_attaches_the_analyzers_summary(local_index: LocalIndex, tmp_path: 
     assert summary["sdist"] == "simd_pkg-1.0.tar.gz" and summary["files_scanned"] == 2  # fast.c and setup.py
     assert summary["by_rule"]["WOA101"] == 1
     assert {"rule": "WOA101", "count": 1, "first": "src/fast.c:1"} in summary["top_blockers"]
-    assert any(reason.startswith("WOA101 x1") for reason in packages["simd-pkg"]["blocked_by"])
+    # The queue's reasons are the verdict's: its sentence, then each area not ok.
+    why = packages["simd-pkg"]["blocked_by"]
+    assert why[1].startswith("verdict on simd_pkg-1.0.tar.gz: ")
+    assert any(r.startswith("code blocked: ") and "src/fast.c:1" in r for r in why[2:])
+    assert summary["areas"]["code"]["state"] == "blocked"
     clean = packages["clean-pkg"]
     # The scan's verdict, not a generic sentence: clean code, CI unknown (no .github/).
     assert clean["scan"]["findings"] == 0
-    assert clean["blocked_by"][-1] == (
+    assert clean["blocked_by"][1] == (
         "verdict on clean_pkg-1.0.tar.gz: code is ARM64-clean;"
         " make sure the project's CI builds win_arm64 wheels."
     )
+    assert any(r.startswith("ci unknown: no CI configuration in the tree") for r in clean["blocked_by"])
+    assert "       ci unknown: no CI configuration in the tree" in output  # the table shows them too
     assert clean["scan"]["verdict"].startswith("code is ARM64-clean")
     broken = packages["bad-sdist"]
     assert broken["class"] == "source-only" and broken["scan"]["error"]

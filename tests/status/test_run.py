@@ -14,6 +14,8 @@ import pytest
 
 from analyzer.index.simple import DistFile
 from analyzer.status.classify import (
+    Status,
+    StatusClass,
     admits,
     classify,
     latest_release,
@@ -42,17 +44,29 @@ def files(*names: str, yanked: tuple[str, ...] = ()) -> list[DistFile]:
             "native",
             {p: "native" for p in PYTHONS},
         ),
-        # abi3 from 3.9 up covers every regular build, but no free-threaded one.
-        (["p-1.0-cp39-abi3-win_arm64.whl"], "partial", {"3.11": "native", "3.13t": "amber"}),
+        # abi3 from 3.9 up covers every regular build, but no free-threaded one; no
+        # platform has a free-threaded wheel, so those Pythons are not offered at all.
+        (["p-1.0-cp39-abi3-win_arm64.whl"], "native", {"3.11": "native", "3.13t": "not-offered"}),
+        # Free-threaded wheels on Linux only: 3.13t is a Windows-on-Arm gap, 3.14t is not.
         (
-            ["p-1.0-cp312-abi3-win_arm64.whl"],
+            ["p-1.0-cp39-abi3-win_arm64.whl", "p-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl"],
+            "partial",
+            {"3.11": "native", "3.13t": "amber", "3.14t": "not-offered"},
+        ),
+        (
+            ["p-1.0-cp312-abi3-win_arm64.whl", "p-1.0-cp311-cp311-win_amd64.whl"],
             "partial",
             {"3.11": "amber", "3.12": "native", "3.14": "native"},
         ),
         (
-            ["p-1.0-cp312-cp312-win_arm64.whl", "p-1.0-cp312-cp312-win_amd64.whl"],
+            ["p-1.0-cp312-abi3-win_arm64.whl"],
+            "native",
+            {"3.11": "not-offered", "3.12": "native", "3.14": "native"},
+        ),
+        (
+            ["p-1.0-cp312-cp312-win_arm64.whl", "p-1.0-cp313-cp313-manylinux_2_17_x86_64.whl"],
             "partial",
-            {"3.13": "amber"},
+            {"3.13": "amber", "3.14": "not-offered"},
         ),
         (["p-1.0-py3-none-any.whl"], "pure", {p: "pure" for p in PYTHONS}),
         (["p-1.0-py2.py3-none-any.whl", "p-1.0-cp312-cp312-win_amd64.whl"], "pure", {"3.12": "pure"}),
@@ -65,10 +79,12 @@ def files(*names: str, yanked: tuple[str, ...] = ()) -> list[DistFile]:
         (["p-1.0-py3-none-win_arm64.whl"], "native", {"3.14t": "native"}),
         (["p-1.0-cp312-none-any.whl"], "pure", {"3.12": "pure", "3.13": "source-only"}),
         (
-            ["p-1.0-cp313-cp313t-win_arm64.whl"],
+            ["p-1.0-cp313-cp313t-win_arm64.whl", "p-1.0-cp313-cp313-macosx_11_0_arm64.whl"],
             "partial",
-            {"3.13t": "native", "3.13": "amber", "3.14t": "amber"},
+            {"3.13t": "native", "3.13": "amber", "3.14t": "not-offered"},
         ),
+        # Every Python this release offers anywhere installs natively.
+        (["p-1.0-cp313-cp313t-win_arm64.whl"], "native", {"3.13t": "native", "3.13": "not-offered"}),
     ],
 )
 def test_wheel_classes(wheels: list[str], overall: str, per: dict[str, str]) -> None:
@@ -82,8 +98,8 @@ def test_free_threaded_stable_abi_wheels() -> None:
     # PEP 803: "abi3.abi3t" serves regular and free-threaded builds from 3.15 on.
     release = latest_release(files("p-1.0-cp315-abi3.abi3t-win_arm64.whl", "p-1.0.tar.gz"))
     status = classify("p", release, ("3.14", "3.15", "3.15t", "3.16t"))
-    assert status.pythons == {"3.14": "amber", "3.15": "native", "3.15t": "native", "3.16t": "native"}
-    only_abi3 = latest_release(files("p-1.0-cp312-abi3-win_arm64.whl"))
+    assert status.pythons == {"3.14": "not-offered", "3.15": "native", "3.15t": "native", "3.16t": "native"}
+    only_abi3 = latest_release(files("p-1.0-cp312-abi3-win_arm64.whl", "p-1.0-cp315-cp315t-win_amd64.whl"))
     assert classify("p", only_abi3, ("3.15t",)).pythons == {"3.15t": "amber"}
 
 
@@ -176,13 +192,13 @@ def test_status_command_every_class_and_errors_per_package(local_index: LocalInd
     ]
     code, data, output = run_status(local_index, tmp_path, *names)
     assert code == 2  # one package could not be read: reported, not a crash
-    assert data["schema"] == "woaport-status/1" and data["pythons"] == ["3.12", "3.13t"]
+    assert data["schema"] == "woaport-status/2" and data["pythons"] == ["3.12", "3.13t"]
     listed = data["packages"]
     assert isinstance(listed, list)
     packages = {p["name"]: p for p in listed}
     classes = {name: p["class"] for name, p in packages.items()}
     assert classes == {
-        "native-pkg": "partial",  # no free-threaded wheel
+        "native-pkg": "native",  # no free-threaded wheel on any platform: not offered
         "amber-pkg": "amber",
         "tool-pkg": "amber",
         "pure-pkg": "pure",
@@ -191,13 +207,13 @@ def test_status_command_every_class_and_errors_per_package(local_index: LocalInd
         "no-such-pkg": "missing",
         "broken-pkg": "error",
     }
-    assert packages["native-pkg"]["pythons"] == {"3.12": "native", "3.13t": "amber"}
+    assert packages["native-pkg"]["pythons"] == {"3.12": "native", "3.13t": "not-offered"}
     assert packages["amber-pkg"]["blocked_by"] == ["no win_arm64 wheel among 1 platform wheel(s)"]
     assert packages["broken-pkg"]["blocked_by"][0].startswith("http://127.0.0.1")
     assert [p["list_position"] for p in listed] == list(range(1, 9))
     # Only projects that need porting are queued; with no counts, list order decides.
     ranks = {p["name"]: p["rank"] for p in listed if p["rank"] is not None}
-    assert ranks == {"native-pkg": 1, "amber-pkg": 2, "tool-pkg": 3, "csrc-pkg": 4}
+    assert ranks == {"amber-pkg": 1, "tool-pkg": 2, "csrc-pkg": 3}
     assert "8 project(s):" in output and "pure-sdist" in output
     schema = json.loads((DOCS / "status-schema.json").read_text())
     jsonschema.validate(data, schema)
@@ -214,9 +230,9 @@ def test_history_records_runs_and_when_a_project_turned(local_index: LocalIndex,
     _, data, _ = run_status(local_index, tmp_path, "late-pkg", "same-pkg")
     history = History(tmp_path / "h.sqlite")
     try:
-        trend = history.trend()
-        assert [dict(counts) for _, counts in trend] == [{"amber": 2}, {"partial": 1, "amber": 1}]
-        assert history.turned("late-pkg", "partial") == trend[1][0]
+        trend = history.trend().runs
+        assert [dict(counts) for _, counts in trend] == [{"amber": 2}, {"native": 1, "amber": 1}]
+        assert history.turned("late-pkg", "native") == trend[1][0]
         assert history.turned("late-pkg", "amber") is None
         since = {p["name"]: p["since"] for p in data["packages"]}
         assert since == {"late-pkg": trend[1][0], "same-pkg": trend[0][0]}
@@ -225,8 +241,6 @@ def test_history_records_runs_and_when_a_project_turned(local_index: LocalIndex,
 
 
 def test_an_interrupted_run_leaves_the_history_unchanged(tmp_path: Path) -> None:
-    from analyzer.status.classify import Status, StatusClass
-
     history = History(tmp_path / "h.sqlite")
     history.record(
         "2026-01-01T00:00:00+00:00", "http://i", ("3.12",), [Status("a", "1", StatusClass.AMBER, {}, ())]
@@ -245,3 +259,136 @@ def test_an_interrupted_run_leaves_the_history_unchanged(tmp_path: Path) -> None
     db = sqlite3.connect(tmp_path / "h.sqlite")
     assert db.execute("SELECT COUNT(*) FROM runs").fetchone() == (1,)
     assert db.execute("SELECT name FROM results").fetchall() == [("a",)]
+
+
+def publish_offer_cases(index: LocalIndex) -> None:
+    w = b"w"
+    # No free-threaded wheel on any platform: 3.13t is not offered, not a WoA gap.
+    index.publish(
+        "no-ft-anywhere",
+        {
+            "no_ft_anywhere-1.0-cp312-cp312-win_arm64.whl": w,
+            "no_ft_anywhere-1.0-cp312-cp312-manylinux_2_17_x86_64.whl": w,
+            "no_ft_anywhere-1.0.tar.gz": b"x",
+        },
+    )
+    # Free-threaded wheels on Linux and macOS only: a real gap on Windows on Arm.
+    index.publish(
+        "ft-elsewhere",
+        {
+            "ft_elsewhere-1.0-cp312-cp312-win_arm64.whl": w,
+            "ft_elsewhere-1.0-cp313-cp313t-manylinux_2_17_x86_64.whl": w,
+            "ft_elsewhere-1.0-cp313-cp313t-macosx_11_0_arm64.whl": w,
+        },
+    )
+    # 2.0 dropped the win_arm64 wheel 1.9 had; 1.8's is yanked and does not count.
+    index.publish(
+        "regressed-pkg",
+        {
+            "regressed_pkg-2.0-cp312-cp312-win_amd64.whl": w,
+            "regressed_pkg-2.0-cp313-cp313t-win_amd64.whl": w,
+            "regressed_pkg-1.9-cp312-cp312-win_arm64.whl": w,
+            "regressed_pkg-1.8-cp313-cp313t-win_arm64.whl": w,
+        },
+        yanked={"regressed_pkg-1.8-cp313-cp313t-win_arm64.whl": "broken"},
+    )
+    # A dead project: its last release predates both target Pythons.
+    index.publish(
+        "dead-pkg",
+        {"dead_pkg-1.5-cp38-cp38-win_amd64.whl": w, "dead_pkg-1.5-cp39-cp39-manylinux1_x86_64.whl": w},
+    )
+    # Requires-Python excludes every target Python: offered nowhere for them.
+    index.publish("old-only", {"old_only-1.0-cp39-cp39-win_amd64.whl": w}, requires_python="<3.10")
+
+
+def test_not_offered_and_regressed_against_the_local_index(local_index: LocalIndex, tmp_path: Path) -> None:
+    publish_offer_cases(local_index)
+    names = ["no-ft-anywhere", "ft-elsewhere", "regressed-pkg", "dead-pkg", "old-only"]
+    code, data, output = run_status(local_index, tmp_path, "--no-deps", *names)
+    assert code == 0, output
+    packages = {p["name"]: p for p in data["packages"]}
+    assert {n: (p["class"], p["pythons"]) for n, p in packages.items()} == {
+        "no-ft-anywhere": ("native", {"3.12": "native", "3.13t": "not-offered"}),
+        "ft-elsewhere": ("partial", {"3.12": "native", "3.13t": "amber"}),
+        "regressed-pkg": ("regressed", {"3.12": "regressed", "3.13t": "amber"}),
+        "dead-pkg": ("not-offered", {"3.12": "not-offered", "3.13t": "not-offered"}),
+        "old-only": ("not-offered", {"3.12": "not-offered", "3.13t": "not-offered"}),
+    }
+    regressed = packages["regressed-pkg"]
+    assert regressed["last_native"] == "1.9" and regressed["last_native_by_python"] == {"3.12": "1.9"}
+    assert regressed["blocked_by"][0] == (
+        "regressed: 2.0 has no win_arm64 wheel for Python 3.12;"
+        " 1.9 had one (pip install regressed-pkg==1.9 installs natively)"
+    )
+    # Only real Windows-on-Arm gaps are queued, and the regression first although the
+    # other project comes earlier in the list.
+    assert {n: p["rank"] for n, p in packages.items() if p["rank"]} == {"regressed-pkg": 1, "ft-elsewhere": 2}
+    assert packages["no-ft-anywhere"]["last_native"] is None
+    assert data["coverage"]["3.13t"]["not-offered"] == 3
+    jsonschema.validate(data, json.loads((DOCS / "status-schema.json").read_text()))
+    assert "1. regressed-pkg (regressed)\n       regressed: 2.0 has no win_arm64 wheel" in output
+
+
+def status(name: str, klass: StatusClass) -> Status:
+    return Status(name, "1", klass, {}, ())
+
+
+def test_trend_is_drawn_per_project_set_without_failed_runs(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite")
+    try:
+        top = [status("a", StatusClass.AMBER), status("b", StatusClass.NATIVE)]
+        history.record("2026-11-01T00:00:00+00:00", "i", ("3.12",), top, "top 2 of list", listed=True)
+        history.record("2026-11-02T00:00:00+00:00", "i", ("3.12",), [status("b", StatusClass.NATIVE)])
+        offline = [status(n, StatusClass.ERROR) for n in "ab"]  # every lookup failed
+        history.record("2026-11-03T00:00:00+00:00", "i", ("3.12",), offline, listed=True)
+        history.record("2026-11-04T00:00:00+00:00", "i", ("3.13",), top, "top 2 of list", listed=True)
+        # The same set in another order.
+        top_later = [status("b", StatusClass.NATIVE), status("a", StatusClass.NATIVE)]
+        history.record("2026-11-05T00:00:00+00:00", "i", ("3.12",), top_later, "top 2 of list", listed=True)
+        history.record("2026-11-06T00:00:00+00:00", "i", ("3.12",), [status("c", StatusClass.AMBER)])
+        trend = history.trend()  # the latest listed run that did not fail: 3.12, a and b
+        assert [started[:10] for started, _ in trend.runs] == ["2026-11-01", "2026-11-05"]
+        assert [dict(c) for _, c in trend.runs] == [{"amber": 1, "native": 1}, {"native": 2}]
+        assert trend.label == "top 2 of list" and trend.pythons == ("3.12",) and trend.left_out == 4
+    finally:
+        history.close()
+    lone = History(tmp_path / "lone.sqlite")
+    try:  # no listed run yet: the latest run that did not fail
+        lone.record("2026-11-01T00:00:00+00:00", "i", ("3.12",), [status("c", StatusClass.AMBER)])
+        lone.record("2026-11-02T00:00:00+00:00", "i", ("3.12",), [status("c", StatusClass.ERROR)])
+        assert [s[:10] for s, _ in lone.trend().runs] == ["2026-11-01"] and lone.trend().left_out == 1
+    finally:
+        lone.close()
+
+
+def test_a_schema_1_history_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('schema', '1')")
+        db.execute(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, started TEXT NOT NULL, index_url TEXT NOT NULL,"
+            " pythons TEXT NOT NULL)"
+        )
+        db.execute(
+            "CREATE TABLE results (run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL,"
+            " version TEXT, class TEXT NOT NULL, pythons TEXT NOT NULL, PRIMARY KEY (run_id, name))"
+        )
+        for run_id, klass in ((1, "amber"), (2, "error"), (3, "native")):
+            started = f"2026-10-0{run_id}T00:00:00+00:00"
+            db.execute("INSERT INTO runs VALUES (?, ?, 'i', '[\"3.12\"]')", (run_id, started))
+            db.execute("INSERT INTO results VALUES (?, 'a', '1', ?, '{}')", (run_id, klass))
+    db.close()
+    history = History(path)
+    try:
+        # Nothing lost: the old runs form one set, the failed one is kept but not drawn.
+        trend = history.trend()
+        assert [dict(c) for _, c in trend.runs] == [{"amber": 1}, {"native": 1}] and trend.left_out == 1
+        assert trend.label == "1 project(s)"
+        assert history.turned("a", "native") == "2026-10-03T00:00:00+00:00"
+        history.record("2026-10-04T00:00:00+00:00", "i", ("3.12",), [status("a", StatusClass.NATIVE)])
+        assert len(history.trend().runs) == 3  # the same set as the old runs
+    finally:
+        history.close()
+    assert sqlite3.connect(path).execute("SELECT value FROM meta").fetchone() == ("2",)
