@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -584,16 +585,15 @@ def status_command(
                     )
                     tick = lambda done, all_: bar.update(1)  # noqa: E731
                 results = check_projects(index, wanted, options, workers=jobs, progress=tick)
+            results = with_suggestions(results, builtin_top().names, functools.partial(_index_names, index))
     except (IndexConfigError, IndexFetchError) as error:
         raise OperationalError(str(error)) from None
     except KeyboardInterrupt:
         click.echo("interrupted: nothing recorded", err=True)
         sys.exit(130)
-    results = with_suggestions(results, builtin_top().names)
-    for missing in (r for r in results if r.did_you_mean):
-        click.echo(
-            f"{missing.name}: not on the index; did you mean {' or '.join(missing.did_you_mean)}?", err=True
-        )
+    for missing in (r for r in results if r.klass == "missing"):
+        guess = f"; did you mean {' or '.join(missing.did_you_mean)}?" if missing.did_you_mean else ""
+        click.echo(f"{missing.name}: not on the index{guess}", err=True)
     report = StatusReport(
         started, url, chosen, tuple(results), port_queue(results, downloads), source, downloads
     )
@@ -627,6 +627,14 @@ def status_command(
         click.echo(status_table(report), nl=False)
     unknown_names = strict and any(r.klass == "missing" for r in results)
     sys.exit(EXIT_USAGE if unknown_names or any(r.klass == "error" for r in results) else EXIT_CLEAN)
+
+
+def _index_names(index: SimpleIndex) -> tuple[str, ...]:
+    """Every name the index lists, for "did you mean"; none when it will not say."""
+    try:
+        return index.project_names()
+    except IndexFetchError:
+        return ()
 
 
 @main.command("rules")

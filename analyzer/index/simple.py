@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import hashlib
+import html
 import json
 import re
 import tempfile
@@ -34,6 +35,7 @@ HTML_ONLY = "application/vnd.pypi.simple.v1+html, text/html;q=0.1"
 IMMUTABLE = 10 * 365 * 86400.0  # a file's metadata never changes once published
 MAX_METADATA = 4 * 1024 * 1024
 DEFAULT_MAX_PAGE = 128 * 1024 * 1024  # the largest real project pages are tens of MB
+MAX_ROOT_PAGE = 256 * 1024 * 1024  # a public index's root page lists about a million names
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 DEFAULT_MAX_DOWNLOAD = 512 * 1024 * 1024
@@ -413,30 +415,46 @@ class SimpleIndex:
             return self._project_page(url, name, HTML_ONLY)
 
     def _project_page(self, url: str, name: str, accept: str) -> ProjectPage:
+        def parse(page_url: str, kind: str, body: bytes) -> ProjectPage:
+            return _parse_page(name, page_url, kind, body)
+
+        return self._cached_page(url, name, accept, self.max_page, parse)
+
+    def project_names(self) -> tuple[str, ...]:
+        """Every project name the index lists on its root page (PEP 503/691): a large page
+        on a public index (about 40 MB), cached and revalidated like a project page."""
+        return self._cached_page(self.index_url, "the project list", ACCEPT, MAX_ROOT_PAGE, _parse_root)
+
+    def _cached_page(
+        self, url: str, what: str, accept: str, cap: int, parse: Callable[[str, str, bytes], T]
+    ) -> T:
+        """GET ``url`` through the page cache: a fresh cached answer is used as is, a stale
+        one revalidated; ``parse(page_url, content_type, body)`` makes sense of it (an
+        :class:`IndexFetchError` from it is retried: a proxy or mirror mid-update)."""
         key = f"page {accept}\n{url}"
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None and cached.fresh(time.time(), self.max_age):
             try:
-                page = _parse_page(name, cached.url, cached.content_type, cached.body)
+                page = parse(cached.url, cached.content_type, cached.body)
             except IndexFetchError:
                 pass  # cannot happen for a body that parsed before; ask the index again
             else:
                 self._count("fresh")
                 return page
 
-        def once() -> ProjectPage:
+        def once() -> T:
             headers = {"Accept": accept, **(cached.validators() if cached is not None else {})}
-            response, body = self._get_capped(url, headers, self.max_page)
+            response, body = self._get_capped(url, headers, cap)
             may_store, max_age = cache_policy(response.headers.get("cache-control", ""))
             if response.status_code == 304 and cached is not None and self.cache is not None:
                 self._count("revalidated")
                 renewed = self.cache.refreshed(key, cached, max_age)
-                return _parse_page(name, renewed.url, renewed.content_type, renewed.body)
-            _check_status(response, url, name, self.index_url)
+                return parse(renewed.url, renewed.content_type, renewed.body)
+            _check_status(response, url, what, self.index_url)
             kind = response.headers.get("content-type", "")
             page_url = str(response.url)
             try:
-                page = _parse_page(name, page_url, kind, body)
+                page = parse(page_url, kind, body)
             except IndexFetchError as error:  # a proxy or mirror mid-update: try again
                 raise _Retry(str(error)) from None
             if self.cache is not None and may_store:
@@ -600,6 +618,22 @@ def _parse_page(name: str, page_url: str, content_type: str, body: bytes) -> Pro
     else:
         files = parse_html_page(body, page_url)
     return ProjectPage(name, page_url, tuple(files))
+
+
+_ROOT_ANCHOR = re.compile(rb"<a\b[^>]*>([^<]{1,300})</a>", re.I)
+
+
+def _parse_root(page_url: str, content_type: str, body: bytes) -> tuple[str, ...]:
+    """The project names of a root page: PEP 691 JSON ``projects`` or PEP 503 anchors
+    (read with a pattern: an HTML parser takes seconds over a public index's million)."""
+    if "json" in content_type:
+        try:
+            data = json.loads(body)
+            projects = data["projects"]
+            return tuple(str(p["name"]) for p in projects if isinstance(p, dict) and "name" in p)
+        except (ValueError, KeyError, TypeError) as error:
+            raise IndexFetchError(f"{page_url}: malformed project list: {error}") from None
+    return tuple(html.unescape(m.decode("utf-8", "replace")).strip() for m in _ROOT_ANCHOR.findall(body))
 
 
 def _check_status(response: httpx.Response, url: str, name: str, index_url: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -113,10 +113,34 @@ def closest_names(name: str, known: Iterable[str], limit: int = 3) -> tuple[str,
     return tuple(by_normal[c] for c in close)
 
 
-def with_suggestions(results: Sequence[Status], known: Iterable[str]) -> list[Status]:
-    """Missing projects get the closest known names (the built-in list and this run's)."""
+INDEX_SUGGESTIONS = 20  # missing names compared with the index's whole list (about 1 s each)
+
+
+def with_suggestions(
+    results: Sequence[Status],
+    known: Iterable[str],
+    index_names: Callable[[], Sequence[str]] | None = None,
+) -> list[Status]:
+    """Missing projects get the closest known names: from the built-in list and this run's
+    names first (popular projects are the likely meaning of a typo), else from every name
+    the index lists (``index_names``, asked at most once and only when needed)."""
     names = [*known, *(r.name for r in results if r.klass != StatusClass.MISSING)]
-    return [
-        replace(r, did_you_mean=closest_names(r.name, names)) if r.klass == StatusClass.MISSING else r
-        for r in results
-    ]
+    listed: list[Sequence[str]] = []
+
+    def everything() -> Sequence[str]:
+        if not listed and index_names is not None:
+            listed.append(index_names())
+        return listed[0] if listed else ()
+
+    out = []
+    asked = 0
+    for r in results:
+        if r.klass != StatusClass.MISSING:
+            out.append(r)
+            continue
+        close = closest_names(r.name, names)
+        if not close and index_names is not None and asked < INDEX_SUGGESTIONS:
+            asked += 1
+            close = closest_names(r.name, everything())
+        out.append(replace(r, did_you_mean=close))
+    return out

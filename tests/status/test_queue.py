@@ -15,7 +15,7 @@ from analyzer.status.classify import Status, StatusClass
 from analyzer.status.deps import requirements_of
 from analyzer.status.queue import port_queue
 from analyzer.status.toplist import TopListError, builtin_top, load_top_file, parse_text
-from tests.localindex import LocalIndex, core_metadata, run_status, sdist, wheel
+from tests.localindex import LocalIndex, Reply, core_metadata, run_status, sdist, wheel
 
 
 def status(name: str, klass: str, requires: tuple[str, ...] = (), other: str = "amber") -> Status:
@@ -212,3 +212,45 @@ def test_a_misspelt_name_gets_suggestions_and_strict_exits_2(local_index: LocalI
     assert code == 2
     code, _, _ = run(local_index, tmp_path, "--no-deps", "--strict", "alpha-native")
     assert code == 0
+
+
+def test_suggestions_fall_back_to_the_index_list(local_index: LocalIndex, tmp_path: Path) -> None:
+    local_index.publish("alpha-native", {"alpha_native-1.0-cp312-cp312-win_arm64.whl": b"w"})
+    names = ["zeta-widgets", "quux", "alpha-native"]
+    local_index.route(
+        "/simple/",
+        Reply(
+            200,
+            (
+                "<html><body>" + "".join(f'<a href="/simple/{n}/">{n}</a>' for n in names) + "</body></html>"
+            ).encode(),
+            {"Content-Type": "text/html"},
+        ),
+    )
+    # Close to a popular name: the built-in list answers, the index's list is not asked for.
+    code, data, output = run(local_index, tmp_path, "--no-deps", "nmupy")
+    assert data["packages"][0]["did_you_mean"][:1] == ["numpy"] and local_index.hits("/simple/") == 0
+    # Close to nothing popular: the index's whole list is.
+    code, data, output = run(local_index, tmp_path, "--no-deps", "zeta-widget", "qqqqqqqqqq")
+    assert code == 0, output
+    by_name = {p["name"]: p for p in data["packages"]}
+    assert by_name["zeta-widget"]["did_you_mean"] == ["zeta-widgets"]
+    assert by_name["qqqqqqqqqq"]["did_you_mean"] == []
+    assert "zeta-widget: not on the index; did you mean zeta-widgets?" in output
+    assert "qqqqqqqqqq: not on the index\n" in output
+    assert local_index.hits("/simple/") == 1  # asked once for both names
+    # An index that will not list its projects: no suggestion, no failure.
+    local_index.route("/simple/", Reply(403, b"no"))
+    code, data, _ = run(local_index, tmp_path, "--no-deps", "zeta-widget")
+    assert code == 0 and data["packages"][0]["did_you_mean"] == []
+
+
+def test_root_page_formats() -> None:
+    from analyzer.index.simple import IndexFetchError, _parse_root
+
+    body = json.dumps({"meta": {"api-version": "1.1"}, "projects": [{"name": "A_b"}, {"name": "c"}, 3]})
+    assert _parse_root("u", "application/vnd.pypi.simple.v1+json", body.encode()) == ("A_b", "c")
+    html_page = b'<a href="/simple/x/">x-y</a>\n<A HREF="/simple/z/">z&amp;</A>'
+    assert _parse_root("u", "text/html", html_page) == ("x-y", "z&")
+    with pytest.raises(IndexFetchError):
+        _parse_root("u", "application/vnd.pypi.simple.v1+json", b"{}")
