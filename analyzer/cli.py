@@ -209,6 +209,12 @@ def _exit_cleanly_on_sigterm() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress bar.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Text report: every finding on its own line (default: grouped by place).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option(
     "--no-build-model",
@@ -245,6 +251,7 @@ def scan_command(
     cache_dir: Path | None,
     no_cache: bool,
     quiet: bool,
+    verbose: bool,
     no_progress: bool,
     in_repo: bool,
     all_code: bool,
@@ -317,7 +324,7 @@ def scan_command(
         bar.close()
     for result in results:
         if not quiet and not to_stdout:
-            click.echo(text_report.render(result, colour=sys.stdout.isatty()), nl=False)
+            click.echo(text_report.render(result, colour=sys.stdout.isatty(), verbose=verbose), nl=False)
         if explain:
             click.echo(_explain(result), nl=False, err=bool(to_stdout))
     merged = results[0] if len(results) == 1 else _merge(results)

@@ -86,6 +86,9 @@ class Finding:
     snippet: str = ""
     # Cython-generated C: where the generated line came from in the .pyx source.
     generated_from: Location | None = None
+    # Where it sits, for grouping reports: the innermost guarded block ("#if defined(X)
+    # (line 12)") or function ("function f") holding it; "" at file scope.
+    place: str = ""
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location

@@ -356,8 +356,63 @@ def _run_kinds(f: SourceText, ctx: Context) -> list[Finding]:
         view = CFileView(f, ctx)
         for kind, rules in groups.items():
             found.extend(kind.find_c(rules, view))
-        return _after_error_stops(view, [x for x in found if x is not None])
+        kept = _after_error_stops(view, [x for x in found if x is not None])
+        return with_places(view.structure, f.masked, kept)
     return [x for x in found if x is not None]
+
+
+PLACE_CONDITION_CHARS = 60
+_DEFINED_NAME = re.compile(r"defined\s*\(\s*(\w+)\s*\)")
+_FUNCTION_HEAD = re.compile(rb"[A-Za-z_][\w \t\*&:<>,]*?\b([A-Za-z_]\w*)\s*\(")
+_NOT_FUNCTIONS = frozenset({b"if", b"for", b"while", b"switch", b"return", b"sizeof", b"defined"})
+FUNCTION_LOOKBACK = 4000  # lines: a longer function is named by its guard or not at all
+
+
+def with_places(structure: PreprocStructure, masked: bytes, findings: list[Finding]) -> list[Finding]:
+    """Each finding gets its place (pure): the innermost guarded block around it that is
+    not the file's include guard, else the function around it, else file scope."""
+    if not findings:
+        return findings
+    lines = masked.split(b"\n")
+    out = []
+    for finding in findings:
+        line = finding.location.line
+        place = _guard_place(structure, line) or _function_place(lines, line)
+        out.append(replace(finding, place=place) if place else finding)
+    return out
+
+
+def _guard_place(structure: PreprocStructure, line: int) -> str:
+    for index in structure.enclosing(line):
+        branch = structure.branches[index]
+        guard = structure.include_guard
+        if guard and branch.parent == -1 and branch.kind in ("ifndef", "if") and guard in branch.condition:
+            continue
+        condition = " ".join(branch.condition.split())
+        if branch.kind in ("ifdef", "ifndef"):  # kept as "defined(X)": show it as written
+            condition = _DEFINED_NAME.sub(r"\1", condition).lstrip("!")
+        if len(condition) > PLACE_CONDITION_CHARS:
+            condition = condition[:PLACE_CONDITION_CHARS] + "…"
+        return f"#{branch.kind} {condition}".rstrip() + f" (line {branch.directive_line})"
+    return ""
+
+
+def _function_place(lines: list[bytes], line: int) -> str:
+    """The function whose body holds ``line``, read from the text as C is usually laid
+    out: its head starts at column 0, its closing brace is a "}" at column 0. A line at
+    column 0 that closes something first means file scope."""
+    for number in range(line - 1, max(0, line - FUNCTION_LOOKBACK) - 1, -1):
+        text = lines[number - 1] if 0 < number <= len(lines) else b""
+        if number == line or not text or text[:1] in b" \t#{/":
+            continue
+        if text[:1] == b"}":
+            return ""
+        head = _FUNCTION_HEAD.match(text)
+        if head is not None and head.group(1) not in _NOT_FUNCTIONS and not text.rstrip().endswith(b";"):
+            return f"function {head.group(1).decode('ascii', 'replace')}"
+        if text.rstrip().endswith((b";", b"}")):
+            return ""  # a declaration or a statement at file scope
+    return ""
 
 
 def _after_error_stops(view: CFileView, findings: list[Finding]) -> list[Finding]:
@@ -394,17 +449,8 @@ def _map_cython(finding: Finding, markers: list[tuple[int, str, int]], resolve: 
     if chosen is None or not chosen[1]:
         return finding
     pyx_path = resolve.get(chosen[1], chosen[1])
-    return Finding(
-        finding.rule_id,
-        finding.severity,
-        finding.confidence,
-        Location(pyx_path, chosen[2]),
-        finding.message,
-        finding.reachable_on,
-        finding.fallback,
-        finding.snippet,
-        generated_from=finding.location,
-    )
+    # The place (a block of the generated C) means nothing in the .pyx: file scope there.
+    return replace(finding, location=Location(pyx_path, chosen[2]), generated_from=finding.location, place="")
 
 
 def _unsuppressed(f: SourceText, findings: Iterable[Finding]) -> list[Finding]:

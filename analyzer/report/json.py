@@ -33,6 +33,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "reachable_on": list(f.reachable_on),
         "fallback": f.fallback,
         "snippet": f.snippet,
+        "place": f.place,  # the guarded block or function holding it ("" at file scope)
     }
     if f.generated_from is not None:
         out["generated_from"] = _location(f.generated_from)

@@ -11,13 +11,18 @@ import attr
 import sarif_om as om
 
 from analyzer import __version__
-from analyzer.model import Finding, ScanResult, Severity
+from analyzer.model import Confidence, Finding, ScanResult, Severity
 from analyzer.rules import Rule
 from analyzer.verdict import judge
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/woaport/woaport"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.PERF: "note", Severity.NOTE: "note"}
+# A low-confidence finding (it depends on how the package is configured) is one level
+# down: an alert that may not apply must not weigh like one that does.
+_LOW_LEVEL = {"error": "warning", "warning": "note", "note": "note"}
+# Code scanning rejects a run with more results than this (and displays the top 5,000).
+MAX_RESULTS = 25_000
 FINGERPRINT_KEY = "woaportFingerprint/v1"
 
 
@@ -78,7 +83,7 @@ def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
     return om.Result(
         rule_id=f.rule_id,
         rule_index=index,
-        level=_LEVEL[f.severity],
+        level=level_of(f),
         message=om.Message(text=message),
         locations=[
             om.Location(
@@ -93,10 +98,42 @@ def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
     )
 
 
-def build(result: ScanResult) -> om.SarifLog:
+def level_of(f: Finding) -> str:
+    level = _LEVEL[f.severity]
+    return _LOW_LEVEL[level] if f.confidence is Confidence.LOW else level
+
+
+_RANK = {"error": 0, "warning": 1, "note": 2}
+
+
+def kept_results(findings: tuple[Finding, ...], limit: int = MAX_RESULTS) -> list[int]:
+    """Indexes of the findings a run keeps: all of them within ``limit``, else the most
+    severe first (errors, then warnings, then notes; in file order within a level)."""
+    if len(findings) <= limit:
+        return list(range(len(findings)))
+    order = sorted(range(len(findings)), key=lambda i: _RANK[level_of(findings[i])])
+    return sorted(order[:limit])
+
+
+def build(result: ScanResult, limit: int = MAX_RESULTS) -> om.SarifLog:
     rules = list(result.rules)
     index = {r.id: i for i, r in enumerate(rules)}
     prints = _fingerprints(result.findings)
+    kept = kept_results(result.findings, limit)
+    notices = [
+        om.Notification(message=om.Message(text=f"{w.path}: {w.message}"), level="warning")
+        for w in result.warnings
+    ]
+    properties: dict[str, Any] = {"verdict": judge(result).to_dict()}
+    if len(kept) < len(result.findings):
+        dropped = len(result.findings) - len(kept)
+        text = (
+            f"truncated: {len(kept)} of {len(result.findings)} results kept, the most severe first"
+            f" ({dropped} left out); code scanning rejects a run with more than {limit:,} results."
+            " The JSON report (--json) lists every finding."
+        )
+        notices.insert(0, om.Notification(message=om.Message(text=text), level="warning"))
+        properties["truncated"] = {"kept": len(kept), "total": len(result.findings)}
     run = om.Run(
         tool=om.Tool(
             driver=om.ToolComponent(
@@ -107,20 +144,11 @@ def build(result: ScanResult) -> om.SarifLog:
                 rules=[_descriptor(r) for r in rules],
             )
         ),
-        results=[_result(f, index[f.rule_id], p) for f, p in zip(result.findings, prints, strict=True)],
+        results=[_result(result.findings[i], index[result.findings[i].rule_id], prints[i]) for i in kept],
         column_kind="unicodeCodePoints",
         # The verdict (what blocks a win_arm64 wheel), for readers of the whole run.
-        properties={"verdict": judge(result).to_dict()},
-        invocations=[
-            om.Invocation(
-                execution_successful=True,
-                tool_execution_notifications=[
-                    om.Notification(message=om.Message(text=f"{w.path}: {w.message}"), level="warning")
-                    for w in result.warnings
-                ]
-                or None,
-            )
-        ],
+        properties=properties,
+        invocations=[om.Invocation(execution_successful=True, tool_execution_notifications=notices or None)],
     )
     return om.SarifLog(version="2.1.0", schema_uri=SARIF_SCHEMA, runs=[run])
 
@@ -144,8 +172,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_dict(result: ScanResult) -> dict[str, Any]:
-    data = _plain(build(result))
+def to_dict(result: ScanResult, limit: int = MAX_RESULTS) -> dict[str, Any]:
+    data = _plain(build(result, limit))
     assert isinstance(data, dict)
     return data
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from itertools import groupby
 
 import click
 
 from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.report.groups import FindingGroup, group_findings
 from analyzer.verdict import judge
 
 _COLOURS = {
@@ -38,12 +40,25 @@ def _finding_lines(f: Finding, colour: bool) -> list[str]:
     return lines
 
 
-def _section(findings: list[Finding], colour: bool) -> list[str]:
+def _group_lines(group: FindingGroup, colour: bool) -> list[str]:
+    """One group: its first finding in full, the count and lines of the rest, the fix once."""
+    if group.count == 1:
+        return _finding_lines(group.first, colour)
+    head, *rest = _finding_lines(replace(group.first, fallback=None, reachable_on=group.models()), colour)
+    more = f"      and {group.count - 1} more {group.first.rule_id} in {group.where}: lines {group.lines()}"
+    return [head, more, *rest, *(f"      fix: {fix}" for fix in group.fixes())]
+
+
+def _section(findings: list[Finding], colour: bool, verbose: bool = True) -> list[str]:
     out: list[str] = []
-    for path, group in groupby(findings, key=lambda f: f.location.path):
+    for path, in_file in groupby(findings, key=lambda f: f.location.path):
         out.append(click.style(path, underline=True) if colour else path)
-        for f in group:
-            out.extend(_finding_lines(f, colour))
+        if verbose:
+            for f in in_file:
+                out.extend(_finding_lines(f, colour))
+        else:
+            for group in group_findings(in_file):
+                out.extend(_group_lines(group, colour))
         out.append("")
     return out
 
@@ -57,19 +72,22 @@ def verdict_lines(result: ScanResult) -> list[str]:
     return [*lines, ""]
 
 
-def render(result: ScanResult, colour: bool = False, show_warnings: bool = True) -> str:
+def render(
+    result: ScanResult, colour: bool = False, show_warnings: bool = True, verbose: bool = False
+) -> str:
+    """The verdict, then findings grouped by place and rule (``verbose``: every line)."""
     sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
     maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
     out = verdict_lines(result)
-    out.extend(_section(sure, colour))
+    out.extend(_section(sure, colour, verbose))
     if maybe:
         out.append("Depends on build configuration (macros the tree does not define):")
         out.append("")
-        out.extend(_section(maybe, colour))
+        out.extend(_section(maybe, colour, verbose))
     if result.not_compiled:
         out.append("Not compiled on any selected model (no translation unit reaches these files):")
         out.append("")
-        out.extend(_section(list(result.not_compiled), colour))
+        out.extend(_section(list(result.not_compiled), colour, verbose))
     if show_warnings and result.warnings:
         out.append(f"{len(result.warnings)} warning(s):")
         out.extend(f"  {w.path}: {w.message}" for w in result.warnings)

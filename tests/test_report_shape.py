@@ -1,0 +1,118 @@
+"""Report shape (issue 16 item 8): findings grouped by place and rule with the fix once
+(``-v`` lists every line), markdown within GitHub's comment limit with absolute rule
+links, SARIF one result per finding with low confidence a level down and within code
+scanning's result limit."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from analyzer.model import Confidence
+from analyzer.native.matching import with_places
+from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
+from analyzer.report import markdown, sarif
+from analyzer.report.groups import group_findings
+from analyzer.scan import ScanOptions, scan
+from tests.clirun import run
+
+SIMD_C = """#ifndef SIMD_H
+#define SIMD_H
+#include <xmmintrin.h>
+
+static int table[4];
+
+float sum4(const float *a, const float *b)
+{
+    __m128 x = _mm_loadu_ps(a);
+    __m128 y = _mm_loadu_ps(b);
+    __m128 z = _mm_add_ps(x, y);
+    z = _mm_add_ps(z, y);
+    return _mm_cvtss_f32(z);
+}
+
+#if defined(USE_FAST)
+void fast(float *a)
+{
+    _mm_storeu_ps(a, _mm_setzero_ps());
+    _mm_storeu_ps(a, _mm_setzero_ps());
+}
+#endif
+#endif
+"""
+
+
+def test_text_groups_by_place_and_rule_and_verbose_lists_every_line(tmp_path: Path) -> None:
+    (tmp_path / "simd.c").write_text(SIMD_C)
+    code, grouped = run("scan", str(tmp_path), "--no-progress")
+    assert code == 1
+    # The five SSE intrinsics of sum4 are one entry with their lines; each distinct fix once.
+    assert "and 4 more WOA102 in function sum4: lines 9, 10, 11, 12, 13" in grouped
+    assert grouped.count("fix: NEON: vaddq_f32") == 1 and grouped.count("fix: NEON: vld1q_f32") == 1
+    assert "and 3 more WOA102 in #if defined(USE_FAST) (line 16): lines 19, 20" in grouped
+    # The include guard is not a place: the include sits at file scope, alone.
+    assert "in #ifndef SIMD_H" not in grouped
+    code, verbose = run("scan", str(tmp_path), "--no-progress", "-v")
+    assert "more WOA102" not in verbose
+    assert len(re.findall(r"^  \d+:\d+ error WOA102", verbose, re.M)) == 9
+    assert len(re.findall(r"^  \d+:\d+ error WOA102", grouped, re.M)) == 2
+
+
+def test_places_of_findings() -> None:
+    result = scan(Path(__file__).parent.parent / "fixtures" / "rules" / "WOA102", ScanOptions(jobs=1))
+    assert result.findings  # the fixture's positive case
+    text = mask_comments_and_strings(SIMD_C.encode())
+    structure = parse_preprocessor(SIMD_C.encode())
+    base = replace(result.findings[0], place="")
+    at = {
+        line: with_places(structure, text, [replace(base, location=replace(base.location, line=line))])[
+            0
+        ].place
+        for line in (3, 5, 9, 19)
+    }
+    assert at == {3: "", 5: "", 9: "function sum4", 19: "#if defined(USE_FAST) (line 16)"}
+
+
+def many_groups(tmp_path: Path, files: int) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    for i in range(files):
+        body = "".join(f"void f{j}(float *a) {{ _mm_storeu_ps(a, _mm_setzero_ps()); }}\n" for j in range(3))
+        (tmp_path / f"file_{i:04}_with_a_long_name_so_rows_are_long.c").write_text(
+            "#include <xmmintrin.h>\n" + body
+        )
+    return tmp_path
+
+
+def test_markdown_stays_under_the_comment_limit_and_links_absolutely(tmp_path: Path) -> None:
+    result = scan(many_groups(tmp_path, 300), ScanOptions(jobs=1))
+    assert len(group_findings(result.findings)) > 600
+    page = markdown.render(result)
+    assert len(page) <= markdown.MAX_CHARS
+    assert re.search(r"\*\*\d+ more group\(s\) \(\d+ finding\(s\)\) not shown\*\*", page)
+    links = re.findall(r"\]\(([^)]+)\)", page)
+    assert links and all(link.startswith("https://") and link.endswith(".md") for link in links)
+    small = markdown.render(scan(many_groups(tmp_path / "small", 1), ScanOptions(jobs=1)))
+    assert "not shown" not in small and "| 2 |" in small  # one group of two findings per place
+
+
+def test_sarif_levels_follow_confidence_and_truncation_is_said(tmp_path: Path) -> None:
+    (tmp_path / "simd.c").write_text(SIMD_C)
+    result = scan(tmp_path, ScanOptions(jobs=1))
+    log = sarif.to_dict(result)
+    results = log["runs"][0]["results"]
+    assert len(results) == len(result.findings)  # one result per finding
+    # "warning" is SARIF's default level: a result at that level leaves the field out.
+    by_line = {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]: r.get("level", "warning")
+        for r in results
+    }
+    low = {f.location.line for f in result.findings if f.confidence is Confidence.LOW}
+    assert low == {19, 20} and {by_line[n] for n in low} == {"warning"} and by_line[9] == "error"
+    data = json.loads(json.dumps(sarif.to_dict(result, limit=3)))
+    run_ = data["runs"][0]
+    assert len(run_["results"]) == 3 and {r["level"] for r in run_["results"]} == {"error"}
+    assert run_["properties"]["truncated"] == {"kept": 3, "total": len(result.findings)}
+    notice = run_["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+    assert notice.startswith(f"truncated: 3 of {len(result.findings)} results kept")
