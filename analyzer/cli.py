@@ -24,6 +24,7 @@ from analyzer.archive import ArchiveError
 from analyzer.fix import pr as pr_text
 from analyzer.fix.engine import ApplyRefused, apply_plan, plan_fixes, render_diff, verify
 from analyzer.fix.model import Unfixable
+from analyzer.gitclone import git_request
 from analyzer.index.config import IndexConfigError, default_index_url
 from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
@@ -393,6 +394,11 @@ def _merge(results: list[ScanResult]) -> ScanResult:
         skipped={k: sum(r.skipped.get(k, 0) for r in results) for r in results for k in r.skipped},
         targets=first.targets,
         rules=first.rules,
+        # The verdict of a multi-input scan judges them together.
+        build_systems=tuple(dict.fromkeys(b for r in results for b in r.build_systems)),
+        ci_files=sum(r.ci_files for r in results),
+        external_libraries=tuple(dict.fromkeys(x for r in results for x in r.external_libraries)),
+        project_urls=tuple(dict.fromkeys(u for r in results for u in r.project_urls)),
     )
 
 
@@ -407,7 +413,7 @@ def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
 
 
 @main.command("fix")
-@click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
+@click.argument("source", default=".", metavar="[PATH|git+URL[@REF]]")
 @click.option("--diff", "mode", flag_value="diff", default=True, help="Print the patch (default).")
 @click.option("--apply", "mode", flag_value="apply", help="Write the changes into PATH.")
 @click.option(
@@ -425,7 +431,7 @@ def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
     "--target", "targets", multiple=True, metavar="MODEL,...", help="Compiler models (default: all)."
 )
 def fix_command(
-    path: Path,
+    source: str,
     mode: str,
     only: tuple[str, ...],
     markdown_out: str | None,
@@ -433,7 +439,35 @@ def fix_command(
     targets: tuple[str, ...],
 ) -> None:
     """Write the patch that resolves the findings woaport can fix safely, and list the
-    rest as manual work. Nothing from PATH is run; --apply writes only inside PATH."""
+    rest as manual work. Nothing from PATH is run; --apply writes only inside PATH. A
+    repository (git+URL[@REF]) is cloned into a temporary directory: the patch is printed
+    against it (git apply it in your own checkout)."""
+    with ExitStack() as stack:
+        if git_request(source) is not None:
+            if mode == "apply":
+                raise click.UsageError(
+                    "--apply writes into a local tree: clone the repository, then fix it there"
+                )
+            try:
+                opened = stack.enter_context(open_input(source, log=lambda m: click.echo(m, err=True)))
+            except InputError as error:
+                raise OperationalError(str(error)) from None
+            path = opened.root
+        else:
+            path = Path(source)
+            if not path.exists():
+                raise click.UsageError(f"no such file or directory: {source}")
+        _fix(path, mode, only, markdown_out, force, targets)
+
+
+def _fix(
+    path: Path,
+    mode: str,
+    only: tuple[str, ...],
+    markdown_out: str | None,
+    force: bool,
+    targets: tuple[str, ...],
+) -> None:
     categories = frozenset(_split(only)) or frozenset(CATEGORIES)
     unknown = categories - set(CATEGORIES)
     if unknown:

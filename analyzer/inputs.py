@@ -1,5 +1,6 @@
-"""What ``woaport scan`` was pointed at: a directory or file, an sdist archive, or a
-project to fetch from the package index, written ``NAME==VERSION`` or ``pypi:NAME[==VERSION]``.
+"""What ``woaport scan`` was pointed at: a directory or file, an sdist archive, a project
+to fetch from the package index, written ``NAME==VERSION`` or ``pypi:NAME[==VERSION]``, or
+a repository to clone, written ``git+URL[@REF]``.
 A bare word that is not a path is refused rather than fetched: ``woaport scan src`` in
 the wrong directory must fail, not scan whatever project is called ``src``. Archives and
 downloads live in a temporary directory that is removed when the scan is over, whatever
@@ -19,6 +20,7 @@ from pathlib import Path
 from packaging.utils import parse_sdist_filename
 
 from analyzer.archive import ArchiveLimits, extract, is_archive
+from analyzer.gitclone import CloneError, clone, git_request
 from analyzer.index.config import default_index_url
 from analyzer.index.simple import SimpleIndex, select_sdist
 from analyzer.model import Finding, Location, ScanResult, ScanWarning
@@ -82,6 +84,16 @@ def open_input(
     log: Callable[[str], None] = lambda _: None,
 ) -> Iterator[ScanInput]:
     """Resolve ``target``; a path that exists wins over a project of the same name."""
+    repository = git_request(target)
+    if repository is not None:
+        with _scratch() as scratch:
+            try:
+                commit = clone(repository, scratch / "checkout")
+            except CloneError as error:
+                raise InputError(str(error)) from None
+            log(f"cloned {repository.url} at {repository.ref or 'its default branch'} ({commit[:12]})")
+            yield ScanInput(scratch / "checkout", f"{repository.url}@{commit[:12]}")
+        return
     path = Path(target)
     if path.exists():
         if not is_archive(path):

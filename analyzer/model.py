@@ -155,3 +155,6 @@ class ScanResult:
     build_systems: tuple[str, ...] = ()
     ci_files: int = 0
     external_libraries: tuple[str, ...] = ()
+    # The project's URLs from its PKG-INFO / pyproject.toml (label, URL): where its
+    # repository, and so its CI configuration, can be found.
+    project_urls: tuple[tuple[str, str], ...] = ()

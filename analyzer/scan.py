@@ -18,6 +18,7 @@ from analyzer.native.sources import DEFAULT_MAX_BYTES, SourceFile, WalkResult, l
 from analyzer.pool import Progress, default_jobs
 from analyzer.precise.cache import ResultCache
 from analyzer.precise.run import run_precise
+from analyzer.projectmeta import read_project_urls
 from analyzer.rules import Rule, default_rules
 from analyzer.targets import TargetData, load_targets
 from analyzer.verdict import own_workflow
@@ -142,6 +143,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
             1 for s in walked.build_files if s.language is Language.WORKFLOW and own_workflow(s.rel)
         ),
         external_libraries=external_libraries(plan, walked.all_files),
+        project_urls=read_project_urls(base),
     )
     if options.precise:
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None

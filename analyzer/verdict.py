@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.projectmeta import repository_url
 
 AREAS = ("code", "build", "ci", "dependencies")
 NATIVE_MODELS = frozenset({"msvc-arm64", "clang-cl-arm64", "mingw-arm64"})
@@ -115,7 +116,7 @@ def judge(result: ScanResult) -> Verdict:
         areas["ci"] = (
             AreaVerdict("ok", (f"{result.ci_files} workflow(s): none misses a Windows ARM64 build",))
             if result.ci_files
-            else AreaVerdict("unknown", (_NO_CI,))
+            else AreaVerdict("unknown", (_no_ci(result),))
         )
     if result.external_libraries:
         libraries = ", ".join(result.external_libraries)
@@ -125,6 +126,16 @@ def judge(result: ScanResult) -> Verdict:
         areas["dependencies"] = AreaVerdict("ok", ("links no library from outside the tree",))
     ordered = tuple((name, areas[name]) for name in AREAS)
     return Verdict(_overall(areas, by_area["ci"][0]), ordered)
+
+
+def _no_ci(result: ScanResult) -> str:
+    """No CI in the tree: say where the project's repository is, from its metadata."""
+    found = repository_url(result.project_urls)
+    if found is None:
+        return _NO_CI
+    url, cloneable = found
+    how = f": woaport scan git+{url}" if cloneable else f" (its metadata names {url})"
+    return f"{_NO_CI}{how}"
 
 
 def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding]) -> str:

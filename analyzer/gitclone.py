@@ -1,0 +1,116 @@
+"""``git+URL[@REF]``: a project's repository, cloned shallowly into a temporary directory
+for a scan (an sdist rarely ships its CI configuration; the repository does).
+
+Nothing from the repository runs. The clone is made with the user's and the system's git
+configuration switched off (so no filter, hook or credential helper configured there
+applies), hooks pointed at an empty path, no submodules, LFS pointers left as they are,
+symbolic links checked out as plain files (a link cannot point the scan outside the
+checkout), and only the https, http, ssh, git and file transports allowed (never
+``ext::``, which runs a command)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_PREFIX = "git+"
+CLONE_TIMEOUT = 600.0  # seconds for the whole clone
+_SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
+_ALLOWED = ("https", "http", "ssh", "git", "file")
+
+
+class CloneError(RuntimeError):
+    """The repository could not be cloned (message says why)."""
+
+
+@dataclass(frozen=True)
+class GitRequest:
+    url: str
+    ref: str | None  # a branch, tag or commit; None: the default branch
+
+
+def git_request(target: str) -> GitRequest | None:
+    """``git+URL`` or ``git+URL@REF`` (pip's spelling); None for anything else. The ref
+    is what follows the last ``@`` after the last ``/`` (``ssh://git@host/x`` has an
+    ``@`` that is not one)."""
+    if not target.startswith(GIT_PREFIX):
+        return None
+    url = target[len(GIT_PREFIX) :]
+    ref = None
+    at = url.rfind("@")
+    if at > url.rfind("/"):
+        url, ref = url[:at], url[at + 1 :] or None
+    return GitRequest(url, ref)
+
+
+def _check(request: GitRequest) -> None:
+    scheme = request.url.split("://", 1)[0].lower() if "://" in request.url else ""
+    if scheme not in _ALLOWED:
+        raise CloneError(
+            f"git+{request.url}: only {', '.join(s + '://' for s in _ALLOWED)} repositories can be cloned"
+        )
+    for part in (request.url, request.ref or ""):
+        if part.startswith("-") or any(c in part for c in "\n\r\0"):
+            raise CloneError(f"git+{request.url}: refusing an option-like or multi-line URL or ref")
+
+
+def _git(args: list[str], cwd: Path, timeout: float) -> str:
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_LFS_SKIP_SMUDGE": "1",
+        "GIT_ALLOW_PROTOCOL": ":".join(_ALLOWED),
+    }
+    settings = [
+        "-c", "core.hooksPath=" + os.devnull,
+        "-c", "core.symlinks=false",
+        "-c", "protocol.file.allow=always",
+        "-c", "advice.detachedHead=false",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            ["git", *settings, *args],
+            cwd=cwd,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise CloneError("git is not installed: git+URL needs it") from None
+    except subprocess.TimeoutExpired:
+        raise CloneError(f"git {args[0]} took longer than {timeout:.0f} s") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        raise CloneError(f"git {args[0]}: {last}")
+    return done.stdout
+
+
+def clone(request: GitRequest, destination: Path, timeout: float = CLONE_TIMEOUT) -> str:
+    """Check out ``request`` at depth 1 into ``destination`` (created); the commit's id.
+    A commit id that the server will not serve alone is fetched with full history."""
+    _check(request)
+    if shutil.which("git") is None:
+        raise CloneError("git is not installed: git+URL needs it")
+    destination.mkdir(parents=True)
+    _git(["init", "--quiet", "--template=", "."], destination, timeout)
+    _git(["remote", "add", "origin", request.url], destination, timeout)
+    ref = request.ref or "HEAD"
+    try:
+        _git(["fetch", "--quiet", "--depth", "1", "--no-tags", "origin", ref], destination, timeout)
+    except CloneError:
+        if not _SHA.match(ref):
+            raise
+        _git(["fetch", "--quiet", "--no-tags", "origin"], destination, timeout)  # then find the commit
+        _git(["checkout", "--quiet", ref], destination, timeout)
+    else:
+        _git(["checkout", "--quiet", "FETCH_HEAD"], destination, timeout)
+    return _git(["rev-parse", "HEAD"], destination, timeout).strip()
