@@ -213,11 +213,72 @@ class WorkflowJobMatch(BuildKind):
             ):
                 continue
             if self.counterpart is not None and any(
-                self.counterpart.search(part) for part in (body, preamble, view.context.cibuildwheel)
+                self.counterpart.search(part)
+                for part in (windows_view(body), preamble, view.context.cibuildwheel)
             ):
                 continue
             column = len(lines[start - 1]) - len(lines[start - 1].lstrip()) + 1
             yield Hit(start, column, column + len(name), name)
+
+
+_ROW_OS = re.compile(
+    r"""(?ix)(?:^|[\s{,-])(?:os|runner|runs-on|platform|image|vm-?image|host)[\w-]*\s*:\s*["']?([^\s,}"'#]+)"""
+)
+_YAML_COMMENT = re.compile(r"(?:^|\s)#.*$")
+_NOT_WINDOWS = re.compile(r"(?i)ubuntu|linux|macos|mac-|darwin|osx|alpine|manylinux|musllinux")
+
+
+def windows_view(body: str) -> str:
+    """A job's text as far as Windows is concerned (pure): matrix rows (the mappings of a
+    block list: ``include:``, or a list such as maturin's ``platform:``) whose OS is not
+    Windows (``- os: macos-14`` with ``arch: arm64``, ``- runner: ubuntu-latest`` with
+    ``target: aarch64``) and every ``exclude:`` row are left out, so what they say about
+    ARM64 does not count as a Windows ARM64 build; nor do comments."""
+    # Comments are not configuration ("# aarch64 on Linux only" says nothing is built).
+    lines = [_YAML_COMMENT.sub("", line) for line in body.split("\n")]
+    keep = [True] * len(lines)
+    index = 0
+    while index < len(lines):
+        key = re.match(r"^(\s*)([\w-]+)\s*:\s*(?:#.*)?$", lines[index])
+        index += 1
+        if key is None:
+            continue
+        rows, index_after = _block_rows(lines, index, len(key.group(1)))
+        for row in rows:
+            text = "\n".join(lines[i] for i in row)
+            found = _ROW_OS.search(text)
+            if key.group(2) == "exclude" or (found is not None and _NOT_WINDOWS.search(found.group(1))):
+                for i in row:
+                    keep[i] = False
+        index = max(index, index_after) if rows else index
+    return "\n".join(line for line, kept in zip(lines, keep, strict=True) if kept)
+
+
+def _block_rows(lines: list[str], start: int, outer: int) -> tuple[list[list[int]], int]:
+    """The items of the block list of mappings starting at ``start`` under a key indented
+    ``outer`` (each item: the indexes of its lines), and where the list ends. No rows when
+    what follows is not such a list (a mapping, a list of plain values)."""
+    rows: list[list[int]] = []
+    index = start
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.strip()
+        depth = len(line) - len(line.lstrip())
+        if not stripped or stripped.startswith("#"):
+            if rows and stripped:
+                rows[-1].append(index)  # a comment in a row goes (and is dropped) with it
+            index += 1
+            continue
+        if stripped.startswith("- "):
+            if depth < outer or ":" not in stripped:
+                break
+            rows.append([index])
+        elif depth <= outer or not rows:
+            break
+        else:
+            rows[-1].append(index)
+        index += 1
+    return rows, index
 
 
 @register
