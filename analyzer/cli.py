@@ -399,6 +399,7 @@ def _merge(results: list[ScanResult]) -> ScanResult:
         ci_files=sum(r.ci_files for r in results),
         external_libraries=tuple(dict.fromkeys(x for r in results for x in r.external_libraries)),
         project_urls=tuple(dict.fromkeys(u for r in results for u in r.project_urls)),
+        missing_submodules=tuple(dict.fromkeys(m for r in results for m in r.missing_submodules)),
     )
 
 

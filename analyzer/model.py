@@ -158,3 +158,5 @@ class ScanResult:
     # The project's URLs from its PKG-INFO / pyproject.toml (label, URL): where its
     # repository, and so its CI configuration, can be found.
     project_urls: tuple[tuple[str, str], ...] = ()
+    # Git submodules named in .gitmodules whose directory is missing or empty: not scanned.
+    missing_submodules: tuple[str, ...] = ()

@@ -82,3 +82,30 @@ def read_project_urls(base: Path) -> tuple[tuple[str, str], ...]:
             return None
 
     return project_urls(read("PKG-INFO"), read("pyproject.toml"))
+
+
+_SUBMODULE_PATH = re.compile(r"(?m)^\s*path\s*=\s*(.+?)\s*$")
+
+
+def missing_submodules(base: Path) -> tuple[str, ...]:
+    """The git submodules ``.gitmodules`` names whose directory is missing or empty in
+    ``base`` (a repository cloned without them): their code was not scanned."""
+    modules = base / ".gitmodules"
+    try:
+        if modules.is_symlink() or not modules.is_file() or modules.stat().st_size > MAX_METADATA_BYTES:
+            return ()
+        text = modules.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ()
+    missing = []
+    for rel in _SUBMODULE_PATH.findall(text):
+        if rel.startswith(("/", "..")) or "/../" in rel:
+            continue
+        where = base / rel
+        try:
+            empty = where.is_symlink() or not where.is_dir() or not any(where.iterdir())
+        except OSError:
+            empty = True
+        if empty:
+            missing.append(rel)
+    return tuple(missing)

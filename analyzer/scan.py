@@ -18,7 +18,7 @@ from analyzer.native.sources import DEFAULT_MAX_BYTES, SourceFile, WalkResult, l
 from analyzer.pool import Progress, default_jobs
 from analyzer.precise.cache import ResultCache
 from analyzer.precise.run import run_precise
-from analyzer.projectmeta import read_project_urls
+from analyzer.projectmeta import missing_submodules, read_project_urls
 from analyzer.rules import Rule, default_rules
 from analyzer.targets import TargetData, load_targets
 from analyzer.verdict import own_workflow
@@ -144,6 +144,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         ),
         external_libraries=external_libraries(plan, walked.all_files),
         project_urls=read_project_urls(base),
+        missing_submodules=missing_submodules(base),
     )
     if options.precise:
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None

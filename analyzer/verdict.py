@@ -118,10 +118,17 @@ def judge(result: ScanResult) -> Verdict:
             if result.ci_files
             else AreaVerdict("unknown", (_no_ci(result),))
         )
+    dependency_reasons = []
     if result.external_libraries:
         libraries = ", ".join(result.external_libraries)
-        reason = f"links libraries the tree does not build: {libraries}; each needs an ARM64 Windows build"
-        areas["dependencies"] = AreaVerdict("unknown", (reason,))
+        dependency_reasons.append(
+            f"links libraries the tree does not build: {libraries}; each needs an ARM64 Windows build"
+        )
+    if result.missing_submodules:
+        modules = ", ".join(result.missing_submodules)
+        dependency_reasons.append(f"git submodule(s) not in the tree, so not scanned: {modules}")
+    if dependency_reasons:
+        areas["dependencies"] = AreaVerdict("unknown", tuple(dependency_reasons))
     else:
         areas["dependencies"] = AreaVerdict("ok", ("links no library from outside the tree",))
     ordered = tuple((name, areas[name]) for name in AREAS)
@@ -151,8 +158,10 @@ def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding]) -> str:
     for name in ("code", "build"):
         if areas[name].state == "unknown" and areas[name].findings:
             steps.append(f"check the {name} {'warnings' if name == 'build' else 'findings'} listed below")
-    if areas["dependencies"].state == "unknown":
+    if any(r.startswith("links") for r in areas["dependencies"].reasons):
         steps.append("check the external libraries have ARM64 builds")
+    if any(r.startswith("git submodule") for r in areas["dependencies"].reasons):
+        steps.append("scan the git submodules too (clone them, then scan the checkout)")
     if not blocked and areas["ci"].state == "unknown" and not areas["ci"].findings:
         steps.append("make sure the project's CI builds win_arm64 wheels")
     lead = _clean(clean) or ("nothing blocks for certain" if not blocked else "")

@@ -13,7 +13,7 @@ from analyzer.fix.model import Unfixable
 from analyzer.model import Finding
 
 ARM_RUNNER = "windows-11-arm"
-_MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
+_MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_.-]+)\s*\}\}")
 
 
 def _load(text: str) -> Any:
@@ -70,9 +70,77 @@ def _matrix_list(job: Any, key: str) -> Any | None:
     return values if isinstance(values, list) else None
 
 
+def _matrix_rows(job: Any, reference: str) -> tuple[Any, str] | None:
+    """The matrix rows a ``${{ matrix.X }}`` / ``${{ matrix.X.Y }}`` reference reads, and
+    the key it reads in each: ``include:`` rows for ``matrix.X``, or the list of
+    mappings ``matrix.X`` for ``matrix.X.Y`` (the maturin-action idiom)."""
+    strategy: Any = job.get("strategy") if hasattr(job, "get") else None
+    matrix: Any = strategy.get("matrix") if hasattr(strategy, "get") else None
+    if not hasattr(matrix, "get"):
+        return None
+    head, _, key = reference.partition(".")
+    rows = matrix.get(head) if key else matrix.get("include")
+    key = key or head
+    if isinstance(rows, list) and rows and all(hasattr(r, "get") for r in rows):
+        return rows, key
+    return None
+
+
+def _is_windows_row(row: Any) -> bool:
+    return any(str(v).lower().startswith("windows") for v in row.values())
+
+
+def _row_end(rows: Any, index: int) -> int:
+    """The 0-based line where row ``index`` of a block sequence ends: its last value's
+    line (scalar values; a nested block would be cut here)."""
+    row = rows[index]
+    first = int(rows.lc.item(index)[0])
+    last = max([first, *(int(row.lc.value(k)[0]) for k in row)])
+    if index + 1 < len(rows):
+        return min(int(rows.lc.item(index + 1)[0]) - 1, last)
+    return last
+
+
+def add_matrix_row(text: str, rows: Any, new_values: dict[str, str]) -> str:
+    """Append a copy of the sequence's first Windows row with ``new_values`` (key ->
+    value) in place of its own, in the row's own layout (block or flow)."""
+    if rows.fa.flow_style():
+        raise Unfixable("the matrix rows are a flow sequence: add the ARM64 row by hand")
+    source = next((i for i, r in enumerate(rows) if _is_windows_row(r)), None)
+    if source is None:
+        raise Unfixable("no Windows row in the matrix to copy")
+    if any(isinstance(v, (dict, list)) for v in rows[source].values()):
+        raise Unfixable("the Windows row holds nested values: add the ARM64 row by hand")
+    lines = text.splitlines(keepends=True)
+    start, end = rows.lc.item(source)[0], _row_end(rows, source)
+    block = "".join(line for line in lines[start : end + 1] if not line.lstrip().startswith("#"))
+    for key, value in new_values.items():
+        pattern = re.compile(r"(?m)(^|[\s{,])(" + re.escape(key) + r"""\s*:\s*)(["']?)[^"'\s,}#]*(["']?)""")
+        replacement = r"\g<1>\g<2>\g<3>" + value.replace("\\", "\\\\") + r"\g<4>"
+        block, count = pattern.subn(replacement, block, 1)
+        if count == 0:
+            raise Unfixable(f"cannot find {key} in the Windows row")
+    last = _row_end(rows, len(rows) - 1)
+    return _insert_lines(text, last, block if block.endswith("\n") else block + "\n")
+
+
+def _setup_python_arch_key(job: Any) -> str | None:
+    """The matrix key that actions/setup-python's ``architecture`` reads, if any."""
+    for step in job.get("steps") or []:
+        if "setup-python" in str(step.get("uses", "")):
+            ref = _MATRIX_REF.search(str((step.get("with") or {}).get("architecture", "")))
+            if ref is not None:
+                return ref.group(1).split(".")[-1]
+    return None
+
+
+_ARCH_KEYS = re.compile(r"(?i)^(?:arch|archs|cibw[-_]archs(?:[-_]windows)?)$")
+
+
 def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
-    """WOA601: a matrix of runners gains windows-11-arm (native ARM64 build and tests);
-    a single Windows runner gets CIBW_ARCHS_WINDOWS with ARM64 (cross-compiled)."""
+    """WOA601: a matrix of runners gains windows-11-arm (native ARM64 build and tests),
+    as a list entry or as a copy of the Windows ``include:`` row; a single Windows runner
+    gets CIBW_ARCHS_WINDOWS with ARM64 (cross-compiled)."""
     data = _load(text)
     job = _job(data, finding.message.split("'")[1])
     runs_on = str(job.get("runs-on", ""))
@@ -81,6 +149,16 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
         values = _matrix_list(job, ref.group(1))
         if values is not None and any(str(v).startswith("windows") for v in values):
             return _append_to_sequence(text, values, ARM_RUNNER)
+        found = _matrix_rows(job, ref.group(1))
+        if found is not None and any(_is_windows_row(r) for r in found[0]):
+            rows, runner_key = found
+            row = next(r for r in rows if _is_windows_row(r))
+            changes = {runner_key: ARM_RUNNER}
+            changes |= {k: "ARM64" for k in row if _ARCH_KEYS.match(str(k))}
+            python_arch = _setup_python_arch_key(job)
+            if python_arch is not None and python_arch in row:
+                changes[python_arch] = "arm64"
+            return add_matrix_row(text, rows, changes)
     for step in job.get("steps") or []:
         uses, run = str(step.get("uses", "")), str(step.get("run", ""))
         if "cibuildwheel" not in uses.lower() and "cibuildwheel" not in run.lower():
@@ -103,7 +181,9 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
 
 def fix_maturin_job(text: str, finding: Finding) -> str:
     """WOA603: a matrix list of Windows targets gains aarch64 (maturin-action builds
-    aarch64-pc-windows-msvc from the x64 runner)."""
+    aarch64-pc-windows-msvc from the x64 runner); matrix rows (``include:``, or a list of
+    mappings such as ``platform:``) gain a copy of the Windows row with the
+    windows-11-arm runner, target aarch64, and arm64 for setup-python's architecture."""
     data = _load(text)
     job = _job(data, finding.message.split("'")[1])
     for step in job.get("steps") or []:
@@ -114,7 +194,21 @@ def fix_maturin_job(text: str, finding: Finding) -> str:
         values = _matrix_list(job, ref.group(1)) if ref else None
         if values is not None and all(isinstance(v, str) for v in values):
             return _append_to_sequence(text, values, "aarch64")
-    raise Unfixable("the target is not a plain matrix list: add an aarch64-pc-windows-msvc entry by hand")
+        found = _matrix_rows(job, ref.group(1)) if ref else None
+        if found is not None:
+            rows, target_key = found
+            row = next((r for r in rows if _is_windows_row(r) or "windows" in str(job.get("runs-on"))), None)
+            if row is None:
+                break
+            changes = {target_key: "aarch64"}
+            runner = next((k for k, v in row.items() if str(v).lower().startswith("windows")), None)
+            if runner is not None:
+                changes[runner] = ARM_RUNNER  # native: the rows choose the runner
+                python_arch = _setup_python_arch_key(job)
+                if python_arch is not None and python_arch in row:
+                    changes[python_arch] = "arm64"
+            return add_matrix_row(text, rows, changes)
+    raise Unfixable("the target is not a matrix list or rows: add an aarch64-pc-windows-msvc entry by hand")
 
 
 def fix_pyproject_archs(text: str, finding: Finding) -> str:

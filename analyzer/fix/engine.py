@@ -125,6 +125,10 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
                     ManualItem(finding, f"{broken[0]} cannot be parsed: repair it first, then re-run")
                 )
                 continue
+            first = needs_first(base, result)
+            if first:
+                manual.append(ManualItem(finding, f"a generated wheel workflow would not build yet: {first}"))
+                continue
             edit = _new_file(base, finding, NEW_FILES[fixer_of[finding.rule_id]])
             if isinstance(edit, FileEdit):
                 edits.append(edit)
@@ -176,6 +180,28 @@ def _unreadable_workflows(finding: Finding, unreadable: dict[str, str]) -> list[
     project = finding.location.path.rpartition("/")[0]
     workflows = f"{project}/.github/workflows/" if project else ".github/workflows/"
     return sorted(rel for rel in unreadable if rel.startswith(workflows))
+
+
+CUSTOM_BUILD_RULES = frozenset({"WOA550"})  # build scripts the wheels come from
+
+
+def needs_first(base: Path, result: ScanResult) -> str:
+    """What must be solved before a generated cibuildwheel workflow can build the wheel
+    ("" when the build is self-contained): libraries linked from outside the tree, git
+    submodules (the workflow would check out an empty directory), wheels made by a
+    custom build script."""
+    needs = []
+    if result.external_libraries:
+        needs.append(
+            f"ARM64 Windows builds of {', '.join(result.external_libraries)} (linked, not in the tree)"
+        )
+    modules = base / ".gitmodules"
+    if modules.is_file() and not modules.is_symlink():
+        needs.append("the git submodules (.gitmodules) checked out and built for ARM64")
+    scripts = sorted({f.location.path for f in result.findings if f.rule_id in CUSTOM_BUILD_RULES})
+    if scripts:
+        needs.append(f"the build script(s) {', '.join(scripts)} ported to ARM64")
+    return "; ".join(needs)
 
 
 def _new_file(base: Path, finding: Finding, new: tuple[str, str]) -> FileEdit | str:

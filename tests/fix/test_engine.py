@@ -449,3 +449,60 @@ def test_a_read_only_file_is_left_alone(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "CMakeLists.txt: left alone: the file is read-only" in result.stderr
     assert (repo / "CMakeLists.txt").read_text() == CMAKE
+
+
+@pytest.mark.parametrize(
+    ("extra", "needed"),
+    [
+        (
+            {
+                "setup.py": "from setuptools import Extension, setup\n"
+                "setup(ext_modules=[Extension('fast', ['src/fast.c'], libraries=['rdkafka'])])\n"
+            },
+            "ARM64 Windows builds of rdkafka (linked, not in the tree)",
+        ),
+        (
+            {".gitmodules": '[submodule "zstd"]\n\tpath = vendor/zstd\n\turl = https://example.org/zstd\n'},
+            "the git submodules (.gitmodules) checked out and built for ARM64",
+        ),
+        (
+            {"build_wheels.bat": 'cmake -G "Visual Studio 17 2022" -A x64 ..\n'},
+            "the build script(s) build_wheels.bat ported to ARM64",
+        ),
+    ],
+)
+def test_a_new_wheel_workflow_is_offered_only_for_a_self_contained_build(
+    tmp_path: Path, extra: dict[str, str], needed: str
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "src" / "fast.c").write_text("int fast_add(int a, int b) { return a + b; }\n")
+    (repo / "pyproject.toml").write_text('[project]\nname = "fast"\nversion = "1.0"\n')
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "lint.yml").write_text(
+        "on: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo lint\n"
+    )
+    for rel, text in extra.items():
+        (repo / rel).write_text(text)
+    assert findings(repo)[("pyproject.toml", "WOA604")] == 1
+    code, patch, stderr = fix(repo, "--only", "ci")
+    assert code == 0 and "wheels-windows.yml" not in patch
+    assert f"WOA604: a generated wheel workflow would not build yet: {needed}" in stderr
+
+
+def test_submodules_missing_from_a_checkout_make_dependencies_unknown(tmp_path: Path) -> None:
+    from analyzer.verdict import judge
+
+    (tmp_path / "fast.c").write_text("int x;\n")
+    (tmp_path / ".gitmodules").write_text(
+        '[submodule "a"]\n\tpath = third/a\n[submodule "b"]\n\tpath = third/b\n'
+    )
+    (tmp_path / "third" / "a").mkdir(parents=True)
+    (tmp_path / "third" / "a" / "a.c").write_text("int a;\n")
+    (tmp_path / "third" / "b").mkdir()  # cloned without its submodule: empty
+    verdict = judge(scan(tmp_path, ScanOptions(jobs=1)))
+    assert verdict.area("dependencies").state == "unknown"
+    assert verdict.area("dependencies").reasons == (
+        "git submodule(s) not in the tree, so not scanned: third/b",
+    )
+    assert "scan the git submodules too" in verdict.overall
