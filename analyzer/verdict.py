@@ -158,7 +158,7 @@ def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding]) -> str:
     for name in ("code", "build"):
         if areas[name].state == "unknown" and areas[name].findings:
             steps.append(f"check the {name} {'warnings' if name == 'build' else 'findings'} listed below")
-    if any(r.startswith("links") for r in areas["dependencies"].reasons):
+    if any(r.startswith("links libraries") for r in areas["dependencies"].reasons):
         steps.append("check the external libraries have ARM64 builds")
     if any(r.startswith("git submodule") for r in areas["dependencies"].reasons):
         steps.append("scan the git submodules too (clone them, then scan the checkout)")
