@@ -18,6 +18,7 @@ _FENCES = {
     "meson": "meson",
     "cargo": "toml",
     "workflow": "yaml",
+    "ci-config": "yaml",
     "fortran": "fortran",
     "script": "bat",
     "msbuild": "xml",

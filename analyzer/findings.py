@@ -31,6 +31,7 @@ COMMENT_ONLY: dict[Language, re.Pattern[str]] = {
     Language.CMAKE: re.compile(_HASH_COMMENT),
     Language.MESON: re.compile(_HASH_COMMENT),
     Language.WORKFLOW: re.compile(_HASH_COMMENT),
+    Language.CI_CONFIG: re.compile(_HASH_COMMENT),
     Language.FORTRAN: re.compile(r"^\s*!|^[cC*](?:\s|$)"),
     Language.SCRIPT: re.compile(r"^\s*(?:#|::|@?[Rr][Ee][Mm](?:\s|$))"),
     Language.MSBUILD: re.compile(r"^\s*<!--"),

@@ -54,6 +54,7 @@ class Language(enum.Enum):
     MESON = "meson"
     CARGO = "cargo"  # Cargo.toml and build.rs
     WORKFLOW = "workflow"  # GitHub Actions workflows
+    CI_CONFIG = "ci-config"  # other CI services: Azure Pipelines, AppVeyor, GitLab, ...
     FORTRAN = "fortran"
     SCRIPT = "script"  # build scripts: .bat, .cmd, .ps1, .sh
     MSBUILD = "msbuild"  # Visual Studio projects and solutions: .vcxproj, .sln, .props

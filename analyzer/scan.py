@@ -138,9 +138,11 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         rules=rules,
         not_compiled=native.not_compiled,
         build_systems=plan.systems if plan is not None else (),
-        # The tree's own workflows (not a vendored project's .github/).
+        # The tree's own CI files (not a vendored project's .github/).
         ci_files=sum(
-            1 for s in walked.build_files if s.language is Language.WORKFLOW and own_workflow(s.rel)
+            1
+            for s in walked.build_files
+            if s.language in (Language.WORKFLOW, Language.CI_CONFIG) and own_workflow(s.rel)
         ),
         external_libraries=external_libraries(plan, walked.all_files),
         project_urls=read_project_urls(base),

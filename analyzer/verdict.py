@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.native.sources import CI_DIRECTORIES, ci_service
 from analyzer.projectmeta import repository_url
 
 AREAS = ("code", "build", "ci", "dependencies")
@@ -22,7 +23,7 @@ _BLOCKING = frozenset({Severity.ERROR, Severity.WARNING})
 _SHOWN = 3  # places named per reason
 _NO_CI = "no CI configuration in the tree (an sdist rarely ships .github/): scan the project's repository"
 _JOB = re.compile(r"job '([^']+)'")
-_WHEEL_JOB_RULES = frozenset({"WOA601", "WOA603", "WOA610"})
+_WHEEL_JOB_RULES = frozenset({"WOA601", "WOA603", "WOA610", "WOA620"})
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,13 @@ class Verdict:
 
 
 def own_workflow(path: str) -> bool:
-    """A workflow of the scanned project itself (a vendored project's ``.github/`` does
-    not build this package's wheels)."""
-    return path.startswith(".github/")
+    """CI configuration of the scanned project itself: its ``.github/`` workflows, or
+    another CI service's configuration at its root (a vendored project's CI does not
+    build this package's wheels)."""
+    if path.startswith(".github/"):
+        return True
+    top = path.split("/", 1)[0]
+    return ci_service(path) is not None and (top == path or top in CI_DIRECTORIES)
 
 
 def _place(finding: Finding) -> str:
@@ -114,7 +119,7 @@ def judge(result: ScanResult) -> Verdict:
         )
     if "ci" not in areas:
         areas["ci"] = (
-            AreaVerdict("ok", (f"{result.ci_files} workflow(s): none misses a Windows ARM64 build",))
+            AreaVerdict("ok", (f"{result.ci_files} CI file(s): none misses a Windows ARM64 build",))
             if result.ci_files
             else AreaVerdict("unknown", (_no_ci(result),))
         )

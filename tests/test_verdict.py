@@ -66,3 +66,25 @@ def test_every_report_carries_the_verdict() -> None:
     assert json.loads(out)["runs"][0]["properties"]["verdict"]["areas"]["build"]["state"] == "ok"
     _, out = run("scan", project, "--markdown", "-")
     assert "**Verdict:** build is ARM64-clean" in out
+
+
+def test_ci_outside_github_actions_counts(tmp_path: Path) -> None:
+    (tmp_path / "fast.c").write_text("int x;\n")
+    appveyor = "image: Visual Studio 2022\nenvironment:\n  matrix:\n    - ARCH: x64\n"
+    (tmp_path / "appveyor.yml").write_text(appveyor + "build_script:\n  - cmake -A x64 .\n")
+    verdict = judge(scan(tmp_path))
+    assert verdict.area("ci").state == "blocked"
+    assert "WOA620 appveyor.yml:4" in verdict.area("ci").findings
+    assert "appveyor.yml:4" in verdict.overall
+    # A vendored project's CI is not this project's.
+    (tmp_path / "appveyor.yml").rename(tmp_path / "vendored.yml")
+    (tmp_path / "third_party" / "lib").mkdir(parents=True)
+    (tmp_path / "vendored.yml").rename(tmp_path / "third_party" / "lib" / "appveyor.yml")
+    assert judge(scan(tmp_path)).area("ci").state == "unknown"
+    # An ARM64 row makes it fine; the CI file is counted.
+    gitlab = "build:\n  tags: [windows]\n  variables:\n    ARCH: x64\n"
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        gitlab + "  parallel:\n    matrix:\n      - ARCH: [x64, ARM64]\n"
+    )
+    ci = judge(scan(tmp_path)).area("ci")
+    assert ci.state == "ok" and ci.reasons == ("1 CI file(s): none misses a Windows ARM64 build",)

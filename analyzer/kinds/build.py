@@ -38,7 +38,8 @@ class BuildKind(MatchKind):
 class TextMatch(BuildKind):
     """A per-line regex (``pattern``), not on lines matching ``exclude``, not in a
     CMake/meson ``if`` block whose condition matches ``condition`` (an x86 guard), only in
-    files named like ``files`` (when given) that never match ``counterpart``."""
+    files named like ``files`` (when given) that match ``requires`` (when given) and never
+    match ``counterpart``."""
 
     name: ClassVar[str] = "text"
 
@@ -48,6 +49,7 @@ class TextMatch(BuildKind):
     counterpart: re.Pattern[str] | None = spec("text_regex")
     files: tuple[str, ...] = spec("strings", default=())
     once: bool = spec("bool", default=False)  # only the first hit in a file (a fact about it)
+    requires: re.Pattern[str] | None = spec("text_regex")  # the file must match it (e.g. Windows)
 
     def applies_to(self, rel: str) -> bool:
         name = rel.rsplit("/", 1)[-1]
@@ -57,6 +59,8 @@ class TextMatch(BuildKind):
         if self.counterpart is not None and (
             self.counterpart.search(view.text) or self.counterpart.search(view.context.setup_text)
         ):
+            return
+        if self.requires is not None and not self.requires.search(view.text):
             return
         guarded: set[int] = set()
         if self.condition is not None and view.language in (Language.CMAKE, Language.MESON):

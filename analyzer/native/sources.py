@@ -126,6 +126,42 @@ SCRIPT_EXTENSIONS = frozenset({".bat", ".cmd", ".ps1", ".sh"})
 MSBUILD_EXTENSIONS = frozenset({".vcxproj", ".sln", ".props"})
 
 
+# CI services other than GitHub Actions, by where their configuration lives.
+CI_FILES = {
+    "azure-pipelines.yml": "Azure Pipelines",
+    "azure-pipelines.yaml": "Azure Pipelines",
+    "appveyor.yml": "AppVeyor",
+    ".appveyor.yml": "AppVeyor",
+    ".gitlab-ci.yml": "GitLab CI",
+    ".travis.yml": "Travis CI",
+    ".cirrus.yml": "Cirrus CI",
+}
+CI_DIRECTORIES = {
+    ".azure-pipelines": "Azure Pipelines",
+    "azure-pipelines": "Azure Pipelines",
+    ".semaphore": "Semaphore",
+    ".circleci": "CircleCI",
+    ".kokoro": "Kokoro",
+    ".gitlab": "GitLab CI",
+}
+
+
+def ci_service(rel: str) -> str | None:
+    """The CI service (not GitHub Actions) a configuration file belongs to, if it is one:
+    its own name (``appveyor.yml``), or a YAML / Kokoro ``.cfg`` file in the service's
+    directory (``.circleci/config.yml``)."""
+    parts = rel.split("/")
+    lower = parts[-1].lower()
+    if lower in CI_FILES or (lower.startswith("azure-pipelines") and lower.endswith((".yml", ".yaml"))):
+        return CI_FILES.get(lower, "Azure Pipelines")
+    if not lower.endswith((".yml", ".yaml", ".cfg")):
+        return None
+    for directory in parts[:-1]:
+        if directory in CI_DIRECTORIES:
+            return CI_DIRECTORIES[directory]
+    return None
+
+
 def build_language(rel: str) -> Language | None:
     """Build, CI and Fortran files: what the build and CI rules read."""
     name = rel.rsplit("/", 1)[-1]
@@ -143,6 +179,8 @@ def build_language(rel: str) -> Language | None:
     # Also below the root: a monorepo member, or a fixture tree.
     if "/.github/workflows/" in "/" + rel and lower.endswith((".yml", ".yaml")):
         return Language.WORKFLOW
+    if ci_service(rel) is not None:
+        return Language.CI_CONFIG
     if Path(lower).suffix in FORTRAN_EXTENSIONS:
         return Language.FORTRAN
     if Path(lower).suffix in SCRIPT_EXTENSIONS:
