@@ -23,7 +23,7 @@ _BLOCKING = frozenset({Severity.ERROR, Severity.WARNING})
 _SHOWN = 3  # places named per reason
 _NO_CI = "no CI configuration in the tree (an sdist rarely ships .github/): scan the project's repository"
 _JOB = re.compile(r"job '([^']+)'")
-_WHEEL_JOB_RULES = frozenset({"WOA601", "WOA603", "WOA610", "WOA620"})
+_WHEEL_JOB_RULES = frozenset({"WOA601", "WOA603", "WOA605", "WOA610", "WOA620"})
 
 
 @dataclass(frozen=True)

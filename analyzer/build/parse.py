@@ -113,16 +113,21 @@ class BuildFileView:
             raise Unparseable(f"cannot parse as TOML ({error}); its build rules were skipped") from None
 
     @cached_property
-    def yaml_jobs(self) -> list[tuple[str, int, int]]:
-        """(job id, first line, last line) per job, 1-based, from a round-trip YAML parse."""
+    def yaml(self) -> Any:
+        """The file parsed round-trip (ruamel.yaml keeps each node's line)."""
         from ruamel.yaml import YAML
         from ruamel.yaml.error import YAMLError
 
         try:
-            data: Any = YAML(typ="rt").load(self.text)
+            return YAML(typ="rt").load(self.text)
         except (YAMLError, ValueError) as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise Unparseable(f"cannot parse as YAML ({first}); its CI rules were skipped") from None
+
+    @cached_property
+    def yaml_jobs(self) -> list[tuple[str, int, int]]:
+        """(job id, first line, last line) per job, 1-based, from a round-trip YAML parse."""
+        data: Any = self.yaml
         jobs: Any = data.get("jobs") if hasattr(data, "get") else None
         if jobs is None or not hasattr(jobs, "lc") or not hasattr(jobs, "items"):
             return []

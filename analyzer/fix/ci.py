@@ -163,20 +163,49 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
         uses, run = str(step.get("uses", "")), str(step.get("run", ""))
         if "cibuildwheel" not in uses.lower() and "cibuildwheel" not in run.lower():
             continue
+        # Cross-compiled ARM64 wheels cannot be tested on the x64 runner: say so when
+        # the workflow has a test command (else WOA606 would ask for it next).
+        entries = ["CIBW_ARCHS_WINDOWS: AMD64 ARM64"]
+        if _TEST_COMMAND.search(text) and "CIBW_TEST_SKIP" not in text:
+            entries.append(f"CIBW_TEST_SKIP: {TEST_SKIP_ARM}")
         env = step.get("env")
         if env is not None and hasattr(env, "lc"):
             if "CIBW_ARCHS_WINDOWS" in env:
                 raise Unfixable("CIBW_ARCHS_WINDOWS is set but without ARM64: edit it by hand")
             key_line, key_col = env.lc.key(next(iter(env)))
-            return _insert_lines(text, key_line, " " * key_col + "CIBW_ARCHS_WINDOWS: AMD64 ARM64\n")
+            return _insert_lines(text, key_line, "".join(" " * key_col + e + "\n" for e in entries))
         key = "uses" if "uses" in step else "run"
         key_line, key_col = step.lc.key(key)
         value_line = step.lc.value(key)[0]
         if value_line != key_line:
             raise Unfixable("the step's command spans several lines")
         indent = " " * key_col
-        return _insert_lines(text, key_line, f"{indent}env:\n{indent}  CIBW_ARCHS_WINDOWS: AMD64 ARM64\n")
+        block = "".join(f"{indent}  {e}\n" for e in entries)
+        return _insert_lines(text, key_line, f"{indent}env:\n{block}")
     raise Unfixable("no cibuildwheel step found in the job")
+
+
+TEST_SKIP_ARM = '"*-win_arm64"'
+_TEST_COMMAND = re.compile(r"(?m)^[^#\n]*CIBW_TEST_COMMAND(?:_WINDOWS)?[\"']?\s*:")
+
+
+def fix_cross_test_skip(text: str, finding: Finding) -> str:
+    """WOA606: CIBW_TEST_SKIP "*-win_arm64" beside the CIBW_ARCHS(_WINDOWS) that asks for
+    a cross-compiled ARM64 build, in the same env mapping."""
+    data = _load(text)
+    job = _job(data, finding.message.split("'")[1])
+    envs: list[Any] = [job.get("env")] + [s.get("env") for s in job.get("steps") or [] if hasattr(s, "get")]
+    for env in envs:
+        if not hasattr(env, "lc") or not any(str(k).startswith("CIBW_ARCHS") for k in env):
+            continue
+        if "CIBW_TEST_SKIP" in env:
+            raise Unfixable("CIBW_TEST_SKIP is set already: add *-win_arm64 to it by hand")
+        key = next(k for k in env if str(k).startswith("CIBW_ARCHS"))
+        key_line, key_col = env.lc.key(key)
+        if env.lc.value(key)[0] != key_line:
+            raise Unfixable("the archs value spans several lines")
+        return _insert_lines(text, key_line, " " * key_col + f"CIBW_TEST_SKIP: {TEST_SKIP_ARM}\n")
+    raise Unfixable("CIBW_ARCHS is not set in an env mapping of the job")
 
 
 def fix_maturin_job(text: str, finding: Finding) -> str:

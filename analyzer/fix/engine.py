@@ -21,6 +21,7 @@ from analyzer.fix.ci import (
     WINDOWS_WHEELS_PATH,
     WINDOWS_WHEELS_WORKFLOW,
     fix_cibuildwheel_job,
+    fix_cross_test_skip,
     fix_maturin_job,
     fix_pyproject_archs,
 )
@@ -66,6 +67,7 @@ FIXERS: dict[str, FileFixer] = {
     "cibuildwheel-job": _each(fix_cibuildwheel_job),
     "maturin-job": _each(fix_maturin_job),
     "cibuildwheel-archs": _each(fix_pyproject_archs),
+    "cibuildwheel-test-skip": _each(fix_cross_test_skip),
 }
 
 

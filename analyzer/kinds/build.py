@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from packaging.markers import Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
@@ -283,6 +283,121 @@ def _block_rows(lines: list[str], start: int, outer: int) -> tuple[list[list[int
             rows[-1].append(index)
         index += 1
     return rows, index
+
+
+_PUBLISH = re.compile(
+    r"(?i)gh-action-pypi-publish|\btwine\s+upload\b|\bmaturin\s+(?:publish|upload)\b|\buv\s+publish\b"
+)
+_WINDOWS_ARM = re.compile(
+    r"(?i)windows-11-arm|windows-\S*arm64|CIBW_ARCHS(?:_WINDOWS)?[\"']?\s*:[^\n]*\bARM64\b|aarch64-pc-windows-msvc"
+)
+_CROSS_ARCHS = re.compile(r"(?im)^[^#\n]*CIBW_ARCHS(?:_WINDOWS)?[\"']?\s*:[^\n#]*\bARM64\b")
+_TEST_COMMAND = re.compile(r"(?im)^[^#\n]*(?:CIBW_TEST_COMMAND(?:_WINDOWS)?[\"']?\s*:|^\s*test-command\s*=)")
+_TEST_SKIPS_ARM = re.compile(r"(?im)^[^#\n]*(?:CIBW_TEST_SKIP[\"']?\s*:|test-skip\s*=)[^\n]*win_arm64")
+_ARM_RUNNER = re.compile(r"(?i)\bwindows-11-arm\b")
+_OLD_PYTHON = re.compile(r"^\s*[\"']?3\.(\d+)")
+
+
+def _needs(job: Any) -> list[str]:
+    value = job.get("needs") if hasattr(job, "get") else None
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _needed(jobs: Any, name: str) -> set[str]:
+    """Every job ``name`` waits for, directly or through others."""
+    seen: set[str] = set()
+    stack = _needs(jobs.get(name))
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(_needs(jobs.get(current)) if current in jobs else [])
+    return seen
+
+
+@register
+@dataclass(frozen=True)
+class ReleasePathMatch(BuildKind):
+    """The whole release path of a workflow, one ``check`` per rule:
+    ``publish-needs``: a job that publishes to the index (pypi-publish, twine upload...)
+    while a job building Windows ARM64 wheels is not among the jobs it waits for, so
+    those wheels are never published;
+    ``cross-test-skip``: cibuildwheel cross-compiling ARM64 on an x64 Windows runner
+    with a test command and no ``*-win_arm64`` in its test skip (the tests cannot run);
+    ``arm-runner-python``: setup-python asked for a Python before 3.11 in a job on the
+    windows-11-arm runner (there is no ARM64 build of it: the step fails)."""
+
+    name: ClassVar[str] = "release_path"
+    languages: ClassVar[frozenset[Language]] = frozenset({Language.WORKFLOW})
+
+    check: str = spec("string", required=True)
+
+    def hits(self, view: BuildFileView) -> Iterator[Hit]:
+        spans = view.yaml_jobs
+        data: Any = view.yaml
+        jobs: Any = data.get("jobs") if hasattr(data, "get") else None
+        if not spans or jobs is None:
+            return
+        lines = view.lines
+        bodies = {name: windows_view("\n".join(lines[start - 1 : end])) for name, start, end in spans}
+        where = {name: start for name, start, _ in spans}
+        preamble = "\n".join(lines[: min(where.values()) - 1])
+        if self.check == "publish-needs":
+            yield from self._publish_needs(jobs, bodies, where, lines)
+        elif self.check == "cross-test-skip":
+            settings = preamble + "\n" + view.context.cibuildwheel
+            for name, body in bodies.items():
+                if (
+                    _CROSS_ARCHS.search(body)
+                    and not _ARM_RUNNER.search(body)
+                    and (_TEST_COMMAND.search(body) or _TEST_COMMAND.search(settings))
+                    and not (_TEST_SKIPS_ARM.search(body) or _TEST_SKIPS_ARM.search(settings))
+                ):
+                    yield _job_hit(lines, where[name], name)
+        elif self.check == "arm-runner-python":
+            for name, body in bodies.items():
+                if _ARM_RUNNER.search(body):
+                    yield from self._old_pythons(jobs.get(name), name, lines, where[name])
+
+    @staticmethod
+    def _publish_needs(
+        jobs: Any, bodies: dict[str, str], where: dict[str, int], lines: list[str]
+    ) -> Iterator[Hit]:
+        builders = [
+            n for n, body in bodies.items() if _WINDOWS_ARM.search(body) and not _PUBLISH.search(body)
+        ]
+        for name, body in bodies.items():
+            if not _PUBLISH.search(body) or not builders:
+                continue
+            missing = [b for b in builders if b != name and b not in _needed(jobs, name)]
+            if missing:
+                yield _job_hit(lines, where[name], f"{name}' does not wait for '{missing[0]}")
+
+    @staticmethod
+    def _old_pythons(job: Any, name: str, lines: list[str], start: int) -> Iterator[Hit]:
+        strategy: Any = job.get("strategy") if hasattr(job, "get") else None
+        matrix: Any = strategy.get("matrix") if hasattr(strategy, "get") else None
+        for step in (job.get("steps") if hasattr(job, "get") else None) or []:
+            if not hasattr(step, "get") or "setup-python" not in str(step.get("uses", "")):
+                continue
+            asked = str((step.get("with") or {}).get("python-version", ""))
+            values: list[str] = [asked]
+            ref = re.search(r"matrix\.([\w-]+)", asked)
+            if ref is not None and hasattr(matrix, "get"):
+                listed = matrix.get(ref.group(1))
+                values = [str(v) for v in listed] if isinstance(listed, list) else []
+            old = [v for v in values if (m := _OLD_PYTHON.match(v)) is not None and int(m.group(1)) < 11]
+            if old:
+                yield _job_hit(lines, start, f"{name}' asks for Python {old[0]}")
+                return
+
+
+def _job_hit(lines: list[str], line: int, match: str) -> Hit:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    column = len(text) - len(text.lstrip()) + 1
+    return Hit(line, column, column + len(text.strip().split(":")[0]), match)
 
 
 @register
