@@ -161,3 +161,5 @@ class ScanResult:
     project_urls: tuple[tuple[str, str], ...] = ()
     # Git submodules named in .gitmodules whose directory is missing or empty: not scanned.
     missing_submodules: tuple[str, ...] = ()
+    # Native dependencies the build looks for outside the tree: (name, route, "path:line").
+    dependencies: tuple[tuple[str, str, str], ...] = ()

@@ -22,7 +22,7 @@ from analyzer.model import Language, Severity
 from analyzer.targets import RULES_DIR, load_targets
 
 NON_RULE_FILES = frozenset({"patterns.toml", "fallbacks.toml"})
-CATEGORIES = ("code", "build", "ci")
+CATEGORIES = ("code", "build", "ci", "dependencies")
 
 __all__ = ["CATEGORIES", "Rule", "RuleDoc", "RuleError", "default_rules", "load_rules", "select_rules"]
 

@@ -8,9 +8,19 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer.build.deps import (
+    NOT_DEPENDENCIES,
+    Dependency,
+    built_in_tree,
+    dependencies,
+    in_examples,
+    is_built_in_tree,
+    is_dependency_file,
+    normalized,
+)
 from analyzer.build.files import scan_build_files
 from analyzer.build.model import external_libraries, plan_tree
-from analyzer.build.plan import BuildPlan
+from analyzer.build.plan import BuildPlan, system_libraries
 from analyzer.model import Finding, Language, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
@@ -53,6 +63,46 @@ def walk_tree(root: Path, options: ScanOptions) -> WalkResult:
     return walk(
         root, list(options.excludes), options.include_vendored, options.max_bytes, options.include_tests
     )
+
+
+MAX_DEPENDENCY_FILE = 2 * 1024 * 1024
+
+
+def read_dependencies(
+    base: Path, walked: WalkResult, linked: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[Dependency, ...]]:
+    """The libraries the build model says the build links (``linked``) and the native
+    dependencies the tree's build files look for, both without what the build compiles
+    from the tree when it is not installed (``add_subdirectory(extern/x)``,
+    ``subproject('x')``) and without examples', tests' and docs' build files."""
+    wanted = [s.rel for s in walked.build_files if is_dependency_file(s.rel) and not in_examples(s.rel)]
+    manifests = ("vcpkg.json", "packages.config")
+    wanted += [f for f in walked.all_files if f.count("/") <= 1 and f.rsplit("/", 1)[-1] in manifests]
+    texts = []
+    for rel in dict.fromkeys(wanted):
+        path = base / rel
+        try:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_DEPENDENCY_FILE:
+                continue
+            texts.append((rel, path.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            continue
+    built = built_in_tree(texts)
+    system = system_libraries()
+    libraries = tuple(
+        name
+        for name in linked
+        if not is_built_in_tree(name, built) and normalized(name) not in system | NOT_DEPENDENCIES
+    )
+    known = {normalized(name) for name in linked}
+    found = tuple(
+        d
+        for d in dependencies(texts)
+        if normalized(d.name) not in known
+        and normalized(d.name) not in system
+        and not is_built_in_tree(d.name, built)
+    )
+    return libraries, found
 
 
 def tree_plan(
@@ -127,6 +177,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     skipped = Counter(walked.skipped)
     if native.not_compiled_files:
         skipped[NOT_COMPILED] = native.not_compiled_files
+    linked, needed = read_dependencies(base, walked, external_libraries(plan, walked.all_files))
     result = ScanResult(
         root=str(root),
         findings=(),
@@ -144,9 +195,10 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
             for s in walked.build_files
             if s.language in (Language.WORKFLOW, Language.CI_CONFIG) and own_workflow(s.rel)
         ),
-        external_libraries=external_libraries(plan, walked.all_files),
+        external_libraries=linked,
         project_urls=read_project_urls(base),
         missing_submodules=missing_submodules(base),
+        dependencies=tuple((d.name, d.route, d.where) for d in needed),
     )
     if options.precise:
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None

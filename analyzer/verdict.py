@@ -21,6 +21,8 @@ AREAS = ("code", "build", "ci", "dependencies")
 NATIVE_MODELS = frozenset({"msvc-arm64", "clang-cl-arm64", "mingw-arm64"})
 _BLOCKING = frozenset({Severity.ERROR, Severity.WARNING})
 _SHOWN = 3  # places named per reason
+_NAMED_DEPENDENCIES = 6  # dependencies named in the reason before "and N more"
+_EACH_NEEDS = "each needs an ARM64 Windows build"
 _NO_CI = "no CI configuration in the tree (an sdist rarely ships .github/): scan the project's repository"
 _JOB = re.compile(r"job '([^']+)'")
 _WHEEL_JOB_RULES = frozenset({"WOA601", "WOA603", "WOA605", "WOA610", "WOA620"})
@@ -123,21 +125,34 @@ def judge(result: ScanResult) -> Verdict:
             if result.ci_files
             else AreaVerdict("unknown", (_no_ci(result),))
         )
-    dependency_reasons = []
-    if result.external_libraries:
-        libraries = ", ".join(result.external_libraries)
-        dependency_reasons.append(
-            f"links libraries the tree does not build: {libraries}; each needs an ARM64 Windows build"
-        )
-    if result.missing_submodules:
-        modules = ", ".join(result.missing_submodules)
-        dependency_reasons.append(f"git submodule(s) not in the tree, so not scanned: {modules}")
-    if dependency_reasons:
-        areas["dependencies"] = AreaVerdict("unknown", tuple(dependency_reasons))
-    else:
-        areas["dependencies"] = AreaVerdict("ok", ("links no library from outside the tree",))
+    areas["dependencies"] = _dependencies(result, *by_area["dependencies"])
     ordered = tuple((name, areas[name]) for name in AREAS)
     return Verdict(_overall(areas, by_area["ci"][0]), ordered)
+
+
+def _dependencies(result: ScanResult, blockers: list[Finding], doubtful: list[Finding]) -> AreaVerdict:
+    """Native dependencies: blocked by a finding (only x64 builds of one in the tree),
+    unknown when the build needs libraries from outside the tree (named with the route
+    that finds them) or submodules are missing, ok otherwise."""
+    reasons: list[str] = []
+    needed = [*result.external_libraries]
+    needed += [f"{name} ({route}, {where})" for name, route, where in result.dependencies]
+    if needed:
+        listed = ", ".join(needed[:_NAMED_DEPENDENCIES])
+        more = f" and {len(needed) - _NAMED_DEPENDENCIES} more" if len(needed) > _NAMED_DEPENDENCIES else ""
+        reasons.append(f"links libraries the tree does not build: {listed}{more}; {_EACH_NEEDS}")
+    if result.missing_submodules:
+        modules = ", ".join(result.missing_submodules)
+        reasons.append(f"git submodule(s) not in the tree, so not scanned: {modules}")
+    if blockers:
+        found = _listed(blockers, "dependency build(s) for x64 only", "blocked")
+        return AreaVerdict("blocked", found.reasons + tuple(reasons), found.findings)
+    if reasons or doubtful:
+        extra = _listed(doubtful, "dependency warning(s) to check", "unknown") if doubtful else None
+        return AreaVerdict(
+            "unknown", tuple(reasons) + (extra.reasons if extra else ()), extra.findings if extra else ()
+        )
+    return AreaVerdict("ok", ("links no library from outside the tree",))
 
 
 def _no_ci(result: ScanResult) -> str:

@@ -1,0 +1,94 @@
+"""Native dependencies by route (issue 16 item 4): what each kind of build file looks
+for outside the tree, with where; what non-Windows branches, examples and in-tree
+fallbacks do not count; and how the verdict names them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.build.deps import built_in_tree, dependencies, dependencies_in, is_built_in_tree, normalized
+from analyzer.scan import ScanOptions, scan
+from analyzer.verdict import judge
+
+CMAKE = """cmake_minimum_required(VERSION 3.15)
+find_package(Python COMPONENTS Interpreter Development.Module REQUIRED)
+find_package(ZLIB REQUIRED)
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka>=2.0)
+find_library(PQ_LIB NAMES pq libpq)
+if(UNIX)
+  find_package(X11)
+endif()
+find_package(taskflow QUIET)
+if(NOT taskflow_FOUND)
+  add_subdirectory(extern/taskflow)
+endif()
+"""
+MESON = """project('x', 'c')
+py = import('python').find_installation()
+blas = dependency('openblas')
+m = cc.find_library('m', required: false)
+if host_machine.system() == 'linux'
+  rt = dependency('librt')
+endif
+"""
+SETUP = """import subprocess, sys
+from ctypes.util import find_library
+flags = subprocess.check_output(['pkg-config', '--cflags', 'libxml-2.0'])
+if sys.platform != "win32":
+    subprocess.check_output(['pkg-config', '--libs', 'ncurses'])
+ssl = find_library('ssl')
+"""
+
+
+def names(rel: str, text: str) -> list[tuple[str, str, str]]:
+    return [(d.name, d.route, d.where) for d in dependencies_in(rel, text)]
+
+
+def test_each_route() -> None:
+    assert names("CMakeLists.txt", CMAKE) == [
+        ("ZLIB", "CMake find_package", "CMakeLists.txt:3"),
+        ("rdkafka", "CMake pkg_check_modules", "CMakeLists.txt:4"),
+        ("pq", "CMake find_library", "CMakeLists.txt:5"),
+        ("taskflow", "CMake find_package", "CMakeLists.txt:9"),
+    ]  # Python is the interpreter, X11 is under if(UNIX)
+    assert names("meson.build", MESON) == [("openblas", "meson dependency()", "meson.build:3")]
+    assert names("setup.py", SETUP) == [
+        ("libxml-2.0", "pkg-config in setup.py", "setup.py:3"),
+        ("ssl", "find_library in setup.py", "setup.py:6"),
+    ]
+    vcpkg = '{"name": "x", "dependencies": ["zlib", {"name": "openssl", "features": ["tools"]}]}'
+    assert [d.name for d in dependencies_in("vcpkg.json", vcpkg)] == ["zlib", "openssl"]
+    nuget = '<packages><package id="zeromq.redist" version="4.3.5" /></packages>'
+    assert names("packages.config", nuget) == [("zeromq.redist", "NuGet package", "packages.config:1")]
+    project = '<ItemGroup><PackageReference Include="libpq.redist" Version="16" /></ItemGroup>'
+    assert names("x.vcxproj", project)[0][:2] == ("libpq.redist", "NuGet package")
+    assert dependencies_in("vcpkg.json", "{not json") == []
+
+
+def test_built_in_tree_fallbacks_and_names() -> None:
+    built = built_in_tree([("CMakeLists.txt", CMAKE), ("meson.build", "sub = subproject('zstd')\n")])
+    assert is_built_in_tree("taskflow", built) and is_built_in_tree("Taskflow::Taskflow", built)
+    assert is_built_in_tree("zstd", built) and not is_built_in_tree("ZLIB", built)
+    assert normalized('"libsodium.a"') == normalized("Sodium::sodium") == "sodium"
+    twice = dependencies(
+        [("a/CMakeLists.txt", "find_package(Sodium)\n"), ("b.cmake", "find_library(X libsodium.a)\n")]
+    )
+    assert [d.name for d in twice] == ["Sodium"]
+
+
+def test_the_verdict_names_dependencies_with_their_route(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.c").write_text("int m;\n")
+    (tmp_path / "CMakeLists.txt").write_text(CMAKE + "add_library(m MODULE src/m.c)\n")
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "CMakeLists.txt").write_text("find_package(Boost)\n")
+    deps = judge(scan(tmp_path, ScanOptions(jobs=1))).area("dependencies")
+    assert deps.state == "unknown"
+    assert deps.reasons[0] == (
+        "links libraries the tree does not build: ZLIB (CMake find_package, CMakeLists.txt:3),"
+        " rdkafka (CMake pkg_check_modules, CMakeLists.txt:4), pq (CMake find_library, CMakeLists.txt:5);"
+        " each needs an ARM64 Windows build"
+    )
+    (tmp_path / "build_deps.bat").write_text("vcpkg install zlib:x64-windows\n")
+    deps = judge(scan(tmp_path, ScanOptions(jobs=1))).area("dependencies")
+    assert deps.state == "unknown" and any("WOA562 build_deps.bat:1" in r for r in deps.reasons)
