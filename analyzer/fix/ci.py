@@ -208,6 +208,35 @@ def fix_cross_test_skip(text: str, finding: Finding) -> str:
     raise Unfixable("CIBW_ARCHS is not set in an env mapping of the job")
 
 
+_WAITS = re.compile(r"publish job '([^']+)' does not wait for '([^']+)'")
+
+
+def fix_publish_needs(text: str, finding: Finding) -> str:
+    """WOA605: the publish job's ``needs:`` gains the ARM64 wheel job (a list gets an
+    item in its own style; a single name becomes a flow list of both)."""
+    found = _WAITS.search(finding.message)
+    if found is None:
+        raise Unfixable("cannot read the jobs from the finding")
+    data = _load(text)
+    job = _job(data, found.group(1))
+    needs = job.get("needs")
+    if isinstance(needs, list):
+        return _append_to_sequence(text, needs, found.group(2))
+    lines = text.splitlines(keepends=True)
+    if isinstance(needs, str):
+        line, column = job.lc.value("needs")
+        row = lines[line]
+        end = row.find(needs, column)
+        if end == -1:
+            raise Unfixable("cannot find the needs value")
+        lines[line] = row[:end] + f"[{needs}, {found.group(2)}]" + row[end + len(needs) :]
+        return "".join(lines)
+    key_line, key_col = job.lc.key(next(iter(job)))
+    if key_line == 0:
+        raise Unfixable("the job has no room for a needs: line")
+    return _insert_lines(text, key_line - 1, " " * key_col + f"needs: [{found.group(2)}]\n")
+
+
 def fix_maturin_job(text: str, finding: Finding) -> str:
     """WOA603: a matrix list of Windows targets gains aarch64 (maturin-action builds
     aarch64-pc-windows-msvc from the x64 runner); matrix rows (``include:``, or a list of

@@ -23,6 +23,7 @@ from analyzer.fix.ci import (
     fix_cibuildwheel_job,
     fix_cross_test_skip,
     fix_maturin_job,
+    fix_publish_needs,
     fix_pyproject_archs,
 )
 from analyzer.fix.code import fix_c_line, fix_intrinsics
@@ -68,6 +69,7 @@ FIXERS: dict[str, FileFixer] = {
     "maturin-job": _each(fix_maturin_job),
     "cibuildwheel-archs": _each(fix_pyproject_archs),
     "cibuildwheel-test-skip": _each(fix_cross_test_skip),
+    "publish-needs": _each(fix_publish_needs),
 }
 
 
