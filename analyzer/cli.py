@@ -766,6 +766,112 @@ def build_plan_command(
         click.echo(render_text(plan, models, label), nl=False)
 
 
+@main.command("prove")
+@click.argument("source", default=".", metavar="[PATH|SDIST|NAME[==VERSION]|git+URL]")
+@click.option("--python", "pythons", multiple=True, metavar="X.Y,...", help="Target Pythons (default: 3.13).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("woaport-prove"),
+    show_default=True,
+    help="Where the .pyd files go.",
+)
+@click.option("--json", "json_out", metavar="FILE|-", help="Write the proof as JSON.")
+@click.option(
+    "--python-sdk",
+    "sdk_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A directory with cpython-X.Y-win-arm64/ SDKs (default: $WOAPORT_PYTHON_SDK, the cache, Debian).",
+)
+@click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
+@click.option("--cache-dir", metavar="DIR", type=click.Path(path_type=Path, file_okay=False), help="Cache.")
+@click.option(
+    "-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64), help="Parallel compiles."
+)
+def prove_command(
+    source: str,
+    pythons: tuple[str, ...],
+    out_dir: Path,
+    json_out: str | None,
+    sdk_dir: Path | None,
+    index_url: str | None,
+    cache_dir: Path | None,
+    jobs: int,
+) -> None:
+    """Compile and link the package's extension modules for Windows ARM64 with zig cc
+    (clang + mingw-w64) against a Windows CPython SDK, and check each .pyd is an ARM64 PE
+    importing the right Python DLL. Modules, sources and flags come from the static build
+    model: nothing from the package runs. Exit 0 when every module built, 1 when one did
+    not, 2 on usage or input errors. cl.exe-only problems are not proven here (see scan)."""
+    from analyzer.prove import prove, toolchain_runner
+    from analyzer.report.prove import render_json, render_text
+    from analyzer.scan import tree_plan, walk_tree
+    from analyzer.sdk.provider import SdkError, find_sdk, zig_command
+
+    chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
+    for python in chosen:
+        if not re.fullmatch(r"3\.\d{1,2}", python):
+            raise click.UsageError(
+                f"--python takes versions like 3.13, not {python!r} (free-threaded: not yet)"
+            )
+
+    def log(message: str) -> None:
+        click.echo(message, err=True)
+
+    cache = (cache_dir or default_cache_dir()) / "sdk"
+    try:
+        zig = zig_command()
+        sdks = [find_sdk(python, cache, sdk_dir, log=log) for python in chosen]
+        with open_input(source, index_url=index_url, log=log) as opened:
+            if not opened.root.is_dir():
+                raise click.UsageError(f"{source}: prove needs a source tree or sdist, not a file")
+            options = ScanOptions()
+            plan = tree_plan(opened.root, walk_tree(opened.root, options), default_rules(), load_targets())
+            if plan is None:
+                raise OperationalError(
+                    f"{source}: no build the static model can read (setup.py, meson, CMake)"
+                )
+            runner = toolchain_runner((cache_dir or default_cache_dir()) / "zig")
+            result = prove(opened.root, plan, sdks, out_dir, zig, run=runner, jobs=jobs)
+            label = opened.label
+    except (SdkError, InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+        raise OperationalError(str(error)) from None
+    if json_out:
+        _write(json_out, render_json(result, label, out_dir))
+    if json_out != "-":
+        click.echo(render_text(result, label, out_dir), nl=False)
+    built = bool(result.modules) and all(m.built for m in result.modules)
+    sys.exit(EXIT_CLEAN if built else EXIT_FINDINGS)
+
+
+@main.command("sdk")
+@click.option("--python", "pythons", multiple=True, metavar="X.Y,...", help="Pythons (default: 3.13).")
+@click.option(
+    "--python-sdk",
+    "sdk_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="A directory with cpython-X.Y-win-arm64/ SDKs to use instead.",
+)
+@click.option("--cache-dir", metavar="DIR", type=click.Path(path_type=Path, file_okay=False), help="Cache.")
+def sdk_command(pythons: tuple[str, ...], sdk_dir: Path | None, cache_dir: Path | None) -> None:
+    """Fetch (once) and show the Windows ARM64 CPython SDK that prove uses: headers, the
+    Windows pyconfig.h and ARM64 import libraries, built from CPython's sources in Debian's
+    signed archive. Prints one line per Python: its directory and where it came from."""
+    from analyzer.sdk.provider import SdkError, find_sdk
+
+    chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
+    cache = (cache_dir or default_cache_dir()) / "sdk"
+    for python in chosen:
+        if not re.fullmatch(r"3\.\d{1,2}", python):
+            raise click.UsageError(f"--python takes versions like 3.13, not {python!r}")
+        try:
+            sdk = find_sdk(python, cache, sdk_dir, log=lambda m: click.echo(m, err=True))
+        except SdkError as error:
+            raise OperationalError(str(error)) from None
+        click.echo(f"{python}\t{sdk.root}\t{sdk.source}")
+
+
 @main.command("targets")
 @click.option("--markdown", "as_markdown", is_flag=True, help="As the markdown table in the README.")
 def targets_command(as_markdown: bool) -> None:

@@ -65,7 +65,8 @@ def test_fixture_findings_match_annotations(
 @pytest.mark.parametrize("rule", default_rules(), ids=lambda r: r.id)
 def test_every_rule_has_positive_and_negative_fixture(rule: Rule) -> None:
     rule_id = rule.id
-    directory = FIXTURES / "rules" / rule_id
+    # A proof rule's fixtures are trees woaport prove builds (tests/test_prove.py).
+    directory = FIXTURES / ("prove" if rule.match.name == "proof" else "rules") / rule_id
 
     # bad.c / good.c, or bad/ and good*/ trees (build and CI files keep their names).
     def files(prefix: str) -> list[Path]:

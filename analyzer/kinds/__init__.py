@@ -4,7 +4,7 @@ Adding a kind is one new class decorated with :func:`register` in a module impor
 here: its fields declare how the rule file spells them, its matcher does the rest.
 """
 
-from analyzer.kinds import build, native
+from analyzer.kinds import build, native, proof
 from analyzer.kinds.base import KINDS, FieldReader, MatchKind, RuleError, fast_start, parse_match, register
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "fast_start",
     "native",
     "parse_match",
+    "proof",
     "register",
 ]

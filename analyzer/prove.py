@@ -1,0 +1,324 @@
+"""``woaport prove``: compile and link a package's extension modules for Windows ARM64
+with ``zig cc -target aarch64-windows-gnu`` (clang + mingw-w64, UCRT) against a Windows
+CPython SDK (:mod:`analyzer.sdk`), and check each result is an ARM64 PE that imports the
+right Python DLL. The modules, sources, include directories and macros come from the
+static build model: nothing from the package is run.
+
+What it proves is the mingw/clang model. cl.exe-only problems (``__aarch64__`` where
+MSVC defines ``_M_ARM64``, GNU inline assembly under cl.exe) stay the analyzer's job."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.build.plan import BuildPlan
+from analyzer.findings import format_message
+from analyzer.model import Confidence, Finding, Location
+from analyzer.pe import MACHINE_ARM64, PEError, read_pe
+from analyzer.rules import default_rules
+from analyzer.sdk.provider import Sdk
+
+MODEL = "mingw-arm64"
+TARGET = "aarch64-windows-gnu"
+COMPILE_ERROR, LINK_ERROR = "WOA901", "WOA902"
+C_SUFFIXES = (".c",)
+CXX_SUFFIXES = (".cc", ".cpp", ".cxx", ".c++")
+# mingw-w64's headers are lower-case; code written for MSVC on a case-insensitive file
+# system includes them capitalised. A shim directory maps the common spellings.
+CASE_SHIMS = (
+    "Windows.h", "WinSock2.h", "WS2tcpip.h", "Ws2tcpip.h", "WinBase.h", "WinNT.h", "Shlwapi.h",
+    "ShlObj.h", "Psapi.h", "TlHelp32.h", "BaseTsd.h", "WinError.h", "Rpc.h", "IPHlpApi.h",
+    "Iphlpapi.h", "WinIoCtl.h", "Wincrypt.h", "WinCrypt.h", "DbgHelp.h", "Objbase.h",
+)  # fmt: skip
+_DIAGNOSTIC = re.compile(
+    r"^(?P<path>[^\n:]+):(?P<line>\d+):(?P<col>\d+): (?:fatal )?error: (?P<msg>.+)$", re.M
+)
+_UNDEFINED = re.compile(r"(?m)^(?:ld\.lld|lld-link): error: (.+)$")
+
+
+@dataclass(frozen=True)
+class Module:
+    """One extension module of the build on the proven model."""
+
+    name: str  # dotted module name
+    sources: tuple[str, ...]  # tree-relative
+    build_file: str
+    line: int
+    libraries: tuple[str, ...] = ()
+    maybe: bool = False  # some source is compiled only on some paths of the build
+
+
+@dataclass(frozen=True)
+class ModuleProof:
+    module: str
+    python: str
+    compiled: bool
+    linked: bool
+    output: str = ""  # the .pyd, relative to the output directory
+    machine: str = ""
+    imports: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    not_proven: str = ""  # why it was not tried (e.g. Cython source without C)
+
+    @property
+    def built(self) -> bool:
+        return self.compiled and self.linked and not self.errors and not self.not_proven
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    modules: tuple[ModuleProof, ...]
+    sdks: tuple[tuple[str, str], ...] = ()  # (python, where the SDK came from)
+    notes: tuple[str, ...] = field(default=())
+
+
+def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
+    """The extension modules the build compiles on ``model``, with their sources (those
+    compiled there for sure, and those compiled on some paths, marked ``maybe``)."""
+    by_target: dict[str, list[tuple[str, str, int, object]]] = {}
+    for use in plan.sources:
+        state = dict(use.compiled).get(model, 0)
+        if state == 0 or not use.target:
+            continue
+        by_target.setdefault(use.target, []).append((use.path, use.build_file, use.line, state))
+    libraries = {s.target: s.libraries for s in plan.settings if s.model == model}
+    out = []
+    for target, uses in sorted(by_target.items()):
+        out.append(
+            Module(
+                target,
+                tuple(dict.fromkeys(path for path, _, _, _ in uses)),
+                uses[0][1],
+                uses[0][2],
+                libraries.get(target, ()),
+                any(state != 1 for *_, state in uses),
+            )
+        )
+    return out
+
+
+_INCLUDED = re.compile(r"^(?:In file included from|\s+from) (?P<path>[^\n:]+):(?P<line>\d+)[:,]")
+
+
+def _in_tree(path: str, base: Path) -> str | None:
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        return None if path.startswith("..") else path
+    try:
+        return candidate.resolve().relative_to(base.resolve()).as_posix()
+    except (ValueError, OSError):
+        return None
+
+
+def diagnostics(output: str, base: Path) -> list[tuple[str, int, int, str]]:
+    """(tree-relative path, line, column, message) of each compiler error (pure but for
+    resolving paths): an error inside a header outside the tree (the SDK, the toolchain's
+    ``immintrin.h``) is reported at the tree line that includes it, once per place."""
+    found: dict[tuple[str, int], tuple[str, int, int, str]] = {}
+    chain: list[tuple[str, int]] = []
+    for line in output.splitlines():
+        included = _INCLUDED.match(line)
+        if included is not None:
+            if line.startswith("In file included from"):
+                chain = []
+            chain.append((included.group("path"), int(included.group("line"))))
+            continue
+        m = _DIAGNOSTIC.match(line)
+        if m is None:
+            continue
+        message = m.group("msg").strip()
+        rel = _in_tree(m.group("path"), base)
+        line_number, column = int(m.group("line")), int(m.group("col"))
+        if rel is None:
+            header = Path(m.group("path")).name
+            outer = next(
+                ((t, n) for t, n in ((_in_tree(p, base), n) for p, n in chain) if t is not None), None
+            )
+            if outer is None:
+                continue
+            rel, line_number, column = outer[0], outer[1], 1
+            message = f"in {header} (included here): {message}"
+        chain = []
+        found.setdefault((rel, line_number), (rel, line_number, column, message))
+    return list(found.values())
+
+
+def _finding(rule_id: str, path: str, line: int, column: int, detail: str) -> Finding:
+    """A proof finding, worded and advised as its rule in ``rules/prove.toml`` says."""
+    rule = next(r for r in default_rules() if r.id == rule_id)
+    return Finding(
+        rule_id,
+        rule.severity,
+        Confidence.HIGH,
+        Location(path, line, column),
+        format_message(rule.message, match=detail),
+        (MODEL,),
+        rule.fallback,
+    )
+
+
+def _shims(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in CASE_SHIMS:
+        shim = directory / name
+        if not shim.exists():
+            shim.write_text(f"/* woaport: mingw-w64 spells it in lower case */\n#include <{name.lower()}>\n")
+    return directory
+
+
+Runner = Callable[[list[str], Path], tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every compile and link of one module against one SDK shares."""
+
+    base: Path
+    plan: BuildPlan
+    sdk: Sdk
+    out_dir: Path
+    zig: tuple[str, ...]
+    run: Runner
+
+
+def _compilable(module: Module, base: Path) -> tuple[list[str], str]:
+    """The C/C++ sources to compile (a Cython source by its generated C), or why not."""
+    sources: list[str] = []
+    for rel in module.sources:
+        if rel.endswith((".pyx", ".py")):
+            generated = rel.rsplit(".", 1)[0] + ".c"
+            if not (base / generated).is_file():
+                return (
+                    [],
+                    f"{rel}: Cython source without its generated C (run Cython first; not done here yet)",
+                )
+            sources.append(generated)
+        elif rel.endswith(C_SUFFIXES + CXX_SUFFIXES):
+            sources.append(rel)
+    return sources, "" if sources else "no C or C++ source to compile"
+
+
+def _compile(job: _Job, module: Module, sources: list[str]) -> tuple[list[str], list[str], list[Finding]]:
+    """Objects, errors and findings of compiling ``sources``."""
+    objects_dir = job.out_dir / ".obj" / job.sdk.python / module.name
+    objects_dir.mkdir(parents=True, exist_ok=True)
+    shims = _shims(job.out_dir / ".obj" / "shims")
+    macros = [f"-D{name}" for name, per in job.plan.macro_values().items() if per.get(MODEL) == 1]
+    includes = [f"-I{job.base / d}" for d in job.plan.include_dirs] + [f"-I{job.sdk.include}", f"-I{shims}"]
+    objects: list[str] = []
+    errors: list[str] = []
+    findings: list[Finding] = []
+    for rel in sources:
+        driver = "c++" if rel.endswith(CXX_SUFFIXES) else "cc"
+        obj = objects_dir / (rel.replace("/", "__") + ".o")
+        source = job.base / rel
+        command = [*job.zig, driver, "-target", TARGET, "-c", "-O1", "-w", f"-I{source.parent}", *includes]
+        code, output = job.run([*command, *macros, "-o", str(obj), str(source)], job.base)
+        if code == 0:
+            objects.append(str(obj))
+            continue
+        last = output.strip().splitlines()[-1] if output.strip() else "failed"
+        for path, line, column, message in diagnostics(output, job.base) or [(rel, 1, 1, last)]:
+            findings.append(_finding(COMPILE_ERROR, path, line, column, message))
+            errors.append(f"{path}:{line}:{column}: {message}")
+    return objects, errors, findings
+
+
+def _link(job: _Job, module: Module, objects: list[str], output_rel: str) -> list[str]:
+    """Link errors (none when the module linked)."""
+    target = job.out_dir / output_rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    own = [
+        f"-l{lib.removesuffix('.lib')}" for lib in module.libraries if not lib.lower().startswith("python")
+    ]
+    python = f"-l{job.sdk.dll.removesuffix('.dll')}"
+    command = [*job.zig, "cc", "-target", TARGET, "-shared", "-o", str(target), *objects]
+    code, output = job.run([*command, f"-L{job.sdk.libs}", python, *own], job.base)
+    if code == 0:
+        return []
+    return _UNDEFINED.findall(output) or [
+        output.strip().splitlines()[-1] if output.strip() else "link failed"
+    ]
+
+
+def _pe_problems(path: Path, output_rel: str, dll: str) -> tuple[str, tuple[str, ...], list[str]]:
+    """The module's machine, imports and what is wrong with them (ARM64, the Python DLL)."""
+    try:
+        info = read_pe(path.read_bytes())
+    except (OSError, PEError) as error:
+        return "", (), [f"{output_rel}: {error}"]
+    problems = []
+    if info.machine != MACHINE_ARM64:
+        problems.append(f"{output_rel}: machine {info.machine:#06x}, not ARM64 (0xaa64)")
+    imported = {name.lower() for name in info.imports}
+    if dll.lower() not in imported and "python3.dll" not in imported:
+        problems.append(f"{output_rel}: does not import {dll}")
+    return f"{info.machine:#06x}", info.imports, problems
+
+
+def prove_module(module: Module, job: _Job) -> ModuleProof:
+    """Compile each source, link the module, check the PE."""
+    python = job.sdk.python
+    sources, why_not = _compilable(module, job.base)
+    if why_not:
+        return ModuleProof(module.name, python, False, False, not_proven=why_not)
+    objects, errors, findings = _compile(job, module, sources)
+    if errors:
+        return ModuleProof(module.name, python, False, False, errors=tuple(errors), findings=tuple(findings))
+    output_rel = f"{module.name.replace('.', '/')}.cp{python.replace('.', '')}-win_arm64.pyd"
+    failed = _link(job, module, objects, output_rel)
+    if failed:
+        found = tuple(_finding(LINK_ERROR, module.build_file, module.line, 1, message) for message in failed)
+        return ModuleProof(module.name, python, True, False, errors=tuple(failed), findings=found)
+    machine, imports, problems = _pe_problems(job.out_dir / output_rel, output_rel, job.sdk.dll)
+    return ModuleProof(module.name, python, True, not problems, output_rel, machine, imports, tuple(problems))
+
+
+def toolchain_runner(zig_cache: Path | None = None) -> Runner:
+    """Run a toolchain command (zig, never package code): its exit code and output.
+    ``zig_cache``: zig's global cache (its compiled mingw-w64 runtime: minutes to build
+    the first time), kept with woaport's cache rather than wherever zig would put it."""
+    env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(zig_cache)} if zig_cache is not None else None
+
+    def run(command: list[str], cwd: Path) -> tuple[int, str]:
+        done = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, check=False, timeout=900, env=env
+        )
+        return done.returncode, done.stdout + done.stderr
+
+    return run
+
+
+def prove(
+    base: Path,
+    plan: BuildPlan,
+    sdks: Sequence[Sdk],
+    out_dir: Path,
+    zig: Sequence[str],
+    run: Runner | None = None,
+    jobs: int = 2,
+) -> ProofResult:
+    base, out_dir = base.resolve(), out_dir.resolve()  # commands run in the tree: absolute paths
+    modules = modules_of(plan)
+    work = [(module, sdk) for sdk in sdks for module in modules]
+    runner = run or toolchain_runner()
+    jobs_by_sdk = {sdk.python: _Job(base, plan, sdk, out_dir, tuple(zig), runner) for sdk in sdks}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        proofs = list(pool.map(lambda item: prove_module(item[0], jobs_by_sdk[item[1].python]), work))
+    shutil.rmtree(out_dir / ".obj", ignore_errors=True)
+    notes = []
+    if not modules:
+        notes.append("the build model found no extension module compiled on mingw-arm64")
+    notes.append(
+        "proven: the clang/mingw-w64 model (mingw-arm64). cl.exe-only problems (__aarch64__ vs _M_ARM64,"
+        " GNU asm under cl.exe) are the analyzer's findings, not proven here."
+    )
+    return ProofResult(tuple(proofs), tuple((s.python, s.source) for s in sdks), tuple(notes))

@@ -1,0 +1,209 @@
+"""The Windows ARM64 CPython SDK for one Python X.Y (I/O): ``include/`` (CPython's public
+headers plus ``PC/pyconfig.h`` as the Windows ``pyconfig.h``) and ``libs/`` (ARM64
+import libraries for ``pythonXY.dll`` and ``python3.dll``, made with ``zig dlltool``
+from the export lists in CPython's sources). Looked for in order: ``--python-sdk DIR`` /
+``WOAPORT_PYTHON_SDK``, the cache, then built from Debian's copy of CPython's release
+tarball (:mod:`analyzer.sdk.debian`). Nothing downloaded is ever run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from analyzer.sdk.debian import DebianSources, SourceFetchError, Tarball, apt_mirror
+from analyzer.sdk.exports import def_file, header_exports, stable_exports
+
+SDK_ENV = "WOAPORT_PYTHON_SDK"
+MAX_MEMBER = 8 * 1024 * 1024
+LAYOUT = 1  # bump when what a cached SDK holds changes
+
+
+class SdkError(RuntimeError):
+    """No SDK for that Python could be found or made (message says why)."""
+
+
+@dataclass(frozen=True)
+class Sdk:
+    python: str  # "3.13"
+    root: Path
+    source: str  # where it came from, for the report
+
+    @property
+    def include(self) -> Path:
+        return self.root / "include"
+
+    @property
+    def libs(self) -> Path:
+        return self.root / "libs"
+
+    @property
+    def dll(self) -> str:
+        return f"python{self.python.replace('.', '')}.dll"
+
+
+def sdk_name(python: str) -> str:
+    return f"cpython-{python}-win-arm64"
+
+
+def _usable(root: Path, python: str) -> bool:
+    lib = f"python{python.replace('.', '')}.lib"
+    return (
+        (root / "include" / "Python.h").is_file()
+        and (root / "include" / "pyconfig.h").is_file()
+        and (root / "libs" / lib).is_file()
+    )
+
+
+def zig_command() -> list[str]:
+    """How to run zig: the ``ziglang`` package's, else one on PATH."""
+    try:
+        import ziglang  # noqa: F401
+    except ImportError:
+        found = shutil.which("zig")
+        if found is None:
+            raise SdkError("zig is not installed (pip install ziglang)") from None
+        return [found]
+    return [sys.executable, "-m", "ziglang"]
+
+
+def _wanted(name: str) -> str | None:
+    """Where a member of CPython's tarball goes in the SDK, if it is wanted: the public
+    headers (not ``internal/``), the Windows pyconfig and the stable-ABI export list."""
+    parts = name.split("/")
+    if len(parts) < 3 or any(p in ("", ".", "..") for p in parts):
+        return None
+    rest = parts[1:]
+    if rest[0] == "Include" and "internal" not in rest and rest[-1].endswith(".h"):
+        return "/".join(["include", *rest[1:]])
+    if rest == ["PC", "pyconfig.h.in"] or rest == ["PC", "pyconfig.h"]:
+        return "include/pyconfig.h"
+    if rest == ["PC", "python3dll.c"]:
+        return "python3dll.c"
+    return None
+
+
+def unpack_headers(tarball: Path, destination: Path) -> None:
+    """The wanted members only, as regular files (no links, no paths out of the tree)."""
+    with tarfile.open(tarball, "r:*") as archive:
+        for member in archive:
+            target = _wanted(member.name)
+            if target is None or not member.isreg() or member.size > MAX_MEMBER:
+                continue
+            stream = archive.extractfile(member)
+            if stream is None:
+                continue
+            path = destination / target
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(stream.read())
+
+
+def make_import_libraries(root: Path, python: str, zig: list[str]) -> None:
+    """``libs/pythonXY.lib`` and ``libs/python3.lib`` for ARM64 from the export lists."""
+    headers = [
+        p.read_text(encoding="utf-8", errors="replace") for p in sorted((root / "include").rglob("*.h"))
+    ]
+    functions, data = header_exports(headers)
+    if len(functions) < 200:
+        raise SdkError(
+            f"CPython {python}'s headers declare only {len(functions)} exports: not a CPython tree"
+        )
+    libs = root / "libs"
+    libs.mkdir(exist_ok=True)
+    versioned = f"python{python.replace('.', '')}"
+    wanted = [(versioned, functions, data)]
+    stable = root / "python3dll.c"
+    if stable.is_file():
+        wanted.append(("python3", *stable_exports(stable.read_text(encoding="utf-8", errors="replace"))))
+    for name, funcs, datas in wanted:
+        definition = libs / f"{name}.def"
+        definition.write_text(def_file(f"{name}.dll", funcs, datas), encoding="utf-8")
+        done = subprocess.run(
+            [*zig, "dlltool", "-m", "arm64", "-d", str(definition), "-l", str(libs / f"{name}.lib")],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise SdkError(f"zig dlltool failed for {name}: {done.stderr.strip()[-500:]}")
+
+
+def assemble(tarball: Path, python: str, destination: Path, zig: list[str], source: str) -> Sdk:
+    """Build the SDK from CPython's release tarball into ``destination`` (atomically: a
+    half-made SDK is never left where the cache would find it)."""
+    work = Path(tempfile.mkdtemp(prefix=".woaport-sdk-", dir=destination.parent))
+    try:
+        unpack_headers(tarball, work)
+        if not (work / "include" / "Python.h").is_file() or not (work / "include" / "pyconfig.h").is_file():
+            raise SdkError(f"{tarball.name}: no Include/Python.h or PC/pyconfig.h in it")
+        make_import_libraries(work, python, zig)
+        (work / "SOURCE.txt").write_text(f"layout {LAYOUT}\n{source}\n", encoding="utf-8")
+        if destination.exists():
+            shutil.rmtree(destination)
+        os.replace(work, destination)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return Sdk(python, destination, source)
+
+
+def find_sdk(
+    python: str,
+    cache: Path,
+    explicit: Path | None = None,
+    sources: Callable[[], DebianSources] | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> Sdk:
+    """The SDK for ``python`` from the first place that has it (see the module's doc)."""
+    for given, what in (
+        (explicit, "--python-sdk"),
+        (Path(os.environ[SDK_ENV]) if os.environ.get(SDK_ENV) else None, SDK_ENV),
+    ):
+        if given is None:
+            continue
+        for root in (given / sdk_name(python), given):
+            if _usable(root, python):
+                return Sdk(python, root, f"{what} {root}")
+        raise SdkError(
+            f"{what} {given}: no CPython {python} SDK there"
+            f" (include/Python.h, include/pyconfig.h, libs/python{python.replace('.', '')}.lib)"
+        )
+    cached = cache / sdk_name(python)
+    if _usable(cached, python):
+        origin = (cached / "SOURCE.txt").read_text(encoding="utf-8", errors="replace").splitlines()
+        if origin[:1] == [f"layout {LAYOUT}"]:
+            return Sdk(python, cached, " ".join(origin[1:]) + " (cached)")
+    if sources is None:
+        mirror = apt_mirror()
+        if mirror is None:
+            raise SdkError(
+                "no Debian mirror in the apt configuration: set WOAPORT_DEBIAN_MIRROR or --python-sdk"
+            )
+        sources = lambda: DebianSources(mirror)  # noqa: E731
+    zig = zig_command()
+    cache.mkdir(parents=True, exist_ok=True)
+    fetcher = sources()
+    try:
+        found: Tarball | None = next(fetcher.tarballs(python), None)
+        if found is None:
+            raise SdkError(f"no suite of the Debian archive has CPython {python}'s sources")
+        log(
+            f"fetching CPython {python} sources ({found.url.rsplit('/', 1)[-1]}, Debian {found.suite},"
+            " signature and SHA-256 checked)"
+        )
+        with tempfile.TemporaryDirectory(prefix="woaport-sdk-dl-") as tmp:
+            tarball = fetcher.download(found, Path(tmp))
+            source = (
+                f"Debian {found.suite} python{python} {found.version} ({found.url}, sha256 {found.sha256})"
+            )
+            return assemble(tarball, python, cached, zig, source)
+    except SourceFetchError as error:
+        raise SdkError(str(error)) from None
+    finally:
+        fetcher.close()

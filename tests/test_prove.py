@@ -1,0 +1,363 @@
+"""woaport prove and its SDK (issue 14): export lists from CPython's headers, the PE
+check, compiler diagnostics mapped to the tree, the Debian route (signature and hashes
+checked, against a local server), header extraction that takes nothing else, and the
+orchestration; the slow tests compile and link for real with zig cc."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import lzma
+import os
+import shutil
+import struct
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from analyzer.model import Confidence
+from analyzer.pe import MACHINE_ARM64, PEError, read_pe
+from analyzer.prove import Module, diagnostics, modules_of, prove
+from analyzer.rules import default_rules
+from analyzer.scan import ScanOptions, tree_plan, walk_tree
+from analyzer.sdk.debian import DebianSources, SourceFetchError, find_tarball, release_hash
+from analyzer.sdk.exports import def_file, header_exports, stable_exports
+from analyzer.sdk.provider import SDK_ENV, Sdk, SdkError, find_sdk, unpack_headers
+from analyzer.targets import load_targets
+from tests.clirun import run
+from tests.localindex import LocalIndex, Reply
+from tests.paths import FIXTURES
+
+PROVE = FIXTURES / "prove"
+
+
+def test_exports_from_headers() -> None:
+    headers = [
+        "PyAPI_FUNC(PyObject *) PyLong_FromLong(long);\n"
+        "PyAPI_FUNC(int) PyArg_ParseTuple(PyObject *, const char *, ...);\n"
+        "PyAPI_DATA(PyTypeObject) PyLong_Type;\n"
+        "PyAPI_FUNC(void) (*PyOS_InputHook)(void);\n",
+        "PyAPI_DATA(int) Py_OptimizeFlag;\nPyAPI_FUNC(Py_ssize_t) PyList_Size(PyObject *);\n",
+    ]
+    functions, data = header_exports(headers)
+    assert {"PyLong_FromLong", "PyArg_ParseTuple", "PyList_Size"} <= functions
+    assert data == {"PyLong_Type", "Py_OptimizeFlag"}
+    stable = "EXPORT_FUNC(PyLong_FromLong)\nEXPORT_DATA(PyLong_Type)\n"
+    assert stable_exports(stable) == (frozenset({"PyLong_FromLong"}), frozenset({"PyLong_Type"}))
+    text = def_file("python313.dll", ["b", "a"], ["PyLong_Type"])
+    assert text == "LIBRARY python313.dll\nEXPORTS\na\nb\nPyLong_Type DATA\n"
+
+
+def minimal_pe(machine: int, imports: list[str]) -> bytes:
+    """A small PE32+ DLL: one section holding an import directory (built by hand)."""
+    section_rva, section_raw = 0x1000, 0x200
+    names_at = 20 * (len(imports) + 1)
+    body = b""
+    descriptors = b""
+    names = b""
+    for name in imports:
+        descriptors += struct.pack("<IIIII", 0, 0, 0, section_rva + names_at + len(names), 0)
+        names += name.encode() + b"\0"
+    body = descriptors + b"\0" * 20 + names
+    body += b"\0" * (-len(body) % 0x200)
+    optional = bytearray(240)
+    struct.pack_into("<H", optional, 0, 0x20B)
+    struct.pack_into("<I", optional, 108, 16)  # NumberOfRvaAndSizes
+    struct.pack_into("<II", optional, 112 + 8, section_rva, len(descriptors))  # import directory
+    coff = struct.pack("<HHIIIHH", machine, 1, 0, 0, 0, len(optional), 0x2022)
+    section = (
+        b".idata\0\0" + struct.pack("<IIII", len(body), section_rva, len(body), section_raw) + b"\0" * 16
+    )
+    head = bytearray(0x40)
+    head[:2] = b"MZ"
+    struct.pack_into("<I", head, 0x3C, 0x40)
+    data = bytes(head) + b"PE\0\0" + coff + bytes(optional) + section
+    return data + b"\0" * (section_raw - len(data)) + body
+
+
+def test_pe_reader() -> None:
+    info = read_pe(minimal_pe(MACHINE_ARM64, ["python313.dll", "KERNEL32.dll"]))
+    assert info.machine == 0xAA64 and info.is_dll and info.imports == ("python313.dll", "KERNEL32.dll")
+    assert read_pe(minimal_pe(0x8664, [])).machine == 0x8664
+    good = minimal_pe(MACHINE_ARM64, ["python313.dll"])
+    for broken in (b"", b"MZ", good[:0x50], b"MZ" + b"\xff" * 0x40, good[:0x210]):
+        with pytest.raises(PEError):
+            read_pe(broken)
+
+
+def test_diagnostics_are_mapped_to_the_including_tree_line(tmp_path: Path) -> None:
+    header = "/opt/zig/lib/include/immintrin.h"
+    output = (
+        f"In file included from {tmp_path}/src/bad.c:2:\n"
+        f'{header}:14:2: error: "This header is only meant to be used on x86 and x64 architecture"\n'
+        f"In file included from {tmp_path}/src/bad.c:2:\n"
+        f"{header}:150:10: error: invalid conversion\n"
+        f"{tmp_path}/src/bad.c:5:5: error: unknown type name '__m128'\n"
+        "src/other.c:3:1: warning: not an error\n"
+    )
+    assert diagnostics(output, tmp_path) == [
+        ("src/bad.c", 2, 1, 'in immintrin.h (included here): "This header is only meant to be used'
+         ' on x86 and x64 architecture"'),
+        ("src/bad.c", 5, 5, "unknown type name '__m128'"),
+    ]  # fmt: skip
+
+
+def plan_of(tree: Path):  # type: ignore[no-untyped-def]
+    walked = walk_tree(tree, ScanOptions())
+    plan = tree_plan(tree, walked, default_rules(), load_targets())
+    assert plan is not None
+    return plan
+
+
+def test_modules_come_from_the_build_model() -> None:
+    modules = modules_of(plan_of(PROVE / "WOA901" / "bad"))
+    assert modules == [Module("pkg.bad", ("src/bad.c",), "setup.py", 3)]
+
+
+def tarball(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:xz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+def test_only_public_headers_and_the_windows_pyconfig_are_unpacked(tmp_path: Path) -> None:
+    archive = tmp_path / "py.tar.xz"
+    archive.write_bytes(
+        tarball(
+            {
+                "Python-3.13.5/Include/Python.h": b"/* Python.h */\n",
+                "Python-3.13.5/Include/cpython/object.h": b"/* object */\n",
+                "Python-3.13.5/Include/internal/pycore_x.h": b"/* private */\n",
+                "Python-3.13.5/PC/pyconfig.h.in": b"/* windows */\n",
+                "Python-3.13.5/PC/python3dll.c": b"EXPORT_FUNC(Py_Main)\n",
+                "Python-3.13.5/Modules/main.c": b"int main;\n",
+                "Python-3.13.5/Include/../../../escape.h": b"x",
+            },
+            links={"Python-3.13.5/Include/link.h": "/etc/passwd"},
+        )
+    )
+    out = tmp_path / "sdk"
+    out.mkdir()
+    unpack_headers(archive, out)
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["include/Python.h", "include/cpython/object.h", "include/pyconfig.h", "python3dll.c"]
+    assert not (tmp_path / "escape.h").exists()
+
+
+def test_an_sdk_directory_is_used_and_a_wrong_one_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "sdks" / "cpython-3.13-win-arm64"
+    (root / "include").mkdir(parents=True)
+    (root / "libs").mkdir()
+    for name in ("include/Python.h", "include/pyconfig.h", "libs/python313.lib"):
+        (root / name).write_bytes(b"x")
+    sdk = find_sdk("3.13", tmp_path / "cache", tmp_path / "sdks")
+    assert sdk.root == root and sdk.dll == "python313.dll" and sdk.source.startswith("--python-sdk")
+    monkeypatch.setenv(SDK_ENV, str(tmp_path / "sdks"))
+    assert find_sdk("3.13", tmp_path / "cache").source.startswith(SDK_ENV)
+    with pytest.raises(SdkError, match=r"no CPython 3\.12 SDK there"):
+        find_sdk("3.12", tmp_path / "cache")
+
+
+def test_debian_indexes_are_read() -> None:
+    release = "Origin: Debian\nSHA256:\n 0123abc 100 main/binary-amd64/Packages.xz\n" + (
+        " 99ff 200 main/source/Sources.xz\nMD5Sum:\n"
+    )
+    assert release_hash(release, "main/source/Sources.xz") == "99ff"
+    with pytest.raises(SourceFetchError):
+        release_hash(release, "main/source/Sources.gz")
+    sha = "a" * 64
+    sources = (
+        "Package: python3.12\nVersion: 3.12.1-1\nDirectory: pool/main/p/python3.12\n\n"
+        f"Package: python3.13\nVersion: 3.13.5-2\nDirectory: pool/main/p/python3.13\nChecksums-Sha256:\n"
+        f" {'b' * 64} 4298 python3.13_3.13.5-2.dsc\n {sha} 22856016 python3.13_3.13.5.orig.tar.xz\n"
+    )
+    assert find_tarball(sources, "3.13") == (
+        "3.13.5-2",
+        "pool/main/p/python3.13/python3.13_3.13.5.orig.tar.xz",
+        sha,
+    )
+    assert find_tarball(sources, "3.12") is None and find_tarball(sources, "3.1") is None
+
+
+@pytest.fixture
+def signing_key(tmp_path: Path) -> tuple[Path, Path]:
+    """A throw-away GPG key: its home (to sign with) and its public keyring (for gpgv)."""
+    if shutil.which("gpg") is None or shutil.which("gpgv") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs gpg and gpgv (.ci/run installs them)")
+        pytest.skip("gpg/gpgv not installed")
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    quiet = {"env": env, "check": True, "capture_output": True}
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "test <t@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        **quiet,
+    )  # type: ignore[call-overload]
+    keyring = tmp_path / "keyring.gpg"
+    exported = subprocess.run(["gpg", "--export"], env=env, check=True, capture_output=True).stdout
+    keyring.write_bytes(exported)
+    return home, keyring
+
+
+def sign(home: Path, text: bytes) -> bytes:
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    done = subprocess.run(
+        ["gpg", "--batch", "--clearsign"], input=text, env=env, check=True, capture_output=True
+    )
+    return done.stdout
+
+
+def test_the_debian_route_checks_signature_and_hashes(
+    local_index: LocalIndex, signing_key: tuple[Path, Path], tmp_path: Path
+) -> None:
+    home, keyring = signing_key
+    source = tarball({"Python-3.13.5/Include/Python.h": b"/* */\n"})
+    sha = hashlib.sha256(source).hexdigest()
+    sources = (
+        f"Package: python3.13\nVersion: 3.13.5-2\nDirectory: pool/main/p/python3.13\nChecksums-Sha256:\n"
+        f" {sha} {len(source)} python3.13_3.13.5.orig.tar.xz\n"
+    ).encode()
+    packed = lzma.compress(sources)
+    entry = f"{hashlib.sha256(packed).hexdigest()} {len(packed)} main/source/Sources.xz"
+    release = f"Suite: testing\nSHA256:\n {entry}\n"
+    mirror = local_index.url.removesuffix("/simple/") + "/debian"
+    local_index.route("/debian/dists/testing/InRelease", Reply(200, sign(home, release.encode())))
+    local_index.route("/debian/dists/testing/main/source/Sources.xz", Reply(200, packed))
+    local_index.route("/debian/pool/main/p/python3.13/python3.13_3.13.5.orig.tar.xz", Reply(200, source))
+    fetcher = DebianSources(mirror, ("testing",), keyring)
+    try:
+        found = list(fetcher.tarballs("3.13"))
+        assert [(t.suite, t.version, t.sha256) for t in found] == [("testing", "3.13.5-2", sha)]
+        assert fetcher.download(found[0], tmp_path).read_bytes() == source
+        assert list(fetcher.tarballs("3.99")) == []
+        # A tarball that is not what the index says; an index the Release does not vouch for;
+        # a Release nobody signed.
+        local_index.route(
+            "/debian/pool/main/p/python3.13/python3.13_3.13.5.orig.tar.xz", Reply(200, source + b"x")
+        )
+        with pytest.raises(SourceFetchError, match="SHA-256 does not match"):
+            fetcher.download(found[0], tmp_path)
+        local_index.route(
+            "/debian/dists/testing/main/source/Sources.xz", Reply(200, lzma.compress(b"tampered"))
+        )
+        with pytest.raises(SourceFetchError, match="does not match the signed Release"):
+            list(fetcher.tarballs("3.13"))
+        local_index.route("/debian/dists/testing/InRelease", Reply(200, release.encode()))
+        with pytest.raises(SourceFetchError, match="signature does not verify"):
+            list(fetcher.tarballs("3.13"))
+    finally:
+        fetcher.close()
+
+
+def test_orchestration_with_a_recorded_toolchain(tmp_path: Path) -> None:
+    """Compile, link and PE check, with a stand-in for zig that records each command and
+    writes the module a real link would (no toolchain needed)."""
+    tree = PROVE / "WOA901" / "good"
+    sdk = Sdk("3.13", tmp_path / "sdk", "test")
+    calls: list[list[str]] = []
+
+    def fake(command: list[str], cwd: Path) -> tuple[int, str]:
+        calls.append(command)
+        if "-shared" in command:
+            Path(command[command.index("-o") + 1]).write_bytes(minimal_pe(MACHINE_ARM64, ["python313.dll"]))
+        return 0, ""
+
+    result = prove(tree, plan_of(tree), [sdk], tmp_path / "out", ["zig"], run=fake, jobs=1)
+    (proof,) = result.modules
+    assert proof.built and proof.output == "spam.cp313-win_arm64.pyd" and proof.imports == ("python313.dll",)
+    compile_, link = calls
+    assert compile_[:4] == ["zig", "cc", "-target", "aarch64-windows-gnu"] and "-c" in compile_
+    assert f"-I{sdk.include}" in compile_ and link[-2:] == [f"-L{sdk.libs}", "-lpython313"]
+
+    def x64(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-shared" in command:
+            Path(command[command.index("-o") + 1]).write_bytes(minimal_pe(0x8664, ["KERNEL32.dll"]))
+        return 0, ""
+
+    (wrong,) = prove(tree, plan_of(tree), [sdk], tmp_path / "out2", ["zig"], run=x64).modules
+    assert not wrong.built and wrong.errors == (
+        "spam.cp313-win_arm64.pyd: machine 0x8664, not ARM64 (0xaa64)",
+        "spam.cp313-win_arm64.pyd: does not import python313.dll",
+    )
+
+
+def real_sdk() -> Path:
+    """A real SDK: $WOAPORT_PYTHON_SDK (.ci/run makes one with `woaport sdk`)."""
+    given = os.environ.get(SDK_ENV)
+    if given and (Path(given) / "cpython-3.13-win-arm64").is_dir():
+        return Path(given)
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {SDK_ENV} (.ci/run runs woaport sdk)")
+    pytest.skip(f"no {SDK_ENV} with a CPython 3.13 SDK")
+
+
+@pytest.fixture(scope="session")
+def zig_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One zig cache for the session: its mingw-w64 runtime is built once, not per test."""
+    return tmp_path_factory.mktemp("woaport-cache")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fixture", ["WOA901/good", "WOA901/bad", "WOA902/bad"])
+def test_prove_compiles_and_links_for_real(fixture: str, tmp_path: Path, zig_cache: Path) -> None:
+    from tests.test_fixtures import expected
+
+    sdks = real_sdk()
+    tree = PROVE / fixture
+    code, output = run(
+        "prove",
+        str(tree),
+        "--python-sdk",
+        str(sdks),
+        "--out",
+        str(tmp_path),
+        "--json",
+        str(tmp_path / "p.json"),
+        "--cache-dir",
+        str(zig_cache),
+    )
+    data = json.loads((tmp_path / "p.json").read_text())
+    (module,) = data["modules"]
+    wanted = {
+        (p.relative_to(tree).as_posix(), line, rule)
+        for p in tree.rglob("*")
+        if p.is_file()
+        for (line, rule, _) in expected(p)
+    }
+    got = {(f["path"], f["line"], f["rule_id"]) for f in module["findings"]}
+    assert got == wanted, output
+    assert all(
+        f["confidence"] == Confidence.HIGH.value and f["reachable_on"] == ["mingw-arm64"]
+        for f in module["findings"]
+    )
+    if not wanted:
+        assert code == 0 and module["built"] and module["machine"] == "0xaa64"
+        assert "python313.dll" in module["imports"]
+        assert read_pe((tmp_path / module["output"]).read_bytes()).machine == MACHINE_ARM64
+    else:
+        assert code == 1 and not module["built"]
