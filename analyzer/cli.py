@@ -204,6 +204,12 @@ def _exit_cleanly_on_sigterm() -> None:
 )
 @click.option("--explain", is_flag=True, help="With --precise: list where fast and precise mode disagree.")
 @click.option(
+    "--python-sdk",
+    "sdk_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="With --precise: a directory of Windows CPython SDKs (woaport sdk makes one; default: the cache).",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
     help="Cache of precise-mode results and index answers (default: the user cache directory).",
@@ -249,6 +255,7 @@ def scan_command(
     index_url: str | None,
     precise: bool,
     explain: bool,
+    sdk_dir: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
     quiet: bool,
@@ -287,6 +294,7 @@ def scan_command(
         max_bytes=max_file_size * 1024 * 1024,
         jobs=_workers(jobs),
         precise=precise,
+        python_include=_precise_sdk(precise, sdk_dir, cache_dir),
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         all_code=all_code,
         build_model=not no_build_model,
@@ -332,6 +340,27 @@ def scan_command(
     for name, destination in reports.items():
         _write(destination, FORMATS[name].render(merged))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
+
+
+PRECISE_PYTHON = "3.13"  # the Python whose headers precise mode parses units with
+
+
+def _precise_sdk(precise: bool, sdk_dir: Path | None, cache_dir: Path | None) -> Path | None:
+    """The include directory of a Windows CPython SDK already at hand, for precise mode
+    (so that units including Python.h parse); None, with a hint, when there is none."""
+    if not precise:
+        return None
+    from analyzer.sdk.provider import local_sdk
+
+    sdk = local_sdk(PRECISE_PYTHON, (cache_dir or default_cache_dir()) / "sdk", sdk_dir)
+    if sdk is None:
+        click.echo(
+            "note: no Windows CPython SDK at hand: units that include Python.h fall back to the fast mode"
+            f" (woaport sdk --python {PRECISE_PYTHON} makes one)",
+            err=True,
+        )
+        return None
+    return sdk.include
 
 
 def _workers(requested: int) -> int:

@@ -53,6 +53,7 @@ class ScanOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     jobs: int = 1
     precise: bool = False  # also parse translation units with libclang (analyzer/precise/)
+    python_include: Path | None = None  # precise mode: a Windows CPython SDK's include/
     cache_dir: Path | None = None  # where precise-mode results are cached (None: no cache)
     all_code: bool = False  # also list findings in files no unit compiles on a selected model
     build_model: bool = True  # read the build files (analyzer/build/) for units and macros
@@ -216,6 +217,7 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
                 progress,
                 cache,
                 plan,
+                options.python_include,
             )
         finally:
             if cache is not None:

@@ -239,8 +239,11 @@ def run_precise(
     progress: Callable[[str, int, int], None] | None,
     cache: ResultCache | None = None,
     plan: BuildPlan | None = None,
+    python_include: Path | None = None,
 ) -> PreciseOutcome:
-    """Merge precise results into ``fast`` for the units in ``candidates`` (rel paths)."""
+    """Merge precise results into ``fast`` for the units in ``candidates`` (rel paths).
+    ``python_include``: a Windows CPython SDK's headers (``woaport sdk``), searched after
+    the tree's own directories, so that units including ``Python.h`` parse."""
     toolchain = Toolchain.locate()
     targets = {m.name: m for m in ctx.models}
     patterns = load_patterns()
@@ -287,7 +290,16 @@ def run_precise(
                     angled.add(text)
         planned = [root / d for d in (plan.include_dirs if plan is not None else ()) if (root / d).is_dir()]
         found = include_dirs_for(root, files, included, find_build_files(root))
-        include_dirs = list(dict.fromkeys([*planned, *found]))
+        sdk = [python_include] if python_include is not None and python_include.is_dir() else []
+        include_dirs = list(dict.fromkeys([*planned, *found, *sdk]))
+        # The SDK's headers include Windows CRT and SDK headers (io.h, windows.h) that a
+        # Linux machine lacks: stubbed like the tree's own missing system headers.
+        for header in sdk[0].glob("*.h") if sdk else ():
+            angled.update(
+                m[1].decode("utf-8", "replace").strip()
+                for m in _INCLUDE.findall(header.read_bytes())
+                if m[0] == b"<" and not (sdk[0] / m[1].decode("utf-8", "replace").strip()).exists()
+            )
         # Angled names the tree itself provides are found through include_dirs first.
         stub_headers(sorted(angled), stub_dir, ctx.rules)
         settings = fingerprint(

@@ -207,3 +207,16 @@ def find_sdk(
         raise SdkError(str(error)) from None
     finally:
         fetcher.close()
+
+
+def local_sdk(python: str, cache: Path, explicit: Path | None = None) -> Sdk | None:
+    """The SDK for ``python`` if one is already at hand (``--python-sdk``, the
+    environment, the cache); never fetches (a scan does not download toolchains)."""
+
+    def offline() -> DebianSources:
+        raise SdkError("offline")
+
+    try:
+        return find_sdk(python, cache, explicit, sources=offline)
+    except SdkError:
+        return None

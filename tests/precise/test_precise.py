@@ -277,3 +277,27 @@ def test_build_macros_and_include_dirs_reach_libclang(tmp_path: Path) -> None:
     assert not [w for w in result.warnings if w.path == "m.c"]
     assert result.precise_units == 1  # x64.c: compiled on x64 only, so not parsed
     assert {f.location.path for f in result.findings} == {"m.c"}  # <emmintrin.h> on ARM64
+
+
+def test_a_python_sdk_lets_extension_units_parse(tmp_path: Path) -> None:
+    """Without CPython's headers a unit that includes "Python.h" (quoted, so not stubbed
+    as a system header) does not parse, and fast mode is kept; with an SDK's include/ it
+    does, the SDK's own Windows includes (io.h) stubbed."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "ext.c").write_text(
+        '#include "Python.h"\n#include <immintrin.h>\n'
+        "PyObject *f(void) { __m128 x = _mm_setzero_ps(); (void)x; Py_INCREF(Py_None); return Py_None; }\n"
+    )
+    sdk = tmp_path / "include"
+    sdk.mkdir()
+    (sdk / "Python.h").write_text(
+        '#include "pyconfig.h"\ntypedef struct _object { long refcnt; } PyObject;\n'
+        "extern PyObject *Py_None;\n#define Py_INCREF(o) ((o)->refcnt++)\n"
+    )
+    (sdk / "pyconfig.h").write_text("#include <io.h>\n#include <basetsd.h>\n")
+    without = scan(tree, ScanOptions(jobs=1, precise=True))
+    with_sdk = scan(tree, ScanOptions(jobs=1, precise=True, python_include=sdk))
+    assert (without.precise_units, without.precise_fallbacks) == (0, 1)
+    assert (with_sdk.precise_units, with_sdk.precise_fallbacks) == (1, 0)
+    assert {f.rule_id for f in with_sdk.findings} >= {"WOA101", "WOA102"}
