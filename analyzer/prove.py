@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analyzer import cython
 from analyzer.build.plan import BuildPlan
 from analyzer.findings import format_message
 from analyzer.model import Confidence, Finding, Location
@@ -40,6 +41,8 @@ CASE_SHIMS = (
 _DIAGNOSTIC = re.compile(
     r"^(?P<path>[^\n:]+):(?P<line>\d+):(?P<col>\d+): (?:fatal )?error: (?P<msg>.+)$", re.M
 )
+_NOT_FOUND = re.compile(r"'([^']+)' file not found")
+_NO_LIBRARY = re.compile(r"unable to find (?:dynamic |static )?(?:system )?library [\"']([^\"']+)[\"']")
 _UNDEFINED = re.compile(r"(?m)^(?:ld\.lld|lld-link): error: (.+)$")
 
 
@@ -118,10 +121,22 @@ def _in_tree(path: str, base: Path) -> str | None:
         return None
 
 
-def diagnostics(output: str, base: Path) -> list[tuple[str, int, int, str]]:
+def diagnostics(
+    output: str, base: Path, generated: dict[str, str] | None = None
+) -> list[tuple[str, int, int, str]]:
     """(tree-relative path, line, column, message) of each compiler error (pure but for
     resolving paths): an error inside a header outside the tree (the SDK, the toolchain's
-    ``immintrin.h``) is reported at the tree line that includes it, once per place."""
+    ``immintrin.h``) is reported at the tree line that includes it, once per place; one in
+    C generated from Cython (``generated``: its path to the ``.pyx``) at the ``.pyx`` line."""
+    generated = generated or {}
+
+    def placed(path: str, line: int) -> tuple[str, int] | None:
+        rel = _in_tree(path, base)
+        if rel is not None:
+            return rel, line
+        pyx = generated.get(str(Path(path).resolve())) if Path(path).is_absolute() else None
+        return cython.pyx_place(Path(path), line, pyx, base) if pyx is not None else None
+
     found: dict[tuple[str, int], tuple[str, int, int, str]] = {}
     chain: list[tuple[str, int]] = []
     for line in output.splitlines():
@@ -135,19 +150,17 @@ def diagnostics(output: str, base: Path) -> list[tuple[str, int, int, str]]:
         if m is None:
             continue
         message = m.group("msg").strip()
-        rel = _in_tree(m.group("path"), base)
         line_number, column = int(m.group("line")), int(m.group("col"))
-        if rel is None:
+        where = placed(m.group("path"), line_number)
+        if where is None:
             header = Path(m.group("path")).name
-            outer = next(
-                ((t, n) for t, n in ((_in_tree(p, base), n) for p, n in chain) if t is not None), None
-            )
+            outer = next((p for p in (placed(path, n) for path, n in chain) if p is not None), None)
             if outer is None:
                 continue
-            rel, line_number, column = outer[0], outer[1], 1
+            where, column = outer, 1
             message = f"in {header} (included here): {message}"
         chain = []
-        found.setdefault((rel, line_number), (rel, line_number, column, message))
+        found.setdefault(where, (where[0], where[1], column, message))
     return list(found.values())
 
 
@@ -189,24 +202,38 @@ class _Job:
     run: Runner
 
 
-def _compilable(module: Module, base: Path) -> tuple[list[str], str]:
-    """The C/C++ sources to compile (a Cython source by its generated C), or why not."""
-    sources: list[str] = []
+def _compilable(module: Module, base: Path, scratch: Path) -> tuple[list[Path], str]:
+    """The C/C++ sources to compile: a Cython source by the C shipped beside it, else by
+    C that Cython generates into ``scratch``; or why the module cannot be tried."""
+    sources: list[Path] = []
     for rel in module.sources:
         if rel.endswith((".pyx", ".py")):
-            generated = rel.rsplit(".", 1)[0] + ".c"
-            if not (base / generated).is_file():
-                return (
-                    [],
-                    f"{rel}: Cython source without its generated C (run Cython first; not done here yet)",
-                )
-            sources.append(generated)
+            stem = rel.rsplit(".", 1)[0]
+            shipped = next((base / (stem + s) for s in (".c", ".cpp") if (base / (stem + s)).is_file()), None)
+            if shipped is not None:
+                sources.append(shipped)
+                continue
+            if not cython.available():
+                return [], f"{rel}: Cython source without C, and the cython package is not installed"
+            made, problems = cython.translate(base, [rel], scratch, 1)
+            if not made:
+                return [], problems[0].message if problems else f"{rel}: Cython did not translate it"
+            sources.append(made[0].path)
         elif rel.endswith(C_SUFFIXES + CXX_SUFFIXES):
-            sources.append(rel)
+            sources.append(base / rel)
     return sources, "" if sources else "no C or C++ source to compile"
 
 
-def _compile(job: _Job, module: Module, sources: list[str]) -> tuple[list[str], list[str], list[Finding]]:
+def _tree_rel(path: Path, base: Path, module: Module) -> str:
+    """Where a source is in the tree (C generated from Cython: its ``.pyx``)."""
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        stem = path.stem
+        return next((s for s in module.sources if s.endswith(".pyx") and Path(s).stem == stem), path.name)
+
+
+def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str], list[str], list[Finding]]:
     """Objects, errors and findings of compiling ``sources``."""
     objects_dir = job.out_dir / ".obj" / job.sdk.python / module.name
     objects_dir.mkdir(parents=True, exist_ok=True)
@@ -216,17 +243,18 @@ def _compile(job: _Job, module: Module, sources: list[str]) -> tuple[list[str], 
     objects: list[str] = []
     errors: list[str] = []
     findings: list[Finding] = []
-    for rel in sources:
-        driver = "c++" if rel.endswith(CXX_SUFFIXES) else "cc"
-        obj = objects_dir / (rel.replace("/", "__") + ".o")
-        source = job.base / rel
+    for source in sources:
+        rel = _tree_rel(source, job.base, module)
+        driver = "c++" if source.suffix in CXX_SUFFIXES else "cc"
+        obj = objects_dir / (rel.replace("/", "__").replace("..", "_") + ".o")
         command = [*job.zig, driver, "-target", TARGET, "-c", "-O1", "-w", f"-I{source.parent}", *includes]
         code, output = job.run([*command, *macros, "-o", str(obj), str(source)], job.base)
         if code == 0:
             objects.append(str(obj))
             continue
         last = output.strip().splitlines()[-1] if output.strip() else "failed"
-        for path, line, column, message in diagnostics(output, job.base) or [(rel, 1, 1, last)]:
+        made = {str(source.resolve()): rel} if rel.endswith(".pyx") else {}
+        for path, line, column, message in diagnostics(output, job.base, made) or [(rel, 1, 1, last)]:
             findings.append(_finding(COMPILE_ERROR, path, line, column, message))
             errors.append(f"{path}:{line}:{column}: {message}")
     return objects, errors, findings
@@ -244,9 +272,11 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str) -> lis
     code, output = job.run([*command, f"-L{job.sdk.libs}", python, *own], job.base)
     if code == 0:
         return []
-    return _UNDEFINED.findall(output) or [
-        output.strip().splitlines()[-1] if output.strip() else "link failed"
-    ]
+    return (
+        _UNDEFINED.findall(output)
+        or [line.split("error: ", 1)[1] for line in output.splitlines() if "error: " in line]
+        or [output.strip().splitlines()[-1] if output.strip() else "link failed"]
+    )
 
 
 def _pe_problems(path: Path, output_rel: str, dll: str) -> tuple[str, tuple[str, ...], list[str]]:
@@ -267,14 +297,25 @@ def _pe_problems(path: Path, output_rel: str, dll: str) -> tuple[str, tuple[str,
 def prove_module(module: Module, job: _Job) -> ModuleProof:
     """Compile each source, link the module, check the PE."""
     python = job.sdk.python
-    sources, why_not = _compilable(module, job.base)
+    sources, why_not = _compilable(module, job.base, job.out_dir / ".obj" / "cython" / python / module.name)
     if why_not:
         return ModuleProof(module.name, python, False, False, not_proven=why_not)
     objects, errors, findings = _compile(job, module, sources)
+    missing = sorted({m.group(1) for e in errors if (m := _NOT_FOUND.search(e)) is not None})
+    if missing:
+        # A header neither the tree, the SDK nor the toolchain has: a build requirement's
+        # (cppy's, numpy's) or a library's. Not a fact about ARM64: not proven, no finding.
+        why = f"header(s) not found: {', '.join(missing)} (from a build requirement or a library?)"
+        return ModuleProof(module.name, python, False, False, errors=tuple(errors), not_proven=why)
     if errors:
         return ModuleProof(module.name, python, False, False, errors=tuple(errors), findings=tuple(findings))
     output_rel = f"{module.name.replace('.', '/')}.cp{python.replace('.', '')}-win_arm64.pyd"
     failed = _link(job, module, objects, output_rel)
+    libraries = sorted({m.group(1) for e in failed if (m := _NO_LIBRARY.search(e)) is not None})
+    if libraries:
+        named = ", ".join(libraries)
+        why = f"links {named}, which neither the tree nor the SDK provides: an ARM64 build is needed"
+        return ModuleProof(module.name, python, True, False, errors=tuple(failed), not_proven=why)
     if failed:
         found = tuple(_finding(LINK_ERROR, module.build_file, module.line, 1, message) for message in failed)
         return ModuleProof(module.name, python, True, False, errors=tuple(failed), findings=found)

@@ -4,10 +4,12 @@ orchestration lives here; each stage is its own subpackage."""
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer import cython
 from analyzer.build.deps import (
     NOT_DEPENDENCIES,
     Dependency,
@@ -54,6 +56,7 @@ class ScanOptions:
     jobs: int = 1
     precise: bool = False  # also parse translation units with libclang (analyzer/precise/)
     python_include: Path | None = None  # precise mode: a Windows CPython SDK's include/
+    cython: bool = True  # translate .pyx shipped without C (when the cython package is there)
     cache_dir: Path | None = None  # where precise-mode results are cached (None: no cache)
     all_code: bool = False  # also list findings in files no unit compiles on a selected model
     build_model: bool = True  # read the build files (analyzer/build/) for units and macros
@@ -116,6 +119,33 @@ def tree_plan(
 
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:
     """Scan ``root`` (a directory or one file). Raises ValueError for unusable options."""
+    with tempfile.TemporaryDirectory(prefix="woaport-cython-") as scratch:
+        return _scan(root, options, progress, Path(scratch))
+
+
+CYTHON_RUNTIME = "findings in Cython's runtime support code (C generated here)"
+
+
+def _translated_cython(
+    base: Path, walked: WalkResult, options: ScanOptions, scratch: Path
+) -> tuple[dict[str, str], list[ScanWarning]]:
+    """C for the tree's Cython sources that ship without it, added to the walk as if it
+    sat beside them (the build model then finds it as it finds shipped C): the generated
+    C's paths (to their .pyx) and what could not be translated."""
+    if not options.cython or not cython.available():
+        return {}, []
+    pending = [
+        rel for rel in cython.untranslated(walked.all_files) if options.include_tests or not in_examples(rel)
+    ]
+    if not pending:
+        return {}, []
+    files, warnings = cython.translate(base, pending, scratch, max(1, options.jobs))
+    walked.files.extend(files)
+    walked.all_files.extend(f.rel for f in files)
+    return {f.rel: f.rel.rsplit(".", 1)[0] + ".pyx" for f in files}, warnings
+
+
+def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: Path) -> ScanResult:
     targets = load_targets()
     chosen = options.targets or targets.names
     for name in chosen:
@@ -126,6 +156,9 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         root, list(options.excludes), options.include_vendored, options.max_bytes, options.include_tests
     )
     base = root if root.is_dir() else root.parent
+    generated, cython_warnings = (
+        _translated_cython(base, walked, options, scratch) if root.is_dir() else ({}, [])
+    )
     small = sum(s.size for s in walked.files) < PARALLEL_MIN_BYTES
     workers = 1 if small else max(1, options.jobs)
 
@@ -163,7 +196,10 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
         base, sources, rules, targets, selected, options.max_bytes, workers, progress, options.all_code, plan
     )
     findings: list[Finding] = list(native.findings)
-    warnings = [*walked.warnings, *build_warnings, *native.warnings]
+    cython_runtime = 0
+    if generated:
+        findings, cython_runtime = cython.generated_findings(findings, generated, base)
+    warnings = [*walked.warnings, *cython_warnings, *build_warnings, *native.warnings]
     build_findings, build_file_warnings, build_read = scan_build_files(
         walked.build_files,
         rules,
@@ -178,6 +214,8 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
     skipped = Counter(walked.skipped)
     if native.not_compiled_files:
         skipped[NOT_COMPILED] = native.not_compiled_files
+    if cython_runtime:
+        skipped[CYTHON_RUNTIME] = cython_runtime
     linked, needed = read_dependencies(base, walked, external_libraries(plan, walked.all_files))
     result = ScanResult(
         root=str(root),

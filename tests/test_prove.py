@@ -132,7 +132,7 @@ def tarball(members: dict[str, bytes], links: dict[str, str] | None = None) -> b
     return buffer.getvalue()
 
 
-def test_only_public_headers_and_the_windows_pyconfig_are_unpacked(tmp_path: Path) -> None:
+def test_only_headers_and_the_windows_pyconfig_are_unpacked(tmp_path: Path) -> None:
     archive = tmp_path / "py.tar.xz"
     archive.write_bytes(
         tarball(
@@ -152,7 +152,13 @@ def test_only_public_headers_and_the_windows_pyconfig_are_unpacked(tmp_path: Pat
     out.mkdir()
     unpack_headers(archive, out)
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert files == ["include/Python.h", "include/cpython/object.h", "include/pyconfig.h", "python3dll.c"]
+    assert files == [
+        "include/Python.h",
+        "include/cpython/object.h",
+        "include/internal/pycore_x.h",
+        "include/pyconfig.h",
+        "python3dll.c",
+    ]
     assert not (tmp_path / "escape.h").exists()
 
 
@@ -323,7 +329,9 @@ def zig_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fixture", ["WOA901/good", "WOA901/bad", "WOA902/bad"])
+@pytest.mark.parametrize(
+    "fixture", ["WOA901/good", "WOA901/bad", "WOA902/bad", "WOA901/good_cython", "WOA901/bad_cython"]
+)
 def test_prove_compiles_and_links_for_real(fixture: str, tmp_path: Path, zig_cache: Path) -> None:
     from tests.test_fixtures import expected
 
@@ -361,3 +369,27 @@ def test_prove_compiles_and_links_for_real(fixture: str, tmp_path: Path, zig_cac
         assert read_pe((tmp_path / module["output"]).read_bytes()).machine == MACHINE_ARM64
     else:
         assert code == 1 and not module["built"]
+
+
+def test_missing_headers_and_libraries_are_not_proven_rather_than_errors(tmp_path: Path) -> None:
+    """A header or library neither the tree nor the SDK has (a build requirement's, an
+    external library's) says what is missing; it is not a finding against the code."""
+    tree = PROVE / "WOA901" / "good"
+    sdk = Sdk("3.13", tmp_path / "sdk", "test")
+
+    def no_header(command: list[str], cwd: Path) -> tuple[int, str]:
+        source = command[-1]
+        return 1, f"{source}:8:10: fatal error: 'cppy/cppy.h' file not found\n1 error generated.\n"
+
+    (proof,) = prove(tree, plan_of(tree), [sdk], tmp_path / "a", ["zig"], run=no_header).modules
+    assert not proof.built and proof.findings == ()
+    assert proof.not_proven == "header(s) not found: cppy/cppy.h (from a build requirement or a library?)"
+
+    def no_library(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-shared" in command:
+            return 1, "error: unable to find dynamic system library 'ffi' using strategy 'paths_first'.\n"
+        return 0, ""
+
+    (linked,) = prove(tree, plan_of(tree), [sdk], tmp_path / "b", ["zig"], run=no_library).modules
+    assert linked.compiled and not linked.built and linked.findings == ()
+    assert linked.not_proven.startswith("links ffi, which neither the tree nor the SDK provides")

@@ -1,6 +1,6 @@
 """What ``pythonXY.dll`` and ``python3.dll`` export, read from CPython's own sources
-(pure). Every function and datum the public headers declare with ``PyAPI_FUNC`` /
-``PyAPI_DATA`` is exported by the DLL (they expand to ``__declspec(dllexport)`` when
+(pure). Every function and datum the headers (``internal/`` included) declare with
+``PyAPI_FUNC`` / ``PyAPI_DATA`` is exported by the DLL (they expand to ``__declspec(dllexport)`` when
 CPython itself is built), and the export names are the same on every Windows
 architecture; ``PC/python3dll.c`` lists the stable-ABI DLL's exports."""
 

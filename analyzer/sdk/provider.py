@@ -22,7 +22,7 @@ from analyzer.sdk.exports import def_file, header_exports, stable_exports
 
 SDK_ENV = "WOAPORT_PYTHON_SDK"
 MAX_MEMBER = 8 * 1024 * 1024
-LAYOUT = 1  # bump when what a cached SDK holds changes
+LAYOUT = 2  # bump when what a cached SDK holds changes (2: Include/internal/ too)
 
 
 class SdkError(RuntimeError):
@@ -74,13 +74,14 @@ def zig_command() -> list[str]:
 
 
 def _wanted(name: str) -> str | None:
-    """Where a member of CPython's tarball goes in the SDK, if it is wanted: the public
-    headers (not ``internal/``), the Windows pyconfig and the stable-ABI export list."""
+    """Where a member of CPython's tarball goes in the SDK, if it is wanted: the headers
+    (``internal/`` too: the Windows installer ships them, and Cython's generated C
+    includes some), the Windows pyconfig and the stable-ABI export list."""
     parts = name.split("/")
     if len(parts) < 3 or any(p in ("", ".", "..") for p in parts):
         return None
     rest = parts[1:]
-    if rest[0] == "Include" and "internal" not in rest and rest[-1].endswith(".h"):
+    if rest[0] == "Include" and rest[-1].endswith(".h"):
         return "/".join(["include", *rest[1:]])
     if rest == ["PC", "pyconfig.h.in"] or rest == ["PC", "pyconfig.h"]:
         return "include/pyconfig.h"

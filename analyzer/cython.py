@@ -1,0 +1,160 @@
+"""Cython sources an sdist ships without their generated C (I/O): translated to C with
+the ``cython`` package into a scratch directory, so that the scan (and ``prove``) see
+what the build would compile. Cython is a code generator: it reads the ``.pyx`` and the
+``.pxd``/``.pxi`` files it names and writes C; it runs nothing from the package. Each
+translation runs in its own process, with a time limit."""
+
+from __future__ import annotations
+
+import importlib.util
+import posixpath
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from analyzer.model import Finding, Language, Location, ScanWarning
+from analyzer.native.sources import SourceFile, cython_line_map
+
+MAX_TRANSLATIONS = 300  # a tree with more .pyx than this is translated in part (said once)
+TIMEOUT = 300.0
+_CPLUSPLUS = b"distutils: language = c++"
+
+
+def available() -> bool:
+    return importlib.util.find_spec("Cython") is not None
+
+
+def untranslated(all_files: list[str]) -> list[str]:
+    """The ``.pyx`` files with no ``.c``/``.cpp`` beside them."""
+    present = set(all_files)
+    return sorted(
+        rel
+        for rel in all_files
+        if rel.endswith(".pyx") and not {posixpath.splitext(rel)[0] + s for s in (".c", ".cpp")} & present
+    )
+
+
+def translate(
+    base: Path, pyx: list[str], scratch: Path, jobs: int = 2
+) -> tuple[list[SourceFile], list[ScanWarning]]:
+    """C for each ``.pyx`` in ``scratch`` (same relative paths), as source files whose
+    ``rel`` is where the C would sit in the tree; a file Cython rejects is a warning."""
+    warnings: list[ScanWarning] = []
+    if len(pyx) > MAX_TRANSLATIONS:
+        warnings.append(
+            ScanWarning(
+                "", f"{len(pyx)} Cython sources without C: only the first {MAX_TRANSLATIONS} translated"
+            )
+        )
+        pyx = pyx[:MAX_TRANSLATIONS]
+
+    def one(rel: str) -> SourceFile | ScanWarning:
+        source = base / rel
+        try:
+            text = source.read_bytes()
+        except OSError as error:
+            return ScanWarning(rel, f"Cython source unreadable: {error}")
+        cplus = _CPLUSPLUS in text[:4096]
+        out_rel = posixpath.splitext(rel)[0] + (".cpp" if cplus else ".c")
+        target = scratch / out_rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "cython",
+            "-3",
+            "-I",
+            str(base),
+            "-I",
+            str(source.parent),
+            "-o",
+            str(target),
+        ]
+        if cplus:
+            command.append("--cplus")
+        try:
+            done = subprocess.run(
+                [*command, rel], cwd=base, capture_output=True, text=True, timeout=TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return ScanWarning(rel, f"Cython did not translate it within {TIMEOUT:.0f} s: not scanned")
+        if done.returncode != 0 or not target.is_file():
+            reason = next((line for line in done.stderr.splitlines() if line.strip()), "failed")
+            return ScanWarning(rel, f"Cython could not translate it ({reason[:200]}): not scanned")
+        language = Language.CPP if cplus else Language.C
+        return SourceFile(target, out_rel, language, False, target.stat().st_size)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(one, pyx))
+    files = [r for r in results if isinstance(r, SourceFile)]
+    warnings += [r for r in results if isinstance(r, ScanWarning)]
+    return files, warnings
+
+
+_INCLUDE = re.compile(r'#\s*include\s*[<"]([^>"]+)[>"]')
+
+
+def generated_findings(
+    findings: list[Finding], generated: dict[str, str], base: Path
+) -> tuple[list[Finding], int]:
+    """Findings in C this scan generated from Cython, as the user should see them: those
+    mapped to a ``.pyx`` line are kept; an ``#include`` Cython wrote for a ``cdef extern
+    from "x.h"`` moves to that line of the ``.pyx``; the rest is Cython's own runtime
+    support code (it supports ARM64): dropped, and counted."""
+    out: list[Finding] = []
+    dropped = 0
+    externs: dict[str, list[str]] = {}
+    for finding in findings:
+        pyx = generated.get(finding.location.path)
+        if pyx is None or finding.generated_from is not None:
+            out.append(finding)
+            continue
+        header = _INCLUDE.search(finding.snippet)
+        if header is not None:
+            if pyx not in externs:
+                try:
+                    externs[pyx] = (base / pyx).read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    externs[pyx] = []
+            name = header.group(1)
+            line = next(
+                (n for n, text in enumerate(externs[pyx], 1) if "extern from" in text and name in text), None
+            )
+            if line is not None:
+                where = Location(pyx, line)
+                out.append(replace(finding, location=where, generated_from=finding.location, place=""))
+                continue
+        dropped += 1
+    return out, dropped
+
+
+def pyx_place(generated: Path, line: int, pyx_rel: str, base: Path) -> tuple[str, int]:
+    """Where a line of generated C comes from in its ``.pyx``: the Cython marker before
+    it, or for an ``#include`` Cython wrote, the ``cdef extern from`` naming the header;
+    else the ``.pyx``'s first line."""
+    try:
+        data = generated.read_bytes()
+    except OSError:
+        return pyx_rel, 1
+    chosen = None
+    for marker in cython_line_map(data):
+        if marker[0] > line:
+            break
+        chosen = marker
+    if chosen is not None and chosen[1]:
+        return pyx_rel, chosen[2]
+    lines = data.decode("utf-8", "replace").splitlines()
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    header = _INCLUDE.search(text)
+    if header is not None:
+        try:
+            source = (base / pyx_rel).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            source = []
+        for number, candidate in enumerate(source, 1):
+            if "extern from" in candidate and header.group(1) in candidate:
+                return pyx_rel, number
+    return pyx_rel, 1

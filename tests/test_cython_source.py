@@ -1,0 +1,32 @@
+"""Cython sources shipped without their C (issue 14 item 5): translated with the cython
+package, scanned, and the findings put on the .pyx lines; Cython's own runtime code is
+not reported, only counted."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from analyzer.cython import untranslated
+from analyzer.scan import CYTHON_RUNTIME, ScanOptions, scan
+from tests.paths import FIXTURES
+from tests.test_fixtures import expected
+
+TREE = FIXTURES / "cython_source"
+
+
+def test_pyx_without_c_is_translated_and_reported_on_its_lines() -> None:
+    result = scan(TREE, ScanOptions(jobs=1))
+    found = Counter((f.location.line, f.rule_id, f.confidence.value) for f in result.findings)
+    assert found == expected(TREE / "pkg" / "fast.pyx")
+    assert {f.location.path for f in result.findings} == {"pkg/fast.pyx"}
+    assert all(
+        f.generated_from is not None and f.generated_from.path == "pkg/fast.c" for f in result.findings
+    )
+    assert result.skipped[CYTHON_RUNTIME] >= 1
+    # Off, the .pyx is not scanned at all (the state before this change).
+    assert scan(TREE, ScanOptions(jobs=1, cython=False)).findings == ()
+
+
+def test_only_pyx_without_generated_c_are_translated() -> None:
+    files = ["a/x.pyx", "a/x.c", "b/y.pyx", "b/y.cpp", "c/z.pyx", "c/z.pxd", "d/w.py"]
+    assert untranslated(files) == ["c/z.pyx"]
