@@ -460,6 +460,12 @@ def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
 @click.option(
     "--target", "targets", multiple=True, metavar="MODEL,...", help="Compiler models (default: all)."
 )
+@click.option(
+    "--prove",
+    "prove_python",
+    metavar="X.Y",
+    help="With --markdown: compile and link the patched tree for win_arm64 (woaport prove) and say so.",
+)
 def fix_command(
     source: str,
     mode: str,
@@ -467,6 +473,7 @@ def fix_command(
     markdown_out: str | None,
     force: bool,
     targets: tuple[str, ...],
+    prove_python: str | None,
 ) -> None:
     """Write the patch that resolves the findings woaport can fix safely, and list the
     rest as manual work. Nothing from PATH is run; --apply writes only inside PATH. A
@@ -487,7 +494,7 @@ def fix_command(
             path = Path(source)
             if not path.exists():
                 raise click.UsageError(f"no such file or directory: {source}")
-        _fix(path, mode, only, markdown_out, force, targets)
+        _fix(path, mode, only, markdown_out, force, targets, prove_python)
 
 
 def _fix(
@@ -497,6 +504,7 @@ def _fix(
     markdown_out: str | None,
     force: bool,
     targets: tuple[str, ...],
+    prove_python: str | None = None,
 ) -> None:
     categories = frozenset(_split(only)) or frozenset(CATEGORIES)
     unknown = categories - set(CATEGORIES)
@@ -522,7 +530,8 @@ def _fix(
     )
     if markdown_out:
         verification = verify(path, plan, result, options) if plan.edits else None
-        _write(markdown_out, pr_text.render(plan, result.rules, verification))
+        proof = _prove_patched(path, plan, options, prove_python) if prove_python else None
+        _write(markdown_out, pr_text.render(plan, result.rules, verification, proof))
     if mode == "apply":
         try:
             written = apply_plan(path, plan, force=force)
@@ -706,6 +715,42 @@ def _index_names(index: SimpleIndex) -> tuple[str, ...]:
         return index.project_names()
     except IndexFetchError:
         return ()
+
+
+def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> str:
+    """woaport prove on a scratch copy of the tree with the fix applied: one sentence."""
+    import tempfile
+
+    from analyzer.fix.engine import patched_copy
+    from analyzer.prove import prove, toolchain_runner
+    from analyzer.scan import tree_plan, walk_tree
+    from analyzer.sdk.provider import SdkError, find_sdk, zig_command
+
+    cache = default_cache_dir()
+    try:
+        sdk = find_sdk(python, cache / "sdk", log=lambda m: click.echo(m, err=True))
+        zig = zig_command()
+    except SdkError as error:
+        raise OperationalError(f"--prove: {error}") from None
+    with tempfile.TemporaryDirectory(prefix="woaport-fix-prove-") as scratch:
+        tree = patched_copy(path, plan, options, Path(scratch), everything=True)
+        built_plan = tree_plan(tree, walk_tree(tree, options), default_rules(), load_targets())
+        if built_plan is None:
+            return "Not proven: woaport's build model cannot read this build."
+        result = prove(
+            tree, built_plan, [sdk], Path(scratch) / "out", zig, run=toolchain_runner(cache / "zig")
+        )
+    built = [m for m in result.modules if m.built]
+    line = (
+        f"Compiled and linked for win_arm64 with clang/mingw-w64 (zig cc, CPython {python}):"
+        f" {len(built)} of {len(result.modules)} module(s)"
+    )
+    failed = [m for m in result.modules if not m.built]
+    if failed:
+        line += "; not built: " + ", ".join(
+            f"{m.module} ({m.not_proven or (m.errors[0] if m.errors else '?')})" for m in failed
+        )
+    return line + ". This proves the mingw/clang build, not MSVC's."
 
 
 @main.command("rules")

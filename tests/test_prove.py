@@ -324,8 +324,11 @@ def real_sdk() -> Path:
 
 @pytest.fixture(scope="session")
 def zig_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One zig cache for the session: its mingw-w64 runtime is built once, not per test."""
-    return tmp_path_factory.mktemp("woaport-cache")
+    """One woaport cache for the session (``XDG/woaport``): zig's mingw-w64 runtime in it
+    is built once, not per test."""
+    cache = tmp_path_factory.mktemp("xdg") / "woaport"
+    cache.mkdir()
+    return cache
 
 
 @pytest.mark.slow
@@ -393,3 +396,21 @@ def test_missing_headers_and_libraries_are_not_proven_rather_than_errors(tmp_pat
     (linked,) = prove(tree, plan_of(tree), [sdk], tmp_path / "b", ["zig"], run=no_library).modules
     assert linked.compiled and not linked.built and linked.findings == ()
     assert linked.not_proven.startswith("links ffi, which neither the tree nor the SDK provides")
+
+
+@pytest.mark.slow
+def test_fix_states_the_proof_in_the_pull_request_text(
+    tmp_path: Path, zig_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sdks = real_sdk()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(zig_cache.parent))  # fix --prove uses the default cache
+    tree = tmp_path / "tree"
+    shutil.copytree(PROVE / "WOA901" / "good", tree)
+    code, text = run("fix", str(tree), "--markdown", "-", "--prove", "3.13")
+    assert code == 0, text
+    assert "### Built for win_arm64 (woaport prove)" in text
+    assert (
+        "Compiled and linked for win_arm64 with clang/mingw-w64 (zig cc, CPython 3.13): 1 of 1 module(s)"
+        in text
+    )
+    assert str(sdks)  # the SDK came from WOAPORT_PYTHON_SDK

@@ -259,21 +259,32 @@ class Verification:
 
 def verify(root: Path, plan: FixPlan, result: ScanResult, options: ScanOptions) -> Verification:
     """Re-scan a scratch copy of the files the scan reads, with the edits applied."""
-    base = root if root.is_dir() else root.parent
-    walked = walk_tree(base, options)
     with tempfile.TemporaryDirectory(prefix="woaport-verify-") as scratch:
-        copy = Path(scratch) / "tree"
-        for source in (*walked.files, *walked.build_files):
-            target = copy / source.rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                shutil.copyfile(source.path, target, follow_symlinks=False)
-        for edit in plan.edits:
-            (copy / edit.rel).parent.mkdir(parents=True, exist_ok=True)
-            (copy / edit.rel).write_bytes(edit.after)
-        again = scan(copy, options)
+        again = scan(patched_copy(root, plan, options, Path(scratch)), options)
     count = Counter((f.location.path, f.rule_id) for f in result.findings)
     return Verification(count, Counter((f.location.path, f.rule_id) for f in again.findings))
+
+
+def patched_copy(
+    root: Path, plan: FixPlan, options: ScanOptions, destination: Path, everything: bool = False
+) -> Path:
+    """A scratch copy of the files the scan reads (``everything``: every file the walk
+    saw, as a build needs its headers and data), with the plan's edits applied."""
+    base = root if root.is_dir() else root.parent
+    walked = walk_tree(base, options)
+    copy = destination / "tree"
+    wanted = [s.rel for s in (*walked.files, *walked.build_files)]
+    if everything:
+        wanted += walked.all_files
+    for rel in dict.fromkeys(wanted):
+        original, target = base / rel, copy / rel
+        if original.is_file() and not original.is_symlink():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(original, target, follow_symlinks=False)
+    for edit in plan.edits:
+        (copy / edit.rel).parent.mkdir(parents=True, exist_ok=True)
+        (copy / edit.rel).write_bytes(edit.after)
+    return copy
 
 
 # -- apply --------------------------------------------------------------------------------

@@ -37,7 +37,10 @@ def _added_lines(before: bytes, after: bytes) -> list[str]:
     ]
 
 
-def render(plan: FixPlan, rules: tuple[Rule, ...], verification: Verification | None) -> str:
+def render(
+    plan: FixPlan, rules: tuple[Rule, ...], verification: Verification | None, proof: str | None = None
+) -> str:
+    """The pull-request text; ``proof``: what ``woaport prove`` showed of the patched tree."""
     by_id = {r.id: r for r in rules}
     resolved = Counter(f.rule_id for e in plan.edits for f in e.resolved)
     out = ["## Build for Windows on Arm (ARM64)", ""]
@@ -77,6 +80,8 @@ def render(plan: FixPlan, rules: tuple[Rule, ...], verification: Verification | 
                 "New findings after the change (please review): "
                 + ", ".join(f"{rule} in `{path}`" for path, rule in verification.introduced)
             )
+    if proof:
+        out += ["", "### Built for win_arm64 (woaport prove)", "", proof]
     if plan.manual:
         out += ["", "### Still to do by hand", ""]
         seen: set[tuple[str, int, str]] = set()
