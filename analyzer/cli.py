@@ -878,7 +878,9 @@ def prove_command(
     importing the right Python DLL. Modules, sources and flags come from the static build
     model: nothing from the package runs. Exit 0 when every module built, 1 when one did
     not, 2 on usage or input errors. cl.exe-only problems are not proven here (see scan)."""
-    from analyzer.prove import prove, toolchain_runner
+    import tempfile
+
+    from analyzer.prove import ToolchainProbeJudge, prove, toolchain_runner
     from analyzer.report.prove import render_json, render_text
     from analyzer.scan import tree_plan, walk_tree
     from analyzer.sdk.provider import SdkError, find_sdk, zig_command
@@ -901,12 +903,18 @@ def prove_command(
             if not opened.root.is_dir():
                 raise click.UsageError(f"{source}: prove needs a source tree or sdist, not a file")
             options = ScanOptions()
-            plan = tree_plan(opened.root, walk_tree(opened.root, options), default_rules(), load_targets())
+            runner = toolchain_runner((cache_dir or default_cache_dir()) / "zig")
+            with tempfile.TemporaryDirectory(prefix="woaport-probes-") as probes:
+                # Probes the fast mode cannot decide are compiled (never run) for ARM64.
+                judge = ToolchainProbeJudge(
+                    default_rules(), load_targets(), zig, runner, sdks[0].include, Path(probes)
+                )
+                walked = walk_tree(opened.root, options)
+                plan = tree_plan(opened.root, walked, default_rules(), load_targets(), judge)
             if plan is None:
                 raise OperationalError(
                     f"{source}: no build the static model can read (setup.py, meson, CMake)"
                 )
-            runner = toolchain_runner((cache_dir or default_cache_dir()) / "zig")
             result = prove(opened.root, plan, sdks, out_dir, zig, run=runner, jobs=jobs)
             label = opened.label
     except (SdkError, InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:

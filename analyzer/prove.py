@@ -9,11 +9,12 @@ MSVC defines ``_M_ARM64``, GNU inline assembly under cl.exe) stay the analyzer's
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,12 @@ from analyzer import cython
 from analyzer.build.plan import BuildPlan
 from analyzer.findings import format_message
 from analyzer.model import Confidence, Finding, Location
+from analyzer.native.cexpr import MAYBE, Value
+from analyzer.native.probe import ProbeJudge
 from analyzer.pe import MACHINE_ARM64, PEError, read_pe
-from analyzer.rules import default_rules
+from analyzer.rules import Rule, default_rules
 from analyzer.sdk.provider import Sdk
+from analyzer.targets import TargetData
 
 MODEL = "mingw-arm64"
 TARGET = "aarch64-windows-gnu"
@@ -83,14 +87,25 @@ class ProofResult:
     notes: tuple[str, ...] = field(default=())
 
 
+RUST_NOT_PROVEN = (
+    "Rust crate: cargo check would run its build scripts and procedural macros, which are"
+    " package code, and woaport never runs package code; the scan's Rust rules judge it"
+)
+
+
+def rust_crates(plan: BuildPlan) -> list[str]:
+    """The Rust crates the build compiles (maturin, setuptools-rust): reported, not tried."""
+    return sorted({use.target or use.path for use in plan.sources if use.path.endswith(".rs")})
+
+
 def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
     """The extension modules the build compiles on ``model``, with their sources (those
     compiled there for sure, and those compiled on some paths, marked ``maybe``)."""
     by_target: dict[str, list[tuple[str, str, int, object]]] = {}
     for use in plan.sources:
         state = dict(use.compiled).get(model, 0)
-        if state == 0 or not use.target:
-            continue
+        if state == 0 or not use.target or use.path.endswith(".rs"):
+            continue  # Rust crates: see rust_crates
         by_target.setdefault(use.target, []).append((use.path, use.build_file, use.line, state))
     libraries = {s.target: s.libraries for s in plan.settings if s.model == model}
     out = []
@@ -138,12 +153,10 @@ def diagnostics(
         return cython.pyx_place(Path(path), line, pyx, base) if pyx is not None else None
 
     found: dict[tuple[str, int], tuple[str, int, int, str]] = {}
-    chain: list[tuple[str, int]] = []
+    chain: list[tuple[str, int]] = []  # the include stack of the next diagnostic
     for line in output.splitlines():
         included = _INCLUDED.match(line)
         if included is not None:
-            if line.startswith("In file included from"):
-                chain = []
             chain.append((included.group("path"), int(included.group("line"))))
             continue
         m = _DIAGNOSTIC.match(line)
@@ -154,23 +167,33 @@ def diagnostics(
         where = placed(m.group("path"), line_number)
         if where is None:
             header = Path(m.group("path")).name
-            outer = next((p for p in (placed(path, n) for path, n in chain) if p is not None), None)
-            if outer is None:
+            # clang lists the stack from the main file down: the last place in the tree
+            # is the line that brings the header in.
+            in_tree = [p for p in (placed(path, n) for path, n in chain) if p is not None]
+            if not in_tree:
+                chain = []
                 continue
-            where, column = outer, 1
+            where, column = in_tree[-1], 1
             message = f"in {header} (included here): {message}"
         chain = []
         found.setdefault(where, (where[0], where[1], column, message))
     return list(found.values())
 
 
-def _finding(rule_id: str, path: str, line: int, column: int, detail: str) -> Finding:
-    """A proof finding, worded and advised as its rule in ``rules/prove.toml`` says."""
+def _finding(
+    rule_id: str, path: str, line: int, column: int, detail: str, unknown: Sequence[str] = ()
+) -> Finding:
+    """A proof finding, worded and advised as its rule in ``rules/prove.toml`` says. With
+    ``unknown`` (macros the build sets that the model could not decide, so the compile
+    may not have seen what the real build sees) it is low confidence, and says so."""
     rule = next(r for r in default_rules() if r.id == rule_id)
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        detail += f" (the build also sets macros the model could not decide: {shown})"
     return Finding(
         rule_id,
         rule.severity,
-        Confidence.HIGH,
+        Confidence.LOW if unknown else Confidence.HIGH,
         Location(path, line, column),
         format_message(rule.message, match=detail),
         (MODEL,),
@@ -238,7 +261,9 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
     objects_dir = job.out_dir / ".obj" / job.sdk.python / module.name
     objects_dir.mkdir(parents=True, exist_ok=True)
     shims = _shims(job.out_dir / ".obj" / "shims")
-    macros = [f"-D{name}" for name, per in job.plan.macro_values().items() if per.get(MODEL) == 1]
+    values = job.plan.macro_values()
+    macros = [f"-D{name}" for name, per in values.items() if per.get(MODEL) == 1]
+    unknown = sorted(name for name, per in values.items() if MODEL in per and per[MODEL] is MAYBE)
     includes = [f"-I{job.base / d}" for d in job.plan.include_dirs] + [f"-I{job.sdk.include}", f"-I{shims}"]
     objects: list[str] = []
     errors: list[str] = []
@@ -255,7 +280,7 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
         last = output.strip().splitlines()[-1] if output.strip() else "failed"
         made = {str(source.resolve()): rel} if rel.endswith(".pyx") else {}
         for path, line, column, message in diagnostics(output, job.base, made) or [(rel, 1, 1, last)]:
-            findings.append(_finding(COMPILE_ERROR, path, line, column, message))
+            findings.append(_finding(COMPILE_ERROR, path, line, column, message, unknown))
             errors.append(f"{path}:{line}:{column}: {message}")
     return objects, errors, findings
 
@@ -301,6 +326,9 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     if why_not:
         return ModuleProof(module.name, python, False, False, not_proven=why_not)
     objects, errors, findings = _compile(job, module, sources)
+    if any(TIMEOUT_NOTE in e for e in errors):
+        why = next(e for e in errors if TIMEOUT_NOTE in e).split(": ", 1)[-1]
+        return ModuleProof(module.name, python, False, False, errors=tuple(errors), not_proven=why)
     missing = sorted({m.group(1) for e in errors if (m := _NOT_FOUND.search(e)) is not None})
     if missing:
         # A header neither the tree, the SDK nor the toolchain has: a build requirement's
@@ -323,16 +351,23 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     return ModuleProof(module.name, python, True, not problems, output_rel, machine, imports, tuple(problems))
 
 
-def toolchain_runner(zig_cache: Path | None = None) -> Runner:
+TIMED_OUT = 124
+TIMEOUT_NOTE = "woaport: the toolchain did not finish within"
+
+
+def toolchain_runner(zig_cache: Path | None = None, timeout: float = 900.0) -> Runner:
     """Run a toolchain command (zig, never package code): its exit code and output.
     ``zig_cache``: zig's global cache (its compiled mingw-w64 runtime: minutes to build
     the first time), kept with woaport's cache rather than wherever zig would put it."""
     env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(zig_cache)} if zig_cache is not None else None
 
     def run(command: list[str], cwd: Path) -> tuple[int, str]:
-        done = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, check=False, timeout=900, env=env
-        )
+        try:
+            done = subprocess.run(
+                command, cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout, env=env
+            )
+        except subprocess.TimeoutExpired:
+            return TIMED_OUT, f"{TIMEOUT_NOTE} {timeout:.0f} s"
         return done.returncode, done.stdout + done.stderr
 
     return run
@@ -352,9 +387,16 @@ def prove(
     work = [(module, sdk) for sdk in sdks for module in modules]
     runner = run or toolchain_runner()
     jobs_by_sdk = {sdk.python: _Job(base, plan, sdk, out_dir, tuple(zig), runner) for sdk in sdks}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        proofs = list(pool.map(lambda item: prove_module(item[0], jobs_by_sdk[item[1].python]), work))
-    shutil.rmtree(out_dir / ".obj", ignore_errors=True)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            proofs = list(pool.map(lambda item: prove_module(item[0], jobs_by_sdk[item[1].python]), work))
+    finally:  # objects and generated C are scratch, also on Ctrl-C
+        shutil.rmtree(out_dir / ".obj", ignore_errors=True)
+    proofs += [
+        ModuleProof(crate, sdk.python, False, False, not_proven=RUST_NOT_PROVEN)
+        for crate in rust_crates(plan)
+        for sdk in sdks
+    ]
     notes = []
     if not modules:
         notes.append("the build model found no extension module compiled on mingw-arm64")
@@ -363,3 +405,50 @@ def prove(
         " GNU asm under cl.exe) are the analyzer's findings, not proven here."
     )
     return ProofResult(tuple(proofs), tuple((s.python, s.source) for s in sdks), tuple(notes))
+
+
+class ToolchainProbeJudge(ProbeJudge):
+    """Compile probes decided by compiling them: what the fast mode cannot tell for the
+    proven model (``HAVE_STDINT_H`` from a test program, ``-mavx2`` accepted or not) is
+    settled by zig cc for aarch64-windows-gnu, compiled and linked, never run."""
+
+    def __init__(
+        self,
+        rules: tuple[Rule, ...],
+        targets: TargetData,
+        zig: Sequence[str],
+        run: Runner,
+        include: Path,
+        scratch: Path,
+    ) -> None:
+        super().__init__(rules, targets)
+        self.zig, self.run, self.include, self.scratch = tuple(zig), run, include, scratch
+
+    def _judge(self, text: str) -> Mapping[str, Value]:
+        verdict = dict(super()._judge(text))
+        if verdict.get(MODEL) == MAYBE:
+            verdict[MODEL] = self._compiles(text)
+        return verdict
+
+    def _compiles(self, text: str) -> Value:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+        cplus = "#include <iostream>" in text or "namespace" in text
+        source = self.scratch / f"probe_{digest}.{'cpp' if cplus else 'c'}"
+        source.write_text(text, encoding="utf-8", errors="replace")
+        linked = "main" in text
+        output = self.scratch / f"probe_{digest}.{'exe' if linked else 'o'}"
+        driver = "c++" if cplus else "cc"
+        command = [
+            *self.zig,
+            driver,
+            "-target",
+            TARGET,
+            "-w",
+            f"-I{self.include}",
+            str(source),
+            "-o",
+            str(output),
+        ]
+        code, _ = self.run(command if linked else [*command, "-c"], self.scratch)
+        return 1 if code == 0 else 0

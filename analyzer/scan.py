@@ -110,11 +110,16 @@ def read_dependencies(
 
 
 def tree_plan(
-    base: Path, walked: WalkResult, rules: tuple[Rule, ...], targets: TargetData
+    base: Path,
+    walked: WalkResult,
+    rules: tuple[Rule, ...],
+    targets: TargetData,
+    judge: ProbeJudge | None = None,
 ) -> BuildPlan | None:
-    """The static build model of the tree at ``base`` (None when no build is modelled)."""
+    """The static build model of the tree at ``base`` (None when no build is modelled).
+    ``judge``: how compile probes are decided (default: read by the fast mode)."""
     files = sorted({*walked.all_files, *(s.rel for s in walked.build_files)})
-    return plan_tree(base, files, ProbeJudge(rules, targets), targets.names)
+    return plan_tree(base, files, judge or ProbeJudge(rules, targets), targets.names)
 
 
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:

@@ -13,6 +13,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -20,7 +21,16 @@ import pytest
 
 from analyzer.model import Confidence
 from analyzer.pe import MACHINE_ARM64, PEError, read_pe
-from analyzer.prove import Module, diagnostics, modules_of, prove
+from analyzer.prove import (
+    RUST_NOT_PROVEN,
+    TIMED_OUT,
+    TIMEOUT_NOTE,
+    Module,
+    diagnostics,
+    modules_of,
+    prove,
+    toolchain_runner,
+)
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, tree_plan, walk_tree
 from analyzer.sdk.debian import DebianSources, SourceFetchError, find_tarball, release_hash
@@ -414,3 +424,83 @@ def test_fix_states_the_proof_in_the_pull_request_text(
         in text
     )
     assert str(sdks)  # the SDK came from WOAPORT_PYTHON_SDK
+
+
+def test_an_error_under_macros_the_model_could_not_decide_is_low_confidence(tmp_path: Path) -> None:
+    """The build defines HAVE_STDINT_H from a probe the model left undecided: an error is
+    then not certain (the real build may take another branch)."""
+    from dataclasses import replace as with_
+
+    from analyzer.build.plan import MacroUse
+
+    tree = PROVE / "WOA901" / "good"
+    plan = plan_of(tree)
+    undecided = with_(plan, macros=(*plan.macros, MacroUse("HAVE_STDINT_H", (("mingw-arm64", None),))))
+    sdk = Sdk("3.13", tmp_path / "sdk", "test")
+
+    def fails(command: list[str], cwd: Path) -> tuple[int, str]:
+        return 1, f"{command[-1]}:5:1: error: typedef redefinition with different types\n"
+
+    (certain,) = prove(tree, plan, [sdk], tmp_path / "a", ["zig"], run=fails).modules
+    (doubtful,) = prove(tree, undecided, [sdk], tmp_path / "b", ["zig"], run=fails).modules
+    assert [f.confidence for f in certain.findings] == [Confidence.HIGH]
+    assert [f.confidence for f in doubtful.findings] == [Confidence.LOW]
+    assert doubtful.findings[0].message.endswith(
+        "(the build also sets macros the model could not decide: HAVE_STDINT_H)"
+    )
+
+
+def test_rust_crates_are_reported_not_built(tmp_path: Path) -> None:
+    tree = FIXTURES / "builds" / "maturin"
+    calls: list[list[str]] = []
+
+    def record(command: list[str], cwd: Path) -> tuple[int, str]:
+        calls.append(command)
+        return 0, ""
+
+    result = prove(
+        tree, plan_of(tree), [Sdk("3.13", tmp_path / "sdk", "t")], tmp_path / "o", ["zig"], run=record
+    )
+    assert result.modules and all(m.not_proven == RUST_NOT_PROVEN and not m.built for m in result.modules)
+    assert calls == []  # no toolchain, no cargo: nothing of the crate is run
+
+
+def test_a_compiler_that_hangs_is_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
+    tree = PROVE / "WOA901" / "good"
+    timed_out = toolchain_runner(timeout=0.5)
+    hang = [sys.executable, "-c", "import time; time.sleep(5)"]
+    code, output = timed_out(hang, tmp_path)
+    assert code == TIMED_OUT and TIMEOUT_NOTE in output
+
+    def hangs(command: list[str], cwd: Path) -> tuple[int, str]:
+        return timed_out(hang, cwd)
+
+    (proof,) = prove(
+        tree, plan_of(tree), [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=hangs
+    ).modules
+    assert (
+        proof.not_proven.startswith("woaport: the toolchain did not finish within") and proof.findings == ()
+    )
+    assert not (tmp_path / "o" / ".obj").exists()  # scratch removed
+
+
+def test_probes_the_fast_mode_cannot_decide_are_compiled_for_arm64(tmp_path: Path) -> None:
+    from analyzer.prove import ToolchainProbeJudge
+    from analyzer.targets import load_targets as targets
+
+    compiled: list[str] = []
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        source = Path(next(c for c in command if c.endswith((".c", ".cpp"))))
+        compiled.append(source.read_text())
+        return (0 if "stdint" in source.read_text() else 1), ""
+
+    judge = ToolchainProbeJudge(
+        default_rules(), targets(), ["zig"], toolchain, tmp_path / "inc", tmp_path / "p"
+    )
+    stdint = "#include <stdint.h>\nint main(void) { uint32_t u = 0; return (int)u; }\n"
+    odd = "#include <sys/mman.h>\nint main(void) { return 0; }\n"
+    sse = "#include <emmintrin.h>\nint main(void) { __m128i r = _mm_set1_epi32(0); return 0; }\n"
+    assert judge(stdint)["mingw-arm64"] == 1 and judge(odd)["mingw-arm64"] == 0
+    assert judge(sse)["mingw-arm64"] == 0  # the fast mode knows: not compiled
+    assert len(compiled) == 2 and judge(stdint)["mingw-arm64"] == 1 and len(compiled) == 2  # memoised

@@ -1,0 +1,94 @@
+"""woaport prove on real sdists: modules per second, what each module came to, and how
+many units precise mode parses with a Windows CPython SDK against without one.
+
+    python benchmarks/prove_bench.py             # the sdists benchmarks/accuracy.py pinned
+
+Needs the SDK (`woaport sdk --python 3.13` makes it) and the pinned sdists in the cache
+(`python benchmarks/accuracy.py` fetches them). zig's ARM64 runtime is built on the first
+proof (about a minute), before the timed runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from analyzer.archive import extract
+from analyzer.precise.cache import default_cache_dir
+from analyzer.prove import ToolchainProbeJudge, prove, toolchain_runner
+from analyzer.rules import default_rules
+from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
+from analyzer.sdk.provider import local_sdk, zig_command
+from analyzer.targets import load_targets
+
+SDISTS = (
+    "markupsafe-3.0.4.tar.gz", "msgpack-1.2.4.tar.gz", "bitarray-3.12.3.tar.gz", "crc32c-2.9.post0.tar.gz",
+    "regex-2026.11.19.tar.gz", "xxhash-4.1.0.tar.gz", "kiwisolver-1.5.1.tar.gz", "ujson-6.1.0.tar.gz",
+    "cffi-2.1.1.tar.gz", "zstandard-0.25.0.tar.gz", "pycryptodome-3.22.0.tar.gz", "zstandard-0.23.0.tar.gz",
+    "bitarray-3.7.1.tar.gz", "regex-2024.11.6.tar.gz", "psutil-7.0.0.tar.gz",
+)  # fmt: skip
+
+
+def main() -> int:
+    cache = default_cache_dir()
+    sdk = local_sdk("3.13", cache / "sdk")
+    if sdk is None:
+        print("no CPython 3.13 SDK: run `woaport sdk --python 3.13` first", file=sys.stderr)
+        return 2
+    zig, run = zig_command(), toolchain_runner(cache / "zig")
+    rules, targets = default_rules(), load_targets()
+    outcomes: Counter[str] = Counter()
+    seconds = 0.0
+    modules = 0
+    parsed = {"without": [0, 0], "with": [0, 0]}
+    # Warm-up, not timed: zig builds its ARM64 mingw-w64 runtime on the first link.
+    warm = Path(__file__).resolve().parent.parent / "fixtures" / "prove" / "WOA901" / "good"
+    with tempfile.TemporaryDirectory(prefix="woaport-prove-warm-") as tmp:
+        warm_plan = tree_plan(warm, walk_tree(warm, ScanOptions()), rules, targets)
+        if warm_plan is not None:
+            prove(warm, warm_plan, [sdk], Path(tmp), zig, run=run)
+    print(f"{'sdist':28} {'modules':>7} {'built':>5} {'not proven':>10} {'failed':>6} {'s':>6}", end="")
+    print("  precise parsed")
+    for name in SDISTS:
+        archive = cache / "benchmark-sdists" / name
+        if not archive.is_file():
+            print(f"{name}: not in the cache (run benchmarks/accuracy.py)", file=sys.stderr)
+            continue
+        with tempfile.TemporaryDirectory(prefix="woaport-prove-bench-") as tmp:
+            (Path(tmp) / "src").mkdir()
+            root = extract(archive, Path(tmp) / "src").root
+            judge = ToolchainProbeJudge(rules, targets, zig, run, sdk.include, Path(tmp) / "probes")
+            start = time.perf_counter()
+            plan = tree_plan(root, walk_tree(root, ScanOptions()), rules, targets, judge)
+            result = prove(root, plan, [sdk], Path(tmp) / "out", zig, run=run) if plan is not None else None
+            elapsed = time.perf_counter() - start
+            proofs = result.modules if result is not None else ()
+            kinds = Counter(
+                "built" if m.built else "not proven" if m.not_proven else "failed" for m in proofs
+            )
+            outcomes.update(kinds)
+            seconds += elapsed
+            modules += len(proofs)
+            row = []
+            for key, include in (("without", None), ("with", sdk.include)):
+                found = scan(root, ScanOptions(jobs=2, precise=True, python_include=include, cache_dir=None))
+                parsed[key][0] += found.precise_units
+                parsed[key][1] += found.precise_units + found.precise_fallbacks
+                row.append(f"{found.precise_units}/{found.precise_units + found.precise_fallbacks}")
+        print(
+            f"{name.removesuffix('.tar.gz'):28} {len(proofs):7} {kinds['built']:5} {kinds['not proven']:10}"
+            f" {kinds['failed']:6} {elapsed:6.1f}  {row[0]} -> {row[1]}"
+        )
+    rate = modules / seconds if seconds else 0.0
+    print(f"total: {modules} module(s) in {seconds:.1f} s ({rate:.2f} modules/s): {dict(outcomes)}")
+    without, with_sdk = parsed["without"], parsed["with"]
+    print(f"precise mode units parsed: {without[0]}/{without[1]} without the SDK,", end=" ")
+    print(f"{with_sdk[0]}/{with_sdk[1]} with it")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
