@@ -144,7 +144,8 @@ def _translated_cython(
     ]
     if not pending:
         return {}, []
-    files, warnings = cython.translate(base, pending, scratch, max(1, options.jobs))
+    cache = options.cache_dir / "cython" if options.cache_dir is not None else None
+    files, warnings = cython.translate(base, pending, scratch, max(1, options.jobs), cache, walked.all_files)
     walked.files.extend(files)
     walked.all_files.extend(f.rel for f in files)
     return {f.rel: f.rel.rsplit(".", 1)[0] + ".pyx" for f in files}, warnings
