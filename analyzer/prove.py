@@ -45,6 +45,9 @@ CASE_SHIMS = (
 _DIAGNOSTIC = re.compile(
     r"^(?P<path>[^\n:]+):(?P<line>\d+):(?P<col>\d+): (?:fatal )?error: (?P<msg>.+)$", re.M
 )
+# What cl.exe accepts that clang's C99 mode rejects, and what MSVC's headers declare that
+# mingw-w64's leave to <process.h>: code written against MSVC relies on both.
+MSVC_LENIENCY = ("-Wno-error=implicit-function-declaration", "-include", "process.h")
 _NOT_FOUND = re.compile(r"'([^']+)' file not found")
 _NO_LIBRARY = re.compile(r"unable to find (?:dynamic |static )?(?:system )?library [\"']([^\"']+)[\"']")
 _UNDEFINED = re.compile(r"(?m)^(?:ld\.lld|lld-link): error: (.+)$")
@@ -272,7 +275,18 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
         rel = _tree_rel(source, job.base, module)
         driver = "c++" if source.suffix in CXX_SUFFIXES else "cc"
         obj = objects_dir / (rel.replace("/", "__").replace("..", "_") + ".o")
-        command = [*job.zig, driver, "-target", TARGET, "-c", "-O1", "-w", f"-I{source.parent}", *includes]
+        command = [
+            *job.zig,
+            driver,
+            "-target",
+            TARGET,
+            "-c",
+            "-O1",
+            "-w",
+            *MSVC_LENIENCY,
+            f"-I{source.parent}",
+        ]
+        command += includes
         code, output = job.run([*command, *macros, "-o", str(obj), str(source)], job.base)
         if code == 0:
             objects.append(str(obj))
