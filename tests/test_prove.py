@@ -5,6 +5,7 @@ orchestration; the slow tests compile and link for real with zig cc."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -15,6 +16,7 @@ import struct
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -504,3 +506,40 @@ def test_probes_the_fast_mode_cannot_decide_are_compiled_for_arm64(tmp_path: Pat
     assert judge(stdint)["mingw-arm64"] == 1 and judge(odd)["mingw-arm64"] == 0
     assert judge(sse)["mingw-arm64"] == 0  # the fast mode knows: not compiled
     assert len(compiled) == 2 and judge(stdint)["mingw-arm64"] == 1 and len(compiled) == 2  # memoised
+
+
+def nupkg(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_the_nuget_route_checks_the_package_hash(
+    local_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = nupkg(
+        {
+            "tools/include/Python.h": b"/* Python.h */\n",
+            "tools/include/pyconfig.h": b"/* pyconfig */\n",
+            "tools/libs/python313.lib": b"!<arch>\n",
+            "tools/python.exe": b"MZ never unpacked",
+            "tools/../../evil.h": b"x",
+        }
+    )
+    sha512 = base64.b64encode(hashlib.sha512(package).digest())
+    base = local_index.url.removesuffix("/simple/")
+    local_index.route("/nuget/pythonarm64.3.13.5.nupkg", Reply(200, package))
+    local_index.route("/nuget/pythonarm64.3.13.5.nupkg.sha512", Reply(200, sha512))
+    monkeypatch.setenv("WOAPORT_NUGET_SDK_URL", base + "/nuget/pythonarm64.{python}.5.nupkg")
+    sdk = find_sdk("3.13", tmp_path / "cache")
+    assert sdk.source.startswith("NuGet ") and (sdk.libs / "python313.lib").read_bytes() == b"!<arch>\n"
+    files = sorted(p.relative_to(sdk.root).as_posix() for p in sdk.root.rglob("*") if p.is_file())
+    assert files == ["SOURCE.txt", "include/Python.h", "include/pyconfig.h", "libs/python313.lib"]
+    assert find_sdk("3.13", tmp_path / "cache").source.endswith("(cached)")
+    # A package that is not what the server's hash says: refused, nothing in the cache.
+    local_index.route("/nuget/pythonarm64.3.13.5.nupkg", Reply(200, package + b"tampered"))
+    with pytest.raises(SdkError, match="SHA-512 does not match"):
+        find_sdk("3.13", tmp_path / "other")
+    assert not (tmp_path / "other" / "cpython-3.13-win-arm64").exists()

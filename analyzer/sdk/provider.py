@@ -2,17 +2,22 @@
 headers plus ``PC/pyconfig.h`` as the Windows ``pyconfig.h``) and ``libs/`` (ARM64
 import libraries for ``pythonXY.dll`` and ``python3.dll``, made with ``zig dlltool``
 from the export lists in CPython's sources). Looked for in order: ``--python-sdk DIR`` /
-``WOAPORT_PYTHON_SDK``, the cache, then built from Debian's copy of CPython's release
+``WOAPORT_PYTHON_SDK``, the cache, the official ARM64 NuGet package when its URL is
+configured (``WOAPORT_NUGET_SDK_URL``), then built from Debian's copy of CPython's release
 tarball (:mod:`analyzer.sdk.debian`). Nothing downloaded is ever run."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +159,79 @@ def assemble(tarball: Path, python: str, destination: Path, zig: list[str], sour
     return Sdk(python, destination, source)
 
 
+NUGET_ENV = "WOAPORT_NUGET_SDK_URL"  # e.g. .../pythonarm64/{version}/pythonarm64.{version}.nupkg
+MAX_NUPKG = 128 * 1024 * 1024
+
+
+def nuget_url(python: str) -> str | None:
+    """The configured NuGet package URL for ``python`` (``{python}`` replaced), if any."""
+    template = os.environ.get(NUGET_ENV)
+    return template.replace("{python}", python) if template else None
+
+
+def from_nuget(url: str, python: str, destination: Path, get: Callable[[str, int], bytes]) -> Sdk:
+    """The official ARM64 CPython NuGet package (``pythonarm64``): ``tools/include`` and
+    ``tools/libs`` as they are. Trust: the package's SHA-512 from the ``.sha512`` file the
+    NuGet flat container serves beside it (integrity against the same server; NuGet's
+    repository signature is not checked)."""
+    package = get(url, MAX_NUPKG)
+    expected = get(url + ".sha512", 4096).decode("ascii", "replace").strip()
+    actual = base64.b64encode(hashlib.sha512(package).digest()).decode()
+    if actual != expected:
+        raise SdkError(f"{url}: SHA-512 does not match the .sha512 the server gives")
+    work = Path(tempfile.mkdtemp(prefix=".woaport-sdk-", dir=destination.parent))
+    try:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            for info in archive.infolist():
+                parts = info.filename.split("/")
+                if (
+                    info.is_dir()
+                    or len(parts) < 3
+                    or parts[0] != "tools"
+                    or parts[1] not in ("include", "libs")
+                ):
+                    continue
+                if any(p in ("", ".", "..") for p in parts) or info.file_size > MAX_MEMBER:
+                    continue
+                target = work.joinpath(*parts[1:])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(info))
+        if not _usable(work, python):
+            raise SdkError(
+                f"{url}: no tools/include/Python.h, pyconfig.h or libs/python{python.replace('.', '')}.lib"
+            )
+        source = f"NuGet {url} (sha512 checked)"
+        (work / "SOURCE.txt").write_text(f"layout {LAYOUT}\n{source}\n", encoding="utf-8")
+        if destination.exists():
+            shutil.rmtree(destination)
+        os.replace(work, destination)
+    except zipfile.BadZipFile as error:
+        raise SdkError(f"{url}: not a NuGet package ({error})") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return Sdk(python, destination, source)
+
+
+def _http_get(url: str, cap: int) -> bytes:
+    import httpx
+
+    try:
+        with (
+            httpx.Client(timeout=60.0, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise SdkError(f"{url}: HTTP {response.status_code}")
+            data = b""
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > cap:
+                    raise SdkError(f"{url}: larger than {cap // 2**20} MiB")
+            return data
+    except httpx.HTTPError as error:
+        raise SdkError(f"{url}: {type(error).__name__}: {error}") from None
+
+
 def find_sdk(
     python: str,
     cache: Path,
@@ -180,6 +258,11 @@ def find_sdk(
         origin = (cached / "SOURCE.txt").read_text(encoding="utf-8", errors="replace").splitlines()
         if origin[:1] == [f"layout {LAYOUT}"]:
             return Sdk(python, cached, " ".join(origin[1:]) + " (cached)")
+    package = nuget_url(python)
+    if package is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        log(f"fetching CPython {python} for ARM64 from NuGet ({package})")
+        return from_nuget(package, python, cached, _http_get)
     if sources is None:
         mirror = apt_mirror()
         if mirror is None:
