@@ -192,7 +192,7 @@ def _finding(
     rule = next(r for r in default_rules() if r.id == rule_id)
     if unknown:
         shown = ", ".join(unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        detail += f" (the build also sets macros the model could not decide: {shown})"
+        detail += f" (the build also decides what the model could not: {shown})"
     return Finding(
         rule_id,
         rule.severity,
@@ -265,8 +265,15 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
     objects_dir.mkdir(parents=True, exist_ok=True)
     shims = _shims(job.out_dir / ".obj" / "shims")
     values = job.plan.macro_values()
-    macros = [f"-D{name}" for name, per in values.items() if per.get(MODEL) == 1]
+    texts = job.plan.macro_texts(MODEL)
+    macros = [
+        f"-D{name}={texts[name]}" if name in texts else f"-D{name}"
+        for name, per in values.items()
+        if per.get(MODEL) == 1
+    ]
     unknown = sorted(name for name, per in values.items() if MODEL in per and per[MODEL] is MAYBE)
+    if module.maybe:  # the build may leave this module out on ARM64 (a failed probe...)
+        unknown = ["whether the build compiles this module on ARM64 at all", *unknown]
     includes = [f"-I{job.base / d}" for d in job.plan.include_dirs] + [f"-I{job.sdk.include}", f"-I{shims}"]
     objects: list[str] = []
     errors: list[str] = []
@@ -327,9 +334,12 @@ def _pe_problems(path: Path, output_rel: str, dll: str) -> tuple[str, tuple[str,
     problems = []
     if info.machine != MACHINE_ARM64:
         problems.append(f"{output_rel}: machine {info.machine:#06x}, not ARM64 (0xaa64)")
-    imported = {name.lower() for name in info.imports}
-    if dll.lower() not in imported and "python3.dll" not in imported:
-        problems.append(f"{output_rel}: does not import {dll}")
+    # A module may use no Python API at all (pycryptodome's, loaded with ctypes): then it
+    # imports no Python DLL, which is fine. Importing another Python's DLL is not.
+    pythons = {n.lower() for n in info.imports if re.fullmatch(r"python\d+\.dll", n.lower())}
+    wrong = sorted(pythons - {dll.lower(), "python3.dll"})
+    if wrong:
+        problems.append(f"{output_rel}: imports {', '.join(wrong)}, not {dll}")
     return f"{info.machine:#06x}", info.imports, problems
 
 

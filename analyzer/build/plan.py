@@ -72,10 +72,13 @@ class Probe:
 
 @dataclass(frozen=True)
 class MacroUse:
-    """A macro the build defines (``define_macros``, ``-D``), and on which models."""
+    """A macro the build defines (``define_macros``, ``-D``), and on which models;
+    ``values``: per model, its value when the build gives one every target agrees on
+    (``("SYS_BITS", "64")``); absent, it is defined without a value (as ``1``)."""
 
     name: str
     defined: PerModel
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,10 @@ class BuildPlan:
                 per[model] = or3(per.get(model, 0), value)
         return result
 
+    def macro_texts(self, model: str) -> dict[str, str]:
+        """The values the build gives its macros on ``model`` (where it gives one)."""
+        return {m.name: dict(m.values)[model] for m in self.macros if model in dict(m.values)}
+
     def macro_values(self) -> dict[str, dict[str, Value]]:
         """Per macro the build names: per model, defined? 1 when every target defines it,
         0 when none does, unknown otherwise (targets differ, or a condition is unknown)."""
@@ -235,6 +242,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     sources: list[SourceUse] = []
     probes: list[Probe] = []
     macros: dict[str, dict[str, Value]] = {}
+    macro_texts: dict[str, dict[str, str]] = {}
     notes: list[str] = []
     complete: set[str] | None = None
     probe_files: set[str] = set()
@@ -258,12 +266,17 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
             per = macros.setdefault(macro.name, {})
             for model, value in macro.defined:
                 per[model] = value if model not in per else (per[model] if per[model] == value else MAYBE)
+            for model, text in macro.values:
+                macro_texts.setdefault(macro.name, {}).setdefault(model, text)
         complete = set(plan.complete_on) if complete is None else complete & set(plan.complete_on)
     return BuildPlan(
         systems=tuple(systems),
         sources=tuple(sources),
         probes=tuple(probes),
-        macros=tuple(MacroUse(name, tuple(per.items())) for name, per in sorted(macros.items())),
+        macros=tuple(
+            MacroUse(name, tuple(per.items()), tuple(macro_texts.get(name, {}).items()))
+            for name, per in sorted(macros.items())
+        ),
         complete_on=tuple(sorted(complete or ())),
         notes=tuple(dict.fromkeys(notes)),
         probe_files=frozenset(probe_files),

@@ -243,6 +243,9 @@ class Interpreter:
         self.syntax_errors: set[str] = set()
         self.tree_files = tree_files
         self.tree_dirs = frozenset(d for f in tree_files for d in _parents(f))
+        # An unpacked sdist (PKG-INFO at its root) is the whole tree: a file missing from a
+        # directory the walk listed is absent, not merely skipped.
+        self.whole_tree = "PKG-INFO" in tree_files
         self.read_python = read_python
         self.judge_probe = judge_probe
         self.uncertain = 0
@@ -924,7 +927,7 @@ class Interpreter:
                 verdict = self.judge_probe(texts[0])
                 name = function.node.name if isinstance(function.node, ast.FunctionDef) else "probe"
                 self.probes.append((path, line, f"{name}() test program", verdict))
-                return False if verdict == 0 else UNKNOWN
+                return _probe_result(verdict)
             return UNKNOWN
         if self.depth >= MAX_CALL_DEPTH:
             return UNKNOWN
@@ -1114,7 +1117,7 @@ class Interpreter:
             return UNKNOWN
         verdict = self.judge_probe(texts[0])
         self.probes.append((path, line, f"{method}() test program", verdict))
-        return False if verdict == 0 else UNKNOWN
+        return _probe_result(verdict)
 
     def builtin(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if name == "print":
@@ -1203,6 +1206,9 @@ class Interpreter:
         if name in ("os.path.exists", "os.path.isfile", "os.path.isdir"):
             is_file = rel in self.tree_files
             is_dir = rel in self.tree_dirs or rel == ""
+            listed = posixpath.dirname(rel) in self.tree_dirs or posixpath.dirname(rel) == ""
+            if self.whole_tree and listed and not is_file and not is_dir:
+                return False
             if name == "os.path.isfile":
                 return is_file or UNKNOWN if not is_file and not is_dir else is_file
             if name == "os.path.isdir":
@@ -1331,6 +1337,12 @@ def _bounded(value: Any) -> Any:
 
 def _join(old: Any, new: Any) -> Any:
     return join(old, new, _known)
+
+
+def _probe_result(verdict: Value) -> Any:
+    """What a probe call returns to setup.py: False when the judge knows it fails, True
+    when it knows it compiles (``woaport prove`` compiles probes for real), else unknown."""
+    return False if verdict == 0 else True if verdict == 1 else UNKNOWN
 
 
 def _compiles_a_probe(function: ast.FunctionDef) -> bool:

@@ -93,6 +93,7 @@ def setuptools_plan(
     extension modules this model can see."""
     per_source: dict[SourceKey, dict[str, Value]] = {}
     macros: dict[str, dict[str, Value]] = {}
+    macro_texts: dict[str, dict[str, str]] = {}
     complete: list[str] = []
     notes: list[str] = []
     probes: dict[ProbeKey, dict[str, Value]] = {}
@@ -131,6 +132,7 @@ def setuptools_plan(
             note_on(events, ("stops", path, line, text), model, 1)
         known = result.known
         model_macros: list[dict[str, Value]] = []
+        model_texts: list[dict[str, str]] = []
         any_here = False
         for item in result.extensions:
             ext = strip_maybe(item)
@@ -154,6 +156,7 @@ def setuptools_plan(
                 certainty: Value = MAYBE if isinstance(source, Maybe) else 1
                 note_on(per_source, (rel, name, ext.file, ext.line), model, and3(present, certainty))
             model_macros.append(_extension_macros(ext, present))
+            model_texts.append(_extension_macro_texts(ext))
             for directory in _items(ext.attrs.get("include_dirs")):
                 directory = strip_maybe(directory)
                 if isinstance(directory, str) and not posixpath.isabs(directory):
@@ -189,6 +192,13 @@ def setuptools_plan(
             macros.setdefault(name, {})[model] = (
                 1 if all(v == 1 for v in values) else (0 if all(v == 0 for v in values) else MAYBE)
             )
+            texts = {
+                t[name]
+                for t, m in zip(model_texts, model_macros, strict=True)
+                if m.get(name, 0) != 0 and name in t
+            }
+            if len(texts) == 1:  # every extension defining it gives the same value
+                macro_texts.setdefault(name, {})[model] = texts.pop()
         for name in mentioned:
             macros.setdefault(name, {}).setdefault(model, 0)
     if not any_extension and not x64_has_sources:
@@ -202,7 +212,10 @@ def setuptools_plan(
         sources=source_uses(per_source, models, complete),
         probes=probe_list(probes, models),
         macros=tuple(
-            MacroUse(name, tuple((m, per[m]) for m in models)) for name, per in sorted(macros.items())
+            MacroUse(
+                name, tuple((m, per[m]) for m in models), tuple(sorted(macro_texts.get(name, {}).items()))
+            )
+            for name, per in sorted(macros.items())
         ),
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(f"{entry}: {n}" if not n.startswith(entry) else n for n in notes)),
@@ -227,6 +240,28 @@ def _tree_path(base: str, path: str, tree_files: frozenset[str]) -> str:
             if stem + suffix in tree_files:
                 return stem + suffix
     return rel
+
+
+def _texts_of(macro_texts: dict[str, dict[str, str]], name: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(macro_texts.get(name, {}).items()))
+
+
+def _extension_macro_texts(ext: Ext) -> dict[str, str]:
+    """The values an extension gives its macros, where it gives a known one:
+    ``define_macros=[("SYS_BITS", "64")]``, ``extra_compile_args=["-DX=2"]``."""
+    found: dict[str, str] = {}
+    for item in _items(ext.attrs.get("define_macros")):
+        value = strip_maybe(item)
+        pair = isinstance(value, tuple) and len(value) == 2
+        if pair and isinstance(value[0], str) and isinstance(value[1], str) and _MACRO_NAME.match(value[0]):
+            found[value[0]] = value[1]
+    for item in _items(ext.attrs.get("extra_compile_args")):
+        flag = strip_maybe(item)
+        if isinstance(flag, str) and flag.startswith(("-D", "/D")) and "=" in flag:
+            name, _, text = flag[2:].partition("=")
+            if _MACRO_NAME.match(name):
+                found[name] = text
+    return found
 
 
 def _extension_macros(ext: Ext, present: Value) -> dict[str, Value]:

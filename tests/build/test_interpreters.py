@@ -429,3 +429,37 @@ def test_setuptools_rust_extensions_compile_their_crate() -> None:
         }
     )
     assert compiled(plan, "rust/src/main_lib.rs") == 1
+
+
+def test_an_sdist_is_the_whole_tree_for_file_tests() -> None:
+    """pycryptodome's setup.py picks its package root from ``os.path.isfile(".separate_namespace")``.
+    In an unpacked sdist (PKG-INFO at the root) a file the walk did not list is absent; in a
+    checkout the walk may have skipped it, so it stays unknown."""
+    setup = textwrap.dedent(
+        """
+        import os
+        from setuptools import Extension, setup
+        root = "Cryptodome" if os.path.isfile(".separate_namespace") else "Crypto"
+        exts = [Extension(root + ".fast", ["src/fast.c"]), Extension(root + "._aesni", ["src/aesni.c"])]
+        exts = [e for e in exts if e.name != "Crypto._aesni"]
+        setup(name="x", ext_modules=exts)
+        """
+    )
+    files = {"setup.py": setup, "src/fast.c": "int f;\\n", "src/aesni.c": "int a;\\n"}
+    sdist = setuptools({**files, "PKG-INFO": "Metadata-Version: 2.1\\nName: x\\n"})
+    assert compiled(sdist, "src/aesni.c") == 0 and compiled(sdist, "src/fast.c") == 1
+    checkout = setuptools(files)
+    assert compiled(checkout, "src/aesni.c") is MAYBE
+
+
+def test_macro_values_are_kept_when_every_extension_agrees() -> None:
+    setup = """
+        from setuptools import Extension, setup
+        bits = ("SYS_BITS", "64")
+        setup(name="x", ext_modules=[
+            Extension("a", ["a.c"], define_macros=[bits, ("MODE", "1"), ("FLAG", None)]),
+            Extension("b", ["b.c"], define_macros=[bits, ("MODE", "2")], extra_compile_args=["-DLEVEL=3"]),
+        ])
+        """
+    plan = setuptools({"setup.py": setup, "a.c": "int a;\n", "b.c": "int b;\n"})
+    assert plan.macro_texts("mingw-arm64") == {"LEVEL": "3", "SYS_BITS": "64"}  # MODE differs; FLAG has none
