@@ -42,6 +42,24 @@ class Tarball:
     sha256: str
 
 
+def get_capped(client: httpx.Client, url: str, cap: int) -> bytes:
+    """GET ``url`` whole, refusing more than ``cap`` bytes; any failure is a
+    :class:`SourceFetchError` that says why (HTTP status, size, transport)."""
+    try:
+        with client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise SourceFetchError(f"{url}: HTTP {response.status_code}")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise SourceFetchError(f"{url}: larger than {cap // 2**20} MiB")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except httpx.HTTPError as error:
+        raise SourceFetchError(f"{url}: {type(error).__name__}: {error}") from None
+
+
 def apt_mirror() -> str | None:
     """The Debian mirror this machine's apt uses (its first ``deb.debian.org``-like URI
     for the main archive), or ``WOAPORT_DEBIAN_MIRROR``."""
@@ -123,19 +141,7 @@ class DebianSources:
         self.client.close()
 
     def _get(self, url: str, cap: int) -> bytes:
-        try:
-            with self.client.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise SourceFetchError(f"{url}: HTTP {response.status_code}")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        raise SourceFetchError(f"{url}: larger than {cap // 2**20} MiB")
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except httpx.HTTPError as error:
-            raise SourceFetchError(f"{url}: {type(error).__name__}: {error}") from None
+        return get_capped(self.client, url, cap)
 
     def tarballs(self, python: str) -> Iterator[Tarball]:
         """Each suite's CPython X.Y tarball, in the configured order of suites."""

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer.sdk.debian import DebianSources, SourceFetchError, Tarball, apt_mirror
+from analyzer.sdk.debian import DebianSources, SourceFetchError, Tarball, apt_mirror, get_capped
 from analyzer.sdk.exports import def_file, header_exports, stable_exports
 
 SDK_ENV = "WOAPORT_PYTHON_SDK"
@@ -216,20 +216,10 @@ def _http_get(url: str, cap: int) -> bytes:
     import httpx
 
     try:
-        with (
-            httpx.Client(timeout=60.0, follow_redirects=True) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                raise SdkError(f"{url}: HTTP {response.status_code}")
-            data = b""
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > cap:
-                    raise SdkError(f"{url}: larger than {cap // 2**20} MiB")
-            return data
-    except httpx.HTTPError as error:
-        raise SdkError(f"{url}: {type(error).__name__}: {error}") from None
+        with httpx.Client(timeout=60.0, follow_redirects=True) as client:
+            return get_capped(client, url, cap)
+    except SourceFetchError as error:
+        raise SdkError(str(error)) from None
 
 
 def find_sdk(
