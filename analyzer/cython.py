@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from analyzer.model import Finding, Language, Location, ScanWarning
-from analyzer.native.sources import SourceFile, cython_line_map
+from analyzer.native.sources import SourceFile, cython_line_map, cython_source_at
 
 MAX_TRANSLATIONS = 300  # a tree with more .pyx than this is translated in part (said once)
 TIMEOUT = 300.0
@@ -151,6 +151,16 @@ def translate(
 _INCLUDE = re.compile(r'#\s*include\s*[<"]([^>"]+)[>"]')
 
 
+def _extern_line(pyx: Path, header: str) -> int | None:
+    """The line of the ``cdef extern from`` naming ``header`` in ``pyx`` (Cython writes
+    its ``#include`` in the C's preamble, where no marker maps it back)."""
+    try:
+        lines = pyx.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return next((n for n, text in enumerate(lines, 1) if "extern from" in text and header in text), None)
+
+
 def generated_findings(
     findings: list[Finding], generated: dict[str, str], base: Path
 ) -> tuple[list[Finding], int]:
@@ -160,27 +170,17 @@ def generated_findings(
     support code (it supports ARM64): dropped, and counted."""
     out: list[Finding] = []
     dropped = 0
-    externs: dict[str, list[str]] = {}
     for finding in findings:
         pyx = generated.get(finding.location.path)
         if pyx is None or finding.generated_from is not None:
             out.append(finding)
             continue
         header = _INCLUDE.search(finding.snippet)
-        if header is not None:
-            if pyx not in externs:
-                try:
-                    externs[pyx] = (base / pyx).read_text(encoding="utf-8", errors="replace").splitlines()
-                except OSError:
-                    externs[pyx] = []
-            name = header.group(1)
-            line = next(
-                (n for n, text in enumerate(externs[pyx], 1) if "extern from" in text and name in text), None
-            )
-            if line is not None:
-                where = Location(pyx, line)
-                out.append(replace(finding, location=where, generated_from=finding.location, place=""))
-                continue
+        line = _extern_line(base / pyx, header.group(1)) if header is not None else None
+        if line is not None:
+            where = Location(pyx, line)
+            out.append(replace(finding, location=where, generated_from=finding.location, place=""))
+            continue
         dropped += 1
     return out, dropped
 
@@ -193,22 +193,10 @@ def pyx_place(generated: Path, line: int, pyx_rel: str, base: Path) -> tuple[str
         data = generated.read_bytes()
     except OSError:
         return pyx_rel, 1
-    chosen = None
-    for marker in cython_line_map(data):
-        if marker[0] > line:
-            break
-        chosen = marker
-    if chosen is not None and chosen[1]:
-        return pyx_rel, chosen[2]
+    source = cython_source_at(cython_line_map(data), line)
+    if source is not None:
+        return pyx_rel, source[1]
     lines = data.decode("utf-8", "replace").splitlines()
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    header = _INCLUDE.search(text)
-    if header is not None:
-        try:
-            source = (base / pyx_rel).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            source = []
-        for number, candidate in enumerate(source, 1):
-            if "extern from" in candidate and header.group(1) in candidate:
-                return pyx_rel, number
-    return pyx_rel, 1
+    header = _INCLUDE.search(lines[line - 1] if 0 < line <= len(lines) else "")
+    extern = _extern_line(base / pyx_rel, header.group(1)) if header is not None else None
+    return pyx_rel, extern or 1

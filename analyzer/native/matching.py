@@ -24,6 +24,7 @@ from analyzer.native import treesitter
 from analyzer.native.cexpr import Value, and3
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
 from analyzer.native.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
+from analyzer.native.sources import cython_source_at
 from analyzer.precise.clang import Hit
 from analyzer.rules import Rule
 
@@ -440,17 +441,12 @@ def _after_error_stops(view: CFileView, findings: list[Finding]) -> list[Finding
 
 
 def _map_cython(finding: Finding, markers: list[tuple[int, str, int]], resolve: dict[str, str]) -> Finding:
-    line = finding.location.line
-    chosen: tuple[int, str, int] | None = None
-    for marker in markers:
-        if marker[0] > line:
-            break
-        chosen = marker
-    if chosen is None or not chosen[1]:
+    source = cython_source_at(markers, finding.location.line)
+    if source is None:
         return finding
-    pyx_path = resolve.get(chosen[1], chosen[1])
+    pyx_path = resolve.get(source[0], source[0])
     # The place (a block of the generated C) means nothing in the .pyx: file scope there.
-    return replace(finding, location=Location(pyx_path, chosen[2]), generated_from=finding.location, place="")
+    return replace(finding, location=Location(pyx_path, source[1]), generated_from=finding.location, place="")
 
 
 def _unsuppressed(f: SourceText, findings: Iterable[Finding]) -> list[Finding]:

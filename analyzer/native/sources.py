@@ -420,6 +420,17 @@ _CYTHON_LINE = re.compile(rb'^[ \t]*/\* "([^"\n]+\.(?:pyx|pxd|pxi|py))":(\d+)\s*
 _CYTHON_RUNTIME = re.compile(rb"/\* --- Runtime support code --- \*/")
 
 
+def cython_source_at(markers: list[tuple[int, str, int]], line: int) -> tuple[str, int] | None:
+    """The ``.pyx`` path and line that generated C line ``line`` comes from (the last
+    marker at or before it), or None in Cython's runtime support code or before any."""
+    chosen: tuple[int, str, int] | None = None
+    for marker in markers:
+        if marker[0] > line:
+            break
+        chosen = marker
+    return (chosen[1], chosen[2]) if chosen is not None and chosen[1] else None
+
+
 def cython_line_map(source: bytes) -> list[tuple[int, str, int]]:
     """``(generated line, .pyx path, .pyx line)`` for each Cython source marker, in order.
 
