@@ -22,9 +22,9 @@ from pathlib import Path
 from analyzer import cython
 from analyzer.build.plan import BuildPlan
 from analyzer.findings import format_message
-from analyzer.model import Confidence, Finding, Location
+from analyzer.model import Confidence, Finding, Language, Location
 from analyzer.native.cexpr import MAYBE, Value
-from analyzer.native.probe import ProbeJudge
+from analyzer.native.probe import ProbeJudge, probe_language
 from analyzer.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import Rule, default_rules
 from analyzer.sdk.provider import Sdk
@@ -214,6 +214,8 @@ def _shims(directory: Path) -> Path:
 
 
 Runner = Callable[[list[str], Path], tuple[int, str]]
+TIMED_OUT = 124
+TIMEOUT_NOTE = "woaport: the toolchain did not finish within"
 
 
 @dataclass(frozen=True)
@@ -375,10 +377,6 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     return ModuleProof(module.name, python, True, not problems, output_rel, machine, imports, tuple(problems))
 
 
-TIMED_OUT = 124
-TIMEOUT_NOTE = "woaport: the toolchain did not finish within"
-
-
 def toolchain_runner(zig_cache: Path | None = None, timeout: float = 900.0) -> Runner:
     """Run a toolchain command (zig, never package code): its exit code and output.
     ``zig_cache``: zig's global cache (its compiled mingw-w64 runtime: minutes to build
@@ -457,7 +455,7 @@ class ToolchainProbeJudge(ProbeJudge):
     def _compiles(self, text: str) -> Value:
         self.scratch.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
-        cplus = "#include <iostream>" in text or "namespace" in text
+        cplus = probe_language(text) is Language.CPP
         source = self.scratch / f"probe_{digest}.{'cpp' if cplus else 'c'}"
         source.write_text(text, encoding="utf-8", errors="replace")
         linked = "main" in text

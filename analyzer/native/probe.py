@@ -24,6 +24,11 @@ PROBE_PATH = "<build probe>.c"
 MAX_PROBE_BYTES = 256 * 1024
 
 
+def probe_language(text: str) -> Language:
+    """Whether a probe program is C++ (the build compiles it with the C++ compiler)."""
+    return Language.CPP if "#include <iostream>" in text or "namespace" in text else Language.C
+
+
 class ProbeJudge:
     """Callable judge of probe texts, memoised by text (setup.py runs once per model)."""
 
@@ -43,7 +48,7 @@ class ProbeJudge:
         data = text.encode("utf-8", "replace")[:MAX_PROBE_BYTES]
         masked = mask_comments_and_strings(data)
         structure = parse_preprocessor(data, masked)
-        language = Language.CPP if b"#include <iostream>" in data or b"namespace" in data else Language.C
+        language = probe_language(text)
         tree = TreeMacros([FileStructure(PROBE_PATH, language, False, structure)])
         targets = self.targets
         guards = {
