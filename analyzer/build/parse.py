@@ -139,6 +139,13 @@ class BuildFileView:
         ]
 
 
+def job_matrix(job: Any) -> Any:
+    """A parsed workflow job's ``strategy.matrix`` mapping, or None."""
+    strategy: Any = job.get("strategy") if hasattr(job, "get") else None
+    matrix: Any = strategy.get("matrix") if hasattr(strategy, "get") else None
+    return matrix if hasattr(matrix, "get") else None
+
+
 def guarded_lines(lines: list[str], language: Language, guard: re.Pattern[str]) -> set[int]:
     """1-based lines inside a CMake/meson if/elseif branch whose condition matches
     ``guard`` (an ``else`` branch is the opposite of its conditions: never guarded)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from analyzer.build.parse import job_matrix
 from analyzer.fix.model import Unfixable
 from analyzer.model import Finding
 
@@ -64,9 +65,8 @@ def _job(data: Any, name: str) -> Any:
 
 
 def _matrix_list(job: Any, key: str) -> Any | None:
-    strategy: Any = job.get("strategy") if hasattr(job, "get") else None
-    matrix: Any = strategy.get("matrix") if hasattr(strategy, "get") else None
-    values = matrix.get(key) if hasattr(matrix, "get") else None
+    matrix = job_matrix(job)
+    values = matrix.get(key) if matrix is not None else None
     return values if isinstance(values, list) else None
 
 
@@ -74,9 +74,8 @@ def _matrix_rows(job: Any, reference: str) -> tuple[Any, str] | None:
     """The matrix rows a ``${{ matrix.X }}`` / ``${{ matrix.X.Y }}`` reference reads, and
     the key it reads in each: ``include:`` rows for ``matrix.X``, or the list of
     mappings ``matrix.X`` for ``matrix.X.Y`` (the maturin-action idiom)."""
-    strategy: Any = job.get("strategy") if hasattr(job, "get") else None
-    matrix: Any = strategy.get("matrix") if hasattr(strategy, "get") else None
-    if not hasattr(matrix, "get"):
+    matrix = job_matrix(job)
+    if matrix is None:
         return None
     head, _, key = reference.partition(".")
     rows = matrix.get(head) if key else matrix.get("include")

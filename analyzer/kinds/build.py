@@ -18,7 +18,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from analyzer.build.parse import BuildFileView, Hit, guarded_lines, toml_key_line
+from analyzer.build.parse import BuildFileView, Hit, guarded_lines, job_matrix, toml_key_line
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
 
@@ -377,15 +377,14 @@ class ReleasePathMatch(BuildKind):
 
     @staticmethod
     def _old_pythons(job: Any, name: str, lines: list[str], start: int) -> Iterator[Hit]:
-        strategy: Any = job.get("strategy") if hasattr(job, "get") else None
-        matrix: Any = strategy.get("matrix") if hasattr(strategy, "get") else None
+        matrix = job_matrix(job)
         for step in (job.get("steps") if hasattr(job, "get") else None) or []:
             if not hasattr(step, "get") or "setup-python" not in str(step.get("uses", "")):
                 continue
             asked = str((step.get("with") or {}).get("python-version", ""))
             values: list[str] = [asked]
             ref = re.search(r"matrix\.([\w-]+)", asked)
-            if ref is not None and hasattr(matrix, "get"):
+            if ref is not None and matrix is not None:
                 listed = matrix.get(ref.group(1))
                 values = [str(v) for v in listed] if isinstance(listed, list) else []
             old = [v for v in values if (m := _OLD_PYTHON.match(v)) is not None and int(m.group(1)) < 11]
