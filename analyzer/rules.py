@@ -24,7 +24,16 @@ from analyzer.targets import RULES_DIR, load_targets
 NON_RULE_FILES = frozenset({"patterns.toml", "fallbacks.toml"})
 CATEGORIES = ("code", "build", "ci", "dependencies")
 
-__all__ = ["CATEGORIES", "Rule", "RuleDoc", "RuleError", "default_rules", "load_rules", "select_rules"]
+__all__ = [
+    "CATEGORIES",
+    "Rule",
+    "RuleDoc",
+    "RuleError",
+    "default_rules",
+    "load_rules",
+    "rule_doc_path",
+    "select_rules",
+]
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,12 @@ class Rule:
 
     @property
     def help_uri(self) -> str:
-        return f"docs/rules/{self.id}.md"
+        return rule_doc_path(self.id)
+
+
+def rule_doc_path(rule_id: str) -> str:
+    """Where a rule's documentation lives in the repository."""
+    return f"docs/rules/{rule_id}.md"
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ from collections import Counter
 
 from analyzer.model import Confidence, Finding, ScanResult
 from analyzer.report.groups import FindingGroup, group_findings
-from analyzer.report.sarif import INFORMATION_URI
+from analyzer.report.sarif import rule_url
 from analyzer.verdict import judge
 
 # GitHub refuses a comment over 65,536 characters; keep a margin for what a workflow adds.
@@ -17,11 +17,6 @@ _HEADER = (
     "| Location | Rule | Findings | Message | Compiled on | Suggested fix |",
     "|---|---|---|---|---|---|",
 )
-
-
-def rule_url(rule_id: str) -> str:
-    """Rule docs by absolute URL: a comment or job summary has no repository base."""
-    return f"{INFORMATION_URI}/blob/main/docs/rules/{rule_id}.md"
 
 
 def _cell(text: str) -> str:

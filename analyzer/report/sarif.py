@@ -12,7 +12,7 @@ import sarif_om as om
 
 from analyzer import __version__
 from analyzer.model import Confidence, Finding, ScanResult, Severity
-from analyzer.rules import Rule
+from analyzer.rules import Rule, rule_doc_path
 from analyzer.verdict import judge
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -24,6 +24,11 @@ _LOW_LEVEL = {"error": "warning", "warning": "note", "note": "note"}
 # Code scanning rejects a run with more results than this (and displays the top 5,000).
 MAX_RESULTS = 25_000
 FINGERPRINT_KEY = "woaportFingerprint/v1"
+
+
+def rule_url(rule_id: str) -> str:
+    """A rule's documentation by absolute URL (SARIF help, markdown reports)."""
+    return f"{INFORMATION_URI}/blob/main/{rule_doc_path(rule_id)}"
 
 
 def _help_markdown(rule: Rule) -> str:
@@ -43,7 +48,7 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
         help=om.MultiformatMessageString(
             text=f"{rule.doc.why} Fix: {rule.doc.fix}", markdown=_help_markdown(rule)
         ),
-        help_uri=f"{INFORMATION_URI}/blob/main/{rule.help_uri}",
+        help_uri=rule_url(rule.id),
         default_configuration=om.ReportingConfiguration(level=_LEVEL[rule.severity]),
         properties={
             "tags": ["windows-on-arm", "portability", rule.family],

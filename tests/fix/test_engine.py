@@ -283,8 +283,8 @@ def _workflow_schema() -> dict[str, object]:
     return dict(json.loads(text.read_text()))
 
 
-def test_project_without_wheel_ci_gets_a_windows_wheels_workflow(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
+def project_without_wheel_ci(repo: Path) -> Path:
+    """A C extension whose only workflow is a lint job (WOA604's case)."""
     (repo / "src").mkdir(parents=True)
     (repo / "src" / "fast.c").write_text("int fast_add(int a, int b) { return a + b; }\n")
     (repo / "pyproject.toml").write_text('[project]\nname = "fast"\nversion = "1.0"\n')
@@ -292,6 +292,11 @@ def test_project_without_wheel_ci_gets_a_windows_wheels_workflow(tmp_path: Path)
     (repo / ".github" / "workflows" / "lint.yml").write_text(
         "on: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo lint\n"
     )
+    return repo
+
+
+def test_project_without_wheel_ci_gets_a_windows_wheels_workflow(tmp_path: Path) -> None:
+    repo = project_without_wheel_ci(tmp_path / "repo")
     for args in (
         ("init", "-q"),
         ("add", "-A"),
@@ -474,14 +479,7 @@ def test_a_read_only_file_is_left_alone(tmp_path: Path) -> None:
 def test_a_new_wheel_workflow_is_offered_only_for_a_self_contained_build(
     tmp_path: Path, extra: dict[str, str], needed: str
 ) -> None:
-    repo = tmp_path / "repo"
-    (repo / "src").mkdir(parents=True)
-    (repo / "src" / "fast.c").write_text("int fast_add(int a, int b) { return a + b; }\n")
-    (repo / "pyproject.toml").write_text('[project]\nname = "fast"\nversion = "1.0"\n')
-    (repo / ".github" / "workflows").mkdir(parents=True)
-    (repo / ".github" / "workflows" / "lint.yml").write_text(
-        "on: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo lint\n"
-    )
+    repo = project_without_wheel_ci(tmp_path / "repo")
     for rel, text in extra.items():
         (repo / rel).write_text(text)
     assert findings(repo)[("pyproject.toml", "WOA604")] == 1
