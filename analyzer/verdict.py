@@ -127,7 +127,7 @@ def judge(result: ScanResult) -> Verdict:
         )
     areas["dependencies"] = _dependencies(result, *by_area["dependencies"])
     ordered = tuple((name, areas[name]) for name in AREAS)
-    return Verdict(_overall(areas, by_area["ci"][0]), ordered)
+    return Verdict(_overall(areas, by_area["ci"][0], result), ordered)
 
 
 def _dependencies(result: ScanResult, blockers: list[Finding], doubtful: list[Finding]) -> AreaVerdict:
@@ -165,7 +165,7 @@ def _no_ci(result: ScanResult) -> str:
     return f"{_NO_CI}{how}"
 
 
-def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding]) -> str:
+def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding], result: ScanResult) -> str:
     blocked = [name for name, a in areas.items() if a.state == "blocked"]
     clean = [name for name in ("code", "build") if areas[name].state == "ok"]
     steps: list[str] = []
@@ -178,9 +178,9 @@ def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding]) -> str:
     for name in ("code", "build"):
         if areas[name].state == "unknown" and areas[name].findings:
             steps.append(f"check the {name} {'warnings' if name == 'build' else 'findings'} listed below")
-    if any(r.startswith("links libraries") for r in areas["dependencies"].reasons):
+    if result.external_libraries or result.dependencies:
         steps.append("check the external libraries have ARM64 builds")
-    if any(r.startswith("git submodule") for r in areas["dependencies"].reasons):
+    if result.missing_submodules:
         steps.append("scan the git submodules too (clone them, then scan the checkout)")
     if not blocked and areas["ci"].state == "unknown" and not areas["ci"].findings:
         steps.append("make sure the project's CI builds win_arm64 wheels")
