@@ -125,6 +125,18 @@ class BuildFileView:
             raise Unparseable(f"cannot parse as YAML ({first}); its CI rules were skipped") from None
 
     @cached_property
+    def job_texts(self) -> list[tuple[str, int, str]]:
+        """(job id, first line, the job's text) per workflow job."""
+        lines = self.lines
+        return [(name, start, "\n".join(lines[start - 1 : end])) for name, start, end in self.yaml_jobs]
+
+    @cached_property
+    def workflow_preamble(self) -> str:
+        """The workflow's text before its first job (top-level env, on:, ...)."""
+        first_job = min((start for _, start, _ in self.yaml_jobs), default=len(self.lines) + 1)
+        return "\n".join(self.lines[: first_job - 1])
+
+    @cached_property
     def yaml_jobs(self) -> list[tuple[str, int, int]]:
         """(job id, first line, last line) per job, 1-based, from a round-trip YAML parse."""
         data: Any = self.yaml

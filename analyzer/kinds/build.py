@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -207,11 +208,8 @@ class WorkflowJobMatch(BuildKind):
 
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
         lines = view.lines
-        jobs = view.yaml_jobs
-        first_job = min((start for _, start, _ in jobs), default=len(lines) + 1)
-        preamble = "\n".join(lines[: first_job - 1])  # top-level env, on:, ...
-        for name, start, end in jobs:
-            body = "\n".join(lines[start - 1 : end])
+        preamble = view.workflow_preamble
+        for name, start, body in view.job_texts:
             if not self.pattern.search(body) or (
                 self.condition is not None and not self.condition.search(body)
             ):
@@ -232,6 +230,7 @@ _YAML_COMMENT = re.compile(r"(?:^|\s)#.*$")
 _NOT_WINDOWS = re.compile(r"(?i)ubuntu|linux|macos|mac-|darwin|osx|alpine|manylinux|musllinux")
 
 
+@functools.lru_cache(maxsize=256)  # each workflow rule asks for the same jobs' views
 def windows_view(body: str) -> str:
     """A job's text as far as Windows is concerned (pure): matrix rows (the mappings of a
     block list: ``include:``, or a list such as maturin's ``platform:``) whose OS is not
@@ -341,9 +340,9 @@ class ReleasePathMatch(BuildKind):
         if not spans or jobs is None:
             return
         lines = view.lines
-        bodies = {name: windows_view("\n".join(lines[start - 1 : end])) for name, start, end in spans}
+        bodies = {name: windows_view(text) for name, _, text in view.job_texts}
         where = {name: start for name, start, _ in spans}
-        preamble = "\n".join(lines[: min(where.values()) - 1])
+        preamble = view.workflow_preamble
         if self.check == "publish-needs":
             yield from self._publish_needs(jobs, bodies, where, lines)
         elif self.check == "cross-test-skip":
