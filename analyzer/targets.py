@@ -17,6 +17,7 @@ from analyzer.model import TargetModel
 _CHECKOUT_RULES = Path(__file__).resolve().parent.parent / "rules"
 RULES_DIR = _CHECKOUT_RULES if _CHECKOUT_RULES.is_dir() else Path(sys.prefix) / "share" / "woaport" / "rules"
 TARGETS_FILE = RULES_DIR / "targets.json"
+SYSTEM_HEADERS_FILE = RULES_DIR / "system-headers.json"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class TargetData:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.models)
+
+
+@lru_cache(maxsize=1)
+def load_system_headers() -> frozenset[str]:
+    """Header names an angle-bracket include takes from the compiler or SDK, never from
+    the tree (``rules/system-headers.json``)."""
+    raw = json.loads(SYSTEM_HEADERS_FILE.read_text(encoding="utf-8"))
+    return frozenset(str(name) for name in raw["names"])
 
 
 @lru_cache(maxsize=1)

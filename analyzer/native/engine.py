@@ -29,6 +29,7 @@ from analyzer.native.sources import (
     is_cython_generated,
     read_source,
 )
+from analyzer.native.units import DEFAULT_BUDGET, TreeEvents, UnitCover, WalkTooLong, walk_units
 from analyzer.pool import Progress, fan_out
 from analyzer.rules import Rule, x86_only_pattern
 from analyzer.targets import TargetData
@@ -225,7 +226,16 @@ def scan_native(
         for m in targets.models
     }
     roots, unreached_value = translation_units(files, tree, plan, targets.names)
-    reach = _reach_with_compiled_definitions(tree, guards, roots, unreached_value)
+    reach = _reach_by_units(tree, guards, roots, unreached_value, targets, build_macros)
+    if reach is None:
+        warnings.append(
+            ScanWarning(
+                ".",
+                "the per-unit walk needed more than its work budget; headers are judged one"
+                " file at a time (with every includer's macros)",
+            )
+        )
+        reach = _reach_with_compiled_definitions(tree, guards, roots, unreached_value)
     reach.update(_rust_reach(files, targets, max_bytes))
     defined: dict[str, list[tuple[str, int]]] = {}
     for p in phase1:
@@ -259,7 +269,8 @@ def scan_native(
     not_compiled: list[Finding] = []
     if all_code and unreached_jobs:
         # The same rules as if every file were compiled: what --all-code lists apart.
-        everything = _Phase2Shared(replace(ctx, reach={}), max_bytes, cython_paths)
+        alone = {name: guard.per_file() for name, guard in guards.items()}
+        everything = _Phase2Shared(replace(ctx, reach={}, guards=alone), max_bytes, cython_paths)
         for found, _ in fan_out(_phase2, everything, unreached_jobs, workers, "all code", progress):
             not_compiled.extend(found)
     for (path, line), message in sorted(_bad_expressions(guards).items()):
@@ -276,6 +287,70 @@ def scan_native(
         not_compiled_files=len(unreached_jobs),
         not_compiled=tuple(sorted(not_compiled, key=Finding.sort_key)),
     )
+
+
+def _reach_by_units(
+    tree: TreeMacros,
+    guards: Mapping[str, GuardModel],
+    roots: Mapping[str, Mapping[str, Value]],
+    unreached_value: Callable[[str, str], Value],
+    targets: TargetData,
+    build_macros: Mapping[str, Mapping[str, Value]],
+    budget: int = DEFAULT_BUDGET,
+) -> dict[str, dict[str, Value]] | None:
+    """File reach per model from walking each translation unit in order
+    (:mod:`analyzer.native.units`); each guard model is told what the walk found. A file
+    the walk never entered is not compiled on that model if some unit could include it
+    (ignoring conditions), and ``unreached_value`` if none could (nothing known compiles
+    it). None when a walk exceeds its budget."""
+    covers: dict[str, UnitCover] = {}
+    events = TreeEvents(tree)
+    for name, guard in guards.items():
+        model_roots = {path: by_model.get(name, 1) for path, by_model in roots.items()}
+        try:
+            covers[name] = walk_units(
+                tree,
+                guard.model,
+                model_roots,
+                targets.known_macros,
+                lambda name: targets.predefined_shape.fullmatch(name) is not None,
+                build_macros.get(name),
+                budget,
+                events,
+            )
+        except WalkTooLong:
+            return None
+    includable = _includable_from(tree, roots)
+    reach: dict[str, dict[str, Value]] = {}
+    for path in tree.files:
+        by_model: dict[str, Value] = {}
+        for name, cover in covers.items():
+            if path in cover.files:
+                by_model[name] = cover.files[path]
+            elif path in includable:
+                by_model[name] = 0
+            else:
+                by_model[name] = unreached_value(path, name)
+        reach[path] = by_model
+    for name, guard in guards.items():
+        cover = covers[name]
+        judged: dict[str, Mapping[int, Value]] = {path: {} for path in includable}
+        judged.update(cover.cover)
+        guard.set_units(judged, cover.local)
+        guard.set_compiled({path: by_model[name] for path, by_model in reach.items()})
+    return reach
+
+
+def _includable_from(tree: TreeMacros, roots: Iterable[str]) -> set[str]:
+    """Files a translation unit reaches through includes, whatever the conditions."""
+    seen = {root for root in roots if root in tree.files}
+    todo = list(seen)
+    while todo:
+        for target in tree.includes.get(todo.pop(), ()):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
 
 
 def _reach_with_compiled_definitions(

@@ -21,6 +21,7 @@ from analyzer.native import cexpr
 from analyzer.native.cexpr import MAYBE, Value, and3
 from analyzer.native.preproc import MacroDef, PreprocStructure
 from analyzer.native.reach import propagate_reach
+from analyzer.targets import load_system_headers
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,9 @@ class FileStructure:
 class TreeMacros:
     """Tree-wide index: which file includes which, and where each macro is defined."""
 
-    def __init__(self, files: list[FileStructure]) -> None:
+    def __init__(self, files: list[FileStructure], system_headers: frozenset[str] | None = None) -> None:
         self.files = {f.path: f for f in files}
+        self.system_headers = load_system_headers() if system_headers is None else system_headers
         self._by_basename: dict[str, list[str]] = defaultdict(list)
         for path in self.files:
             self._by_basename[posixpath.basename(path)].append(path)
@@ -49,7 +51,7 @@ class TreeMacros:
             resolved = []
             first: dict[str, int] = {}
             for inc in f.structure.includes:
-                target = self.resolve_include(f.path, inc.target)
+                target = self.resolve_include(f.path, inc.target, inc.angled)
                 if target is not None:
                     resolved.append(target)
                     self.included_by[target].append(f.path)
@@ -64,9 +66,12 @@ class TreeMacros:
         self._visible: dict[str, frozenset[str]] = {}
         self._function_like: frozenset[str] | None = None
 
-    def resolve_include(self, from_path: str, target: str) -> str | None:
-        """The tree file an include names: beside the includer first, then by suffix."""
+    def resolve_include(self, from_path: str, target: str, angled: bool = False) -> str | None:
+        """The tree file an include names: beside the includer first, then by suffix. An
+        angle-bracket include of a system header name is the system's."""
         target = target.replace("\\", "/")
+        if angled and target in self.system_headers:
+            return None
         beside = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), target))
         if beside in self.files:
             return beside
@@ -164,6 +169,11 @@ class GuardModel:
         self._enclosing_memo: dict[tuple[str, int], frozenset[int]] = {}
         self._condition_memo: dict[tuple[str, int, frozenset[str]], Value] = {}
         self.bad_expressions: dict[tuple[str, int], str] = {}
+        # Files the per-unit walk judged (analyzer.native.units): per branch, compiled in
+        # some unit (cover) and compiled given the file is (local). Other files (headers
+        # nothing includes) are judged here, one file at a time.
+        self._unit_cover: Mapping[str, Mapping[int, Value]] = {}
+        self._unit_local: Mapping[str, Mapping[int, Value]] = {}
 
     # -- public -----------------------------------------------------------------
     def line_state(self, path: str, line: int) -> Value:
@@ -172,6 +182,9 @@ class GuardModel:
 
     def branch_state(self, path: str, branch: int, assume: frozenset[str] = frozenset()) -> Value:
         """1: the branch body is compiled; 0: it is not; None: depends on the build."""
+        walked = self._unit_cover.get(path)
+        if walked is not None:
+            return walked.get(branch, 0)
         if branch < 0:
             return 1
         memo = self._branch_memo
@@ -214,8 +227,9 @@ class GuardModel:
     def taken_branch(self, path: str, group: int) -> int | None:
         """The arm of a group this model compiles: an index, -1 for none, None if unknown."""
         structure = self.tree.files[path].structure
+        local = self._unit_local.get(path)
         for index in structure.groups[group]:
-            state = self.branch_state(path, index)
+            state = local.get(index, 0) if local is not None else self.branch_state(path, index)
             if state is None:
                 return None
             if state:
@@ -314,6 +328,22 @@ class GuardModel:
             self._enclosing_memo[key] = cached
         return cached
 
+    def set_units(
+        self, cover: Mapping[str, Mapping[int, Value]], local: Mapping[str, Mapping[int, Value]]
+    ) -> None:
+        """Judge the files the per-unit walk reached by what it found (a file listed with
+        no branches is compiled by no unit on this model)."""
+        self._unit_cover = cover
+        self._unit_local = local
+        self._branch_memo.clear()
+        self._condition_memo.clear()
+
+    def per_file(self) -> GuardModel:
+        """The same model judging every file alone (what ``--all-code`` lists): no walk."""
+        alone = GuardModel(self.tree, self.model, self.known, self.predefined_shape, self.build_macros)
+        alone.compiled = self.compiled
+        return alone
+
     def set_compiled(self, compiled: Mapping[str, Value]) -> None:
         """Use file reach from now on (the branch memo is cleared: answers may change)."""
         self.compiled = compiled
@@ -401,7 +431,7 @@ def file_reach(
     edges: dict[str, list[tuple[str, int]]] = defaultdict(list)  # header -> (includer, line)
     for path, f in tree.files.items():
         for inc in f.structure.includes:
-            target = tree.resolve_include(path, inc.target)
+            target = tree.resolve_include(path, inc.target, inc.angled)
             if target is not None and target != path:
                 edges[target].append((path, inc.line))
 
