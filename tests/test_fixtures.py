@@ -26,7 +26,7 @@ def _annotatable(path: Path) -> bool:
 
 ANNOTATED = sorted(
     p
-    for sub in ("rules", "guards", "cython", "units")
+    for sub in ("rules", "guards", "cython", "units", "contexts")
     for p in (FIXTURES / sub).rglob("*")
     if _annotatable(p)
 )
@@ -46,7 +46,7 @@ def expected(path: Path) -> Counter[tuple[int, str, str]]:
 @pytest.fixture(scope="module")
 def actual_by_file() -> dict[str, Counter[tuple[int, str, str]]]:
     by_file: dict[str, Counter[tuple[int, str, str]]] = {}
-    roots = [FIXTURES / "rules", FIXTURES / "guards", FIXTURES / "cython", FIXTURES / "units"]
+    roots = [FIXTURES / sub for sub in ("rules", "guards", "cython", "units", "contexts")]
     for root in roots:
         for f in scan(root).findings:
             where = f.generated_from or f.location

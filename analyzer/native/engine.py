@@ -15,6 +15,7 @@ from analyzer.build.plan import BuildPlan
 from analyzer.fallbacks import default_fallbacks
 from analyzer.kinds.native import token_names
 from analyzer.model import Finding, Language, ScanWarning
+from analyzer.native import units
 from analyzer.native.cexpr import MAYBE, Value
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
 from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
@@ -29,7 +30,7 @@ from analyzer.native.sources import (
     is_cython_generated,
     read_source,
 )
-from analyzer.native.units import DEFAULT_BUDGET, TreeEvents, UnitCover, WalkTooLong, walk_units
+from analyzer.native.units import TreeEvents, UnitCover, WalkTooLong, walk_units
 from analyzer.pool import Progress, fan_out
 from analyzer.rules import Rule, x86_only_pattern
 from analyzer.targets import TargetData
@@ -296,7 +297,7 @@ def _reach_by_units(
     unreached_value: Callable[[str, str], Value],
     targets: TargetData,
     build_macros: Mapping[str, Mapping[str, Value]],
-    budget: int = DEFAULT_BUDGET,
+    budget: int | None = None,
 ) -> dict[str, dict[str, Value]] | None:
     """File reach per model from walking each translation unit in order
     (:mod:`analyzer.native.units`); each guard model is told what the walk found. A file
@@ -305,6 +306,7 @@ def _reach_by_units(
     it). None when a walk exceeds its budget."""
     covers: dict[str, UnitCover] = {}
     events = TreeEvents(tree)
+    work = budget if budget is not None else units.DEFAULT_BUDGET  # read now: tests lower it
     for name, guard in guards.items():
         model_roots = {path: by_model.get(name, 1) for path, by_model in roots.items()}
         try:
@@ -315,7 +317,7 @@ def _reach_by_units(
                 targets.known_macros,
                 lambda name: targets.predefined_shape.fullmatch(name) is not None,
                 build_macros.get(name),
-                budget,
+                work,
                 events,
             )
         except WalkTooLong:
