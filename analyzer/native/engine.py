@@ -30,7 +30,7 @@ from analyzer.native.sources import (
     is_cython_generated,
     read_source,
 )
-from analyzer.native.units import TreeEvents, UnitCover, WalkTooLong, walk_units
+from analyzer.native.units import TreeEvents, UnitWalker, WalkTooLong
 from analyzer.pool import Progress, fan_out
 from analyzer.rules import Rule, x86_only_pattern
 from analyzer.targets import TargetData
@@ -304,41 +304,61 @@ def _reach_by_units(
     the walk never entered is not compiled on that model if some unit could include it
     (ignoring conditions), and ``unreached_value`` if none could (nothing known compiles
     it). None when a walk exceeds its budget."""
-    covers: dict[str, UnitCover] = {}
     events = TreeEvents(tree)
     work = budget if budget is not None else units.DEFAULT_BUDGET  # read now: tests lower it
+    walkers: dict[str, UnitWalker] = {}
+    lazy: dict[str, dict[str, Value]] = {}
+    alone: set[str] = set()
     for name, guard in guards.items():
-        model_roots = {path: by_model.get(name, 1) for path, by_model in roots.items()}
-        try:
-            covers[name] = walk_units(
-                tree,
-                guard.model,
-                model_roots,
-                targets.known_macros,
-                lambda name: targets.predefined_shape.fullmatch(name) is not None,
-                build_macros.get(name),
-                work,
-                events,
-            )
-        except WalkTooLong:
-            return None
+        walker = walkers[name] = UnitWalker(
+            tree,
+            guard.model,
+            targets.known_macros,
+            targets.predefined_shape,
+            build_macros.get(name, {}),
+            work,
+            shared=events,
+        )
+        lazy[name] = {}
+        for unit, unit_models in sorted(roots.items()):
+            level = unit_models.get(name, 1)
+            if level == 0 or unit not in tree.files:
+                continue
+            if not tree.includes.get(unit):
+                # A unit that includes no tree file changes nothing in any other file:
+                # it is walked only if a rule asks about its lines, and not at all when
+                # it defines no macro a condition reads (its table stays empty, so the
+                # per-file judgement, told the file is alone, gives the same answers).
+                lazy[name][unit] = level
+                if not any(d.name in events.relevant for d in tree.files[unit].structure.defines):
+                    alone.add(unit)
+                continue
+            try:
+                walker.walk(unit, level)
+            except WalkTooLong:
+                return None
     includable = _includable_from(tree, roots)
     reach: dict[str, dict[str, Value]] = {}
     for path in tree.files:
         by_model: dict[str, Value] = {}
-        for name, cover in covers.items():
-            if path in cover.files:
-                by_model[name] = cover.files[path]
+        for name, walker in walkers.items():
+            if path in walker.result.files:
+                by_model[name] = walker.result.files[path]
+            elif path in lazy[name]:
+                by_model[name] = lazy[name][path]
             elif path in includable:
                 by_model[name] = 0
             else:
                 by_model[name] = unreached_value(path, name)
         reach[path] = by_model
+    lone_events = TreeEvents(tree, events.relevant)
     for name, guard in guards.items():
-        cover = covers[name]
-        judged: dict[str, Mapping[int, Value]] = {path: {} for path in includable}
-        judged.update(cover.cover)
-        guard.set_units(judged, cover.local)
+        walker = walkers[name]
+        judged: dict[str, Mapping[int, Value]] = {path: {} for path in includable if path not in lazy[name]}
+        judged.update(walker.result.cover)
+        walker.release(lone_events)
+        walked_lazily = {path: level for path, level in lazy[name].items() if path not in alone}
+        guard.set_units(judged, dict(walker.result.local), walked_lazily, walker, frozenset(alone))
         guard.set_compiled({path: by_model[name] for path, by_model in reach.items()})
     return reach
 

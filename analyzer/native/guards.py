@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from analyzer.model import Language, TargetModel
 from analyzer.native import cexpr
@@ -141,6 +142,21 @@ class TreeMacros:
         return cached
 
 
+class _WalkResult(Protocol):
+    cover: dict[str, dict[int, Value]]
+    local: dict[str, dict[int, Value]]
+
+
+class LoneUnitWalker(Protocol):
+    """What a guard model needs of :class:`analyzer.native.units.UnitWalker` (which
+    imports this module) to walk a unit on demand."""
+
+    @property
+    def result(self) -> _WalkResult: ...
+
+    def walk(self, unit: str, level: Value) -> None: ...
+
+
 class GuardModel:
     """Reachability of branches and lines under one target model."""
 
@@ -172,8 +188,14 @@ class GuardModel:
         # Files the per-unit walk judged (analyzer.native.units): per branch, compiled in
         # some unit (cover) and compiled given the file is (local). Other files (headers
         # nothing includes) are judged here, one file at a time.
-        self._unit_cover: Mapping[str, Mapping[int, Value]] = {}
-        self._unit_local: Mapping[str, Mapping[int, Value]] = {}
+        self._unit_cover: dict[str, Mapping[int, Value]] = {}
+        self._unit_local: dict[str, Mapping[int, Value]] = {}
+        # Units that include no tree file, walked when first asked about (their level).
+        self._lazy_units: dict[str, Value] = {}
+        self._walker: LoneUnitWalker | None = None
+        # Units that include no tree file and are judged here: no other file's
+        # definitions reach them.
+        self._alone: frozenset[str] = frozenset()
 
     # -- public -----------------------------------------------------------------
     def line_state(self, path: str, line: int) -> Value:
@@ -182,7 +204,7 @@ class GuardModel:
 
     def branch_state(self, path: str, branch: int, assume: frozenset[str] = frozenset()) -> Value:
         """1: the branch body is compiled; 0: it is not; None: depends on the build."""
-        walked = self._unit_cover.get(path)
+        walked = self._walked(path)
         if walked is not None:
             return walked.get(branch, 0)
         if branch < 0:
@@ -227,7 +249,7 @@ class GuardModel:
     def taken_branch(self, path: str, group: int) -> int | None:
         """The arm of a group this model compiles: an index, -1 for none, None if unknown."""
         structure = self.tree.files[path].structure
-        local = self._unit_local.get(path)
+        local = self._unit_local.get(path) if self._walked(path) is not None else None
         for index in structure.groups[group]:
             state = local.get(index, 0) if local is not None else self.branch_state(path, index)
             if state is None:
@@ -329,14 +351,31 @@ class GuardModel:
         return cached
 
     def set_units(
-        self, cover: Mapping[str, Mapping[int, Value]], local: Mapping[str, Mapping[int, Value]]
+        self,
+        cover: dict[str, Mapping[int, Value]],
+        local: dict[str, Mapping[int, Value]],
+        lazy: Mapping[str, Value] | None = None,
+        walker: LoneUnitWalker | None = None,
+        alone: frozenset[str] = frozenset(),
     ) -> None:
         """Judge the files the per-unit walk reached by what it found (a file listed with
-        no branches is compiled by no unit on this model)."""
+        no branches is compiled by no unit on this model). ``lazy``: units ``walker``
+        walks when first asked about, at their level."""
         self._unit_cover = cover
         self._unit_local = local
+        self._lazy_units = dict(lazy or {})
+        self._walker = walker
+        self._alone = alone
         self._branch_memo.clear()
         self._condition_memo.clear()
+
+    def _walked(self, path: str) -> Mapping[int, Value] | None:
+        found = self._unit_cover.get(path)
+        if found is None and self._walker is not None and path in self._lazy_units:
+            self._walker.walk(path, self._lazy_units.pop(path))
+            found = self._unit_cover[path] = self._walker.result.cover[path]
+            self._unit_local[path] = self._walker.result.local[path]
+        return found
 
     def per_file(self) -> GuardModel:
         """The same model judging every file alone (what ``--all-code`` lists): no walk."""
@@ -356,6 +395,8 @@ class GuardModel:
             everywhere = [(p, d) for p, d in everywhere if self.compiled.get(p) != 0]
         if line:
             everywhere = [(p, d) for p, d in everywhere if self.tree.before(p, d.line, path, line)]
+        if path in self._alone:
+            return [(p, d) for p, d in everywhere if p == path]
         visible = self.tree.visible(path)
         near = [(p, d) for p, d in everywhere if p in visible]
         # An include we could not resolve may still bring the definition in.

@@ -25,7 +25,7 @@ walking the header again. A walk that exceeds its work budget raises
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -33,7 +33,7 @@ from analyzer.model import Language, TargetModel
 from analyzer.native import cexpr
 from analyzer.native.cexpr import MAYBE, Value, and3, or3
 from analyzer.native.guards import TreeMacros
-from analyzer.native.preproc import MacroDef
+from analyzer.native.preproc import Branch, MacroDef
 
 # A macro's state in a unit: (defined, replacement text). The text is None when it is not
 # known (the build's -D without a value, arms that define different values) or the macro
@@ -42,6 +42,7 @@ Entry = tuple[Value, str | None]
 UNDEFINED: Entry = (0, None)
 UNKNOWN: Entry = (MAYBE, None)
 
+_DEFINED_TEST = re.compile(r"\s*(!)?\s*defined\s*(?:\(\s*(\w+)\s*\)|\s+(\w+))\s*$")
 _NOT_DEFINED = re.compile(r"\s*!\s*defined\s*(?:\(\s*(\w+)\s*\)|\s+(\w+))\s*$")
 # Event kinds, in the order a file's directives come.
 _OPEN, _ARM, _ENDIF, _DEFINE, _INCLUDE = range(5)
@@ -70,6 +71,9 @@ class Events:
     # section's) and defaults (``#ifndef LEVEL / #define LEVEL 2``): branch index -> X.
     guards: Mapping[int, str]
     group_of: Mapping[int, int]  # branch index -> its group
+    branches: Sequence[Branch]
+    # ``defined(X)`` and ``!defined(X)`` conditions (most of them): branch -> (X, negated).
+    simple: Mapping[int, tuple[str, bool]]
 
 
 @dataclass
@@ -86,22 +90,24 @@ class UnitCover:
 
 def _events_of(tree: TreeMacros, path: str) -> Events:
     structure = tree.files[path].structure
-    items: list[tuple[int, int, object]] = []
+    # (line, kind, tie-break, payload). One directive per line: ties are the #endifs of
+    # groups left open at the end of the file, which close innermost (latest) first;
+    # the tie-break is unique, so payloads are never compared.
+    items: list[tuple[int, int, int, object]] = []
     for branch in structure.branches:
-        items.append((branch.directive_line, _OPEN if not branch.prior else _ARM, branch.index))
+        items.append((branch.directive_line, _OPEN if not branch.prior else _ARM, 0, branch.index))
     for group in structure.groups:
         last = structure.branches[group[-1]]
-        items.append((last.body_end + 1, _ENDIF, structure.branches[group[0]].group))
-    for macro in structure.defines:
-        items.append((macro.line, _DEFINE, macro))
-    for include in structure.includes:
+        index = structure.branches[group[0]].group
+        items.append((last.body_end + 1, _ENDIF, -index, index))
+    for number, macro in enumerate(structure.defines):
+        items.append((macro.line, _DEFINE, number, macro))
+    for number, include in enumerate(structure.includes):
         target = tree.resolve_include(path, include.target, include.angled)
         if target is not None:
-            items.append((include.line, _INCLUDE, target))
-    # One directive per line: ties are the #endifs of groups left open at the end of the
-    # file, which close innermost (latest) first.
-    items.sort(key=lambda item: (item[0], item[1], -cast(int, item[2]) if item[1] == _ENDIF else 0))
-    ordered = tuple((kind, line, payload) for line, kind, payload in items)
+            items.append((include.line, _INCLUDE, number, target))
+    items.sort(key=lambda item: item[:3])
+    ordered = tuple((kind, line, payload) for line, kind, _, payload in items)
     group_of = {b.index: b.group for b in structure.branches}
     arm_end: dict[int, int] = {}
     open_arm: dict[int, int] = {}  # group -> event index of its current arm
@@ -112,6 +118,11 @@ def _events_of(tree: TreeMacros, path: str) -> Events:
                 arm_end[open_arm.pop(group_index)] = index
             if kind != _ENDIF:
                 open_arm[group_index] = index
+    simple: dict[int, tuple[str, bool]] = {}
+    for branch in structure.branches:
+        test = _DEFINED_TEST.match(branch.condition)
+        if test is not None:
+            simple[branch.index] = (test.group(2) or test.group(3), bool(test.group(1)))
     guards: dict[int, str] = {}
     defined_in: dict[str, list[int]] = {}
     for macro in structure.defines:
@@ -122,17 +133,17 @@ def _events_of(tree: TreeMacros, path: str) -> Events:
         name = (match.group(1) or match.group(2)) if match is not None else ""
         if name and any(branch.body_start <= line <= branch.body_end for line in defined_in.get(name, ())):
             guards[branch.index] = name
-    return Events(ordered, arm_end, guards, group_of)
+    return Events(ordered, arm_end, guards, group_of, structure.branches, simple)
 
 
 class TreeEvents:
     """What the walk needs of a tree, whatever the model: each file's events (built on
     first use) and the macros that can matter to a condition."""
 
-    def __init__(self, tree: TreeMacros) -> None:
+    def __init__(self, tree: TreeMacros, relevant: frozenset[str] | None = None) -> None:
         self.tree = tree
         self._events: dict[str, Events] = {}
-        self.relevant = _condition_macros(tree)
+        self.relevant = _condition_macros(tree) if relevant is None else relevant
 
     def of(self, path: str) -> Events:
         events = self._events.get(path)
@@ -178,6 +189,8 @@ class _Frame:
     events: Events
     level: Value  # the file's entry level (1, or None under a build-dependent #include)
     depth: int
+    cover: dict[int, Value]  # the walk's records for this file (UnitCover.cover/local)
+    local: dict[int, Value]
     pos: int = 0
     in_file: Value = 1  # level inside the file (given it is compiled)
     groups: list[_Group] = field(default_factory=list)
@@ -201,7 +214,7 @@ class UnitWalker:
     tree: TreeMacros
     model: TargetModel
     known_macros: frozenset[str]
-    predefined_shape: Callable[[str], bool]
+    predefined_shape: re.Pattern[str]
     build_macros: Mapping[str, Value]
     budget: int = DEFAULT_BUDGET
     result: UnitCover = field(default_factory=UnitCover)
@@ -220,6 +233,7 @@ class UnitWalker:
     _summarising: int = 0
     _cplusplus: bool = False
     _expanding: set[str] = field(default_factory=set)
+    _base_memo: dict[str, Entry] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.shared is None:
@@ -247,48 +261,62 @@ class UnitWalker:
         while stack:
             frame = stack[-1]
             items = frame.events.items
-            if frame.pos >= len(items):
+            count = len(items)
+            group_of = frame.events.group_of
+            groups = frame.groups
+            start = frame.pos
+            entered = False
+            # The events of one file, until it ends or includes another.
+            while frame.pos < count:
+                kind, _, payload = items[frame.pos]
+                frame.pos += 1
+                if kind == _OPEN:
+                    groups.append(_Group(group_of[payload], frame.in_file))  # type: ignore[index]
+                    self._arm(frame, payload)  # type: ignore[arg-type]
+                elif kind == _ARM:
+                    # Unbalanced directives (a mutated or truncated file): an arm of a
+                    # group that is not the innermost open one is ignored.
+                    if groups and groups[-1].index == group_of[payload]:  # type: ignore[index]
+                        self._end_arm(frame)
+                        self._arm(frame, payload)  # type: ignore[arg-type]
+                elif kind == _ENDIF:
+                    if groups and groups[-1].index == payload:
+                        self._endif(frame)
+                    elif any(group.index == payload for group in groups):
+                        while groups[-1].index != payload:
+                            self._endif(frame)
+                        self._endif(frame)
+                elif kind == _DEFINE:
+                    self._define(payload)  # type: ignore[arg-type]
+                else:
+                    target: str = payload  # type: ignore[assignment]
+                    if target in on_stack:
+                        for open_frame in stack:
+                            open_frame.pure = False
+                        continue
+                    entry_level = and3(frame.level, frame.in_file)
+                    if self._replay(target, entry_level):
+                        continue
+                    stack.append(self._enter(target, entry_level, frame.depth + 1))
+                    on_stack.add(target)
+                    entered = True
+                    break
+            self._work += frame.pos - start
+            if self._work > self.budget:
+                raise WalkTooLong(unit)
+            if not entered:
                 stack.pop()
                 on_stack.discard(frame.path)
                 self._leave(frame, stack)
-                continue
-            self._work += 1
-            if self._work > self.budget:
-                raise WalkTooLong(unit)
-            kind, _, payload = items[frame.pos]
-            frame.pos += 1
-            if kind == _OPEN:
-                frame.groups.append(_Group(self._group_of(frame, payload), frame.in_file))
-                self._arm(frame, payload)  # type: ignore[arg-type]
-            elif kind == _ARM:
-                # Unbalanced directives (a mutated or truncated file): an arm of a group
-                # that is not the innermost open one is ignored.
-                if frame.groups and frame.groups[-1].index == self._group_of(frame, payload):
-                    self._end_arm(frame)
-                    self._arm(frame, payload)  # type: ignore[arg-type]
-            elif kind == _ENDIF:
-                if frame.groups and frame.groups[-1].index == payload:
-                    self._endif(frame)
-                elif any(group.index == payload for group in frame.groups):
-                    while frame.groups[-1].index != payload:
-                        self._endif(frame)
-                    self._endif(frame)
-            elif kind == _DEFINE:
-                self._define(payload)  # type: ignore[arg-type]
-            else:
-                target: str = payload  # type: ignore[assignment]
-                if target in on_stack:
-                    for open_frame in stack:
-                        open_frame.pure = False
-                    continue
-                entry_level = and3(frame.level, frame.in_file)
-                if self._replay(target, entry_level):
-                    continue
-                stack.append(self._enter(target, entry_level, frame.depth + 1))
-                on_stack.add(target)
 
-    def _group_of(self, frame: _Frame, branch: object) -> int:
-        return frame.events.group_of[cast(int, branch)]
+    def release(self, shared: TreeEvents) -> None:
+        """Drop what only the walks of units that include tree files need (header
+        summaries, events): the walker lives on in the guard models, which are sent to
+        worker processes, for the lazy walks of units that include no tree file.
+        ``shared``: a fresh event cache for those walks, one for all models."""
+        self._summaries = {}
+        self._shared = self.shared = shared
+        self.budget = 1 << 62  # a lone file's walk is linear in its directives
 
     def _enter(self, path: str, level: Value, depth: int) -> _Frame:
         events = self._shared.of(path)
@@ -298,7 +326,7 @@ class UnitWalker:
         cover[-1] = or3(cover.get(-1, 0), level)
         local = result.local.setdefault(path, {})
         local[-1] = 1
-        frame = _Frame(path, events, level, depth)
+        frame = _Frame(path, events, level, depth, cover, local)
         if depth > 0:
             result.header_walks += 1
             if depth <= MAX_SUMMARY_DEPTH and len(self._summaries.get((path, level), ())) < MAX_SUMMARIES:
@@ -351,8 +379,7 @@ class UnitWalker:
     # -- conditionals -----------------------------------------------------------------
     def _arm(self, frame: _Frame, branch: int) -> None:
         group = frame.groups[-1]
-        structure = self.tree.files[frame.path].structure
-        b = structure.branches[branch]
+        b = frame.events.branches[branch]
         guard = frame.events.guards.get(branch)
         if group.prior == 1:  # an earlier arm is taken: not even the condition is read
             condition: Value = 0
@@ -363,21 +390,39 @@ class UnitWalker:
             # the same definitions; joining with a path where none of its macros exist
             # would make every one of them unknown for the rest of the unit.
             condition = 0 if self._lookup(guard)[0] == 1 else 1
+        elif b.kind == "else":
+            condition = 1
         else:
-            condition = 1 if b.kind == "else" else self._condition(b.condition)
-        effective = and3(_not3(group.prior), condition)
-        group.prior = or3(group.prior, condition)
+            simple = frame.events.simple.get(branch)
+            if simple is None:
+                condition = self._condition(b.condition)
+            else:
+                state = self._lookup(simple[0])[0]
+                condition = state if state is None or not simple[1] else 1 - state
+        prior = group.prior
+        # and3(not3(prior), condition) and or3(prior, condition), with prior != 1 here.
+        if condition == 0:
+            effective: Value = 0
+        elif prior is None:
+            effective = None
+        else:
+            effective = condition
+        if condition == 1:
+            group.prior = 1
+        elif condition is None:
+            group.prior = None
         if effective == 0:
             frame.in_file = 0
             frame.pos = frame.events.arm_end.get(frame.pos - 1, len(frame.events.items))
             return
         in_file = and3(group.outer, effective)
         frame.in_file = in_file
-        result = self.result
-        local = result.local[frame.path]
-        local[branch] = or3(local.get(branch, 0), in_file)
-        cover = result.cover[frame.path]
-        cover[branch] = or3(cover.get(branch, 0), and3(frame.level, in_file))
+        local = frame.local
+        if local.get(branch) != 1:
+            local[branch] = or3(local.get(branch, 0), in_file)
+        cover = frame.cover
+        if cover.get(branch) != 1:
+            cover[branch] = or3(cover.get(branch, 0), and3(frame.level, in_file))
         if effective != 1:
             group.forked = True
             group.arm_forked = True
@@ -405,6 +450,8 @@ class UnitWalker:
         if not group.forked:
             return
         outcomes = group.outcomes
+        if not any(outcomes):
+            return  # no arm defined or undefined anything
         if group.prior != 1:
             outcomes.append({})  # no arm taken: the state before the group
         names = {name for outcome in outcomes for name in outcome}
@@ -459,17 +506,23 @@ class UnitWalker:
 
     def _base(self, name: str) -> Entry:
         """A macro no line of this unit has defined or undefined so far."""
+        if name == "__cplusplus":  # the one answer that depends on the unit
+            return (1, "201703L") if self._cplusplus else UNDEFINED
+        found = self._base_memo.get(name)
+        if found is None:
+            found = self._base_memo[name] = self._base_uncached(name)
+        return found
+
+    def _base_uncached(self, name: str) -> Entry:
         text = self.model.defines.get(name)
         if text is not None:
             return (1, text)
         build = self.build_macros.get(name)
         if build == 1:
             return (1, None)
-        if name == "__cplusplus":
-            return (1, "201703L") if self._cplusplus else UNDEFINED
         if build is not None or name in self.build_macros:
             return (build, None)
-        if name in self._tree_defined or name in self.known_macros or self.predefined_shape(name):
+        if name in self._tree_defined or name in self.known_macros or self.predefined_shape.fullmatch(name):
             # Defined by a tree file this unit has not reached (yet), or a compiler macro
             # this model does not predefine: the closed world.
             return UNDEFINED
@@ -536,7 +589,7 @@ def walk_units(
     model: TargetModel,
     roots: Mapping[str, Value],
     known_macros: frozenset[str],
-    predefined_shape: Callable[[str], bool],
+    predefined_shape: re.Pattern[str],
     build_macros: Mapping[str, Value] | None = None,
     budget: int = DEFAULT_BUDGET,
     shared: TreeEvents | None = None,

@@ -41,7 +41,7 @@ def walk(
         targets.by_name(model),
         roots,
         targets.known_macros,
-        lambda name: targets.predefined_shape.fullmatch(name) is not None,
+        targets.predefined_shape,
         budget=budget,
     )
 
@@ -151,8 +151,24 @@ def test_a_walk_over_budget_raises_and_the_scan_falls_back_with_a_warning(
     files = {"u.c": "#if 1\n#endif\n" * 50}
     with pytest.raises(WalkTooLong):
         walk(files, {"u.c": 1}, budget=10)
-    (tmp_path / "u.c").write_text("#ifdef __x86_64__\n#else\nint x = _mm_pause();\n#endif\n" * 20)
+    (tmp_path / "u.c").write_text(
+        '#include "u.h"\n' + "#ifdef __x86_64__\n#else\nint x = _mm_pause();\n#endif\n" * 20
+    )
+    (tmp_path / "u.h").write_text("int h;\n")
     monkeypatch.setattr(units, "DEFAULT_BUDGET", 10)
     result = scan(tmp_path)
     assert any("per-unit walk" in w.message for w in result.warnings)
-    assert {f.location.line for f in result.findings} >= {3}  # still judged, one file at a time
+    assert {f.location.line for f in result.findings} >= {4}  # still judged, one file at a time
+
+
+def test_a_unit_that_includes_no_tree_file_sees_no_other_files_macros(tmp_path: Path) -> None:
+    # lone.c is judged without a walk (it defines nothing a condition reads); walked.c
+    # defines a macro, so it is walked. Neither sees other.c's definition.
+    (tmp_path / "other.c").write_text("#define OTHER_FAST 1\nint other;\n")
+    (tmp_path / "lone.c").write_text("#ifdef OTHER_FAST\nvoid f(void) { _mm_pause(); }\n#endif\n")
+    (tmp_path / "walked.c").write_text(
+        "#define OWN 1\n#if defined(OWN) && defined(OTHER_FAST)\nvoid g(void) { _mm_pause(); }\n#endif\n"
+        "#if defined(OWN)\nvoid h(void) { _mm_pause(); }\n#endif\n"
+    )
+    found = {(f.location.path, f.location.line) for f in scan(tmp_path).findings if f.rule_id == "WOA102"}
+    assert found == {("walked.c", 6)}
