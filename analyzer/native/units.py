@@ -291,7 +291,11 @@ class UnitWalker:
                 else:
                     target: str = payload  # type: ignore[assignment]
                     if target in on_stack:
-                        for open_frame in stack:
+                        # Skipped because it is open: what the open headers did depends
+                        # on the stack, so none of them is summarised. Only the top
+                        # MAX_SUMMARY_DEPTH frames can be (a cycle at the bottom of a
+                        # deep chain must not cost the chain's depth).
+                        for open_frame in stack[: MAX_SUMMARY_DEPTH + 1]:
                             open_frame.pure = False
                         continue
                     entry_level = and3(frame.level, frame.in_file)

@@ -103,6 +103,15 @@ def test_an_include_chain_thousands_deep_ends_and_reaches_its_end() -> None:
     assert line_compiled(cover, files, f"h{depth}.h", 2) == 1
 
 
+def test_a_deep_chain_whose_every_header_includes_the_first_ends() -> None:
+    depth = 2000
+    files = {f"c{i}.h": f'#include "c0.h"\n#include "c{i + 1}.h"\nint c{i};\n' for i in range(depth)}
+    files[f"c{depth}.h"] = "int last;\n"
+    files["u.c"] = '#include "c0.h"\n'
+    cover = walk(files, {"u.c": 1})
+    assert cover.files[f"c{depth}.h"] == 1
+
+
 def test_a_header_reached_by_thousands_of_units_is_walked_once_per_macro_context() -> None:
     files = {f"u{i}.c": f'#define UNIT_{i} 1\n#include "shared.h"\n' for i in range(2000)}
     files["u7.c"] = '#define WIDE 1\n#include "shared.h"\n'
