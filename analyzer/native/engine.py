@@ -30,7 +30,7 @@ from analyzer.native.sources import (
     is_cython_generated,
     read_source,
 )
-from analyzer.native.units import TreeEvents, UnitWalker, WalkTooLong
+from analyzer.native.units import TreeEvents, UnitWalker, WalkTooLong, walk_units
 from analyzer.pool import Progress, fan_out
 from analyzer.rules import Rule, x86_only_pattern
 from analyzer.targets import TargetData
@@ -306,38 +306,36 @@ def _reach_by_units(
     it). None when a walk exceeds its budget."""
     events = TreeEvents(tree)
     work = budget if budget is not None else units.DEFAULT_BUDGET  # read now: tests lower it
+    # A unit that includes no tree file changes nothing in any other file: it is walked
+    # only if a rule asks about its lines, and not at all when it defines no macro a
+    # condition reads (its table stays empty, so the per-file judgement, told the file is
+    # alone, gives the same answers).
+    lone = {unit for unit in roots if unit in tree.files and not tree.includes.get(unit)}
+    alone = frozenset(
+        unit
+        for unit in lone
+        if not any(d.name in events.relevant for d in tree.files[unit].structure.defines)
+    )
     walkers: dict[str, UnitWalker] = {}
     lazy: dict[str, dict[str, Value]] = {}
-    alone: set[str] = set()
     for name, guard in guards.items():
-        walker = walkers[name] = UnitWalker(
-            tree,
-            guard.model,
-            targets.known_macros,
-            targets.predefined_shape,
-            build_macros.get(name, {}),
-            work,
-            shared=events,
-        )
-        lazy[name] = {}
-        for unit, unit_models in sorted(roots.items()):
-            level = unit_models.get(name, 1)
-            if level == 0 or unit not in tree.files:
-                continue
-            if not tree.includes.get(unit):
-                # A unit that includes no tree file changes nothing in any other file:
-                # it is walked only if a rule asks about its lines, and not at all when
-                # it defines no macro a condition reads (its table stays empty, so the
-                # per-file judgement, told the file is alone, gives the same answers).
-                lazy[name][unit] = level
-                if not any(d.name in events.relevant for d in tree.files[unit].structure.defines):
-                    alone.add(unit)
-                continue
-            try:
-                walker.walk(unit, level)
-            except WalkTooLong:
-                return None
-    includable = _includable_from(tree, roots)
+        model_roots = {path: by_model.get(name, 1) for path, by_model in roots.items()}
+        try:
+            walkers[name] = walk_units(
+                tree,
+                guard.model,
+                model_roots,
+                targets.known_macros,
+                targets.predefined_shape,
+                build_macros.get(name, {}),
+                work,
+                events,
+                defer=lone,
+            )
+        except WalkTooLong:
+            return None
+        lazy[name] = {unit: model_roots[unit] for unit in lone if model_roots[unit] != 0}
+    includable = tree.reachable_from(roots)
     reach: dict[str, dict[str, Value]] = {}
     for path in tree.files:
         by_model: dict[str, Value] = {}
@@ -358,21 +356,9 @@ def _reach_by_units(
         judged.update(walker.result.cover)
         walker.release(lone_events)
         walked_lazily = {path: level for path, level in lazy[name].items() if path not in alone}
-        guard.set_units(judged, dict(walker.result.local), walked_lazily, walker, frozenset(alone))
+        guard.set_units(judged, dict(walker.result.local), walked_lazily, walker, alone)
         guard.set_compiled({path: by_model[name] for path, by_model in reach.items()})
     return reach
-
-
-def _includable_from(tree: TreeMacros, roots: Iterable[str]) -> set[str]:
-    """Files a translation unit reaches through includes, whatever the conditions."""
-    seen = {root for root in roots if root in tree.files}
-    todo = list(seen)
-    while todo:
-        for target in tree.includes.get(todo.pop(), ()):
-            if target not in seen:
-                seen.add(target)
-                todo.append(target)
-    return seen
 
 
 def _reach_with_compiled_definitions(

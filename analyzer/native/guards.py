@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -86,9 +86,14 @@ class TreeMacros:
         # Prefer the candidate sharing the longest directory prefix with the includer.
         return max(candidates, key=lambda p: (len(posixpath.commonprefix([p, from_path])), p))
 
-    def _closure(self, start: str, edges: dict[str, list[str]]) -> set[str]:
-        seen = {start}
-        todo = [start]
+    def reachable_from(self, starts: Iterable[str]) -> set[str]:
+        """The tree files among ``starts``, and every file they include, directly or not
+        (whatever the conditions)."""
+        return self._closure((start for start in starts if start in self.files), self.includes)
+
+    def _closure(self, starts: Iterable[str], edges: dict[str, list[str]]) -> set[str]:
+        seen = set(starts)
+        todo = list(seen)
         while todo:
             for nxt in edges.get(todo.pop(), ()):
                 if nxt not in seen:
@@ -136,7 +141,7 @@ class TreeMacros:
         """Files whose definitions can reach ``path``: what it includes, and what includes it."""
         cached = self._visible.get(path)
         if cached is None:
-            files = self._closure(path, self.includes) | self._closure(path, self.included_by)
+            files = self._closure((path,), self.includes) | self._closure((path,), self.included_by)
             cached = frozenset(files)
             self._visible[path] = cached
         return cached

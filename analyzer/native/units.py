@@ -25,7 +25,7 @@ walking the header again. A walk that exceeds its work budget raises
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -43,7 +43,6 @@ UNDEFINED: Entry = (0, None)
 UNKNOWN: Entry = (MAYBE, None)
 
 _DEFINED_TEST = re.compile(r"\s*(!)?\s*defined\s*(?:\(\s*(\w+)\s*\)|\s+(\w+))\s*$")
-_NOT_DEFINED = re.compile(r"\s*!\s*defined\s*(?:\(\s*(\w+)\s*\)|\s+(\w+))\s*$")
 # Event kinds, in the order a file's directives come.
 _OPEN, _ARM, _ENDIF, _DEFINE, _INCLUDE = range(5)
 # Headers whose walk starts deeper than this are walked without a summary: building one
@@ -70,7 +69,6 @@ class Events:
     # ``#ifndef X`` arms that define X: include guards (a whole file's, or an amalgamated
     # section's) and defaults (``#ifndef LEVEL / #define LEVEL 2``): branch index -> X.
     guards: Mapping[int, str]
-    group_of: Mapping[int, int]  # branch index -> its group
     branches: Sequence[Branch]
     # ``defined(X)`` and ``!defined(X)`` conditions (most of them): branch -> (X, negated).
     simple: Mapping[int, tuple[str, bool]]
@@ -108,12 +106,13 @@ def _events_of(tree: TreeMacros, path: str) -> Events:
             items.append((include.line, _INCLUDE, number, target))
     items.sort(key=lambda item: item[:3])
     ordered = tuple((kind, line, payload) for line, kind, _, payload in items)
-    group_of = {b.index: b.group for b in structure.branches}
     arm_end: dict[int, int] = {}
     open_arm: dict[int, int] = {}  # group -> event index of its current arm
     for index, (kind, _, payload) in enumerate(ordered):
         if kind in (_OPEN, _ARM, _ENDIF):
-            group_index = group_of[cast(int, payload)] if kind != _ENDIF else cast(int, payload)
+            group_index = (
+                structure.branches[cast(int, payload)].group if kind != _ENDIF else cast(int, payload)
+            )
             if group_index in open_arm:
                 arm_end[open_arm.pop(group_index)] = index
             if kind != _ENDIF:
@@ -128,12 +127,15 @@ def _events_of(tree: TreeMacros, path: str) -> Events:
     for macro in structure.defines:
         if not macro.undef:
             defined_in.setdefault(macro.name, []).append(macro.line)
-    for branch in structure.branches:
-        match = _NOT_DEFINED.match(branch.condition) if not branch.prior else None
-        name = (match.group(1) or match.group(2)) if match is not None else ""
-        if name and any(branch.body_start <= line <= branch.body_end for line in defined_in.get(name, ())):
-            guards[branch.index] = name
-    return Events(ordered, arm_end, guards, group_of, structure.branches, simple)
+    for index, (name, negated) in simple.items():
+        branch = structure.branches[index]
+        if (
+            negated
+            and not branch.prior
+            and any(branch.body_start <= line <= branch.body_end for line in defined_in.get(name, ()))
+        ):
+            guards[index] = name
+    return Events(ordered, arm_end, guards, structure.branches, simple)
 
 
 class TreeEvents:
@@ -216,12 +218,11 @@ class UnitWalker:
     known_macros: frozenset[str]
     predefined_shape: re.Pattern[str]
     build_macros: Mapping[str, Value]
+    shared: TreeEvents
     budget: int = DEFAULT_BUDGET
     result: UnitCover = field(default_factory=UnitCover)
-    shared: TreeEvents | None = None
     _summaries: dict[tuple[str, Value], list[_Summary]] = field(default_factory=dict)
     _tree_defined: frozenset[str] = frozenset()
-    _model_values: dict[str, Value] = field(default_factory=dict)
     _work: int = 0
     # Per unit:
     _table: dict[str, tuple[Value, str | None, int]] = field(default_factory=dict)
@@ -236,10 +237,7 @@ class UnitWalker:
     _base_memo: dict[str, Entry] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.shared is None:
-            self.shared = TreeEvents(self.tree)
-        self._shared: TreeEvents = self.shared
-        self._relevant = self._shared.relevant
+        self._relevant = self.shared.relevant
         self._resolver = _Resolver(self)
         self._tree_defined = frozenset(
             name for name, found in self.tree.definitions.items() if any(not m.undef for _, m in found)
@@ -262,7 +260,7 @@ class UnitWalker:
             frame = stack[-1]
             items = frame.events.items
             count = len(items)
-            group_of = frame.events.group_of
+            branches = frame.events.branches
             groups = frame.groups
             start = frame.pos
             entered = False
@@ -271,12 +269,12 @@ class UnitWalker:
                 kind, _, payload = items[frame.pos]
                 frame.pos += 1
                 if kind == _OPEN:
-                    groups.append(_Group(group_of[payload], frame.in_file))  # type: ignore[index]
+                    groups.append(_Group(branches[payload].group, frame.in_file))  # type: ignore[call-overload]
                     self._arm(frame, payload)  # type: ignore[arg-type]
                 elif kind == _ARM:
                     # Unbalanced directives (a mutated or truncated file): an arm of a
                     # group that is not the innermost open one is ignored.
-                    if groups and groups[-1].index == group_of[payload]:  # type: ignore[index]
+                    if groups and groups[-1].index == branches[payload].group:  # type: ignore[call-overload]
                         self._end_arm(frame)
                         self._arm(frame, payload)  # type: ignore[arg-type]
                 elif kind == _ENDIF:
@@ -319,11 +317,11 @@ class UnitWalker:
         worker processes, for the lazy walks of units that include no tree file.
         ``shared``: a fresh event cache for those walks, one for all models."""
         self._summaries = {}
-        self._shared = self.shared = shared
+        self.shared = shared
         self.budget = 1 << 62  # a lone file's walk is linear in its directives
 
     def _enter(self, path: str, level: Value, depth: int) -> _Frame:
-        events = self._shared.of(path)
+        events = self.shared.of(path)
         result = self.result
         result.files[path] = or3(result.files.get(path, 0), level)
         cover = result.cover.setdefault(path, {})
@@ -597,18 +595,16 @@ def walk_units(
     build_macros: Mapping[str, Value] | None = None,
     budget: int = DEFAULT_BUDGET,
     shared: TreeEvents | None = None,
-) -> UnitCover:
-    """Walk every unit ``roots`` compiles on ``model`` (value 1 or None), in path order.
-    ``shared``: the tree's events, when several models are walked."""
+    defer: Collection[str] = (),
+) -> UnitWalker:
+    """Walk every unit ``roots`` compiles on ``model`` (value 1 or None), in path order,
+    but those in ``defer`` (the caller walks them later, or not at all); what was found is
+    the walker's ``result``. ``shared``: the tree's events, when several models are
+    walked. Raises :class:`WalkTooLong` past ``budget``."""
     walker = UnitWalker(
-        tree, model, known_macros, predefined_shape, build_macros or {}, budget, shared=shared
+        tree, model, known_macros, predefined_shape, build_macros or {}, shared or TreeEvents(tree), budget
     )
     for unit, level in sorted(roots.items()):
-        if level != 0 and unit in tree.files:
+        if level != 0 and unit in tree.files and unit not in defer:
             walker.walk(unit, level)
-    return walker.result
-
-
-def iter_walked(cover: UnitCover) -> Iterator[str]:
-    """The files some unit entered."""
-    return iter(cover.files)
+    return walker

@@ -43,7 +43,7 @@ def walk(
         targets.known_macros,
         targets.predefined_shape,
         budget=budget,
-    )
+    ).result
 
 
 def line_compiled(cover: UnitCover, files: dict[str, str], path: str, line: int) -> Value:
