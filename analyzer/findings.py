@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.fallbacks import FallbackTable
 from analyzer.model import Confidence, Finding, Language, Location, Severity
-from analyzer.native.cexpr import Value
+from analyzer.tri import Value
 
 if TYPE_CHECKING:  # rules load the match kinds, which build findings with this module
     from analyzer.rules import Rule

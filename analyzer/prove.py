@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer import cython
-from analyzer.build.plan import BuildPlan
+from analyzer.buildmodel.plan import BuildPlan
 from analyzer.findings import format_message
 from analyzer.model import Confidence, Finding, Language, Location
-from analyzer.native.cexpr import MAYBE, Value
 from analyzer.native.probe import ProbeJudge, probe_language
 from analyzer.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import Rule, default_rules
 from analyzer.sdk.provider import Sdk
 from analyzer.targets import TargetData
+from analyzer.tri import MAYBE, Value
 
 MODEL = "mingw-arm64"
 TARGET = "aarch64-windows-gnu"

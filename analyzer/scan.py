@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer import cython
-from analyzer.build.deps import (
+from analyzer.buildmodel.deps import (
     NOT_DEPENDENCIES,
     Dependency,
     built_in_tree,
@@ -20,9 +20,9 @@ from analyzer.build.deps import (
     is_dependency_file,
     normalized,
 )
-from analyzer.build.files import scan_build_files
-from analyzer.build.model import external_libraries, plan_tree
-from analyzer.build.plan import BuildPlan, system_libraries
+from analyzer.buildmodel.files import scan_build_files
+from analyzer.buildmodel.model import external_libraries, plan_tree
+from analyzer.buildmodel.plan import BuildPlan, system_libraries
 from analyzer.model import Finding, Language, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
@@ -59,7 +59,7 @@ class ScanOptions:
     cython: bool = True  # translate .pyx shipped without C (when the cython package is there)
     cache_dir: Path | None = None  # where precise-mode results are cached (None: no cache)
     all_code: bool = False  # also list findings in files no unit compiles on a selected model
-    build_model: bool = True  # read the build files (analyzer/build/) for units and macros
+    build_model: bool = True  # read the build files (analyzer/buildmodel/) for units and macros
 
 
 def walk_tree(root: Path, options: ScanOptions) -> WalkResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.build.files import analyze_build_file
+from analyzer.buildmodel.files import analyze_build_file
 from analyzer.findings import fallback_for, format_message, suppressed
 from analyzer.model import Language
 from analyzer.native.matching import precise_file_findings

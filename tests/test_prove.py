@@ -440,7 +440,7 @@ def test_an_error_under_macros_the_model_could_not_decide_is_low_confidence(tmp_
     then not certain (the real build may take another branch)."""
     from dataclasses import replace as with_
 
-    from analyzer.build.plan import MacroUse
+    from analyzer.buildmodel.plan import MacroUse
 
     tree = PROVE / "WOA901" / "good"
     plan = plan_of(tree)

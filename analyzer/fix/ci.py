@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from analyzer.build.parse import job_matrix
+from analyzer.buildmodel.parse import job_matrix
 from analyzer.fix.model import Unfixable
 from analyzer.model import Finding
 

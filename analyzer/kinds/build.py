@@ -1,6 +1,6 @@
 """Match kinds for build and CI files: setup.py (read with ``ast``), pyproject.toml,
 CMake, meson, Cargo, GitHub Actions workflows and Fortran sources. Nothing is executed;
-each kind yields :class:`analyzer.build.parse.Hit` places in one file's view."""
+each kind yields :class:`analyzer.buildmodel.parse.Hit` places in one file's view."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from analyzer.build.parse import BuildFileView, Hit, guarded_lines, job_matrix, toml_key_line
+from analyzer.buildmodel.parse import BuildFileView, Hit, guarded_lines, job_matrix, toml_key_line
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
 

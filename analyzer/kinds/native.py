@@ -18,8 +18,8 @@ from analyzer.findings import fallback_for, format_message
 from analyzer.kinds.base import MatchKind, fast_start, register, spec
 from analyzer.model import Confidence, Finding, Language, Severity
 from analyzer.native import treesitter
-from analyzer.native.cexpr import MAYBE, Value, and3, or3
 from analyzer.native.preproc import ErrorDirective, MacroDef, PreprocStructure
+from analyzer.tri import MAYBE, Value, and3, or3
 
 if TYPE_CHECKING:
     from analyzer.native.matching import CFileView, RustFileView

@@ -11,8 +11,7 @@ import re
 from functools import lru_cache
 from typing import Protocol, cast
 
-MAYBE = None
-Value = int | None
+from analyzer.tri import MAYBE, Value
 
 _TOKEN_RE = re.compile(
     r"\s*(?:"
@@ -301,17 +300,3 @@ def _arithmetic(op: str, a: int, b: int) -> Value:
         "%": lambda: a - b * int(a / b),
     }
     return results[op]()
-
-
-def and3(a: Value, b: Value) -> Value:
-    """Three-valued AND: 0 wins, then MAYBE."""
-    if a == 0 or b == 0:
-        return 0
-    return MAYBE if a is None or b is None else 1
-
-
-def or3(a: Value, b: Value) -> Value:
-    """Three-valued OR: 1 wins, then MAYBE."""
-    if a == 1 or b == 1:
-        return 1
-    return MAYBE if a is None or b is None else 0

@@ -11,12 +11,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from analyzer.build.plan import BuildPlan
+from analyzer.buildmodel.plan import BuildPlan
 from analyzer.fallbacks import default_fallbacks
 from analyzer.kinds.native import token_names
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native import units
-from analyzer.native.cexpr import MAYBE, Value
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
 from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
@@ -34,6 +33,7 @@ from analyzer.native.units import TreeEvents, UnitWalker, WalkTooLong, walk_unit
 from analyzer.pool import Progress, fan_out
 from analyzer.rules import Rule, x86_only_pattern
 from analyzer.targets import TargetData
+from analyzer.tri import MAYBE, Value
 
 KEEP_BYTES_BUDGET = 256 * 1024 * 1024
 

@@ -19,10 +19,10 @@ from typing import Protocol
 
 from analyzer.model import Language, TargetModel
 from analyzer.native import cexpr
-from analyzer.native.cexpr import MAYBE, Value, and3
 from analyzer.native.preproc import MacroDef, PreprocStructure
 from analyzer.native.reach import propagate_reach
 from analyzer.targets import load_system_headers
+from analyzer.tri import MAYBE, Value, and3
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from analyzer.findings import fallback_for, format_message, make_finding, reach_
 from analyzer.kinds.native import NativeKind, TokenMatch, is_guard_clause
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.native import treesitter
-from analyzer.native.cexpr import Value, and3
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
 from analyzer.native.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
 from analyzer.native.sources import cython_source_at
 from analyzer.precise.clang import Hit
 from analyzer.rules import Rule
+from analyzer.tri import Value, and3
 
 _CLOSERS = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
 MAX_ASM_SPAN = 64 * 1024

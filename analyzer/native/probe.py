@@ -12,13 +12,13 @@ from collections.abc import Mapping
 
 from analyzer.fallbacks import default_fallbacks
 from analyzer.model import Language, Severity
-from analyzer.native.cexpr import MAYBE, Value
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros
 from analyzer.native.matching import Context, FileInput, analyze
 from analyzer.native.preproc import PreprocStructure, mask_comments_and_strings, parse_preprocessor
 from analyzer.native.treesitter import parse as parse_syntax
 from analyzer.rules import Rule, x86_only_pattern
 from analyzer.targets import TargetData
+from analyzer.tri import MAYBE, Value
 
 PROBE_PATH = "<build probe>.c"
 MAX_PROBE_BYTES = 256 * 1024

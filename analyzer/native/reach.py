@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TypeVar
 
-from analyzer.native.cexpr import MAYBE, Value, and3, or3
+from analyzer.tri import MAYBE, Value, and3, or3
 
 E = TypeVar("E")  # what an edge carries (an include line, a mod declaration's cfgs)
 

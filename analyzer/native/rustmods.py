@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from analyzer.model import Language
 from analyzer.native import treesitter
-from analyzer.native.cexpr import MAYBE, Value
 from analyzer.native.guards import evaluate_cfg
 from analyzer.native.preproc import mask_comments_and_strings
 from analyzer.native.reach import propagate_reach
+from analyzer.tri import MAYBE, Value
 
 _MOD_DECL = re.compile(rb"\bmod\s+(?:r#)?([A-Za-z_]\w*)\s*;")
 _PATH_ATTR = re.compile(rb'#\[\s*path\s*=\s*"([^"\n]+)"\s*\]\s*$')

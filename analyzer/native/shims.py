@@ -13,9 +13,9 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping
 
-from analyzer.native.cexpr import Value, and3, or3
 from analyzer.native.guards import GuardModel
 from analyzer.native.preproc import PreprocStructure
+from analyzer.tri import Value, and3, or3
 
 # What may stand right before a defined function's name: the end of its return type.
 _TYPE_END = re.compile(rb"[\w*&>]\s*$")

@@ -31,9 +31,9 @@ from typing import cast
 
 from analyzer.model import Language, TargetModel
 from analyzer.native import cexpr
-from analyzer.native.cexpr import MAYBE, Value, and3, or3
 from analyzer.native.guards import TreeMacros
 from analyzer.native.preproc import Branch, MacroDef
+from analyzer.tri import MAYBE, Value, and3, or3
 
 # A macro's state in a unit: (defined, replacement text). The text is None when it is not
 # known (the build's -D without a value, arms that define different values) or the macro

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer import __version__
-from analyzer.build.plan import BuildPlan
+from analyzer.buildmodel.plan import BuildPlan
 from analyzer.model import Confidence, Difference, Finding, Language, ScanWarning
 from analyzer.native.matching import Context, precise_file_findings
 from analyzer.native.sources import DEFAULT_SKIP_DIRS, VENDORED_DIRS, SourceFile, read_source

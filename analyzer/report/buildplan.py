@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from analyzer.build.plan import BuildPlan
-from analyzer.native.cexpr import Value
+from analyzer.buildmodel.plan import BuildPlan
+from analyzer.tri import Value
 
 SCHEMA = "woaport-build-plan/1"
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.native.cexpr import ExpressionError, Value, evaluate, parse
+from analyzer.native.cexpr import ExpressionError, evaluate, parse
+from analyzer.tri import Value
 
 
 class Fake:

@@ -10,12 +10,12 @@ import pytest
 
 from analyzer.model import Language
 from analyzer.native import units
-from analyzer.native.cexpr import Value
 from analyzer.native.guards import FileStructure, TreeMacros
 from analyzer.native.preproc import parse_preprocessor
 from analyzer.native.units import UnitCover, WalkTooLong, walk_units
 from analyzer.scan import scan
 from analyzer.targets import load_targets
+from analyzer.tri import Value
 
 
 def tree_of(files: dict[str, str]) -> TreeMacros:

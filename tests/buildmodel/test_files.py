@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from analyzer.build.files import analyze_build_file
-from analyzer.build.parse import guarded_lines, project_context, toml_key_line
+from analyzer.buildmodel.files import analyze_build_file
+from analyzer.buildmodel.parse import guarded_lines, project_context, toml_key_line
 from analyzer.model import Language
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan

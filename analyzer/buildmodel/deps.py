@@ -120,7 +120,7 @@ def dependencies_in(rel: str, text: str) -> list[Dependency]:
 
 
 def _not_windows_lines(name: str, text: str) -> set[int]:
-    from analyzer.build.parse import guarded_lines
+    from analyzer.buildmodel.parse import guarded_lines
     from analyzer.model import Language
 
     lines = text.splitlines()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.build.plan import (
+from analyzer.buildmodel.plan import (
     BuildPlan,
     EventKey,
     Fact,
@@ -34,8 +34,8 @@ from analyzer.build.plan import (
     settings_list,
     source_uses,
 )
-from analyzer.build.values import UNKNOWN, Target
-from analyzer.native.cexpr import MAYBE, Value, and3, or3
+from analyzer.buildmodel.values import UNKNOWN, Target
+from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 300_000
 MAX_FILES = 1_000

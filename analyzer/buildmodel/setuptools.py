@@ -1,4 +1,4 @@
-"""The setuptools build model: ``setup.py`` evaluated per model (analyzer/build/pyeval.py)
+"""The setuptools build model: ``setup.py`` evaluated per model (analyzer/buildmodel/pyeval.py)
 and pyproject ``[tool.setuptools] ext-modules``, turned into a :class:`BuildPlan`."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.build.cargo import crate_root
-from analyzer.build.plan import (
+from analyzer.buildmodel.cargo import crate_root
+from analyzer.buildmodel.plan import (
     BuildPlan,
     EventKey,
     Fact,
@@ -28,9 +28,9 @@ from analyzer.build.plan import (
     settings_list,
     source_uses,
 )
-from analyzer.build.pyeval import Ext, Interpreter
-from analyzer.build.values import UNKNOWN, Maybe, strip_maybe
-from analyzer.native.cexpr import MAYBE, Value, and3
+from analyzer.buildmodel.pyeval import Ext, Interpreter
+from analyzer.buildmodel.values import UNKNOWN, Maybe, strip_maybe
+from analyzer.tri import MAYBE, Value, and3
 
 _DEFINE_FLAG = re.compile(r"^[-/]D([A-Za-z_]\w*)")
 _MACRO_NAME = re.compile(r"^[A-Za-z_]\w*$")

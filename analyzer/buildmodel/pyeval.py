@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from analyzer.build.plan import NATIVE_SUFFIXES, Fact
-from analyzer.build.values import UNKNOWN, Maybe, join, strip_maybe
-from analyzer.native.cexpr import MAYBE, Value
+from analyzer.buildmodel.plan import NATIVE_SUFFIXES, Fact
+from analyzer.buildmodel.values import UNKNOWN, Maybe, join, strip_maybe
+from analyzer.tri import MAYBE, Value
 
 MAX_CALL_DEPTH = 12
 MAX_STEPS = 200_000  # statements and expressions per model: a bound on hostile input

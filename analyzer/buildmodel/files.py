@@ -7,9 +7,9 @@ import posixpath
 from dataclasses import replace
 from pathlib import Path
 
-from analyzer.build.model import project_dirs
-from analyzer.build.parse import BuildFileView, ProjectContext, Unparseable, project_context
-from analyzer.build.plan import PlanEvent
+from analyzer.buildmodel.model import project_dirs
+from analyzer.buildmodel.parse import BuildFileView, ProjectContext, Unparseable, project_context
+from analyzer.buildmodel.plan import PlanEvent
 from analyzer.findings import format_message, make_finding, suppressed
 from analyzer.kinds.build import BuildKind
 from analyzer.model import Finding, Language, Location, ScanWarning

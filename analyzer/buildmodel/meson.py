@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from analyzer.build.plan import (
+from analyzer.buildmodel.plan import (
     BuildPlan,
     EventKey,
     Fact,
@@ -33,8 +33,8 @@ from analyzer.build.plan import (
     settings_list,
     source_uses,
 )
-from analyzer.build.values import UNKNOWN, Maybe, Target, join, strip_maybe
-from analyzer.native.cexpr import MAYBE, Value, and3, or3
+from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, join, strip_maybe
+from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 500_000
 MAX_FILES = 2_000  # meson.build files one project may read (subdir cycles, hostile trees)

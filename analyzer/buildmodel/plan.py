@@ -2,7 +2,7 @@
 which macros it defines, and which compile probes it runs (and whether they fail).
 
 Every value is three-valued per model (1 yes, 0 no, None unknown). A build file is read
-as text or ``ast``, never executed (analyzer/build/pyeval.py, meson.py, cmake.py).
+as text or ``ast``, never executed (analyzer/buildmodel/pyeval.py, meson.py, cmake.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TypeVar
 
-from analyzer.native.cexpr import MAYBE, Value, or3
 from analyzer.targets import RULES_DIR
+from analyzer.tri import MAYBE, Value, or3
 
 BUILD_ENV_FILE = RULES_DIR / "build-env.json"
 Fact = str | int | bool | None

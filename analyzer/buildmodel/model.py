@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from analyzer.build.cargo import crate_root
-from analyzer.build.cmake import cmake_plan
-from analyzer.build.meson import meson_plan
-from analyzer.build.plan import BuildPlan, ProbeJudge, SourceUse, merge, rebase, system_libraries
-from analyzer.build.setuptools import hook_script_plan, setuptools_plan
+from analyzer.buildmodel.cargo import crate_root
+from analyzer.buildmodel.cmake import cmake_plan
+from analyzer.buildmodel.meson import meson_plan
+from analyzer.buildmodel.plan import BuildPlan, ProbeJudge, SourceUse, merge, rebase, system_libraries
+from analyzer.buildmodel.setuptools import hook_script_plan, setuptools_plan
 
 # Python build hooks a backend runs besides setup.py: poetry/pdm's build.py, hatch's.
 HOOK_SCRIPTS = ("build.py", "hatch_build.py")

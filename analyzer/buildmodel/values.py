@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.native.cexpr import Value
+from analyzer.tri import Value
 
 
 class _Unknown:

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from analyzer.build.plan import BuildPlan
-from analyzer.native.cexpr import MAYBE
+from analyzer.buildmodel.plan import BuildPlan
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
 from analyzer.targets import load_targets
+from analyzer.tri import MAYBE
 from tests.clirun import run
 from tests.paths import FIXTURES
 from tests.test_fixtures import expected

@@ -8,15 +8,15 @@ import textwrap
 
 import pytest
 
-from analyzer.build.cmake import cmake_plan
-from analyzer.build.meson import meson_plan
-from analyzer.build.model import plan_build, tree_reader
-from analyzer.build.plan import BuildPlan
-from analyzer.build.setuptools import setuptools_plan
-from analyzer.native.cexpr import MAYBE, Value
+from analyzer.buildmodel.cmake import cmake_plan
+from analyzer.buildmodel.meson import meson_plan
+from analyzer.buildmodel.model import plan_build, tree_reader
+from analyzer.buildmodel.plan import BuildPlan
+from analyzer.buildmodel.setuptools import setuptools_plan
 from analyzer.native.probe import ProbeJudge
 from analyzer.rules import default_rules
 from analyzer.targets import load_targets
+from analyzer.tri import MAYBE, Value
 
 MODELS = load_targets().names
 # Mutated build files per run; WOAPORT_MUTATIONS=2000 for a longer, by-hand search.

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.build.deps import built_in_tree, dependencies, dependencies_in, is_built_in_tree, normalized
+from analyzer.buildmodel.deps import (
+    built_in_tree,
+    dependencies,
+    dependencies_in,
+    is_built_in_tree,
+    normalized,
+)
 from analyzer.scan import ScanOptions, scan
 from analyzer.verdict import judge
 

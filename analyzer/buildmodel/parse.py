@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from analyzer.build.plan import PlanEvent
+from analyzer.buildmodel.plan import PlanEvent
 from analyzer.model import Language
-from analyzer.native.cexpr import Value
+from analyzer.tri import Value
 
 _CMAKE_BLOCK = re.compile(r"^\s*(if|elseif|else|endif)\s*\((.*)$", re.IGNORECASE)
 _MESON_BLOCK = re.compile(r"^\s*(if|elif|else|endif)\b(.*)$")
@@ -31,7 +31,7 @@ class ProjectContext:
     ci_text: str = ""  # every workflow of the project, concatenated
     native_sources: int = 0  # C/C++/Rust files in the project
     is_project_root: bool = False  # this build file is the project's top-level one
-    # What the static build model saw the build do, per model (analyzer/build/plan.py).
+    # What the static build model saw the build do, per model (analyzer/buildmodel/plan.py).
     plan_events: tuple[PlanEvent, ...] = ()
     # setup.py and the modules it imports in the same directory, as one text: a
     # counterpart in any of them (SETUPTOOLS_EXT_SUFFIX handled in setup.py) counts.
