@@ -10,6 +10,7 @@ from pathlib import Path
 from analyzer.buildmodel.model import project_dirs
 from analyzer.buildmodel.parse import BuildFileView, ProjectContext, Unparseable, project_context
 from analyzer.buildmodel.plan import PlanEvent
+from analyzer.ci import CiModel, read_ci
 from analyzer.findings import format_message, make_finding, suppressed
 from analyzer.kinds.build import BuildKind
 from analyzer.model import Finding, Language, Location, ScanWarning
@@ -100,6 +101,7 @@ def scan_build_files(
             folder = posixpath.dirname(source.rel)
             setup_texts[folder] = setup_texts.get(folder, "") + "\n" + texts[source.rel]
     findings: list[Finding] = []
+    ci_models: dict[str, CiModel] = {}
     for source in files:
         if source.rel not in texts:
             continue
@@ -120,6 +122,12 @@ def scan_build_files(
             if source.language is Language.SETUP_PY
             else "",
         )
+        if source.language is Language.WORKFLOW:
+            if project_dir not in ci_models:
+                # A vendored library's CI does not build this package: an empty model.
+                own = own_ci_dir(root, project_dir)
+                ci_models[project_dir] = read_ci(root / project_dir) if own else CiModel()
+            context = replace(context, ci=ci_models[project_dir], ci_prefix=project_dir)
         if source.rel in projects:
             prefix = projects[source.rel]
             workflows = prefix + ".github/workflows/"
@@ -139,6 +147,36 @@ def scan_build_files(
             warnings.append(ScanWarning(source.rel, problem, kind="unparseable"))
     counted = sum(1 for rel in texts if not rel.endswith(".rs"))
     return _one_per_tree(findings, build_rules), warnings, counted
+
+
+PYTHON_BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def own_ci_dir(root: Path, project_dir: str) -> bool:
+    """Whether the ``.github/`` in ``project_dir`` builds this tree's wheels: the scanned
+    root's does; a nested one does unless it belongs to a vendored library (a git
+    submodule, or a folder with no Python build file of its own inside a tree that has
+    one, such as a bundled C library's CI)."""
+    if not project_dir:
+        return True
+    folder = project_dir.rstrip("/")
+    modules = root / ".gitmodules"
+    try:
+        if modules.is_file() and not modules.is_symlink() and modules.stat().st_size < 1024 * 1024:
+            listed = modules.read_text(encoding="utf-8", errors="replace")
+            if any(
+                line.split("=", 1)[1].strip() == folder
+                for line in listed.splitlines()
+                if line.strip().startswith("path") and "=" in line
+            ):
+                return False
+    except OSError:
+        return False
+    if any((root / folder / name).is_file() for name in PYTHON_BUILD_FILES):
+        return True
+    parts = folder.split("/")
+    ancestors = ["/".join(parts[:i]) for i in range(len(parts))]
+    return not any((root / a / name).is_file() for a in ancestors for name in PYTHON_BUILD_FILES)
 
 
 def _top_level_projects(texts: dict[str, str]) -> dict[str, str]:

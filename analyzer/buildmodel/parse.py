@@ -9,9 +9,11 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from analyzer.buildmodel.plan import PlanEvent
+from analyzer.ci import CiModel
 from analyzer.model import Language
 from analyzer.tri import Value
 
@@ -36,6 +38,10 @@ class ProjectContext:
     # setup.py and the modules it imports in the same directory, as one text: a
     # counterpart in any of them (SETUPTOOLS_EXT_SUFFIX handled in setup.py) counts.
     setup_text: str = ""
+    # The project's CI as computed (analyzer/ci/), and the project's directory prefix in
+    # the scanned tree (the model's paths are relative to the project).
+    ci: CiModel | None = None
+    ci_prefix: str = ""
 
 
 def project_context(pyproject_text: str | None) -> ProjectContext:
@@ -125,30 +131,25 @@ class BuildFileView:
             raise Unparseable(f"cannot parse as YAML ({first}); its CI rules were skipped") from None
 
     @cached_property
-    def job_texts(self) -> list[tuple[str, int, str]]:
-        """(job id, first line, the job's text) per workflow job."""
-        lines = self.lines
-        return [(name, start, "\n".join(lines[start - 1 : end])) for name, start, end in self.yaml_jobs]
+    def ci_model(self) -> tuple[CiModel, str]:
+        """The project's computed CI model and the project's prefix in the tree; for a
+        workflow judged on its own, the model of this one file, with only the
+        cibuildwheel settings the context carries as its project's configuration."""
+        if self.context.ci is not None:
+            return self.context.ci, self.context.ci_prefix
+        import tempfile
 
-    @cached_property
-    def workflow_preamble(self) -> str:
-        """The workflow's text before its first job (top-level env, on:, ...)."""
-        first_job = min((start for _, start, _ in self.yaml_jobs), default=len(self.lines) + 1)
-        return "\n".join(self.lines[: first_job - 1])
+        import tomlkit
 
-    @cached_property
-    def yaml_jobs(self) -> list[tuple[str, int, int]]:
-        """(job id, first line, last line) per job, 1-based, from a round-trip YAML parse."""
-        data: Any = self.yaml
-        jobs: Any = data.get("jobs") if hasattr(data, "get") else None
-        if jobs is None or not hasattr(jobs, "lc") or not hasattr(jobs, "items"):
-            return []
-        starts = sorted((jobs.lc.key(name)[0] + 1, str(name)) for name in jobs)
-        total = self.text.count("\n") + 1
-        return [
-            (name, line, (starts[i + 1][0] - 1) if i + 1 < len(starts) else total)
-            for i, (line, name) in enumerate(starts)
-        ]
+        from analyzer.ci import model_from_texts
+
+        with tempfile.TemporaryDirectory(prefix="woaport-ci-") as scratch:
+            if self.context.cibuildwheel:
+                table = {"tool": {"cibuildwheel": json.loads(self.context.cibuildwheel)}}
+                (Path(scratch) / "pyproject.toml").write_text(tomlkit.dumps(table), encoding="utf-8")
+            prefix = self.rel.split(".github/workflows/", 1)[0] if ".github/workflows/" in self.rel else ""
+            texts = {self.rel.removeprefix(prefix): self.text}
+            return model_from_texts(Path(scratch), texts), prefix
 
 
 def job_matrix(job: Any) -> Any:

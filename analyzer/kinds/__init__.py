@@ -4,7 +4,7 @@ Adding a kind is one new class decorated with :func:`register` in a module impor
 here: its fields declare how the rule file spells them, its matcher does the rest.
 """
 
-from analyzer.kinds import build, native, proof
+from analyzer.kinds import build, ci, native, proof
 from analyzer.kinds.base import KINDS, FieldReader, MatchKind, RuleError, fast_start, parse_match, register
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "MatchKind",
     "RuleError",
     "build",
+    "ci",
     "fast_start",
     "native",
     "parse_match",

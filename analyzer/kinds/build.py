@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import functools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from packaging.markers import Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
@@ -19,7 +18,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from analyzer.buildmodel.parse import BuildFileView, Hit, guarded_lines, job_matrix, toml_key_line
+from analyzer.buildmodel.parse import BuildFileView, Hit, guarded_lines, toml_key_line
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
 
@@ -190,212 +189,6 @@ class PyCompareMatch(BuildKind):
                     segment = view.segment(test)
                     end = test.col_offset + len(segment.splitlines()[0]) if segment else test.col_offset
                     yield Hit(test.lineno, test.col_offset + 1, end + 1, ", ".join(values))
-
-
-@register
-@dataclass(frozen=True)
-class WorkflowJobMatch(BuildKind):
-    """A workflow job matching ``pattern`` and ``condition`` (it builds wheels, on
-    Windows) whose text, with the workflow's top-level env and the project's cibuildwheel
-    configuration, never matches ``counterpart``."""
-
-    name: ClassVar[str] = "workflow_job"
-    languages: ClassVar[frozenset[Language]] = frozenset({Language.WORKFLOW})
-
-    pattern: re.Pattern[str] = spec("text_regex", required=True)
-    condition: re.Pattern[str] | None = spec("text_regex")
-    counterpart: re.Pattern[str] | None = spec("text_regex")
-
-    def hits(self, view: BuildFileView) -> Iterator[Hit]:
-        lines = view.lines
-        preamble = view.workflow_preamble
-        for name, start, body in view.job_texts:
-            if not self.pattern.search(body) or (
-                self.condition is not None and not self.condition.search(body)
-            ):
-                continue
-            if self.counterpart is not None and any(
-                self.counterpart.search(part)
-                for part in (windows_view(body), preamble, view.context.cibuildwheel)
-            ):
-                continue
-            column = len(lines[start - 1]) - len(lines[start - 1].lstrip()) + 1
-            yield Hit(start, column, column + len(name), name)
-
-
-_ROW_OS = re.compile(
-    r"""(?ix)(?:^|[\s{,-])(?:os|runner|runs-on|platform|image|vm-?image|host)[\w-]*\s*:\s*["']?([^\s,}"'#]+)"""
-)
-_YAML_COMMENT = re.compile(r"(?:^|\s)#.*$")
-_NOT_WINDOWS = re.compile(r"(?i)ubuntu|linux|macos|mac-|darwin|osx|alpine|manylinux|musllinux")
-
-
-@functools.lru_cache(maxsize=256)  # each workflow rule asks for the same jobs' views
-def windows_view(body: str) -> str:
-    """A job's text as far as Windows is concerned (pure): matrix rows (the mappings of a
-    block list: ``include:``, or a list such as maturin's ``platform:``) whose OS is not
-    Windows (``- os: macos-14`` with ``arch: arm64``, ``- runner: ubuntu-latest`` with
-    ``target: aarch64``) and every ``exclude:`` row are left out, so what they say about
-    ARM64 does not count as a Windows ARM64 build; nor do comments."""
-    # Comments are not configuration ("# aarch64 on Linux only" says nothing is built).
-    lines = [_YAML_COMMENT.sub("", line) for line in body.split("\n")]
-    keep = [True] * len(lines)
-    index = 0
-    while index < len(lines):
-        key = re.match(r"^(\s*)([\w-]+)\s*:\s*(?:#.*)?$", lines[index])
-        index += 1
-        if key is None:
-            continue
-        rows, index_after = _block_rows(lines, index, len(key.group(1)))
-        for row in rows:
-            text = "\n".join(lines[i] for i in row)
-            found = _ROW_OS.search(text)
-            if key.group(2) == "exclude" or (found is not None and _NOT_WINDOWS.search(found.group(1))):
-                for i in row:
-                    keep[i] = False
-        index = max(index, index_after) if rows else index
-    return "\n".join(line for line, kept in zip(lines, keep, strict=True) if kept)
-
-
-def _block_rows(lines: list[str], start: int, outer: int) -> tuple[list[list[int]], int]:
-    """The items of the block list of mappings starting at ``start`` under a key indented
-    ``outer`` (each item: the indexes of its lines), and where the list ends. No rows when
-    what follows is not such a list (a mapping, a list of plain values)."""
-    rows: list[list[int]] = []
-    index = start
-    while index < len(lines):
-        line = lines[index]
-        stripped = line.strip()
-        depth = len(line) - len(line.lstrip())
-        if not stripped or stripped.startswith("#"):
-            if rows and stripped:
-                rows[-1].append(index)  # a comment in a row goes (and is dropped) with it
-            index += 1
-            continue
-        if stripped.startswith("- "):
-            if depth < outer or ":" not in stripped:
-                break
-            rows.append([index])
-        elif depth <= outer or not rows:
-            break
-        else:
-            rows[-1].append(index)
-        index += 1
-    return rows, index
-
-
-_PUBLISH = re.compile(
-    r"(?i)gh-action-pypi-publish|\btwine\s+upload\b|\bmaturin\s+(?:publish|upload)\b|\buv\s+publish\b"
-)
-_WINDOWS_ARM = re.compile(
-    r"(?i)windows-11-arm|windows-\S*arm64|CIBW_ARCHS(?:_WINDOWS)?[\"']?\s*:[^\n]*\bARM64\b|aarch64-pc-windows-msvc"
-)
-_CROSS_ARCHS = re.compile(r"(?im)^[^#\n]*CIBW_ARCHS(?:_WINDOWS)?[\"']?\s*:[^\n#]*\bARM64\b")
-_TEST_COMMAND = re.compile(r"(?im)^[^#\n]*(?:CIBW_TEST_COMMAND(?:_WINDOWS)?[\"']?\s*:|^\s*test-command\s*=)")
-_TEST_SKIPS_ARM = re.compile(r"(?im)^[^#\n]*(?:CIBW_TEST_SKIP[\"']?\s*:|test-skip\s*=)[^\n]*win_arm64")
-_ARM_RUNNER = re.compile(r"(?i)\bwindows-11-arm\b")
-_OLD_PYTHON = re.compile(r"^\s*[\"']?3\.(\d+)")
-
-
-def _needs(job: Any) -> list[str]:
-    value = job.get("needs") if hasattr(job, "get") else None
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _needed(jobs: Any, name: str) -> set[str]:
-    """Every job ``name`` waits for, directly or through others."""
-    seen: set[str] = set()
-    stack = _needs(jobs.get(name))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(_needs(jobs.get(current)) if current in jobs else [])
-    return seen
-
-
-@register
-@dataclass(frozen=True)
-class ReleasePathMatch(BuildKind):
-    """The whole release path of a workflow, one ``check`` per rule:
-    ``publish-needs``: a job that publishes to the index (pypi-publish, twine upload...)
-    while a job building Windows ARM64 wheels is not among the jobs it waits for, so
-    those wheels are never published;
-    ``cross-test-skip``: cibuildwheel cross-compiling ARM64 on an x64 Windows runner
-    with a test command and no ``*-win_arm64`` in its test skip (the tests cannot run);
-    ``arm-runner-python``: setup-python asked for a Python before 3.11 in a job on the
-    windows-11-arm runner (there is no ARM64 build of it: the step fails)."""
-
-    name: ClassVar[str] = "release_path"
-    languages: ClassVar[frozenset[Language]] = frozenset({Language.WORKFLOW})
-
-    check: str = spec("string", required=True)
-
-    def hits(self, view: BuildFileView) -> Iterator[Hit]:
-        spans = view.yaml_jobs
-        data: Any = view.yaml
-        jobs: Any = data.get("jobs") if hasattr(data, "get") else None
-        if not spans or jobs is None:
-            return
-        lines = view.lines
-        bodies = {name: windows_view(text) for name, _, text in view.job_texts}
-        where = {name: start for name, start, _ in spans}
-        preamble = view.workflow_preamble
-        if self.check == "publish-needs":
-            yield from self._publish_needs(jobs, bodies, where, lines)
-        elif self.check == "cross-test-skip":
-            settings = preamble + "\n" + view.context.cibuildwheel
-            for name, body in bodies.items():
-                if (
-                    _CROSS_ARCHS.search(body)
-                    and not _ARM_RUNNER.search(body)
-                    and (_TEST_COMMAND.search(body) or _TEST_COMMAND.search(settings))
-                    and not (_TEST_SKIPS_ARM.search(body) or _TEST_SKIPS_ARM.search(settings))
-                ):
-                    yield _job_hit(lines, where[name], name)
-        elif self.check == "arm-runner-python":
-            for name, body in bodies.items():
-                if _ARM_RUNNER.search(body):
-                    yield from self._old_pythons(jobs.get(name), name, lines, where[name])
-
-    @staticmethod
-    def _publish_needs(
-        jobs: Any, bodies: dict[str, str], where: dict[str, int], lines: list[str]
-    ) -> Iterator[Hit]:
-        builders = [
-            n for n, body in bodies.items() if _WINDOWS_ARM.search(body) and not _PUBLISH.search(body)
-        ]
-        for name, body in bodies.items():
-            if not _PUBLISH.search(body) or not builders:
-                continue
-            missing = [b for b in builders if b != name and b not in _needed(jobs, name)]
-            if missing:
-                yield _job_hit(lines, where[name], f"{name}' does not wait for '{missing[0]}")
-
-    @staticmethod
-    def _old_pythons(job: Any, name: str, lines: list[str], start: int) -> Iterator[Hit]:
-        matrix = job_matrix(job)
-        for step in (job.get("steps") if hasattr(job, "get") else None) or []:
-            if not hasattr(step, "get") or "setup-python" not in str(step.get("uses", "")):
-                continue
-            asked = str((step.get("with") or {}).get("python-version", ""))
-            values: list[str] = [asked]
-            ref = re.search(r"matrix\.([\w-]+)", asked)
-            if ref is not None and matrix is not None:
-                listed = matrix.get(ref.group(1))
-                values = [str(v) for v in listed] if isinstance(listed, list) else []
-            old = [v for v in values if (m := _OLD_PYTHON.match(v)) is not None and int(m.group(1)) < 11]
-            if old:
-                yield _job_hit(lines, start, f"{name}' asks for Python {old[0]}")
-                return
-
-
-def _job_hit(lines: list[str], line: int, match: str) -> Hit:
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    column = len(text) - len(text.lstrip()) + 1
-    return Hit(line, column, column + len(text.strip().split(":")[0]), match)
 
 
 @register

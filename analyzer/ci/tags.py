@@ -1,0 +1,301 @@
+"""The wheel tags one build step yields, computed with the build tools' own rules.
+
+cibuildwheel: its own option reader (``cibuildwheel.options.Options``) resolves the
+job's environment, the action's inputs, ``[tool.cibuildwheel]`` with its overrides and
+``cibuildwheel.toml`` for the runner's native architecture, and its own table of Python
+configurations turns them into identifiers (``cp312-win_arm64``). Nothing of
+cibuildwheel runs a build here: only its option and selection code is called.
+
+maturin: the target triple (``target`` input, ``--target``) or the runner's own, and the
+interpreters (``-i``/``--interpreter``, ``--find-interpreter``, else the Python that
+setup-python put on PATH). ``python -m build``, ``pip wheel`` and the like build for the
+Python and architecture of the runner (or of setup-python's ``architecture``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+import threading
+import types
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from analyzer.ci.model import WIN32, WIN_AMD64, WIN_ARM64, Build, Runner
+from analyzer.ci.runner import python_version
+
+# Options whose value changes which identifiers cibuildwheel builds: one of them unknown
+# (a secret, another job's output) makes the tags unknown.
+SELECTION_KEYS = frozenset(
+    {
+        "CIBW_ARCHS",
+        "CIBW_ARCHS_WINDOWS",
+        "CIBW_BUILD",
+        "CIBW_SKIP",
+        "CIBW_ENABLE",
+        "CIBW_PROJECT_REQUIRES_PYTHON",
+        "CIBW_CONFIG_FILE",
+        "CIBW_PLATFORM",
+        "CIBW_ONLY",
+        "CIBW_TEST_COMMAND",
+        "CIBW_TEST_COMMAND_WINDOWS",
+        "CIBW_TEST_SKIP",
+        "CIBW_TEST_SKIP_WINDOWS",
+    }
+)
+# Files cibuildwheel's reader opens in the package directory; larger ones are not given
+# to it (a hostile tree could make them huge).
+_CONFIG_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "cibuildwheel.toml")
+_MAX_CONFIG_BYTES = 1024 * 1024
+_NATIVE = threading.Lock()  # cibuildwheel reads the host's machine from module globals
+_PLATFORM_TAG = {"x64": WIN_AMD64, "arm64": WIN_ARM64, "x86": WIN32}
+
+
+def cibuildwheel_version() -> str:
+    try:
+        from cibuildwheel import __version__
+
+        return str(__version__)
+    except ImportError:  # pragma: no cover - a declared dependency
+        return ""
+
+
+@contextlib.contextmanager
+def _as_if_on(runner: Runner) -> Iterator[None]:
+    """cibuildwheel asks ``platform.machine()`` and ``sys.platform`` for the native
+    architecture (``auto``, ``native``, ``auto64``): answer as the runner would, Windows
+    reporting ``AMD64`` or ``ARM64``, for the duration of one resolution."""
+    import cibuildwheel.architecture as architecture
+
+    machine = {"arm64": "ARM64", "x86": "x86", "x64": "AMD64"}.get(runner.arch or "x64", "AMD64")
+    with _NATIVE:
+        # Module globals of cibuildwheel's, replaced and restored under one lock.
+        saved = vars(architecture)["platform_module"], vars(architecture)["sys"]
+        setattr(architecture, "platform_module", types.SimpleNamespace(machine=lambda: machine))  # noqa: B010
+        setattr(architecture, "sys", types.SimpleNamespace(platform="win32"))  # noqa: B010
+        try:
+            yield
+        finally:
+            setattr(architecture, "platform_module", saved[0])  # noqa: B010
+            setattr(architecture, "sys", saved[1])  # noqa: B010
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    """``root/rel`` when it stays inside ``root`` (after ``..`` and links)."""
+    try:
+        base = root.resolve()
+        path = (base / rel).resolve()
+    except (OSError, RuntimeError):
+        return None
+    return path if path == base or base in path.parents else None
+
+
+def _config_too_large(package: Path) -> str:
+    for name in _CONFIG_FILES:
+        candidate = package / name
+        try:
+            if candidate.is_file() and candidate.stat().st_size > _MAX_CONFIG_BYTES:
+                return f"{name} is larger than {_MAX_CONFIG_BYTES} bytes: not read"
+        except OSError:
+            continue
+    return ""
+
+
+def cibuildwheel_build(
+    root: Path,
+    runner: Runner,
+    env: Mapping[str, str | None],
+    line: int,
+    *,
+    package_dir: str | None = ".",
+    config_file: str | None = "",
+    only: str | None = "",
+    archs: str | None = None,
+    platform: str | None = None,
+) -> Build:
+    """What one cibuildwheel invocation builds on ``runner`` with environment ``env``."""
+    if runner.os is None or runner.arch is None:
+        return Build("cibuildwheel", line, None, unknown=f"the runner {runner.label!r} is not known")
+    chosen = platform or env.get("CIBW_PLATFORM") or "auto"
+    if chosen not in ("auto", "windows") or not runner.is_windows:
+        # Not a Windows build (Linux under QEMU, macOS arm64...): never Windows on Arm.
+        target_os = runner.os if chosen == "auto" else chosen
+        archs_value = archs or env.get(f"CIBW_ARCHS_{str(target_os).upper()}") or env.get("CIBW_ARCHS")
+        names = (archs_value or runner.arch or "?").replace(",", " ").split()
+        return Build("cibuildwheel", line, tuple(f"*-{target_os}_{name}" for name in names))
+    unknown = sorted(k for k in SELECTION_KEYS if k in env and env[k] is None)
+    if unknown or None in (package_dir, config_file, only):
+        what = ", ".join(unknown) or "an input of the action"
+        return Build("cibuildwheel", line, None, unknown=f"{what} is set when the workflow runs")
+    package = _inside(root, package_dir or ".")
+    if package is None:
+        return Build("cibuildwheel", line, None, unknown="package-dir points outside the tree")
+    too_large = _config_too_large(package)
+    if too_large:
+        return Build("cibuildwheel", line, None, unknown=too_large)
+    config = ""
+    if config_file:
+        resolved = _inside(root, config_file.replace("{package}", package_dir or "."))
+        if resolved is None:
+            return Build("cibuildwheel", line, None, unknown="config-file points outside the tree")
+        config = str(resolved)
+    known_env = {k: v for k, v in env.items() if v is not None and k.startswith("CIBW_")}
+    try:
+        identifiers, tested = _resolve(package, config, only or None, archs, runner, known_env)
+    except Exception as error:  # cibuildwheel refuses the configuration: the job fails
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return Build("cibuildwheel", line, (), fails=f"cibuildwheel refuses the options: {first[:200]}")
+    # ARM64 wheels built on an x64 runner cannot be run (tested) there.
+    cross = runner.arch != "arm64" and any(i.endswith(WIN_ARM64) for i in identifiers)
+    return Build("cibuildwheel", line, tuple(identifiers), tested=tuple(tested), cross=cross)
+
+
+def _resolve(
+    package: Path, config: str, only: str | None, archs: str | None, runner: Runner, env: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    from cibuildwheel.options import CommandLineArguments, Options
+    from cibuildwheel.platforms import windows
+
+    args = CommandLineArguments.defaults()
+    args.package_dir = package
+    args.config_file = config
+    args.only = only
+    args.archs = archs
+    sink = io.StringIO()
+    with _as_if_on(runner), contextlib.redirect_stderr(sink), contextlib.redirect_stdout(sink):
+        options = Options("windows", args, env)
+        selection = options.globals
+        configurations = windows.get_python_configurations(selection.build_selector, selection.architectures)
+        identifiers = [c.identifier for c in configurations]
+        tested = [
+            i for i in identifiers if options.build_options(i).test_command and selection.test_selector(i)
+        ]
+    return identifiers, tested
+
+
+# -- maturin ------------------------------------------------------------------------------
+_WINDOWS_TARGETS = {
+    "x64": "x86_64-pc-windows-msvc",
+    "x86_64": "x86_64-pc-windows-msvc",
+    "amd64": "x86_64-pc-windows-msvc",
+    "aarch64": "aarch64-pc-windows-msvc",
+    "arm64": "aarch64-pc-windows-msvc",
+    "x86": "i686-pc-windows-msvc",
+    "i686": "i686-pc-windows-msvc",
+}
+_TRIPLE_PLATFORM = {
+    "x86_64-pc-windows-msvc": WIN_AMD64,
+    "aarch64-pc-windows-msvc": WIN_ARM64,
+    "i686-pc-windows-msvc": WIN32,
+    "x86_64-pc-windows-gnu": WIN_AMD64,
+    "aarch64-pc-windows-gnullvm": WIN_ARM64,
+}
+_NATIVE_TRIPLE = {
+    "x64": "x86_64-pc-windows-msvc",
+    "arm64": "aarch64-pc-windows-msvc",
+    "x86": "i686-pc-windows-msvc",
+}
+
+
+def maturin_triple(target: str | None, runner: Runner) -> str | None:
+    """The Rust target a maturin build compiles for (None: unknown)."""
+    if target is None:
+        return None
+    target = target.strip()
+    if not target:
+        if not runner.is_windows:
+            return f"{runner.arch}-{runner.os}"
+        return _NATIVE_TRIPLE.get(runner.arch or "")
+    if "-" in target:
+        return target
+    if runner.is_windows:
+        return _WINDOWS_TARGETS.get(target.lower(), target)
+    return f"{target}-{runner.os}"
+
+
+def _interpreter_tag(text: str) -> str:
+    lowered = text.lower().removesuffix(".exe")
+    pypy = re.search(r"pypy-?3\.?(\d+)", lowered)
+    if pypy:
+        return f"pp3{pypy.group(1)}"
+    version = re.search(r"3\.(\d+)", lowered)
+    return f"cp3{version.group(1)}" if version else "py3"
+
+
+def _interpreters(args: list[str], pythons: tuple[str, ...]) -> tuple[list[str] | None, bool]:
+    """The interpreters maturin builds for (None: unknown), and whether any was asked."""
+    wanted: list[str] = []
+    asked = False
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in ("-i", "--interpreter"):
+            asked = True
+            index += 1
+            while index < len(args) and not args[index].startswith("-"):
+                wanted.extend(args[index].split(","))
+                index += 1
+            continue
+        if arg.startswith("--interpreter="):
+            asked = True
+            wanted.extend(arg.split("=", 1)[1].split(","))
+        elif arg in ("--find-interpreter", "-f"):
+            asked = True
+            wanted.extend(pythons or ["py3"])
+        index += 1
+    return (wanted or list(pythons) or ["py3"]), asked
+
+
+def maturin_build(
+    runner: Runner, target: str | None, args: str | None, pythons: tuple[str, ...], line: int
+) -> Build:
+    """What one maturin build (maturin-action or ``maturin build``) yields."""
+    triple = maturin_triple(target, runner)
+    if triple is None or args is None or runner.arch is None:
+        return Build("maturin", line, None, unknown="the target or arguments are set when the workflow runs")
+    try:
+        words = shlex.split(args, posix=True)
+    except ValueError:
+        words = args.split()
+    for index, word in enumerate(words):
+        if word == "--target" and index + 1 < len(words):
+            triple = words[index + 1]
+        elif word.startswith("--target="):
+            triple = word.split("=", 1)[1]
+    interpreters, _ = _interpreters(words, pythons)
+    platform = _TRIPLE_PLATFORM.get(triple, triple.replace("-", "_"))
+    tags = tuple(dict.fromkeys(f"{_interpreter_tag(i)}-{platform}" for i in interpreters or ["py3"]))
+    native = _NATIVE_TRIPLE.get(runner.arch or "") if runner.is_windows else None
+    cross = runner.is_windows and triple in _TRIPLE_PLATFORM and triple != native
+    return Build("maturin", line, tags, target=triple, cross=cross)
+
+
+def plain_build(runner: Runner, arch: str | None, pythons: tuple[str, ...], line: int, tool: str) -> Build:
+    """``python -m build``, ``pip wheel``, ``setup.py bdist_wheel``...: the runner's (or
+    setup-python's) architecture, for the Python on PATH."""
+    if runner.os is None:
+        return Build(tool, line, None, unknown=f"the runner {runner.label!r} is not known")
+    effective = arch or runner.arch
+    if runner.is_windows:
+        platform = _PLATFORM_TAG.get(effective or "", "")
+        if not platform:
+            return Build(tool, line, None, unknown="the architecture is not known")
+    else:
+        platform = f"{runner.os}_{effective}"
+    versions = [python_version(p) for p in pythons]
+    tags = tuple(f"cp{v[0]}{v[1]}-{platform}" if v else f"py3-{platform}" for v in versions) or (
+        f"py3-{platform}",
+    )
+    return Build(tool, line, tuple(dict.fromkeys(tags)))
+
+
+__all__ = [
+    "SELECTION_KEYS",
+    "cibuildwheel_build",
+    "cibuildwheel_version",
+    "maturin_build",
+    "maturin_triple",
+    "plain_build",
+]
