@@ -342,6 +342,33 @@ def scan_command(
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
 
 
+@main.command("ci")
+@click.argument("source", default=".", metavar="[PATH|SDIST|pypi:NAME[==VERSION]|git+URL[@REF]]")
+@click.option("--json", "json_out", metavar="FILE|-", help="Write the model as JSON (schema woaport-ci/1).")
+@click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
+@click.option("-q", "--quiet", is_flag=True, help="No text report.")
+def ci_command(source: str, json_out: str | None, index_url: str | None, quiet: bool) -> None:
+    """What each CI job builds: every matrix cell's runner and the wheel tags computed
+    with cibuildwheel's own option reader (maturin's targets, the runner's arch for
+    python -m build). Exit 0 when a released job builds win_arm64 wheels (or no Windows
+    wheels are built), 1 when Windows wheels are built but none for ARM64, 2 when the
+    input cannot be read."""
+    from analyzer.ci import read_ci
+    from analyzer.report import ci as ci_report
+
+    try:
+        with open_input(source, index_url=index_url, log=lambda m: click.echo(m, err=True)) as opened:
+            model = read_ci(opened.root)
+    except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+        raise OperationalError(str(error)) from None
+    if not quiet and json_out != "-":
+        click.echo(ci_report.render_text(model), nl=False)
+    if json_out:
+        _write(json_out, ci_report.render_json(model, opened.label))
+    missing = model.targets_windows() and not model.ships_win_arm64()
+    sys.exit(EXIT_FINDINGS if missing else EXIT_CLEAN)
+
+
 PRECISE_PYTHON = "3.13"  # the Python whose headers precise mode parses units with
 
 

@@ -176,3 +176,8 @@ class CiModel:
 
     def ships_windows(self) -> bool:
         return any(j.delivered() & {WIN_AMD64, WIN32} for j in self.counted())
+
+    def targets_windows(self) -> bool:
+        """Some released job is meant to build Windows wheels (whether or not every cell
+        of it can succeed)."""
+        return any(j.platforms() & {WIN_AMD64, WIN32, WIN_ARM64} for j in self.counted())

@@ -1,0 +1,57 @@
+"""``woaport ci``: the table of jobs × cells → wheel tags, JSON, exit codes, inert text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.clirun import run
+from tests.paths import FIXTURES
+
+CI = FIXTURES / "ci"
+
+
+def test_table_names_each_cell_runner_and_tags() -> None:
+    code, out = run("ci", str(CI / "test-only"))
+    assert code == 0
+    assert "job 'wheels' (released)" in out
+    assert "os=windows-11-arm  [windows-11-arm: windows/arm64]  cibuildwheel: cp39-win_arm64" in out
+    assert "job 'test'" not in out  # a test-only job is not part of what ships
+    assert out.rstrip().endswith("win_arm64: yes, built by job 'wheels'")
+
+
+def test_exit_1_when_windows_wheels_are_built_but_none_for_arm64() -> None:
+    code, out = run("ci", str(CI / "archs-exclude-arm64"))
+    assert code == 1 and "none for ARM64" in out
+    code, out = run("ci", str(CI / "maturin-old-python"))
+    assert code == 1 and "fail-fast cancels" in out
+
+
+def test_json_has_every_cell(tmp_path: Path) -> None:
+    target = tmp_path / "ci.json"
+    code, _ = run("ci", str(CI / "exclude-old-python"), "--json", str(target), "-q")
+    data = json.loads(target.read_text())
+    assert code == 0 and data["schema"] == "woaport-ci/1" and data["ships_win_arm64"] is True
+    build = next(j for j in data["jobs"] if j["job"] == "build")
+    assert [c["builds"][0]["tags"] for c in build["cells"]] == [
+        ["cp39-win_amd64"],
+        ["cp312-win_amd64"],
+        ["cp312-win_arm64"],
+    ]
+    assert build["released"] is True and build["delivered"] == ["win_amd64", "win_arm64"]
+
+
+def test_package_text_is_inert_in_the_terminal(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "w.yml").write_text(
+        'on: [push]\njobs:\n  "evil\\e]8;;http://x\\aclick\\e[2J":\n    runs-on: windows-latest\n'
+        "    steps:\n      - uses: pypa/cibuildwheel@v3\n"
+    )
+    code, out = run("ci", str(tmp_path))
+    assert code == 1
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b]8;;" in out
+
+
+def test_unreadable_input_exits_2(tmp_path: Path) -> None:
+    code, _ = run("ci", str(tmp_path / "missing.tar.gz"))
+    assert code == 2
