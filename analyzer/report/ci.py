@@ -31,7 +31,8 @@ def _tags(build: Build) -> str:
 
 
 def _cell_lines(cell: Cell) -> list[str]:
-    head = f"    {one_line(cell.label)}  [{one_line(cell.runner.label)}: {cell.runner.os or '?'}/{cell.runner.arch or '?'}]"
+    runner = cell.runner
+    head = f"    {one_line(cell.label)}  [{one_line(runner.label)}: {runner.os or '?'}/{runner.arch or '?'}]"
     if cell.fails:
         return [f"{head}  FAILS: {one_line(cell.fails)}"]
     if not cell.builds:
