@@ -22,7 +22,15 @@ import click
 from analyzer import __version__
 from analyzer.archive import ArchiveError
 from analyzer.fix import pr as pr_text
-from analyzer.fix.engine import ApplyRefused, apply_plan, plan_fixes, render_diff, verify
+from analyzer.fix.engine import (
+    ApplyRefused,
+    apply_plan,
+    plan_fixes,
+    render_diff,
+    verify,
+    verify_ci_plan,
+    withhold_ci,
+)
 from analyzer.fix.model import Unfixable
 from analyzer.gitclone import git_request
 from analyzer.index.config import IndexConfigError, default_index_url
@@ -545,6 +553,13 @@ def _fix(
     options = ScanOptions(targets=target_names, jobs=default_jobs())
     result = scan(path, options)
     plan = plan_fixes(path, result, categories)
+    # A CI patch is offered only when the patched copy, recomputed, builds win_arm64.
+    check = verify_ci_plan(path, plan, options)
+    if check is not None:
+        state = "verified" if check.verified else "NOT verified, withheld"
+        click.echo(f"ci patch: {state}: {check.reason}", err=True)
+        if not check.verified:
+            plan = withhold_ci(plan, check, {r.id: r for r in result.rules})
     for rel, why in plan.problems:
         click.echo(f"warning: {rel}: {why}", err=True)
     for item in sorted(plan.manual, key=lambda m: m.finding.sort_key()):

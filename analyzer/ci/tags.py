@@ -147,6 +147,14 @@ def cibuildwheel_build(
     except Exception as error:  # cibuildwheel refuses the configuration: the job fails
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return Build("cibuildwheel", line, (), fails=f"cibuildwheel refuses the options: {first[:200]}")
+    allow_empty = (env.get("CIBW_ALLOW_EMPTY") or "").strip().lower() in ("1", "true", "yes", "on")
+    if not identifiers and not allow_empty:
+        return Build(
+            "cibuildwheel",
+            line,
+            (),
+            fails="cibuildwheel selects no build identifier here, and exits with an error",
+        )
     # ARM64 wheels built on an x64 runner cannot be run (tested) there.
     cross = runner.arch != "arm64" and any(i.endswith(WIN_ARM64) for i in identifiers)
     return Build("cibuildwheel", line, tuple(identifiers), tested=tuple(tested), cross=cross)

@@ -136,12 +136,71 @@ def _setup_python_arch_key(job: Any) -> str | None:
 _ARCH_KEYS = re.compile(r"(?i)^(?:arch|archs|cibw[-_]archs(?:[-_]windows)?)$")
 
 
+_ARCHS_VALUE = re.compile(
+    r"""^(?P<head>\s*CIBW_ARCHS(?:_WINDOWS)?["']?\s*:\s*)(?P<value>.*?)(?P<tail>\s*(?:#.*)?)$"""
+)
+
+
+def _archs_entries(data: Any, job: Any) -> list[tuple[Any, str]]:
+    """The env mappings (workflow, job, steps) that set CIBW_ARCHS_WINDOWS or
+    CIBW_ARCHS for the job, with the key, most specific last."""
+    found: list[tuple[Any, str]] = []
+    scopes: list[Any] = [data.get("env"), job.get("env")]
+    scopes += [s.get("env") for s in job.get("steps") or [] if hasattr(s, "get")]
+    for env in scopes:
+        if hasattr(env, "lc"):
+            for key in ("CIBW_ARCHS", "CIBW_ARCHS_WINDOWS"):
+                if key in env:
+                    found.append((env, key))
+    return found
+
+
+def _add_arm64_to_archs(text: str, data: Any, job: Any) -> str | None:
+    """The archs cibuildwheel resolves decide the tags: where the job sets them to a
+    literal without ARM64, that line gains ARM64 (CIBW_ARCHS_WINDOWS in place; beside a
+    CIBW_ARCHS that also serves Linux and macOS, a CIBW_ARCHS_WINDOWS line). None when
+    the job does not set them, or sets them from an expression."""
+    entries = _archs_entries(data, job)
+    windows = [e for e in entries if e[1] == "CIBW_ARCHS_WINDOWS"]
+    env, key = (windows or entries or [(None, "")])[-1]
+    if env is None:
+        return None
+    value = str(env[key])
+    if "${{" in value or re.search(r"(?i)\b(?:ARM64|all)\b", value):
+        return None
+    key_line, key_col = env.lc.key(key)
+    if env.lc.value(key)[0] != key_line:
+        raise Unfixable(f"{key} spans several lines: add ARM64 to it by hand")
+    lines = text.splitlines(keepends=True)
+    row = lines[key_line]
+    body = row.rstrip("\r\n")
+    ending = row[len(body) :]
+    m = _ARCHS_VALUE.match(body)
+    if m is None:
+        raise Unfixable(f"cannot read the {key} line")
+    raw = m.group("value")
+    quote = raw[:1] if raw[:1] in "'\"" and raw.endswith(raw[:1]) and len(raw) > 1 else ""
+    inner = raw[1:-1] if quote else raw
+    separator = "," if "," in inner and " " not in inner.strip() else " "
+    new_value = f"{quote}{inner}{separator}ARM64{quote}"
+    if key == "CIBW_ARCHS_WINDOWS":
+        lines[key_line] = m.group("head") + new_value + m.group("tail") + ending
+        return "".join(lines)
+    inserted = " " * key_col + f"CIBW_ARCHS_WINDOWS: {new_value}\n"
+    return _insert_lines(text, key_line, inserted)
+
+
 def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
-    """WOA601: a matrix of runners gains windows-11-arm (native ARM64 build and tests),
-    as a list entry or as a copy of the Windows ``include:`` row; a single Windows runner
-    gets CIBW_ARCHS_WINDOWS with ARM64 (cross-compiled)."""
+    """WOA601: where the job sets cibuildwheel's archs without ARM64, they gain ARM64
+    (that is what decides the tags); otherwise a matrix of runners gains windows-11-arm
+    (native ARM64 build and tests), as a list entry or as a copy of the Windows
+    ``include:`` row; a single Windows runner gets CIBW_ARCHS_WINDOWS with ARM64
+    (cross-compiled)."""
     data = _load(text)
     job = _job(data, finding.message.split("'")[1])
+    archs = _add_arm64_to_archs(text, data, job)
+    if archs is not None:
+        return archs
     runs_on = str(job.get("runs-on", ""))
     ref = _MATRIX_REF.search(runs_on)
     if ref is not None:
@@ -164,7 +223,7 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
             continue
         # Cross-compiled ARM64 wheels cannot be tested on the x64 runner: say so when
         # the workflow has a test command (else WOA606 would ask for it next).
-        entries = ["CIBW_ARCHS_WINDOWS: AMD64 ARM64"]
+        entries = ["CIBW_ARCHS_WINDOWS: auto ARM64"]  # auto: what it built before (AMD64, x86)
         if _TEST_COMMAND.search(text) and "CIBW_TEST_SKIP" not in text:
             entries.append(f"CIBW_TEST_SKIP: {TEST_SKIP_ARM}")
         env = step.get("env")
@@ -319,3 +378,55 @@ jobs:
           name: wheels-${{ matrix.os }}
           path: ./wheelhouse/*.whl
 """
+
+
+def fix_arm_runner_python(text: str, finding: Finding) -> str:
+    """WOA607: the matrix cells on a Windows ARM64 runner whose setup-python asks for a
+    Python without an ARM64 build are excluded (``exclude:`` entries with the cells' own
+    values, so the x64 cells keep every Python). The cells are the ones the CI model
+    computes for this workflow, not a reading of the text."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from analyzer.ci import model_from_texts
+    from analyzer.ci.matrix import flatten, plain
+
+    data = _load(text)
+    job_id = finding.message.split("'")[1]
+    job = _job(data, job_id)
+    matrix = job_matrix(job)
+    if matrix is None:
+        raise Unfixable("the job has no matrix: ask for Python 3.11 or later on the ARM64 runner by hand")
+    with tempfile.TemporaryDirectory(prefix="woaport-fix-") as scratch:
+        model = model_from_texts(Path(scratch), {"w.yml": text})
+    computed = model.job("w.yml", job_id)
+    failing = [c for c in computed.cells if c.fails] if computed is not None else []
+    if not failing:
+        raise Unfixable("no failing ARM64 cell found")
+    entries: list[str] = []
+    for cell in failing:
+        values = set(cell.values)
+        entry: dict[str, Any] = {}
+        for key, items in matrix.items():
+            if key in ("include", "exclude") or not isinstance(items, list):
+                continue
+            match = next((plain(v) for v in items if set(flatten({str(key): plain(v)})) <= values), None)
+            if match is None:
+                raise Unfixable(f"the failing cell {cell.label} comes from include: exclude it by hand")
+            entry[str(key)] = match
+        entries.append(json.dumps(entry))
+    existing: Any = matrix.get("exclude")
+    if isinstance(existing, list) and len(existing) and not existing.fa.flow_style():
+        for entry_text in entries:
+            text = _append_to_sequence(text, existing, entry_text)
+            existing = job_matrix(_job(_load(text), job_id))["exclude"]
+        return text
+    if existing is not None:
+        raise Unfixable("the matrix has an exclude: list in flow style: add the entries by hand")
+    first_key = next(iter(matrix))
+    key_line, key_col = matrix.lc.key(first_key)
+    indent = " " * key_col
+    block = f"{indent}exclude:  # no Windows ARM64 build of these Pythons (woaport)\n"
+    block += "".join(f"{indent}  - {e}\n" for e in entries)
+    return _insert_lines(text, key_line - 1, block)

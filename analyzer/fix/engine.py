@@ -20,6 +20,7 @@ from analyzer.fix.build import fix_cmake, fix_meson, fix_setup_py
 from analyzer.fix.ci import (
     WINDOWS_WHEELS_PATH,
     WINDOWS_WHEELS_WORKFLOW,
+    fix_arm_runner_python,
     fix_cibuildwheel_job,
     fix_cross_test_skip,
     fix_maturin_job,
@@ -28,9 +29,10 @@ from analyzer.fix.ci import (
 )
 from analyzer.fix.code import fix_c_line, fix_intrinsics
 from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable
+from analyzer.fix.recompute import CiVerification, verify_ci
 from analyzer.model import Confidence, Finding, ScanResult
 from analyzer.native.sources import UTF8_BOM
-from analyzer.rules import default_rules
+from analyzer.rules import Rule, default_rules
 from analyzer.scan import ScanOptions, scan, walk_tree
 
 FileFixer = Callable[[str, list[Finding]], str]
@@ -70,6 +72,7 @@ FIXERS: dict[str, FileFixer] = {
     "cibuildwheel-archs": _each(fix_pyproject_archs),
     "cibuildwheel-test-skip": _each(fix_cross_test_skip),
     "publish-needs": _each(fix_publish_needs),
+    "arm-runner-python": _each(fix_arm_runner_python),
 }
 
 
@@ -263,6 +266,32 @@ def verify(root: Path, plan: FixPlan, result: ScanResult, options: ScanOptions) 
         again = scan(patched_copy(root, plan, options, Path(scratch)), options)
     count = Counter((f.location.path, f.rule_id) for f in result.findings)
     return Verification(count, Counter((f.location.path, f.rule_id) for f in again.findings))
+
+
+def verify_ci_plan(root: Path, plan: FixPlan, options: ScanOptions) -> CiVerification | None:
+    """Recompute the CI of a scratch copy with the plan's edits (None: the plan changes
+    no CI or cibuildwheel configuration)."""
+    rules = {r.id: r for r in (options.rules or default_rules())}
+    if not any(
+        rules[f.rule_id].category == "ci" for e in plan.edits for f in e.resolved if f.rule_id in rules
+    ):
+        return None
+    base = root if root.is_dir() else root.parent
+    with tempfile.TemporaryDirectory(prefix="woaport-ci-verify-") as scratch:
+        return verify_ci(base, patched_copy(root, plan, options, Path(scratch)))
+
+
+def withhold_ci(plan: FixPlan, check: CiVerification, rules: dict[str, Rule]) -> FixPlan:
+    """The plan without its CI edits, which become manual items naming the failed check:
+    a patch that does not recompute to win_arm64 is not offered as ready."""
+    kept: list[FileEdit] = []
+    manual = list(plan.manual)
+    for edit in plan.edits:
+        if any(rules[f.rule_id].category == "ci" for f in edit.resolved if f.rule_id in rules):
+            manual.extend(ManualItem(f, f"patch not verified: {check.reason}") for f in edit.resolved)
+        else:
+            kept.append(edit)
+    return FixPlan(tuple(kept), tuple(manual), plan.problems)
 
 
 def patched_copy(

@@ -175,7 +175,7 @@ def test_patch_applies_removes_findings_and_is_idempotent(tmp_path: Path) -> Non
     )
     assert "        target: [x64, x86, aarch64]\n" in workflow
     assert (
-        "      - uses: pypa/cibuildwheel@v3.1\n        env:\n          CIBW_ARCHS_WINDOWS: AMD64 ARM64\n"
+        "      - uses: pypa/cibuildwheel@v3.1\n        env:\n          CIBW_ARCHS_WINDOWS: auto ARM64\n"
         in workflow
     )
     pyproject = (repo / "pyproject.toml").read_text()
