@@ -417,11 +417,15 @@ def fix_arm_runner_python(text: str, finding: Finding) -> str:
             entry[str(key)] = match
         entries.append(json.dumps(entry))
     existing: Any = matrix.get("exclude")
-    if isinstance(existing, list) and len(existing) and not existing.fa.flow_style():
-        for entry_text in entries:
-            text = _append_to_sequence(text, existing, entry_text)
-            existing = job_matrix(_job(_load(text), job_id))["exclude"]
-        return text
+    block_list = isinstance(existing, list) and len(existing) > 0 and not getattr(existing, "fa").flow_style()  # noqa: B009
+    if block_list:
+        last_line, item_col = existing.lc.item(len(existing) - 1)
+        row = text.splitlines()[last_line]
+        dash = row.rfind("- ", 0, item_col + 1)
+        if dash < 0:
+            raise Unfixable("unusual exclude: layout: add the entries by hand")
+        block = "".join(f"{' ' * dash}- {e}\n" for e in entries)
+        return _insert_lines(text, _row_end(existing, len(existing) - 1), block)
     if existing is not None:
         raise Unfixable("the matrix has an exclude: list in flow style: add the entries by hand")
     first_key = next(iter(matrix))

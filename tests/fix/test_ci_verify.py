@@ -75,7 +75,7 @@ def test_a_patch_that_would_build_nothing_for_arm64_is_withheld(tmp_path: Path) 
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.10"\n'
     )
-    code, out = run("fix", str(tmp_path), "--only", "ci")
+    _, out = run("fix", str(tmp_path), "--only", "ci")
     assert "ci patch: NOT verified, withheld" in out
     assert "patch not verified" in out and "diff --git" not in out
     assert (tmp_path / ".github" / "workflows" / "w.yml").read_text() == text
@@ -108,3 +108,21 @@ def test_actionlint_agrees_that_merge_keys_do_not_load() -> None:
     result = subprocess.run([actionlint, "-no-color", str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "merge key" in result.stdout
     assert "merge key" in read_ci(CI / "merge-key").problems[0].message
+
+
+def test_old_pythons_on_arm_are_added_to_an_existing_exclude_list(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "w.yml").write_text(
+        "on: [push]\njobs:\n  build:\n    runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n"
+        "        os: [windows-latest, windows-11-arm]\n        python: [3.9, '3.12']\n        exclude:\n"
+        "          - os: windows-latest\n            python: '3.12'\n    steps:\n"
+        "      - uses: actions/setup-python@v5\n        with:\n"
+        "          python-version: ${{ matrix.python }}\n"
+        "      - run: python -m build --wheel\n"
+    )
+    code, out = run("fix", str(tmp_path), "--only", "ci", "--apply", "--force")
+    assert code == 0 and "ci patch: verified" in out, out
+    text = (tmp_path / ".github" / "workflows" / "w.yml").read_text()
+    assert '          - {"os": "windows-11-arm", "python": 3.9}\n' in text  # the YAML number kept
+    (job,) = read_ci(tmp_path).jobs
+    assert [c.label for c in job.cells] == ["os=windows-latest, python=3.9", "os=windows-11-arm, python=3.12"]
