@@ -16,6 +16,7 @@ from analyzer.ci.model import Runner
 
 _MACOS_INTEL = re.compile(r"^macos-1[0-3](?:\b|-)|^macos-latest-large$|-intel$")
 FIRST_ARM64_WINDOWS_PYTHON = (3, 11)
+SETUP_PYTHON_ARCHS = frozenset({"x64", "x86", "arm64"})
 
 
 def runner_for(labels: Iterable[str] | None) -> Runner:
@@ -59,6 +60,10 @@ def python_version(text: str) -> tuple[int, int] | None:
 
 def setup_python_refuses(version: str, arch: str | None, runner: Runner) -> str:
     """Why setup-python cannot install ``version`` for ``arch`` on ``runner`` ("" if it can)."""
+    if runner.is_windows and arch and arch.lower() not in SETUP_PYTHON_ARCHS:
+        # maturin's "aarch64" given to setup-python: not an architecture it knows
+        # (PyO3/maturin-action#346: the build then links the wrong Python).
+        return f"setup-python has no architecture {arch!r} (it takes x64, x86 or arm64)"
     effective = arch or runner.arch
     if not runner.is_windows or effective != "arm64":
         return ""

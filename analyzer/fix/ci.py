@@ -10,10 +10,13 @@ import re
 from typing import Any
 
 from analyzer.buildmodel.parse import job_matrix
+from analyzer.ci.matrix import plain
+from analyzer.ci.runner import runner_for, setup_python_refuses
 from analyzer.fix.model import Unfixable
 from analyzer.model import Finding
 
 ARM_RUNNER = "windows-11-arm"
+_ARM = runner_for([ARM_RUNNER])
 _MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_.-]+)\s*\}\}")
 
 
@@ -190,6 +193,61 @@ def _add_arm64_to_archs(text: str, data: Any, job: Any) -> str | None:
     return _insert_lines(text, key_line, inserted)
 
 
+def _setup_python_key(job: Any) -> str | None:
+    """The matrix key setup-python's ``python-version`` reads, if any."""
+    for step in job.get("steps") or []:
+        if hasattr(step, "get") and "setup-python" in str(step.get("uses", "")):
+            ref = _MATRIX_REF.search(str((step.get("with") or {}).get("python-version", "")))
+            if ref is not None:
+                return ref.group(1).split(".")[0]
+    return None
+
+
+def _arm64_pythons(values: Any) -> list[Any] | None:
+    """The Pythons of a matrix axis that setup-python has for Windows ARM64 (None: every
+    value is one, no filtering needed)."""
+    kept = [v for v in values if not setup_python_refuses(str(v), "arm64", _ARM)]
+    return None if len(kept) == len(values) else kept
+
+
+def add_arm_runner(text: str, job: Any, runner_key: str, runners: Any) -> str:
+    """A windows-11-arm cell for a job whose runner is a matrix list: appended to the
+    list, unless the job crosses it with Pythons setup-python has no ARM64 build of
+    (before 3.11, PyPy); then ``include:`` entries add windows-11-arm with only the
+    Pythons it has (new combinations: the runner is an original key with a new value),
+    so no failing cell is added and fail-fast has nothing to cancel."""
+    python_key = _setup_python_key(job)
+    matrix = job_matrix(job)
+    axis = matrix.get(python_key) if matrix is not None and python_key else None
+    kept = _arm64_pythons(axis) if isinstance(axis, list) else None
+    if kept is None:
+        return _append_to_sequence(text, runners, ARM_RUNNER)
+    if not kept:
+        raise Unfixable(
+            "none of the job's Pythons has a Windows ARM64 build (3.11 or later): add one by hand"
+        )
+    import json
+
+    entries = [json.dumps({runner_key: ARM_RUNNER, str(python_key): plain(v)}) for v in kept]
+    assert matrix is not None
+    include: Any = matrix.get("include")
+    block_list = isinstance(include, list) and len(include) > 0 and not getattr(include, "fa").flow_style()  # noqa: B009
+    if block_list:
+        last_line, item_col = include.lc.item(len(include) - 1)
+        dash = text.splitlines()[last_line].rfind("- ", 0, item_col + 1)
+        if dash < 0:
+            raise Unfixable("unusual include: layout: add the ARM64 entries by hand")
+        block = "".join(f"{' ' * dash}- {e}\n" for e in entries)
+        return _insert_lines(text, _row_end(include, len(include) - 1), block)
+    if include is not None:
+        raise Unfixable("the matrix has an include: in flow style: add the ARM64 entries by hand")
+    key_line, key_col = matrix.lc.key(next(iter(matrix)))
+    indent = " " * key_col
+    block = f"{indent}include:  # Windows ARM64, with the Pythons it has (3.11+) (woaport)\n"
+    block += "".join(f"{indent}  - {e}\n" for e in entries)
+    return _insert_lines(text, key_line - 1, block)
+
+
 def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
     """WOA601: where the job sets cibuildwheel's archs without ARM64, they gain ARM64
     (that is what decides the tags); otherwise a matrix of runners gains windows-11-arm
@@ -206,7 +264,7 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
     if ref is not None:
         values = _matrix_list(job, ref.group(1))
         if values is not None and any(str(v).startswith("windows") for v in values):
-            return _append_to_sequence(text, values, ARM_RUNNER)
+            return add_arm_runner(text, job, ref.group(1), values)
         found = _matrix_rows(job, ref.group(1))
         if found is not None and any(_is_windows_row(r) for r in found[0]):
             rows, runner_key = found
@@ -295,35 +353,94 @@ def fix_publish_needs(text: str, finding: Finding) -> str:
     return _insert_lines(text, key_line - 1, " " * key_col + f"needs: [{found.group(2)}]\n")
 
 
+_X64_TRIPLE = re.compile(r"^x86_64-pc-windows-(msvc|gnu)$")
+_ARM_ARCH_EXPRESSION = "${{{{ matrix.{ref} == 'aarch64' && 'arm64' || matrix.{ref} }}}}"
+
+
+def _maturin_step(job: Any) -> Any | None:
+    for step in job.get("steps") or []:
+        if not hasattr(step, "get"):
+            continue
+        if "maturin-action" in str(step.get("uses", "")).lower():
+            if str((step.get("with") or {}).get("command", "build")).lower() in (
+                "build",
+                "publish",
+                "release",
+            ):
+                return step
+        elif re.search(r"\bmaturin\s+(?:build|publish)\b", str(step.get("run", ""))):
+            return step
+    return None
+
+
+def _python_arch_input(text: str, job: Any, target_ref: str) -> str:
+    """setup-python's ``architecture`` read from the same matrix value as maturin's
+    target: maturin wants ``aarch64`` where setup-python wants ``arm64``, so the input
+    becomes an expression that maps one to the other (PyO3/maturin-action#346)."""
+    for step in job.get("steps") or []:
+        if not hasattr(step, "get") or "setup-python" not in str(step.get("uses", "")):
+            continue
+        inputs = step.get("with")
+        value = str((inputs or {}).get("architecture", ""))
+        ref = _MATRIX_REF.search(value)
+        if ref is None or ref.group(1) != target_ref or not hasattr(inputs, "lc"):
+            continue
+        line = inputs.lc.value("architecture")[0]
+        rows = text.splitlines(keepends=True)
+        start = rows[line].find(value)
+        if start < 0:
+            raise Unfixable("cannot find setup-python's architecture value")
+        replacement = _ARM_ARCH_EXPRESSION.format(ref=target_ref)
+        rows[line] = rows[line][:start] + replacement + rows[line][start + len(value) :]
+        return "".join(rows)
+    return text
+
+
 def fix_maturin_job(text: str, finding: Finding) -> str:
-    """WOA603: a matrix list of Windows targets gains aarch64 (maturin-action builds
-    aarch64-pc-windows-msvc from the x64 runner); matrix rows (``include:``, or a list of
-    mappings such as ``platform:``) gain a copy of the Windows row with the
-    windows-11-arm runner, target aarch64, and arm64 for setup-python's architecture."""
+    """WOA603, by what decides maturin's target:
+    a matrix list of targets gains ``aarch64`` (maturin-action cross-compiles
+    aarch64-pc-windows-msvc on the x64 runner); matrix rows (``include:`` or a list such
+    as ``platform:``) gain a copy of the Windows row with runner windows-11-arm, target
+    ``aarch64`` and every x64 triple as aarch64-pc-windows-msvc, and setup-python's
+    architecture (``arm64``) from its own key or mapped from the target; a job whose
+    runner is a matrix list and whose maturin builds for the runner gains a
+    windows-11-arm cell with only the Pythons that have ARM64 builds."""
     data = _load(text)
     job = _job(data, finding.message.split("'")[1])
-    for step in job.get("steps") or []:
-        if "maturin" not in str(step.get("uses", "")).lower():
-            continue
-        target = str((step.get("with") or {}).get("target", ""))
-        ref = _MATRIX_REF.search(target)
-        values = _matrix_list(job, ref.group(1)) if ref else None
+    step = _maturin_step(job)
+    if step is None:
+        raise Unfixable("no maturin build step found in the job")
+    target = str((step.get("with") or {}).get("target", "")) if "uses" in step else ""
+    ref = _MATRIX_REF.search(target)
+    if ref is not None:
+        values = _matrix_list(job, ref.group(1))
         if values is not None and all(isinstance(v, str) for v in values):
             return _append_to_sequence(text, values, "aarch64")
-        found = _matrix_rows(job, ref.group(1)) if ref else None
+        found = _matrix_rows(job, ref.group(1))
         if found is not None:
             rows, target_key = found
-            row = next((r for r in rows if _is_windows_row(r) or "windows" in str(job.get("runs-on"))), None)
+            row = next((r for r in rows if _is_windows_row(r)), None)
+            if row is None and "windows" in str(job.get("runs-on")):
+                row = rows[0]
             if row is None:
-                break
+                raise Unfixable("no Windows row in the matrix to copy")
             changes = {target_key: "aarch64"}
+            changes |= {
+                str(k): "aarch64-pc-windows-msvc" for k, v in row.items() if _X64_TRIPLE.match(str(v))
+            }
             runner = next((k for k, v in row.items() if str(v).lower().startswith("windows")), None)
             if runner is not None:
-                changes[runner] = ARM_RUNNER  # native: the rows choose the runner
+                changes[str(runner)] = ARM_RUNNER  # native: the rows choose the runner
                 python_arch = _setup_python_arch_key(job)
-                if python_arch is not None and python_arch in row:
+                if python_arch is not None and python_arch in row and python_arch != target_key:
                     changes[python_arch] = "arm64"
-            return add_matrix_row(text, rows, changes)
+            text = add_matrix_row(text, rows, changes)
+            return _python_arch_input(text, _job(_load(text), finding.message.split("'")[1]), ref.group(1))
+    if not target:
+        runs_on = _MATRIX_REF.search(str(job.get("runs-on", "")))
+        runners = _matrix_list(job, runs_on.group(1)) if runs_on else None
+        if runs_on is not None and runners is not None and any(str(v).startswith("windows") for v in runners):
+            return add_arm_runner(text, job, runs_on.group(1), runners)
     raise Unfixable("the target is not a matrix list or rows: add an aarch64-pc-windows-msvc entry by hand")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -132,6 +133,10 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
                     ManualItem(finding, f"{broken[0]} cannot be parsed: repair it first, then re-run")
                 )
                 continue
+            elsewhere = ci_elsewhere(base, result)
+            if elsewhere:
+                manual.append(ManualItem(finding, elsewhere))
+                continue
             first = needs_first(base, result)
             if first:
                 manual.append(ManualItem(finding, f"a generated wheel workflow would not build yet: {first}"))
@@ -187,6 +192,32 @@ def _unreadable_workflows(finding: Finding, unreadable: dict[str, str]) -> list[
     project = finding.location.path.rpartition("/")[0]
     workflows = f"{project}/.github/workflows/" if project else ".github/workflows/"
     return sorted(rel for rel in unreadable if rel.startswith(workflows))
+
+
+def ci_elsewhere(base: Path, result: ScanResult) -> str:
+    """Why a GitHub Actions workflow must not be offered ("" when it may): the tree has
+    no ``.github/`` and none of the project's URLs is a GitHub repository (its sources
+    live on another forge, whose CI a workflow file would never run on)."""
+    if (base / ".github").is_dir():
+        return ""
+    urls = [url for _, url in result.project_urls]
+    config = base / ".git" / "config"
+    try:
+        if config.is_file() and not config.is_symlink() and config.stat().st_size < 1024 * 1024:
+            remotes = re.findall(
+                r"(?m)^\s*url\s*=\s*(\S+)", config.read_text(encoding="utf-8", errors="replace")
+            )
+            urls += [re.sub(r"^git@github\.com:", "https://github.com/", u) for u in remotes]
+    except OSError:
+        pass
+    if any(re.match(r"(?i)^https?://(?:www\.)?github\.com/[^/]+/[^/]+", url) for url in urls):
+        return ""
+    where = f" (its URLs: {', '.join(urls[:3])})" if urls else ""
+    return (
+        "the project's repository is not on GitHub"
+        f"{where}: a GitHub Actions workflow would never run there; add an ARM64 Windows build to "
+        "the CI that builds its wheels"
+    )
 
 
 CUSTOM_BUILD_RULES = frozenset({"WOA550"})  # build scripts the wheels come from

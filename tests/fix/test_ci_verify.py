@@ -17,10 +17,6 @@ from tests.paths import FIXTURES
 CI = FIXTURES / "ci"
 
 
-def _model(tmp_path: Path, text: str) -> object:
-    return model_from_texts(tmp_path, {".github/workflows/w.yml": text})
-
-
 JOB = "on: [push]\njobs:\n  w:\n    runs-on: {runner}\n    steps:\n      - uses: pypa/cibuildwheel@v3\n{env}"
 
 
@@ -49,7 +45,16 @@ def _fix(tmp_path: Path, case: str) -> tuple[int, str, Path]:
     return code, out, work
 
 
-@pytest.mark.parametrize("case", ["archs-exclude-arm64", "qemu-decoy", "maturin-old-python"])
+FIXABLE = [
+    "archs-exclude-arm64",
+    "qemu-decoy",
+    "maturin-old-python",
+    "maturin-platform-rows",
+    "maturin-os-python",
+]
+
+
+@pytest.mark.parametrize("case", FIXABLE)
 def test_fix_is_verified_and_recomputes_to_win_arm64(tmp_path: Path, case: str) -> None:
     before = read_ci(CI / case)
     code, out, work = _fix(tmp_path, case)
@@ -91,7 +96,7 @@ def _actionlint() -> str:
 def test_patched_workflows_pass_actionlint(tmp_path: Path) -> None:
     actionlint = _actionlint()
     patched = [p for d in (FIXTURES / "fixes").glob("*/after") for p in d.glob(".github/workflows/*.yml")]
-    for case in ("archs-exclude-arm64", "qemu-decoy", "maturin-old-python"):
+    for case in FIXABLE:
         _fix(tmp_path, case)
         patched += list((tmp_path / case / ".github" / "workflows").glob("*.yml"))
     assert len(patched) >= 8
@@ -126,3 +131,36 @@ def test_old_pythons_on_arm_are_added_to_an_existing_exclude_list(tmp_path: Path
     assert '          - {"os": "windows-11-arm", "python": 3.9}\n' in text  # the YAML number kept
     (job,) = read_ci(tmp_path).jobs
     assert [c.label for c in job.cells] == ["os=windows-latest, python=3.9", "os=windows-11-arm, python=3.12"]
+
+
+def test_maturins_aarch64_is_not_an_architecture_for_setup_python(tmp_path: Path) -> None:
+    """Copying the row without mapping setup-python's architecture would hand it
+    'aarch64': the recomputed cell fails, so such a patch could not be verified."""
+    text = (CI / "maturin-platform-rows" / ".github" / "workflows" / "CI.yml").read_text()
+    text = text.replace(
+        "            target: x86\n",
+        "            target: x86\n          - runner: windows-11-arm\n            target: aarch64\n",
+        1,
+    )
+    found = model_from_texts(tmp_path, {"w.yml": text}).job("w.yml", "windows")
+    assert found is not None
+    arm = next(c for c in found.cells if c.runner.arch == "arm64")
+    assert "architecture 'aarch64'" in arm.fails and found.delivered() == frozenset()
+
+
+def test_no_github_workflow_is_offered_to_a_project_hosted_elsewhere(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.c").write_text("int m;\n")
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup, Extension\nsetup(ext_modules=[Extension('m', ['src/m.c'])])\n"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "m"\nversion = "1"\n[project.urls]\nSource = "https://hg.example.org/m"\n'
+    )
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text('[remote "origin"]\n\turl = https://git.code.sf.net/p/m/code\n')
+    _, out = run("fix", str(tmp_path), "--only", "ci")
+    assert "WOA604" in out and "not on GitHub" in out and "wheels-windows.yml" not in out
+    (tmp_path / ".git" / "config").write_text('[remote "origin"]\n\turl = git@github.com:o/m.git\n')
+    _, out = run("fix", str(tmp_path), "--only", "ci")
+    assert "+++ b/.github/workflows/wheels-windows.yml" in out
