@@ -534,7 +534,7 @@ class Interpreter:
 
     def extend(self, target: list[Any], items: Any) -> None:
         values = self.iterate(items)
-        if values is None:
+        if values is None or len(target) + len(values) > MAX_BUILT:
             target.append(Maybe(UNKNOWN))
             return
         target.extend(Maybe(strip_maybe(v)) if self.uncertain else v for v in values)
@@ -758,17 +758,15 @@ class Interpreter:
 
     def binop(self, op: ast.operator, left: Any, right: Any) -> Any:
         if isinstance(op, ast.Add) and isinstance(left, list) and isinstance(right, list):
+            if len(left) + len(right) > MAX_BUILT:
+                return UNKNOWN
             return left + right  # items keep their Maybe marks
         if isinstance(op, ast.Mod) and isinstance(left, str) and _known(right):
-            return _bounded(left % right)
+            return safe_percent(left, right)
         if not (_known(left) and _known(right)):
             return UNKNOWN
-        if isinstance(op, ast.Pow) and isinstance(right, int) and abs(right) > 256:
+        if not _binop_within_budget(op, left, right):
             return UNKNOWN
-        if isinstance(op, ast.Mult) and (isinstance(left, (str, list)) or isinstance(right, (str, list))):
-            count = right if isinstance(right, int) else left
-            if not isinstance(count, int) or count > 1000:
-                return UNKNOWN
         return _bounded(_BINOPS[type(op)](left, right))
 
     def subscript(self, value: Any, index_node: ast.expr, ns: Namespace) -> Any:
@@ -997,6 +995,10 @@ class Interpreter:
             return UNKNOWN
         if isinstance(obj, str) and name in _PURE_STR_METHODS:
             if all(_known(a) for a in args) and all(_known(v) for v in kwargs.values()):
+                if name == "format":
+                    return safe_format(obj, args, kwargs)
+                if not _within_work(obj, name, args):
+                    return UNKNOWN
                 return _bounded(getattr(obj, name)(*args, **kwargs))
             if name == "join":
                 return UNKNOWN
@@ -1325,6 +1327,111 @@ def _parents(path: str) -> Iterator[str]:
     while parent:
         yield parent
         parent = posixpath.dirname(parent)
+
+
+# The work budget counts the size of what would be built, before it is built: an int by
+# its bits, a string or a list by its length. Past these the value is UNKNOWN, which is
+# what a static reading of a value that large would be worth anyway.
+MAX_INT_BITS = 4096
+MAX_BUILT = 1_000_000  # characters or items one operation may produce
+_PLAIN = (str, int, float, bool, type(None))
+# A replacement field's name: an argument (position or keyword) then indexes; no ".attr"
+# (attribute traversal reaches woaport's own objects, their globals and os.environ).
+_FIELD_NAME = re.compile(r"^(?:\d+|[A-Za-z_]\w*)?(?:\[[\w-]+\])*$")
+_WIDTH = re.compile(r"\d+")
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?[diouxXeEfFgGcrsa%]")
+
+
+def plain_data(value: Any, depth: int = 0) -> bool:
+    """Strings, numbers and containers of them: the only values formatting may see."""
+    if isinstance(value, _PLAIN):
+        return True
+    if depth > 8:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(plain_data(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, _PLAIN) and plain_data(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _widths_ok(spec: str) -> bool:
+    return all(int(w) <= 1000 for w in _WIDTH.findall(spec))
+
+
+def safe_format(template: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """``template.format(...)`` when every field is a plain name or index of plain data
+    with a modest width; UNKNOWN otherwise (never an attribute lookup)."""
+    import string
+
+    if not (plain_data(args) and plain_data(kwargs)):
+        return UNKNOWN
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return UNKNOWN
+    for _, name, spec, _ in fields:
+        if name is None:
+            continue
+        if not _FIELD_NAME.match(name) or (spec and ("{" in spec or not _widths_ok(spec))):
+            return UNKNOWN
+    try:
+        return _bounded(template.format(*args, **kwargs))
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError):
+        return UNKNOWN
+
+
+def safe_percent(template: str, right: Any) -> Any:
+    """``template % right`` for plain data and widths up to 1000 (``%0900000000d`` would
+    build a gigabyte); UNKNOWN otherwise."""
+    if not plain_data(right):
+        return UNKNOWN
+    for m in _PERCENT_SPEC.finditer(template):
+        for part in (m.group(1), m.group(2)):
+            if part == "*" or (part and int(part) > 1000):
+                return UNKNOWN
+    try:
+        return _bounded(template % right)
+    except (TypeError, ValueError, KeyError, OverflowError):
+        return UNKNOWN
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, tuple)) else 1
+
+
+def _binop_within_budget(op: ast.operator, left: Any, right: Any) -> bool:
+    """Whether an operation's result stays within the work budget, decided from its
+    operands' sizes before it is computed."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return True
+    if isinstance(left, int) and isinstance(right, int):
+        if isinstance(op, ast.LShift):
+            return 0 <= right <= MAX_INT_BITS and left.bit_length() + right <= MAX_INT_BITS
+        if isinstance(op, ast.Pow):
+            return right <= 256 and left.bit_length() * max(right, 0) <= MAX_INT_BITS
+        if isinstance(op, ast.Mult):
+            return left.bit_length() + right.bit_length() <= MAX_INT_BITS
+        return True
+    if isinstance(op, ast.Mult):
+        count = right if isinstance(right, int) else left
+        sized = left if isinstance(right, int) else right
+        return isinstance(count, int) and count <= 1000 and _size(sized) * max(count, 0) <= MAX_BUILT
+    if isinstance(op, ast.Add) and isinstance(left, (str, list, tuple)):
+        return _size(left) + _size(right) <= MAX_BUILT
+    return True
+
+
+def _within_work(text: str, method: str, args: list[Any]) -> bool:
+    """String methods whose output can dwarf their input: ``split`` on a megabyte
+    (a million items), ``replace`` that multiplies, ``join`` of a huge list."""
+    if method in ("split", "rsplit", "splitlines"):
+        return len(text) <= MAX_BUILT // 4
+    if method == "replace" and len(args) >= 2 and isinstance(args[1], str):
+        return len(text) * max(1, len(args[1])) <= MAX_BUILT
+    if method == "join" and args and isinstance(args[0], (list, tuple)):
+        return len(args[0]) * (len(text) + 1) <= MAX_BUILT
+    return True
 
 
 def _bounded(value: Any) -> Any:

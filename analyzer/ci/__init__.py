@@ -84,4 +84,13 @@ def released(jobs: list[Job]) -> frozenset[str]:
         if job.calls.startswith("./"):
             called = job.calls.removeprefix("./").split("@", 1)[0]
             stack.extend(j.key for j in by_file.get(called, []))
+        for source in job.downloads_from:
+            # Artifacts of another workflow's run: that workflow's jobs are released
+            # (every wheel job of the project when the run is chosen at run time).
+            stack.extend(
+                j.key
+                for j in jobs
+                if j.builds_wheels
+                and (source == "*" or j.path.endswith("/" + source) or j.workflow_name == source)
+            )
     return frozenset(seen)

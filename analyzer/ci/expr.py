@@ -33,7 +33,9 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
-_EMBEDDED = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+# One ``${{ ... }}``: its body never contains ``}}`` (so that a whole-string match is one
+# expression, not the text from the first ``${{`` to the last ``}}``).
+_EMBEDDED = re.compile(r"\$\{\{((?:(?!\}\}).)*)\}\}", re.S)
 _TOKEN = re.compile(
     r"""\s*(?:(?P<num>-?\d+(?:\.\d+)?)|'(?P<str>(?:[^']|'')*)'|(?P<op>==|!=|<=|>=|&&|\|\||[!<>()\[\],.*])"""
     r"""|(?P<id>[A-Za-z_][\w-]*))"""
@@ -223,6 +225,11 @@ def open_context(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _call(name: str, args: list[Any]) -> Any:
     lowered = name.lower()
+    # Status checks, as a step sees them when the steps before it succeeded.
+    if lowered in ("success", "always") and not args:
+        return True
+    if lowered in ("failure", "cancelled") and not args:
+        return False
     if any(a is UNKNOWN for a in args):
         return UNKNOWN
     if lowered == "fromjson" and len(args) == 1 and isinstance(args[0], str):
@@ -262,6 +269,30 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
         return _Parser(_tokens(expression), context).parse()
     except (_Malformed, RecursionError, IndexError):
         return UNKNOWN
+
+
+def condition(text: Any, context: Mapping[str, Any]) -> Any:
+    """An ``if:`` (with or without ``${{ }}``): True, False or UNKNOWN."""
+    if text is None:
+        return True
+    if isinstance(text, bool):
+        return text
+    body = str(text).strip()
+    whole = _EMBEDDED.fullmatch(body)
+    value = evaluate(whole.group(1) if whole else body, context)
+    return truthy(value)
+
+
+def substitute_partial(value: str, context: Mapping[str, Any], placeholder: str) -> str:
+    """``value`` with each expression replaced by its text, or by ``placeholder`` where it
+    cannot be known (a step output, a secret): the known words of a command line stay
+    readable (``--release --target aarch64-pc-windows-msvc -i ?``)."""
+
+    def one(m: re.Match[str]) -> str:
+        result = _text(evaluate(m.group(1), context))
+        return placeholder if result is UNKNOWN else str(result)
+
+    return _EMBEDDED.sub(one, value)
 
 
 def substitute(value: Any, context: Mapping[str, Any]) -> Any:

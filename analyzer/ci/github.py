@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from analyzer.ci.expr import UNKNOWN, open_context, substitute
+from analyzer.ci.expr import UNKNOWN, condition, open_context, substitute, substitute_partial
 from analyzer.ci.matrix import expand, flatten, plain
 from analyzer.ci.model import Build, Cell, Job, Problem, Runner, Step
 from analyzer.ci.runner import runner_for, setup_python_refuses
@@ -195,6 +195,25 @@ def _inputs(data: Mapping[str, Any]) -> Any:
     return UNKNOWN
 
 
+def _downloads_from(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """Other workflows' runs whose artifacts the job downloads: ``actions/download-
+    artifact`` with a ``run-id``, ``dawidd6/action-download-artifact`` with its
+    ``workflow``, ``gh run download`` ("*": which run is decided when it runs)."""
+    found: list[str] = []
+    for step in body.get("steps") or []:
+        if not isinstance(step, Mapping):
+            continue
+        uses = str(step.get("uses", "")).lower()
+        inputs = step.get("with") if isinstance(step.get("with"), Mapping) else {}
+        assert isinstance(inputs, Mapping)
+        if "download-artifact" in uses and ("run-id" in inputs or "workflow" in inputs or "run_id" in inputs):
+            workflow = inputs.get("workflow")
+            found.append(str(workflow) if isinstance(workflow, str) and "${{" not in workflow else "*")
+        if re.search(r"\bgh\s+run\s+download\b", str(step.get("run", ""))):
+            found.append("*")
+    return tuple(dict.fromkeys(found))
+
+
 def _needs(body: Mapping[str, Any]) -> tuple[str, ...]:
     value = body.get("needs")
     if isinstance(value, str):
@@ -224,6 +243,7 @@ def _read_job(
     )
     calls = str(body.get("uses", "")) if isinstance(body.get("uses"), str) else ""
     publishes = False
+    downloads = _downloads_from(body)
     cells: list[Cell] = []
     for values in expansion.cells:
         cell, cell_publishes = _read_cell(root, body, values, base, workflow_env, limits)
@@ -239,6 +259,8 @@ def _read_job(
         fail_fast=fail_fast,
         unknown_matrix=expansion.unknown,
         calls=calls,
+        downloads_from=downloads,
+        workflow_name=str(base.get("workflow_name", "")),
     )
 
 
@@ -267,10 +289,14 @@ def _read_cell(
         if not isinstance(raw, Mapping):
             continue
         step_context = {**context, "env": open_context(env)}
+        runs = condition(raw.get("if"), step_context)
+        if runs is False:
+            continue  # e.g. "if: runner.os == 'macOS'" in a Windows cell
         step_env = {**env, **_scalar_env(raw.get("env"), step_context)}
         step_context["env"] = open_context(step_env)
         inputs = raw.get("with") if isinstance(raw.get("with"), Mapping) else {}
         assert isinstance(inputs, Mapping)
+        maturin_args = raw.get("with", {}).get("args") if isinstance(raw.get("with"), Mapping) else None
         step = Step(
             line=_line(raw),
             name=str(raw.get("name", "")),
@@ -290,13 +316,18 @@ def _read_cell(
                 refused = setup_python_refuses(version, python_arch, runner)
                 if refused and not fails:
                     fails = refused
+        if isinstance(maturin_args, str) and step.input("args") is None:
+            # Interpreters from step outputs: the target still decides the platform.
+            partial = substitute_partial(maturin_args, step_context, "?")
+            step = Step(step.line, step.name, step.uses, step.run, (*step.with_, ("args", partial)), step.env)
         builds.extend(_builds_of(root, step, runner, tuple(pythons), python_arch))
         if _publishes(step):
             publishes = True
         if step.run:
             scripts.extend(_scripts_called(root, step.run, limits))
             for key, value in _GITHUB_ENV.findall(step.run):
-                env[key] = value.strip() if "${{" not in value and "$" not in value else None
+                literal = "${{" not in value and "$" not in value and runs is True
+                env[key] = value.strip() if literal else None
     cell = Cell(
         values=flatten(values),
         runner=runner,
@@ -323,6 +354,7 @@ def _builds_of(
     env = dict(step.env)
     uses = step.uses.lower()
     if re.search(r"(?:^|/)cibuildwheel@", uses):
+        pinned = re.search(r"@v?(\d+(?:\.\d+)*)", uses)
         yield cibuildwheel_build(
             root,
             runner,
@@ -331,6 +363,7 @@ def _builds_of(
             package_dir=step.input("package-dir") if "package-dir" in dict(step.with_) else ".",
             config_file=step.input("config-file") if "config-file" in dict(step.with_) else "",
             only=step.input("only") if "only" in dict(step.with_) else "",
+            pinned=pinned.group(1) if pinned else "",
         )
         return
     if "maturin-action" in uses:
@@ -344,6 +377,7 @@ def _builds_of(
         return
     for m in _CIBW_RUN.finditer(step.run):
         words = _words(m.group("args"))
+        pinned = re.search(r"cibuildwheel==(\d[\w.]*)", m.group(0))
         yield cibuildwheel_build(
             root,
             runner,
@@ -354,6 +388,7 @@ def _builds_of(
             only=_option(words, "--only") or "",
             archs=_option(words, "--archs"),
             platform=_option(words, "--platform"),
+            pinned=pinned.group(1) if pinned else "",
         )
     for m in _MATURIN_RUN.finditer(step.run):
         yield maturin_build(runner, "", m.group("args"), pythons, step.line)

@@ -106,6 +106,10 @@ class Job:
     # the cells are unknown.
     unknown_matrix: str = ""
     calls: str = ""  # a reusable workflow this job runs (``uses:`` at job level)
+    # Artifacts it downloads from another workflow's run: "*" (a run id known only when
+    # it runs), or the workflow files or names it names.
+    downloads_from: tuple[str, ...] = ()
+    workflow_name: str = ""  # the workflow's ``name:``
 
     @property
     def key(self) -> str:

@@ -23,6 +23,8 @@ import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from cibuildwheel.errors import FatalError
+
 from analyzer.ci.model import WIN32, WIN_AMD64, WIN_ARM64, Build, Runner
 from analyzer.ci.runner import python_version
 
@@ -39,10 +41,6 @@ SELECTION_KEYS = frozenset(
         "CIBW_CONFIG_FILE",
         "CIBW_PLATFORM",
         "CIBW_ONLY",
-        "CIBW_TEST_COMMAND",
-        "CIBW_TEST_COMMAND_WINDOWS",
-        "CIBW_TEST_SKIP",
-        "CIBW_TEST_SKIP_WINDOWS",
     }
 )
 # Files cibuildwheel's reader opens in the package directory; larger ones are not given
@@ -114,6 +112,7 @@ def cibuildwheel_build(
     only: str | None = "",
     archs: str | None = None,
     platform: str | None = None,
+    pinned: str = "",
 ) -> Build:
     """What one cibuildwheel invocation builds on ``runner`` with environment ``env``."""
     if runner.os is None or runner.arch is None:
@@ -126,6 +125,11 @@ def cibuildwheel_build(
         names = (archs_value or runner.arch or "?").replace(",", " ").split()
         return Build("cibuildwheel", line, tuple(f"*-{target_os}_{name}" for name in names))
     unknown = sorted(k for k in SELECTION_KEYS if k in env and env[k] is None)
+    archs_in_env = any(env.get(k) for k in ("CIBW_ARCHS", "CIBW_ARCHS_WINDOWS")) or bool(archs)
+    if package_dir is None and archs_in_env and not unknown and None not in (config_file, only):
+        # The project is built from a folder named when the workflow runs (an sdist it
+        # just made): the archs the environment sets decide the platform all the same.
+        package_dir = "."
     if unknown or None in (package_dir, config_file, only):
         what = ", ".join(unknown) or "an input of the action"
         return Build("cibuildwheel", line, None, unknown=f"{what} is set when the workflow runs")
@@ -144,8 +148,21 @@ def cibuildwheel_build(
     known_env = {k: v for k, v in env.items() if v is not None and k.startswith("CIBW_")}
     try:
         identifiers, tested = _resolve(package, config, only or None, archs, runner, known_env)
-    except Exception as error:  # cibuildwheel refuses the configuration: the job fails
+    except (Exception, FatalError) as error:  # cibuildwheel refuses the configuration
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        ours = cibuildwheel_version()
+        if pinned and ours and pinned.split(".")[0] != ours.split(".")[0]:
+            # An enable group the job's version has and this one dropped changes which
+            # Pythons are built, not which architectures: resolve without it.
+            retried = _resolve_across_versions(package, config, only or None, archs, runner, known_env)
+            if retried is not None:
+                identifiers, tested = retried
+                cross = runner.arch != "arm64" and any(i.endswith(WIN_ARM64) for i in identifiers)
+                return Build("cibuildwheel", line, tuple(identifiers), tested=tuple(tested), cross=cross)
+            # Options change between major versions (enable groups, defaults): the job's
+            # own cibuildwheel may accept what this one refuses. Not judged, not failed.
+            why = f"cibuildwheel {ours} refuses the options ({first[:120]}); the job runs v{pinned}"
+            return Build("cibuildwheel", line, None, unknown=why)
         return Build("cibuildwheel", line, (), fails=f"cibuildwheel refuses the options: {first[:200]}")
     allow_empty = (env.get("CIBW_ALLOW_EMPTY") or "").strip().lower() in ("1", "true", "yes", "on")
     if not identifiers and not allow_empty:
@@ -158,6 +175,81 @@ def cibuildwheel_build(
     # ARM64 wheels built on an x64 runner cannot be run (tested) there.
     cross = runner.arch != "arm64" and any(i.endswith(WIN_ARM64) for i in identifiers)
     return Build("cibuildwheel", line, tuple(identifiers), tested=tuple(tested), cross=cross)
+
+
+def _resolve_across_versions(
+    package: Path, config: str, only: str | None, archs: str | None, runner: Runner, env: dict[str, str]
+) -> tuple[list[str], list[str]] | None:
+    """The job pins another major version of cibuildwheel, whose options this one
+    refuses (an enable group or a config key it dropped: ``cpython-freethreading``,
+    ``free-threaded-support``). Those options choose Pythons, not architectures: resolve
+    again without them, from a copy of the project's configuration files with the keys
+    this version does not know left out. None when that still fails."""
+    import tempfile
+    import tomllib
+
+    import tomlkit
+
+    kept = _known_enable_groups(env.get("CIBW_ENABLE", ""))
+    env = {**env, "CIBW_ENABLE": kept} if kept is not None else env
+    with tempfile.TemporaryDirectory(prefix="woaport-cibw-") as scratch:
+        copy = Path(scratch)
+        for name in _CONFIG_FILES:
+            source = package / name
+            if source.is_file() and not source.is_symlink():
+                (copy / name).write_bytes(source.read_bytes())
+        pyproject = copy / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
+                return None
+            table = data.get("tool", {}).get("cibuildwheel")
+            if isinstance(table, dict):
+                data["tool"]["cibuildwheel"] = _known_options(table)
+                pyproject.write_text(tomlkit.dumps(data), encoding="utf-8")
+        try:
+            return _resolve(copy, config, only, archs, runner, env)
+        except (Exception, FatalError):
+            return None
+
+
+def _known_options(table: dict[str, object]) -> dict[str, object]:
+    """``[tool.cibuildwheel]`` with only the options (and platform tables) this
+    cibuildwheel's defaults name."""
+    import tomllib
+
+    from cibuildwheel.util.resources import DEFAULTS
+
+    defaults = tomllib.loads(DEFAULTS.read_text(encoding="utf-8"))["tool"]["cibuildwheel"]
+    out: dict[str, object] = {}
+    for key, value in table.items():
+        if key in defaults and isinstance(defaults[key], dict) and isinstance(value, dict):
+            out[key] = {k: v for k, v in value.items() if k in defaults[key]}
+        elif key == "overrides" and isinstance(value, list):
+            out[key] = [
+                {k: v for k, v in o.items() if k == "select" or k in defaults}
+                for o in value
+                if isinstance(o, dict)
+            ]
+        elif key in defaults:
+            out[key] = value
+    enable = out.get("enable")
+    if isinstance(enable, list):
+        kept = _known_enable_groups(" ".join(str(e) for e in enable))
+        out["enable"] = kept.split() if kept is not None else enable
+    return out
+
+
+def _known_enable_groups(value: str) -> str | None:
+    """``value`` without the enable groups this cibuildwheel does not know (None when
+    it knows them all, or the value is empty: nothing to retry)."""
+    from cibuildwheel.selector import EnableGroup
+
+    known = {g.value for g in EnableGroup}
+    groups = value.split()
+    kept = [g for g in groups if g in known]
+    return " ".join(kept) if groups and len(kept) < len(groups) else None
 
 
 def _resolve(

@@ -262,9 +262,10 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
     runs_on = str(job.get("runs-on", ""))
     ref = _MATRIX_REF.search(runs_on)
     if ref is not None:
+        job_id = finding.message.split("'")[1]
         values = _matrix_list(job, ref.group(1))
         if values is not None and any(str(v).startswith("windows") for v in values):
-            return add_arm_runner(text, job, ref.group(1), values)
+            return settle_arm_cells(add_arm_runner(text, job, ref.group(1), values), job_id)
         found = _matrix_rows(job, ref.group(1))
         if found is not None and any(_is_windows_row(r) for r in found[0]):
             rows, runner_key = found
@@ -274,7 +275,7 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
             python_arch = _setup_python_arch_key(job)
             if python_arch is not None and python_arch in row:
                 changes[python_arch] = "arm64"
-            return add_matrix_row(text, rows, changes)
+            return settle_arm_cells(add_matrix_row(text, rows, changes), job_id)
     for step in job.get("steps") or []:
         uses, run = str(step.get("uses", "")), str(step.get("run", ""))
         if "cibuildwheel" not in uses.lower() and "cibuildwheel" not in run.lower():
@@ -434,13 +435,15 @@ def fix_maturin_job(text: str, finding: Finding) -> str:
                 python_arch = _setup_python_arch_key(job)
                 if python_arch is not None and python_arch in row and python_arch != target_key:
                     changes[python_arch] = "arm64"
+            job_id = finding.message.split("'")[1]
             text = add_matrix_row(text, rows, changes)
-            return _python_arch_input(text, _job(_load(text), finding.message.split("'")[1]), ref.group(1))
+            return settle_arm_cells(_python_arch_input(text, _job(_load(text), job_id), ref.group(1)), job_id)
     if not target:
         runs_on = _MATRIX_REF.search(str(job.get("runs-on", "")))
         runners = _matrix_list(job, runs_on.group(1)) if runs_on else None
         if runs_on is not None and runners is not None and any(str(v).startswith("windows") for v in runners):
-            return add_arm_runner(text, job, runs_on.group(1), runners)
+            job_id = finding.message.split("'")[1]
+            return settle_arm_cells(add_arm_runner(text, job, runs_on.group(1), runners), job_id)
     raise Unfixable("the target is not a matrix list or rows: add an aarch64-pc-windows-msvc entry by hand")
 
 
@@ -497,30 +500,70 @@ jobs:
 """
 
 
-def fix_arm_runner_python(text: str, finding: Finding) -> str:
-    """WOA607: the matrix cells on a Windows ARM64 runner whose setup-python asks for a
-    Python without an ARM64 build are excluded (``exclude:`` entries with the cells' own
-    values, so the x64 cells keep every Python). The cells are the ones the CI model
-    computes for this workflow, not a reading of the text."""
-    import json
+def _computed_job(text: str, job_id: str) -> Any:
+    """The CI model's view of one job of ``text`` (the workflow alone, no tree)."""
     import tempfile
     from pathlib import Path
 
     from analyzer.ci import model_from_texts
-    from analyzer.ci.matrix import flatten, plain
 
-    data = _load(text)
-    job_id = finding.message.split("'")[1]
-    job = _job(data, job_id)
+    with tempfile.TemporaryDirectory(prefix="woaport-fix-") as scratch:
+        return model_from_texts(Path(scratch), {"w.yml": text}).job("w.yml", job_id)
+
+
+def _failing_arm_cells(text: str, job_id: str) -> list[Any]:
+    job = _computed_job(text, job_id)
+    if job is None:
+        return []
+    return [c for c in job.cells if c.fails and c.runner.is_windows and c.runner.arch == "arm64"]
+
+
+_LITERAL_VERSION = re.compile(r"""^(?P<q>["']?)(?P<v>[\w.+-]+)(?P=q)$""")
+
+
+def arm_python_literal(text: str, job_id: str) -> str:
+    """A setup-python step that asks for one literal Python without an ARM64 build
+    (``'3.8'``, there to run a build tool) asks for 3.11 on an ARM64 runner instead, and
+    for the same Python elsewhere."""
+    job = _job(_load(text), job_id)
+    for step in job.get("steps") or []:
+        if not hasattr(step, "get") or "setup-python" not in str(step.get("uses", "")):
+            continue
+        inputs = step.get("with")
+        if not hasattr(inputs, "lc") or "python-version" not in inputs:
+            continue
+        asked = str(inputs["python-version"])
+        if "${{" in asked or not setup_python_refuses(asked, "arm64", _ARM):
+            continue
+        line = inputs.lc.value("python-version")[0]
+        rows = text.splitlines(keepends=True)
+        m = re.search(r"python-version\s*:\s*(\S.*?)\s*(?:#.*)?$", rows[line].rstrip("\r\n"))
+        if m is None or _LITERAL_VERSION.match(m.group(1)) is None:
+            continue
+        expression = f"${{{{ runner.arch == 'ARM64' && '3.11' || '{asked}' }}}}"
+        rows[line] = rows[line][: m.start(1)] + expression + rows[line][m.end(1) :]
+        text = "".join(rows)
+    return text
+
+
+def exclude_failing_arm_cells(text: str, job_id: str) -> str:
+    """``exclude:`` entries for exactly the ARM64 cells the CI model computes as failing
+    (setup-python without such a Python, cibuildwheel selecting nothing there), with the
+    cells' own matrix values, so every other cell keeps what it built. The text is
+    unchanged when no ARM64 cell fails."""
+    import json
+
+    from analyzer.ci.matrix import flatten
+
+    failing = _failing_arm_cells(text, job_id)
+    if not failing:
+        return text
+    job = _job(_load(text), job_id)
     matrix = job_matrix(job)
     if matrix is None:
-        raise Unfixable("the job has no matrix: ask for Python 3.11 or later on the ARM64 runner by hand")
-    with tempfile.TemporaryDirectory(prefix="woaport-fix-") as scratch:
-        model = model_from_texts(Path(scratch), {"w.yml": text})
-    computed = model.job("w.yml", job_id)
-    failing = [c for c in computed.cells if c.fails] if computed is not None else []
-    if not failing:
-        raise Unfixable("no failing ARM64 cell found")
+        raise Unfixable(
+            f"the ARM64 runner fails ({failing[0].fails}) and the job has no matrix to exclude it from"
+        )
     entries: list[str] = []
     for cell in failing:
         values = set(cell.values)
@@ -545,9 +588,26 @@ def fix_arm_runner_python(text: str, finding: Finding) -> str:
         return _insert_lines(text, _row_end(existing, len(existing) - 1), block)
     if existing is not None:
         raise Unfixable("the matrix has an exclude: list in flow style: add the entries by hand")
-    first_key = next(iter(matrix))
-    key_line, key_col = matrix.lc.key(first_key)
+    key_line, key_col = matrix.lc.key(next(iter(matrix)))
     indent = " " * key_col
     block = f"{indent}exclude:  # no Windows ARM64 build of these Pythons (woaport)\n"
     block += "".join(f"{indent}  - {e}\n" for e in entries)
     return _insert_lines(text, key_line - 1, block)
+
+
+def settle_arm_cells(text: str, job_id: str) -> str:
+    """After a Windows ARM64 cell was added: a literal setup-python without an ARM64
+    build is mapped, then any ARM64 cell still failing is excluded."""
+    return exclude_failing_arm_cells(arm_python_literal(text, job_id), job_id)
+
+
+def fix_arm_runner_python(text: str, finding: Finding) -> str:
+    """WOA607: the ARM64 cells that cannot start are fixed: a literal setup-python
+    version is asked as 3.11 on ARM64, the matrix cells that cross the ARM64 runner with
+    Pythons without an ARM64 build are excluded (the x64 cells keep every Python). The
+    cells are the ones the CI model computes for this workflow, not a reading of the text."""
+    job_id = finding.message.split("'")[1]
+    fixed = settle_arm_cells(text, job_id)
+    if fixed == text:
+        raise Unfixable("no failing ARM64 cell found")
+    return fixed

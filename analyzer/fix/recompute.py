@@ -30,6 +30,15 @@ def compare(before: CiModel, after: CiModel) -> CiVerification:
     """The verdict on a patch from the models before and after it (pure)."""
     if after.problems and not before.problems:
         return CiVerification(False, f"the patched workflow does not load: {after.problems[0].message}")
+    failing_before = {(j.key, c.label) for j in before.jobs for c in j.cells if c.fails}
+    added = [
+        (j, c) for j in after.jobs for c in j.cells if c.fails and (j.key, c.label) not in failing_before
+    ]
+    if added:
+        job, cell = added[0]
+        return CiVerification(
+            False, f"the patch adds a cell that fails: job '{job.id}' ({cell.label}): {cell.fails}"
+        )
     old, new = released_tags(before), released_tags(after)
     lost = tuple(sorted(old - new))
     arm_jobs = tuple(j.key for j in after.counted() if WIN_ARM64 in j.delivered())
