@@ -71,11 +71,12 @@ def test_every_report_carries_the_verdict() -> None:
 def test_ci_outside_github_actions_counts(tmp_path: Path) -> None:
     (tmp_path / "fast.c").write_text("int x;\n")
     appveyor = "image: Visual Studio 2022\nenvironment:\n  matrix:\n    - ARCH: x64\n"
-    (tmp_path / "appveyor.yml").write_text(appveyor + "build_script:\n  - cmake -A x64 .\n")
+    wheels = "build_script:\n  - cmake -A x64 .\n  - python -m pip wheel . -w wheelhouse\n"
+    (tmp_path / "appveyor.yml").write_text(appveyor + wheels)
     verdict = judge(scan(tmp_path))
     assert verdict.area("ci").state == "blocked"
     assert "WOA620 appveyor.yml:4" in verdict.area("ci").findings
-    assert "appveyor.yml:4" in verdict.overall
+    assert "job 'build' in appveyor.yml" in verdict.overall
     # A vendored project's CI is not this project's.
     (tmp_path / "appveyor.yml").rename(tmp_path / "vendored.yml")
     (tmp_path / "third_party" / "lib").mkdir(parents=True)

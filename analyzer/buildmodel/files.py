@@ -14,7 +14,7 @@ from analyzer.ci import CiModel, read_ci
 from analyzer.findings import format_message, make_finding, suppressed
 from analyzer.kinds.build import BuildKind
 from analyzer.model import Finding, Language, Location, ScanWarning
-from analyzer.native.sources import SourceFile, SourceReadError, read_source
+from analyzer.native.sources import CI_DIRECTORIES, SourceFile, SourceReadError, read_source
 from analyzer.rules import Rule
 
 NO_CONTEXT = ProjectContext()  # a build file judged on its own
@@ -105,9 +105,7 @@ def scan_build_files(
     for source in files:
         if source.rel not in texts:
             continue
-        project_dir = (
-            source.rel.split(".github/workflows/", 1)[0] if source.language is Language.WORKFLOW else ""
-        )
+        project_dir = ci_project_dir(source.rel, source.language)
         pyproject = pyprojects.get(project_dir)
         pyproject_text = texts.get(pyproject.rel) if pyproject is not None else None
         if pyproject is not None and pyproject_text is None:
@@ -122,7 +120,7 @@ def scan_build_files(
             if source.language is Language.SETUP_PY
             else "",
         )
-        if source.language is Language.WORKFLOW:
+        if source.language in (Language.WORKFLOW, Language.CI_CONFIG):
             if project_dir not in ci_models:
                 # A vendored library's CI does not build this package: an empty model.
                 own = own_ci_dir(root, project_dir)
@@ -150,6 +148,21 @@ def scan_build_files(
 
 
 PYTHON_BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def ci_project_dir(rel: str, language: Language) -> str:
+    """The directory prefix of the project a CI file belongs to ("" at the root):
+    the folder holding its ``.github/`` or CI folder (``.semaphore/``, ``.kokoro/``), or
+    the one holding a root-level file such as ``appveyor.yml``."""
+    if language is Language.WORKFLOW:
+        return rel.split(".github/workflows/", 1)[0]
+    if language is not Language.CI_CONFIG:
+        return ""
+    parts = rel.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if part in CI_DIRECTORIES:
+            return "/".join(parts[:index]) + ("/" if index else "")
+    return rel.rpartition("/")[0] + "/" if "/" in rel else ""
 
 
 def own_ci_dir(root: Path, project_dir: str) -> bool:

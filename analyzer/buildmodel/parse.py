@@ -137,6 +137,9 @@ class BuildFileView:
         cibuildwheel settings the context carries as its project's configuration."""
         if self.context.ci is not None:
             return self.context.ci, self.context.ci_prefix
+        if self.language is not Language.WORKFLOW:
+            # Other services' jobs run scripts from the tree: judged with the tree only.
+            return CiModel(), ""
         import tempfile
 
         import tomlkit

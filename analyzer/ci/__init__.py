@@ -16,6 +16,7 @@ from pathlib import Path
 
 from analyzer.ci.github import WORKFLOWS, read_workflow, workflow_files
 from analyzer.ci.model import WIN32, WIN_AMD64, WIN_ARM64, Build, Cell, CiModel, Job, Problem, Runner, Step
+from analyzer.ci.other import other_jobs
 from analyzer.limits import CI_LIMITS, CiLimits
 
 __all__ = [
@@ -49,7 +50,9 @@ def read_ci(root: Path, limits: CiLimits = CI_LIMITS) -> CiModel:
         except OSError as error:
             problems.append(Problem(rel, f"cannot be read ({error.strerror or error})"))
     model = model_from_texts(root, texts, limits)
-    return CiModel(model.jobs, (*problems, *model.problems), model.released)
+    others, trouble = other_jobs(root, limits)
+    jobs = (*model.jobs, *others)
+    return CiModel(jobs, (*problems, *model.problems, *trouble), released(list(jobs)))
 
 
 def model_from_texts(root: Path, texts: dict[str, str], limits: CiLimits = CI_LIMITS) -> CiModel:

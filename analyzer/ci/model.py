@@ -110,6 +110,8 @@ class Job:
     # it runs), or the workflow files or names it names.
     downloads_from: tuple[str, ...] = ()
     workflow_name: str = ""  # the workflow's ``name:``
+    provider: str = "github"  # "github" | "semaphore" | "appveyor" | "kokoro"
+    deciding: str = ""  # "path:line" of the script line that decides what it builds
 
     @property
     def key(self) -> str:
@@ -162,18 +164,18 @@ class CiModel:
     def job(self, path: str, job_id: str) -> Job | None:
         return next((j for j in self.jobs if j.path == path and j.id == job_id), None)
 
-    @property
-    def publishing(self) -> bool:
-        """Some job uploads to a package index: only released jobs then count."""
-        return any(j.publishes for j in self.jobs)
+    def publishing(self, provider: str = "github") -> bool:
+        """Some job of ``provider`` uploads to a package index: only its released jobs
+        then count."""
+        return any(j.publishes for j in self.jobs if j.provider == provider)
 
     def counted(self) -> tuple[Job, ...]:
-        """The wheel jobs whose wheels reach users: released ones when the CI publishes,
-        else every job that builds wheels (a project that uploads by hand)."""
+        """The wheel jobs whose wheels reach users: per CI service, the released ones when
+        that service publishes, else every job that builds wheels (uploaded by hand or
+        by a promotion woaport does not see)."""
         wheel_jobs = [j for j in self.jobs if j.builds_wheels]
-        if self.publishing:
-            return tuple(j for j in wheel_jobs if j.key in self.released)
-        return tuple(wheel_jobs)
+        publishing = {j.provider for j in self.jobs if j.publishes}
+        return tuple(j for j in wheel_jobs if j.provider not in publishing or j.key in self.released)
 
     def ships_win_arm64(self) -> bool:
         return any(WIN_ARM64 in j.delivered() for j in self.counted())

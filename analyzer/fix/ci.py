@@ -117,7 +117,8 @@ def add_matrix_row(text: str, rows: Any, new_values: dict[str, str]) -> str:
     start, end = rows.lc.item(source)[0], _row_end(rows, source)
     block = "".join(line for line in lines[start : end + 1] if not line.lstrip().startswith("#"))
     for key, value in new_values.items():
-        pattern = re.compile(r"(?m)(^|[\s{,])(" + re.escape(key) + r"""\s*:\s*)(["']?)[^"'\s,}#]*(["']?)""")
+        quoted = r"""["']?""" + re.escape(key) + r"""["']?"""  # block rows, or JSON-style flow rows
+        pattern = re.compile(r"(?m)(^|[\s{,])(" + quoted + r"""\s*:\s*)(["']?)[^"'\s,}#]*(["']?)""")
         replacement = r"\g<1>\g<2>\g<3>" + value.replace("\\", "\\\\") + r"\g<4>"
         block, count = pattern.subn(replacement, block, 1)
         if count == 0:
@@ -270,8 +271,15 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
         if found is not None and any(_is_windows_row(r) for r in found[0]):
             rows, runner_key = found
             row = next(r for r in rows if _is_windows_row(r))
-            changes = {runner_key: ARM_RUNNER}
-            changes |= {k: "ARM64" for k in row if _ARCH_KEYS.match(str(k))}
+            # runs-on built from the value ("${{ matrix.os }}-latest"): keep the runner
+            # and cross-compile (ARM64 in the row's archs); otherwise run on ARM64.
+            whole = _MATRIX_REF.fullmatch(runs_on.strip()) is not None
+            changes = {runner_key: ARM_RUNNER} if whole else {}
+            changes |= {str(k): "ARM64" for k in row if _ARCH_KEYS.match(str(k))}
+            if not changes:
+                raise Unfixable(
+                    "runs-on is composed from the matrix and the row has no archs: add ARM64 by hand"
+                )
             python_arch = _setup_python_arch_key(job)
             if python_arch is not None and python_arch in row:
                 changes[python_arch] = "arm64"
@@ -285,20 +293,27 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
         entries = ["CIBW_ARCHS_WINDOWS: auto ARM64"]  # auto: what it built before (AMD64, x86)
         if _TEST_COMMAND.search(text) and "CIBW_TEST_SKIP" not in text:
             entries.append(f"CIBW_TEST_SKIP: {TEST_SKIP_ARM}")
-        env = step.get("env")
-        if env is not None and hasattr(env, "lc"):
-            if "CIBW_ARCHS_WINDOWS" in env:
-                raise Unfixable("CIBW_ARCHS_WINDOWS is set but without ARM64: edit it by hand")
-            key_line, key_col = env.lc.key(next(iter(env)))
-            return _insert_lines(text, key_line, "".join(" " * key_col + e + "\n" for e in entries))
-        key = "uses" if "uses" in step else "run"
-        key_line, key_col = step.lc.key(key)
-        value_line = step.lc.value(key)[0]
-        if value_line != key_line:
-            raise Unfixable("the step's command spans several lines")
-        indent = " " * key_col
-        block = "".join(f"{indent}  {e}\n" for e in entries)
-        return _insert_lines(text, key_line, f"{indent}env:\n{block}")
+        # The job's env (every step of it sees the archs), else the step's.
+        for env in (job.get("env"), step.get("env")):
+            if env is not None and hasattr(env, "lc") and len(env):
+                if "CIBW_ARCHS_WINDOWS" in env:
+                    raise Unfixable("CIBW_ARCHS_WINDOWS is set but without ARM64: edit it by hand")
+                key_line, key_col = env.lc.key(next(iter(env)))
+                return _insert_lines(text, key_line - 1, "".join(" " * key_col + e + "\n" for e in entries))
+        # A new env: mapping on the step, placed before a key that is not on the step's
+        # first line, or after a one-line key (never inside a block scalar).
+        first_line = int(step.lc.line)
+        for key in step:
+            key_line, key_col = step.lc.key(key)
+            indent = " " * key_col
+            block = f"{indent}env:\n" + "".join(f"{indent}  {e}\n" for e in entries)
+            if key_line != first_line:
+                return _insert_lines(text, key_line - 1, block)
+            if (step.lc.value(key)[0] == key_line and not isinstance(step[key], str)) or (
+                isinstance(step[key], str) and "\n" not in step[key]
+            ):
+                return _insert_lines(text, key_line, block)
+        raise Unfixable("no safe place for an env: in the cibuildwheel step")
     raise Unfixable("no cibuildwheel step found in the job")
 
 
@@ -355,7 +370,7 @@ def fix_publish_needs(text: str, finding: Finding) -> str:
 
 
 _X64_TRIPLE = re.compile(r"^x86_64-pc-windows-(msvc|gnu)$")
-_ARM_ARCH_EXPRESSION = "${{{{ matrix.{ref} == 'aarch64' && 'arm64' || matrix.{ref} }}}}"
+_ARM_ARCH_EXPRESSION = "${{{{ matrix.{ref} == 'aarch64' && '{python}' || matrix.{ref} }}}}"
 
 
 def _maturin_step(job: Any) -> Any | None:
@@ -374,10 +389,11 @@ def _maturin_step(job: Any) -> Any | None:
     return None
 
 
-def _python_arch_input(text: str, job: Any, target_ref: str) -> str:
+def _python_arch_input(text: str, job: Any, target_ref: str, python: str = "arm64") -> str:
     """setup-python's ``architecture`` read from the same matrix value as maturin's
-    target: maturin wants ``aarch64`` where setup-python wants ``arm64``, so the input
-    becomes an expression that maps one to the other (PyO3/maturin-action#346)."""
+    target: maturin wants ``aarch64`` where setup-python wants ``arm64`` (on an ARM64
+    runner; ``x64``, the host's, when cross-compiling on x64), so the input becomes an
+    expression that maps one to the other (PyO3/maturin-action#346)."""
     for step in job.get("steps") or []:
         if not hasattr(step, "get") or "setup-python" not in str(step.get("uses", "")):
             continue
@@ -391,7 +407,7 @@ def _python_arch_input(text: str, job: Any, target_ref: str) -> str:
         start = rows[line].find(value)
         if start < 0:
             raise Unfixable("cannot find setup-python's architecture value")
-        replacement = _ARM_ARCH_EXPRESSION.format(ref=target_ref)
+        replacement = _ARM_ARCH_EXPRESSION.format(ref=target_ref, python=python)
         rows[line] = rows[line][:start] + replacement + rows[line][start + len(value) :]
         return "".join(rows)
     return text
@@ -416,7 +432,10 @@ def fix_maturin_job(text: str, finding: Finding) -> str:
     if ref is not None:
         values = _matrix_list(job, ref.group(1))
         if values is not None and all(isinstance(v, str) for v in values):
-            return _append_to_sequence(text, values, "aarch64")
+            # Cross-compiled on the x64 runner: setup-python keeps the host's Python.
+            text = _append_to_sequence(text, values, "aarch64")
+            patched = _job(_load(text), finding.message.split("'")[1])
+            return _python_arch_input(text, patched, ref.group(1), "x64")
         found = _matrix_rows(job, ref.group(1))
         if found is not None:
             rows, target_key = found

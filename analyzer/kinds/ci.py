@@ -41,7 +41,7 @@ class CiJobMatch(BuildKind):
     that would run for the ARM64 identifiers (cibuildwheel cannot run them there)."""
 
     name: ClassVar[str] = "ci_job"
-    languages: ClassVar[frozenset[Language]] = frozenset({Language.WORKFLOW})
+    languages: ClassVar[frozenset[Language]] = frozenset({Language.WORKFLOW, Language.CI_CONFIG})
 
     check: str = spec("string", required=True, choices=CHECKS)
     tool: str = spec("string", default="")
@@ -84,9 +84,13 @@ class CiJobMatch(BuildKind):
                 continue
             windows = job.platforms() & {WIN_AMD64, WIN32}
             if windows and WIN_ARM64 not in job.platforms():
-                yield _job_hit(
-                    view, job, f"{job.id}' builds {_tags(job, frozenset(windows))} and no win_arm64 wheel"
+                built = _tags(job, frozenset(windows))
+                where = (
+                    f", decided at {job.deciding},"
+                    if job.deciding and job.deciding.split(":")[0] != job.path
+                    else ""
                 )
+                yield _job_hit(view, job, f"{job.id}' builds {built}{where} and no win_arm64 wheel")
 
     @staticmethod
     def _publish_needs(view: BuildFileView, jobs: list[Job]) -> Iterator[Hit]:
