@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from analyzer.ci.expr import UNKNOWN, condition, open_context, substitute, substitute_partial
+from analyzer.ci.expr import UNKNOWN, condition, open_context, substitute, substitute_partial, truthy
 from analyzer.ci.matrix import expand, flatten, plain
 from analyzer.ci.model import Build, Cell, Job, Problem, Runner, Step
 from analyzer.ci.runner import runner_for, setup_python_refuses
@@ -312,9 +312,10 @@ def _read_cell(
             python_arch = arch.lower() if arch else python_arch
             versions = [v.strip() for v in (asked or "").replace(",", "\n").splitlines() if v.strip()]
             pythons.extend(versions)
+            tolerated = truthy(substitute(raw.get("continue-on-error", False), step_context)) is True
             for version in versions:
                 refused = setup_python_refuses(version, python_arch, runner)
-                if refused and not fails:
+                if refused and not fails and not tolerated:
                     fails = refused
         if isinstance(maturin_args, str) and step.input("args") is None:
             # Interpreters from step outputs: the target still decides the platform.

@@ -11,6 +11,7 @@ from typing import Any
 
 from analyzer.buildmodel.parse import job_matrix
 from analyzer.ci.matrix import plain
+from analyzer.ci.model import WIN_ARM64
 from analyzer.ci.runner import runner_for, setup_python_refuses
 from analyzer.fix.model import Unfixable
 from analyzer.model import Finding
@@ -249,6 +250,21 @@ def add_arm_runner(text: str, job: Any, runner_key: str, runners: Any) -> str:
     return _insert_lines(text, key_line - 1, block)
 
 
+def _add_platform_axis(text: str, job_id: str) -> str:
+    """When the archs now include ARM64 but a matrix axis pins the wheel platform the
+    build selector reads (``CIBW_BUILD: ${{ matrix.pyver }}-${{ matrix.arch }}`` with
+    ``arch: [win_amd64]``), that axis gains ``win_arm64``."""
+    computed = _computed_job(text, job_id)
+    if computed is None or WIN_ARM64 in computed.platforms():
+        return text
+    matrix = job_matrix(_job(_load(text), job_id))
+    for key, values in (matrix or {}).items():
+        pins_amd64 = isinstance(values, list) and "win_amd64" in values and "win_arm64" not in values
+        if key not in ("include", "exclude") and pins_amd64:
+            return _append_to_sequence(text, values, "win_arm64")
+    return text
+
+
 def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
     """WOA601: where the job sets cibuildwheel's archs without ARM64, they gain ARM64
     (that is what decides the tags); otherwise a matrix of runners gains windows-11-arm
@@ -259,7 +275,7 @@ def fix_cibuildwheel_job(text: str, finding: Finding) -> str:
     job = _job(data, finding.message.split("'")[1])
     archs = _add_arm64_to_archs(text, data, job)
     if archs is not None:
-        return archs
+        return _add_platform_axis(archs, finding.message.split("'")[1])
     runs_on = str(job.get("runs-on", ""))
     ref = _MATRIX_REF.search(runs_on)
     if ref is not None:
@@ -402,6 +418,8 @@ def _python_arch_input(text: str, job: Any, target_ref: str, python: str = "arm6
         ref = _MATRIX_REF.search(value)
         if ref is None or ref.group(1) != target_ref or not hasattr(inputs, "lc"):
             continue
+        # Every such step (a later free-threaded setup too): one line each, so the
+        # positions of the others stay valid.
         line = inputs.lc.value("architecture")[0]
         rows = text.splitlines(keepends=True)
         start = rows[line].find(value)
@@ -409,8 +427,25 @@ def _python_arch_input(text: str, job: Any, target_ref: str, python: str = "arm6
             raise Unfixable("cannot find setup-python's architecture value")
         replacement = _ARM_ARCH_EXPRESSION.format(ref=target_ref, python=python)
         rows[line] = rows[line][:start] + replacement + rows[line][start + len(value) :]
-        return "".join(rows)
+        text = "".join(rows)
     return text
+
+
+def _literal_pythons_refused_on_arm(job: Any) -> bool:
+    """A setup-python step (not allowed to fail) asks for a literal Python that has no
+    Windows ARM64 build."""
+    for step in job.get("steps") or []:
+        if not hasattr(step, "get") or "setup-python" not in str(step.get("uses", "")):
+            continue
+        if str(step.get("continue-on-error", "")).lower() == "true":
+            continue
+        asked = str((step.get("with") or {}).get("python-version", ""))
+        if "${{" in asked:
+            continue
+        versions = [v.strip() for v in asked.replace(",", "\n").splitlines() if v.strip()]
+        if any(setup_python_refuses(v, "arm64", _ARM) for v in versions):
+            return True
+    return False
 
 
 def fix_maturin_job(text: str, finding: Finding) -> str:
@@ -445,18 +480,23 @@ def fix_maturin_job(text: str, finding: Finding) -> str:
             if row is None:
                 raise Unfixable("no Windows row in the matrix to copy")
             changes = {target_key: "aarch64"}
-            changes |= {
-                str(k): "aarch64-pc-windows-msvc" for k, v in row.items() if _X64_TRIPLE.match(str(v))
-            }
+            arm_triple = "aarch64-pc-windows-msvc"
+            changes |= {str(k): arm_triple for k, v in row.items() if _X64_TRIPLE.match(str(v))}
             runner = next((k for k, v in row.items() if str(v).lower().startswith("windows")), None)
-            if runner is not None:
-                changes[str(runner)] = ARM_RUNNER  # native: the rows choose the runner
-                python_arch = _setup_python_arch_key(job)
-                if python_arch is not None and python_arch in row and python_arch != target_key:
-                    changes[python_arch] = "arm64"
+            # Native on windows-11-arm, unless a setup-python step asks for Pythons it has
+            # no ARM64 build of (a literal list with 3.10): then cross-compiled on the x64
+            # runner, with the host's Python, so no ARM64 cell asks for a missing Python.
+            native = runner is not None and not _literal_pythons_refused_on_arm(job)
+            python_arch = _setup_python_arch_key(job)
+            if native and runner is not None:
+                changes[str(runner)] = ARM_RUNNER
+            if python_arch is not None and python_arch in row and python_arch != target_key:
+                changes[python_arch] = "arm64" if native else "x64"
             job_id = finding.message.split("'")[1]
             text = add_matrix_row(text, rows, changes)
-            return settle_arm_cells(_python_arch_input(text, _job(_load(text), job_id), ref.group(1)), job_id)
+            host = "arm64" if native else "x64"
+            patched = _job(_load(text), job_id)
+            return settle_arm_cells(_python_arch_input(text, patched, ref.group(1), host), job_id)
     if not target:
         runs_on = _MATRIX_REF.search(str(job.get("runs-on", "")))
         runners = _matrix_list(job, runs_on.group(1)) if runs_on else None

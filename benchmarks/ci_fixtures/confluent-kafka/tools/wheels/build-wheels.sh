@@ -1,0 +1,3 @@
+#!/bin/bash
+# macOS and Linux wheels with cibuildwheel.
+python3 -m cibuildwheel --output-dir "$2"
