@@ -161,6 +161,13 @@ def _no_ci(result: ScanResult) -> str:
     if found is None:
         return _NO_CI
     url, cloneable = found
+    if not re.match(r"(?i)^https?://(?:www\.)?github\.com/", url) and not cloneable:
+        # The wheels come from CI woaport cannot read (another forge, a private build):
+        # the port is upstream's, and no GitHub workflow can be offered.
+        return (
+            f"no CI configuration in the tree, and the repository is not on GitHub ({url}): its wheels "
+            "are built where woaport cannot see; ask upstream for a Windows ARM64 wheel build"
+        )
     how = f": woaport scan git+{url}" if cloneable else f" (its metadata names {url})"
     return f"{_NO_CI}{how}"
 

@@ -23,7 +23,7 @@ from analyzer.ci.model import WIN32, WIN_AMD64, WIN_ARM64, Build, Cell, Job, Pro
 from analyzer.limits import CI_LIMITS, CiLimits
 
 _BUILDS_WHEELS = re.compile(
-    r"(?i)bdist_wheel|\bpip3?\s+wheel\b|-m\s+pip\s+wheel\b|-m\s+build\b|cibuildwheel|build[-_]wheels?|"
+    r"(?i)bdist_wheel|\bpip3?\s+wheel\b|-m\s*pip\s+wheel\b|-m\s*build\b|cibuildwheel|build[-_]wheels?|"
     r"\bmaturin\s+build\b|\bwheelhouse\b|\bdelvewheel\b"
 )
 _ARM = re.compile(r"(?i)\barm64\b|\baarch64\b|win_arm64|amd64_arm64|\bARM64\b")
@@ -211,7 +211,16 @@ def appveyor_jobs(root: Path, rel: str, data: Any, limits: CiLimits) -> list[Job
     rows = environment.get("matrix") if isinstance(environment.get("matrix"), list) else [{}]
     assert isinstance(rows, list)
     commands: list[tuple[int, str]] = []
-    for key in ("install", "before_build", "build_script", "after_build", "deploy_script"):
+    for key in (
+        "install",
+        "before_build",
+        "build_script",
+        "after_build",
+        "test_script",
+        "after_test",
+        "on_success",
+        "deploy_script",
+    ):
         value = data.get(key)
         items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
         for item in items:
