@@ -364,7 +364,7 @@ def _builds_of(
             package_dir=step.input("package-dir") if "package-dir" in dict(step.with_) else ".",
             config_file=step.input("config-file") if "config-file" in dict(step.with_) else "",
             only=step.input("only") if "only" in dict(step.with_) else "",
-            pinned=pinned.group(1) if pinned else "",
+            pinned=pinned.group(1) if pinned else "?",
         )
         return
     if "maturin-action" in uses:

@@ -151,7 +151,7 @@ def cibuildwheel_build(
     except (Exception, FatalError) as error:  # cibuildwheel refuses the configuration
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         ours = cibuildwheel_version()
-        if pinned and ours and pinned.split(".")[0] != ours.split(".")[0]:
+        if not _same_major(pinned, ours):
             # An enable group the job's version has and this one dropped changes which
             # Pythons are built, not which architectures: resolve without it.
             retried = _resolve_across_versions(package, config, only or None, archs, runner, known_env)
@@ -161,17 +161,19 @@ def cibuildwheel_build(
                 return Build("cibuildwheel", line, tuple(identifiers), tested=tuple(tested), cross=cross)
             # Options change between major versions (enable groups, defaults): the job's
             # own cibuildwheel may accept what this one refuses. Not judged, not failed.
-            why = f"cibuildwheel {ours} refuses the options ({first[:120]}); the job runs v{pinned}"
+            runs = f"v{pinned}" if pinned != "?" else "a version its ref does not say"
+            why = f"cibuildwheel {ours} refuses the options ({first[:120]}); the job runs {runs}"
             return Build("cibuildwheel", line, None, unknown=why)
         return Build("cibuildwheel", line, (), fails=f"cibuildwheel refuses the options: {first[:200]}")
     allow_empty = (env.get("CIBW_ALLOW_EMPTY") or "").strip().lower() in ("1", "true", "yes", "on")
     if not identifiers and not allow_empty:
-        return Build(
-            "cibuildwheel",
-            line,
-            (),
-            fails="cibuildwheel selects no build identifier here, and exits with an error",
-        )
+        if not _same_major(pinned, cibuildwheel_version()):
+            # Which Pythons a version builds by default changes between majors (PyPy,
+            # free-threaded): the job's own cibuildwheel may select something here.
+            why = "this cibuildwheel selects nothing here; the job's own version may differ"
+            return Build("cibuildwheel", line, None, unknown=why)
+        refusal = "cibuildwheel selects no build identifier here, and exits with an error"
+        return Build("cibuildwheel", line, (), fails=refusal)
     # ARM64 wheels built on an x64 runner cannot be run (tested) there.
     cross = runner.arch != "arm64" and any(i.endswith(WIN_ARM64) for i in identifiers)
     return Build("cibuildwheel", line, tuple(identifiers), tested=tuple(tested), cross=cross)
@@ -239,6 +241,14 @@ def _known_options(table: dict[str, object]) -> dict[str, object]:
         kept = _known_enable_groups(" ".join(str(e) for e in enable))
         out["enable"] = kept.split() if kept is not None else enable
     return out
+
+
+def _same_major(pinned: str, ours: str) -> bool:
+    """Whether the job runs this cibuildwheel's major version: ``pinned`` "" means not
+    pinned (pip installs the newest, this one), "?" a ref that does not say (a commit)."""
+    if not pinned:
+        return True
+    return pinned != "?" and bool(ours) and pinned.split(".")[0] == ours.split(".")[0]
 
 
 def _known_enable_groups(value: str) -> str | None:
