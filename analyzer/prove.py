@@ -345,9 +345,17 @@ def _pe_problems(path: Path, output_rel: str, dll: str) -> tuple[str, tuple[str,
     return f"{info.machine:#06x}", info.imports, problems
 
 
+# An extension module's name becomes paths (the .pyd, its objects): only a dotted Python
+# identifier is allowed, so "../x", "/abs/x" or ".hidden" cannot place files outside OUT.
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
 def prove_module(module: Module, job: _Job) -> ModuleProof:
     """Compile each source, link the module, check the PE."""
     python = job.sdk.python
+    if _MODULE_NAME.fullmatch(module.name) is None or len(module.name) > 200:
+        why = f"the module name {module.name[:80]!r} is not a dotted Python identifier: refused"
+        return ModuleProof(module.name, python, False, False, not_proven=why)
     sources, why_not = _compilable(module, job.base, job.out_dir / ".obj" / "cython" / python / module.name)
     if why_not:
         return ModuleProof(module.name, python, False, False, not_proven=why_not)

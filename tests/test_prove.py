@@ -550,3 +550,26 @@ def test_the_nuget_route_checks_the_package_hash(
     with pytest.raises(SdkError, match="SHA-512 does not match"):
         find_sdk("3.13", tmp_path / "other")
     assert not (tmp_path / "other" / "cpython-3.13-win-arm64").exists()
+
+
+@pytest.mark.parametrize("name", ["../../escape", "/tmp/abs", ".hidden", "a..b", "pkg/mod", "ok.π-x"])
+def test_module_names_that_are_not_identifiers_make_no_path(tmp_path: Path, name: str) -> None:
+    """A hostile setup.py names its extension so that dots become path separators out
+    of OUT (issue 24): the proof refuses it before any file is made from the name."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "m.c").write_text("int m;\n")
+    (tree / "setup.py").write_text(
+        f"from setuptools import setup, Extension\nsetup(ext_modules=[Extension({name!r}, ['m.c'])])\n"
+    )
+    calls: list[list[str]] = []
+
+    def fake(command: list[str], cwd: Path) -> tuple[int, str]:
+        calls.append(command)
+        return 0, ""
+
+    out = tmp_path / "out"
+    result = prove(tree, plan_of(tree), [Sdk("3.13", tmp_path / "sdk", "test")], out, ["zig"], run=fake)
+    (proof,) = result.modules
+    assert "not a dotted Python identifier" in proof.not_proven and calls == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tree"] + (["out"] if out.exists() else [])
