@@ -10,8 +10,28 @@ and the reports all answer in these three values too.
 
 from __future__ import annotations
 
+from typing import Any
+
 MAYBE = None
 Value = int | None
+
+
+class _Unknown:
+    """A value (not a truth value) that cannot be known statically: an environment
+    variable, a secret, another job's output. One instance, compared with ``is``."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
 
 
 def and3(a: Value, b: Value) -> Value:

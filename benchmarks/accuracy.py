@@ -45,7 +45,7 @@ PINS = Path(__file__).resolve().parent / "oracle.toml"
 MODEL = "msvc-arm64"
 
 
-def _fetch(index: SimpleIndex, name: str, filename: str, sha256: str, cache: Path) -> Path:
+def fetch_pinned(index: SimpleIndex, name: str, filename: str, sha256: str, cache: Path) -> Path:
     """The pinned sdist, from the cache or the index; its hash checked either way."""
     target = cache / filename
     if not target.exists():
@@ -119,7 +119,7 @@ def main() -> None:
         for entry in data.get("builds", []):
             if only and entry["name"] not in only:
                 continue
-            archive = _fetch(index, entry["name"], entry["sdist"], entry["sha256"], cache)
+            archive = fetch_pinned(index, entry["name"], entry["sdist"], entry["sha256"], cache)
             result, seconds = _scan_sdist(archive)
             errors = _high_errors(result)
             verdict = judge(result)
@@ -146,7 +146,7 @@ def main() -> None:
             found = wanted = 0
             print("labelled blockers: recall")
             for entry in blockers:
-                archive = _fetch(index, entry["name"], entry["sdist"], entry["sha256"], cache)
+                archive = fetch_pinned(index, entry["name"], entry["sdist"], entry["sha256"], cache)
                 result, _ = _scan_sdist(archive)
                 places = {(f.location.path, f.rule_id) for f in result.findings if MODEL in f.reachable_on}
                 expected = {(b["path"], b["rule"]) for b in entry["places"]}

@@ -29,7 +29,7 @@ from analyzer.precise.cache import default_cache_dir
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
 from analyzer.targets import load_targets
-from benchmarks.accuracy import PINS, _fetch
+from benchmarks.accuracy import PINS, fetch_pinned
 
 DEFAULT = ("numpy", "lxml", "pycryptodome", "pillow")
 
@@ -54,7 +54,7 @@ def main() -> None:
     with SimpleIndex(default_index_url()) as index:
         for name in wanted:
             entry = entries[name]
-            archive = _fetch(index, name, entry["sdist"], entry["sha256"], cache)
+            archive = fetch_pinned(index, name, entry["sdist"], entry["sha256"], cache)
             scratch = Path(tempfile.mkdtemp(prefix="woaport-build-bench-"))
             try:
                 root = extract(archive, scratch).root

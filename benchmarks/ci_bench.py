@@ -27,7 +27,6 @@ against the pin, unpacked with the defensive extractor, and never built or run.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import shutil
 import sys
@@ -48,27 +47,12 @@ from analyzer.index.simple import DistFile, SimpleIndex
 from analyzer.precise.cache import default_cache_dir
 from analyzer.scan import ScanOptions, scan
 from analyzer.verdict import judge
+from benchmarks.accuracy import fetch_pinned
 
 HERE = Path(__file__).resolve().parent
 PINS = HERE / "ci_oracle.toml"
 FIXTURES = HERE / "ci_fixtures"
 JOB_RULES = frozenset({"WOA601", "WOA603", "WOA605", "WOA607", "WOA620"})
-
-
-def _fetch(index: SimpleIndex, name: str, filename: str, sha256: str, cache: Path) -> Path:
-    target = cache / filename
-    if not target.exists():
-        page = index.project(name)
-        found = next((f for f in page.files if f.filename == filename), None)
-        if found is None:
-            raise SystemExit(f"{name}: {filename} is not on the index")
-        cache.mkdir(parents=True, exist_ok=True)
-        index.download(found, cache)
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    if digest != sha256:
-        target.unlink()
-        raise SystemExit(f"{filename}: sha256 {digest} is not the pinned {sha256}")
-    return target
 
 
 def _unpacked(archive: Path, scratch: Path, fixture: str = "") -> Path:
@@ -114,7 +98,7 @@ def run(only: set[str]) -> None:
         good = false_alarms = 0
         print("(a) ships win_arm64 wheels: released jobs' computed tags include win_arm64; no CI finding")
         for entry in ships:
-            archive = _fetch(index, entry["name"], entry["sdist"], entry["sha256"], cache)
+            archive = fetch_pinned(index, entry["name"], entry["sdist"], entry["sha256"], cache)
             with tempfile.TemporaryDirectory(prefix="woaport-ci-bench-") as scratch:
                 root = _unpacked(archive, Path(scratch))
                 ok, jobs = _ships(root)
@@ -132,7 +116,7 @@ def run(only: set[str]) -> None:
         named = verified = 0
         print("(b) the release before the first win_arm64 wheel: job named, fix verified")
         for entry in transitions:
-            archive = _fetch(index, entry["name"], entry["sdist"], entry["sha256"], cache)
+            archive = fetch_pinned(index, entry["name"], entry["sdist"], entry["sha256"], cache)
             with tempfile.TemporaryDirectory(prefix="woaport-ci-bench-") as scratch:
                 root = _unpacked(archive, Path(scratch))
                 findings, result = _job_findings(root)
@@ -149,7 +133,7 @@ def run(only: set[str]) -> None:
         named = verified = github = 0
         print("(c) amber projects: verdict names the blocker; GitHub Actions blockers get a verified patch")
         for entry in amber:
-            archive = _fetch(index, entry["name"], entry["sdist"], entry["sha256"], cache)
+            archive = fetch_pinned(index, entry["name"], entry["sdist"], entry["sha256"], cache)
             with tempfile.TemporaryDirectory(prefix="woaport-ci-bench-") as scratch:
                 root = _unpacked(archive, Path(scratch), entry.get("fixture", ""))
                 findings, result = _job_findings(root)

@@ -1,5 +1,6 @@
-"""Abstract values the build-file interpreters share: UNKNOWN, a list item present on
-some paths only (:class:`Maybe`), the join of two paths, and a build target's sources."""
+"""Abstract values the build-file interpreters share: UNKNOWN (from :mod:`analyzer.tri`),
+a list item present on some paths only (:class:`Maybe`), the join of two paths, and a
+build target's sources."""
 
 from __future__ import annotations
 
@@ -7,22 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.tri import Value
+from analyzer.tri import UNKNOWN, Value
 
-
-class _Unknown:
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Any = _Unknown()  # a value this model cannot compute
+__all__ = ["UNKNOWN", "Maybe", "Target", "join", "strip_maybe"]
 
 
 @dataclass

@@ -16,23 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from analyzer.limits import CI_LIMITS
+from analyzer.tri import UNKNOWN
 
-
-class _Unknown:
-    """A value that cannot be known statically."""
-
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Any = _Unknown()
 # One ``${{ ... }}``: its body never contains ``}}`` (so that a whole-string match is one
 # expression, not the text from the first ``${{`` to the last ``}}``).
 _EMBEDDED = re.compile(r"\$\{\{((?:(?!\}\}).)*)\}\}", re.S)
@@ -67,7 +52,8 @@ def truthy(value: Any) -> Any:
     return bool(value) and value != 0 and value != ""
 
 
-def _text(value: Any) -> Any:
+def as_text(value: Any) -> Any:
+    """A value as GitHub writes it into a string (UNKNOWN stays UNKNOWN)."""
     if value is UNKNOWN:
         return UNKNOWN
     if value is None:
@@ -240,7 +226,7 @@ def _call(name: str, args: list[Any]) -> Any:
     if lowered == "tojson" and len(args) == 1:
         return json.dumps(args[0])
     if lowered == "format" and args and isinstance(args[0], str):
-        texts = [_text(a) for a in args[1:]]
+        texts = [as_text(a) for a in args[1:]]
         return re.sub(
             r"\{(\d+)\}",
             lambda m: str(texts[int(m.group(1))]) if int(m.group(1)) < len(texts) else "",
@@ -250,14 +236,14 @@ def _call(name: str, args: list[Any]) -> Any:
         haystack, needle = args
         if lowered == "contains" and isinstance(haystack, list):
             return any(_equal(item, needle) is True for item in haystack)
-        h, n = str(_text(haystack)).lower(), str(_text(needle)).lower()
+        h, n = str(as_text(haystack)).lower(), str(as_text(needle)).lower()
         return (
             h.startswith(n) if lowered == "startswith" else h.endswith(n) if lowered == "endswith" else n in h
         )
     if lowered == "join" and args:
-        sep = _text(args[1]) if len(args) > 1 else ","
+        sep = as_text(args[1]) if len(args) > 1 else ","
         items = args[0] if isinstance(args[0], list) else [args[0]]
-        return str(sep).join(str(_text(i)) for i in items)
+        return str(sep).join(str(as_text(i)) for i in items)
     return UNKNOWN  # hashFiles, success(), always() ... depend on the run
 
 
@@ -289,7 +275,7 @@ def substitute_partial(value: str, context: Mapping[str, Any], placeholder: str)
     readable (``--release --target aarch64-pc-windows-msvc -i ?``)."""
 
     def one(m: re.Match[str]) -> str:
-        result = _text(evaluate(m.group(1), context))
+        result = as_text(evaluate(m.group(1), context))
         return placeholder if result is UNKNOWN else str(result)
 
     return _EMBEDDED.sub(one, value)
@@ -308,7 +294,7 @@ def substitute(value: Any, context: Mapping[str, Any]) -> Any:
     parts: list[str] = []
     last = 0
     for m in _EMBEDDED.finditer(value):
-        result = _text(evaluate(m.group(1), context))
+        result = as_text(evaluate(m.group(1), context))
         if result is UNKNOWN:
             return UNKNOWN
         parts.append(value[last : m.start()])

@@ -20,12 +20,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from analyzer.ci.expr import UNKNOWN, condition, open_context, substitute, substitute_partial, truthy
+from analyzer.ci.expr import as_text, condition, open_context, substitute, substitute_partial, truthy
 from analyzer.ci.matrix import expand, flatten, plain
 from analyzer.ci.model import Build, Cell, Job, Problem, Runner, Step
 from analyzer.ci.runner import runner_for, setup_python_refuses
 from analyzer.ci.tags import cibuildwheel_build, maturin_build, plain_build
 from analyzer.limits import CI_LIMITS, CiLimits
+from analyzer.paths import inside_file
+from analyzer.tri import UNKNOWN
 
 WORKFLOWS = ".github/workflows/"
 _PUBLISH_RUN = re.compile(
@@ -127,16 +129,10 @@ def _env_of(context: Mapping[str, Any]) -> dict[str, Any]:
     return dict(env) if isinstance(env, Mapping) else {}
 
 
-def _text_value(value: Any) -> str | None:
-    if value is UNKNOWN:
-        return None
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(value)
-    return str(value)
+def _known_text(value: Any) -> str | None:
+    """An input's value as text, None when unknown."""
+    text = as_text(value)
+    return None if text is UNKNOWN else str(text)
 
 
 def _labels(value: Any) -> list[str] | None:
@@ -302,7 +298,7 @@ def _read_cell(
             name=str(raw.get("name", "")),
             uses=str(raw.get("uses", "")),
             run=str(raw.get("run", "")) if raw.get("run") is not None else "",
-            with_=tuple((str(k), _text_value(substitute(plain(v), step_context))) for k, v in inputs.items()),
+            with_=tuple((str(k), _known_text(substitute(plain(v), step_context))) for k, v in inputs.items()),
             env=tuple(step_env.items()),
         )
         uses = step.uses.lower()
@@ -440,19 +436,13 @@ def _scripts_called(root: Path, run: str, limits: CiLimits) -> Iterator[str]:
         rel = m.group(1).replace("\\", "/").removeprefix("./")
         if rel.startswith("/") or "${" in rel or "$" in rel:
             continue
+        path = inside_file(root, rel)
         try:
-            base = root.resolve()
-            path = (base / rel).resolve()
-        except (OSError, RuntimeError):
-            continue
-        if base not in path.parents or not path.is_file():
-            continue
-        try:
-            if path.stat().st_size > limits.max_script_bytes:
+            if path is None or path.stat().st_size > limits.max_script_bytes:
                 continue
         except OSError:
             continue
-        yield path.relative_to(base).as_posix()
+        yield path.relative_to(root.resolve()).as_posix()
 
 
 def workflow_files(root: Path, limits: CiLimits = CI_LIMITS) -> list[str]:

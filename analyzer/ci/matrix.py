@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analyzer.ci.expr import UNKNOWN, substitute
+from analyzer.ci.expr import substitute
 from analyzer.limits import CI_LIMITS
+from analyzer.tri import UNKNOWN
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 from analyzer.ci.model import WIN32, WIN_AMD64, WIN_ARM64, Build, Cell, Job, Problem, Runner
 from analyzer.limits import CI_LIMITS, CiLimits
+from analyzer.paths import inside_file
 
 _BUILDS_WHEELS = re.compile(
     r"(?i)bdist_wheel|\bpip3?\s+wheel\b|-m\s*pip\s+wheel\b|-m\s*build\b|cibuildwheel|build[-_]wheels?|"
@@ -43,21 +44,12 @@ class Line:
     text: str
 
 
-def _inside(root: Path, rel: str) -> Path | None:
-    try:
-        base = root.resolve()
-        path = (base / rel).resolve()
-    except (OSError, RuntimeError):
-        return None
-    return path if base in path.parents and path.is_file() else None
-
-
 def _script_lines(root: Path, rel: str, limits: CiLimits, seen: set[str], depth: int = 0) -> Iterator[Line]:
     """The lines of a script in the tree and of the scripts it calls (depth-limited,
     each once, never through a path that leaves the tree)."""
     if depth > 4 or rel in seen or len(seen) >= limits.max_scripts:
         return
-    path = _inside(root, rel)
+    path = inside_file(root, rel)
     if path is None:
         return
     seen.add(rel)
@@ -85,7 +77,7 @@ def _called(root: Path, line: str, here: str, limits: CiLimits, seen: set[str], 
             candidates.append(f"{folder}/{target}")
         for candidate in candidates:
             normal = str(Path(candidate)).replace("\\", "/")
-            if _inside(root, normal) is not None:
+            if inside_file(root, normal) is not None:
                 yield from _script_lines(root, normal, limits, seen, depth + 1)
                 break
 
@@ -269,7 +261,9 @@ def kokoro_job(root: Path, rel: str, text: str, limits: CiLimits) -> Job | None:
     named = m.group(1)
     parts = named.split("/")
     # "github/<repo>/.kokoro/x.sh" or "<repo>/.kokoro/x.sh": the path inside the tree.
-    script = next(("/".join(parts[i:]) for i in range(len(parts)) if _inside(root, "/".join(parts[i:]))), "")
+    script = next(
+        ("/".join(parts[i:]) for i in range(len(parts)) if inside_file(root, "/".join(parts[i:]))), ""
+    )
     if not script:
         return None
     line = text[: m.start()].count("\n") + 1

@@ -27,6 +27,7 @@ from cibuildwheel.errors import FatalError
 
 from analyzer.ci.model import WIN32, WIN_AMD64, WIN_ARM64, Build, Runner
 from analyzer.ci.runner import python_version
+from analyzer.paths import inside
 
 # Options whose value changes which identifiers cibuildwheel builds: one of them unknown
 # (a secret, another job's output) makes the tags unknown.
@@ -80,16 +81,6 @@ def _as_if_on(runner: Runner) -> Iterator[None]:
             setattr(architecture, "sys", saved[1])  # noqa: B010
 
 
-def _inside(root: Path, rel: str) -> Path | None:
-    """``root/rel`` when it stays inside ``root`` (after ``..`` and links)."""
-    try:
-        base = root.resolve()
-        path = (base / rel).resolve()
-    except (OSError, RuntimeError):
-        return None
-    return path if path == base or base in path.parents else None
-
-
 def _config_too_large(package: Path) -> str:
     for name in _CONFIG_FILES:
         candidate = package / name
@@ -133,7 +124,7 @@ def cibuildwheel_build(
     if unknown or None in (package_dir, config_file, only):
         what = ", ".join(unknown) or "an input of the action"
         return Build("cibuildwheel", line, None, unknown=f"{what} is set when the workflow runs")
-    package = _inside(root, package_dir or ".")
+    package = inside(root, package_dir or ".", allow_root=True)
     if package is None:
         return Build("cibuildwheel", line, None, unknown="package-dir points outside the tree")
     too_large = _config_too_large(package)
@@ -141,7 +132,7 @@ def cibuildwheel_build(
         return Build("cibuildwheel", line, None, unknown=too_large)
     config = ""
     if config_file:
-        resolved = _inside(root, config_file.replace("{package}", package_dir or "."))
+        resolved = inside(root, config_file.replace("{package}", package_dir or "."))
         if resolved is None:
             return Build("cibuildwheel", line, None, unknown="config-file points outside the tree")
         config = str(resolved)

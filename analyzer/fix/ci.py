@@ -212,6 +212,28 @@ def _arm64_pythons(values: Any) -> list[Any] | None:
     return None if len(kept) == len(values) else kept
 
 
+def add_matrix_entries(text: str, matrix: Any, key: str, entries: list[str], why: str) -> str:
+    """``entries`` (one-line flow mappings) appended to the matrix's block ``key:`` list
+    (``include`` or ``exclude``) after its last row, or a new ``key:`` list (with a
+    comment saying ``why``) before the matrix's first key."""
+    existing: Any = matrix.get(key)
+    rows: Any = existing if isinstance(existing, list) and len(existing) > 0 else None
+    if rows is not None and not rows.fa.flow_style():
+        existing = rows
+        last_line, item_col = rows.lc.item(len(rows) - 1)
+        dash = text.splitlines()[last_line].rfind("- ", 0, item_col + 1)
+        if dash < 0:
+            raise Unfixable(f"unusual {key}: layout: add the entries by hand")
+        block = "".join(f"{' ' * dash}- {e}\n" for e in entries)
+        return _insert_lines(text, _row_end(existing, len(existing) - 1), block)
+    if existing is not None:
+        raise Unfixable(f"the matrix has a {key}: list in flow style: add the entries by hand")
+    key_line, key_col = matrix.lc.key(next(iter(matrix)))
+    indent = " " * key_col
+    block = f"{indent}{key}:  # {why} (woaport)\n" + "".join(f"{indent}  - {e}\n" for e in entries)
+    return _insert_lines(text, key_line - 1, block)
+
+
 def add_arm_runner(text: str, job: Any, runner_key: str, runners: Any) -> str:
     """A windows-11-arm cell for a job whose runner is a matrix list: appended to the
     list, unless the job crosses it with Pythons setup-python has no ARM64 build of
@@ -232,22 +254,8 @@ def add_arm_runner(text: str, job: Any, runner_key: str, runners: Any) -> str:
 
     entries = [json.dumps({runner_key: ARM_RUNNER, str(python_key): plain(v)}) for v in kept]
     assert matrix is not None
-    include: Any = matrix.get("include")
-    block_list = isinstance(include, list) and len(include) > 0 and not getattr(include, "fa").flow_style()  # noqa: B009
-    if block_list:
-        last_line, item_col = include.lc.item(len(include) - 1)
-        dash = text.splitlines()[last_line].rfind("- ", 0, item_col + 1)
-        if dash < 0:
-            raise Unfixable("unusual include: layout: add the ARM64 entries by hand")
-        block = "".join(f"{' ' * dash}- {e}\n" for e in entries)
-        return _insert_lines(text, _row_end(include, len(include) - 1), block)
-    if include is not None:
-        raise Unfixable("the matrix has an include: in flow style: add the ARM64 entries by hand")
-    key_line, key_col = matrix.lc.key(next(iter(matrix)))
-    indent = " " * key_col
-    block = f"{indent}include:  # Windows ARM64, with the Pythons it has (3.11+) (woaport)\n"
-    block += "".join(f"{indent}  - {e}\n" for e in entries)
-    return _insert_lines(text, key_line - 1, block)
+    why = "Windows ARM64, with the Pythons it has (3.11+)"
+    return add_matrix_entries(text, matrix, "include", entries, why)
 
 
 def _add_platform_axis(text: str, job_id: str) -> str:
@@ -635,23 +643,7 @@ def exclude_failing_arm_cells(text: str, job_id: str) -> str:
                 raise Unfixable(f"the failing cell {cell.label} comes from include: exclude it by hand")
             entry[str(key)] = match
         entries.append(json.dumps(entry))
-    existing: Any = matrix.get("exclude")
-    block_list = isinstance(existing, list) and len(existing) > 0 and not getattr(existing, "fa").flow_style()  # noqa: B009
-    if block_list:
-        last_line, item_col = existing.lc.item(len(existing) - 1)
-        row = text.splitlines()[last_line]
-        dash = row.rfind("- ", 0, item_col + 1)
-        if dash < 0:
-            raise Unfixable("unusual exclude: layout: add the entries by hand")
-        block = "".join(f"{' ' * dash}- {e}\n" for e in entries)
-        return _insert_lines(text, _row_end(existing, len(existing) - 1), block)
-    if existing is not None:
-        raise Unfixable("the matrix has an exclude: list in flow style: add the entries by hand")
-    key_line, key_col = matrix.lc.key(next(iter(matrix)))
-    indent = " " * key_col
-    block = f"{indent}exclude:  # no Windows ARM64 build of these Pythons (woaport)\n"
-    block += "".join(f"{indent}  - {e}\n" for e in entries)
-    return _insert_lines(text, key_line - 1, block)
+    return add_matrix_entries(text, matrix, "exclude", entries, "no Windows ARM64 build of these Pythons")
 
 
 def settle_arm_cells(text: str, job_id: str) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from analyzer.ci.expr import UNKNOWN, evaluate, open_context, substitute
+from analyzer.ci.expr import evaluate, open_context, substitute
 from analyzer.ci.matrix import expand, flatten
 from analyzer.ci.runner import runner_for, setup_python_refuses
+from analyzer.tri import UNKNOWN
 
 NO_CONTEXT: dict[str, Any] = {}
 
