@@ -37,7 +37,7 @@ from analyzer.index.config import IndexConfigError, default_index_url
 from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
 from analyzer.inputs import InputError, open_input, prefix_for, rebase, repository_root
-from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.model import Confidence, Finding, ScanResult, Severity, merge_results
 from analyzer.native.sources import check_excludes
 from analyzer.pool import available_memory, capped_jobs
 from analyzer.precise.cache import default_cache_dir
@@ -344,7 +344,7 @@ def scan_command(
             click.echo(text_report.render(result, colour=sys.stdout.isatty(), verbose=verbose), nl=False)
         if explain:
             click.echo(_explain(result), nl=False, err=bool(to_stdout))
-    merged = results[0] if len(results) == 1 else _merge(results)
+    merged = results[0] if len(results) == 1 else merge_results(results)
     for name, destination in reports.items():
         _write(destination, FORMATS[name].render(merged))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
@@ -444,27 +444,6 @@ def _explain(result: ScanResult) -> str:
     for d in result.differences:
         lines.append(f"  {d.path}:{d.line} {d.rule_id} only in {d.only_in} mode: {d.detail}")
     return "\n".join(lines) + "\n"
-
-
-def _merge(results: list[ScanResult]) -> ScanResult:
-    first = results[0]
-    return ScanResult(
-        root=",".join(r.root for r in results),
-        findings=tuple(f for r in results for f in r.findings),
-        not_compiled=tuple(f for r in results for f in r.not_compiled),
-        warnings=tuple(w for r in results for w in r.warnings),
-        files_scanned=sum(r.files_scanned for r in results),
-        bytes_scanned=sum(r.bytes_scanned for r in results),
-        skipped={k: sum(r.skipped.get(k, 0) for r in results) for r in results for k in r.skipped},
-        targets=first.targets,
-        rules=first.rules,
-        # The verdict of a multi-input scan judges them together.
-        build_systems=tuple(dict.fromkeys(b for r in results for b in r.build_systems)),
-        ci_files=sum(r.ci_files for r in results),
-        external_libraries=tuple(dict.fromkeys(x for r in results for x in r.external_libraries)),
-        project_urls=tuple(dict.fromkeys(u for r in results for u in r.project_urls)),
-        missing_submodules=tuple(dict.fromkeys(m for r in results for m in r.missing_submodules)),
-    )
 
 
 def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:

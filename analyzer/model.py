@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -163,3 +163,38 @@ class ScanResult:
     missing_submodules: tuple[str, ...] = ()
     # Native dependencies the build looks for outside the tree: (name, route, "path:line").
     dependencies: tuple[tuple[str, str, str], ...] = ()
+
+
+# How ScanResult.merge combines a field of several scans; every other field is handled
+# by its type (ints add, dicts of counts add, tuples concatenate keeping order).
+_MERGE_FIRST = frozenset({"targets", "rules"})  # the same options for every input
+_MERGE_UNIQUE = frozenset(
+    {"build_systems", "external_libraries", "project_urls", "missing_submodules", "dependencies"}
+)
+
+
+def merge_results(results: list[ScanResult]) -> ScanResult:
+    """Several scans judged together (``woaport scan A B``): written over the dataclass
+    fields, so a field added to :class:`ScanResult` is merged too (a test checks that
+    each survives)."""
+    values: dict[str, object] = {}
+    for f in fields(ScanResult):
+        parts = [getattr(r, f.name) for r in results]
+        if f.name in _MERGE_FIRST:
+            values[f.name] = parts[0]
+        elif isinstance(parts[0], str):
+            values[f.name] = ",".join(parts)
+        elif isinstance(parts[0], int):
+            values[f.name] = sum(parts)
+        elif isinstance(parts[0], dict):
+            counts: dict[str, int] = {}
+            for part in parts:
+                for key, n in part.items():
+                    counts[key] = counts.get(key, 0) + n
+            values[f.name] = counts
+        elif isinstance(parts[0], tuple):
+            joined = tuple(item for part in parts for item in part)
+            values[f.name] = tuple(dict.fromkeys(joined)) if f.name in _MERGE_UNIQUE else joined
+        else:  # pragma: no cover - a new kind of field must say how it merges
+            raise TypeError(f"ScanResult.{f.name}: no merge rule for {type(parts[0]).__name__}")
+    return ScanResult(**values)  # type: ignore[arg-type]

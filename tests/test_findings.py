@@ -74,3 +74,45 @@ def test_precise_findings_carry_the_fast_mode_fallback() -> None:
 def test_a_message_naming_an_unknown_field_is_shown_as_written() -> None:
     assert format_message("{match} and {nope}", match="x") == "{match} and {nope}"
     assert format_message("{match}", match="x") == "x"
+
+
+def test_every_scan_result_field_survives_a_merge() -> None:
+    """`woaport scan A B` judges the inputs together: a field the merge forgot (as
+    `dependencies` once was) would make the verdict say something false."""
+    from dataclasses import fields
+
+    from analyzer.model import ScanResult, ScanWarning, merge_results
+
+    def sample(tag: str, n: int) -> ScanResult:
+        values: dict[str, object] = {}
+        for f in fields(ScanResult):
+            if f.name in ("targets", "rules"):
+                values[f.name] = ()
+            elif f.type in ("str",):
+                values[f.name] = tag
+            elif f.type == "int":
+                values[f.name] = n
+            elif f.type.startswith("dict"):
+                values[f.name] = {tag: n}
+            elif f.name == "warnings":
+                values[f.name] = (ScanWarning(tag, "w"),)
+            else:
+                values[f.name] = ((tag, tag, tag),) if "tuple[tuple" in f.type else ()
+        return ScanResult(**values)  # type: ignore[arg-type]
+
+    a, b = sample("a", 1), sample("b", 2)
+    merged = merge_results([a, b])
+    for f in fields(ScanResult):
+        left, right, both = getattr(a, f.name), getattr(b, f.name), getattr(merged, f.name)
+        if f.name in ("targets", "rules"):
+            continue
+        if isinstance(both, int):
+            assert both == left + right, f.name
+        elif isinstance(both, str):
+            assert both == "a,b", f.name
+        elif isinstance(both, dict):
+            assert both == {**left, **right}, f.name
+        else:
+            assert all(item in both for item in (*left, *right)), f.name
+    deps = merge_results([sample("a", 1), sample("a", 1)]).dependencies
+    assert deps == (("a", "a", "a"),)  # the same dependency from two inputs is named once

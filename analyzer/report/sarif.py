@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 import attr
 import sarif_om as om
@@ -93,7 +94,9 @@ def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
         locations=[
             om.Location(
                 physical_location=om.PhysicalLocation(
-                    artifact_location=om.ArtifactLocation(uri=loc.path, uri_base_id="%SRCROOT%"),
+                    artifact_location=om.ArtifactLocation(
+                        uri=artifact_uri(loc.path), uri_base_id="%SRCROOT%"
+                    ),
                     region=region,
                 )
             )
@@ -101,6 +104,13 @@ def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
         partial_fingerprints={FINGERPRINT_KEY: fingerprint},
         properties=properties,
     )
+
+
+def artifact_uri(path: str) -> str:
+    """A relative path as a URI reference (RFC 3986): each segment percent-encoded, so a
+    file named ``a b#c?.c`` or ``%41.c`` is the file it names, not a fragment or query.
+    Path separators stay: the reference is relative to ``%SRCROOT%``."""
+    return "/".join(quote(segment, safe="") for segment in path.split("/"))
 
 
 def level_of(f: Finding) -> str:

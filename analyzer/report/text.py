@@ -10,6 +10,7 @@ import click
 
 from analyzer.model import Confidence, Finding, ScanResult, Severity
 from analyzer.report.groups import FindingGroup, group_findings
+from analyzer.report.inert import one_line
 from analyzer.verdict import judge
 
 _COLOURS = {
@@ -28,15 +29,15 @@ def _finding_lines(f: Finding, colour: bool) -> list[str]:
     head = (
         f"  {loc.line}:{loc.column} "
         f"{style(f.severity.value, fg=_COLOURS[f.severity], bold=True)} "
-        f"{style(f.rule_id, bold=True)} {f.message}"
+        f"{style(f.rule_id, bold=True)} {one_line(f.message)}"
     )
     lines = [head, f"      on: {', '.join(f.reachable_on)}"]
     if f.generated_from is not None:
-        lines.append(f"      generated: {f.generated_from.path}:{f.generated_from.line}")
+        lines.append(f"      generated: {one_line(f.generated_from.path)}:{f.generated_from.line}")
     if f.snippet:
-        lines.append(style(f"      | {f.snippet}", dim=True))
+        lines.append(style(f"      | {one_line(f.snippet)}", dim=True))
     if f.fallback:
-        lines.append(f"      fix: {f.fallback}")
+        lines.append(f"      fix: {one_line(f.fallback)}")
     return lines
 
 
@@ -52,7 +53,8 @@ def _group_lines(group: FindingGroup, colour: bool) -> list[str]:
 def _section(findings: list[Finding], colour: bool, verbose: bool = True) -> list[str]:
     out: list[str] = []
     for path, in_file in groupby(findings, key=lambda f: f.location.path):
-        out.append(click.style(path, underline=True) if colour else path)
+        shown = one_line(path)  # file names from the package: control characters escaped
+        out.append(click.style(shown, underline=True) if colour else shown)
         if verbose:
             for f in in_file:
                 out.extend(_finding_lines(f, colour))
@@ -66,9 +68,9 @@ def _section(findings: list[Finding], colour: bool, verbose: bool = True) -> lis
 def verdict_lines(result: ScanResult) -> list[str]:
     """The first screen: the verdict in one sentence, then one line per area."""
     verdict = judge(result)
-    lines = [f"Verdict: {verdict.overall}"]
+    lines = [f"Verdict: {one_line(verdict.overall)}"]
     for name, area in verdict.areas:
-        lines.append(f"  {name:12} {area.state:8} {area.reasons[0] if area.reasons else ''}")
+        lines.append(f"  {name:12} {area.state:8} {one_line(area.reasons[0]) if area.reasons else ''}")
     return [*lines, ""]
 
 
@@ -90,7 +92,7 @@ def render(
         out.extend(_section(list(result.not_compiled), colour, verbose))
     if show_warnings and result.warnings:
         out.append(f"{len(result.warnings)} warning(s):")
-        out.extend(f"  {w.path}: {w.message}" for w in result.warnings)
+        out.extend(f"  {one_line(w.path)}: {one_line(w.message)}" for w in result.warnings)
         out.append("")
     counts = Counter(f.severity.value for f in result.findings)
     summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "perf", "note") if counts[s])

@@ -55,3 +55,18 @@ def test_package_text_is_inert_in_the_terminal(tmp_path: Path) -> None:
 def test_unreadable_input_exits_2(tmp_path: Path) -> None:
     code, _ = run("ci", str(tmp_path / "missing.tar.gz"))
     assert code == 2
+
+
+def test_scan_reports_are_inert_for_terminals_and_sarif_uris_are_encoded(tmp_path: Path) -> None:
+    """A file name and a line carrying ANSI/OSC sequences (issue 24) reach the terminal
+    escaped; SARIF names the file with a percent-encoded URI reference."""
+    name = "evil\x1b]8;;http:x\x07 #%41?.c"
+    (tmp_path / name).write_text("#include <immintrin.h>\n__m128 v; /* \x1b[2J */\n")
+    code, out = run("scan", str(tmp_path))
+    assert code == 1 and "\x1b" not in out and "\x07" not in out and "\\x1b]8;;" in out
+    _, sarif = run("scan", str(tmp_path), "--sarif", "-")
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(sarif)["runs"][0]["results"]
+    }
+    assert uris == {"evil%1B%5D8%3B%3Bhttp%3Ax%07%20%23%2541%3F.c"}
