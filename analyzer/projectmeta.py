@@ -11,6 +11,8 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlparse
 
+from analyzer.safeload import toml_loads
+
 MAX_METADATA_BYTES = 1024 * 1024
 # Labels that name the code's repository, best first (compared lower-case, alphanumerics only).
 _REPOSITORY_LABELS = ("source", "sourcecode", "repository", "code", "github", "gitlab", "homepage", "home")
@@ -30,7 +32,7 @@ def project_urls(pkg_info: bytes | None, pyproject: bytes | None) -> tuple[tuple
             found.append(("Homepage", str(home).strip()))
     if pyproject is not None:
         try:
-            data = tomllib.loads(pyproject.decode("utf-8"))
+            data = toml_loads(pyproject.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError):
             data = {}
         project = data.get("project")

@@ -142,3 +142,19 @@ def test_a_damaged_precise_cache_is_set_aside_and_rebuilt(tmp_path: Path, damage
     assert any("set aside" in w.message for w in second.warnings)
     assert (cache / "precise.sqlite.damaged").exists()
     assert sqlite3.connect(db).execute("SELECT count(*) FROM units").fetchone()[0] >= 1  # rebuilt
+
+
+def test_deeply_nested_toml_and_json_are_parse_errors_not_crashes(tmp_path: Path) -> None:
+    """Thousands of nested brackets in pyproject.toml, Cargo.toml or vcpkg.json made the
+    parsers recurse out of the stack (issue 24): now each is a file that does not parse,
+    and the scan, `woaport ci` and the build plan go on."""
+    deep = "[" * 5000 + "]" * 5000
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\n[tool.x]\nv = {deep}\n')
+    (tmp_path / "Cargo.toml").write_text(f'[package]\nname = "x"\n[metadata]\nv = {deep}\n')
+    (tmp_path / "vcpkg.json").write_text(deep)
+    (tmp_path / "a.c").write_text("int a;\n")
+    for command in (["scan", str(tmp_path)], ["ci", str(tmp_path)], ["build-plan", str(tmp_path)]):
+        code, out = run(*command)
+        assert code in (0, 1), (command, out)
+    result = scan(tmp_path, ScanOptions())
+    assert any("nested too deeply" in w.message for w in result.warnings if w.path == "pyproject.toml")

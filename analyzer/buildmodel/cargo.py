@@ -6,6 +6,8 @@ import posixpath
 import tomllib
 from collections.abc import Callable
 
+from analyzer.safeload import toml_loads
+
 
 def crate_root(
     files: frozenset[str], read_text: Callable[[str], str | None], manifest: str
@@ -14,7 +16,7 @@ def crate_root(
     folder = posixpath.dirname(manifest)
     text = read_text(manifest) if manifest in files else None
     try:
-        cargo = tomllib.loads(text) if text is not None else {}
+        cargo = toml_loads(text) if text is not None else {}
     except tomllib.TOMLDecodeError:
         cargo = {}
     library = cargo.get("lib", {}) if isinstance(cargo.get("lib"), dict) else {}

@@ -6,10 +6,11 @@ never run; build tools and Python itself are not native dependencies."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from analyzer.safeload import json_loads
 
 # Found by the build, provided by the toolchain or Python: not something to port.
 NOT_DEPENDENCIES = frozenset(
@@ -105,7 +106,7 @@ def dependencies_in(rel: str, text: str) -> list[Dependency]:
                     add(candidate, route, m.start())
     elif name == "vcpkg.json":
         try:
-            data = json.loads(text)
+            data = json_loads(text)
         except ValueError:
             return []
         listed = data.get("dependencies", []) if isinstance(data, dict) else []

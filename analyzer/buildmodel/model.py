@@ -20,6 +20,7 @@ from analyzer.buildmodel.cmake import cmake_plan
 from analyzer.buildmodel.meson import meson_plan
 from analyzer.buildmodel.plan import BuildPlan, ProbeJudge, SourceUse, merge, rebase, system_libraries
 from analyzer.buildmodel.setuptools import hook_script_plan, setuptools_plan
+from analyzer.safeload import toml_loads
 
 # Python build hooks a backend runs besides setup.py: poetry/pdm's build.py, hatch's.
 HOOK_SCRIPTS = ("build.py", "hatch_build.py")
@@ -67,7 +68,7 @@ def plan_build(
     if "pyproject.toml" in files:
         text = read_text("pyproject.toml")
         try:
-            pyproject = tomllib.loads(text) if text is not None else None
+            pyproject = toml_loads(text) if text is not None else None
         except tomllib.TOMLDecodeError:
             pyproject = None
     backend = backend_of(pyproject)

@@ -15,6 +15,7 @@ from typing import Any
 from analyzer.buildmodel.plan import PlanEvent
 from analyzer.ci import CiModel
 from analyzer.model import Language
+from analyzer.safeload import toml_loads
 from analyzer.tri import Value
 
 _CMAKE_BLOCK = re.compile(r"^\s*(if|elseif|else|endif)\s*\((.*)$", re.IGNORECASE)
@@ -48,7 +49,7 @@ def project_context(pyproject_text: str | None) -> ProjectContext:
     if not pyproject_text:
         return ProjectContext()
     try:
-        data = tomllib.loads(pyproject_text)
+        data = toml_loads(pyproject_text)
     except tomllib.TOMLDecodeError:
         return ProjectContext()
     table = data.get("tool", {}).get("cibuildwheel")
@@ -114,7 +115,7 @@ class BuildFileView:
     @cached_property
     def toml(self) -> dict[str, Any]:
         try:
-            return tomllib.loads(self.text)
+            return toml_loads(self.text)
         except tomllib.TOMLDecodeError as error:
             raise Unparseable(f"cannot parse as TOML ({error}); its build rules were skipped") from None
 

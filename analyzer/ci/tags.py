@@ -183,6 +183,8 @@ def _resolve_across_versions(
 
     import tomlkit
 
+    from analyzer.safeload import toml_loads
+
     kept = _known_enable_groups(env.get("CIBW_ENABLE", ""))
     env = {**env, "CIBW_ENABLE": kept} if kept is not None else env
     with tempfile.TemporaryDirectory(prefix="woaport-cibw-") as scratch:
@@ -194,7 +196,7 @@ def _resolve_across_versions(
         pyproject = copy / "pyproject.toml"
         if pyproject.is_file():
             try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+                data = toml_loads(pyproject.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
                 return None
             table = data.get("tool", {}).get("cibuildwheel")

@@ -29,6 +29,7 @@ from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist
 from packaging.version import InvalidVersion, Version
 
 from analyzer.index.httpcache import CachedPage, HttpCache, cache_policy
+from analyzer.safeload import json_loads
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 HTML_ONLY = "application/vnd.pypi.simple.v1+html, text/html;q=0.1"
@@ -94,7 +95,7 @@ def _yanked(value: object) -> str | None:
 
 def parse_json_page(body: bytes, page_url: str) -> list[DistFile]:
     try:
-        data = json.loads(body)
+        data = json_loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise IndexFetchError(f"malformed JSON from {page_url}: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
@@ -628,7 +629,7 @@ def _parse_root(page_url: str, content_type: str, body: bytes) -> tuple[str, ...
     (read with a pattern: an HTML parser takes seconds over a public index's million)."""
     if "json" in content_type:
         try:
-            data = json.loads(body)
+            data = json_loads(body)
             projects = data["projects"]
             return tuple(str(p["name"]) for p in projects if isinstance(p, dict) and "name" in p)
         except (ValueError, KeyError, TypeError) as error:

@@ -35,6 +35,7 @@ from analyzer.precise.clang import (
 )
 from analyzer.precise.sdk import stub_headers
 from analyzer.rules import Rule, load_patterns
+from analyzer.safeload import toml_loads
 from analyzer.targets import load_targets
 
 MAX_INCLUDE_DIRS = 256
@@ -75,7 +76,7 @@ def _setup_py_dirs(text: bytes) -> list[str]:
 def _pyproject_dirs(text: bytes) -> list[str]:
     """setuptools' ``[tool.setuptools] ext-modules = [{include-dirs = [...]}]``."""
     try:
-        data = tomllib.loads(text.decode("utf-8"))
+        data = toml_loads(text.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []
     modules = data.get("tool", {}).get("setuptools", {}).get("ext-modules", [])

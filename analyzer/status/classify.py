@@ -40,6 +40,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from analyzer.index.simple import DistFile
+from analyzer.safeload import toml_loads
 
 DEFAULT_PYTHONS = ("3.11", "3.12", "3.13", "3.14", "3.13t", "3.14t")
 COMPILED_SUFFIXES = (
@@ -258,7 +259,7 @@ def compiling_backend(pyproject: bytes | None) -> str | None:
     if pyproject is None:
         return None
     try:
-        data = tomllib.loads(pyproject.decode("utf-8"))
+        data = toml_loads(pyproject.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     system = data.get("build-system")

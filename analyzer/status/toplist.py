@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from analyzer.index.simple import normalize
+from analyzer.safeload import json_loads
 from analyzer.status.classify import Status, StatusClass
 
 BUILTIN = "top-pypi.txt"
@@ -59,7 +60,7 @@ def parse_text(text: str, origin: str) -> TopList:
 
 def parse_json(text: str, origin: str) -> TopList:
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except json.JSONDecodeError as error:
         raise TopListError(f"{origin}: not JSON ({error})") from None
     rows = data.get("rows", data.get("projects")) if isinstance(data, dict) else data
