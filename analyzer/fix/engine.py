@@ -114,7 +114,12 @@ def plan_fixes(root: Path, result: ScanResult, categories: frozenset[str]) -> Fi
         if fixer_name in NEW_FILES:
             by_file.setdefault(finding.location.path, []).append(finding)
         elif fixer_name not in FIXERS:
-            manual.append(ManualItem(finding, "no safe automatic fix"))
+            # The exact step to take by hand: the rule's fallback (for a CI job on another
+            # service, the finding already names the job and the script line).
+            step = f": {finding.fallback}" if finding.fallback else ""
+            decided = re.search(r"decided at (\S+?:\d+)", finding.message)
+            where = f" (change {decided.group(1)})" if decided else ""
+            manual.append(ManualItem(finding, f"no safe automatic fix{where}{step}"))
         elif finding.confidence is not Confidence.HIGH:
             manual.append(ManualItem(finding, "depends on macros the build defines: check by hand"))
         elif finding.generated_from is not None:
