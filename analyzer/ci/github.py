@@ -245,7 +245,9 @@ def _read_job(
         cell, cell_publishes = _read_cell(root, body, values, base, workflow_env, limits)
         cells.append(cell)
         publishes = publishes or cell_publishes
+    decided = next((b.decided_at for c in cells for b in c.builds if b.decided_at), "")
     return Job(
+        deciding=decided,
         path=rel,
         id=job_id,
         line=line,
@@ -321,7 +323,12 @@ def _read_cell(
         if _publishes(step):
             publishes = True
         if step.run:
-            scripts.extend(_scripts_called(root, step.run, limits))
+            called = list(_scripts_called(root, step.run, limits))
+            scripts.extend(called)
+            if runner.is_windows and called and not any(b.line == step.line for b in builds):
+                # A Windows step that runs a tree script which builds the wheels itself
+                # (cmake -A x64, py -3.12-64 -m pip wheel): read it, the line that decides kept.
+                builds.extend(_script_builds(root, called, runner, step.line, limits))
             for key, value in _GITHUB_ENV.findall(step.run):
                 literal = "${{" not in value and "$" not in value and runs is True
                 env[key] = value.strip() if literal else None
@@ -334,6 +341,18 @@ def _read_cell(
         scripts=tuple(dict.fromkeys(scripts))[: limits.max_scripts],
     )
     return cell, publishes
+
+
+def _script_builds(root: Path, called: list[str], runner: Runner, line: int, limits: CiLimits) -> list[Build]:
+    from analyzer.ci.other import script_build, script_lines
+
+    seen: set[str] = set()
+    lines = [ln for rel in called for ln in script_lines(root, rel, limits, seen)]
+    build, deciding = script_build(lines, runner, line)
+    if build is None:
+        return []
+    where = f"{deciding.path}:{deciding.number}" if deciding is not None else ""
+    return [Build(build.tool, line, build.tags, build.unknown, decided_at=where)]
 
 
 def _publishes(step: Step) -> bool:

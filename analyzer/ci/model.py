@@ -64,6 +64,7 @@ class Build:
     tested: tuple[str, ...] = ()
     target: str = ""
     cross: bool = False  # built for an architecture other than the runner's
+    decided_at: str = ""  # a script build: "path:line" of the line naming the architecture
 
     def platforms(self) -> frozenset[str]:
         """The wheel platform tags (``win_arm64``...) of the wheels it yields."""

@@ -44,7 +44,7 @@ class Line:
     text: str
 
 
-def _script_lines(root: Path, rel: str, limits: CiLimits, seen: set[str], depth: int = 0) -> Iterator[Line]:
+def script_lines(root: Path, rel: str, limits: CiLimits, seen: set[str], depth: int = 0) -> Iterator[Line]:
     """The lines of a script in the tree and of the scripts it calls (depth-limited,
     each once, never through a path that leaves the tree)."""
     if depth > 4 or rel in seen or len(seen) >= limits.max_scripts:
@@ -78,7 +78,7 @@ def _called(root: Path, line: str, here: str, limits: CiLimits, seen: set[str], 
         for candidate in candidates:
             normal = str(Path(candidate)).replace("\\", "/")
             if inside_file(root, normal) is not None:
-                yield from _script_lines(root, normal, limits, seen, depth + 1)
+                yield from script_lines(root, normal, limits, seen, depth + 1)
                 break
 
 
@@ -272,7 +272,7 @@ def kokoro_job(root: Path, rel: str, text: str, limits: CiLimits) -> Job | None:
         "windows" if script.endswith((".bat", ".cmd", ".ps1")) or "windows" in hint.lower() else hint
     )
     lines = [Line(rel, line, f"build file {script}")]
-    lines += list(_script_lines(root, script, limits, set()))
+    lines += list(script_lines(root, script, limits, set()))
     return _job(rel, rel.rsplit("/", 1)[-1].removesuffix(".cfg"), line, runner, lines, "kokoro")
 
 
