@@ -25,7 +25,7 @@ _NAMED_DEPENDENCIES = 6  # dependencies named in the reason before "and N more"
 _EACH_NEEDS = "each needs an ARM64 Windows build"
 _NO_CI = "no CI configuration in the tree (an sdist rarely ships .github/): scan the project's repository"
 _JOB = re.compile(r"job '([^']+)'")
-_WHEEL_JOB_RULES = frozenset({"WOA601", "WOA603", "WOA605", "WOA607", "WOA610", "WOA620", "WOA621"})
+_WHEEL_JOB_RULES = frozenset({"WOA601", "WOA603", "WOA605", "WOA607", "WOA610", "WOA620"})
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""CI services other than GitHub Actions whose Windows wheels come from scripts:
-Semaphore (``.semaphore/*.yml``), Kokoro (``.kokoro/**/*.cfg``) and AppVeyor
-(``appveyor.yml``). Each job of theirs is read on its own, with the scripts it calls
+"""CI services other than GitHub Actions, whose Windows wheels come from scripts:
+Semaphore (``.semaphore/*.yml``), Kokoro (``.kokoro/**/*.cfg``), AppVeyor
+(``appveyor.yml``), Azure Pipelines (``azure-pipelines*.yml``), GitLab CI
+(``.gitlab-ci.yml``), Travis CI (``.travis.yml``), CircleCI (``.circleci/config.yml``)
+and Cirrus CI (``.cirrus.yml``). Each job of theirs is read on its own, with the scripts it calls
 followed inside the tree, so an ``arm64`` word in one job (a macOS or Linux ARM build)
 never speaks for another.
 
@@ -13,6 +15,7 @@ at ``scripts/windows/build.bat:53`` and name the job that runs it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -276,6 +279,293 @@ def kokoro_job(root: Path, rel: str, text: str, limits: CiLimits) -> Job | None:
     return _job(rel, rel.rsplit("/", 1)[-1].removesuffix(".cfg"), line, runner, lines, "kokoro")
 
 
+# -- Azure Pipelines, GitLab CI, Travis CI, CircleCI, Cirrus CI ----------------------------
+def _node_line(node: Any, default: int = 1) -> int:
+    try:
+        return int(node.lc.line) + 1
+    except (AttributeError, TypeError):
+        return default
+
+
+def _variables(value: Any) -> dict[str, str]:
+    """``variables``/``env`` as a mapping, a list of ``{name, value}``, a list of
+    ``A=1`` strings or one ``A=1 B=2`` string."""
+    out: dict[str, str] = {}
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(v, Mapping):
+                out[str(k)] = str(v)
+            elif "value" in v:
+                out[str(k)] = str(v["value"])
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping) and "name" in item:
+                out[str(item["name"])] = str(item.get("value", ""))
+            elif isinstance(item, str):
+                out.update(_variables(item))
+    elif isinstance(value, str):
+        for word in value.split():
+            key, sep, val = word.partition("=")
+            if sep:
+                out[key] = val.strip("\"'")
+    return out
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for item in value for t in _texts(item)]
+    if isinstance(value, Mapping):
+        return [t for k in ("command", "script", "run") if k in value for t in _texts(value[k])]
+    return []
+
+
+_VAR = re.compile(r"\$\(([\w.]+)\)|\$\{?([A-Za-z_]\w*)\}?|%([A-Za-z_]\w*)%")
+
+
+def _expand(text: str, values: Mapping[str, str]) -> str:
+    """``$(VAR)`` (Azure), ``$VAR``/``${VAR}`` and ``%VAR%`` replaced where the job's own
+    variables say; others stay as written."""
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2) or m.group(3)
+        return values.get(name, m.group(0))
+
+    return _VAR.sub(one, text)
+
+
+def _cells_job(
+    root: Path,
+    rel: str,
+    job_id: str,
+    line: int,
+    legs: list[dict[str, str]],
+    agent: str,
+    commands: list[tuple[int, str]],
+    provider: str,
+    limits: CiLimits,
+) -> Job:
+    """A job with one cell per matrix leg: the agent and commands with the leg's
+    variables expanded, the scripts they call followed."""
+    cells: list[Cell] = []
+    deciding = ""
+    for leg in legs or [{}]:
+        runner = _runner(_expand(agent, leg), " ".join(leg.values()))
+        lines = [Line(rel, line, f"{k}={v}") for k, v in leg.items()]
+        lines += _commands_lines(root, rel, [(n, _expand(c, leg)) for n, c in commands], limits)
+        build, decides = script_build(lines, runner, line)
+        if decides is not None and not deciding:
+            deciding = f"{decides.path}:{decides.number}"
+        cells.append(Cell(tuple(leg.items()), runner, (build,) if build is not None else ()))
+    return Job(rel, job_id, line, tuple(cells), provider=provider, deciding=deciding)
+
+
+def _step_commands(steps: Any, keys: tuple[str, ...]) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    for step in steps if isinstance(steps, list) else []:
+        if isinstance(step, str):
+            out.append((1, step))
+            continue
+        if not isinstance(step, Mapping):
+            continue
+        line = _node_line(step)
+        for key in keys:
+            out.extend((line, t) for t in _texts(step.get(key)))
+        inputs = step.get("inputs")
+        if isinstance(inputs, Mapping):  # Azure tasks: UsePythonVersion architecture, ...
+            out.extend((line, f"{k}: {v}") for k, v in inputs.items() if isinstance(v, (str, int)))
+    return out
+
+
+def azure_jobs(root: Path, rel: str, data: Any, limits: CiLimits) -> list[Job]:
+    """Azure Pipelines: jobs (under ``stages`` or not), their pool image and
+    ``strategy.matrix`` legs, variables, and script/bash/pwsh/powershell steps."""
+    if not isinstance(data, Mapping):
+        return []
+    nodes: list[Any] = []
+    for stage in data.get("stages") or []:
+        if isinstance(stage, Mapping):
+            nodes.extend(stage.get("jobs") or [])
+    nodes.extend(data.get("jobs") or [])
+    if not nodes and "steps" in data:
+        nodes = [data]
+    top_pool = data.get("pool")
+    top_vars = _variables(data.get("variables"))
+    jobs: list[Job] = []
+    for node in nodes:
+        if not isinstance(node, Mapping):
+            continue
+        pool = node.get("pool", top_pool)
+        agent = (
+            str(pool.get("vmImage") or pool.get("name") or pool) if isinstance(pool, Mapping) else str(pool)
+        )
+        strategy = node.get("strategy") if isinstance(node.get("strategy"), Mapping) else {}
+        assert isinstance(strategy, Mapping)
+        matrix = strategy.get("matrix")
+        variables = {**top_vars, **_variables(node.get("variables"))}
+        legs = (
+            [{**variables, **_variables(v)} for v in matrix.values() if isinstance(v, Mapping)]
+            if isinstance(matrix, Mapping)
+            else [variables]
+        )
+        commands = _step_commands(node.get("steps"), ("script", "bash", "powershell", "pwsh"))
+        name = str(node.get("job") or node.get("deployment") or "job")
+        jobs.append(_cells_job(root, rel, name, _node_line(node), legs, agent, commands, "azure", limits))
+    return jobs
+
+
+_GITLAB_RESERVED = frozenset(
+    {"stages", "variables", "image", "include", "default", "workflow", "before_script", "after_script",
+     "cache", "services", "pages"}
+)  # fmt: skip
+
+
+def gitlab_jobs(root: Path, rel: str, data: Any, limits: CiLimits) -> list[Job]:
+    """GitLab CI: every job (a top-level mapping with a ``script``), its runner ``tags``
+    and ``image``, ``parallel: matrix`` legs and variables."""
+    if not isinstance(data, Mapping):
+        return []
+    top_vars = _variables(data.get("variables"))
+    jobs: list[Job] = []
+    for name, node in data.items():
+        if str(name).startswith(".") or name in _GITLAB_RESERVED or not isinstance(node, Mapping):
+            continue
+        if "script" not in node:
+            continue
+        image = node.get("image", data.get("image", ""))
+        agent = (
+            " ".join(map(str, node.get("tags") or []))
+            + " "
+            + str(image.get("name") if isinstance(image, Mapping) else image)
+        )
+        variables = {**top_vars, **_variables(node.get("variables"))}
+        legs: list[dict[str, str]] = []
+        parallel = node.get("parallel")
+        for entry in (parallel.get("matrix") or []) if isinstance(parallel, Mapping) else []:
+            if isinstance(entry, Mapping):
+                axes = [
+                    [(str(k), str(v)) for v in (vs if isinstance(vs, list) else [vs])]
+                    for k, vs in entry.items()
+                ]
+                legs.extend({**variables, **dict(combo)} for combo in itertools.product(*axes))
+        commands = [
+            (_node_line(node), t)
+            for key in ("before_script", "script", "after_script")
+            for t in _texts(node.get(key, data.get(key) if key != "script" else None))
+        ]
+        jobs.append(
+            _cells_job(
+                root,
+                rel,
+                str(name),
+                _line(data, name),
+                legs or [variables],
+                agent,
+                commands,
+                "gitlab",
+                limits,
+            )
+        )
+    return jobs
+
+
+def travis_jobs(root: Path, rel: str, data: Any, limits: CiLimits) -> list[Job]:
+    """Travis CI: the jobs of ``jobs.include`` (or ``matrix.include``), else the file
+    as one job; each with its ``os``, ``arch``, ``env`` and script phases."""
+    if not isinstance(data, Mapping):
+        return []
+    listed = data.get("jobs") or data.get("matrix") or {}
+    include = listed.get("include") if isinstance(listed, Mapping) else None
+    entries = [e for e in include if isinstance(e, Mapping)] if isinstance(include, list) else [data]
+    jobs: list[Job] = []
+    for index, entry in enumerate(entries):
+        merged = {**data, **entry}
+        agent = f"{merged.get('os', 'linux')} {merged.get('arch', '')}"
+        variables = _variables(merged.get("env"))
+        commands = [
+            (_node_line(entry), t)
+            for key in (
+                "before_install",
+                "install",
+                "before_script",
+                "script",
+                "after_success",
+                "before_deploy",
+            )
+            for t in _texts(merged.get(key))
+        ]
+        name = str(entry.get("name") or f"job {index + 1}")
+        jobs.append(
+            _cells_job(root, rel, name, _node_line(entry), [variables], agent, commands, "travis", limits)
+        )
+    return jobs
+
+
+def circleci_jobs(root: Path, rel: str, data: Any, limits: CiLimits) -> list[Job]:
+    """CircleCI: each job's executor (an orb's ``win/default``, a ``machine`` image, a
+    ``macos`` or ``docker`` one, its ``resource_class``) and ``run`` steps."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("jobs"), Mapping):
+        return []
+    jobs: list[Job] = []
+    for name, node in data["jobs"].items():
+        if not isinstance(node, Mapping):
+            continue
+        agent = " ".join(
+            str(node.get(k, "")) for k in ("executor", "machine", "macos", "docker", "resource_class")
+        )
+        commands = _step_commands(node.get("steps"), ("run",))
+        variables = _variables(node.get("environment"))
+        jobs.append(
+            _cells_job(
+                root,
+                rel,
+                str(name),
+                _line(data["jobs"], name),
+                [variables],
+                agent,
+                commands,
+                "circleci",
+                limits,
+            )
+        )
+    return jobs
+
+
+def cirrus_jobs(root: Path, rel: str, data: Any, limits: CiLimits) -> list[Job]:
+    """Cirrus CI: each ``*_task`` with its instance (``windows_container``,
+    ``compute_engine_instance.platform``, ``arm_container``, ``macos_instance``), ``env``,
+    ``matrix`` overrides and ``*_script`` commands."""
+    if not isinstance(data, Mapping):
+        return []
+    jobs: list[Job] = []
+    for key, node in data.items():
+        if not (str(key) == "task" or str(key).endswith("_task")) or not isinstance(node, Mapping):
+            continue
+        instance = [
+            str(k) + " " + str(v) for k, v in node.items() if "container" in str(k) or "instance" in str(k)
+        ]
+        agent = (
+            " ".join(instance).replace("windows_container", "windows").replace("arm_container", "linux arm64")
+        )
+        variables = _variables(node.get("env"))
+        legs = [
+            {**variables, **_variables(m.get("env"))}
+            for m in node.get("matrix") or []
+            if isinstance(m, Mapping)
+        ]
+        commands = [
+            (_node_line(node), t) for k, v in node.items() if str(k).endswith("_script") for t in _texts(v)
+        ]
+        name = str(node.get("name") or key)
+        jobs.append(
+            _cells_job(
+                root, rel, name, _line(data, key), legs or [variables], agent, commands, "cirrus", limits
+            )
+        )
+    return jobs
+
+
 def other_jobs(root: Path, limits: CiLimits = CI_LIMITS) -> tuple[list[Job], list[Problem]]:
     """Every Semaphore, AppVeyor and Kokoro job at the project's root."""
     from analyzer.ci.github import WorkflowError, load_workflow
@@ -286,9 +576,20 @@ def other_jobs(root: Path, limits: CiLimits = CI_LIMITS) -> tuple[list[Job], lis
     semaphore = root / ".semaphore"
     if semaphore.is_dir() and not semaphore.is_symlink():
         candidates += [(f".semaphore/{p.name}", "semaphore") for p in sorted(semaphore.glob("*.y*ml"))]
-    for name in ("appveyor.yml", ".appveyor.yml"):
+    for name, kind in (
+        ("appveyor.yml", "appveyor"),
+        (".appveyor.yml", "appveyor"),
+        (".gitlab-ci.yml", "gitlab"),
+        (".travis.yml", "travis"),
+        (".circleci/config.yml", "circleci"),
+        (".cirrus.yml", "cirrus"),
+    ):
         if (root / name).is_file():
-            candidates.append((name, "appveyor"))
+            candidates.append((name, kind))
+    candidates += [(p.name, "azure") for p in sorted(root.glob("azure-pipelines*.y*ml"))]
+    for folder in (".azure-pipelines", "azure-pipelines"):
+        if (root / folder).is_dir() and not (root / folder).is_symlink():
+            candidates += [(f"{folder}/{p.name}", "azure") for p in sorted((root / folder).glob("*.y*ml"))]
     kokoro = root / ".kokoro"
     if kokoro.is_dir() and not kokoro.is_symlink():
         candidates += [(p.relative_to(root).as_posix(), "kokoro") for p in sorted(kokoro.rglob("*.cfg"))]
@@ -309,6 +610,14 @@ def other_jobs(root: Path, limits: CiLimits = CI_LIMITS) -> tuple[list[Job], lis
         except WorkflowError as error:
             problems.append(Problem(rel, str(error), error.line))
             continue
-        reader = semaphore_jobs if kind == "semaphore" else appveyor_jobs
-        jobs.extend(reader(root, rel, data, limits))
+        readers = {
+            "semaphore": semaphore_jobs,
+            "appveyor": appveyor_jobs,
+            "azure": azure_jobs,
+            "gitlab": gitlab_jobs,
+            "travis": travis_jobs,
+            "circleci": circleci_jobs,
+            "cirrus": cirrus_jobs,
+        }
+        jobs.extend(readers[kind](root, rel, data, limits))
     return jobs, problems

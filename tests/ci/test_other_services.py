@@ -69,3 +69,27 @@ def test_script_size_and_count_limits(tmp_path: Path) -> None:
     (tmp_path / ".kokoro" / "a.bat").write_text("rem " + "x" * 5000 + "\npython -m pip wheel .\n")
     (job,) = read_ci(tmp_path, CiLimits(max_script_bytes=1000)).jobs
     assert job.builds() == ()  # the script was too large to read: nothing is claimed
+
+
+def test_azure_matrix_legs_are_cells_and_their_variables_expand() -> None:
+    (job,) = read_ci(RULES / "WOA620" / "good_azure").jobs
+    assert job.provider == "azure" and [dict(c.values)["ARCH"] for c in job.cells] == ["x64", "amd64_arm64"]
+    assert job.platforms() == {WIN_AMD64, WIN_ARM64}
+
+
+def test_linux_and_macos_arm64_jobs_of_travis_and_cirrus_are_decoys() -> None:
+    for case in ("bad_travis", "bad_cirrus"):
+        model = read_ci(RULES / "WOA620" / case)
+        assert not model.ships_win_arm64()
+        assert [j.provider for j in model.jobs if j.platforms()] == [case.removeprefix("bad_")]
+
+
+def test_gitlab_parallel_matrix_legs(tmp_path: Path) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text(
+        "wheels:\n  tags: [saas-windows-medium-amd64]\n  parallel:\n    matrix:\n"
+        "      - ARCH: [x64, arm64]\n  script:\n    - python setup.py bdist_wheel --plat-name win-$ARCH\n"
+    )
+    (job,) = read_ci(tmp_path).jobs
+    assert [dict(c.values)["ARCH"] for c in job.cells] == ["x64", "arm64"]
+    assert WIN_ARM64 in job.platforms()
+    assert ci_findings(tmp_path) == []
