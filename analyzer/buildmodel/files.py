@@ -129,8 +129,12 @@ def scan_build_files(
         if source.rel in projects:
             prefix = projects[source.rel]
             workflows = prefix + ".github/workflows/"
+            if prefix not in ci_models:
+                ci_models[prefix] = read_ci(root / prefix)
             context = replace(
                 context,
+                ci=ci_models[prefix],
+                ci_prefix=prefix,
                 ci_text="\n".join(t for rel, t in texts.items() if rel.startswith(workflows)),
                 native_sources=sum(1 for rel in native_rels if rel.startswith(prefix)),
                 # Only a checkout can tell "no wheel CI": an sdist rarely ships .github/.

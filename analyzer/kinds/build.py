@@ -357,8 +357,8 @@ class FileMatch(BuildKind):
 @dataclass(frozen=True)
 class ProjectMatch(BuildKind):
     """The project's top-level build file (pyproject.toml, else setup.py), when the
-    project has native sources and no workflow matches ``pattern`` (no wheel-building CI
-    at all)."""
+    project has native sources and no CI job builds wheels (the computed CI model; the
+    workflows' text against ``pattern`` when the file is judged on its own)."""
 
     name: ClassVar[str] = "project"
     languages: ClassVar[frozenset[Language]] = frozenset({Language.PYPROJECT, Language.SETUP_PY})
@@ -367,5 +367,13 @@ class ProjectMatch(BuildKind):
 
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
         context = view.context
-        if context.is_project_root and context.native_sources and not self.pattern.search(context.ci_text):
-            yield Hit(1, 1, 1, f"{context.native_sources} native source file(s)")
+        if not (context.is_project_root and context.native_sources):
+            return
+        if context.ci is not None:
+            # The computed CI: no job of any service builds wheels (a job whose matrix is
+            # computed at run time might: not said).
+            if any(j.builds_wheels or j.unknown_matrix for j in context.ci.jobs):
+                return
+        elif self.pattern.search(context.ci_text):
+            return
+        yield Hit(1, 1, 1, f"{context.native_sources} native source file(s)")

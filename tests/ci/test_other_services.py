@@ -93,3 +93,22 @@ def test_gitlab_parallel_matrix_legs(tmp_path: Path) -> None:
     assert [dict(c.values)["ARCH"] for c in job.cells] == ["x64", "arm64"]
     assert WIN_ARM64 in job.platforms()
     assert ci_findings(tmp_path) == []
+
+
+def test_no_wheel_ci_is_asked_of_the_computed_ci(tmp_path: Path) -> None:
+    """WOA604 (native code, no wheel CI): wheels built on AppVeyor are wheel CI; a
+    workflow that only mentions cibuildwheel in a lint step is not."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a.c").write_text("int a;\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "a"\nversion = "1"\n')
+    (tmp_path / "appveyor.yml").write_text(
+        "image: Visual Studio 2022\nbuild_script:\n  - python -m pip wheel . -w wheelhouse\n"
+    )
+    assert "WOA604" not in [f[0] for f in ci_findings(tmp_path)]
+    (tmp_path / "appveyor.yml").unlink()
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "lint.yml").write_text(
+        "on: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo 'wheels come later, with cibuildwheel'\n"
+    )
+    assert "WOA604" in [f[0] for f in ci_findings(tmp_path)]
