@@ -169,6 +169,7 @@ def rebase(result: ScanResult, prefix: str) -> ScanResult:
         findings=tuple(finding(f) for f in result.findings),
         not_compiled=tuple(finding(f) for f in result.not_compiled),
         warnings=tuple(replace(w, path=f"{prefix}/{w.path}" if w.path else prefix) for w in result.warnings),
+        path_prefixes=(*result.path_prefixes, prefix),
     )
 
 

@@ -163,6 +163,9 @@ class ScanResult:
     missing_submodules: tuple[str, ...] = ()
     # Native dependencies the build looks for outside the tree: (name, route, "path:line").
     dependencies: tuple[tuple[str, str, str], ...] = ()
+    # The folders (from the report base) the scanned trees' paths were moved under, so
+    # that "the tree's own .github/" can still be told after the move.
+    path_prefixes: tuple[str, ...] = ()
 
 
 # How ScanResult.merge combines a field of several scans; every other field is handled

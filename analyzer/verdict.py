@@ -63,6 +63,15 @@ def own_workflow(path: str) -> bool:
     return ci_service(path) is not None and (top == path or top in CI_DIRECTORIES)
 
 
+def _own(path: str, prefixes: tuple[str, ...]) -> bool:
+    """:func:`own_workflow` for a path that may have been moved under the folder the
+    scanned tree sits in (paths are reported from the repository root)."""
+    for prefix in prefixes:
+        if path.startswith(prefix + "/"):
+            return own_workflow(path.removeprefix(prefix + "/"))
+    return own_workflow(path)
+
+
 def _place(finding: Finding) -> str:
     return f"{finding.rule_id} {finding.location.path}:{finding.location.line}"
 
@@ -77,7 +86,7 @@ def _sorted_by_area(result: ScanResult) -> dict[str, tuple[list[Finding], list[F
         area = category.get(f.rule_id, "code")
         if area not in sorted_out or not NATIVE_MODELS & set(f.reachable_on):
             continue
-        if area == "ci" and not own_workflow(f.location.path):
+        if area == "ci" and not _own(f.location.path, result.path_prefixes):
             continue
         blocks = f.confidence is Confidence.HIGH and (
             f.severity is Severity.ERROR or (area == "ci" and f.rule_id in _WHEEL_JOB_RULES)

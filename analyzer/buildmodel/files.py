@@ -148,7 +148,28 @@ def scan_build_files(
         if problem is not None:
             warnings.append(ScanWarning(source.rel, problem, kind="unparseable"))
     counted = sum(1 for rel in texts if not rel.endswith(".rs"))
+    findings = attributed_to_jobs(findings, ci_models)
     return _one_per_tree(findings, build_rules), warnings, counted
+
+
+def attributed_to_jobs(findings: list[Finding], models: dict[str, CiModel]) -> list[Finding]:
+    """A finding in a script that a CI job runs (``call build.bat`` in a workflow step,
+    a Kokoro build file) names the job: it is reported on the script's line, and the
+    job is what runs it."""
+    runners: dict[str, str] = {}
+    for prefix, model in models.items():
+        for job in model.jobs:
+            for cell in job.cells:
+                for script in cell.scripts:
+                    runners.setdefault(prefix + script, f"{job.path}:{job.line} job '{job.id}'")
+    if not runners:
+        return findings
+    return [
+        replace(f, message=f"{f.message} (run by CI: {runners[f.location.path]})")
+        if f.location.path in runners and f.location.path.endswith((".bat", ".cmd", ".ps1", ".sh"))
+        else f
+        for f in findings
+    ]
 
 
 PYTHON_BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
