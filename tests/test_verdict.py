@@ -89,3 +89,11 @@ def test_ci_outside_github_actions_counts(tmp_path: Path) -> None:
     )
     ci = judge(scan(tmp_path)).area("ci")
     assert ci.state == "ok" and ci.reasons == ("1 CI file(s): none misses a Windows ARM64 build",)
+
+
+def test_a_subfolder_of_a_repository_keeps_its_own_ci() -> None:
+    """Paths are reported from the repository root, so a project in a subfolder has its
+    workflows at SUB/.github/...: they are still the project's own CI."""
+    _, text = run("scan", str(FIXTURES / "rules" / "WOA620" / "bad_github_script"))
+    ci_line = next(line for line in text.splitlines() if line.startswith("  ci "))
+    assert "blocked" in ci_line and "bad_github_script/.github/workflows/wheels.yml:4" in ci_line
