@@ -344,7 +344,7 @@ def _read_cell(
 
 
 def _script_builds(root: Path, called: list[str], runner: Runner, line: int, limits: CiLimits) -> list[Build]:
-    from analyzer.ci.other import script_build, script_lines
+    from analyzer.ci.scripts import script_build, script_lines
 
     seen: set[str] = set()
     lines = [ln for rel in called for ln in script_lines(root, rel, limits, seen)]
