@@ -14,6 +14,7 @@ Only ``.github/workflows/`` at the project's own root is read: a vendored librar
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Iterator, Mapping
@@ -172,6 +173,9 @@ def read_workflow(
         "vars": UNKNOWN,
         "inputs": _inputs(data),
     }
+    # Not expression contexts: what the jobs need to know of their workflow.
+    base_context["workflow_name"] = str(data.get("name", "")) if isinstance(data.get("name"), str) else ""
+    base_context["_defaults"] = data.get("defaults") if isinstance(data.get("defaults"), Mapping) else {}
     workflow_env = _scalar_env(data.get("env"), {**base_context, "env": open_context({})})
     jobs: list[Job] = []
     for job_id, body in data["jobs"].items():
@@ -319,11 +323,12 @@ def _read_cell(
             # Interpreters from step outputs: the target still decides the platform.
             partial = substitute_partial(maturin_args, step_context, "?")
             step = Step(step.line, step.name, step.uses, step.run, (*step.with_, ("args", partial)), step.env)
-        builds.extend(_builds_of(root, step, runner, tuple(pythons), python_arch))
+        workdir = _working_directory(raw, body, base.get("_defaults"), step_context)
+        builds.extend(_builds_of(root, step, runner, tuple(pythons), python_arch, workdir))
         if _publishes(step):
             publishes = True
         if step.run:
-            called = list(_scripts_called(root, step.run, limits))
+            called = list(_scripts_called(root, step.run, limits, workdir))
             scripts.extend(called)
             if runner.is_windows and called and not any(b.line == step.line for b in builds):
                 # A Windows step that runs a tree script which builds the wheels itself
@@ -364,8 +369,26 @@ def _publishes(step: Step) -> bool:
     return bool(step.run and _PUBLISH_RUN.search(step.run))
 
 
+def _working_directory(
+    step: Mapping[str, Any], job: Mapping[str, Any], workflow: Any, context: Any
+) -> str | None:
+    """Where a ``run:`` step runs, relative to the checkout: the step's
+    ``working-directory``, else the job's or the workflow's ``defaults.run`` one ("" for
+    the root; None when an expression decides it)."""
+    for node in (step, (job.get("defaults") or {}).get("run") or {}, (workflow or {}).get("run") or {}):
+        if isinstance(node, Mapping) and "working-directory" in node:
+            value = substitute(node["working-directory"], context)
+            return None if value is UNKNOWN else str(value).strip().removeprefix("./").rstrip("/")
+    return ""
+
+
 def _builds_of(
-    root: Path, step: Step, runner: Runner, pythons: tuple[str, ...], python_arch: str | None
+    root: Path,
+    step: Step,
+    runner: Runner,
+    pythons: tuple[str, ...],
+    python_arch: str | None,
+    workdir: str | None = "",
 ) -> Iterator[Build]:
     env = dict(step.env)
     uses = step.uses.lower()
@@ -393,13 +416,14 @@ def _builds_of(
         return
     for m in _CIBW_RUN.finditer(step.run):
         words = _words(m.group("args"))
+        folder = None if workdir is None else posixpath.join(workdir or ".", _positional(words) or ".")
         pinned = re.search(r"cibuildwheel==(\d[\w.]*)", m.group(0))
         yield cibuildwheel_build(
             root,
             runner,
             env,
             step.line,
-            package_dir=_positional(words) or ".",
+            package_dir=folder,
             config_file=_option(words, "--config-file") or "",
             only=_option(words, "--only") or "",
             archs=_option(words, "--archs"),
@@ -448,11 +472,14 @@ def _positional(words: list[str]) -> str | None:
     return None
 
 
-def _scripts_called(root: Path, run: str, limits: CiLimits) -> Iterator[str]:
+def _scripts_called(root: Path, run: str, limits: CiLimits, workdir: str | None = "") -> Iterator[str]:
     """Scripts in the tree that a ``run:`` calls (``call build.bat``, ``./ci/build.sh``,
     ``pwsh ci\\wheels.ps1``): relative paths inside the tree, never followed out of it."""
     for m in _SCRIPT.finditer(run):
         rel = m.group(1).replace("\\", "/").removeprefix("./")
+        if workdir is None:
+            continue  # run from a folder decided when the workflow runs
+        rel = posixpath.normpath(posixpath.join(workdir, rel)) if workdir else rel
         if rel.startswith("/") or "${" in rel or "$" in rel:
             continue
         path = inside_file(root, rel)

@@ -648,8 +648,24 @@ def exclude_failing_arm_cells(text: str, job_id: str) -> str:
 
 def settle_arm_cells(text: str, job_id: str) -> str:
     """After a Windows ARM64 cell was added: a literal setup-python without an ARM64
-    build is mapped, then any ARM64 cell still failing is excluded."""
-    return exclude_failing_arm_cells(arm_python_literal(text, job_id), job_id)
+    build is mapped, any ARM64 cell still failing is excluded, and the new cell, the only
+    untried one, may not cancel the others (``fail-fast: false``)."""
+    text = exclude_failing_arm_cells(arm_python_literal(text, job_id), job_id)
+    return no_fail_fast(text, job_id)
+
+
+def no_fail_fast(text: str, job_id: str) -> str:
+    """``fail-fast: false`` in the job's strategy when it says nothing (GitHub's default
+    is true: the first failing cell cancels every other one). A job that asks for
+    ``fail-fast: true`` is left as its authors wrote it."""
+    job = _job(_load(text), job_id)
+    strategy: Any = job.get("strategy") if hasattr(job, "get") else None
+    if not hasattr(strategy, "lc") or "fail-fast" in strategy or not len(strategy):
+        return text
+    key_line, key_col = strategy.lc.key(next(iter(strategy)))
+    return _insert_lines(
+        text, key_line - 1, " " * key_col + "fail-fast: false  # an ARM64 cell was added (woaport)\n"
+    )
 
 
 def fix_arm_runner_python(text: str, finding: Finding) -> str:
@@ -658,7 +674,7 @@ def fix_arm_runner_python(text: str, finding: Finding) -> str:
     Pythons without an ARM64 build are excluded (the x64 cells keep every Python). The
     cells are the ones the CI model computes for this workflow, not a reading of the text."""
     job_id = finding.message.split("'")[1]
-    fixed = settle_arm_cells(text, job_id)
+    fixed = exclude_failing_arm_cells(arm_python_literal(text, job_id), job_id)
     if fixed == text:
         raise Unfixable("no failing ARM64 cell found")
     return fixed

@@ -184,3 +184,42 @@ def test_a_linked_workflow_folder_is_not_followed(tmp_path: Path) -> None:
     tree.mkdir()
     (tree / ".github").symlink_to(tmp_path / "elsewhere")
     assert read_ci(tree).jobs == ()
+
+
+def test_run_steps_resolve_from_their_working_directory(tmp_path: Path) -> None:
+    """``defaults.run.working-directory``: cibuildwheel run from python/ reads
+    python/pyproject.toml (whose archs say ARM64); an expression there is unknown."""
+    (tmp_path / "python").mkdir()
+    (tmp_path / "python" / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\n[tool.cibuildwheel.windows]\narchs = ["ARM64"]\n'
+    )
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    text = (
+        "on: [push]\ndefaults:\n  run:\n    working-directory: python\njobs:\n  wheels:\n"
+        "    runs-on: windows-latest\n    steps:\n      - run: pipx run cibuildwheel\n"
+    )
+    (workflows / "w.yml").write_text(text)
+    (build,) = read_ci(tmp_path).jobs[0].builds()
+    assert build.platforms() == {WIN_ARM64}
+    (workflows / "w.yml").write_text(
+        text.replace("working-directory: python", "working-directory: ${{ inputs.dir }}")
+    )
+    (build,) = read_ci(tmp_path).jobs[0].builds()
+    assert build.tags is None
+
+
+def test_artifacts_downloaded_by_workflow_name_release_its_jobs(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "build.yml").write_text(
+        "name: Build wheels\non: [push]\njobs:\n  wheels:\n    runs-on: windows-latest\n"
+        "    steps:\n      - uses: pypa/cibuildwheel@v4\n"
+    )
+    (workflows / "publish.yml").write_text(
+        "on: [workflow_dispatch]\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: dawidd6/action-download-artifact@v6\n        with:\n          workflow: Build wheels\n"
+        "      - uses: pypa/gh-action-pypi-publish@release/v1\n"
+    )
+    model = read_ci(tmp_path)
+    assert ".github/workflows/build.yml#wheels" in model.released
