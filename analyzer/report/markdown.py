@@ -7,6 +7,7 @@ from collections import Counter
 
 from analyzer.model import Confidence, Finding, ScanResult
 from analyzer.report.groups import FindingGroup, group_findings
+from analyzer.report.inert import markdown_code, markdown_text
 from analyzer.report.sarif import rule_url
 from analyzer.verdict import judge
 
@@ -20,12 +21,13 @@ _HEADER = (
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_text(text)
 
 
 def _row(group: FindingGroup) -> str:
     f = group.first
-    where = f"`{f.location.path}:{f.location.line}`"
+    # In a table, "|" ends the cell even inside a code span unless escaped.
+    where = markdown_code(f"{f.location.path}:{f.location.line}").replace("|", "\\|")
     if group.count > 1:
         where += f" ({_cell(group.where)}; lines {group.lines()})"
     return (
@@ -36,9 +38,9 @@ def _row(group: FindingGroup) -> str:
 
 def _verdict(result: ScanResult) -> list[str]:
     verdict = judge(result)
-    lines = [f"**Verdict:** {verdict.overall}", "", "| Area | State | Why |", "|---|---|---|"]
+    lines = [f"**Verdict:** {markdown_text(verdict.overall)}", "", "| Area | State | Why |", "|---|---|---|"]
     for name, area in verdict.areas:
-        why = "; ".join(area.reasons).replace("|", "\\|")
+        why = markdown_text("; ".join(area.reasons))
         lines.append(f"| {name} | {area.state} | {why} |")
     return [*lines, ""]
 
@@ -105,7 +107,7 @@ def render(result: ScanResult) -> str:
     not_compiled = list(result.not_compiled)
     budget.table(not_compiled, f"Not compiled on any selected model ({len(not_compiled)})", collapsed=True)
     if result.warnings:
-        notes = [f"- `{w.path}`: {_cell(w.message)}" for w in result.warnings]
+        notes = [f"- {markdown_code(w.path)}: {_cell(w.message)}" for w in result.warnings]
         summary = f"<details><summary>{len(result.warnings)} warning(s)</summary>"
         block = [summary, "", *notes, "", "</details>", ""]
         if budget.fits(block):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.clirun import run
@@ -70,3 +71,15 @@ def test_scan_reports_are_inert_for_terminals_and_sarif_uris_are_encoded(tmp_pat
         for r in json.loads(sarif)["runs"][0]["results"]
     }
     assert uris == {"evil%1B%5D8%3B%3Bhttp%3Ax%07%20%23%2541%3F.c"}
+
+
+def test_markdown_reports_carry_no_html_or_links_from_the_package(tmp_path: Path) -> None:
+    """A file name and a setup.py with HTML and a javascript: link (issue 24): the
+    markdown report shows them as text."""
+    name = "x<img src=x onerror=alert(1)>](javascript:alert(1)).c"
+    (tmp_path / name).write_text("#include <immintrin.h>\n__m128 v;\n")
+    _, md = run("scan", str(tmp_path), "--markdown", "-")
+    outside_code = re.sub(r"`[^`\n]*`", "", md)  # code spans render literally
+    assert "<img" not in outside_code
+    assert re.search(r"(?<!\\)\]\(javascript:", outside_code) is None  # "\](" is a literal bracket
+    assert "&lt;img" in outside_code
