@@ -14,11 +14,15 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 GIT_PREFIX = "git+"
 CLONE_TIMEOUT = 600.0  # seconds for the whole clone
+# Seconds a server has to answer at all (a listing of its refs): a silent git:// port or a
+# black-holed host fails here, not after the whole clone's time.
+ANSWER_TIMEOUT = 60.0
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 _ALLOWED = ("https", "http", "ssh", "git", "file")
 
@@ -66,6 +70,9 @@ def _git(args: list[str], cwd: Path, timeout: float) -> str:
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_LFS_SKIP_SMUDGE": "1",
         "GIT_ALLOW_PROTOCOL": ":".join(_ALLOWED),
+        # A transfer slower than 1 kB/s for 30 s is abandoned (http and https).
+        "GIT_HTTP_LOW_SPEED_LIMIT": "1000",
+        "GIT_HTTP_LOW_SPEED_TIME": "30",
     }
     settings = [
         "-c", "core.hooksPath=" + os.devnull,
@@ -89,28 +96,55 @@ def _git(args: list[str], cwd: Path, timeout: float) -> str:
     except subprocess.TimeoutExpired:
         raise CloneError(f"git {args[0]} took longer than {timeout:.0f} s") from None
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
-        raise CloneError(f"git {args[0]}: {last}")
+        # git's first "fatal:"/"error:" line says what went wrong; its last line is often
+        # advice ("and the repository exists.").
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        said = next(
+            (line for line in lines if line.startswith(("fatal:", "error:"))),
+            lines[-1] if lines else "failed",
+        )
+        raise CloneError(f"git {args[0]}: {said}")
     return done.stdout
 
 
-def clone(request: GitRequest, destination: Path, timeout: float = CLONE_TIMEOUT) -> str:
+def clone(
+    request: GitRequest,
+    destination: Path,
+    timeout: float = CLONE_TIMEOUT,
+    answer_within: float = ANSWER_TIMEOUT,
+) -> str:
     """Check out ``request`` at depth 1 into ``destination`` (created); the commit's id.
-    A commit id that the server will not serve alone is fetched with full history."""
+    A commit id that the server will not serve alone is fetched with full history.
+    ``timeout`` is for the whole clone, every git command included: a server that
+    accepts and never answers (a silent ``git://`` port) costs at most that."""
     _check(request)
+    deadline = time.monotonic() + timeout
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise CloneError(f"cloning took longer than {timeout:.0f} s: {request.url}")
+        return remaining
+
     if shutil.which("git") is None:
         raise CloneError("git is not installed: git+URL needs it")
     destination.mkdir(parents=True)
-    _git(["init", "--quiet", "--template=", "."], destination, timeout)
-    _git(["remote", "add", "origin", request.url], destination, timeout)
+    _git(["init", "--quiet", "--template=", "."], destination, left())
+    _git(["remote", "add", "origin", request.url], destination, left())
+    try:
+        _git(["ls-remote", "--quiet", "origin", "HEAD"], destination, min(left(), answer_within))
+    except CloneError as error:
+        if "longer than" in str(error):
+            raise CloneError(f"{request.url} did not answer within {answer_within:.0f} s") from None
+        raise
     ref = request.ref or "HEAD"
     try:
-        _git(["fetch", "--quiet", "--depth", "1", "--no-tags", "origin", ref], destination, timeout)
+        _git(["fetch", "--quiet", "--depth", "1", "--no-tags", "origin", ref], destination, left())
     except CloneError:
         if not _SHA.match(ref):
             raise
-        _git(["fetch", "--quiet", "--no-tags", "origin"], destination, timeout)  # then find the commit
-        _git(["checkout", "--quiet", ref], destination, timeout)
+        _git(["fetch", "--quiet", "--no-tags", "origin"], destination, left())  # then find the commit
+        _git(["checkout", "--quiet", ref], destination, left())
     else:
-        _git(["checkout", "--quiet", "FETCH_HEAD"], destination, timeout)
-    return _git(["rev-parse", "HEAD"], destination, timeout).strip()
+        _git(["checkout", "--quiet", "FETCH_HEAD"], destination, left())
+    return _git(["rev-parse", "HEAD"], destination, left()).strip()

@@ -142,7 +142,7 @@ def test_scan_and_fix_a_repository(repository: Path, tmp_path: Path) -> None:
     assert again.exit_code == 0 and "diff --git" not in again.stdout  # idempotent
     assert run("fix", target, "--apply")[0] == 2  # a clone is temporary: nothing to write into
     code, output = run("scan", "git+file:///no/such/repository", "--no-progress")
-    assert code == 2 and "git fetch" in output
+    assert code == 2 and "does not appear to be a git repository" in output  # git's own fatal line
 
 
 PKG_INFO = b"""Metadata-Version: 2.1
@@ -178,3 +178,39 @@ def test_an_sdist_without_ci_names_its_repository(tmp_path: Path) -> None:
     assert ci.reasons[0].endswith(": woaport scan git+https://github.com/demo-org/demo")
     (tmp_path / "PKG-INFO").unlink()
     assert "git+" not in judge(scan(tmp_path, ScanOptions(jobs=1))).area("ci").reasons[0]
+
+
+def test_a_server_that_never_answers_ends_in_a_clear_error(tmp_path: Path) -> None:
+    """A git:// port that accepts and stays silent (issue 24: it held a clone for 600 s):
+    the clone's deadline covers every git command, and the error says what happened."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])  # accepted, never answered
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        port = server.getsockname()[1]
+        # The clone as a whole may take its default ten minutes: the silent server is
+        # given up on once it has not answered a listing of its refs in time.
+        with pytest.raises(CloneError, match="did not answer within 2 s"):
+            clone(GitRequest(f"git://127.0.0.1:{port}/repo", None), tmp_path / "checkout", answer_within=2)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in held:
+            connection.close()
+        server.close()
