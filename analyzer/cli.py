@@ -901,7 +901,7 @@ def prove_command(
     not, 2 on usage or input errors. cl.exe-only problems are not proven here (see scan)."""
     import tempfile
 
-    from analyzer.prove import ToolchainProbeJudge, prove, toolchain_runner
+    from analyzer.prove import ToolchainProbeJudge, failed_modules, prove, toolchain_runner
     from analyzer.report.prove import render_json, render_text
     from analyzer.scan import tree_plan, walk_tree
     from analyzer.sdk.provider import SdkError, find_sdk, zig_command
@@ -944,8 +944,7 @@ def prove_command(
         _write(json_out, render_json(result, label, out_dir))
     if json_out != "-":
         click.echo(render_text(result, label, out_dir), nl=False)
-    built = bool(result.modules) and all(m.built for m in result.modules)
-    sys.exit(EXIT_CLEAN if built else EXIT_FINDINGS)
+    sys.exit(EXIT_FINDINGS if failed_modules(result) else EXIT_CLEAN)
 
 
 @main.command("sdk")

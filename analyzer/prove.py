@@ -437,6 +437,13 @@ def prove(
     return ProofResult(tuple(proofs), tuple((s.python, s.source) for s in sdks), tuple(notes))
 
 
+def failed_modules(result: ProofResult) -> list[ModuleProof]:
+    """The modules whose own code or build failed to compile or link: what makes ``prove``
+    exit 1. A module honestly not proven (Rust, an external library, a header from a build
+    requirement, a limit) is not one, nor is a package with no compiled module."""
+    return [m for m in result.modules if not m.built and not m.not_proven]
+
+
 class ToolchainProbeJudge(ProbeJudge):
     """Compile probes decided by compiling them: what the fast mode cannot tell for the
     proven model (``HAVE_STDINT_H`` from a test program, ``-mavx2`` accepted or not) is

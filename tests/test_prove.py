@@ -573,3 +573,24 @@ def test_module_names_that_are_not_identifiers_make_no_path(tmp_path: Path, name
     (proof,) = result.modules
     assert "not a dotted Python identifier" in proof.not_proven and calls == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tree"] + (["out"] if out.exists() else [])
+
+
+def test_prove_fails_only_on_the_packages_own_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exit 1 means the package's code failed; a pure-Rust package, or a module not
+    proven for an honest reason, is not a failure (issue 26). A relative --python-sdk
+    folder is made absolute, as the compiler runs elsewhere."""
+    from analyzer.prove import ModuleProof, ProofResult, failed_modules
+    from analyzer.sdk.provider import find_sdk
+
+    rust = ProofResult((ModuleProof("crate", "3.13", False, False, not_proven=RUST_NOT_PROVEN),), (), ())
+    assert failed_modules(rust) == [] and failed_modules(ProofResult((), (), ())) == []
+    broken = ModuleProof("m", "3.13", False, False, errors=("m.c:1: error",))
+    assert failed_modules(ProofResult((broken,), (), ())) == [broken]
+    sdk = tmp_path / "sdks" / "cpython-3.13-win-arm64"
+    (sdk / "include").mkdir(parents=True)
+    (sdk / "libs").mkdir()
+    for name in ("include/Python.h", "include/pyconfig.h", "libs/python313.lib"):
+        (sdk / name).write_text("")
+    monkeypatch.chdir(tmp_path)
+    found = find_sdk("3.13", tmp_path / "cache", Path("sdks"))
+    assert found.root.is_absolute() and found.root == sdk.resolve()

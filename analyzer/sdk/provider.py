@@ -229,10 +229,11 @@ def find_sdk(
     sources: Callable[[], DebianSources] | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> Sdk:
-    """The SDK for ``python`` from the first place that has it (see the module's doc)."""
+    """The SDK for ``python`` from the first place that has it (see the module's doc).
+    Given folders are made absolute: the compiler runs in the tree, not here."""
     for given, what in (
-        (explicit, "--python-sdk"),
-        (Path(os.environ[SDK_ENV]) if os.environ.get(SDK_ENV) else None, SDK_ENV),
+        (explicit.resolve() if explicit is not None else None, "--python-sdk"),
+        (Path(os.environ[SDK_ENV]).resolve() if os.environ.get(SDK_ENV) else None, SDK_ENV),
     ):
         if given is None:
             continue
