@@ -3,8 +3,9 @@ intrinsic or vector type (a vendored sse2neon.h or SIMDe, a portable ``_umul128`
 shim, not a use of the x86 intrinsic, wherever that definition is compiled.
 
 Definitions are found in comment- and string-masked text: a function with a body
-(``static inline __m128 _mm_add_ps(...) {``), a ``#define`` of the name, or a
-``typedef ... __m128;``. A mere prototype proves nothing and is not counted.
+(``static inline __m128 _mm_add_ps(...) {``), a ``#define`` of the name, a
+``typedef ... __m128;``, or the name used as a struct/union/enum/class tag (no intrinsic
+is one). A mere prototype proves nothing and is not counted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from analyzer.tri import Value, and3, or3
 _TYPE_END = re.compile(rb"[\w*&>]\s*$")
 _TYPEDEF_TAIL = re.compile(rb"\s*;")
 _BODY = re.compile(rb"\s*(?:const\s*|noexcept\s*|__attribute__\s*\(\([^;{]*\)\)\s*)*\{")
+# A struct/union/enum/class tag: no x86 intrinsic or vector type is one, so a name used as
+# a tag (``struct _mm_node *next;``) is the project's own, wherever that line is compiled.
+_TAG = re.compile(
+    rb"(?<![\w$])(?:struct|union|enum|class)\s+(?:__attribute__\s*\(\([^;{]*\)\)\s*)?([A-Za-z_]\w*)"
+)
 MAX_PARAMETERS = 4096
 
 
@@ -74,6 +80,9 @@ def definitions(
     for macro in structure.defines:
         if not macro.undef and names.fullmatch(macro.name.encode()):
             found.append((macro.name, macro.line))
+    for m in _TAG.finditer(masked):
+        if names.fullmatch(m.group(1)):
+            found.append((m.group(1).decode("ascii", "replace"), line_of(m.start(1))))
     for m in names.finditer(masked):
         name = m.group().decode("ascii", "replace")
         after = m.end()
