@@ -139,7 +139,8 @@ PREDEFINED_SHAPES = {
         "undefined on every model (a closed world), not build-dependent: a ladder naming __sparc "
         "or i386 is decided."
     ),
-    "patterns": ["__[A-Za-z][A-Za-z0-9_]*", "_M_[A-Z0-9_]+"],
+    # GCC/clang/MSVC spellings, PowerPC's _ARCH_* (GCC, IBM XL), MIPS's _MIPS_* (GCC).
+    "patterns": ["__[A-Za-z][A-Za-z0-9_]*", "_M_[A-Z0-9_]+", "_ARCH_[A-Z0-9_]+", "_MIPS_[A-Z0-9_]+"],
     # Legacy predefines without underscores (old Unix compilers), still tested by ladders.
     "names": [
         "i386",
@@ -174,6 +175,9 @@ PREDEFINED_SHAPES = {
         "gould",
         "MIPSEB",
         "MIPSEL",
+        # IBM XL on POWER; windows.h's _X86_ (set from _M_IX86: never on ARM64 or ARM64EC).
+        "_POWER",
+        "_X86_",
     ],
 }
 
