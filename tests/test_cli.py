@@ -176,3 +176,45 @@ def test_pre_commit_hook_entry_runs_on_changed_files(tmp_path: Path, monkeypatch
     assert CliRunner().invoke(main, [*argv[1:], "good.c"]).exit_code == 0
     result = CliRunner().invoke(main, [*argv[1:], "good.c", "bad.c"])
     assert result.exit_code == 1 and "WOA101" in result.output
+
+
+def test_the_pre_commit_hook_sees_every_kind_of_file_woaport_has_rules_for() -> None:
+    """A change to setup.py, pyproject.toml, CMake, a workflow or a .bat must reach the
+    hook (issue 27: `types_or: [c, c++, rust]` skipped them all)."""
+    import re
+
+    from ruamel.yaml import YAML
+
+    from analyzer.model import Language
+    from analyzer.native.sources import build_language
+    from analyzer.rules import default_rules
+
+    (hook,) = YAML(typ="safe").load((FIXTURES.parent / ".pre-commit-hooks.yaml").read_text())
+    assert "types_or" not in hook and "types" not in hook
+    files = re.compile(hook["files"])
+    examples = {
+        Language.C: "src/a.c",
+        Language.CPP: "src/a.cpp",
+        Language.RUST: "src/lib.rs",
+        Language.SETUP_PY: "setup.py",
+        Language.PYPROJECT: "pyproject.toml",
+        Language.CMAKE: "CMakeLists.txt",
+        Language.MESON: "meson.build",
+        Language.CARGO: "Cargo.toml",
+        Language.WORKFLOW: ".github/workflows/wheels.yml",
+        Language.CI_CONFIG: ".semaphore/semaphore.yml",
+        Language.FORTRAN: "src/a.f90",
+        Language.SCRIPT: "scripts/build.bat",
+        Language.MSBUILD: "win/a.vcxproj",
+    }
+    needed = {lang for rule in default_rules() for lang in rule.languages}
+    assert needed <= set(examples), needed - set(examples)
+    for language in needed:
+        path = examples[language]
+        assert files.search(path), (language, path)
+        if language.is_build:
+            assert build_language(path) is language, path  # the example is what woaport reads
+    for other in ("appveyor.yml", "azure-pipelines.yml", ".gitlab-ci.yml", "src/m.pyx", "include/a.h"):
+        assert files.search(other), other
+    for unrelated in ("README.md", "docs/index.rst", "src/pkg/__init__.py", "tests/test_a.py"):
+        assert not files.search(unrelated), unrelated
