@@ -171,7 +171,8 @@ def read_workflow(
         "github": UNKNOWN,
         "secrets": UNKNOWN,
         "vars": UNKNOWN,
-        "inputs": _inputs(data),
+        # A reusable or manually run workflow's inputs: what a caller passes is unknown.
+        "inputs": UNKNOWN,
     }
     # Not expression contexts: what the jobs need to know of their workflow.
     base_context["workflow_name"] = str(data.get("name", "")) if isinstance(data.get("name"), str) else ""
@@ -187,12 +188,6 @@ def read_workflow(
             )
         )
     return jobs, []
-
-
-def _inputs(data: Mapping[str, Any]) -> Any:
-    """``inputs`` of a reusable or manually run workflow: their defaults are what a call
-    without arguments gets; woaport cannot know what a caller passes, so unknown."""
-    return UNKNOWN
 
 
 def _downloads_from(body: Mapping[str, Any]) -> tuple[str, ...]:

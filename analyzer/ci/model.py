@@ -125,12 +125,15 @@ class Job:
         """Wheel platforms the job yields when every cell runs (fail-fast aside)."""
         return frozenset().union(*(c.platforms() for c in self.cells))
 
+    @property
+    def cancelled(self) -> bool:
+        """With ``fail-fast`` (GitHub's default), one cell that cannot succeed cancels
+        the others."""
+        return self.fail_fast and len(self.cells) > 1 and any(c.fails for c in self.cells)
+
     def delivered(self) -> frozenset[str]:
-        """What the job really delivers: with ``fail-fast`` (GitHub's default), one cell
-        that cannot succeed cancels the rest, so a job with a failing cell delivers nothing."""
-        if self.fail_fast and len(self.cells) > 1 and any(c.fails for c in self.cells):
-            return frozenset()
-        return self.platforms()
+        """What the job really delivers: nothing when fail-fast cancels it."""
+        return frozenset() if self.cancelled else self.platforms()
 
     def delivered_tags(self) -> frozenset[str]:
         if not self.delivered():
@@ -164,11 +167,6 @@ class CiModel:
 
     def job(self, path: str, job_id: str) -> Job | None:
         return next((j for j in self.jobs if j.path == path and j.id == job_id), None)
-
-    def publishing(self, provider: str = "github") -> bool:
-        """Some job of ``provider`` uploads to a package index: only its released jobs
-        then count."""
-        return any(j.publishes for j in self.jobs if j.provider == provider)
 
     def counted(self) -> tuple[Job, ...]:
         """The wheel jobs whose wheels reach users: per CI service, the released ones when

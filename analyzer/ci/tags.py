@@ -146,16 +146,15 @@ def cibuildwheel_build(
             # An enable group the job's version has and this one dropped changes which
             # Pythons are built, not which architectures: resolve without it.
             retried = _resolve_across_versions(package, config, only or None, archs, runner, known_env)
-            if retried is not None:
-                identifiers, tested = retried
-                cross = runner.arch != "arm64" and any(i.endswith(WIN_ARM64) for i in identifiers)
-                return Build("cibuildwheel", line, tuple(identifiers), tested=tuple(tested), cross=cross)
-            # Options change between major versions (enable groups, defaults): the job's
-            # own cibuildwheel may accept what this one refuses. Not judged, not failed.
-            runs = f"v{pinned}" if pinned != "?" else "a version its ref does not say"
-            why = f"cibuildwheel {ours} refuses the options ({first[:120]}); the job runs {runs}"
-            return Build("cibuildwheel", line, None, unknown=why)
-        return Build("cibuildwheel", line, (), fails=f"cibuildwheel refuses the options: {first[:200]}")
+            if retried is None:
+                # Options change between major versions (enable groups, defaults): the
+                # job's own cibuildwheel may accept what this one refuses. Not judged.
+                runs = f"v{pinned}" if pinned != "?" else "a version its ref does not say"
+                why = f"cibuildwheel {ours} refuses the options ({first[:120]}); the job runs {runs}"
+                return Build("cibuildwheel", line, None, unknown=why)
+            identifiers, tested = retried
+        else:
+            return Build("cibuildwheel", line, (), fails=f"cibuildwheel refuses the options: {first[:200]}")
     allow_empty = (env.get("CIBW_ALLOW_EMPTY") or "").strip().lower() in ("1", "true", "yes", "on")
     if not identifiers and not allow_empty:
         if not _same_major(pinned, cibuildwheel_version()):

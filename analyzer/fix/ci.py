@@ -128,14 +128,21 @@ def add_matrix_row(text: str, rows: Any, new_values: dict[str, str]) -> str:
     return _insert_lines(text, last, block if block.endswith("\n") else block + "\n")
 
 
-def _setup_python_arch_key(job: Any) -> str | None:
-    """The matrix key that actions/setup-python's ``architecture`` reads, if any."""
+def _setup_python_reference(job: Any, field: str) -> str | None:
+    """The ``matrix.X`` (or ``matrix.X.Y``) reference an actions/setup-python input
+    (``architecture``, ``python-version``) reads, if any: ``X`` or ``X.Y``."""
     for step in job.get("steps") or []:
-        if "setup-python" in str(step.get("uses", "")):
-            ref = _MATRIX_REF.search(str((step.get("with") or {}).get("architecture", "")))
+        if hasattr(step, "get") and "setup-python" in str(step.get("uses", "")):
+            ref = _MATRIX_REF.search(str((step.get("with") or {}).get(field, "")))
             if ref is not None:
-                return ref.group(1).split(".")[-1]
+                return str(ref.group(1))
     return None
+
+
+def _setup_python_arch_key(job: Any) -> str | None:
+    """The key in a matrix row that setup-python's ``architecture`` reads, if any."""
+    ref = _setup_python_reference(job, "architecture")
+    return ref.split(".")[-1] if ref is not None else None
 
 
 _ARCH_KEYS = re.compile(r"(?i)^(?:arch|archs|cibw[-_]archs(?:[-_]windows)?)$")
@@ -196,13 +203,9 @@ def _add_arm64_to_archs(text: str, data: Any, job: Any) -> str | None:
 
 
 def _setup_python_key(job: Any) -> str | None:
-    """The matrix key setup-python's ``python-version`` reads, if any."""
-    for step in job.get("steps") or []:
-        if hasattr(step, "get") and "setup-python" in str(step.get("uses", "")):
-            ref = _MATRIX_REF.search(str((step.get("with") or {}).get("python-version", "")))
-            if ref is not None:
-                return ref.group(1).split(".")[0]
-    return None
+    """The matrix axis setup-python's ``python-version`` reads, if any."""
+    ref = _setup_python_reference(job, "python-version")
+    return ref.split(".")[0] if ref is not None else None
 
 
 def _arm64_pythons(values: Any) -> list[Any] | None:

@@ -48,7 +48,7 @@ def _job_state(model: CiModel, job: Job) -> str:
         marks.append("released")
     if job.unknown_matrix:
         marks.append(f"matrix unknown: {job.unknown_matrix}")
-    if job.fail_fast and any(c.fails for c in job.cells) and len(job.cells) > 1:
+    if job.cancelled:
         marks.append("fail-fast: a failing cell cancels the others")
     return f" ({'; '.join(marks)})" if marks else ""
 
