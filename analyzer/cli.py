@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -37,6 +38,7 @@ from analyzer.index.config import IndexConfigError, default_index_url
 from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
 from analyzer.inputs import InputError, open_input, prefix_for, rebase, repository_root
+from analyzer.limits import CHILD_LIMITS, LimitError, check_environment
 from analyzer.model import Confidence, Finding, ScanResult, Severity, merge_results
 from analyzer.native.sources import check_excludes
 from analyzer.pool import available_memory, capped_jobs
@@ -142,6 +144,10 @@ def main() -> None:
     """Find what breaks or slows down when a Python package's native code is built for
     Windows on Arm (ARM64), and say what to write instead."""
     _exit_cleanly_on_sigterm()
+    try:
+        check_environment()
+    except LimitError as error:
+        raise click.UsageError(str(error)) from None
 
 
 def _exit_cleanly_on_sigterm() -> None:
@@ -745,12 +751,13 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
     from analyzer.fix.engine import patched_copy
     from analyzer.prove import prove, toolchain_runner
     from analyzer.scan import tree_plan, walk_tree
-    from analyzer.sdk.provider import SdkError, find_sdk, zig_command
+    from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
 
     cache = default_cache_dir()
     try:
-        sdk = find_sdk(python, cache / "sdk", log=lambda m: click.echo(m, err=True))
+        sdk = checked(find_sdk(python, cache / "sdk", log=lambda m: click.echo(m, err=True)))
         zig = zig_command()
+        toolchain = [zig_lib_dir(zig)]
     except SdkError as error:
         raise OperationalError(f"--prove: {error}") from None
     with tempfile.TemporaryDirectory(prefix="woaport-fix-prove-") as scratch:
@@ -758,8 +765,9 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
         built_plan = tree_plan(tree, walk_tree(tree, options), default_rules(), load_targets())
         if built_plan is None:
             return "Not proven: woaport's build model cannot read this build."
+        runner = toolchain_runner(cache / "zig", deadline=time.monotonic() + CHILD_LIMITS.prove_seconds)
         result = prove(
-            tree, built_plan, [sdk], Path(scratch) / "out", zig, run=toolchain_runner(cache / "zig")
+            tree, built_plan, [sdk], Path(scratch) / "out", zig, run=runner, toolchain_dirs=toolchain
         )
     built = [m for m in result.modules if m.built]
     line = (
@@ -904,7 +912,7 @@ def prove_command(
     from analyzer.prove import ToolchainProbeJudge, failed_modules, prove, toolchain_runner
     from analyzer.report.prove import render_json, render_text
     from analyzer.scan import tree_plan, walk_tree
-    from analyzer.sdk.provider import SdkError, find_sdk, zig_command
+    from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
     for python in chosen:
@@ -919,16 +927,18 @@ def prove_command(
     cache = (cache_dir or default_cache_dir()) / "sdk"
     try:
         zig = zig_command()
-        sdks = [find_sdk(python, cache, sdk_dir, log=log) for python in chosen]
+        toolchain = [zig_lib_dir(zig)]
+        sdks = [checked(find_sdk(python, cache, sdk_dir, log=log)) for python in chosen]
         with open_input(source, index_url=index_url, log=log) as opened:
             if not opened.root.is_dir():
                 raise click.UsageError(f"{source}: prove needs a source tree or sdist, not a file")
             options = ScanOptions()
-            runner = toolchain_runner((cache_dir or default_cache_dir()) / "zig")
+            deadline = time.monotonic() + CHILD_LIMITS.prove_seconds
+            runner = toolchain_runner((cache_dir or default_cache_dir()) / "zig", deadline=deadline)
             with tempfile.TemporaryDirectory(prefix="woaport-probes-") as probes:
                 # Probes the fast mode cannot decide are compiled (never run) for ARM64.
                 judge = ToolchainProbeJudge(
-                    default_rules(), load_targets(), zig, runner, sdks[0].include, Path(probes)
+                    default_rules(), load_targets(), zig, runner, sdks[0].include, Path(probes), toolchain
                 )
                 walked = walk_tree(opened.root, options)
                 plan = tree_plan(opened.root, walked, default_rules(), load_targets(), judge)
@@ -936,7 +946,9 @@ def prove_command(
                 raise OperationalError(
                     f"{source}: no build the static model can read (setup.py, meson, CMake)"
                 )
-            result = prove(opened.root, plan, sdks, out_dir, zig, run=runner, jobs=jobs)
+            result = prove(
+                opened.root, plan, sdks, out_dir, zig, run=runner, jobs=jobs, toolchain_dirs=toolchain
+            )
             label = opened.label
     except (SdkError, InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
         raise OperationalError(str(error)) from None
@@ -956,19 +968,26 @@ def prove_command(
     help="A directory with cpython-X.Y-win-arm64/ SDKs to use instead.",
 )
 @click.option("--cache-dir", metavar="DIR", type=click.Path(path_type=Path, file_okay=False), help="Cache.")
-def sdk_command(pythons: tuple[str, ...], sdk_dir: Path | None, cache_dir: Path | None) -> None:
+@click.option("--rebuild", is_flag=True, help="Remove the cached SDK first and make it again.")
+def sdk_command(
+    pythons: tuple[str, ...], sdk_dir: Path | None, cache_dir: Path | None, rebuild: bool
+) -> None:
     """Fetch (once) and show the Windows ARM64 CPython SDK that prove uses: headers, the
     Windows pyconfig.h and ARM64 import libraries, built from CPython's sources in Debian's
     signed archive. Prints one line per Python: its directory and where it came from."""
-    from analyzer.sdk.provider import SdkError, find_sdk
+    import shutil
+
+    from analyzer.sdk.provider import SdkError, checked, find_sdk, sdk_name
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
     cache = (cache_dir or default_cache_dir()) / "sdk"
     for python in chosen:
         if not re.fullmatch(r"3\.\d{1,2}", python):
             raise click.UsageError(f"--python takes versions like 3.13, not {python!r}")
+        if rebuild:
+            shutil.rmtree(cache / sdk_name(python), ignore_errors=True)
         try:
-            sdk = find_sdk(python, cache, sdk_dir, log=lambda m: click.echo(m, err=True))
+            sdk = checked(find_sdk(python, cache, sdk_dir, log=lambda m: click.echo(m, err=True)))
         except SdkError as error:
             raise OperationalError(str(error)) from None
         click.echo(f"{python}\t{sdk.root}\t{sdk.source}")

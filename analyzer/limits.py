@@ -8,7 +8,9 @@ size at which it crashes. Tests pass smaller values to exercise the refusals qui
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, fields, replace
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -32,4 +34,82 @@ class CiLimits:
     max_script_bytes: int = 256 * 1024
 
 
-CI_LIMITS = CiLimits()
+@dataclass(frozen=True)
+class BuildLimits:
+    """Interpreting build files (analyzer/buildmodel/): the setup.py evaluator, CMake and
+    meson. Each bound is checked before a value is built, never after."""
+
+    # Characters of one string or items of one list an operation may produce.
+    max_value: int = 1_000_000
+    # Characters one interpreter may build in all (CMake expansion, meson concatenation).
+    max_work: int = 64_000_000
+    # Iterations a CMake ``foreach(RANGE)`` or meson ``range()`` may make.
+    max_range: int = 10_000
+    # Nested local imports a setup.py may chain (setup.py -> a -> b -> ...).
+    max_import_depth: int = 64
+
+
+@dataclass(frozen=True)
+class ChildLimits:
+    """Child processes woaport starts on package input (zig cc, cython): they get their
+    own time and address-space limits, so a preprocessor bomb ends as "limit reached"."""
+
+    # Seconds for one compile, link or translation.
+    command_seconds: float = 300.0
+    # Address space of one child, in bytes (clang on real code stays under 1.5 GB).
+    memory_bytes: int = 4 * 1024**3
+    # Seconds for a whole ``prove`` run (every module and Python version).
+    prove_seconds: float = 3600.0
+
+
+_Limits = TypeVar("_Limits", CiLimits, BuildLimits, ChildLimits)
+# The environment variable prefix of each group: WOAPORT_LIMIT_CHILD_MEMORY_BYTES=...
+GROUPS: dict[str, type[CiLimits | BuildLimits | ChildLimits]] = {
+    "CI": CiLimits,
+    "BUILD": BuildLimits,
+    "CHILD": ChildLimits,
+}
+
+
+class LimitError(ValueError):
+    """An override that is not a positive number."""
+
+
+def overridden(defaults: _Limits, group: str, environ: dict[str, str] | None = None) -> _Limits:
+    """``defaults`` with each ``WOAPORT_LIMIT_<GROUP>_<FIELD>`` the environment sets (a
+    positive number) in place of the default: how a user raises a limit for one odd tree
+    or a test lowers one to exercise the refusal."""
+    environ = dict(os.environ) if environ is None else environ
+    changes: dict[str, int | float] = {}
+    for item in fields(defaults):
+        name = f"WOAPORT_LIMIT_{group}_{item.name.upper()}"
+        if name not in environ:
+            continue
+        kind = type(getattr(defaults, item.name))
+        try:
+            value = kind(float(environ[name])) if kind is int else float(environ[name])
+        except ValueError:
+            raise LimitError(f"{name}={environ[name]!r}: not a number") from None
+        if value <= 0:
+            raise LimitError(f"{name}={environ[name]!r}: must be positive")
+        changes[item.name] = value
+    return replace(defaults, **changes)  # type: ignore[arg-type]
+
+
+def check_environment(environ: dict[str, str] | None = None) -> None:
+    """Raise :class:`LimitError` for the first bad override (the CLI's usage error)."""
+    overridden(CiLimits(), "CI", environ)
+    overridden(BuildLimits(), "BUILD", environ)
+    overridden(ChildLimits(), "CHILD", environ)
+
+
+def _from_environment(defaults: _Limits, group: str) -> _Limits:
+    try:
+        return overridden(defaults, group)
+    except LimitError:  # the CLI reports it (check_environment); a library keeps defaults
+        return defaults
+
+
+CI_LIMITS = _from_environment(CiLimits(), "CI")
+BUILD_LIMITS = _from_environment(BuildLimits(), "BUILD")
+CHILD_LIMITS = _from_environment(ChildLimits(), "CHILD")

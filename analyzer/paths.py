@@ -5,6 +5,9 @@ a path goes through :func:`inside`."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from pathlib import Path
 
 
@@ -25,3 +28,63 @@ def inside_file(root: Path, rel: str) -> Path | None:
     """As :func:`inside`, for a regular file."""
     path = inside(root, rel)
     return path if path is not None and path.is_file() else None
+
+
+def compiler_overlay(allowed: list[Path]) -> str:
+    """A clang virtual file system overlay (``-ivfsoverlay``) in which only ``allowed``
+    directories exist: with ``fallthrough: false`` clang cannot open any other file, so
+    ``#include "/etc/passwd"``, ``-I/home``, ``#include "../../x"`` out of the tree and
+    ``#embed`` of a secret all end in "file not found". The compiler enforces it; no
+    reading of the package's directives can be fooled by a macro-computed name."""
+    roots = []
+    for directory in dict.fromkeys(p.resolve() for p in allowed):
+        quoted = json.dumps(str(directory))
+        roots.append(f"{{'type': 'directory-remap', 'name': {quoted}, 'external-contents': {quoted}}}")
+    return (
+        "{'version': 0, 'fallthrough': false, 'case-sensitive': true, 'roots': [\n  "
+        + ",\n  ".join(roots)
+        + "\n]}\n"
+    )
+
+
+# Assembler directives that read a file (the integrated assembler does not go through
+# clang's file system overlay): `.incbin "f"` copies its bytes into the object, `.include
+# "f"` assembles it. Spelled inside C strings (`\"`) or in .S files.
+_ASM_READ = re.compile(
+    rb'(?:^|(?<=["\s;:])|(?<=\\n)|(?<=\\t))\.(incbin|include)[ \t]+(\\?["\']?)([^"\'\\\s,;)]*)', re.M
+)
+
+
+def asm_reads_outside(text: bytes) -> list[str]:
+    """The operands of ``.incbin``/``.include`` directives in ``text`` that could read a
+    file outside the tree: absolute, with a ``..`` part, or not a plain quoted name (a
+    macro argument, an expression). Plain relative names resolve in the tree."""
+    outside = []
+    for match in _ASM_READ.finditer(text):
+        quote, name = match.group(2), match.group(3).decode("utf-8", "replace")
+        plain = (
+            quote.endswith((b'"', b"'"))
+            and bool(name)
+            and not name.startswith(("/", "\\", "~"))
+            and ":" not in name
+        )
+        if not plain or ".." in re.split(r"[/\\]", name):
+            outside.append(f".{match.group(1).decode()} {name or '(computed)'}")
+    return outside
+
+
+def links_outside(root: Path, limit: int = 200_000) -> list[str]:
+    """Tree-relative names of symbolic links in ``root`` that lead outside it (or
+    nowhere): a compile that follows one reads what the tree does not hold."""
+    found: list[str] = []
+    base = root.resolve()
+    seen = 0
+    for directory, dirs, files in os.walk(base, followlinks=False):
+        for name in dirs + files:
+            seen += 1
+            if seen > limit:
+                return found
+            path = Path(directory) / name
+            if path.is_symlink() and inside(base, str(path.relative_to(base))) is None:
+                found.append(path.relative_to(base).as_posix())
+    return found

@@ -13,20 +13,24 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from analyzer import cython
 from analyzer.buildmodel.plan import BuildPlan
+from analyzer.childproc import run_limited
 from analyzer.findings import format_message
+from analyzer.limits import CHILD_LIMITS, ChildLimits
 from analyzer.model import Confidence, Finding, Language, Location
 from analyzer.native.probe import ProbeJudge, probe_language
+from analyzer.paths import asm_reads_outside, compiler_overlay, inside, inside_file, links_outside
 from analyzer.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import Rule, default_rules
-from analyzer.sdk.provider import Sdk
+from analyzer.sdk.provider import Sdk, zig_lib_dir
 from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value
 
@@ -214,8 +218,11 @@ def _shims(directory: Path) -> Path:
 
 
 Runner = Callable[[list[str], Path], tuple[int, str]]
-TIMED_OUT = 124
-TIMEOUT_NOTE = "woaport: the toolchain did not finish within"
+STOPPED = 124
+# How a runner says the toolchain gave no answer of its own (a limit, a crash).
+STOPPED_NOTE = "woaport: not proven:"
+ASM_SUFFIXES = (".s", ".S", ".asm")
+HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".inc", ".inl", ".ipp", ".tcc")
 
 
 @dataclass(frozen=True)
@@ -228,16 +235,27 @@ class _Job:
     out_dir: Path
     zig: tuple[str, ...]
     run: Runner
+    scratch: Path  # private, removed after the proof: objects, generated C, shims
+    overlay: Path  # the compiler sees only the tree, the SDK, zig's headers and scratch
+    include_dirs: tuple[str, ...]  # the build's include directories inside the tree
+    deadline: float  # time.monotonic() past which nothing more is started
+    # Tree files with an assembler .incbin/.include that may read outside the tree.
+    asm_outside: tuple[tuple[str, str], ...] = ()
 
 
 def _compilable(module: Module, base: Path, scratch: Path) -> tuple[list[Path], str]:
     """The C/C++ sources to compile: a Cython source by the C shipped beside it, else by
-    C that Cython generates into ``scratch``; or why the module cannot be tried."""
+    C that Cython generates into ``scratch``; or why the module cannot be tried. A source
+    named outside the tree (absolute, ``../``, through a link) is refused, never read."""
     sources: list[Path] = []
     for rel in module.sources:
+        if inside_file(base, rel) is None:
+            return [], f"source {rel[:200]!r} is not a file inside the tree: refused"
         if rel.endswith((".pyx", ".py")):
             stem = rel.rsplit(".", 1)[0]
-            shipped = next((base / (stem + s) for s in (".c", ".cpp") if (base / (stem + s)).is_file()), None)
+            shipped = next(
+                (found for s in (".c", ".cpp") if (found := inside_file(base, stem + s)) is not None), None
+            )
             if shipped is not None:
                 sources.append(shipped)
                 continue
@@ -263,9 +281,9 @@ def _tree_rel(path: Path, base: Path, module: Module) -> str:
 
 def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str], list[str], list[Finding]]:
     """Objects, errors and findings of compiling ``sources``."""
-    objects_dir = job.out_dir / ".obj" / job.sdk.python / module.name
+    objects_dir = job.scratch / "obj" / job.sdk.python / module.name
     objects_dir.mkdir(parents=True, exist_ok=True)
-    shims = _shims(job.out_dir / ".obj" / "shims")
+    shims = _shims(job.scratch / "shims")
     values = job.plan.macro_values()
     texts = job.plan.macro_texts(MODEL)
     macros = [
@@ -276,7 +294,7 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
     unknown = sorted(name for name, per in values.items() if MODEL in per and per[MODEL] is MAYBE)
     if module.maybe:  # the build may leave this module out on ARM64 (a failed probe...)
         unknown = ["whether the build compiles this module on ARM64 at all", *unknown]
-    includes = [f"-I{job.base / d}" for d in job.plan.include_dirs] + [f"-I{job.sdk.include}", f"-I{shims}"]
+    includes = [f"-I{job.base / d}" for d in job.include_dirs] + [f"-I{job.sdk.include}", f"-I{shims}"]
     objects: list[str] = []
     errors: list[str] = []
     findings: list[Finding] = []
@@ -292,11 +310,20 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
             "-c",
             "-O1",
             "-w",
+            "-fno-crash-diagnostics",
+            "-ivfsoverlay",
+            str(job.overlay),
             *MSVC_LENIENCY,
             f"-I{source.parent}",
         ]
         command += includes
+        if time.monotonic() > job.deadline:
+            errors.append(f"{STOPPED_NOTE} {DEADLINE_NOTE}")
+            break
         code, output = job.run([*command, *macros, "-o", str(obj), str(source)], job.base)
+        if output.startswith(STOPPED_NOTE):
+            errors.append(output)
+            break
         if code == 0:
             objects.append(str(obj))
             continue
@@ -317,9 +344,13 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str) -> lis
     ]
     python = f"-l{job.sdk.dll.removesuffix('.dll')}"
     command = [*job.zig, "cc", "-target", TARGET, "-shared", "-o", str(target), *objects]
+    if time.monotonic() > job.deadline:
+        return [f"{STOPPED_NOTE} {DEADLINE_NOTE}"]
     code, output = job.run([*command, f"-L{job.sdk.libs}", python, *own], job.base)
     if code == 0:
         return []
+    if output.startswith(STOPPED_NOTE):
+        return [output]
     return (
         _UNDEFINED.findall(output)
         or [line.split("error: ", 1)[1] for line in output.splitlines() if "error: " in line]
@@ -356,13 +387,21 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     if _MODULE_NAME.fullmatch(module.name) is None or len(module.name) > 200:
         why = f"the module name {module.name[:80]!r} is not a dotted Python identifier: refused"
         return ModuleProof(module.name, python, False, False, not_proven=why)
-    sources, why_not = _compilable(module, job.base, job.out_dir / ".obj" / "cython" / python / module.name)
+    sources, why_not = _compilable(module, job.base, job.scratch / "cython" / python / module.name)
     if why_not:
         return ModuleProof(module.name, python, False, False, not_proven=why_not)
+    reads = [
+        f"{rel}: {what}"
+        for rel, what in job.asm_outside
+        if rel in module.sources or not rel.endswith(C_SUFFIXES + CXX_SUFFIXES)
+    ]
+    if reads:
+        why = f"an assembler directive may read a file outside the tree ({reads[0]}): refused"
+        return ModuleProof(module.name, python, False, False, not_proven=why)
     objects, errors, findings = _compile(job, module, sources)
-    if any(TIMEOUT_NOTE in e for e in errors):
-        why = next(e for e in errors if TIMEOUT_NOTE in e).split(": ", 1)[-1]
-        return ModuleProof(module.name, python, False, False, errors=tuple(errors), not_proven=why)
+    stopped = _stopped(errors)
+    if stopped:
+        return ModuleProof(module.name, python, False, False, errors=tuple(errors), not_proven=stopped)
     missing = sorted({m.group(1) for e in errors if (m := _NOT_FOUND.search(e)) is not None})
     if missing:
         # A header neither the tree, the SDK nor the toolchain has: a build requirement's
@@ -373,6 +412,9 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
         return ModuleProof(module.name, python, False, False, errors=tuple(errors), findings=tuple(findings))
     output_rel = f"{module.name.replace('.', '/')}.cp{python.replace('.', '')}-win_arm64.pyd"
     failed = _link(job, module, objects, output_rel)
+    stopped = _stopped(failed)
+    if stopped:
+        return ModuleProof(module.name, python, True, False, errors=tuple(failed), not_proven=stopped)
     libraries = sorted({m.group(1) for e in failed if (m := _NO_LIBRARY.search(e)) is not None})
     if libraries:
         named = ", ".join(libraries)
@@ -385,22 +427,55 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     return ModuleProof(module.name, python, True, not problems, output_rel, machine, imports, tuple(problems))
 
 
-def toolchain_runner(zig_cache: Path | None = None, timeout: float = 900.0) -> Runner:
-    """Run a toolchain command (zig, never package code): its exit code and output.
+DEADLINE_NOTE = "limit reached: prove's overall time limit"
+
+
+def _stopped(errors: Sequence[str]) -> str:
+    """Why the toolchain gave no answer of its own ("" if it did)."""
+    return next((e.removeprefix(STOPPED_NOTE).strip() for e in errors if e.startswith(STOPPED_NOTE)), "")
+
+
+def toolchain_runner(
+    zig_cache: Path | None = None, limits: ChildLimits = CHILD_LIMITS, deadline: float | None = None
+) -> Runner:
+    """Run a toolchain command (zig, never package code): its exit code and output, in
+    a private temporary directory, within ``limits`` and before ``deadline``
+    (``time.monotonic()``). A limit or a crash is told as ``STOPPED_NOTE`` + why.
     ``zig_cache``: zig's global cache (its compiled mingw-w64 runtime: minutes to build
     the first time), kept with woaport's cache rather than wherever zig would put it."""
     env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(zig_cache)} if zig_cache is not None else None
 
     def run(command: list[str], cwd: Path) -> tuple[int, str]:
-        try:
-            done = subprocess.run(
-                command, cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout, env=env
-            )
-        except subprocess.TimeoutExpired:
-            return TIMED_OUT, f"{TIMEOUT_NOTE} {timeout:.0f} s"
-        return done.returncode, done.stdout + done.stderr
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return STOPPED, f"{STOPPED_NOTE} {DEADLINE_NOTE}"
+        outcome = run_limited(command, cwd, limits, env, seconds=left)
+        if outcome.stopped:
+            return STOPPED, f"{STOPPED_NOTE} {outcome.stopped}"
+        return outcome.code, outcome.output
 
     return run
+
+
+def _scan_asm_reads(base: Path, max_bytes: int = 4 * 1024 * 1024) -> tuple[tuple[str, str], ...]:
+    """(tree file, directive) for every C-family or assembler file of the tree with an
+    ``.incbin``/``.include`` that may read outside it (see :func:`asm_reads_outside`)."""
+    found = []
+    suffixes = (*C_SUFFIXES, *CXX_SUFFIXES, *ASM_SUFFIXES, *HEADER_SUFFIXES)
+    for path in sorted(base.rglob("*")):
+        if path.suffix not in suffixes or path.is_symlink() or not path.is_file():
+            continue
+        try:
+            if path.stat().st_size > max_bytes:
+                continue
+            text = path.read_bytes()
+        except OSError:
+            continue
+        if b".inc" not in text:
+            continue
+        for what in asm_reads_outside(text):
+            found.append((path.relative_to(base).as_posix(), what))
+    return tuple(found)
 
 
 def prove(
@@ -411,23 +486,62 @@ def prove(
     zig: Sequence[str],
     run: Runner | None = None,
     jobs: int = 2,
+    limits: ChildLimits = CHILD_LIMITS,
+    toolchain_dirs: Sequence[Path] | None = None,
 ) -> ProofResult:
+    """Prove each module of ``plan`` for each SDK. The compiler sees only the tree, the
+    SDKs, zig's own headers and a private scratch directory (a file system overlay);
+    sources and include directories outside the tree are refused, and the whole run
+    ends by ``limits.prove_seconds`` (what is left is "not proven: limit reached").
+    ``toolchain_dirs``: what the compiler may read of the toolchain (default: zig's
+    library directory, asked of zig; none when ``run`` is a stand-in)."""
     base, out_dir = base.resolve(), out_dir.resolve()  # commands run in the tree: absolute paths
+    deadline = time.monotonic() + limits.prove_seconds
     modules = modules_of(plan)
-    work = [(module, sdk) for sdk in sdks for module in modules]
-    runner = run or toolchain_runner()
-    jobs_by_sdk = {sdk.python: _Job(base, plan, sdk, out_dir, tuple(zig), runner) for sdk in sdks}
+    runner = run or toolchain_runner(limits=limits, deadline=deadline)
+    if toolchain_dirs is None:
+        toolchain_dirs = [zig_lib_dir(list(zig))] if run is None and modules else []
+    notes = []
+    include_dirs = []
+    for directory in plan.include_dirs:
+        if inside(base, directory, allow_root=True) is None:
+            notes.append(f"include directory {directory[:200]!r} is outside the tree: not used")
+        else:
+            include_dirs.append(directory)
+    escaping = links_outside(base)
+    scratch = Path(tempfile.mkdtemp(prefix="woaport-prove-"))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            proofs = list(pool.map(lambda item: prove_module(item[0], jobs_by_sdk[item[1].python]), work))
+        if not modules or not sdks:
+            proofs = []
+        elif escaping:
+            why = f"the tree has links that lead outside it ({', '.join(escaping[:3])}): refused"
+            proofs = [
+                ModuleProof(m.name, s.python, False, False, not_proven=why) for s in sdks for m in modules
+            ]
+        else:
+            allowed = (base, scratch, *(s.include for s in sdks), *toolchain_dirs)
+            job = _Job(
+                base,
+                plan,
+                sdks[0],
+                out_dir,
+                tuple(zig),
+                runner,
+                scratch,
+                scratch / "overlay.yaml",
+                tuple(include_dirs),
+                deadline,
+                _scan_asm_reads(base) if modules else (),
+            )
+            job.overlay.write_text(compiler_overlay(list(allowed)), encoding="utf-8")
+            proofs = _prove_all(modules, sdks, job, jobs)
     finally:  # objects and generated C are scratch, also on Ctrl-C
-        shutil.rmtree(out_dir / ".obj", ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     proofs += [
         ModuleProof(crate, sdk.python, False, False, not_proven=RUST_NOT_PROVEN)
         for crate in rust_crates(plan)
         for sdk in sdks
     ]
-    notes = []
     if not modules:
         notes.append("the build model found no extension module compiled on mingw-arm64")
     notes.append(
@@ -435,6 +549,13 @@ def prove(
         " GNU asm under cl.exe) are the analyzer's findings, not proven here."
     )
     return ProofResult(tuple(proofs), tuple((s.python, s.source) for s in sdks), tuple(notes))
+
+
+def _prove_all(modules: list[Module], sdks: Sequence[Sdk], job: _Job, jobs: int) -> list[ModuleProof]:
+    by_sdk = {sdk.python: replace(job, sdk=sdk) for sdk in sdks}
+    work = [(module, sdk) for sdk in sdks for module in modules]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda item: prove_module(item[0], by_sdk[item[1].python]), work))
 
 
 def failed_modules(result: ProofResult) -> list[ModuleProof]:
@@ -457,9 +578,12 @@ class ToolchainProbeJudge(ProbeJudge):
         run: Runner,
         include: Path,
         scratch: Path,
+        toolchain_dirs: Sequence[Path] = (),
     ) -> None:
         super().__init__(rules, targets)
         self.zig, self.run, self.include, self.scratch = tuple(zig), run, include, scratch
+        # A probe's text comes from the package: it sees only the SDK, zig and scratch.
+        self.allowed = (include, scratch, *toolchain_dirs)
 
     def _judge(self, text: str) -> Mapping[str, Value]:
         verdict = dict(super()._judge(text))
@@ -476,12 +600,17 @@ class ToolchainProbeJudge(ProbeJudge):
         linked = "main" in text
         output = self.scratch / f"probe_{digest}.{'exe' if linked else 'o'}"
         driver = "c++" if cplus else "cc"
+        overlay = self.scratch / "overlay.yaml"
+        if not overlay.is_file():
+            overlay.write_text(compiler_overlay(list(self.allowed)), encoding="utf-8")
         command = [
             *self.zig,
             driver,
             "-target",
             TARGET,
             "-w",
+            "-ivfsoverlay",
+            str(overlay),
             f"-I{self.include}",
             str(source),
             "-o",

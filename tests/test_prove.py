@@ -21,12 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.limits import ChildLimits
 from analyzer.model import Confidence
 from analyzer.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.prove import (
     RUST_NOT_PROVEN,
-    TIMED_OUT,
-    TIMEOUT_NOTE,
+    STOPPED,
+    STOPPED_NOTE,
     Module,
     diagnostics,
     modules_of,
@@ -476,10 +477,10 @@ def test_rust_crates_are_reported_not_built(tmp_path: Path) -> None:
 
 def test_a_compiler_that_hangs_is_reported_and_the_rest_goes_on(tmp_path: Path) -> None:
     tree = PROVE / "WOA901" / "good"
-    timed_out = toolchain_runner(timeout=0.5)
+    timed_out = toolchain_runner(limits=ChildLimits(command_seconds=0.5))
     hang = [sys.executable, "-c", "import time; time.sleep(5)"]
     code, output = timed_out(hang, tmp_path)
-    assert code == TIMED_OUT and TIMEOUT_NOTE in output
+    assert code == STOPPED and output.startswith(STOPPED_NOTE) and "within 0 s" in output
 
     def hangs(command: list[str], cwd: Path) -> tuple[int, str]:
         return timed_out(hang, cwd)
@@ -487,10 +488,8 @@ def test_a_compiler_that_hangs_is_reported_and_the_rest_goes_on(tmp_path: Path) 
     (proof,) = prove(
         tree, plan_of(tree), [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=hangs
     ).modules
-    assert (
-        proof.not_proven.startswith("woaport: the toolchain did not finish within") and proof.findings == ()
-    )
-    assert not (tmp_path / "o" / ".obj").exists()  # scratch removed
+    assert proof.not_proven.startswith("limit reached: did not finish within") and proof.findings == ()
+    assert not (tmp_path / "o" / ".obj").exists()  # nothing but modules in OUT
 
 
 def test_probes_the_fast_mode_cannot_decide_are_compiled_for_arm64(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from analyzer.buildmodel.plan import (
     source_uses,
 )
 from analyzer.buildmodel.values import UNKNOWN, Target
+from analyzer.limits import BUILD_LIMITS
 from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 300_000
@@ -261,6 +262,9 @@ class Interpreter:
         self.uncertain = 0
         self.steps = 0
         self.depth = 0
+        self.built = 0  # characters built by expansion: the work budget
+        self.include_depth = 0
+        self.subdirectories: set[str] = set()
         self.files_read = 0
         self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.commands: dict[str, tuple[str, tuple[str, ...], tuple[Any, ...], str]] = {}
@@ -320,6 +324,7 @@ class Interpreter:
     # -- files -------------------------------------------------------------------
     def run(self, path: str) -> None:
         scope = dict(self.base_vars)
+        self.subdirectories.add(path)
         try:
             self.run_file(path, scope, posixpath.dirname(path))
         except (CMakeError, RecursionError) as error:
@@ -425,7 +430,13 @@ class Interpreter:
                     if len(numbers) == 1
                     else range(numbers[0], numbers[1] + 1, *numbers[2:3])
                 )
-                items = [str(n) for n in span][:10_000]
+                if len(span) > BUILD_LIMITS.max_range:
+                    self.note(
+                        f"{scope.get('_file')}:{block.head.line}: a RANGE of {len(span):,} not evaluated"
+                    )
+                    items = [UNKNOWN]
+                else:
+                    items = [str(n) for n in span]
         elif rest and rest[0] == "IN":
             items = []
             mode = ""
@@ -453,11 +464,19 @@ class Interpreter:
 
     def set_var(self, scope: dict[str, Any], name: str, value: Any) -> None:
         """Set a variable; on a path that may not be taken, its items become "maybe"."""
+        value = self.bounded(value)
         if not self.uncertain:
             scope[name] = value
             return
         old = scope.get(name, "")
         scope[name] = UNKNOWN if value is UNKNOWN or old is UNKNOWN else _join(str(old), str(value))
+
+    def bounded(self, value: Any) -> Any:
+        """``value``, or UNKNOWN (said once) when it is longer than the limit."""
+        if isinstance(value, str) and len(value) > BUILD_LIMITS.max_value:
+            self.note(f"a value longer than {BUILD_LIMITS.max_value:,} characters is not built")
+            return UNKNOWN
+        return value
 
     def exec_command(self, command: Command, scope: dict[str, Any]) -> None:
         name = command.name
@@ -691,7 +710,7 @@ class Interpreter:
             if self.uncertain:
                 # An item added on some paths only: its sources count as "maybe".
                 added = [_MAYBE_MARK + v for v in added]
-            scope[name] = ";".join(added + items if operation == "PREPEND" else items + added)
+            scope[name] = self.bounded(";".join(added + items if operation == "PREPEND" else items + added))
         elif operation in ("REMOVE_ITEM",):
             if current is UNKNOWN or self.uncertain:
                 scope[name] = UNKNOWN if current is UNKNOWN else current
@@ -775,6 +794,10 @@ class Interpreter:
         if path not in self.tree_files:
             self.note(f"{scope.get('_file')}: add_subdirectory({args[0]}) has no CMakeLists.txt in the tree")
             return
+        if path in self.subdirectories:  # CMake refuses a source directory added twice
+            self.note(f"{scope.get('_file')}: add_subdirectory({args[0]}) was already added: not read again")
+            return
+        self.subdirectories.add(path)
         inner = dict(scope)
         inner["_parent"] = scope
         excluded = "EXCLUDE_FROM_ALL" in args
@@ -797,7 +820,15 @@ class Interpreter:
             candidates.extend(_tree_path("", f"{d}/{name}.cmake") for d in _split(module_path) if d)
         for path in candidates:
             if path in self.tree_files:
-                self.run_file(path, scope, current)
+                if self.include_depth >= MAX_CALL_DEPTH:
+                    self.unknown_sources = True
+                    self.note(f"{scope.get('_file')}: include({name}) nested too deeply: not read")
+                    return
+                self.include_depth += 1
+                try:
+                    self.run_file(path, scope, current)
+                finally:
+                    self.include_depth -= 1
                 return
 
     def command_target(self, name: str, args: list[Any], scope: dict[str, Any], command: Command) -> None:
@@ -895,6 +926,13 @@ class Interpreter:
             value = scope.get(match.group(1), "")
             if value is UNKNOWN:
                 return UNKNOWN
+            grown = len(text) - (match.end() - match.start()) + len(str(value))
+            if grown > BUILD_LIMITS.max_value:
+                self.note(f"a value longer than {BUILD_LIMITS.max_value:,} characters is not built")
+                return UNKNOWN
+            self.built += grown
+            if self.built > BUILD_LIMITS.max_work:
+                raise CMakeError(f"work budget of {BUILD_LIMITS.max_work:,} characters exhausted")
             text = text[: match.start()] + str(value) + text[match.end() :]
         if "$ENV{" in text or "$CACHE{" in text:
             return UNKNOWN

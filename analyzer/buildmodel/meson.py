@@ -34,6 +34,7 @@ from analyzer.buildmodel.plan import (
     source_uses,
 )
 from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, join, strip_maybe
+from analyzer.limits import BUILD_LIMITS
 from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 500_000
@@ -434,6 +435,7 @@ class Interpreter:
         self.judge = judge
         self.uncertain = 0
         self.steps = 0
+        self.built = 0  # items and characters built by "+": the work budget
         self.files_read = 0
         self.targets: list[Target] = []
         self.probes: list[tuple[str, int, str, Value, str]] = []
@@ -444,6 +446,7 @@ class Interpreter:
         self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.include_paths: list[str] = []
         self.settings: dict[str, dict[str, list[str]]] = {}
+        self.visited: set[str] = set()  # directories entered with subdir(): meson refuses a second visit
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -451,6 +454,7 @@ class Interpreter:
 
     def run(self, build_file: str) -> None:
         env: dict[str, Any] = {}
+        self.visited.add(build_file)
         try:
             self.run_file(build_file, env)
         except _Stop:
@@ -682,6 +686,13 @@ class Interpreter:
         return UNKNOWN
 
     def add(self, left: Any, right: Any) -> Any:
+        size = _size(left) + _size(right)
+        if size > BUILD_LIMITS.max_value:
+            self.note(f"a value longer than {BUILD_LIMITS.max_value:,} items or characters is not built")
+            return UNKNOWN
+        self.built += size
+        if self.built > BUILD_LIMITS.max_work:
+            raise MesonError(f"work budget of {BUILD_LIMITS.max_work:,} exhausted")
         if isinstance(left, list):
             addition = right if isinstance(right, list) else [right]
             if self.uncertain:
@@ -712,7 +723,13 @@ class Interpreter:
         for arg in _flatten(args):
             value = strip_maybe(arg)
             if isinstance(value, str):
-                item: Any = MFile(posixpath.normpath(posixpath.join(frame["dir"], value)).lstrip("/"))
+                joined = posixpath.normpath(posixpath.join(frame["dir"], value))
+                if joined.startswith(("/", "../")) or joined == "..":
+                    self.unknown_sources = True
+                    self.note(f"{frame['file']}: files({value[:200]!r}) is outside the tree: not read")
+                    item: Any = UNKNOWN
+                else:
+                    item = MFile(joined)
             elif isinstance(value, (MFile, Generated)):
                 item = value
             else:
@@ -734,11 +751,29 @@ class Interpreter:
         if name == "subdir":
             if args and isinstance(args[0], str):
                 path = posixpath.normpath(posixpath.join(frame["dir"], args[0], "meson.build"))
-                if path in self.tree_files:
+                if path.startswith(("../", "/")) or path == "..":
+                    self.unknown_sources = True
+                    self.note(f"{frame['file']}:{line}: subdir {args[0]!r} is outside the tree: not read")
+                elif path in self.visited:
+                    # As meson: entering a directory twice is an error, not a loop.
+                    self.note(
+                        f"{frame['file']}:{line}: subdir {args[0]!r} was already visited: not read again"
+                    )
+                elif path in self.tree_files:
+                    self.visited.add(path)
                     self.run_file(path, env)
                 else:
                     self.note(f"{frame['file']}:{line}: subdir {args[0]!r} has no meson.build in the tree")
             return None
+        if name == "range":
+            numbers = [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
+            if len(numbers) != len(args) or not 1 <= len(numbers) <= 3 or 0 in numbers[2:]:
+                return UNKNOWN
+            span = range(*numbers)
+            if len(span) > BUILD_LIMITS.max_range:
+                self.note(f"{frame['file']}:{line}: a range() of {len(span):,} not evaluated")
+                return UNKNOWN
+            return list(span)
         if name == "subproject":
             if args and isinstance(args[0], str):
                 path = posixpath.normpath(posixpath.join("subprojects", args[0], "meson.build"))
@@ -1000,6 +1035,10 @@ def _names_sources(node: Any) -> bool:
     if isinstance(node, list):
         return any(_names_sources(part) for part in node)
     return False
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (str, list, dict)) else 1
 
 
 def _short(text: str) -> str:

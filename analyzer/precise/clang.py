@@ -185,6 +185,9 @@ def analyze_unit(
         str(stub_dir / "after"),
         *(f"-I{d}" for d in include_dirs),
     ]
+    overlay = stub_dir / "overlay.yaml"
+    if overlay.is_file():  # written by run_precise: what the parse may read
+        common += ["-ivfsoverlay", str(overlay)]
     for model, target_args in models.items():
         try:
             unit = index.parse(

@@ -25,6 +25,7 @@ from analyzer.buildmodel.plan import BuildPlan
 from analyzer.model import Confidence, Difference, Finding, Language, ScanWarning
 from analyzer.native.matching import Context, precise_file_findings
 from analyzer.native.sources import DEFAULT_SKIP_DIRS, VENDORED_DIRS, SourceFile, read_source
+from analyzer.paths import compiler_overlay, inside
 from analyzer.pool import fan_out
 from analyzer.precise.cache import ResultCache, file_digest, fingerprint
 from analyzer.precise.clang import (
@@ -289,7 +290,11 @@ def run_precise(
                 included.add(text)
                 if bracket == b"<":
                     angled.add(text)
-        planned = [root / d for d in (plan.include_dirs if plan is not None else ()) if (root / d).is_dir()]
+        planned = [
+            in_tree
+            for d in (plan.include_dirs if plan is not None else ())
+            if (in_tree := inside(root, d, allow_root=True)) is not None and in_tree.is_dir()
+        ]
         found = include_dirs_for(root, files, included, find_build_files(root))
         sdk = [python_include] if python_include is not None and python_include.is_dir() else []
         include_dirs = list(dict.fromkeys([*planned, *found, *sdk]))
@@ -324,6 +329,10 @@ def run_precise(
                 outcomes.append((path, UnitResult.from_json(cached)))
             else:
                 jobs.append((path, s.language.value))
+        # libclang sees only the tree, its own headers, the stubs and the SDK: an absolute
+        # or ../ include of a file outside the tree is "file not found", never read.
+        allowed = [root, toolchain.builtin_headers, stub_dir, *sdk]
+        (stub_dir / "overlay.yaml").write_text(compiler_overlay(allowed), encoding="utf-8")
         shared = _UnitShared(toolchain, models, include_dirs, stub_dir, ctx.rules)
         fresh = fan_out(_unit_job, shared, jobs, workers, "precise", progress, on_crash=_crashed)
         from_cache = {path for path, _ in outcomes}

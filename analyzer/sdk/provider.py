@@ -66,6 +66,79 @@ def _usable(root: Path, python: str) -> bool:
     )
 
 
+def archive_damage(data: bytes) -> str:
+    """What is wrong with an ``ar`` archive (a COFF import library), "" if nothing: a
+    library cut short makes every link fail with errors that look like the package's."""
+    if not data.startswith(b"!<arch>\n"):
+        return "not an import library (no !<arch> header)"
+    at = 8
+    while at < len(data):
+        header = data[at : at + 60]
+        if len(header) < 60 or header[58:60] != b"`\n":
+            return f"truncated or damaged at byte {at}"
+        try:
+            size = int(header[48:58].decode("ascii").strip() or "-1")
+        except ValueError:
+            return f"damaged member header at byte {at}"
+        if size < 0 or at + 60 + size > len(data):
+            return f"truncated: a member at byte {at} runs past the end"
+        at += 60 + size + (size & 1)
+    return ""
+
+
+def sdk_damage(sdk: Sdk) -> str:
+    """What is wrong with ``sdk``'s import libraries, "" if nothing."""
+    for lib in sorted(sdk.libs.glob("*.lib")):
+        try:
+            damage = archive_damage(lib.read_bytes())
+        except OSError as error:
+            damage = str(error)
+        if damage:
+            return f"{lib.name}: {damage}"
+    return ""
+
+
+def checked(sdk: Sdk) -> Sdk:
+    """``sdk``, when its import libraries are whole; an error naming the damage and the
+    command that rebuilds it otherwise (never a link error blamed on the package)."""
+    damage = sdk_damage(sdk)
+    if damage:
+        raise SdkError(
+            f"the CPython {sdk.python} SDK at {sdk.root} is damaged ({damage});"
+            f" rebuild it: woaport sdk --python {sdk.python} --rebuild"
+            " (or fix the directory given with --python-sdk)"
+        )
+    return sdk
+
+
+def parse_zig_env(output: str, cwd: Path) -> Path | None:
+    """The library directory ``zig env`` names (relative to ``cwd``, where it ran)."""
+    for line in output.splitlines():
+        key, _, value = line.strip().partition("=")
+        if key.strip().lstrip(".").strip('"') == "lib_dir" and value.strip():
+            return (cwd / value.strip().rstrip(",").strip('"')).resolve()
+    return None
+
+
+def zig_lib_dir(zig: list[str], timeout: float = 60.0) -> Path:
+    """zig's library directory (clang's and mingw-w64's headers): the only toolchain
+    files a compile may read besides the tree and the SDK. Checks that zig runs."""
+    reinstall = "reinstall it: pip install --force-reinstall ziglang"
+    with tempfile.TemporaryDirectory(prefix="woaport-zig-env-") as here:
+        try:
+            done = subprocess.run(
+                [*zig, "env"], cwd=here, capture_output=True, text=True, timeout=timeout, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise SdkError(f"zig ({' '.join(zig)}) does not run ({error}); {reinstall}") from None
+        lib = parse_zig_env(done.stdout, Path(here)) if done.returncode == 0 else None
+    if lib is None:
+        raise SdkError(f"zig ({' '.join(zig)}) does not run: `zig env` failed; {reinstall}")
+    if not (lib / "include" / "arm_neon.h").is_file():
+        raise SdkError(f"zig's library directory {lib} has no include/arm_neon.h: damaged; {reinstall}")
+    return lib
+
+
 def zig_command() -> list[str]:
     """How to run zig: the ``ziglang`` package's, else one on PATH."""
     try:
