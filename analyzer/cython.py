@@ -13,17 +13,21 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from analyzer.childproc import LIMIT_NOTE, run_limited
+from analyzer.limits import CHILD_LIMITS, ChildLimits
 from analyzer.model import Finding, Language, Location, ScanWarning
 from analyzer.native.sources import SourceFile, cython_line_map, cython_source_at
+from analyzer.paths import inside_file
 
 MAX_TRANSLATIONS = 300  # a tree with more .pyx than this is translated in part (said once)
-TIMEOUT = 300.0
+# Cython's ``include "file"``: a name that leaves the tree (absolute, ``..``) is refused.
+_INCLUDE_STATEMENT = re.compile(rb"""^[ \t]*include[ \t]+[rRbBuU]?(["'])(.*?)\1""", re.M)
 _CPLUSPLUS = b"distutils: language = c++"
 
 
@@ -39,6 +43,25 @@ def untranslated(all_files: list[str]) -> list[str]:
         for rel in all_files
         if rel.endswith(".pyx") and not {posixpath.splitext(rel)[0] + s for s in (".c", ".cpp")} & present
     )
+
+
+def _includes_outside(base: Path, rels: list[str]) -> list[tuple[str, str]]:
+    """(file, name) of each Cython ``include`` in ``rels`` whose name leaves the tree."""
+    found = []
+    for rel in rels:
+        path = inside_file(base, rel)
+        try:
+            text = path.read_bytes() if path is not None and path.stat().st_size < 16 * 1024 * 1024 else b""
+        except OSError:
+            continue
+        if b"include" not in text:
+            continue
+        for match in _INCLUDE_STATEMENT.finditer(text):
+            name = match.group(2).decode("utf-8", "replace")
+            parts = name.replace("\\", "/").split("/")
+            if name.startswith(("/", "\\", "~")) or ":" in name or ".." in parts:
+                found.append((rel, name))
+    return found
 
 
 def _tree_key(base: Path, all_files: list[str] | None) -> str:
@@ -68,6 +91,7 @@ def translate(
     jobs: int = 2,
     cache: Path | None = None,
     all_files: list[str] | None = None,
+    limits: ChildLimits = CHILD_LIMITS,
 ) -> tuple[list[SourceFile], list[ScanWarning]]:
     """C for each ``.pyx`` in ``scratch`` (same relative paths), as source files whose
     ``rel`` is where the C would sit in the tree; a file Cython rejects is a warning.
@@ -84,8 +108,16 @@ def translate(
         )
         pyx = pyx[:MAX_TRANSLATIONS]
 
+    deadline = time.monotonic() + limits.cython_seconds
+    outside = _includes_outside(base, [*pyx, *(f for f in all_files or [] if f.endswith((".pxi", ".pxd")))])
+
     def one(rel: str) -> SourceFile | ScanWarning:
-        source = base / rel
+        source = inside_file(base, rel)
+        if source is None:
+            return ScanWarning(rel, "Cython source outside the tree: refused")
+        if outside:
+            where, name = outside[0]
+            return ScanWarning(rel, f"{where}: include {name[:200]!r} leaves the tree: not translated")
         try:
             text = source.read_bytes()
         except OSError as error:
@@ -117,14 +149,16 @@ def translate(
         ]
         if cplus:
             command.append("--cplus")
-        try:
-            done = subprocess.run(
-                [*command, rel], cwd=base, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return ScanWarning(
+                rel, f"{LIMIT_NOTE}: Cython's {limits.cython_seconds:.0f} s for the tree used up"
             )
-        except subprocess.TimeoutExpired:
-            return ScanWarning(rel, f"Cython did not translate it within {TIMEOUT:.0f} s: not scanned")
-        if done.returncode != 0 or not target.is_file():
-            lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        done = run_limited([*command, rel], base, limits, seconds=left)
+        if done.stopped:
+            return ScanWarning(rel, f"Cython did not translate it ({done.stopped}): not scanned")
+        if done.code != 0 or not target.is_file():
+            lines = [line.strip() for line in done.output.splitlines() if line.strip()]
             # Cython ends with "file.pyx:line:col: what": the useful part.
             reason = next(
                 (line for line in reversed(lines) if ".pyx:" in line), lines[-1] if lines else "failed"

@@ -60,6 +60,8 @@ class ChildLimits:
     memory_bytes: int = 4 * 1024**3
     # Seconds for a whole ``prove`` run (every module and Python version).
     prove_seconds: float = 3600.0
+    # Seconds for translating all of a tree's Cython sources (a DEF bomb per file adds up).
+    cython_seconds: float = 900.0
 
 
 _Limits = TypeVar("_Limits", CiLimits, BuildLimits, ChildLimits)

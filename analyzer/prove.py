@@ -335,12 +335,19 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
     return objects, errors, findings
 
 
+# A library the build links is a plain name the linker looks up in the SDK's folder: a
+# name with a path in it ("../../../etc/x", "/abs") would have lld read outside the tree.
+_LIBRARY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,100}")
+
+
 def _link(job: _Job, module: Module, objects: list[str], output_rel: str) -> list[str]:
     """Link errors (none when the module linked)."""
     target = job.out_dir / output_rel
     target.parent.mkdir(parents=True, exist_ok=True)
     own = [
-        f"-l{lib.removesuffix('.lib')}" for lib in module.libraries if not lib.lower().startswith("python")
+        f"-l{lib.removesuffix('.lib')}"
+        for lib in module.libraries
+        if not lib.lower().startswith("python") and _LIBRARY_NAME.fullmatch(lib)
     ]
     python = f"-l{job.sdk.dll.removesuffix('.dll')}"
     command = [*job.zig, "cc", "-target", TARGET, "-shared", "-o", str(target), *objects]
@@ -411,6 +418,10 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     if errors:
         return ModuleProof(module.name, python, False, False, errors=tuple(errors), findings=tuple(findings))
     output_rel = f"{module.name.replace('.', '/')}.cp{python.replace('.', '')}-win_arm64.pyd"
+    odd = [lib for lib in module.libraries if _LIBRARY_NAME.fullmatch(lib) is None]
+    if odd:
+        why = f"the build links {odd[0][:200]!r}, which is not a plain library name: refused"
+        return ModuleProof(module.name, python, True, False, not_proven=why)
     failed = _link(job, module, objects, output_rel)
     stopped = _stopped(failed)
     if stopped:

@@ -26,6 +26,7 @@ from typing import Any
 
 from analyzer.buildmodel.plan import NATIVE_SUFFIXES, Fact
 from analyzer.buildmodel.values import UNKNOWN, Maybe, join, strip_maybe
+from analyzer.limits import BUILD_LIMITS
 from analyzer.tri import MAYBE, Value
 
 MAX_CALL_DEPTH = 12
@@ -258,6 +259,7 @@ class Interpreter:
         self.notes: list[str] = []
         self.current_file = ""
         self.current_line = 0
+        self.import_depth = 0
         self.entry = ""  # the setup.py being evaluated: paths are relative to its directory
         # Argument values as this model computes them: (file, line, text, certain) for
         # each call with known string arguments, and each extension's flags and paths.
@@ -557,17 +559,25 @@ class Interpreter:
             path, {"__name__": posixpath.splitext(posixpath.basename(path))[0], "__file__": path}
         )
         self.modules[path] = namespace
+        if self.import_depth >= BUILD_LIMITS.max_import_depth:
+            # Its names stay unknown; the importing file and setup() are still evaluated.
+            self.note_once(
+                f"{path}: imports nested deeper than {BUILD_LIMITS.max_import_depth}: not evaluated"
+            )
+            return namespace
         module = self.parse(path)
         if module is None:
             return namespace
         saved = self.uncertain
         self.uncertain = 0  # a module body runs once, whatever path imported it
+        self.import_depth += 1
         try:
             self.exec_block(module.body, namespace)
         except (_Return, _Raise, _Break, _Continue):
             pass
         finally:
             self.uncertain = saved
+            self.import_depth -= 1
         return namespace
 
     def import_module(self, name: str, asname: str | None, ns: Namespace) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analyzer.limits import CI_LIMITS
+from analyzer.safeload import json_loads
 from analyzer.tri import UNKNOWN
 
 # One ``${{ ... }}``: its body never contains ``}}`` (so that a whole-string match is one
@@ -220,7 +221,7 @@ def _call(name: str, args: list[Any]) -> Any:
         return UNKNOWN
     if lowered == "fromjson" and len(args) == 1 and isinstance(args[0], str):
         try:
-            return json.loads(args[0])
+            return json_loads(args[0])  # nesting bounded: a ValueError when too deep
         except ValueError:
             return UNKNOWN
     if lowered == "tojson" and len(args) == 1:

@@ -402,7 +402,43 @@ def read_source(source: SourceFile, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes
         raise SourceReadError("skipped: binary content (NUL bytes)")
     # A UTF-8 byte order mark is not text: left in, it hides a directive on line 1 and
     # makes Python and TOML files unparseable. Lines stay where they were.
-    return data.removeprefix(UTF8_BOM)
+    data = data.removeprefix(UTF8_BOM)
+    if source.language in (Language.C, Language.CPP) and b"\\" in data:
+        data = join_token_splices(data)
+    return data
+
+
+# A backslash-newline inside a token (``#inc\<newline>lude``): the compiler joins the
+# lines before it reads a token, a parser that does not would miss the directive.
+_TOKEN_SPLICE = re.compile(rb"(?<=[\w#])\\\r?\n(?=\w)")
+_LOGICAL_END = re.compile(rb"(?<!\\)(?<!\\\r)\n")  # a newline no backslash splices
+
+
+def join_token_splices(data: bytes) -> bytes:
+    """``data`` with every line splice that cuts a token joined, as the compiler's
+    translation phase 2 does, and the newline it removed put back at the end of that
+    logical line: what follows stays on its line, the directive on its first line.
+    Splices between tokens (``#define`` bodies) are left, as their lines are real."""
+    if _TOKEN_SPLICE.search(data) is None:
+        return data
+    out = bytearray()
+    at = 0
+    owed = 0  # newlines removed from the current logical line
+    for match in _TOKEN_SPLICE.finditer(data):
+        chunk = data[at : match.start()]
+        end = _LOGICAL_END.search(chunk) if owed else None
+        if end is not None:
+            out += chunk[: end.end()] + b"\n" * owed
+            chunk, owed = chunk[end.end() :], 0
+        out += chunk
+        owed += 1
+        at = match.end()
+    rest = data[at:]
+    if owed:
+        end = _LOGICAL_END.search(rest)
+        cut = end.end() if end is not None else len(rest)
+        rest = rest[:cut] + b"\n" * owed + rest[cut:]
+    return bytes(out + rest)
 
 
 def header_language(source: bytes, default: Language) -> Language:
