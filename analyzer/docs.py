@@ -154,3 +154,28 @@ def replace_block(text: str, name: str, content: str) -> str:
     before, rest = text.split(start, 1)
     _, after = rest.split(end, 1)
     return f"{before}{start}\n{content}{end}{after}"
+
+
+def limits_table() -> str:
+    """Every resource limit (analyzer/limits.py): its override variable, its default and
+    the comment above it in the source, which says what it bounds and why."""
+    import dataclasses
+    import inspect
+
+    from analyzer import limits
+
+    rows = ["| Override (environment) | Default | What it bounds |", "|---|---|---|"]
+    for group, kind in limits.GROUPS.items():
+        lines = inspect.getsource(kind).splitlines()
+        for item in dataclasses.fields(kind):
+            at = next(i for i, line in enumerate(lines) if line.strip().startswith(f"{item.name}:"))
+            comment: list[str] = []
+            for line in reversed(lines[:at]):
+                if not line.strip().startswith("#"):
+                    break
+                comment.insert(0, line.strip().removeprefix("#").strip())
+            default = item.default
+            shown = f"{default:,}" if isinstance(default, int) else f"{default:g}"
+            what = " ".join(comment).replace("``", "`")
+            rows.append(f"| `WOAPORT_LIMIT_{group}_{item.name.upper()}` | {shown} | {what} |")
+    return "\n".join(rows) + "\n"

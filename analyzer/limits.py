@@ -29,8 +29,9 @@ class CiLimits:
     max_cells: int = 256
     # Characters an expression may have (``${{ ... }}``) before it is left unknown.
     max_expression: int = 2_000
-    # Scripts a job calls that are followed, and their size.
+    # Scripts a job calls that are followed.
     max_scripts: int = 20
+    # Bytes of one followed script; a larger one is not read.
     max_script_bytes: int = 256 * 1024
 
 

@@ -9,6 +9,7 @@ path handles it, and the rest of the scan goes on.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from typing import Any
 
@@ -27,3 +28,26 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
     except RecursionError:
         raise json.JSONDecodeError(TOO_DEEP, "", 0) from None
+
+
+# A group that repeats something that itself repeats, or a back-reference: the shapes
+# with which a regular expression backtracks exponentially ("(a+)+$", "(a|aa)*b").
+_NESTED_REPEAT = re.compile(r"\((?:[^()\\]|\\.)*(?:[*+]|\{\d*,\d*\}|\|)(?:[^()\\]|\\.)*\)(?:[*+?]|\{\d*,)")
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
+MAX_PATTERN = 500
+MAX_SUBJECT = 4096
+
+
+def regex_search(pattern: str, subject: str) -> bool | None:
+    """Whether ``pattern`` (from a package) matches somewhere in ``subject``; None when
+    it is not evaluated: invalid, long, or of a shape that can backtrack for minutes
+    (nested repetition, back-references) over a subject longer than a few characters."""
+    if len(pattern) > MAX_PATTERN or len(subject) > MAX_SUBJECT:
+        return None
+    risky = _NESTED_REPEAT.search(pattern) is not None or _BACKREFERENCE.search(pattern) is not None
+    if risky and len(subject) > 16:
+        return None
+    try:
+        return re.search(pattern, subject) is not None
+    except (re.error, RecursionError, OverflowError):
+        return None

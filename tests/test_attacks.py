@@ -20,14 +20,18 @@ import pytest
 from analyzer import cython
 from analyzer.buildmodel.plan import BuildPlan
 from analyzer.childproc import run_limited
+from analyzer.index.simple import IndexFetchError, SimpleIndex
 from analyzer.limits import ChildLimits, LimitError, check_environment, overridden
 from analyzer.paths import asm_reads_outside, compiler_overlay
 from analyzer.prove import STOPPED_NOTE, prove, toolchain_runner
 from analyzer.rules import default_rules
+from analyzer.safeload import regex_search
 from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
 from analyzer.sdk.provider import Sdk, SdkError, archive_damage, checked, zig_command
 from analyzer.targets import load_targets
+from analyzer.tri import MAYBE
 from tests.clirun import run
+from tests.localindex import LocalIndex, Reply
 
 SECRET = "WOAPORT_PLANTED_SECRET_7f3a"
 
@@ -260,16 +264,29 @@ def test_the_setup_py_evaluator_reaches_no_environment(planted: Planted) -> None
 # -- hangs and crashes ---------------------------------------------------------------
 
 
-def test_a_preprocessor_bomb_ends_as_a_limit_not_an_error(planted: Planted) -> None:
-    bomb = ["#define A0 x x x x x x x x"] + [f"#define A{i} A{i - 1} A{i - 1} A{i - 1}" for i in range(1, 20)]
-    (planted.tree / "bomb.c").write_text("\n".join(bomb) + "\nint v[] = { A19 };\n")
-    runner = toolchain_runner(limits=ChildLimits(command_seconds=3, memory_bytes=768 * 1024**2))
+TOKEN_BOMB = (
+    "\n".join(
+        ["#define A0 x x x x x x x x"] + [f"#define A{i} A{i - 1} A{i - 1} A{i - 1}" for i in range(1, 20)]
+    )
+    + "\nint v[] = { A19 };\n"
+)
+SELF_INCLUDE_BOMB = '#include "bomb.c"\n#include "bomb.c"\n'
+
+
+@pytest.mark.parametrize("text", [TOKEN_BOMB, SELF_INCLUDE_BOMB], ids=["token-bomb", "self-include-bomb"])
+def test_a_preprocessor_bomb_ends_as_a_limit_not_an_error(planted: Planted, text: str) -> None:
+    (planted.tree / "bomb.c").write_text(text)
+    runner = toolchain_runner(limits=ChildLimits(command_seconds=2, memory_bytes=768 * 1024**2))
     started = time.monotonic()
     _code, output = runner(
         [*zig_command(), "cc", "-target", "aarch64-windows-gnu", "-E", "bomb.c"], planted.tree
     )
     assert time.monotonic() - started < 30
-    assert output.startswith(STOPPED_NOTE) and "limit reached" in output
+    # The token bomb meets the memory or time cap; clang itself ends the self-include
+    # bomb at its nesting limit (a fatal error: the package's own, and true).
+    assert (output.startswith(STOPPED_NOTE) and "limit reached" in output) or (
+        text is SELF_INCLUDE_BOMB and "nested too deeply" in output
+    ), output[-300:]
 
 
 def test_proves_overall_deadline_stops_what_is_left(planted: Planted, tmp_path: Path) -> None:
@@ -299,7 +316,7 @@ def test_a_cython_def_bomb_is_stopped_within_the_tree_budget(planted: Planted, t
         pytest.skip("cython not installed")
     for name in ("a", "b", "c"):
         (planted.tree / f"{name}.pyx").write_text("DEF BIG = 7 ** 7 ** 7 ** 7\nx = BIG\n")
-    limits = ChildLimits(command_seconds=2, memory_bytes=1024**3, cython_seconds=4)
+    limits = ChildLimits(command_seconds=1, memory_bytes=1024**3, cython_seconds=2)
     started = time.monotonic()
     made, warnings = cython.translate(
         planted.tree, ["a.pyx", "b.pyx", "c.pyx"], tmp_path / "c", 1, limits=limits
@@ -424,3 +441,72 @@ def test_limits_are_overridable_and_bad_overrides_are_usage_errors() -> None:
         check=False,
     )
     assert done.returncode == 2 and "WOAPORT_LIMIT_BUILD_MAX_VALUE" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("pattern", "subject", "expected"),
+    [
+        ("(a+)+$", "a" * 40 + "!", None),  # nested repetition over a long subject: not evaluated
+        ("(a|aa)*b", "a" * 40, None),
+        (r"(x)\1", "x" * 40, None),  # a back-reference
+        ("^foo.*bar$", "fooxbar", True),
+        (r"[0-9]+\.[0-9]+", "3.12", True),
+        ("(ab)*c", "ababd", False),
+        ("(", "x", None),
+        ("a", "a" * 10_000, None),  # a subject longer than any real flag or path
+    ],
+)
+def test_package_regular_expressions_cannot_backtrack_for_long(
+    pattern: str, subject: str, expected: bool | None
+) -> None:
+    assert regex_search(pattern, subject) is expected
+
+
+def test_a_cmake_matches_bomb_is_maybe_not_a_hang(planted: Planted) -> None:
+    (planted.tree / "a.c").write_text("int a;\n")
+    (planted.tree / "pyproject.toml").write_text(
+        '[build-system]\nbuild-backend = "scikit_build_core.build"\n'
+    )
+    (planted.tree / "CMakeLists.txt").write_text(
+        'project(x C)\nset(S "'
+        + "a" * 60
+        + '!")\nif(S MATCHES "^(a+)+$")\n  add_library(m MODULE a.c)\nendif()\n'
+    )
+    started = time.monotonic()
+    plan = _plan(planted.tree)
+    assert time.monotonic() - started < 30
+    assert {dict(use.compiled).get("msvc-arm64") for use in plan.sources if use.path == "a.c"} == {MAYBE}
+
+
+DEEP_JSON = b'{"meta": {"api-version": "1.0"}, "files": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+
+
+def test_a_deeply_nested_index_page_is_a_clear_error(local_index: LocalIndex) -> None:
+    local_index.route(
+        "/simple/deep/", Reply(200, DEEP_JSON, {"Content-Type": "application/vnd.pypi.simple.v1+json"})
+    )
+    index = SimpleIndex(local_index.url, retries=0, backoff=0.0)
+    with pytest.raises(IndexFetchError, match="nested too deeply"):
+        index.project("deep")
+    code, output = run("scan", "pypi:deep", "--index-url", local_index.url)
+    assert code == 2 and "nested too deeply" in output
+
+
+def test_a_deeply_nested_top_file_is_a_usage_error(tmp_path: Path) -> None:
+    top = tmp_path / "top.json"
+    top.write_bytes(b"[" * 20_000 + b"]" * 20_000)
+    code, output = run("status", "--top-file", str(top), "--index-url", "http://127.0.0.1:9/simple/")
+    assert code == 2 and "nested too deeply" in output
+
+
+def test_every_test_the_security_doc_names_exists() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent
+    doc = (root.parent / "docs" / "security.md").read_text(encoding="utf-8")
+    files = {p.stem for p in root.rglob("test_*.py")}
+    named = set(re.findall(r"\b(test_\w+)", doc)) - files
+    defined = {
+        m for p in root.rglob("test_*.py") for m in re.findall(r"^def (test_\w+)", p.read_text(), re.M)
+    }
+    assert named and named <= defined, sorted(named - defined)

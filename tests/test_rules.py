@@ -208,13 +208,15 @@ def test_readme_tables_are_what_the_cli_prints() -> None:
     from click.testing import CliRunner
 
     from analyzer.cli import main
-    from analyzer.docs import replace_block
+    from analyzer.docs import limits_table, replace_block
 
     readme = (DOCS.parent / "README.md").read_text()
     targets = CliRunner().invoke(main, ["targets", "--markdown"]).output
     rules = CliRunner().invoke(main, ["rules", "--markdown"]).output
     assert "`msvc-arm64`" in targets and "| [WOA130]" in rules
     regenerated = replace_block(replace_block(readme, "targets", targets), "rules", rules)
+    regenerated = replace_block(regenerated, "limits", limits_table())
     assert regenerated == readme, "run: python scripts/gen_docs.py"
+    assert "`WOAPORT_LIMIT_CHILD_MEMORY_BYTES` | 4,294,967,296 | Address space" in readme
     for model in load_targets().models:  # the plain listing names the same macros
         assert model.name in CliRunner().invoke(main, ["targets"]).output

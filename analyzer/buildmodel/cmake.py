@@ -36,6 +36,7 @@ from analyzer.buildmodel.plan import (
 )
 from analyzer.buildmodel.values import UNKNOWN, Target
 from analyzer.limits import BUILD_LIMITS
+from analyzer.safeload import TOO_DEEP, regex_search
 from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 300_000
@@ -327,9 +328,12 @@ class Interpreter:
         self.subdirectories.add(path)
         try:
             self.run_file(path, scope, posixpath.dirname(path))
-        except (CMakeError, RecursionError) as error:
+        except CMakeError as error:
             self.unknown_sources = True
             self.note(f"{path}: {error}; the rest is not evaluated")
+        except RecursionError:
+            self.unknown_sources = True
+            self.note(f"{path}: {TOO_DEEP}; the rest is not evaluated")
         except (_Return, _Stop):
             pass
 
@@ -1127,10 +1131,8 @@ def _binary_test(op: str, left: Any, right: Any, scope: dict[str, Any]) -> Value
     if op == "STREQUAL":
         return int(left == right)
     if op == "MATCHES":
-        try:
-            return int(re.search(right, left) is not None)
-        except re.error:
-            return MAYBE
+        found = regex_search(right, left)  # bounded: a hostile pattern cannot backtrack for long
+        return MAYBE if found is None else int(found)
     if op.startswith("VERSION_"):
         a, b = _version(left), _version(right)
         if a is None or b is None:

@@ -35,6 +35,7 @@ from analyzer.buildmodel.plan import (
 )
 from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
+from analyzer.safeload import TOO_DEEP
 from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 500_000
@@ -459,9 +460,12 @@ class Interpreter:
             self.run_file(build_file, env)
         except _Stop:
             pass
-        except (MesonError, RecursionError) as error:
+        except MesonError as error:
             self.unknown_sources = True
             self.note(f"{build_file}: {error}; the rest is not evaluated")
+        except RecursionError:
+            self.unknown_sources = True
+            self.note(f"{build_file}: {TOO_DEEP}; the rest is not evaluated")
 
     def run_file(self, path: str, env: dict[str, Any]) -> None:
         if path not in self.parsed:
@@ -474,6 +478,9 @@ class Interpreter:
             except MesonError as error:
                 self.parsed[path] = None
                 self.note(f"{path}: cannot parse ({error})")
+            except RecursionError:
+                self.parsed[path] = None
+                self.note(f"{path}: {TOO_DEEP}")
         statements = self.parsed[path]
         if statements is None:
             self.unknown_sources = True
@@ -1137,7 +1144,9 @@ def meson_plan(
         if not interpreter.unknown_sources and interpreter.stopped is None:
             complete.append(model)
     if not any_target and not events:
-        return None
+        # A project woaport could not read is said, not silently "no build model".
+        unread = [n for n in dict.fromkeys(notes) if TOO_DEEP in n or "cannot parse" in n]
+        return BuildPlan(systems=("meson",), notes=tuple(unread)) if unread else None
     listed = {path for path, _, _, _ in per_source}
     return BuildPlan(
         systems=("meson",),

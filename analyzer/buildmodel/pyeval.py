@@ -31,8 +31,8 @@ from analyzer.tri import MAYBE, Value
 
 MAX_CALL_DEPTH = 12
 MAX_STEPS = 200_000  # statements and expressions per model: a bound on hostile input
-MAX_RANGE = 10_000
-MAX_TEXT = 1_000_000  # longest string an operation may build
+MAX_RANGE = BUILD_LIMITS.max_range
+MAX_TEXT = BUILD_LIMITS.max_value  # longest string an operation may build
 
 
 @dataclass(eq=False)
@@ -1343,7 +1343,7 @@ def _parents(path: str) -> Iterator[str]:
 # its bits, a string or a list by its length. Past these the value is UNKNOWN, which is
 # what a static reading of a value that large would be worth anyway.
 MAX_INT_BITS = 4096
-MAX_BUILT = 1_000_000  # characters or items one operation may produce
+MAX_BUILT = BUILD_LIMITS.max_value  # characters or items one operation may produce
 _PLAIN = (str, int, float, bool, type(None))
 # A replacement field's name: an argument (position or keyword) then indexes; no ".attr"
 # (attribute traversal reaches woaport's own objects, their globals and os.environ).

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +43,11 @@ class Tarball:
     sha256: str
 
 
-def get_capped(client: httpx.Client, url: str, cap: int) -> bytes:
-    """GET ``url`` whole, refusing more than ``cap`` bytes; any failure is a
-    :class:`SourceFetchError` that says why (HTTP status, size, transport)."""
+def get_capped(client: httpx.Client, url: str, cap: int, seconds: float = 900.0) -> bytes:
+    """GET ``url`` whole, refusing more than ``cap`` bytes or ``seconds`` in all (a
+    server that drips a byte a minute never times a read out); any failure is a
+    :class:`SourceFetchError` that says why (HTTP status, size, time, transport)."""
+    stop = time.monotonic() + seconds
     try:
         with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -54,6 +57,8 @@ def get_capped(client: httpx.Client, url: str, cap: int) -> bytes:
                 size += len(chunk)
                 if size > cap:
                     raise SourceFetchError(f"{url}: larger than {cap // 2**20} MiB")
+                if time.monotonic() > stop:
+                    raise SourceFetchError(f"{url}: not downloaded within {seconds:.0f} s")
                 chunks.append(chunk)
             return b"".join(chunks)
     except httpx.HTTPError as error:

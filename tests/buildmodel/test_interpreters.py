@@ -227,7 +227,14 @@ def test_meson_error_reached_on_arm64_is_noted() -> None:
 
 def test_meson_parse_error_is_a_note_not_a_crash() -> None:
     names, texts = tree({"meson.build": "project('p'\nif (\n"})
-    assert meson_plan(names, texts.get, JUDGE, MODELS) is None
+    plan = meson_plan(names, texts.get, JUDGE, MODELS)
+    # Said, not a silent "no build model"; nothing is taken from it.
+    assert plan is not None and plan.sources == () and plan.complete_on == ()
+    assert [n for n in plan.notes if n.startswith("meson.build: cannot parse")]
+    deep = "project('p')\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
+    names, texts = tree({"meson.build": deep})
+    plan = meson_plan(names, texts.get, JUDGE, MODELS)
+    assert plan is not None and plan.notes == ("meson.build: nested too deeply to read",)
 
 
 # -- CMake --------------------------------------------------------------------------
