@@ -354,7 +354,7 @@ def test_a_cython_def_bomb_is_stopped_within_the_tree_budget(planted: Planted, t
                 "py.extension_module('m', files('/outside/secret.c', '../outside/s.c', 'a.c'))\n",
                 "sub/meson.build": "subdir('..')\n",
             },
-            "is outside the tree: not read",
+            "is not in the tree: not read",
         ),
     ],
     ids=["cmake-doubling-and-range", "cmake-cycles", "meson-doubling-cycles-and-files"],

@@ -24,7 +24,9 @@ def test_pyx_without_c_is_translated_and_reported_on_its_lines() -> None:
     assert all(
         f.generated_from is not None and f.generated_from.path == "pkg/fast.c" for f in result.findings
     )
-    assert result.skipped[CYTHON_RUNTIME] >= 1
+    # Cython's runtime support code has nothing x86-only any more (its build-dependent
+    # #error checks are no WOA170 since issue 25): nothing of it is reported or counted.
+    assert CYTHON_RUNTIME not in result.skipped
     # Off, the .pyx is not scanned at all (the state before this change).
     assert scan(TREE, ScanOptions(jobs=1, cython=False)).findings == ()
 
@@ -56,3 +58,21 @@ def test_translations_are_cached_and_refusals_too(tmp_path: Path) -> None:
     )
     scan(tree, ScanOptions(jobs=1, cache_dir=cache))
     assert len([p for p in (cache / "cython").iterdir() if p.suffix == ".c"]) == 2
+
+
+def test_findings_in_cythons_runtime_code_are_dropped_and_counted(tmp_path: Path) -> None:
+    from analyzer.cython import generated_findings
+    from analyzer.model import Confidence, Finding, Location, Severity
+
+    (tmp_path / "m.pyx").write_text('cdef extern from "immintrin.h":\n    pass\n')
+
+    def at(line: int, snippet: str) -> Finding:
+        return Finding(
+            "WOA101", Severity.ERROR, Confidence.HIGH, Location("m.c", line), "m", ("msvc-arm64",),
+            snippet=snippet,
+        )  # fmt: skip
+
+    kept, dropped = generated_findings(
+        [at(3, "#include <immintrin.h>"), at(900, "__rdtsc();")], {"m.c": "m.pyx"}, tmp_path
+    )
+    assert dropped == 1 and [(f.location.path, f.location.line) for f in kept] == [("m.pyx", 1)]

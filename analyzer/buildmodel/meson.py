@@ -731,12 +731,20 @@ class Interpreter:
             value = strip_maybe(arg)
             if isinstance(value, str):
                 joined = posixpath.normpath(posixpath.join(frame["dir"], value))
-                if joined.startswith(("/", "../")) or joined == "..":
+                # The model writes the project's source root as "/" (project_source_root(),
+                # current_source_dir()): an absolute name is the tree's when the tree has
+                # it; anything else, and anything that climbs out, is outside the tree.
+                rel = joined.lstrip("/")
+                if (
+                    joined.startswith("../")
+                    or joined == ".."
+                    or (joined.startswith("/") and rel not in self.tree_files)
+                ):
                     self.unknown_sources = True
-                    self.note(f"{frame['file']}: files({value[:200]!r}) is outside the tree: not read")
+                    self.note(f"{frame['file']}: files({value[:200]!r}) is not in the tree: not read")
                     item: Any = UNKNOWN
                 else:
-                    item = MFile(joined)
+                    item = MFile(rel)
             elif isinstance(value, (MFile, Generated)):
                 item = value
             else:

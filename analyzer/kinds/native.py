@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 C_FAMILY = frozenset({Language.C, Language.CPP})
 NATIVE = C_FAMILY | {Language.RUST}
 _NOT_CALL_SYNTAX = frozenset({"type", "identifier", "macro"})
-_SYNTAX = ("call", "type", "identifier", "macro")
+_SYNTAX = ("call", "type", "identifier", "macro", "field")
 
 _GNU_ASM = re.compile(rb"\b(?:__asm__|__asm|asm)\b(?:\s+(?:volatile|__volatile__|goto|inline))*\s*\(")
 _MSVC_ASM = re.compile(
@@ -516,22 +516,25 @@ class MissingCounterpartMatch(NativeKind):
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
-def _tests_another_files_macros(view: CFileView, err: ErrorDirective) -> bool:
-    """Does the clause test a macro another tree file defines in an arm of a ladder
-    (``!defined(CPU_ARM64)``, set by ``#elif defined(__aarch64__)`` in ``arch.h``)? Then
-    the cause is that ladder (WOA130 says so), not an x86-only source."""
-    if err.branch < 0:
+_ARM_TEST = re.compile(r"_M_ARM|__aarch64__|__arm64__|__arm__|__ARM_NEON|__ARM_ARCH")
+
+
+def _tests_arm_ladder_macros(view: CFileView, err: ErrorDirective) -> bool:
+    """Does the clause test a macro that an arm of an ARM-aware ladder defines, in this
+    file or another (``!defined(CPU_ARM64)``, set by ``#elif defined(__aarch64__)`` in
+    ``arch.h``)? Then the cause is that ladder (WOA130 says so) and the #error is where
+    the compile stops (WOA171), not an x86-only source."""
+    if err.branch < 0 or view.ctx.tree is None:
         return False
     condition = view.structure.branches[err.branch].condition
     tree = view.ctx.tree
-    if tree is None:
-        return False
     for name in set(_IDENTIFIER.findall(condition)) - {"defined"}:
         for path, macro in tree.definitions.get(name, ()):
-            if path == view.f.rel or macro.branch < 0:
+            if macro.branch < 0 or path not in tree.files:
                 continue
             structure = tree.files[path].structure
-            if len(structure.groups[structure.branches[macro.branch].group]) > 1:
+            group = structure.groups[structure.branches[macro.branch].group]
+            if len(group) > 1 and any(_ARM_TEST.search(structure.branches[i].condition) for i in group):
                 return True
     return False
 
@@ -543,6 +546,86 @@ def is_guard_clause(structure: PreprocStructure, err: ErrorDirective) -> bool:
         return True
     b = structure.branches[err.branch]
     return b.kind in ("if", "ifdef", "ifndef") and len(structure.groups[b.group]) == 1
+
+
+@lru_cache(maxsize=1)
+def _arch_macro() -> re.Pattern[str]:
+    from analyzer.rules import load_patterns
+
+    return re.compile(load_patterns()["arch_macro"])
+
+
+def error_chain(structure: PreprocStructure, err: ErrorDirective) -> list[str]:
+    """The conditions that lead to ``err``, outermost first (``#ifndef CONFIG_X``)."""
+    chain = []
+    for index in reversed(structure.enclosing(err.line)):
+        branch = structure.branches[index]
+        # The condition as the model reads it (#ifndef X is "!defined(X)"); #else by name.
+        chain.append("#else" if branch.kind == "else" else f"#if {branch.condition}")
+    return chain
+
+
+def is_x86_only_refusal(view: CFileView, err: ErrorDirective) -> bool:
+    """A guard-clause ``#error`` that makes the file an x86-only source (WOA170): its
+    condition tests the target architecture, or it is certainly reached on an ARM64
+    model through macros no ARM-aware ladder defines (``#ifndef NPY_HAVE_AVX2``). A
+    build-dependent clause (Limited-API checks, ``SIZEOF_LONG_LONG < 8``: undecided) is
+    not one, and neither is a check after an ARM-aware ladder (WOA171's)."""
+    structure = view.structure
+    if err.branch < 0 or not is_guard_clause(structure, err):
+        return False
+    if any(_arch_macro().search(structure.branches[i].condition) for i in structure.enclosing(err.line)):
+        return True
+    if _tests_arm_ladder_macros(view, err):
+        return False
+    return any(state == 1 for state in view.states_at(err.line).values())
+
+
+def in_arch_ladder(structure: PreprocStructure, err: ErrorDirective) -> bool:
+    """Is ``err`` in an arm of a ladder (more than one arm) some arm of which tests the
+    architecture? Then the ladder rules report it (WOA130 and kin)."""
+    pattern = _arch_macro()
+    for index in structure.enclosing(err.line):
+        group = structure.groups[structure.branches[index].group]
+        if len(group) > 1 and any(pattern.search(structure.branches[i].condition) for i in group):
+            return True
+    return False
+
+
+@register
+@dataclass(frozen=True)
+class ReachedErrorMatch(NativeKind):
+    """An ``#error`` that a model certainly reaches, outside an architecture guard clause
+    (WOA170) or ladder (the ladder rules): the compile stops there on that model.
+    Reported at the directive with the conditions that led to it; a build-dependent
+    ``#error`` (its conditions undecided) is not reported, and findings after it stay."""
+
+    name: ClassVar[str] = "reached_error"
+    languages: ClassVar[frozenset[Language]] = C_FAMILY
+
+    def prefilter_regex(self) -> bytes:
+        return rb"#[ \t]*error"
+
+    def match_c(self, rule: Rule, view: CFileView) -> Found:
+        for err in view.structure.errors:
+            if is_x86_only_refusal(view, err) or in_arch_ladder(view.structure, err):
+                continue
+            states = view.states_at(err.line)
+            certain = {m: (1 if v == 1 else 0) for m, v in states.items()}
+            if not any(certain.values()):
+                continue
+            chain = error_chain(view.structure, err)
+            text = _COMMENT.sub("", err.text).strip() or "#error"
+            match = f"{text}, reached through {' / '.join(chain)}" if chain else f"{text}, unconditional"
+            finding = view.emit(
+                rule,
+                view.f.line_location(err.line),
+                certain,
+                format_message(rule.message, match=match),
+                rule.fallback,
+            )
+            if finding is not None:
+                yield finding
 
 
 @register
@@ -561,7 +644,7 @@ class RefusalMatch(NativeKind):
 
     def match_c(self, rule: Rule, view: CFileView) -> Found:
         for err in view.structure.errors:
-            if not is_guard_clause(view.structure, err) or _tests_another_files_macros(view, err):
+            if not is_x86_only_refusal(view, err):
                 continue
             finding = view.emit(
                 rule,

@@ -18,7 +18,7 @@ import tree_sitter
 
 from analyzer.fallbacks import FallbackTable
 from analyzer.findings import fallback_for, format_message, make_finding, reach_summary, suppressed
-from analyzer.kinds.native import NativeKind, TokenMatch, is_guard_clause
+from analyzer.kinds.native import NativeKind, TokenMatch, is_x86_only_refusal
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.native import treesitter
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
@@ -422,7 +422,7 @@ def _after_error_stops(view: CFileView, findings: list[Finding]) -> list[Finding
     (A ladder's ``#else #error`` hides nothing: each ladder is a blocker of its own.)"""
     stops: dict[str, int] = {}
     for err in view.structure.errors:
-        if not is_guard_clause(view.structure, err):
+        if not is_x86_only_refusal(view, err):
             continue
         for model, state in view.states_at(err.line).items():
             if state == 1 and model not in stops:

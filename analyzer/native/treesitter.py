@@ -53,7 +53,8 @@ _MACRO_BODY = frozenset({"preproc_def", "preproc_function_def", "preproc_arg"})
 
 
 def syntax_at(tree: tree_sitter.Tree, start: int, end: int) -> str:
-    """What the token at ``[start, end)`` is: call, type, macro, comment, string or identifier."""
+    """What the token at ``[start, end)`` is: call, type, field (a member access), macro,
+    comment, string or identifier."""
     node = tree.root_node.descendant_for_byte_range(start, end)
     if node is None:
         return "identifier"
@@ -70,6 +71,8 @@ def syntax_at(tree: tree_sitter.Tree, start: int, end: int) -> str:
         return "string"
     if node.type == "type_identifier":
         return "type"
+    if node.type == "field_identifier" and node.parent is not None and node.parent.type == "field_expression":
+        return "field"  # a member access: ctx.Eip, ctx->Rip
     ancestor = node.parent
     depth = 0
     while ancestor is not None and depth < 64:
