@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from analyzer import cython
@@ -30,7 +31,7 @@ from analyzer.native.probe import ProbeJudge, probe_language
 from analyzer.paths import asm_reads_outside, compiler_overlay, inside, inside_file, links_outside
 from analyzer.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import Rule, default_rules
-from analyzer.sdk.provider import Sdk, zig_lib_dir
+from analyzer.sdk.provider import Sdk, SdkError, zig_lib_dir
 from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value
 
@@ -441,6 +442,16 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
 DEADLINE_NOTE = "limit reached: prove's overall time limit"
 
 
+@lru_cache(maxsize=8)
+def default_toolchain_dirs(zig: tuple[str, ...]) -> tuple[Path, ...]:
+    """zig's library directory, the toolchain part of what a compile may read; none when
+    ``zig`` does not run (a stand-in in tests: nothing to confine then)."""
+    try:
+        return (zig_lib_dir(list(zig)),)
+    except SdkError:
+        return ()
+
+
 def _stopped(errors: Sequence[str]) -> str:
     """Why the toolchain gave no answer of its own ("" if it did)."""
     return next((e.removeprefix(STOPPED_NOTE).strip() for e in errors if e.startswith(STOPPED_NOTE)), "")
@@ -505,13 +516,13 @@ def prove(
     sources and include directories outside the tree are refused, and the whole run
     ends by ``limits.prove_seconds`` (what is left is "not proven: limit reached").
     ``toolchain_dirs``: what the compiler may read of the toolchain (default: zig's
-    library directory, asked of zig; none when ``run`` is a stand-in)."""
+    library directory, asked of zig; none when ``zig`` does not run)."""
     base, out_dir = base.resolve(), out_dir.resolve()  # commands run in the tree: absolute paths
     deadline = time.monotonic() + limits.prove_seconds
     modules = modules_of(plan)
     runner = run or toolchain_runner(limits=limits, deadline=deadline)
     if toolchain_dirs is None:
-        toolchain_dirs = [zig_lib_dir(list(zig))] if run is None and modules else []
+        toolchain_dirs = default_toolchain_dirs(tuple(zig)) if modules else ()
     notes = []
     include_dirs = []
     for directory in plan.include_dirs:
@@ -589,12 +600,13 @@ class ToolchainProbeJudge(ProbeJudge):
         run: Runner,
         include: Path,
         scratch: Path,
-        toolchain_dirs: Sequence[Path] = (),
+        toolchain_dirs: Sequence[Path] | None = None,
     ) -> None:
         super().__init__(rules, targets)
         self.zig, self.run, self.include, self.scratch = tuple(zig), run, include, scratch
         # A probe's text comes from the package: it sees only the SDK, zig and scratch.
-        self.allowed = (include, scratch, *toolchain_dirs)
+        toolchain = default_toolchain_dirs(self.zig) if toolchain_dirs is None else tuple(toolchain_dirs)
+        self.allowed = (include, scratch, *toolchain)
 
     def _judge(self, text: str) -> Mapping[str, Value]:
         verdict = dict(super()._judge(text))

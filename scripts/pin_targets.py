@@ -139,8 +139,10 @@ PREDEFINED_SHAPES = {
         "undefined on every model (a closed world), not build-dependent: a ladder naming __sparc "
         "or i386 is decided."
     ),
-    # GCC/clang/MSVC spellings, PowerPC's _ARCH_* (GCC, IBM XL), MIPS's _MIPS_* (GCC).
-    "patterns": ["__[A-Za-z][A-Za-z0-9_]*", "_M_[A-Z0-9_]+", "_ARCH_[A-Z0-9_]+", "_MIPS_[A-Z0-9_]+"],
+    # GCC/clang/MSVC spellings (a double underscore then anything: reserved to the
+    # implementation, as __386 of Sun's compilers), PowerPC's _ARCH_* (GCC, IBM XL),
+    # MIPS's _MIPS_* (GCC).
+    "patterns": ["__[A-Za-z0-9][A-Za-z0-9_]*", "_M_[A-Z0-9_]+", "_ARCH_[A-Z0-9_]+", "_MIPS_[A-Z0-9_]+"],
     # Legacy predefines without underscores (old Unix compilers), still tested by ladders.
     "names": [
         "i386",

@@ -116,3 +116,23 @@ def test_every_scan_result_field_survives_a_merge() -> None:
             assert all(item in both for item in (*left, *right)), f.name
     deps = merge_results([sample("a", 1), sample("a", 1)]).dependencies
     assert deps == (("a", "a", "a"),)  # the same dependency from two inputs is named once
+
+
+def test_precise_findings_follow_the_build_models_reach() -> None:
+    """Issue 25 item 6: --precise never reports a unit on a model the build model leaves
+    it out of, and a unit the build may leave out is "maybe" there."""
+    from dataclasses import replace
+
+    from analyzer.native.engine import scan_native
+    from analyzer.tri import MAYBE
+
+    source = b"#include <emmintrin.h>\nvoid f(float *p) { _mm_loadu_ps(p); }\n"
+    native = scan_native(Path("."), [], RULES, load_targets(), ALL, 1 << 20, 1)
+    hit = Hit("WOA102", 2, 20, 32, "_mm_loadu_ps")
+    models = {"msvc-arm64", "mingw-arm64", "clang-cl-arm64"}
+    reach = {"m.c": {"msvc-arm64": 0, "mingw-arm64": MAYBE, "clang-cl-arm64": 1}}
+    ctx = replace(native.ctx, reach=reach)
+    (found,) = precise_file_findings("m.c", source, Language.C, {hit: models}, ctx)
+    assert "msvc-arm64" not in found.reachable_on and "clang-cl-arm64" in found.reachable_on
+    left_out = {"m.c": dict.fromkeys(models, 0)}
+    assert precise_file_findings("m.c", source, Language.C, {hit: models}, replace(ctx, reach=left_out)) == []

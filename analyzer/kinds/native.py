@@ -415,15 +415,45 @@ class BranchMatch(NativeKind):
                 elsewhere = _error_elsewhere(view, index, model)
                 if elsewhere is not None:
                     outcome, taken_text = "error", elsewhere
+        severity = self.outcome(outcome, rule.severity)
+        if outcome == "none" and _hints_only(view, index):
+            # Only a prefetch or spin-wait hint is lost: slower at most, never wrong.
+            taken_text = "the code without the hint (only a prefetch or yield is lost: slower at most)"
+            severity = Severity.PERF
         return view.emit(
             rule,
             view.f.line_location(b.directive_line),
             reach,
             format_message(rule.message, **self._fields(view, index), taken=taken_text),
             rule.fallback,
-            severity=self.outcome(outcome, rule.severity),
+            severity=severity,
             confidence=Confidence.LOW if uncertain else None,
         )
+
+
+# A statement that is only a hint to the CPU: a prefetch or a spin-wait yield, through a
+# builtin, an intrinsic or the package's own PREFETCH-like macro.
+_HINT_STATEMENT = re.compile(
+    rb"(?:\(void\)\s*)?(?:[A-Za-z_]\w*prefetch\w*|[A-Za-z_]*PREFETCH\w*|prefetch\w*|__pld\w*|__yield"
+    rb"|YieldProcessor|__builtin_arm_yield|_mm_pause)\s*\([^;{}]*\)",
+    re.IGNORECASE,
+)
+
+
+def _hints_only(view: CFileView, index: int) -> bool:
+    """Is the branch body nothing but CPU hints (``__builtin_prefetch(p);``)?"""
+    b = view.structure.branches[index]
+    if b.body_end < b.body_start:
+        return False
+    start = view.f.index.start_of(b.body_start)
+    end = (
+        view.f.index.start_of(b.body_end + 1) if b.body_end < view.f.index.line_count else len(view.f.masked)
+    )
+    body = view.f.masked[start:end]
+    if b"#" in body:
+        return False  # a define or a nested test: more than a hint
+    statements = [part.strip() for part in body.split(b";") if part.strip()]
+    return bool(statements) and all(_HINT_STATEMENT.fullmatch(part) for part in statements)
 
 
 def _error_elsewhere(view: CFileView, skipped: int, model: str) -> str | None:

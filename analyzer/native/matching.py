@@ -484,11 +484,17 @@ def precise_file_findings(
             line_start + hit.column - 1, line_start + max(hit.end_column, hit.column + 1) - 1
         )
         token = hit.token if isinstance(rule.match, TokenMatch) else None
+        # The build model decides where the unit is compiled: a model it leaves the unit
+        # out of gets no precise finding, one it may leave it out of a "maybe".
+        file_reach = ctx.reach.get(rel, {})
+        reach: dict[str, Value] = {m: file_reach.get(m, 1) for m in models if file_reach.get(m, 1) != 0}
+        if not reach:
+            continue
         out.append(
             make_finding(
                 rule,
                 location,
-                dict.fromkeys(models, 1),
+                reach,
                 ctx.selected,
                 message,
                 fallback_for(rule, token, ctx.fallbacks),

@@ -8,6 +8,7 @@ from analyzer.model import Language
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
 from analyzer.native.preproc import parse_preprocessor
 from analyzer.targets import load_targets
+from tests.paths import FIXTURES
 
 
 def state(condition: str, model: str, extra: dict[str, bytes] | None = None) -> object:
@@ -123,3 +124,20 @@ def test_an_amalgamated_header_compiles_every_section() -> None:
     guard = GuardModel(TreeMacros(structures), data.by_name("msvc-arm64"), data.known_macros)
     assert guard.line_state("all.h", 3) == 1
     assert guard.line_state("all.h", 7) == 1
+
+
+def test_a_skipped_branch_of_only_prefetch_hints_is_perf_not_a_warning() -> None:
+    """Issue 25: losing a prefetch hint on cl.exe is slower code at most; a skipped
+    branch with real code in it stays a warning that makes the code area unknown."""
+    from dataclasses import replace
+
+    from analyzer.model import Severity
+    from analyzer.scan import ScanOptions, scan
+    from analyzer.verdict import judge
+
+    result = scan(FIXTURES / "guards" / "prefetch_hint.c", ScanOptions())
+    by_line = {f.location.line: f.severity for f in result.findings}
+    assert by_line == {7: Severity.PERF, 15: Severity.WARNING}
+    hint_only = replace(result, findings=tuple(f for f in result.findings if f.location.line == 7))
+    assert judge(hint_only).area("code").state == "ok"
+    assert judge(result).area("code").state == "unknown"
