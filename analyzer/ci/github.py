@@ -56,9 +56,10 @@ class WorkflowError(ValueError):
         self.line = line
 
 
-def load_workflow(text: str, limits: CiLimits = CI_LIMITS) -> Any:
-    """The workflow parsed round-trip (lines kept), refused past the limits or when it
-    uses a YAML merge key."""
+def load_workflow(text: str, limits: CiLimits = CI_LIMITS, merge_keys: bool = False) -> Any:
+    """The workflow parsed round-trip (lines kept), refused past the limits or, unless
+    the service reads them (``merge_keys``: GitLab, CircleCI, Travis... do; GitHub
+    Actions does not), when it uses a YAML merge key."""
     if len(text.encode("utf-8", "replace")) > limits.max_file_bytes:
         raise WorkflowError(f"larger than {limits.max_file_bytes} bytes: not read")
     from ruamel.yaml import YAML
@@ -71,11 +72,11 @@ def load_workflow(text: str, limits: CiLimits = CI_LIMITS) -> Any:
     except (YAMLError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise WorkflowError(f"cannot parse as YAML ({first})") from None
-    _check_shape(data, limits)
+    _check_shape(data, limits, merge_keys)
     return data
 
 
-def _check_shape(data: Any, limits: CiLimits) -> None:
+def _check_shape(data: Any, limits: CiLimits, merge_keys: bool = False) -> None:
     """Depth, size (aliases counted each time they are reached) and merge keys."""
     visited = 0
     stack: list[tuple[Any, int]] = [(data, 0)]
@@ -88,7 +89,7 @@ def _check_shape(data: Any, limits: CiLimits) -> None:
             raise WorkflowError(f"nested deeper than {limits.max_depth} levels: not read")
         if isinstance(node, Mapping):
             merged = getattr(node, "merge", None)
-            if merged:
+            if merged and not merge_keys:
                 line = int(node.lc.line) + 1 if hasattr(node, "lc") else 0
                 raise WorkflowError(
                     "uses a YAML merge key (<<): GitHub Actions supports anchors and aliases but not "

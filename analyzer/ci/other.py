@@ -69,7 +69,7 @@ def other_jobs(root: Path, limits: CiLimits = CI_LIMITS) -> tuple[list[Job], lis
             jobs.extend([job] if job is not None else [])
             continue
         try:
-            data = load_workflow(text, limits)
+            data = load_workflow(text, limits, merge_keys=True)  # their YAML readers merge
         except WorkflowError as error:
             problems.append(Problem(rel, str(error), error.line))
             continue

@@ -112,3 +112,23 @@ def test_no_wheel_ci_is_asked_of_the_computed_ci(tmp_path: Path) -> None:
         "      - run: echo 'wheels come later, with cibuildwheel'\n"
     )
     assert "WOA604" in [f[0] for f in ci_findings(tmp_path)]
+
+
+def test_merge_keys_are_read_where_the_service_reads_them(tmp_path: Path) -> None:
+    """GitHub Actions refuses YAML merge keys; CircleCI, GitLab and Travis merge them
+    (numpy's .circleci/config.yml was wrongly reported as a workflow that does not run)."""
+    (tmp_path / ".circleci").mkdir()
+    (tmp_path / ".circleci" / "config.yml").write_text(
+        "version: 2.1\n"
+        "defaults: &defaults\n  docker:\n    - image: cimg/python:3.12\n"
+        "jobs:\n  docs:\n    <<: *defaults\n    steps:\n      - checkout\n"
+    )
+    model = read_ci(tmp_path)
+    assert not [p for p in model.problems if "merge key" in p.message]
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "w.yml").write_text(
+        "on: push\nx: &x\n  runs-on: windows-latest\njobs:\n  a:\n    <<: *x\n    steps: []\n"
+    )
+    assert [p.path for p in read_ci(tmp_path).problems if "merge key" in p.message] == [
+        ".github/workflows/w.yml"
+    ]
