@@ -45,6 +45,7 @@ from analyzer.pool import available_memory, capped_jobs
 from analyzer.precise.cache import default_cache_dir
 from analyzer.precise.clang import PreciseUnavailable
 from analyzer.report import FORMATS
+from analyzer.report import sarif as sarif_report
 from analyzer.report import text as text_report
 from analyzer.rules import CATEGORIES, RuleError, default_rules, select_rules
 from analyzer.scan import ScanOptions, default_jobs, scan
@@ -234,7 +235,13 @@ def _exit_cleanly_on_sigterm() -> None:
     "-v",
     "--verbose",
     is_flag=True,
-    help="Text report: every finding on its own line (default: grouped by place).",
+    help="Text report: every finding on its own lines, build-dependent ones too (default: the "
+    "findings that decide the verdict grouped by place, the build-dependent ones a line per rule).",
+)
+@click.option(
+    "--sarif-all",
+    is_flag=True,
+    help="SARIF: also list build-dependent findings, at note level (default: left out, counted).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option(
@@ -274,6 +281,7 @@ def scan_command(
     no_cache: bool,
     quiet: bool,
     verbose: bool,
+    sarif_all: bool,
     no_progress: bool,
     in_repo: bool,
     all_code: bool,
@@ -352,7 +360,8 @@ def scan_command(
             click.echo(_explain(result), nl=False, err=bool(to_stdout))
     merged = results[0] if len(results) == 1 else merge_results(results)
     for name, destination in reports.items():
-        _write(destination, FORMATS[name].render(merged))
+        render = sarif_report.render_all if name == "sarif" and sarif_all else FORMATS[name].render
+        _write(destination, render(merged))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
 
 

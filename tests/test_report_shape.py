@@ -51,13 +51,15 @@ def test_text_groups_by_place_and_rule_and_verbose_lists_every_line(tmp_path: Pa
     # The five SSE intrinsics of sum4 are one entry with their lines; each distinct fix once.
     assert "and 4 more WOA102 in function sum4: lines 9, 10, 11, 12, 13" in grouped
     assert grouped.count("fix: NEON: vaddq_f32") == 1 and grouped.count("fix: NEON: vld1q_f32") == 1
-    assert "and 3 more WOA102 in #if defined(USE_FAST) (line 16): lines 19, 20" in grouped
+    # The build-dependent USE_FAST block is folded to a line per rule, out of the headline.
+    assert "  WOA102      4 in 1 file(s), first at simd.c:19:" in grouped
+    assert "9 finding(s) (9 error), and 4 build-dependent in 1 file(s)" in grouped
     # The include guard is not a place: the include sits at file scope, alone.
     assert "in #ifndef SIMD_H" not in grouped
     code, verbose = run("scan", str(tmp_path), "--no-progress", "-v")
-    assert "more WOA102" not in verbose
-    assert len(re.findall(r"^  \d+:\d+ error WOA102", verbose, re.M)) == 9
-    assert len(re.findall(r"^  \d+:\d+ error WOA102", grouped, re.M)) == 2
+    assert "more WOA102" not in verbose and "folded" not in verbose
+    assert len(re.findall(r"^  \d+:\d+ error WOA102", verbose, re.M)) == 5 + 4
+    assert len(re.findall(r"^  \d+:\d+ error WOA102", grouped, re.M)) == 1
 
 
 def test_places_of_findings() -> None:
@@ -100,19 +102,28 @@ def test_markdown_stays_under_the_comment_limit_and_links_absolutely(tmp_path: P
 def test_sarif_levels_follow_confidence_and_truncation_is_said(tmp_path: Path) -> None:
     (tmp_path / "simd.c").write_text(SIMD_C)
     result = scan(tmp_path, ScanOptions(jobs=1))
-    log = sarif.to_dict(result)
-    results = log["runs"][0]["results"]
-    assert len(results) == len(result.findings)  # one result per finding
+    low = {f.location.line for f in result.findings if f.confidence is Confidence.LOW}
+    sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
+    assert low == {19, 20} and sure
+    # By default the build-dependent findings are counted, not listed (an alert each).
+    default = sarif.to_dict(result)["runs"][0]
+    assert len(default["results"]) == len(sure)
+    first_notice = default["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+    assert first_notice.startswith(
+        f"{len(result.findings) - len(sure)} build-dependent finding(s) not listed"
+    )
+    # With --sarif-all, one result per finding, the build-dependent ones as notes.
+    results = sarif.to_dict(result, include_low=True)["runs"][0]["results"]
+    assert len(results) == len(result.findings)
     # "warning" is SARIF's default level: a result at that level leaves the field out.
     by_line = {
         r["locations"][0]["physicalLocation"]["region"]["startLine"]: r.get("level", "warning")
         for r in results
     }
-    low = {f.location.line for f in result.findings if f.confidence is Confidence.LOW}
-    assert low == {19, 20} and {by_line[n] for n in low} == {"warning"} and by_line[9] == "error"
+    assert {by_line[n] for n in low} == {"note"} and by_line[9] == "error"
     data = json.loads(json.dumps(sarif.to_dict(result, limit=3)))
     run_ = data["runs"][0]
     assert len(run_["results"]) == 3 and {r["level"] for r in run_["results"]} == {"error"}
-    assert run_["properties"]["truncated"] == {"kept": 3, "total": len(result.findings)}
+    assert run_["properties"]["truncated"] == {"kept": 3, "total": len(sure)}
     notice = run_["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
-    assert notice.startswith(f"truncated: 3 of {len(result.findings)} results kept")
+    assert notice.startswith(f"truncated: 3 of {len(sure)} results kept")

@@ -86,7 +86,9 @@ class _Budget:
 
 
 def render(result: ScanResult) -> str:
-    counts = Counter(f.severity.value for f in result.findings)
+    # The headline counts what decides the verdict; build-dependent findings apart.
+    counts = Counter(f.severity.value for f in result.findings if f.confidence is Confidence.HIGH)
+    doubtful = sum(1 for f in result.findings if f.confidence is Confidence.LOW)
     lines = [
         "# woaport: Windows on Arm compatibility report",
         "",
@@ -95,6 +97,7 @@ def render(result: ScanResult) -> str:
             ", ".join(f"**{counts[s]} {s}**" for s in ("error", "warning", "perf", "note") if counts[s])
             or "no findings"
         )
+        + (f", and {doubtful} build-dependent (folded below)" if doubtful else "")
         + ".",
         "",
         *_verdict(result),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -19,9 +20,9 @@ from analyzer.verdict import judge
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/woaport/woaport"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.PERF: "note", Severity.NOTE: "note"}
-# A low-confidence finding (it depends on how the package is configured) is one level
-# down: an alert that may not apply must not weigh like one that does.
-_LOW_LEVEL = {"error": "warning", "warning": "note", "note": "note"}
+# A low-confidence finding (it depends on how the package is configured), listed only
+# with --sarif-all, is a note: an alert that may not apply must not weigh like one that does.
+_LOW_LEVEL = {"error": "note", "warning": "note", "note": "note"}
 # Code scanning rejects a run with more results than this (and displays the top 5,000).
 MAX_RESULTS = 25_000
 FINGERPRINT_KEY = "woaportFingerprint/v1"
@@ -130,7 +131,15 @@ def kept_results(findings: tuple[Finding, ...], limit: int = MAX_RESULTS) -> lis
     return sorted(order[:limit])
 
 
-def build(result: ScanResult, limit: int = MAX_RESULTS) -> om.SarifLog:
+def build(result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = False) -> om.SarifLog:
+    """The run; build-dependent (low-confidence) findings only with ``include_low``, and
+    then at note level: code scanning would open an alert for each (7,568 on numpy)."""
+    verdict = judge(result).to_dict()  # judged on every finding, whatever is listed
+    doubtful = sum(1 for f in result.findings if f.confidence is Confidence.LOW)
+    if not include_low and doubtful:
+        result = replace(
+            result, findings=tuple(f for f in result.findings if f.confidence is Confidence.HIGH)
+        )
     rules = list(result.rules)
     index = {r.id: i for i, r in enumerate(rules)}
     prints = _fingerprints(result.findings)
@@ -139,7 +148,10 @@ def build(result: ScanResult, limit: int = MAX_RESULTS) -> om.SarifLog:
         om.Notification(message=om.Message(text=f"{w.path}: {w.message}"), level="warning")
         for w in result.warnings
     ]
-    properties: dict[str, Any] = {"verdict": judge(result).to_dict()}
+    if not include_low and doubtful:
+        text = f"{doubtful} build-dependent finding(s) not listed (--sarif-all lists them at note level)"
+        notices.insert(0, om.Notification(message=om.Message(text=text), level="note"))
+    properties: dict[str, Any] = {"verdict": verdict}
     if len(kept) < len(result.findings):
         dropped = len(result.findings) - len(kept)
         text = (
@@ -187,11 +199,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_dict(result: ScanResult, limit: int = MAX_RESULTS) -> dict[str, Any]:
-    data = _plain(build(result, limit))
+def to_dict(result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = False) -> dict[str, Any]:
+    data = _plain(build(result, limit, include_low))
     assert isinstance(data, dict)
     return data
 
 
 def render(result: ScanResult) -> str:
     return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_all(result: ScanResult) -> str:
+    """As :func:`render`, with the build-dependent findings listed at note level."""
+    return json.dumps(to_dict(result, include_low=True), indent=2, ensure_ascii=False) + "\n"

@@ -74,33 +74,56 @@ def verdict_lines(result: ScanResult) -> list[str]:
     return [*lines, ""]
 
 
+def _folded(findings: list[Finding], title: str) -> list[str]:
+    """One line per rule for findings that do not decide the verdict on their own: how
+    many, in how many files, and the first place (``-v`` lists them all)."""
+    out = [f"{title} (folded: -v lists them):"]
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule_id, []).append(f)
+    for rule_id, group in sorted(by_rule.items(), key=lambda item: (-len(item[1]), item[0])):
+        files = len({f.location.path for f in group})
+        first = group[0]
+        place = f"{one_line(first.location.path)}:{first.location.line}"
+        out.append(
+            f"  {rule_id} {len(group):>6} in {files} file(s), first at {place}: {one_line(first.message)}"
+        )
+    return [*out, ""]
+
+
 def render(
     result: ScanResult, colour: bool = False, show_warnings: bool = True, verbose: bool = False
 ) -> str:
-    """The verdict, then findings grouped by place and rule (``verbose``: every line)."""
+    """The verdict, then the findings that decide it, grouped by place and rule; the
+    build-dependent ones and those in files no model compiles folded to a line per rule
+    (``verbose``: every finding on its own lines)."""
     sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
     maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
     out = verdict_lines(result)
     out.extend(_section(sure, colour, verbose))
+    title = "Depends on build configuration (macros the tree does not define)"
     if maybe:
-        out.append("Depends on build configuration (macros the tree does not define):")
-        out.append("")
-        out.extend(_section(maybe, colour, verbose))
+        out.extend([f"{title}:", "", *_section(maybe, colour, verbose)] if verbose else _folded(maybe, title))
     if result.not_compiled:
-        out.append("Not compiled on any selected model (no translation unit reaches these files):")
-        out.append("")
-        out.extend(_section(list(result.not_compiled), colour, verbose))
+        title = "Not compiled on any selected model (no translation unit reaches these files)"
+        not_compiled_findings = list(result.not_compiled)
+        out.extend(
+            [f"{title}:", "", *_section(not_compiled_findings, colour, verbose)]
+            if verbose
+            else _folded(not_compiled_findings, title)
+        )
     if show_warnings and result.warnings:
         out.append(f"{len(result.warnings)} warning(s):")
         out.extend(f"  {one_line(w.path)}: {one_line(w.message)}" for w in result.warnings)
         out.append("")
-    counts = Counter(f.severity.value for f in result.findings)
+    # The headline counts what decides the verdict: build-dependent findings are said apart.
+    counts = Counter(f.severity.value for f in sure)
     summary = ", ".join(f"{counts[s]} {s}" for s in ("error", "warning", "perf", "note") if counts[s])
     not_compiled = sum(n for why, n in result.skipped.items() if why.startswith("not compiled"))
     skipped = sum(result.skipped.values()) - not_compiled
     out.append(
-        f"{len(result.findings)} finding(s){' (' + summary + ')' if summary else ''}"
-        f"{f', {len(maybe)} build-dependent' if maybe else ''} in {result.files_scanned} file(s)"
+        f"{len(sure)} finding(s){' (' + summary + ')' if summary else ''}"
+        f"{f', and {len(maybe)} build-dependent' if maybe else ''} in {result.files_scanned} file(s)"
         f"{f', {skipped} skipped' if skipped else ''}"
         f"{f', {not_compiled} with x86 code not compiled on these models' if not_compiled else ''}"
         f"; targets: {', '.join(result.targets)}"
