@@ -47,7 +47,7 @@ from analyzer.precise.clang import PreciseUnavailable
 from analyzer.report import FORMATS
 from analyzer.report import sarif as sarif_report
 from analyzer.report import text as text_report
-from analyzer.rules import CATEGORIES, RuleError, default_rules, select_rules
+from analyzer.rules import CATEGORIES, RuleError, default_rules, retired_rules, select_rules
 from analyzer.scan import ScanOptions, default_jobs, scan
 from analyzer.status.classify import DEFAULT_PYTHONS
 from analyzer.status.history import History, HistoryError, Trend
@@ -802,6 +802,10 @@ def rules_command(rule_id: str | None, as_json: bool, as_markdown: bool) -> None
     rules = default_rules()
     if rule_id:
         matching = [r for r in rules if r.id == rule_id.upper() or r.name == rule_id]
+        retired = retired_rules().get(rule_id.upper()) or retired_rules().get(rule_id)
+        if not matching and retired is not None:
+            click.echo(retired.explain())
+            return
         if not matching:
             raise click.UsageError(f"no rule {rule_id!r} (see 'woaport rules')")
         from analyzer.docs import rule_markdown

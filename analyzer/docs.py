@@ -30,10 +30,15 @@ def fix_label(rule: Rule) -> str:
     return f"{rule.category}, {'auto' if rule.autofix else 'manual'}"
 
 
-def rule_markdown(rule: Rule) -> str:
-    fence = rule.doc.example_language or next(
+def fence_language(rule: Rule) -> str:
+    """The code-fence language of the rule's examples (its doc says, or its languages)."""
+    return rule.doc.example_language or next(
         (_FENCES[x.value] for x in sorted(rule.languages, key=lambda x: x.value)), "c"
     )
+
+
+def rule_markdown(rule: Rule) -> str:
+    fence = fence_language(rule)
     refs = "\n".join(f"- <{r}>" for r in rule.doc.references)
     return f"""# {rule.id}: {rule.name}
 

@@ -21,7 +21,7 @@ from analyzer.kinds import FieldReader, MatchKind, RuleError, fast_start, parse_
 from analyzer.model import Language, Severity
 from analyzer.targets import RULES_DIR, load_targets
 
-NON_RULE_FILES = frozenset({"patterns.toml", "fallbacks.toml"})
+NON_RULE_FILES = frozenset({"patterns.toml", "fallbacks.toml", "retired.toml"})
 CATEGORIES = ("code", "build", "ci", "dependencies")
 
 __all__ = [
@@ -177,8 +177,30 @@ def default_rules() -> tuple[Rule, ...]:
     return load_rules()
 
 
+@dataclass(frozen=True)
+class RetiredRule:
+    """A rule ID that is no longer used (never reused): why, and where the check went."""
+
+    id: str
+    name: str
+    why: str
+    now: str
+
+    def explain(self) -> str:
+        return f"{self.id} ({self.name}) is retired: {self.why} {self.now}"
+
+
+@lru_cache(maxsize=1)
+def retired_rules(rules_dir: Path = RULES_DIR) -> dict[str, RetiredRule]:
+    """The retired IDs (``rules/retired.toml``), by ID and by name."""
+    data = tomllib.loads((rules_dir / "retired.toml").read_text(encoding="utf-8"))
+    found = [RetiredRule(str(e["id"]), str(e["name"]), str(e["why"]), str(e["now"])) for e in data["retired"]]
+    return {key: rule for rule in found for key in (rule.id, rule.name)}
+
+
 def select_rules(rules: tuple[Rule, ...], select: list[str], ignore: list[str]) -> tuple[Rule, ...]:
-    """``--select``/``--ignore`` by ID, ID prefix (``WOA1``) or rule name."""
+    """``--select``/``--ignore`` by ID, ID prefix (``WOA1``) or rule name. A retired ID
+    is an error that says where its check went (it selects nothing any more)."""
 
     def matches(rule: Rule, spec: str) -> bool:
         spec = spec.strip()
@@ -186,6 +208,9 @@ def select_rules(rules: tuple[Rule, ...], select: list[str], ignore: list[str]) 
 
     for spec in [*select, *ignore]:
         if not any(matches(rule, spec) for rule in rules):
+            retired = retired_rules().get(spec.strip().upper()) or retired_rules().get(spec.strip())
+            if retired is not None:
+                raise ValueError(retired.explain())
             raise ValueError(f"no rule matches {spec!r} (see 'woaport rules')")
     chosen = [r for r in rules if not select or any(matches(r, s) for s in select)]
     return tuple(r for r in chosen if not any(matches(r, s) for s in ignore))

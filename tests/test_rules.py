@@ -220,3 +220,33 @@ def test_readme_tables_are_what_the_cli_prints() -> None:
     assert "`WOAPORT_LIMIT_CHILD_MEMORY_BYTES` | 4,294,967,296 | Address space" in readme
     for model in load_targets().models:  # the plain listing names the same macros
         assert model.name in CliRunner().invoke(main, ["targets"]).output
+
+
+def test_retired_ids_are_never_reused_and_explain_where_their_check_went() -> None:
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+    from analyzer.rules import retired_rules, select_rules
+
+    retired = retired_rules()
+    active = {r.id for r in default_rules()} | {r.name for r in default_rules()}
+    assert {"WOA131", "WOA621"} <= set(retired) and not set(retired) & active
+    shown = CliRunner().invoke(main, ["rules", "WOA621"])
+    assert shown.exit_code == 0 and "retired" in shown.output and "WOA620" in shown.output
+    with pytest.raises(ValueError, match=r"WOA131 .* is retired"):
+        select_rules(default_rules(), ["WOA131"], [])
+
+
+def test_sarif_rules_name_their_level_and_fence_examples_in_their_language() -> None:
+    from analyzer.model import ScanResult
+    from analyzer.report import sarif
+
+    result = ScanResult(
+        root=".", findings=(), warnings=(), files_scanned=0, bytes_scanned=0, rules=default_rules()
+    )
+    driver = sarif.to_dict(result)["runs"][0]["tool"]["driver"]
+    levels = {d["id"]: d["defaultConfiguration"]["level"] for d in driver["rules"]}
+    assert levels["WOA170"] == "warning" and levels["WOA101"] == "error" and levels["WOA160"] == "note"
+    help_of = {d["id"]: d["help"]["markdown"] for d in driver["rules"]}
+    assert "```yaml" in help_of["WOA620"] and "```c\n" not in help_of["WOA620"]
+    assert "```c\n" in help_of["WOA101"]

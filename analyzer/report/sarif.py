@@ -13,6 +13,7 @@ import attr
 import sarif_om as om
 
 from analyzer import __version__
+from analyzer.docs import fence_language
 from analyzer.model import Confidence, Finding, ScanResult, Severity
 from analyzer.rules import Rule, rule_doc_path
 from analyzer.verdict import judge
@@ -35,8 +36,10 @@ def rule_url(rule_id: str) -> str:
 
 def _help_markdown(rule: Rule) -> str:
     refs = "\n".join(f"- {r}" for r in rule.doc.references)
+    fence = fence_language(rule)  # yaml for workflows, toml for pyproject, python for setup.py...
     return (
-        f"{rule.doc.why}\n\n**Bad**\n```c\n{rule.doc.bad}\n```\n\n**Good**\n```c\n{rule.doc.good}\n```\n\n"
+        f"{rule.doc.why}\n\n**Bad**\n```{fence}\n{rule.doc.bad}\n```\n\n"
+        f"**Good**\n```{fence}\n{rule.doc.good}\n```\n\n"
         f"**Fix**: {rule.doc.fix}\n\n**References**\n{refs}\n"
     )
 
@@ -202,6 +205,13 @@ def _plain(value: Any) -> Any:
 def to_dict(result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = False) -> dict[str, Any]:
     data = _plain(build(result, limit, include_low))
     assert isinstance(data, dict)
+    # sarif-om leaves out a value equal to its default, and "warning" is the default
+    # level: said explicitly, so every rule's default configuration names its level.
+    by_id = {r.id: r for r in result.rules}
+    for descriptor in data["runs"][0]["tool"]["driver"].get("rules", []):
+        rule = by_id.get(descriptor["id"])
+        if rule is not None:
+            descriptor["defaultConfiguration"] = {"level": _LEVEL[rule.severity]}
     return data
 
 
