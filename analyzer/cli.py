@@ -239,6 +239,15 @@ def _exit_cleanly_on_sigterm() -> None:
     "findings that decide the verdict grouped by place, the build-dependent ones a line per rule).",
 )
 @click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="What goes to standard output: the text report, or GitHub Actions annotations "
+    "(the same as --github -).",
+)
+@click.option(
     "--sarif-all",
     is_flag=True,
     help="SARIF: also list build-dependent findings, at note level (default: left out, counted).",
@@ -281,6 +290,7 @@ def scan_command(
     no_cache: bool,
     quiet: bool,
     verbose: bool,
+    output_format: str,
     sarif_all: bool,
     no_progress: bool,
     in_repo: bool,
@@ -297,6 +307,12 @@ def scan_command(
     if in_repo:
         wanted, only_files = _repository_scan(inputs)
     reports = {name: dest for name in FORMATS if (dest := outputs.get(f"report_{name}"))}
+    if output_format == "github":
+        if reports.get("github", "-") != "-":
+            raise click.UsageError(
+                "--format github writes to standard output: drop --github FILE or the --format"
+            )
+        reports["github"] = "-"
     to_stdout = [f"--{name} -" for name, dest in reports.items() if dest == "-"]
     if len(to_stdout) > 1:
         raise click.UsageError(f"only one report can go to standard output ({' and '.join(to_stdout)})")

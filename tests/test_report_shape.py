@@ -127,3 +127,25 @@ def test_sarif_levels_follow_confidence_and_truncation_is_said(tmp_path: Path) -
     assert run_["properties"]["truncated"] == {"kept": 3, "total": len(sure)}
     notice = run_["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
     assert notice.startswith(f"truncated: 3 of {len(sure)} results kept")
+
+
+def test_github_annotations_are_one_command_each_and_inert(tmp_path: Path) -> None:
+    """--format github: one workflow command per deciding finding; a file name or message
+    from the package cannot end the command or start another (CR/LF, "::", "," encoded)."""
+    from analyzer.report import github
+
+    (tmp_path / "simd.c").write_text(SIMD_C)
+    evil = tmp_path / "a,b::c%\x1b[31m.c"
+    evil.write_text("#include <immintrin.h>\n")
+    code, out = run("scan", str(tmp_path), "--no-progress", "--format", "github")
+    assert code == 1
+    commands = [line for line in out.splitlines() if line.startswith("::")]
+    errors = [line for line in commands if line.startswith("::error ")]
+    # simd.c's nine deciding findings (the five in sum4, its types, its include) and the
+    # hostile file's include: one command each, none for the four build-dependent ones.
+    assert len(errors) == 9 + 1
+    assert "file=a%2Cb%3A%3Ac%25\\x1b[31m.c,line=1" in out and "\x1b" not in out
+    assert commands[-1].startswith("::notice title=woaport verdict::")
+    assert "4 build-dependent finding(s) not annotated" in out
+    assert github.escape_data("x\r\n::set-env name=A::1") == "x\\x0d%0A::set-env name=A::1"
+    assert "\n" not in github.escape_property("a\nb") and github.escape_property("a:b,c") == "a%3Ab%2Cc"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from analyzer.model import ScanResult
-from analyzer.report import json, markdown, sarif
+from analyzer.report import github, json, markdown, sarif
 
 
 @dataclass(frozen=True)
@@ -26,5 +26,6 @@ FORMATS: dict[str, ReportFormat] = {
         ReportFormat("json", "Write JSON findings (schema woaport-findings/1).", json.render),
         ReportFormat("sarif", "Write SARIF 2.1.0 for code scanning.", sarif.render),
         ReportFormat("markdown", "Write a markdown report.", markdown.render),
+        ReportFormat("github", "Write GitHub Actions annotations (workflow commands).", github.render),
     )
 }
