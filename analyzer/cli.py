@@ -21,7 +21,8 @@ from typing import Any
 import click
 
 from analyzer import __version__
-from analyzer.archive import ArchiveError
+from analyzer.archive import ARCHIVE_SUFFIXES, ArchiveError
+from analyzer.config import Config, ConfigError, find_config, load_config
 from analyzer.fix import pr as pr_text
 from analyzer.fix.engine import (
     ApplyRefused,
@@ -74,6 +75,37 @@ class OperationalError(click.ClickException):
     tells "could not scan" from "found problems"."""
 
     exit_code = 2
+
+
+def _given(ctx: click.Context) -> set[str]:
+    """The parameters the command line (or its environment) set, not their defaults."""
+    from click.core import ParameterSource
+
+    return {
+        name
+        for name in ctx.params
+        if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)
+    }
+
+
+def _project_config(inputs: list[str], explicit: Path | None, isolated: bool) -> Config:
+    """The settings for this run: ``--config FILE``, else the file found from the first
+    local directory (or source file) scanned, upward; never one inside an sdist, a
+    ``pypi:`` project or a ``git+`` clone (their authors' settings are not the user's)."""
+    try:
+        if isolated:
+            return Config()
+        if explicit is not None:
+            return load_config(explicit)
+        for target in inputs:
+            path = Path(target)
+            if path.is_dir() or (path.is_file() and not path.name.endswith(ARCHIVE_SUFFIXES)):
+                found = find_config(path)
+                return load_config(found) if found is not None else Config()
+            break
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    return Config()
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -264,6 +296,15 @@ def _exit_cleanly_on_sigterm() -> None:
     help="Also list findings in files no translation unit compiles on a selected model (own section).",
 )
 @click.option(
+    "--config",
+    "config_file",
+    metavar="FILE",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Settings from this woaport.toml or pyproject.toml ([tool.woaport]) instead of the one found "
+    "from the scanned directory upward.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option(
     "--in-repo",
     is_flag=True,
     help="The inputs are files of the repository around the current directory: scan the whole "
@@ -293,6 +334,8 @@ def scan_command(
     output_format: str,
     sarif_all: bool,
     no_progress: bool,
+    config_file: Path | None,
+    isolated: bool,
     in_repo: bool,
     all_code: bool,
     no_build_model: bool,
@@ -316,6 +359,18 @@ def scan_command(
     to_stdout = [f"--{name} -" for name, dest in reports.items() if dest == "-"]
     if len(to_stdout) > 1:
         raise click.UsageError(f"only one report can go to standard output ({' and '.join(to_stdout)})")
+    config = _project_config(wanted if inputs else [], config_file, isolated)
+    if config.path is not None and not quiet and not to_stdout:
+        click.echo(f"woaport: settings from {config.path}", err=True)
+    given = _given(click.get_current_context())
+    select = select if "select" in given else tuple(config.get("select", ()))
+    ignore = ignore if "ignore" in given else tuple(config.get("ignore", ()))
+    exclude = exclude if "exclude" in given else tuple(config.get("exclude", ()))
+    targets = targets if "targets" in given else tuple(config.get("target", ()))
+    fail_on = fail_on if "fail_on" in given else str(config.get("fail-on", fail_on))
+    fail_on_maybe = fail_on_maybe or bool(config.get("fail-on-maybe", False))
+    include_vendored = include_vendored or bool(config.get("include-vendored", False))
+    include_tests = include_tests or bool(config.get("include-tests", False))
     try:
         rules = select_rules(default_rules(), _split(select), _split(ignore))
         target_names = tuple(_split(targets))
