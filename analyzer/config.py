@@ -97,8 +97,15 @@ def find_config(start: Path) -> Path | None:
     for folder in (here, *here.parents):
         for name in FILE_NAMES:
             candidate = folder / name
-            if candidate.is_file() and not candidate.is_symlink() and _table(candidate) is not None:
-                return candidate
+            if not candidate.is_file() or candidate.is_symlink():
+                continue
+            if name == "woaport.toml":
+                return candidate  # woaport's own file: an error in it is the user's to see
+            try:
+                if _table(candidate) is not None:
+                    return candidate
+            except ConfigError:
+                continue  # a pyproject.toml that does not parse is the scan's to report
         if (folder / ".git").exists():
             return None
     return None

@@ -89,3 +89,10 @@ def test_an_explicit_config_file_and_the_documented_table(tmp_path: Path) -> Non
     assert rules_reported(str(tmp_path), "--config", str(settings))[1] == {"WOA104"}
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert config_table() in readme, "run: python scripts/gen_docs.py"
+
+
+def test_a_pyproject_that_does_not_parse_is_no_configuration(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.woaport\nignore = [\n")
+    (tmp_path / "a.c").write_text(X86)
+    assert find_config(tmp_path) is None
+    assert rules_reported(str(tmp_path)) == (1, {"WOA101", "WOA104"})
