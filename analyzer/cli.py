@@ -16,54 +16,21 @@ from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from analyzer import __version__
 from analyzer.archive import ARCHIVE_SUFFIXES, ArchiveError
 from analyzer.config import Config, ConfigError, find_config, load_config
-from analyzer.fix import pr as pr_text
-from analyzer.fix.engine import (
-    ApplyRefused,
-    apply_plan,
-    plan_fixes,
-    render_diff,
-    verify,
-    verify_ci_plan,
-    withhold_ci,
-)
-from analyzer.fix.model import Unfixable
-from analyzer.gitclone import git_request
-from analyzer.index.config import IndexConfigError, default_index_url
-from analyzer.index.httpcache import HttpCache
-from analyzer.index.simple import IndexFetchError, SimpleIndex, normalize
-from analyzer.inputs import InputError, open_input, prefix_for, rebase, repository_root
 from analyzer.limits import CHILD_LIMITS, LimitError, check_environment
-from analyzer.model import Confidence, Finding, ScanResult, Severity, merge_results
-from analyzer.native.sources import check_excludes
-from analyzer.pool import available_memory, capped_jobs
-from analyzer.precise.cache import default_cache_dir
-from analyzer.precise.clang import PreciseUnavailable
+from analyzer.model import CATEGORIES, Confidence, Finding, ScanResult, Severity, merge_results
 from analyzer.report import FORMATS
-from analyzer.report import sarif as sarif_report
-from analyzer.report import text as text_report
-from analyzer.rules import CATEGORIES, RuleError, default_rules, retired_rules, select_rules
-from analyzer.scan import ScanOptions, default_jobs, scan
-from analyzer.status.classify import DEFAULT_PYTHONS
-from analyzer.status.history import History, HistoryError, Trend
-from analyzer.status.history import default_db_path as default_status_db
-from analyzer.status.html import render_dashboard, write_dashboard
-from analyzer.status.queue import port_queue
-from analyzer.status.report import StatusReport, error_lines, status_json, status_table
-from analyzer.status.run import CheckOptions, check_projects
-from analyzer.status.toplist import (
-    TopListError,
-    builtin_top,
-    load_top_file,
-    with_suggestions,
-)
-from analyzer.targets import RULES_DIR, load_targets, select_targets
+from analyzer.status.defaults import DEFAULT_PYTHONS
+
+if TYPE_CHECKING:  # annotations only: the modules load when a command needs them
+    from analyzer.index.simple import SimpleIndex
+    from analyzer.scan import ScanOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # What `woaport scan` with no argument scans: a small demo tree shipped as package data.
@@ -345,6 +312,17 @@ def scan_command(
     index (pypi:NAME, NAME==VERSION; its sdist is downloaded, never built or run).
     Default: a small bundled demo tree. Paths are reported relative to the repository
     root (else the current directory)."""
+    from analyzer.index.config import IndexConfigError
+    from analyzer.index.errors import IndexFetchError
+    from analyzer.index.httpcache import HttpCache
+    from analyzer.inputs import InputError, open_input, prefix_for, rebase
+    from analyzer.native.sources import check_excludes
+    from analyzer.precise import PreciseUnavailable
+    from analyzer.precise.cache import default_cache_dir
+    from analyzer.rules import RuleError, default_rules, select_rules
+    from analyzer.scan import ScanOptions, scan
+    from analyzer.targets import select_targets
+
     wanted = list(inputs) or [str(DEMO_TREE)]
     only_files: set[str] | None = None
     if in_repo:
@@ -405,6 +383,8 @@ def scan_command(
     index_cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
 
     def make_index(url: str) -> SimpleIndex:
+        from analyzer.index.simple import SimpleIndex  # only a pypi: input needs the client
+
         return SimpleIndex(url, cache=index_cache)
 
     try:
@@ -424,6 +404,8 @@ def scan_command(
         raise OperationalError(str(error)) from None
     finally:
         bar.close()
+    from analyzer.report import text as text_report
+
     for result in results:
         if not quiet and not to_stdout:
             click.echo(text_report.render(result, colour=sys.stdout.isatty(), verbose=verbose), nl=False)
@@ -431,7 +413,9 @@ def scan_command(
             click.echo(_explain(result), nl=False, err=bool(to_stdout))
     merged = results[0] if len(results) == 1 else merge_results(results)
     for name, destination in reports.items():
-        render = sarif_report.render_all if name == "sarif" and sarif_all else FORMATS[name].render
+        render = FORMATS[name].render
+        if name == "sarif" and sarif_all:
+            from analyzer.report.sarif import render_all as render
         _write(destination, render(merged))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
 
@@ -448,6 +432,9 @@ def ci_command(source: str, json_out: str | None, index_url: str | None, quiet: 
     wheels are built), 1 when Windows wheels are built but none for ARM64, 2 when the
     input cannot be read."""
     from analyzer.ci import read_ci
+    from analyzer.index.config import IndexConfigError
+    from analyzer.index.errors import IndexFetchError
+    from analyzer.inputs import InputError, open_input
     from analyzer.report import ci as ci_report
 
     try:
@@ -469,6 +456,8 @@ PRECISE_PYTHON = "3.13"  # the Python whose headers precise mode parses units wi
 def _precise_sdk(precise: bool, sdk_dir: Path | None, cache_dir: Path | None) -> Path | None:
     """The include directory of a Windows CPython SDK already at hand, for precise mode
     (so that units including Python.h parse); None, with a hint, when there is none."""
+    from analyzer.precise.cache import default_cache_dir
+
     if not precise:
         return None
     from analyzer.sdk.provider import local_sdk
@@ -487,6 +476,9 @@ def _precise_sdk(precise: bool, sdk_dir: Path | None, cache_dir: Path | None) ->
 def _workers(requested: int) -> int:
     """``-j``: 0 means one per core; more than the cores or the memory hold is capped, and
     the user is told."""
+    from analyzer.pool import available_memory, capped_jobs
+    from analyzer.scan import default_jobs
+
     if not requested:
         return default_jobs()
     jobs, why = capped_jobs(requested, os.cpu_count() or 1, available_memory())
@@ -498,6 +490,8 @@ def _workers(requested: int) -> int:
 def _repository_scan(inputs: tuple[str, ...]) -> tuple[list[str], set[str]]:
     """``--in-repo``: scan the repository around the current directory (so guards and
     macros defined in other files are followed) and report the given files only."""
+    from analyzer.inputs import repository_root
+
     base = repository_root(Path.cwd()) or Path.cwd().resolve()
     files: set[str] = set()
     for name in inputs:
@@ -579,6 +573,9 @@ def fix_command(
     rest as manual work. Nothing from PATH is run; --apply writes only inside PATH. A
     repository (git+URL[@REF]) is cloned into a temporary directory: the patch is printed
     against it (git apply it in your own checkout)."""
+    from analyzer.gitclone import git_request
+    from analyzer.inputs import InputError, open_input
+
     with ExitStack() as stack:
         if git_request(source) is not None:
             if mode == "apply":
@@ -606,6 +603,20 @@ def _fix(
     targets: tuple[str, ...],
     prove_python: str | None = None,
 ) -> None:
+    from analyzer.fix import pr as pr_text
+    from analyzer.fix.engine import (
+        ApplyRefused,
+        apply_plan,
+        plan_fixes,
+        render_diff,
+        verify,
+        verify_ci_plan,
+        withhold_ci,
+    )
+    from analyzer.fix.model import Unfixable
+    from analyzer.scan import ScanOptions, default_jobs, scan
+    from analyzer.targets import select_targets
+
     categories = frozenset(_split(only)) or frozenset(CATEGORIES)
     unknown = categories - set(CATEGORIES)
     if unknown:
@@ -738,6 +749,19 @@ def status_command(
 
     Give project NAMES, or --top N for the most-downloaded ones. Exit 0 when every
     project was looked up, 2 when any could not be (it is reported as "error")."""
+    from analyzer.index.config import IndexConfigError, default_index_url
+    from analyzer.index.errors import IndexFetchError
+    from analyzer.index.httpcache import HttpCache
+    from analyzer.index.simple import SimpleIndex, normalize
+    from analyzer.precise.cache import default_cache_dir
+    from analyzer.status.history import History, HistoryError, Trend
+    from analyzer.status.history import default_db_path as default_status_db
+    from analyzer.status.html import render_dashboard, write_dashboard
+    from analyzer.status.queue import port_queue
+    from analyzer.status.report import StatusReport, error_lines, status_json, status_table
+    from analyzer.status.run import CheckOptions, check_projects
+    from analyzer.status.toplist import TopListError, builtin_top, load_top_file, with_suggestions
+
     chosen = tuple(dict.fromkeys(_split(pythons))) or DEFAULT_PYTHONS
     for python in chosen:
         if not re.fullmatch(r"3\.\d{1,2}t?", python):
@@ -818,6 +842,8 @@ def status_command(
 
 def _index_names(index: SimpleIndex) -> tuple[str, ...]:
     """Every name the index lists, for "did you mean"; none when it will not say."""
+    from analyzer.index.errors import IndexFetchError
+
     try:
         return index.project_names()
     except IndexFetchError:
@@ -829,9 +855,12 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
     import tempfile
 
     from analyzer.fix.engine import patched_copy
+    from analyzer.precise.cache import default_cache_dir
     from analyzer.prove import prove, toolchain_runner
+    from analyzer.rules import default_rules
     from analyzer.scan import tree_plan, walk_tree
     from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
+    from analyzer.targets import load_targets
 
     cache = default_cache_dir()
     try:
@@ -869,6 +898,8 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
 def rules_command(rule_id: str | None, as_json: bool, as_markdown: bool) -> None:
     """List the rules, or explain one (woaport rules WOA130)."""
     import json
+
+    from analyzer.rules import default_rules, retired_rules
 
     rules = default_rules()
     if rule_id:
@@ -926,8 +957,13 @@ def build_plan_command(
     """Show what the static build model decided: per target model, the sources each
     build target compiles (or not, or maybe), the compile probes that fail, and the
     macros the build defines. The build files are read, never run."""
+    from analyzer.index.config import IndexConfigError
+    from analyzer.index.errors import IndexFetchError
+    from analyzer.inputs import InputError, open_input
     from analyzer.report.buildplan import render_json, render_text
-    from analyzer.scan import tree_plan, walk_tree
+    from analyzer.rules import default_rules
+    from analyzer.scan import ScanOptions, tree_plan, walk_tree
+    from analyzer.targets import load_targets, select_targets
 
     try:
         chosen = select_targets(_split(targets))
@@ -993,10 +1029,16 @@ def prove_command(
     not, 2 on usage or input errors. cl.exe-only problems are not proven here (see scan)."""
     import tempfile
 
+    from analyzer.index.config import IndexConfigError
+    from analyzer.index.errors import IndexFetchError
+    from analyzer.inputs import InputError, open_input
+    from analyzer.precise.cache import default_cache_dir
     from analyzer.prove import ToolchainProbeJudge, failed_modules, prove, toolchain_runner
     from analyzer.report.prove import render_json, render_text
-    from analyzer.scan import tree_plan, walk_tree
+    from analyzer.rules import default_rules
+    from analyzer.scan import ScanOptions, tree_plan, walk_tree
     from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
+    from analyzer.targets import load_targets
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
     for python in chosen:
@@ -1061,6 +1103,7 @@ def sdk_command(
     signed archive. Prints one line per Python: its directory and where it came from."""
     import shutil
 
+    from analyzer.precise.cache import default_cache_dir
     from analyzer.sdk.provider import SdkError, checked, find_sdk, sdk_name
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
@@ -1082,6 +1125,7 @@ def sdk_command(
 def targets_command(as_markdown: bool) -> None:
     """List the target compiler models and the macros that tell them apart."""
     from analyzer.docs import key_macros, targets_table
+    from analyzer.targets import RULES_DIR, load_targets
 
     models = load_targets().models
     if as_markdown:

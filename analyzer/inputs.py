@@ -16,14 +16,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import parse_sdist_filename
 
 from analyzer.archive import ArchiveLimits, extract, is_archive
 from analyzer.gitclone import CloneError, clone, git_request
 from analyzer.index.config import default_index_url
-from analyzer.index.simple import SimpleIndex, select_sdist
 from analyzer.model import Finding, Location, ScanResult, ScanWarning
+
+if TYPE_CHECKING:
+    from analyzer.index.simple import SimpleIndex
 
 # A project name (PEP 508 spelling) with an optional exact pin.
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\s*==\s*([A-Za-z0-9.!+_-]+))?$")
@@ -80,10 +83,11 @@ def open_input(
     *,
     index_url: str | None = None,
     limits: ArchiveLimits = DEFAULT_LIMITS,
-    make_index: Callable[[str], SimpleIndex] = SimpleIndex,
+    make_index: Callable[[str], SimpleIndex] | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> Iterator[ScanInput]:
-    """Resolve ``target``; a path that exists wins over a project of the same name."""
+    """Resolve ``target``; a path that exists wins over a project of the same name.
+    ``make_index``: the index client for a URL (default: :class:`SimpleIndex`)."""
     repository = git_request(target)
     if repository is not None:
         with _scratch() as scratch:
@@ -114,7 +118,9 @@ def open_input(
         raise InputError(f"no such file or directory: {target}{hint}")
     name, version = requirement
     url = default_index_url(index_url)
-    with make_index(url) as index, _scratch() as scratch:
+    from analyzer.index.simple import SimpleIndex, select_sdist  # only an index needs httpx
+
+    with (make_index or SimpleIndex)(url) as index, _scratch() as scratch:
         page = index.project(name)
         sdist = select_sdist(page, version)
         archive = index.download(sdist, scratch)

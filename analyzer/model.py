@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from analyzer.rules import Rule
 
 
+# The areas a verdict is given for, in the order a report lists them.
+CATEGORIES = ("code", "build", "ci", "dependencies")
+
+
 class Severity(enum.Enum):
     """How badly a finding bites on Windows on Arm (ordered: ``note`` < ``error``)."""
 

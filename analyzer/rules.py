@@ -7,7 +7,9 @@ the offending entry: rules are data, so their errors must read like data errors.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -15,14 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from analyzer.kinds import FieldReader, MatchKind, RuleError, fast_start, parse_match
-from analyzer.model import Language, Severity
+from analyzer.model import CATEGORIES, Language, Severity
 from analyzer.targets import RULES_DIR, load_targets
 
 NON_RULE_FILES = frozenset({"patterns.toml", "fallbacks.toml", "retired.toml"})
-CATEGORIES = ("code", "build", "ci", "dependencies")
 
 __all__ = [
     "CATEGORIES",
@@ -82,9 +81,11 @@ def _schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
+def _validator() -> Any:
     """One validator for every rule file: jsonschema.validate() re-checks the schema itself
     on each call, which was half of a small scan's start-up time."""
+    import jsonschema
+
     schema = _schema()
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -133,12 +134,43 @@ def _build_rule(entry: dict[str, Any], family: str, reader: FieldReader, where: 
     )
 
 
-def load_rule_file(path: Path, patterns: dict[str, str]) -> list[Rule]:
+# Digests of rule files that passed the schema, kept in the user cache: a rule file is
+# checked once per content, not on every run (the check and its library were a third
+# of a one-file scan's start-up). A changed or new file is checked again.
+_VALIDATED = "rules-validated.txt"
+
+
+def _validated_memo() -> Path:
+    from analyzer.precise.cache import default_cache_dir
+
+    return default_cache_dir() / _VALIDATED
+
+
+def _already_validated(digest: str) -> bool:
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise RuleError(f"{path.name}: {error}") from None
+        return digest in _validated_memo().read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _remember_validated(digest: str) -> None:
+    memo = _validated_memo()
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        known = memo.read_text(encoding="ascii").split()[-200:] if memo.is_file() else []
+        partial = memo.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text("\n".join([*known, digest]) + "\n", encoding="ascii")
+        os.replace(partial, memo)
+    except OSError:
+        pass  # a read-only cache only costs the check next time
+
+
+def _check_schema(path: Path, raw: bytes, data: dict[str, Any]) -> None:
+    digest = hashlib.sha256(raw + b"\0" + (RULES_DIR / "schema.json").read_bytes()).hexdigest()
+    if _already_validated(digest):
+        return
+    import jsonschema
+
     try:
         problem = jsonschema.exceptions.best_match(_validator().iter_errors(data))
         if problem is not None:
@@ -146,6 +178,16 @@ def load_rule_file(path: Path, patterns: dict[str, str]) -> list[Rule]:
     except jsonschema.ValidationError as error:
         location = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise RuleError(f"{path.name}: {location}: {error.message}") from None
+    _remember_validated(digest)
+
+
+def load_rule_file(path: Path, patterns: dict[str, str]) -> list[Rule]:
+    try:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise RuleError(f"{path.name}: {error}") from None
+    _check_schema(path, raw, data)
     reader = _field_reader(patterns)
     return [_build_rule(entry, data["family"], reader, path.name) for entry in data["rule"]]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -250,3 +251,36 @@ def test_sarif_rules_name_their_level_and_fence_examples_in_their_language() -> 
     help_of = {d["id"]: d["help"]["markdown"] for d in driver["rules"]}
     assert "```yaml" in help_of["WOA620"] and "```c\n" not in help_of["WOA620"]
     assert "```c\n" in help_of["WOA101"]
+
+
+def test_a_rule_file_is_schema_checked_once_per_content(tmp_path: Path) -> None:
+    """The check is remembered by content in the user cache (a third of a one-file
+    scan's start-up); an edit that breaks the schema is caught all the same."""
+    import shutil
+
+    from analyzer.rules import RuleError, load_patterns, load_rule_file
+
+    copy = tmp_path / "c-asm.toml"
+    shutil.copy(RULES_DIR / "c-asm.toml", copy)
+    patterns = load_patterns()
+    assert load_rule_file(copy, patterns)
+    memo = Path(os.environ["XDG_CACHE_HOME"]) / "woaport" / "rules-validated.txt"
+    assert memo.is_file() and len(memo.read_text().split()) >= 1
+    copy.write_text(copy.read_text().replace('severity = "error"', 'severity = "fatal"', 1))
+    with pytest.raises(RuleError, match="severity"):
+        load_rule_file(copy, patterns)
+
+
+def test_the_cli_starts_without_the_heavy_modules() -> None:
+    """--version and the help need none of the scan, index, SARIF or schema libraries
+    (issue 27: start-up was 0.5 CPU-s; benchmarks/startup_bench.py measures it)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from analyzer import cli; "
+        "print(sorted(m for m in ('analyzer.scan', 'analyzer.fix.engine', 'httpx', 'sarif_om', 'jsonschema',"
+        " 'analyzer.status.run', 'analyzer.kinds') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

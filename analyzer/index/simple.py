@@ -28,6 +28,9 @@ import httpx
 from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
+from analyzer.index.errors import DownloadTooLarge as DownloadTooLarge
+from analyzer.index.errors import IndexFetchError as IndexFetchError
+from analyzer.index.errors import ProjectNotFound as ProjectNotFound
 from analyzer.index.httpcache import CachedPage, HttpCache, cache_policy
 from analyzer.safeload import json_loads
 
@@ -45,20 +48,8 @@ T = TypeVar("T")
 _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*$")
 
 
-class IndexFetchError(RuntimeError):
-    """The index could not be read (after retries) or answered something unusable."""
-
-
-class ProjectNotFound(IndexFetchError):
-    """The index has no such project (HTTP 404)."""
-
-
 class NeedsNetwork(Exception):
     """Raised inside :meth:`SimpleIndex.cache_only` where a request would be needed."""
-
-
-class DownloadTooLarge(IndexFetchError):
-    """A download passed its size cap (and was discarded)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 from analyzer.kinds.native import C_FAMILY, AsmMatch, IncludeMatch, TokenMatch
 from analyzer.model import TargetModel
+from analyzer.precise import PreciseUnavailable as PreciseUnavailable
 from analyzer.rules import Rule
 
 _UNDECLARED = re.compile(
@@ -31,10 +32,6 @@ _UNDECLARED = re.compile(
     r"|implicit declaration of function|undeclared identifier) '([A-Za-z_]\w*)'"
 )
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class PreciseUnavailable(RuntimeError):
-    """libclang or the compiler headers are not installed."""
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,8 @@ from packaging.version import InvalidVersion, Version
 
 from analyzer.index.simple import DistFile
 from analyzer.safeload import toml_loads
+from analyzer.status.defaults import DEFAULT_PYTHONS
 
-DEFAULT_PYTHONS = ("3.11", "3.12", "3.13", "3.14", "3.13t", "3.14t")
 COMPILED_SUFFIXES = (
     ".c",
     ".cc",

@@ -29,7 +29,6 @@ from analyzer.model import Severity
 from analyzer.scan import ScanOptions, scan
 from analyzer.status.classify import (
     BLOCKED,
-    DEFAULT_PYTHONS,
     Release,
     ScanSummary,
     Status,
@@ -40,6 +39,7 @@ from analyzer.status.classify import (
     sdist_has_compiled_code,
     wheel_tags,
 )
+from analyzer.status.defaults import DEFAULT_PYTHONS
 from analyzer.status.deps import metadata_sources, requirements_of
 from analyzer.verdict import judge
 

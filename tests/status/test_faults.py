@@ -103,7 +103,7 @@ def test_ctrl_c_records_nothing(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("analyzer.cli.check_projects", interrupted)
+    monkeypatch.setattr("analyzer.status.run.check_projects", interrupted)  # the CLI imports it when run
     code, _, output = run(local_index, tmp_path, "native-pkg")
     assert code == 130 and "nothing recorded" in output
     db = sqlite3.connect(tmp_path / "h.sqlite")

@@ -1,0 +1,16 @@
+"""What reading a package index can fail with: importable without the index client
+(and its HTTP library), so that callers catch them at no cost."""
+
+from __future__ import annotations
+
+
+class IndexFetchError(RuntimeError):
+    """The index could not be read (after retries) or answered something unusable."""
+
+
+class ProjectNotFound(IndexFetchError):
+    """The index has no such project (HTTP 404)."""
+
+
+class DownloadTooLarge(IndexFetchError):
+    """A download passed its size cap (and was discarded)."""
