@@ -10,6 +10,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from analyzer.model import Confidence
 from analyzer.native.matching import with_places
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
@@ -149,3 +151,24 @@ def test_github_annotations_are_one_command_each_and_inert(tmp_path: Path) -> No
     assert "4 build-dependent finding(s) not annotated" in out
     assert github.escape_data("x\r\n::set-env name=A::1") == "x\\x0d%0A::set-env name=A::1"
     assert "\n" not in github.escape_property("a\nb") and github.escape_property("a:b,c") == "a%3Ab%2Cc"
+
+
+def test_json_reports_follow_the_published_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/schema/woaport-findings-1.json is the contract: every JSON report validates,
+    and the root is what was scanned as given, never the machine's absolute path."""
+    import jsonschema
+
+    schema = json.loads(
+        (Path(__file__).parent.parent / "docs" / "schema" / "woaport-findings-1.json").read_text()
+    )
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    (tmp_path / "simd.c").write_text(SIMD_C)
+    fixtures = Path(__file__).parent.parent / "fixtures"
+    for tree in (tmp_path, fixtures / "rules", fixtures / "cython_source"):
+        _code, out = run("scan", str(tree), "--no-progress", "--json", "-", "--all-code")
+        data = json.loads(out)
+        jsonschema.validate(data, schema)
+        assert data["findings"]
+    monkeypatch.chdir(fixtures.parent)
+    code, out = run("scan", "fixtures/rules/WOA101", "--no-progress", "--json", "-")
+    assert code == 1 and json.loads(out)["root"] == "fixtures/rules/WOA101"
