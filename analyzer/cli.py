@@ -75,6 +75,14 @@ def _project_config(inputs: list[str], explicit: Path | None, isolated: bool) ->
     return Config()
 
 
+def _colour(choice: str) -> bool:
+    """``--color``: always, never, or (auto) on a terminal unless NO_COLOR is set (any
+    value, as no-color.org says)."""
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
 def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
@@ -220,11 +228,13 @@ def _exit_cleanly_on_sigterm() -> None:
 @click.option(
     "--python-sdk",
     "sdk_dir",
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="With --precise: a directory of Windows CPython SDKs (woaport sdk makes one; default: the cache).",
 )
 @click.option(
     "--cache-dir",
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
     help="Cache of precise-mode results and index answers (default: the user cache directory).",
 )
@@ -236,6 +246,14 @@ def _exit_cleanly_on_sigterm() -> None:
     is_flag=True,
     help="Text report: every finding on its own lines, build-dependent ones too (default: the "
     "findings that decide the verdict grouped by place, the build-dependent ones a line per rule).",
+)
+@click.option(
+    "--color",
+    "color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour in the text report (auto: on a terminal, unless NO_COLOR is set).",
 )
 @click.option(
     "--format",
@@ -298,6 +316,7 @@ def scan_command(
     no_cache: bool,
     quiet: bool,
     verbose: bool,
+    color: str,
     output_format: str,
     sarif_all: bool,
     no_progress: bool,
@@ -408,7 +427,8 @@ def scan_command(
 
     for result in results:
         if not quiet and not to_stdout:
-            click.echo(text_report.render(result, colour=sys.stdout.isatty(), verbose=verbose), nl=False)
+            coloured = _colour(color)
+            click.echo(text_report.render(result, colour=coloured, verbose=verbose), nl=False, color=coloured)
         if explain:
             click.echo(_explain(result), nl=False, err=bool(to_stdout))
     merged = results[0] if len(results) == 1 else merge_results(results)
@@ -555,10 +575,12 @@ def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
     "--target", "targets", multiple=True, metavar="MODEL,...", help="Compiler models (default: all)."
 )
 @click.option(
+    "--python",
     "--prove",
     "prove_python",
     metavar="X.Y",
-    help="With --markdown: compile and link the patched tree for win_arm64 (woaport prove) and say so.",
+    help="With --markdown: compile and link the patched tree for win_arm64 with this Python "
+    "(as woaport prove --python) and say so.",
 )
 def fix_command(
     source: str,
@@ -893,9 +915,16 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
 
 @main.command("rules")
 @click.argument("rule_id", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+@click.option(
+    "--json",
+    "json_out",
+    metavar="FILE|-",
+    is_flag=False,
+    flag_value="-",
+    help="Write the list as JSON (alone: to standard output).",
+)
 @click.option("--markdown", "as_markdown", is_flag=True, help="As the markdown table in the README.")
-def rules_command(rule_id: str | None, as_json: bool, as_markdown: bool) -> None:
+def rules_command(rule_id: str | None, json_out: str | None, as_markdown: bool) -> None:
     """List the rules, or explain one (woaport rules WOA130)."""
     import json
 
@@ -919,8 +948,9 @@ def rules_command(rule_id: str | None, as_json: bool, as_markdown: bool) -> None
 
         click.echo(rules_table(rules), nl=False)
         return
-    if as_json:
-        click.echo(
+    if json_out:
+        _write(
+            json_out,
             json.dumps(
                 [
                     {
@@ -937,6 +967,7 @@ def rules_command(rule_id: str | None, as_json: bool, as_markdown: bool) -> None
                 ],
                 indent=2,
             )
+            + "\n",
         )
         return
     from analyzer.docs import fix_label
@@ -995,6 +1026,7 @@ def build_plan_command(
 @click.option(
     "--out",
     "out_dir",
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("woaport-prove"),
     show_default=True,
@@ -1004,6 +1036,7 @@ def build_plan_command(
 @click.option(
     "--python-sdk",
     "sdk_dir",
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="A directory with cpython-X.Y-win-arm64/ SDKs (default: $WOAPORT_PYTHON_SDK, the cache, Debian).",
 )
@@ -1090,6 +1123,7 @@ def prove_command(
 @click.option(
     "--python-sdk",
     "sdk_dir",
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="A directory with cpython-X.Y-win-arm64/ SDKs to use instead.",
 )

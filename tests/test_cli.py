@@ -218,3 +218,30 @@ def test_the_pre_commit_hook_sees_every_kind_of_file_woaport_has_rules_for() -> 
         assert files.search(other), other
     for unrelated in ("README.md", "docs/index.rst", "src/pkg/__init__.py", "tests/test_a.py"):
         assert not files.search(unrelated), unrelated
+
+
+def test_one_cli_shape_across_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27, item 4: --json FILE|- everywhere (rules --json alone still prints), DIR
+    for folders, fix --python as prove --python, --color with NO_COLOR."""
+    import json as json_module
+
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    code, printed = run("rules", "--json")
+    assert code == 0 and json_module.loads(printed)[0]["id"] == "WOA101"
+    code, _ = run("rules", "--json", str(tmp_path / "rules.json"))
+    assert code == 0 and json_module.loads((tmp_path / "rules.json").read_text())[0]["id"] == "WOA101"
+    for command in ("scan", "prove", "sdk"):
+        shown = CliRunner().invoke(main, [command, "--help"]).output
+        assert "DIRECTORY" not in shown, command
+    assert "--python, --prove X.Y" in CliRunner().invoke(main, ["fix", "--help"]).output
+    tree = FIXTURES / "rules" / "WOA101"
+    always = CliRunner().invoke(main, ["scan", str(tree), "--color", "always", "--no-progress"]).output
+    never = CliRunner().invoke(main, ["scan", str(tree), "--color", "never", "--no-progress"]).output
+    assert "\x1b[" in always and "\x1b[" not in never
+    monkeypatch.setenv("NO_COLOR", "1")
+    from analyzer.cli import _colour
+
+    assert _colour("auto") is False and _colour("always") is True
