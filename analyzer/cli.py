@@ -1154,6 +1154,37 @@ def sdk_command(
         click.echo(f"{python}\t{sdk.root}\t{sdk.source}")
 
 
+@main.command("init")
+@click.argument("path", default=".", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--rev", metavar="COMMIT", help="Pin this woaport commit (default: the one installed).")
+@click.option("--branch", metavar="NAME", help="The branch the workflow runs on (default: the repository's).")
+@click.option("--force", is_flag=True, help="Replace an existing, different .github/workflows/woaport.yml.")
+def init_command(path: Path, rev: str | None, branch: str | None, force: bool) -> None:
+    """Add woaport to a repository: its pre-commit hook in .pre-commit-config.yaml and a
+    code-scanning workflow (.github/workflows/woaport.yml), both pinned to a commit of
+    woaport, the workflow on the repository's default branch."""
+    from analyzer.init import InitError, default_branch, installed_commit, write_setup
+
+    commit = rev or installed_commit()
+    if commit is None or not re.fullmatch(r"[0-9a-f]{40}", commit):
+        raise click.UsageError(
+            "cannot tell which woaport commit is installed (it was not installed from git):"
+            " pass --rev with a full commit hash"
+            if rev is None
+            else f"--rev takes a full 40-hex-digit commit, not {rev!r}"
+        )
+    chosen = branch or default_branch(path)
+    if chosen is None:
+        raise click.UsageError(f"{path}: no git checkout says its default branch: pass --branch")
+    try:
+        written = write_setup(path, commit, chosen, force)
+    except InitError as error:
+        raise OperationalError(str(error)) from None
+    for item in written:
+        click.echo(f"{item.action:9}  {item.path}")
+    click.echo(f"pinned woaport {commit[:12]}; the workflow runs on {chosen}. Then: pre-commit install")
+
+
 @main.command("targets")
 @click.option("--markdown", "as_markdown", is_flag=True, help="As the markdown table in the README.")
 def targets_command(as_markdown: bool) -> None:
