@@ -290,6 +290,21 @@ def _exit_cleanly_on_sigterm() -> None:
 )
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option(
+    "--changed",
+    is_flag=True,
+    help="Report what the working tree adds over --base: the repository is scanned as it is and "
+    "as --base has it, and only findings new anywhere are reported (a header a change makes "
+    "reachable, a flag added), not only those in changed files. File arguments are ignored.",
+)
+@click.option(
+    "--base",
+    "base_ref",
+    default="HEAD",
+    show_default=True,
+    metavar="REF",
+    help="With --changed: the revision to compare with.",
+)
+@click.option(
     "--in-repo",
     is_flag=True,
     help="The inputs are files of the repository around the current directory: scan the whole "
@@ -322,6 +337,8 @@ def scan_command(
     no_progress: bool,
     config_file: Path | None,
     isolated: bool,
+    changed: bool,
+    base_ref: str,
     in_repo: bool,
     all_code: bool,
     no_build_model: bool,
@@ -344,7 +361,15 @@ def scan_command(
 
     wanted = list(inputs) or [str(DEMO_TREE)]
     only_files: set[str] | None = None
-    if in_repo:
+    repository: Path | None = None
+    if changed:
+        from analyzer.paths import repository_root
+
+        repository = repository_root(Path(inputs[0]) if inputs else Path.cwd())
+        if repository is None:
+            raise click.UsageError("--changed compares git revisions: run it inside a git repository")
+        wanted = [str(repository)]
+    elif in_repo:
         wanted, only_files = _repository_scan(inputs)
     reports = {name: dest for name in FORMATS if (dest := outputs.get(f"report_{name}"))}
     if output_format == "github":
@@ -431,6 +456,8 @@ def scan_command(
             click.echo(text_report.render(result, colour=coloured, verbose=verbose), nl=False, color=coloured)
         if explain:
             click.echo(_explain(result), nl=False, err=bool(to_stdout))
+    if repository is not None:
+        results = [_new_since(results[0], repository, base_ref, options, quiet)]
     merged = results[0] if len(results) == 1 else merge_results(results)
     for name, destination in reports.items():
         render = FORMATS[name].render
@@ -505,6 +532,47 @@ def _workers(requested: int) -> int:
     if why:
         click.echo(f"note: {why}", err=True)
     return jobs
+
+
+def _new_since(
+    after: ScanResult, repository: Path, ref: str, options: ScanOptions, quiet: bool
+) -> ScanResult:
+    """``after`` with only the findings and warnings the scan of ``ref`` did not have
+    (matched as SARIF fingerprints are: rule, file, normalized line text, occurrence)."""
+    import tempfile
+
+    from analyzer.archive import extract
+    from analyzer.findings import finding_keys
+    from analyzer.gitclone import CloneError, export_revision
+    from analyzer.inputs import prefix_for, rebase
+    from analyzer.scan import scan
+
+    with tempfile.TemporaryDirectory(prefix="woaport-base-") as scratch:
+        try:
+            archive = export_revision(repository, ref, Path(scratch) / "base.tar")
+        except CloneError as error:
+            if not quiet:
+                click.echo(f"woaport: no {ref} to compare with ({error}): every finding is new", err=True)
+            return after
+        unpack_to = Path(scratch) / "unpacked"
+        unpack_to.mkdir()
+        unpacked = extract(archive, unpack_to)
+        before = rebase(scan(unpacked.root, options), prefix_for(repository, Path.cwd()))
+    # A build-dependent finding the change makes certain is new too: confidence counts.
+    known = set(zip(finding_keys(before.findings), (f.confidence for f in before.findings), strict=True))
+    keys = finding_keys(after.findings)
+    new = tuple(f for f, key in zip(after.findings, keys, strict=True) if (key, f.confidence) not in known)
+    old_warnings = {(w.path, w.message) for w in before.warnings}
+    if not quiet:
+        click.echo(
+            f"woaport: {len(new)} finding(s) new since {ref} ({len(after.findings) - len(new)} there before)",
+            err=True,
+        )
+    return replace(
+        after,
+        findings=new,
+        warnings=tuple(w for w in after.warnings if (w.path, w.message) not in old_warnings),
+    )
 
 
 def _repository_scan(inputs: tuple[str, ...]) -> tuple[list[str], set[str]]:

@@ -3,8 +3,10 @@ reach -> confidence and models, message text, fallback advice, inline suppressio
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from analyzer.fallbacks import FallbackTable
@@ -125,3 +127,16 @@ def suppressed(line_text: Callable[[int], str], line: int, rule_id: str, languag
             if rule_id in {x.strip().upper() for x in m.group(1).split(",")}:
                 return True
     return False
+
+
+def finding_keys(findings: Sequence[Finding]) -> list[str]:
+    """A key per finding that survives edits moving code: the rule, the file, the line's
+    text with its spacing normalized, and which occurrence of that triple it is (SARIF's
+    partialFingerprints, and what --changed compares before and after)."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+    keys = []
+    for f in findings:
+        triple = (f.rule_id, f.location.path, " ".join(f.snippet.split()))
+        seen[triple] += 1
+        keys.append(hashlib.sha256("\0".join([*triple, str(seen[triple])]).encode()).hexdigest()[:32])
+    return keys

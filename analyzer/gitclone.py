@@ -79,6 +79,7 @@ def _git(args: list[str], cwd: Path, timeout: float) -> str:
         "-c", "core.symlinks=false",
         "-c", "protocol.file.allow=always",
         "-c", "advice.detachedHead=false",
+        "-c", "core.fsmonitor=false",
     ]  # fmt: skip
     try:
         done = subprocess.run(
@@ -148,3 +149,16 @@ def clone(
     else:
         _git(["checkout", "--quiet", "FETCH_HEAD"], destination, left())
     return _git(["rev-parse", "HEAD"], destination, left()).strip()
+
+
+def export_revision(repository: Path, ref: str, destination: Path, timeout: float = 120.0) -> Path:
+    """The tree of ``ref`` in the local ``repository`` as a tar file at ``destination``
+    (``git archive``: the committed files only, nothing of the work tree); unpack it with
+    :func:`analyzer.archive.extract`. Raises :class:`CloneError`."""
+    if not ref or ref.startswith("-") or any(c in ref for c in "\n\r\0 "):
+        raise CloneError(f"{ref!r} is not a revision")
+    # One top folder, as an sdist has, so the extractor roots the tree at it.
+    _git(
+        ["archive", "--format=tar", "--prefix=tree/", "-o", str(destination), ref, "--"], repository, timeout
+    )
+    return destination

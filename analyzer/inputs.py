@@ -24,6 +24,7 @@ from analyzer.archive import ArchiveLimits, extract, is_archive
 from analyzer.gitclone import CloneError, clone, git_request
 from analyzer.index.config import default_index_url
 from analyzer.model import Finding, Location, ScanResult, ScanWarning
+from analyzer.paths import repository_root as repository_root
 
 if TYPE_CHECKING:
     from analyzer.index.simple import SimpleIndex
@@ -133,17 +134,6 @@ def open_input(
         unpacked = extract(archive, unpack_dir, limits)
         label = f"{name}=={found} ({sdist.filename})"
         yield ScanInput(unpacked.root, label, unpacked.warnings)
-
-
-def repository_root(path: Path) -> Path | None:
-    """The git work tree holding ``path`` (a ``.git`` directory or file in it or an
-    ancestor), found on disk: no git process runs, since a scanned tree's own git
-    configuration could make one run commands."""
-    here = path.resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None
 
 
 def report_base(path: Path, cwd: Path) -> Path:

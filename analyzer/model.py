@@ -170,6 +170,8 @@ class ScanResult:
     # The folders (from the report base) the scanned trees' paths were moved under, so
     # that "the tree's own .github/" can still be told after the move.
     path_prefixes: tuple[str, ...] = ()
+    # The scanned tree is a git work tree's root: its CI is the repository's, not an sdist's.
+    in_repository: bool = False
 
 
 # How ScanResult.merge combines a field of several scans; every other field is handled
@@ -191,6 +193,8 @@ def merge_results(results: list[ScanResult]) -> ScanResult:
             values[f.name] = parts[0]
         elif isinstance(parts[0], str):
             values[f.name] = ",".join(parts)
+        elif isinstance(parts[0], bool):
+            values[f.name] = any(parts)
         elif isinstance(parts[0], int):
             values[f.name] = sum(parts)
         elif isinstance(parts[0], dict):

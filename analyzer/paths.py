@@ -88,3 +88,14 @@ def links_outside(root: Path, limit: int = 200_000) -> list[str]:
             if path.is_symlink() and inside(base, str(path.relative_to(base))) is None:
                 found.append(path.relative_to(base).as_posix())
     return found
+
+
+def repository_root(path: Path) -> Path | None:
+    """The git work tree holding ``path`` (a ``.git`` directory or file in it or an
+    ancestor), found on disk: no git process runs, since a scanned tree's own git
+    configuration could make one run commands."""
+    here = path.resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None

@@ -244,6 +244,8 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         project_urls=read_project_urls(base),
         missing_submodules=missing_submodules(base),
         dependencies=tuple((d.name, d.route, d.where) for d in needed),
+        # The repository's own root (its CI lives here), not a folder inside one.
+        in_repository=base.is_dir() and (base / ".git").exists(),
     )
     if options.precise:
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None

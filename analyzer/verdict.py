@@ -164,8 +164,14 @@ def _dependencies(result: ScanResult, blockers: list[Finding], doubtful: list[Fi
     return AreaVerdict("ok", ("links no library from outside the tree",))
 
 
+_NO_CI_HERE = "no CI configuration in this repository: nothing here builds its wheels"
+
+
 def _no_ci(result: ScanResult) -> str:
-    """No CI in the tree: say where the project's repository is, from its metadata."""
+    """No CI in the tree: say where the project's repository is, from its metadata (in
+    the repository itself, that it has none)."""
+    if result.in_repository:
+        return _NO_CI_HERE
     found = repository_url(result.project_urls)
     if found is None:
         return _NO_CI

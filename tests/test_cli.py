@@ -157,24 +157,27 @@ def test_unwritable_output_is_an_error_and_leaves_nothing(tmp_path: Path) -> Non
 
 
 def test_pre_commit_hook_entry_runs_on_changed_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pre-commit runs the entry at the repository root with the changed file names."""
+    """pre-commit runs the entry at the repository root (no file names: --changed
+    compares the repository with HEAD)."""
     import shlex
 
-    (tmp_path / ".git").mkdir()
-    monkeypatch.chdir(tmp_path)
+    from tests.test_changed import git
 
+    monkeypatch.chdir(tmp_path)
     hooks = (FIXTURES.parent / ".pre-commit-hooks.yaml").read_text()
     entry = next(
         line.split(":", 1)[1].strip() for line in hooks.splitlines() if line.strip().startswith("entry:")
     )
     argv = shlex.split(entry)
-    assert argv[:2] == ["woaport", "scan"]
-    bad = tmp_path / "bad.c"
-    bad.write_text("#include <immintrin.h>\n")
-    good = tmp_path / "good.c"
-    good.write_text("int x;\n")
-    assert CliRunner().invoke(main, [*argv[1:], "good.c"]).exit_code == 0
-    result = CliRunner().invoke(main, [*argv[1:], "good.c", "bad.c"])
+    assert argv[:2] == ["woaport", "scan"] and "--changed" in argv
+    (tmp_path / "good.c").write_text("int x;\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    assert CliRunner().invoke(main, argv[1:]).exit_code == 0
+    (tmp_path / "bad.c").write_text("#include <immintrin.h>\n")
+    git(tmp_path, "add", "bad.c")  # staged, as pre-commit leaves the tree
+    result = CliRunner().invoke(main, argv[1:])
     assert result.exit_code == 1 and "WOA101" in result.output
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import Counter
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +12,7 @@ import sarif_om as om
 
 from analyzer import __version__
 from analyzer.docs import fence_language
+from analyzer.findings import finding_keys
 from analyzer.model import Confidence, Finding, ScanResult, Severity
 from analyzer.rules import Rule, rule_doc_path
 from analyzer.verdict import judge
@@ -64,14 +63,7 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
 
 def _fingerprints(findings: tuple[Finding, ...]) -> list[str]:
     """Stable across edits that move code: rule, file, normalized line text, occurrence."""
-    seen: Counter[tuple[str, str, str]] = Counter()
-    prints = []
-    for f in findings:
-        key = (f.rule_id, f.location.path, " ".join(f.snippet.split()))
-        seen[key] += 1
-        digest = hashlib.sha256("\0".join([*key, str(seen[key])]).encode()).hexdigest()
-        prints.append(digest[:32])
-    return prints
+    return finding_keys(findings)
 
 
 def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
