@@ -276,11 +276,15 @@ class AsmMatch(NativeKind):
 
     form: str = spec("string", choices=("gnu", "msvc"), default="gnu")
     pattern: re.Pattern[bytes] | None = spec("bytes_regex")
+    # Blocks whose text matches this belong to another rule (POWER asm is WOA123's).
+    exclude: re.Pattern[bytes] | None = spec("bytes_regex")
 
     def prefilter_regex(self) -> bytes:
         return b"asm"
 
     def accepts(self, text: bytes) -> bool:
+        if self.exclude is not None and self.exclude.search(text):
+            return False
         return self.pattern is None or bool(self.pattern.search(text))
 
     def match_c(self, rule: Rule, view: CFileView) -> Found:
