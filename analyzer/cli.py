@@ -625,7 +625,7 @@ def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
 
 
 @main.command("fix")
-@click.argument("source", default=".", metavar="[PATH|git+URL[@REF]]")
+@click.argument("source", default=".", metavar="[PATH|SDIST|pypi:NAME[==VERSION]|git+URL[@REF]]")
 @click.option("--diff", "mode", flag_value="diff", default=True, help="Print the patch (default).")
 @click.option("--apply", "mode", flag_value="apply", help="Write the changes into PATH.")
 @click.option(
@@ -650,6 +650,7 @@ def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
     help="With --markdown: compile and link the patched tree for win_arm64 with this Python "
     "(as woaport prove --python) and say so.",
 )
+@click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
 def fix_command(
     source: str,
     mode: str,
@@ -658,29 +659,35 @@ def fix_command(
     force: bool,
     targets: tuple[str, ...],
     prove_python: str | None,
+    index_url: str | None,
 ) -> None:
     """Write the patch that resolves the findings woaport can fix safely, and list the
     rest as manual work. Nothing from PATH is run; --apply writes only inside PATH. A
-    repository (git+URL[@REF]) is cloned into a temporary directory: the patch is printed
-    against it (git apply it in your own checkout)."""
-    from analyzer.gitclone import git_request
+    repository (git+URL[@REF]), an sdist or a project on the index (pypi:NAME) is
+    unpacked into a temporary directory: the patch is printed relative to its root (git
+    apply it in your own checkout)."""
+    from analyzer.archive import ArchiveError, is_archive
+    from analyzer.index.config import IndexConfigError
+    from analyzer.index.errors import IndexFetchError
     from analyzer.inputs import InputError, open_input
 
     with ExitStack() as stack:
-        if git_request(source) is not None:
+        local = Path(source)
+        if local.exists() and not is_archive(local):
+            path = local
+        else:
             if mode == "apply":
                 raise click.UsageError(
-                    "--apply writes into a local tree: clone the repository, then fix it there"
+                    "--apply writes into a local tree: get the project's sources, then fix them there"
                 )
             try:
-                opened = stack.enter_context(open_input(source, log=lambda m: click.echo(m, err=True)))
-            except InputError as error:
+                opened = stack.enter_context(
+                    open_input(source, index_url=index_url, log=lambda m: click.echo(m, err=True))
+                )
+            except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
                 raise OperationalError(str(error)) from None
             path = opened.root
-        else:
-            path = Path(source)
-            if not path.exists():
-                raise click.UsageError(f"no such file or directory: {source}")
+            click.echo(f"woaport: the patch is relative to the root of {opened.label}", err=True)
         _fix(path, mode, only, markdown_out, force, targets, prove_python)
 
 

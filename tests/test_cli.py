@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from analyzer.cli import main
 from analyzer.report import sarif as sarif_report
 from tests.clirun import run
+from tests.localindex import LocalIndex
 from tests.paths import FIXTURES, REPO
 
 GOLDEN = REPO / "tests" / "report_golden"
@@ -248,3 +249,19 @@ def test_one_cli_shape_across_commands(tmp_path: Path, monkeypatch: pytest.Monke
     from analyzer.cli import _colour
 
     assert _colour("auto") is False and _colour("always") is True
+
+
+def test_fix_takes_an_sdist_and_a_project_from_the_index(tmp_path: Path, local_index: LocalIndex) -> None:
+    """Issue 27, item 4: every command takes every input form; fix on an sdist prints the
+    patch relative to the sdist's root and says so (and refuses --apply)."""
+    from tests.localindex import sdist
+
+    files = {"m.c": b"#if defined(__aarch64__)\n#include <arm_neon.h>\n#endif\nint m;\n"}
+    archive = tmp_path / "demo-1.0.tar.gz"
+    archive.write_bytes(sdist("demo-1.0", files))
+    _code, out = run("fix", str(archive))
+    assert "relative to the root of demo-1.0.tar.gz" in out and "+++ b/m.c" in out and "_M_ARM64" in out
+    assert run("fix", str(archive), "--apply")[0] == 2
+    local_index.publish("demo", {"demo-1.0.tar.gz": archive.read_bytes()})
+    _code, out = run("fix", "pypi:demo", "--index-url", local_index.url)
+    assert "+++ b/m.c" in out and "fetched demo 1.0" in out
