@@ -438,7 +438,12 @@ def scan_command(
                     open_input(target, index_url=index_url, log=log, make_index=make_index)
                 )
                 result = scan(opened.root, options, bar)
-                result = replace(result, root=opened.label, warnings=opened.warnings + result.warnings)
+                result = replace(
+                    result,
+                    root=opened.label,
+                    warnings=opened.warnings + result.warnings,
+                    released_win_arm64=opened.released_win_arm64,
+                )
                 if opened.local:
                     result = rebase(result, prefix_for(opened.root, Path.cwd()))
                 if only_files is not None:

@@ -46,6 +46,26 @@ class ScanInput:
     label: str  # what to call it in reports (never a temporary path)
     warnings: tuple[ScanWarning, ...] = ()
     local: bool = False  # a path on disk (not an archive or a download): report repo-relative
+    # From the index: the win_arm64 wheels this release already has, as "cp312", "abi3"...
+    released_win_arm64: tuple[str, ...] = ()
+
+
+def win_arm64_tags(filenames: list[str], version: str) -> tuple[str, ...]:
+    """The Python tags of ``version``'s win_arm64 wheels among ``filenames`` (pure)."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    found: set[str] = set()
+    for filename in filenames:
+        if not filename.endswith(".whl"):
+            continue
+        try:
+            _, wheel_version, _, tags = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            continue
+        if str(wheel_version) != version:
+            continue
+        found |= {t.interpreter if t.abi != "abi3" else "abi3" for t in tags if t.platform == "win_arm64"}
+    return tuple(sorted(found))
 
 
 INDEX_PREFIX = "pypi:"
@@ -133,7 +153,8 @@ def open_input(
         unpack_dir.mkdir()
         unpacked = extract(archive, unpack_dir, limits)
         label = f"{name}=={found} ({sdist.filename})"
-        yield ScanInput(unpacked.root, label, unpacked.warnings)
+        shipped = win_arm64_tags([f.filename for f in page.files if f.yanked is None], str(found))
+        yield ScanInput(unpacked.root, label, unpacked.warnings, released_win_arm64=shipped)
 
 
 def report_base(path: Path, cwd: Path) -> Path:

@@ -172,6 +172,8 @@ class ScanResult:
     path_prefixes: tuple[str, ...] = ()
     # The scanned tree is a git work tree's root: its CI is the repository's, not an sdist's.
     in_repository: bool = False
+    # A release from the index: the Pythons its win_arm64 wheels already cover ("cp312").
+    released_win_arm64: tuple[str, ...] = ()
 
 
 # How ScanResult.merge combines a field of several scans; every other field is handled

@@ -207,7 +207,11 @@ def _overall(areas: dict[str, AreaVerdict], ci_blockers: list[Finding], result: 
     if not blocked and areas["ci"].state == "unknown" and not areas["ci"].findings:
         steps.append("make sure the project's CI builds win_arm64 wheels")
     lead = _clean(clean) or ("nothing blocks for certain" if not blocked else "")
-    return "; ".join(part for part in (lead, *steps) if part) + "."
+    said = "; ".join(part for part in (lead, *steps) if part) + "."
+    if result.released_win_arm64:
+        # What the index already knows comes first: wheels exist, whatever the tree says.
+        said = f"this release already ships win_arm64 wheels ({', '.join(result.released_win_arm64)}); {said}"
+    return said
 
 
 def _ci_step(ci_blockers: list[Finding]) -> str:

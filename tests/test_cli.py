@@ -265,3 +265,30 @@ def test_fix_takes_an_sdist_and_a_project_from_the_index(tmp_path: Path, local_i
     local_index.publish("demo", {"demo-1.0.tar.gz": archive.read_bytes()})
     _code, out = run("fix", "pypi:demo", "--index-url", local_index.url)
     assert "+++ b/m.c" in out and "fetched demo 1.0" in out
+
+
+def test_a_release_from_the_index_says_which_win_arm64_wheels_it_already_ships(
+    local_index: LocalIndex,
+) -> None:
+    """Issue 27, item 6: for pypi: inputs the verdict states what the index already knows."""
+    from analyzer.inputs import win_arm64_tags
+    from tests.localindex import sdist
+
+    local_index.publish(
+        "demo",
+        {
+            "demo-1.0.tar.gz": sdist("demo-1.0", {"m.c": b"int m;\n"}),
+            "demo-1.0-cp312-cp312-win_arm64.whl": b"w",
+            "demo-1.0-cp313-cp313-win_arm64.whl": b"w",
+            "demo-1.0-cp313-cp313-win_amd64.whl": b"w",
+            "demo-0.9-cp311-cp311-win_arm64.whl": b"w",
+        },
+    )
+    _code, out = run("scan", "pypi:demo", "--index-url", local_index.url, "--no-progress")
+    assert "Verdict: this release already ships win_arm64 wheels (cp312, cp313);" in out
+    assert win_arm64_tags(
+        ["x-2.0-cp39-abi3-win_arm64.whl", "x-2.0-py3-none-win_arm64.whl", "bad.whl"], "2.0"
+    ) == (
+        "abi3",
+        "py3",
+    )
