@@ -258,6 +258,14 @@ def _new_file(base: Path, finding: Finding, new: tuple[str, str]) -> FileEdit | 
             return f"{rel}: the path goes through a symbolic link"
     if path.exists():
         return f"{rel} already exists"
+    from analyzer.init import default_branch
+
+    # Pushes to the repository's default branch as its checkout says it; when nothing
+    # says it (an sdist), pushes to any branch.
+    branch = default_branch(base)
+    content = content.replace(
+        "  push:\n    branches: [main]\n", f"  push:\n    branches: [{branch}]\n" if branch else "  push:\n"
+    )
     return FileEdit(rel, b"", content.encode("utf-8"), (finding,))
 
 

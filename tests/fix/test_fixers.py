@@ -49,3 +49,19 @@ def test_fixer_turns_before_into_after_and_after_is_a_fixed_point(fixer: str, tm
     assert _files(work) == _files(FIXES / fixer / "after")
     again = plan_fixes(work, scan(work, ScanOptions()), EVERYTHING)
     assert again.edits == (), [e.rel for e in again.edits]
+
+
+def test_a_generated_wheel_workflow_runs_on_the_repositorys_default_branch(tmp_path: Path) -> None:
+    """Issue 27: a generated workflow pushed to `main` in a `master` repository never ran."""
+    import shutil
+
+    from analyzer.fix.engine import plan_fixes
+    from analyzer.scan import ScanOptions, scan
+
+    tree = tmp_path / "repo"
+    shutil.copytree(FIXES / "new-wheels-workflow" / "before", tree)
+    (tree / ".git").mkdir()
+    (tree / ".git" / "HEAD").write_text("ref: refs/heads/master\n")
+    plan = plan_fixes(tree, scan(tree, ScanOptions()), frozenset(CATEGORIES))
+    (edit,) = [e for e in plan.edits if e.rel.endswith("wheels-windows.yml")]
+    assert b"  push:\n    branches: [master]\n" in edit.after
