@@ -1185,8 +1185,28 @@ def prove_command(
                 raise OperationalError(
                     f"{source}: no build the static model can read (setup.py, meson, CMake)"
                 )
+            zig_cache = (cache_dir or default_cache_dir()) / "zig"
+            if not zig_cache.is_dir() or not any(zig_cache.iterdir()):
+                log("zig prepares its mingw-w64 ARM64 runtime on this first proof (about a minute, once)")
+
+            def said(proof: Any, seconds: float) -> None:
+                state = (
+                    "built"
+                    if proof.built
+                    else proof.reason or ("not proven" if proof.not_proven else "failed")
+                )
+                log(f"  {state:16} {proof.module} (CPython {proof.python}) {seconds:.1f} s")
+
             result = prove(
-                opened.root, plan, sdks, out_dir, zig, run=runner, jobs=jobs, toolchain_dirs=toolchain
+                opened.root,
+                plan,
+                sdks,
+                out_dir,
+                zig,
+                run=runner,
+                jobs=jobs,
+                toolchain_dirs=toolchain,
+                progress=said,
             )
             label = opened.label
     except (SdkError, InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:

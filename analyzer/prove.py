@@ -82,6 +82,9 @@ class ModuleProof:
     errors: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
     not_proven: str = ""  # why it was not tried (e.g. Cython source without C)
+    # Why, as a code: rust, external-library, missing-header, generated-header, limit,
+    # toolchain, refused (a path or name outside the tree), cython, no-source.
+    reason: str = ""
 
     @property
     def built(self) -> bool:
@@ -394,10 +397,11 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     python = job.sdk.python
     if _MODULE_NAME.fullmatch(module.name) is None or len(module.name) > 200:
         why = f"the module name {module.name[:80]!r} is not a dotted Python identifier: refused"
-        return ModuleProof(module.name, python, False, False, not_proven=why)
+        return ModuleProof(module.name, python, False, False, not_proven=why, reason="refused")
     sources, why_not = _compilable(module, job.base, job.scratch / "cython" / python / module.name)
     if why_not:
-        return ModuleProof(module.name, python, False, False, not_proven=why_not)
+        code = "refused" if "refused" in why_not else "cython" if "Cython" in why_not else "no-source"
+        return ModuleProof(module.name, python, False, False, not_proven=why_not, reason=code)
     reads = [
         f"{rel}: {what}"
         for rel, what in job.asm_outside
@@ -405,33 +409,55 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     ]
     if reads:
         why = f"an assembler directive may read a file outside the tree ({reads[0]}): refused"
-        return ModuleProof(module.name, python, False, False, not_proven=why)
+        return ModuleProof(module.name, python, False, False, not_proven=why, reason="refused")
     objects, errors, findings = _compile(job, module, sources)
     stopped = _stopped(errors)
     if stopped:
-        return ModuleProof(module.name, python, False, False, errors=tuple(errors), not_proven=stopped)
+        code = _stop_reason(stopped)
+        return ModuleProof(
+            module.name, python, False, False, errors=tuple(errors), not_proven=stopped, reason=code
+        )
     missing = sorted({m.group(1) for e in errors if (m := _NOT_FOUND.search(e)) is not None})
     if missing:
         # A header neither the tree, the SDK nor the toolchain has: a build requirement's
         # (cppy's, numpy's) or a library's. Not a fact about ARM64: not proven, no finding.
+        templates = _header_templates(job.base, missing)
+        if templates:
+            why = f"header(s) the build generates: {', '.join(templates)}"
+            return ModuleProof(
+                module.name,
+                python,
+                False,
+                False,
+                errors=tuple(errors),
+                not_proven=why,
+                reason="generated-header",
+            )
         why = f"header(s) not found: {', '.join(missing)} (from a build requirement or a library?)"
-        return ModuleProof(module.name, python, False, False, errors=tuple(errors), not_proven=why)
+        return ModuleProof(
+            module.name, python, False, False, errors=tuple(errors), not_proven=why, reason="missing-header"
+        )
     if errors:
         return ModuleProof(module.name, python, False, False, errors=tuple(errors), findings=tuple(findings))
     output_rel = f"{module.name.replace('.', '/')}.cp{python.replace('.', '')}-win_arm64.pyd"
     odd = [lib for lib in module.libraries if _LIBRARY_NAME.fullmatch(lib) is None]
     if odd:
         why = f"the build links {odd[0][:200]!r}, which is not a plain library name: refused"
-        return ModuleProof(module.name, python, True, False, not_proven=why)
+        return ModuleProof(module.name, python, True, False, not_proven=why, reason="refused")
     failed = _link(job, module, objects, output_rel)
     stopped = _stopped(failed)
     if stopped:
-        return ModuleProof(module.name, python, True, False, errors=tuple(failed), not_proven=stopped)
+        code = _stop_reason(stopped)
+        return ModuleProof(
+            module.name, python, True, False, errors=tuple(failed), not_proven=stopped, reason=code
+        )
     libraries = sorted({m.group(1) for e in failed if (m := _NO_LIBRARY.search(e)) is not None})
     if libraries:
         named = ", ".join(libraries)
         why = f"links {named}, which neither the tree nor the SDK provides: an ARM64 build is needed"
-        return ModuleProof(module.name, python, True, False, errors=tuple(failed), not_proven=why)
+        return ModuleProof(
+            module.name, python, True, False, errors=tuple(failed), not_proven=why, reason="external-library"
+        )
     if failed:
         found = tuple(_finding(LINK_ERROR, module.build_file, module.line, 1, message) for message in failed)
         return ModuleProof(module.name, python, True, False, errors=tuple(failed), findings=found)
@@ -450,6 +476,27 @@ def default_toolchain_dirs(zig: tuple[str, ...]) -> tuple[Path, ...]:
         return (zig_lib_dir(list(zig)),)
     except SdkError:
         return ()
+
+
+def _stop_reason(stopped: str) -> str:
+    return "toolchain" if "crashed" in stopped or "could not start" in stopped else "limit"
+
+
+_TEMPLATE_SUFFIXES = (".in", ".cmake", ".cmakein", ".meson", ".tmpl", ".template")
+
+
+def _header_templates(base: Path, missing: Sequence[str]) -> list[str]:
+    """For each missing header the tree has a template of (``config.h.in``,
+    ``version.h.cmake``): "header (from template)". The build generates these."""
+    templates: dict[str, str] = {}
+    for path in base.rglob("*"):
+        if path.suffix in _TEMPLATE_SUFFIXES and not path.is_symlink() and path.is_file():
+            templates.setdefault(path.name.removesuffix(path.suffix), path.relative_to(base).as_posix())
+    return [
+        f"{header} (from {templates[Path(header).name]})"
+        for header in missing
+        if Path(header).name in templates
+    ]
 
 
 def _stopped(errors: Sequence[str]) -> str:
@@ -510,6 +557,7 @@ def prove(
     jobs: int = 2,
     limits: ChildLimits = CHILD_LIMITS,
     toolchain_dirs: Sequence[Path] | None = None,
+    progress: Callable[[ModuleProof, float], None] | None = None,
 ) -> ProofResult:
     """Prove each module of ``plan`` for each SDK. The compiler sees only the tree, the
     SDKs, zig's own headers and a private scratch directory (a file system overlay);
@@ -538,7 +586,9 @@ def prove(
         elif escaping:
             why = f"the tree has links that lead outside it ({', '.join(escaping[:3])}): refused"
             proofs = [
-                ModuleProof(m.name, s.python, False, False, not_proven=why) for s in sdks for m in modules
+                ModuleProof(m.name, s.python, False, False, not_proven=why, reason="refused")
+                for s in sdks
+                for m in modules
             ]
         else:
             allowed = (base, scratch, *(s.include for s in sdks), *toolchain_dirs)
@@ -556,11 +606,11 @@ def prove(
                 _scan_asm_reads(base) if modules else (),
             )
             job.overlay.write_text(compiler_overlay(list(allowed)), encoding="utf-8")
-            proofs = _prove_all(modules, sdks, job, jobs)
+            proofs = _prove_all(modules, sdks, job, jobs, progress)
     finally:  # objects and generated C are scratch, also on Ctrl-C
         shutil.rmtree(scratch, ignore_errors=True)
     proofs += [
-        ModuleProof(crate, sdk.python, False, False, not_proven=RUST_NOT_PROVEN)
+        ModuleProof(crate, sdk.python, False, False, not_proven=RUST_NOT_PROVEN, reason="rust")
         for crate in rust_crates(plan)
         for sdk in sdks
     ]
@@ -573,11 +623,25 @@ def prove(
     return ProofResult(tuple(proofs), tuple((s.python, s.source) for s in sdks), tuple(notes))
 
 
-def _prove_all(modules: list[Module], sdks: Sequence[Sdk], job: _Job, jobs: int) -> list[ModuleProof]:
+def _prove_all(
+    modules: list[Module],
+    sdks: Sequence[Sdk],
+    job: _Job,
+    jobs: int,
+    progress: Callable[[ModuleProof, float], None] | None = None,
+) -> list[ModuleProof]:
     by_sdk = {sdk.python: replace(job, sdk=sdk) for sdk in sdks}
     work = [(module, sdk) for sdk in sdks for module in modules]
+
+    def one(item: tuple[Module, Sdk]) -> ModuleProof:
+        started = time.monotonic()
+        proof = prove_module(item[0], by_sdk[item[1].python])
+        if progress is not None:
+            progress(proof, time.monotonic() - started)
+        return proof
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda item: prove_module(item[0], by_sdk[item[1].python]), work))
+        return list(pool.map(one, work))
 
 
 def failed_modules(result: ProofResult) -> list[ModuleProof]:

@@ -593,3 +593,39 @@ def test_prove_fails_only_on_the_packages_own_errors(tmp_path: Path, monkeypatch
     monkeypatch.chdir(tmp_path)
     found = find_sdk("3.13", tmp_path / "cache", Path("sdks"))
     assert found.root.is_absolute() and found.root == sdk.resolve()
+
+
+def test_not_proven_modules_carry_a_reason_code(tmp_path: Path) -> None:
+    """Issue 26 item 4: each honest "not proven" says why as a code (JSON `reason`)."""
+    from analyzer.report.prove import render_json
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "gen.c").write_text('#include "config.h"\nint g;\n')
+    (tree / "config.h.in").write_text("#define VERSION @VERSION@\n")
+    (tree / "ext.c").write_text("#include <rdkafka.h>\nint e;\n")
+    (tree / "lib.c").write_text("int l;\n")
+    (tree / "setup.py").write_text(
+        "from setuptools import setup, Extension\nsetup(ext_modules=["
+        "Extension('gen', ['gen.c']), Extension('ext', ['ext.c']),"
+        " Extension('lib', ['lib.c'], libraries=['rdkafka'])])\n"
+    )
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        source = command[-1]
+        if source.endswith("gen.c"):
+            return 1, f"{source}:1:10: fatal error: 'config.h' file not found\n"
+        if source.endswith("ext.c"):
+            return 1, f"{source}:1:10: fatal error: 'rdkafka.h' file not found\n"
+        if "-shared" in command and any(c == "-lrdkafka" for c in command):
+            return 1, "error: unable to find dynamic system library 'rdkafka' using strategy 'paths_first'\n"
+        return 0, ""
+
+    result = prove(
+        tree, plan_of(tree), [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain
+    )
+    reasons = {m.module: m.reason for m in result.modules}
+    assert reasons == {"gen": "generated-header", "ext": "missing-header", "lib": "external-library"}
+    assert "config.h (from config.h.in)" in next(m.not_proven for m in result.modules if m.module == "gen")
+    data = json.loads(render_json(result, "tree", tmp_path / "o"))
+    assert {m["module"]: m["reason"] for m in data["modules"]} == reasons

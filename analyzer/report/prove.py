@@ -31,6 +31,7 @@ def to_dict(result: ProofResult, label: str, out_dir: Path) -> dict[str, Any]:
                 "imports": list(m.imports),
                 "errors": list(m.errors),
                 "not_proven": m.not_proven or None,
+                "reason": m.reason or None,
                 "findings": [finding_dict(f) for f in m.findings],
             }
             for m in result.modules
@@ -57,7 +58,7 @@ def render_text(result: ProofResult, label: str, out_dir: Path) -> str:
                 f"  ok      {m.module} ({m.python}): {where}, machine {m.machine}, imports {imported}"
             )
         elif m.not_proven:
-            lines.append(f"  skipped {m.module} ({m.python}): {m.not_proven}")
+            lines.append(f"  skipped {m.module} ({m.python}) [{m.reason or 'not proven'}]: {m.not_proven}")
         else:
             stage = "link" if m.compiled else "compile"
             lines.append(f"  FAILED  {m.module} ({m.python}) at {stage}:")
