@@ -34,7 +34,7 @@ from analyzer.buildmodel.plan import (
     settings_list,
     source_uses,
 )
-from analyzer.buildmodel.values import UNKNOWN, Target
+from analyzer.buildmodel.values import UNKNOWN, Target, WorkBudget, WorkExhausted
 from analyzer.limits import BUILD_LIMITS
 from analyzer.safeload import TOO_DEEP, regex_search
 from analyzer.tri import MAYBE, Value, and3, or3
@@ -263,7 +263,7 @@ class Interpreter:
         self.uncertain = 0
         self.steps = 0
         self.depth = 0
-        self.built = 0  # characters built by expansion: the work budget
+        self.budget = WorkBudget(self.note)  # characters built by expansion
         self.include_depth = 0
         self.subdirectories: set[str] = set()
         self.files_read = 0
@@ -328,7 +328,7 @@ class Interpreter:
         self.subdirectories.add(path)
         try:
             self.run_file(path, scope, posixpath.dirname(path))
-        except CMakeError as error:
+        except (CMakeError, WorkExhausted) as error:
             self.unknown_sources = True
             self.note(f"{path}: {error}; the rest is not evaluated")
         except RecursionError:
@@ -930,13 +930,8 @@ class Interpreter:
             value = scope.get(match.group(1), "")
             if value is UNKNOWN:
                 return UNKNOWN
-            grown = len(text) - (match.end() - match.start()) + len(str(value))
-            if grown > BUILD_LIMITS.max_value:
-                self.note(f"a value longer than {BUILD_LIMITS.max_value:,} characters is not built")
+            if not self.budget.allow(len(text) - (match.end() - match.start()) + len(str(value))):
                 return UNKNOWN
-            self.built += grown
-            if self.built > BUILD_LIMITS.max_work:
-                raise CMakeError(f"work budget of {BUILD_LIMITS.max_work:,} characters exhausted")
             text = text[: match.start()] + str(value) + text[match.end() :]
         if "$ENV{" in text or "$CACHE{" in text:
             return UNKNOWN

@@ -33,7 +33,7 @@ from analyzer.buildmodel.plan import (
     settings_list,
     source_uses,
 )
-from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, join, strip_maybe
+from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, WorkBudget, WorkExhausted, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
 from analyzer.safeload import TOO_DEEP
 from analyzer.tri import MAYBE, Value, and3, or3
@@ -436,7 +436,7 @@ class Interpreter:
         self.judge = judge
         self.uncertain = 0
         self.steps = 0
-        self.built = 0  # items and characters built by "+": the work budget
+        self.budget = WorkBudget(self.note)  # items and characters built by "+"
         self.files_read = 0
         self.targets: list[Target] = []
         self.probes: list[tuple[str, int, str, Value, str]] = []
@@ -460,7 +460,7 @@ class Interpreter:
             self.run_file(build_file, env)
         except _Stop:
             pass
-        except MesonError as error:
+        except (MesonError, WorkExhausted) as error:
             self.unknown_sources = True
             self.note(f"{build_file}: {error}; the rest is not evaluated")
         except RecursionError:
@@ -693,13 +693,8 @@ class Interpreter:
         return UNKNOWN
 
     def add(self, left: Any, right: Any) -> Any:
-        size = _size(left) + _size(right)
-        if size > BUILD_LIMITS.max_value:
-            self.note(f"a value longer than {BUILD_LIMITS.max_value:,} items or characters is not built")
+        if not self.budget.allow(_size(left) + _size(right)):
             return UNKNOWN
-        self.built += size
-        if self.built > BUILD_LIMITS.max_work:
-            raise MesonError(f"work budget of {BUILD_LIMITS.max_work:,} exhausted")
         if isinstance(left, list):
             addition = right if isinstance(right, list) else [right]
             if self.uncertain:

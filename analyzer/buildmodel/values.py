@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from analyzer.limits import BUILD_LIMITS, BuildLimits
 from analyzer.tri import UNKNOWN, Value
 
-__all__ = ["UNKNOWN", "Maybe", "Target", "join", "strip_maybe"]
+__all__ = ["UNKNOWN", "Maybe", "Target", "WorkBudget", "WorkExhausted", "join", "strip_maybe"]
 
 
 @dataclass
@@ -55,3 +56,25 @@ class Target:
     file: str
     line: int
     present: Value
+
+
+class WorkExhausted(Exception):
+    """An interpreter built more than its work budget allows: the rest is not evaluated."""
+
+
+class WorkBudget:
+    """What one interpreter run may build (CMake expansion, meson ``+``), counted before
+    a value is made: one value longer than ``max_value`` is refused (UNKNOWN, said once),
+    and past ``max_work`` in all the run stops (:class:`WorkExhausted`)."""
+
+    def __init__(self, note: Callable[[str], None], limits: BuildLimits = BUILD_LIMITS) -> None:
+        self.note, self.limits, self.built = note, limits, 0
+
+    def allow(self, size: int) -> bool:
+        if size > self.limits.max_value:
+            self.note(f"a value longer than {self.limits.max_value:,} items or characters is not built")
+            return False
+        self.built += size
+        if self.built > self.limits.max_work:
+            raise WorkExhausted(f"work budget of {self.limits.max_work:,} items or characters exhausted")
+        return True
