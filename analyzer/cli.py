@@ -825,6 +825,7 @@ def _fix(
 )
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("-q", "--quiet", is_flag=True, help="No table and no progress bar.")
 def status_command(
     names: tuple[str, ...],
     top: int | None,
@@ -845,6 +846,7 @@ def status_command(
     retries: int,
     timeout: float,
     no_progress: bool,
+    quiet: bool,
 ) -> None:
     """Which projects publish wheels for Windows on Arm, per target Python: native,
     partial, pure, pure-sdist, amber, source-only or missing; and which to port first.
@@ -892,7 +894,7 @@ def status_command(
             total = len(dict.fromkeys(normalize(n) for n in wanted))
             with ExitStack() as stack:
                 tick = None
-                if not no_progress and sys.stderr.isatty():
+                if not (no_progress or quiet) and sys.stderr.isatty():
                     bar = stack.enter_context(
                         click.progressbar(length=total, label="checking", file=sys.stderr)
                     )
@@ -936,7 +938,7 @@ def status_command(
         click.echo(f"dashboard: {written}", err=True)
     for line in error_lines(report):
         click.echo(f"error: {line}", err=True)
-    if json_out != "-":
+    if json_out != "-" and not quiet:
         click.echo(status_table(report), nl=False)
     unknown_names = strict and any(r.klass == "missing" for r in results)
     sys.exit(EXIT_USAGE if unknown_names or any(r.klass == "error" for r in results) else EXIT_CLEAN)
@@ -1062,8 +1064,14 @@ def rules_command(rule_id: str | None, json_out: str | None, as_markdown: bool) 
 @click.option("--json", "json_out", metavar="FILE|-", help="Write the plan as JSON.")
 @click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
 @click.option("--include-vendored", is_flag=True, help="Also list files in vendored directories.")
+@click.option("-q", "--quiet", is_flag=True, help="No text report.")
 def build_plan_command(
-    source: str, targets: tuple[str, ...], json_out: str | None, index_url: str | None, include_vendored: bool
+    source: str,
+    targets: tuple[str, ...],
+    json_out: str | None,
+    index_url: str | None,
+    include_vendored: bool,
+    quiet: bool,
 ) -> None:
     """Show what the static build model decided: per target model, the sources each
     build target compiles (or not, or maybe), the compile probes that fail, and the
@@ -1096,7 +1104,7 @@ def build_plan_command(
         raise OperationalError(str(error)) from None
     if json_out:
         _write(json_out, render_json(plan, models, label))
-    if json_out != "-":
+    if json_out != "-" and not quiet:
         click.echo(render_text(plan, models, label), nl=False)
 
 
@@ -1125,6 +1133,8 @@ def build_plan_command(
 @click.option(
     "-j", "--jobs", default=2, show_default=True, type=click.IntRange(1, 64), help="Parallel compiles."
 )
+@click.option("-q", "--quiet", is_flag=True, help="No text report and no progress lines.")
+@click.option("--no-progress", is_flag=True, help="No progress line per module.")
 def prove_command(
     source: str,
     pythons: tuple[str, ...],
@@ -1134,6 +1144,8 @@ def prove_command(
     index_url: str | None,
     cache_dir: Path | None,
     jobs: int,
+    quiet: bool,
+    no_progress: bool,
 ) -> None:
     """Compile and link the package's extension modules for Windows ARM64 with zig cc
     (clang + mingw-w64) against a Windows CPython SDK, and check each .pyd is an ARM64 PE
@@ -1206,14 +1218,14 @@ def prove_command(
                 run=runner,
                 jobs=jobs,
                 toolchain_dirs=toolchain,
-                progress=said,
+                progress=None if quiet or no_progress else said,
             )
             label = opened.label
     except (SdkError, InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
         raise OperationalError(str(error)) from None
     if json_out:
         _write(json_out, render_json(result, label, out_dir))
-    if json_out != "-":
+    if json_out != "-" and not quiet:
         click.echo(render_text(result, label, out_dir), nl=False)
     sys.exit(EXIT_FINDINGS if failed_modules(result) else EXIT_CLEAN)
 

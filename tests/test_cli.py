@@ -292,3 +292,19 @@ def test_a_release_from_the_index_says_which_win_arm64_wheels_it_already_ships(
         "abi3",
         "py3",
     )
+
+
+def test_quiet_and_no_progress_on_every_command_that_reports() -> None:
+    """Issue 27, item 4: -q on scan, ci, prove, status and build-plan; --no-progress on
+    those with progress."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    for command in ("scan", "ci", "prove", "status", "build-plan"):
+        shown = CliRunner().invoke(main, [command, "--help"]).output
+        assert "-q, --quiet" in shown, command
+    for command in ("scan", "prove", "status"):
+        assert "--no-progress" in CliRunner().invoke(main, [command, "--help"]).output, command
+    code, out = run("build-plan", str(FIXTURES / "builds" / "maturin"), "-q")
+    assert code == 0 and out == ""
