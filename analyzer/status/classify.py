@@ -7,8 +7,10 @@ Classes, per Python and overall:
   partial      (overall only) native for some of the target Pythons
   pure         a wheel for platform "any" installs
   pure-sdist   no wheel installs, but the sdist holds no compiled code (it builds anywhere)
-  amber        platform wheels exist, none for win_arm64 (py3-none-win_amd64 is one of them:
-               ABI "none" is not "pure")
+  amber        Windows wheels exist for another architecture (win_amd64, win32), none for
+               win_arm64 (py3-none-win_amd64 is one of them: ABI "none" is not "pure")
+  no-windows   platform wheels exist, none for Windows at all: the project does not build
+               Windows wheels; kept out of the port queue
   source-only  no wheel installs and the sdist holds compiled code
   regressed    no win_arm64 wheel installs, but an earlier non-yanked release had one for
                that Python (an older version installs natively; ``last_native`` names it)
@@ -78,7 +80,8 @@ class StatusClass(enum.StrEnum):
     PARTIAL = "partial"  # overall only: native on some target Pythons, not all
     PURE = "pure"  # a pure-Python wheel
     PURE_SDIST = "pure-sdist"  # only an sdist, with no compiled code in it
-    AMBER = "amber"  # wheels for other platforms only: a source build on WoA
+    AMBER = "amber"  # Windows wheels for other architectures only: a source build on WoA
+    NO_WINDOWS = "no-windows"  # platform wheels, none for Windows: not a Windows-on-Arm port
     SOURCE_ONLY = "source-only"  # only an sdist that (may) compile code
     REGRESSED = "regressed"  # an earlier release had a win_arm64 wheel, the latest has none
     NOT_OFFERED = "not-offered"  # per Python: no platform has anything for it
@@ -353,7 +356,10 @@ def classify(
             per[python] = StatusClass.REGRESSED
             last_native[python] = older
         elif platform_wheels:
-            per[python] = StatusClass.AMBER
+            # Amber is the porter's work: Windows already has wheels, ARM64 does not. A
+            # project that ships none for Windows at all is another matter (no-windows).
+            windows = any(t.platform.startswith("win") for t in tags)
+            per[python] = StatusClass.AMBER if windows else StatusClass.NO_WINDOWS
         elif chosen.sdist is not None:
             compiled = sdist_compiled if chosen is release else None
             per[python] = StatusClass.PURE_SDIST if compiled is False else StatusClass.SOURCE_ONLY
@@ -377,5 +383,11 @@ def _overall(values: set[StatusClass]) -> StatusClass:
         return StatusClass.NATIVE
     if StatusClass.NATIVE in offered:
         return StatusClass.PARTIAL
-    order = (StatusClass.PURE, StatusClass.PURE_SDIST, StatusClass.AMBER, StatusClass.SOURCE_ONLY)
+    order = (
+        StatusClass.PURE,
+        StatusClass.PURE_SDIST,
+        StatusClass.AMBER,
+        StatusClass.SOURCE_ONLY,
+        StatusClass.NO_WINDOWS,
+    )
     return next((c for c in order if c in offered), StatusClass.MISSING)

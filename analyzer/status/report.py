@@ -35,6 +35,8 @@ def blocked_by(status: Status) -> list[str]:
     reasons: list[str] = []
     if status.klass is StatusClass.AMBER:
         reasons.append(f"no win_arm64 wheel among {len(status.wheels)} platform wheel(s)")
+    elif status.klass is StatusClass.NO_WINDOWS:
+        reasons.append(f"no Windows wheel at all among {len(status.wheels)} platform wheel(s)")
     elif status.klass is StatusClass.SOURCE_ONLY:
         reasons.append("no wheels; the sdist compiles native code")
     elif status.klass is StatusClass.REGRESSED:

@@ -74,8 +74,11 @@ def publish_graph(index: LocalIndex) -> None:
     index.publish("app1", {app1_whl: app1_data}, style="html")
     app2_whl, app2_data = wheel("app2", "1.0", "cp312-cp312-win_arm64", ("Base",))
     index.publish("app2", {app2_whl: app2_data}, metadata={app2_whl: core_metadata("app2", "1.0", ("Base",))})
-    leaf_whl, leaf_data = wheel("leaf", "1.0", "cp312-cp312-manylinux_2_17_x86_64")
+    leaf_whl, leaf_data = wheel("leaf", "1.0", "cp312-cp312-win_amd64")
     index.publish("leaf", {leaf_whl: leaf_data})
+    # Linux wheels only: the project builds no Windows wheels at all (not a port to queue).
+    linux_whl, linux_data = wheel("linuxonly", "1.0", "cp312-cp312-manylinux_2_17_x86_64")
+    index.publish("linuxonly", {linux_whl: linux_data})
 
 
 def run(index: LocalIndex, tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -93,6 +96,10 @@ def test_status_ranks_the_queue_from_core_metadata(local_index: LocalIndex, tmp_
     assert packages["base"]["rank"] == 1 and packages["leaf"]["rank"] == 2
     assert packages["app2"]["rank"] is None
     assert "Port first (top 2 of 2):" in output and "1. base (amber, needed by 2 listed)" in output
+    code, data, output = run(local_index, tmp_path, "linuxonly", "leaf")
+    packages = {p["name"]: p for p in data["packages"]}
+    assert packages["linuxonly"]["class"] == "no-windows" and packages["linuxonly"]["rank"] is None
+    assert packages["leaf"]["class"] == "amber" and packages["leaf"]["rank"] == 1
     assert local_index.hits("/files/app2-1.0-cp312-cp312-win_arm64.whl") == 0  # PEP 658 sufficed
 
 
