@@ -92,6 +92,7 @@ def translate(
     cache: Path | None = None,
     all_files: list[str] | None = None,
     limits: ChildLimits = CHILD_LIMITS,
+    cplus: bool = False,
 ) -> tuple[list[SourceFile], list[ScanWarning]]:
     """C for each ``.pyx`` in ``scratch`` (same relative paths), as source files whose
     ``rel`` is where the C would sit in the tree; a file Cython rejects is a warning.
@@ -122,12 +123,13 @@ def translate(
             text = source.read_bytes()
         except OSError as error:
             return ScanWarning(rel, f"Cython source unreadable: {error}")
-        cplus = _CPLUSPLUS in text[:4096]
-        out_rel = posixpath.splitext(rel)[0] + (".cpp" if cplus else ".c")
+        # C++ when the build says so (Extension(language="c++")) or the file does.
+        as_cplus = cplus or _CPLUSPLUS in text[:4096]
+        out_rel = posixpath.splitext(rel)[0] + (".cpp" if as_cplus else ".c")
         target = scratch / out_rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        language = Language.CPP if cplus else Language.C
-        key = hashlib.sha256(f"{tree_key}\0{rel}\0".encode() + text).hexdigest()
+        language = Language.CPP if as_cplus else Language.C
+        key = hashlib.sha256(f"{tree_key}\0{rel}\0{as_cplus}\0".encode() + text).hexdigest()
         cached = cache / f"{key}.c" if cache is not None else None
         if cached is not None and cached.is_file():
             shutil.copyfile(cached, target)
@@ -147,7 +149,7 @@ def translate(
             "-o",
             str(target),
         ]
-        if cplus:
+        if as_cplus:
             command.append("--cplus")
         left = deadline - time.monotonic()
         if left <= 0:

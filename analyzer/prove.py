@@ -68,6 +68,7 @@ class Module:
     line: int
     libraries: tuple[str, ...] = ()
     maybe: bool = False  # some source is compiled only on some paths of the build
+    cplus: bool = False  # the build says C++ (Extension(language="c++")): Cython makes C++
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
             continue  # Rust crates: see rust_crates
         by_target.setdefault(use.target, []).append((use.path, use.build_file, use.line, state))
     libraries = {s.target: s.libraries for s in plan.settings if s.model == model}
+    cplus = {s.target for s in plan.settings if s.model == model and s.language in ("c++", "cpp")}
     out = []
     for target, uses in sorted(by_target.items()):
         out.append(
@@ -129,6 +131,7 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
                 uses[0][2],
                 libraries.get(target, ()),
                 any(state != 1 for *_, state in uses),
+                target in cplus,
             )
         )
     return out
@@ -257,15 +260,16 @@ def _compilable(module: Module, base: Path, scratch: Path) -> tuple[list[Path], 
             return [], f"source {rel[:200]!r} is not a file inside the tree: refused"
         if rel.endswith((".pyx", ".py")):
             stem = rel.rsplit(".", 1)[0]
+            suffixes = (".cpp", ".c") if module.cplus else (".c", ".cpp")
             shipped = next(
-                (found for s in (".c", ".cpp") if (found := inside_file(base, stem + s)) is not None), None
+                (found for s in suffixes if (found := inside_file(base, stem + s)) is not None), None
             )
             if shipped is not None:
                 sources.append(shipped)
                 continue
             if not cython.available():
                 return [], f"{rel}: Cython source without C, and the cython package is not installed"
-            made, problems = cython.translate(base, [rel], scratch, 1)
+            made, problems = cython.translate(base, [rel], scratch, 1, cplus=module.cplus)
             if not made:
                 return [], problems[0].message if problems else f"{rel}: Cython did not translate it"
             sources.append(made[0].path)

@@ -629,3 +629,36 @@ def test_not_proven_modules_carry_a_reason_code(tmp_path: Path) -> None:
     assert "config.h (from config.h.in)" in next(m.not_proven for m in result.modules if m.module == "gen")
     data = json.loads(render_json(result, "tree", tmp_path / "o"))
     assert {m["module"]: m["reason"] for m in data["modules"]} == reasons
+
+
+def test_a_cython_extension_the_build_declares_cplusplus_is_translated_to_cplusplus(tmp_path: Path) -> None:
+    """Issue 26 item 2: Extension(language="c++") makes Cython write C++ ("Operation only
+    allowed in c++" before), compiled with zig c++."""
+    from analyzer import cython as cython_module
+
+    if not cython_module.available():
+        pytest.skip("cython not installed")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "m.pyx").write_text(
+        "from libcpp.vector cimport vector\ndef total(int n):\n    cdef vector[int] v\n"
+        "    for i in range(n):\n        v.push_back(i)\n    return sum(v)\n"
+    )
+    (tree / "setup.py").write_text(
+        "from setuptools import setup, Extension\n"
+        "setup(ext_modules=[Extension('m', ['m.pyx'], language='c++')])\n"
+    )
+    plan = plan_of(tree)
+    assert [m.cplus for m in modules_of(plan)] == [True]
+    compiled: list[list[str]] = []
+
+    def record(command: list[str], cwd: Path) -> tuple[int, str]:
+        compiled.append(command)
+        return 0, ""
+
+    (proof,) = prove(
+        tree, plan, [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=record
+    ).modules
+    compile_command = next(c for c in compiled if "-c" in c)
+    assert compile_command[1] == "c++" and compile_command[-1].endswith("m.cpp"), compile_command
+    assert not proof.not_proven

@@ -105,12 +105,13 @@ class TargetSettings:
     libraries: tuple[str, ...] = ()
     compile_args: tuple[str, ...] = ()
     link_args: tuple[str, ...] = ()
+    language: str = ""  # the Extension's language= ("c++": Cython translates to C++)
 
 
 def settings_list(
     found: Mapping[tuple[str, str], Mapping[str, list[str]]],
 ) -> tuple[TargetSettings, ...]:
-    """(target, model) -> {"libraries"|"compile_args"|"link_args": values}, as settings."""
+    """(target, model) -> {"libraries"|"compile_args"|"link_args"|"language": values}, as settings."""
     return tuple(
         TargetSettings(
             target,
@@ -118,6 +119,7 @@ def settings_list(
             tuple(dict.fromkeys(values.get("libraries", ()))),
             tuple(dict.fromkeys(values.get("compile_args", ()))),
             tuple(dict.fromkeys(values.get("link_args", ()))),
+            next(iter(values.get("language", ())), ""),
         )
         for (target, model), values in sorted(found.items())
         if any(values.values())

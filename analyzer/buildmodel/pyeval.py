@@ -1252,6 +1252,8 @@ class Interpreter:
         for attr in EXT_LIST_ATTRS[1:]:
             value = kwargs.get(attr, [])
             attrs[attr] = list(value) if isinstance(value, (list, tuple)) else value
+        if isinstance(kwargs.get("language"), str):
+            attrs["language"] = kwargs["language"]  # "c++": Cython translates to C++
         ext = Ext(name, attrs, path, line, "extension")
         self.extensions.append(ext)
         return ext

@@ -170,6 +170,9 @@ def setuptools_plan(
                 ):
                     given = [strip_maybe(v) for v in _items(ext.attrs.get(attr))]
                     per_target.setdefault(kind, []).extend(v for v in given if isinstance(v, str))
+                language = strip_maybe(ext.attrs.get("language"))
+                if isinstance(language, str) and language:
+                    per_target["language"] = [language.lower()]
             for attr in (
                 "extra_compile_args",
                 "extra_link_args",
