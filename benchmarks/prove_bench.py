@@ -41,6 +41,7 @@ def main() -> int:
     zig, run = zig_command(), toolchain_runner(cache / "zig")
     rules, targets = default_rules(), load_targets()
     outcomes: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()  # not proven, by reason code
     seconds = 0.0
     modules = 0
     parsed = {"without": [0, 0], "with": [0, 0]}
@@ -70,6 +71,7 @@ def main() -> int:
                 "built" if m.built else "not proven" if m.not_proven else "failed" for m in proofs
             )
             outcomes.update(kinds)
+            reasons.update(m.reason or "?" for m in proofs if not m.built and m.not_proven)
             seconds += elapsed
             modules += len(proofs)
             row = []
@@ -84,6 +86,7 @@ def main() -> int:
         )
     rate = modules / seconds if seconds else 0.0
     print(f"total: {modules} module(s) in {seconds:.1f} s ({rate:.2f} modules/s): {dict(outcomes)}")
+    print(f"not proven, by reason: {dict(sorted(reasons.items()))}")
     without, with_sdk = parsed["without"], parsed["with"]
     print(f"precise mode units parsed: {without[0]}/{without[1]} without the SDK,", end=" ")
     print(f"{with_sdk[0]}/{with_sdk[1]} with it")
