@@ -555,13 +555,13 @@ def _new_since(
     with tempfile.TemporaryDirectory(prefix="woaport-base-") as scratch:
         try:
             archive = export_revision(repository, ref, Path(scratch) / "base.tar")
-        except CloneError as error:
+            unpack_to = Path(scratch) / "unpacked"
+            unpack_to.mkdir()
+            unpacked = extract(archive, unpack_to)
+        except (CloneError, ArchiveError) as error:
             if not quiet:
                 click.echo(f"woaport: no {ref} to compare with ({error}): every finding is new", err=True)
             return after
-        unpack_to = Path(scratch) / "unpacked"
-        unpack_to.mkdir()
-        unpacked = extract(archive, unpack_to)
         before = rebase(scan(unpacked.root, options), prefix_for(repository, Path.cwd()))
     # A build-dependent finding the change makes certain is new too: confidence counts.
     known = set(zip(finding_keys(before.findings), (f.confidence for f in before.findings), strict=True))
