@@ -867,6 +867,20 @@ class Interpreter:
             return Std(f"probe.{name}")  # config.try_compile(...), compiler.has_function(...)
         return UNKNOWN
 
+    def std_has(self, module: str, name: Any) -> bool | None:
+        """Whether the standard module has ``name`` on this model (``hasattr(os, "uname")``
+        is False on Windows), None when the model does not say."""
+        if not isinstance(name, str):
+            return None
+        windows = self.facts.get("os.name")
+        if windows not in ("nt", "posix"):
+            return None
+        if f"{module}.{name}" in _POSIX_ONLY:
+            return windows == "posix"
+        if f"{module}.{name}" in _WINDOWS_ONLY:
+            return windows == "nt"
+        return None
+
     def std_attribute(self, module: str, name: str) -> Any:
         dotted = f"{module}.{name}"
         facts = self.facts
@@ -1134,6 +1148,15 @@ class Interpreter:
     def builtin(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if name == "print":
             return None
+        if name in ("hasattr", "getattr") and len(args) >= 2 and isinstance(args[0], Std):
+            present = self.std_has(args[0].name, args[1])
+            if name == "hasattr" or present is None:
+                return UNKNOWN if present is None else present
+            return (
+                self.std_attribute(args[0].name, args[1])
+                if present
+                else (args[2] if len(args) > 2 else UNKNOWN)
+            )
         if name == "len" and len(args) == 1:
             value = args[0]
             if isinstance(value, (list, tuple, dict, str)):
@@ -1281,8 +1304,32 @@ class Interpreter:
         return result
 
 
+# Standard-library names that exist on one family of systems only (Python's docs:
+# "Availability: Unix" / "Availability: Windows"): what hasattr()/getattr() tests in setup.py.
+_POSIX_ONLY = frozenset(
+    {
+        "os.uname",
+        "os.getuid",
+        "os.geteuid",
+        "os.getgid",
+        "os.getegid",
+        "os.fork",
+        "os.setsid",
+        "os.sysconf",
+        "os.getloadavg",
+        "os.killpg",
+        "sys.getdlopenflags",
+        "sys.setdlopenflags",
+        "signal.SIGKILL",
+        "signal.SIGALRM",
+    }
+)
+_WINDOWS_ONLY = frozenset({"sys.getwindowsversion", "os.startfile", "sys.winver", "sys.dllhandle"})
+
 _BUILTINS = frozenset(
     {
+        "hasattr",
+        "getattr",
         "len",
         "list",
         "tuple",

@@ -470,3 +470,19 @@ def test_macro_values_are_kept_when_every_extension_agrees() -> None:
         """
     plan = setuptools({"setup.py": setup, "a.c": "int a;\n", "b.c": "int b;\n"})
     assert plan.macro_texts("mingw-arm64") == {"LEVEL": "3", "SYS_BITS": "64"}  # MODE differs; FLAG has none
+
+
+def test_hasattr_on_a_standard_module_is_answered_per_model() -> None:
+    """Issue 25: `hasattr(os, "uname")` is False on Windows (POSIX only), so a POWER flag
+    behind it is not a flag of the ARM64 build; getattr with a default likewise."""
+    setup_py = (
+        "import os, sys\nfrom setuptools import setup, Extension\nflags = []\n"
+        'if hasattr(os, "uname") and os.uname().machine == "ppc64le":\n    flags.append("-mcpu=power8")\n'
+        'if getattr(os, "uname", None) is not None:\n    flags.append("-maltivec")\n'
+        'if hasattr(sys, "getwindowsversion"):\n    flags.append("/DWINDOWS_API")\n'
+        'setup(ext_modules=[Extension("m", ["m.c"], extra_compile_args=flags)])\n'
+    )
+    names, texts = tree({"setup.py": setup_py})
+    plan = setuptools_plan("setup.py", None, names | {"m.c"}, texts.get, JUDGE, MODELS)
+    assert plan is not None and plan.settings
+    assert {s.compile_args for s in plan.settings} == {("/DWINDOWS_API",)}
