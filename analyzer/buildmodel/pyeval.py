@@ -265,6 +265,9 @@ class Interpreter:
         # each call with known string arguments, and each extension's flags and paths.
         self.values: list[tuple[str, int, str, bool]] = []
         self.classes: list[tuple[ast.ClassDef, Namespace]] = []
+        # Include folders a build_ext override adds (``self.include_dirs.append(".")`` in
+        # finalize_options): setuptools passes them to every extension's compile.
+        self.command_include_dirs: list[str] = []
         # Where the build stops for certain on this model (raise, sys.exit), if it does.
         self.stopped: tuple[str, int, str] | None = None
 
@@ -325,13 +328,20 @@ class Interpreter:
                 saved_setup = list(self.setup_calls)
                 saved_probes = list(self.probes)
                 saved_stop = self.stopped
+                # ``self``: the command, whose include_dirs setuptools gives every compile.
+                command = Ext(UNKNOWN, {"include_dirs": []}, ns.path, item.lineno, "command")
+                arguments = [command, *[UNKNOWN] * (len(positional) - 1)] if positional else []
                 try:
-                    self.call_function(
-                        Func(item, ns, False), [UNKNOWN] * len(positional), {}, ns.path, item.lineno
-                    )
+                    self.call_function(Func(item, ns, False), arguments, {}, ns.path, item.lineno)
                 except (_Return, _Raise, _Break, _Continue, Budget, RecursionError):
                     pass
                 finally:
+                    if "build_ext" in bases:
+                        added = command.attrs.get("include_dirs")
+                        for directory in added if isinstance(added, list) else []:
+                            value = strip_maybe(directory)
+                            if isinstance(value, str):
+                                self.command_include_dirs.append(value)
                     self.stopped = saved_stop
                     self.extensions[:] = saved_extensions
                     self.setup_calls[:] = saved_setup

@@ -118,6 +118,9 @@ def setuptools_plan(
         )
         interpreter = result.interpreter
         notes.extend(interpreter.notes)
+        for directory in interpreter.command_include_dirs:
+            if not posixpath.isabs(directory):
+                include_dirs.append(_tree_path(base, directory, tree_files))
         for path in interpreter.modules:
             if path not in mentioned_in:  # each module's syntax is read once, not per model
                 mentioned_in[path] = _mentioned_macros(parsed.get(path))

@@ -486,3 +486,19 @@ def test_hasattr_on_a_standard_module_is_answered_per_model() -> None:
     plan = setuptools_plan("setup.py", None, names | {"m.c"}, texts.get, JUDGE, MODELS)
     assert plan is not None and plan.settings
     assert {s.compile_args for s in plan.settings} == {("/DWINDOWS_API",)}
+
+
+def test_include_folders_a_build_ext_override_adds_are_in_the_plan() -> None:
+    """Issue 26: `self.include_dirs.append("src/include")` in finalize_options is passed
+    to every compile by setuptools; prove said its headers were "not found"."""
+    setup_py = (
+        "from setuptools import setup, Extension\nfrom setuptools.command.build_ext import build_ext\n"
+        "class BuildExt(build_ext):\n    def finalize_options(self):\n"
+        "        super().finalize_options()\n        self.include_dirs.append('src/include')\n"
+        "        self.include_dirs.extend(['.', '/usr/include'])\n"
+        "setup(cmdclass={'build_ext': BuildExt}, ext_modules=[Extension('m', ['m.c'])])\n"
+    )
+    names, texts = tree({"setup.py": setup_py})
+    plan = setuptools_plan("setup.py", None, names | {"m.c", "src/include/m.h"}, texts.get, JUDGE, MODELS)
+    assert plan is not None
+    assert plan.include_dirs == ("src/include", ".")  # an absolute folder is not the tree's
