@@ -23,6 +23,7 @@ from analyzer.buildmodel.plan import (
     BuildPlan,
     EventKey,
     Fact,
+    MacroUse,
     ProbeJudge,
     ProbeKey,
     build_env,
@@ -448,6 +449,10 @@ class Interpreter:
         self.include_paths: list[str] = []
         self.settings: dict[str, dict[str, list[str]]] = {}
         self.visited: set[str] = set()  # directories entered with subdir(): meson refuses a second visit
+        # Macros the build defines for every unit on this model: -D in add_project_arguments
+        # and add_global_arguments, and configure_file headers from configuration_data.
+        self.macros: dict[str, Value] = {}
+        self.macro_texts: dict[str, str] = {}
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -747,6 +752,49 @@ class Interpreter:
             found.append(Maybe(item) if isinstance(arg, Maybe) else item)
         return found
 
+    def configuration_method(self, data: Obj, name: str, args: list[Any]) -> None:
+        """``conf.set(name, value)``, ``set10``, ``set_quoted``: what configure_file will
+        write; on a path that may not be taken, the value is only "maybe"."""
+        if name not in ("set", "set10", "set_quoted") or len(args) < 2 or not isinstance(args[0], str):
+            return
+        value = strip_maybe(args[1])
+        if name == "set10":
+            value = ("1" if value else "0") if isinstance(value, bool) else UNKNOWN
+        elif name == "set_quoted":
+            value = f'"{value}"' if isinstance(value, str) else UNKNOWN
+        data.data["values"][args[0]] = (value, bool(self.uncertain) or isinstance(args[1], Maybe))
+
+    def configured_header(self, kwargs: dict[str, Any]) -> None:
+        """``configure_file(configuration: conf, output: 'config.h')``: the header's
+        ``#define``s hold for the units that include it; modelled as the build's macros."""
+        data = kwargs.get("configuration")
+        output = kwargs.get("output")
+        if not isinstance(data, Obj) or data.kind != "configuration_data":
+            return
+        if not isinstance(output, str) or not output.endswith((".h", ".hpp", ".hh")):
+            return
+        for macro, (value, unsure) in data.data["values"].items():
+            if not _MACRO.fullmatch(macro):
+                continue
+            # set(name, false) writes "#undef name"; every other value defines it.
+            defined: Value = 0 if value is False else (1 if value is not UNKNOWN else MAYBE)
+            if unsure or self.uncertain:
+                defined = MAYBE if defined != 0 else 0
+            self.define(macro, defined, value)
+
+    def define_flag(self, flag: Any, unsure: bool) -> None:
+        if not isinstance(flag, str) or not flag.startswith(("-D", "/D")):
+            return
+        macro, _, text = flag[2:].partition("=")
+        if _MACRO.fullmatch(macro):
+            self.define(macro, MAYBE if unsure or self.uncertain else 1, text if "=" in flag else True)
+
+    def define(self, macro: str, defined: Value, value: Any) -> None:
+        old = self.macros.get(macro)
+        self.macros[macro] = defined if old is None or old == defined else MAYBE
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and defined != 0:
+            self.macro_texts.setdefault(macro, str(value))
+
     def function(
         self,
         name: str,
@@ -801,6 +849,19 @@ class Interpreter:
             return Obj("python" if module == "python" else "module", {"name": module})
         if name in TARGET_FUNCTIONS:
             return self.target(name, args, kwargs, frame, line)
+        if name == "configuration_data":
+            data = Obj("configuration_data", {"values": {}})
+            if args and isinstance(args[0], dict):
+                for key, value in args[0].items():
+                    self.configuration_method(data, "set", [key, value])
+            return data
+        if name == "configure_file":
+            self.configured_header(kwargs)
+            return Generated(name)
+        if name in ("add_project_arguments", "add_global_arguments"):
+            for flag in _flatten(args):
+                self.define_flag(strip_maybe(flag), isinstance(flag, Maybe))
+            return None
         if name in GENERATORS:
             return Generated(name)
         if name in ("get_option", "get_variable", "dependency", "find_program", "run_command", "environment"):
@@ -850,6 +911,9 @@ class Interpreter:
             return Generated(name)  # generator.process(...), a custom target's outputs
         facts = self.facts
         if isinstance(receiver, Obj):
+            if receiver.kind == "configuration_data":
+                self.configuration_method(receiver, name, args)
+                return None
             if receiver.kind == "machine":
                 if name == "cpu_family" or name == "cpu":
                     return facts.get("meson.cpu_family") or UNKNOWN
@@ -1047,6 +1111,9 @@ def _names_sources(node: Any) -> bool:
     return False
 
 
+_MACRO = re.compile(r"[A-Za-z_]\w*")
+
+
 def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, list, dict)) else 1
 
@@ -1123,6 +1190,8 @@ def meson_plan(
     any_target = False
     target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
     include_dirs: list[str] = []
+    macros: dict[str, dict[str, Value]] = {}
+    macro_texts: dict[str, dict[str, str]] = {}
     parsed: dict[str, list[Any] | None] = {}
     for model in models:
         facts = build_env().get(model, {})
@@ -1137,6 +1206,10 @@ def meson_plan(
             target_settings[(target_name, model)] = values
         include_dirs.extend(interpreter.include_paths)
         probe_files |= interpreter.probe_files
+        for macro, defined in interpreter.macros.items():
+            macros.setdefault(macro, {})[model] = defined
+        for macro, text in interpreter.macro_texts.items():
+            macro_texts.setdefault(macro, {})[model] = text
         for file, line, what, verdict, path in interpreter.probes:
             probes.setdefault((file, line, what, path), {})[model] = verdict
         for target in interpreter.targets:
@@ -1161,4 +1234,12 @@ def meson_plan(
         events=event_list(events, models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         settings=settings_list(target_settings),
+        macros=tuple(
+            MacroUse(
+                macro,
+                tuple((m, per.get(m, 0)) for m in models),
+                tuple(sorted(macro_texts.get(macro, {}).items())),
+            )
+            for macro, per in sorted(macros.items())
+        ),
     )

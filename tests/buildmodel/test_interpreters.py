@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -502,3 +503,57 @@ def test_include_folders_a_build_ext_override_adds_are_in_the_plan() -> None:
     plan = setuptools_plan("setup.py", None, names | {"m.c", "src/include/m.h"}, texts.get, JUDGE, MODELS)
     assert plan is not None
     assert plan.include_dirs == ("src/include", ".")  # an absolute folder is not the tree's
+
+
+def test_meson_configuration_headers_and_project_arguments_define_macros() -> None:
+    """Issue 25 item 5: configure_file's configuration_data and add_project_arguments -D
+    are the build's macros per model: HAVE_SSE2 set only for x86_64 is undefined on
+    ARM64 (decided), set10 and -D are defined, set(name, false) is #undef."""
+    names, texts = tree(
+        {
+            "meson.build": """
+                project('x', 'c')
+                conf = configuration_data({'FROM_DICT': 'yes'})
+                if host_machine.cpu_family() == 'x86_64'
+                  conf.set('HAVE_SSE2', 1)
+                endif
+                conf.set10('HAVE_THREADS', true)
+                conf.set('DISABLED', false)
+                conf.set_quoted('VERSION', '1.2')
+                configure_file(output: 'config.h', configuration: conf)
+                if get_option('fast')
+                  add_project_arguments('-DUSE_FAST=2', language: 'c')
+                endif
+                static_library('m', 'm.c')
+                """,
+            "m.c": "",
+        }
+    )
+    plan = meson_plan(names, texts.get, JUDGE, MODELS)
+    assert plan is not None
+    values = plan.macro_values()
+    model = MODELS[0]
+    assert values["HAVE_SSE2"][model] == 0 and values["DISABLED"][model] == 0
+    assert values["HAVE_THREADS"][model] == 1 and values["FROM_DICT"][model] == 1
+    assert values["USE_FAST"][model] is MAYBE  # under an option the model cannot read
+    assert plan.macro_texts(model)["VERSION"] == '"1.2"' and plan.macro_texts(model)["HAVE_THREADS"] == "1"
+
+
+def test_a_configured_macro_decides_the_guards_of_the_units(tmp_path: Path) -> None:
+    from analyzer.model import Confidence
+    from analyzer.scan import ScanOptions, scan
+
+    (tmp_path / "pyproject.toml").write_text('[build-system]\nbuild-backend = "mesonpy"\n')
+    (tmp_path / "meson.build").write_text(
+        "project('x', 'c')\nconf = configuration_data()\nif host_machine.cpu_family() == 'x86_64'\n"
+        "  conf.set('HAVE_SSE2', 1)\nendif\nconfigure_file(output: 'config.h', configuration: conf)\n"
+        "add_project_arguments('-DUSE_AVX', language: 'c')\n"
+        "py = import('python').find_installation()\npy.extension_module('m', 'm.c')\n"
+    )
+    (tmp_path / "m.c").write_text(
+        '#include "config.h"\n#ifdef HAVE_SSE2\n#include <emmintrin.h>\n#endif\n'
+        "#ifdef USE_AVX\n#include <immintrin.h>\n#endif\nint m;\n"
+    )
+    found = {(f.rule_id, f.location.line, f.confidence) for f in scan(tmp_path, ScanOptions()).findings}
+    assert ("WOA101", 6, Confidence.HIGH) in found  # -DUSE_AVX: certain on every model
+    assert not [f for f in found if f[0] == "WOA101" and f[1] == 3]  # HAVE_SSE2 is x86_64's only
