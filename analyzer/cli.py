@@ -64,12 +64,12 @@ def _project_config(inputs: list[str], explicit: Path | None, isolated: bool) ->
             return Config()
         if explicit is not None:
             return load_config(explicit)
-        for target in inputs:
-            path = Path(target)
-            if path.is_dir() or (path.is_file() and not path.name.endswith(ARCHIVE_SUFFIXES)):
-                found = find_config(path)
-                return load_config(found) if found is not None else Config()
-            break
+        first = Path(inputs[0]) if inputs else None
+        if first is not None and (
+            first.is_dir() or (first.is_file() and not first.name.endswith(ARCHIVE_SUFFIXES))
+        ):
+            found = find_config(first)
+            return load_config(found) if found is not None else Config()
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
     return Config()
@@ -1185,7 +1185,8 @@ def prove_command(
                 raise click.UsageError(f"{source}: prove needs a source tree or sdist, not a file")
             options = ScanOptions()
             deadline = time.monotonic() + CHILD_LIMITS.prove_seconds
-            runner = toolchain_runner((cache_dir or default_cache_dir()) / "zig", deadline=deadline)
+            zig_cache = (cache_dir or default_cache_dir()) / "zig"
+            runner = toolchain_runner(zig_cache, deadline=deadline)
             with tempfile.TemporaryDirectory(prefix="woaport-probes-") as probes:
                 # Probes the fast mode cannot decide are compiled (never run) for ARM64.
                 judge = ToolchainProbeJudge(
@@ -1197,7 +1198,6 @@ def prove_command(
                 raise OperationalError(
                     f"{source}: no build the static model can read (setup.py, meson, CMake)"
                 )
-            zig_cache = (cache_dir or default_cache_dir()) / "zig"
             if not zig_cache.is_dir() or not any(zig_cache.iterdir()):
                 log("zig prepares its mingw-w64 ARM64 runtime on this first proof (about a minute, once)")
 
@@ -1275,10 +1275,10 @@ def init_command(path: Path, rev: str | None, branch: str | None, force: bool) -
     """Add woaport to a repository: its pre-commit hook in .pre-commit-config.yaml and a
     code-scanning workflow (.github/workflows/woaport.yml), both pinned to a commit of
     woaport, the workflow on the repository's default branch."""
-    from analyzer.init import InitError, default_branch, installed_commit, write_setup
+    from analyzer.init import COMMIT, InitError, default_branch, installed_commit, write_setup
 
     commit = rev or installed_commit()
-    if commit is None or not re.fullmatch(r"[0-9a-f]{40}", commit):
+    if commit is None or not COMMIT.fullmatch(commit):
         raise click.UsageError(
             "cannot tell which woaport commit is installed (it was not installed from git):"
             " pass --rev with a full commit hash"

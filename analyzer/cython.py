@@ -23,7 +23,7 @@ from analyzer.childproc import LIMIT_NOTE, run_limited
 from analyzer.limits import CHILD_LIMITS, ChildLimits
 from analyzer.model import Finding, Language, Location, ScanWarning
 from analyzer.native.sources import SourceFile, cython_line_map, cython_source_at
-from analyzer.paths import inside_file
+from analyzer.paths import inside_file, may_leave_tree
 
 MAX_TRANSLATIONS = 300  # a tree with more .pyx than this is translated in part (said once)
 # Cython's ``include "file"``: a name that leaves the tree (absolute, ``..``) is refused.
@@ -58,8 +58,7 @@ def _includes_outside(base: Path, rels: list[str]) -> list[tuple[str, str]]:
             continue
         for match in _INCLUDE_STATEMENT.finditer(text):
             name = match.group(2).decode("utf-8", "replace")
-            parts = name.replace("\\", "/").split("/")
-            if name.startswith(("/", "\\", "~")) or ":" in name or ".." in parts:
+            if may_leave_tree(name):
                 found.append((rel, name))
     return found
 

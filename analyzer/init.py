@@ -16,7 +16,7 @@ from typing import Any
 REPOSITORY = "https://github.com/woaport/woaport"
 WORKFLOW = Path(".github") / "workflows" / "woaport.yml"
 PRE_COMMIT = Path(".pre-commit-config.yaml")
-_COMMIT = re.compile(r"[0-9a-f]{40}")
+COMMIT = re.compile(r"[0-9a-f]{40}")  # a full commit hash: the only pin that does not move
 _BRANCH = re.compile(r"[A-Za-z0-9._/-]{1,200}")
 
 
@@ -42,7 +42,7 @@ def installed_commit() -> str | None:
             commit = json.loads(text).get("vcs_info", {}).get("commit_id", "")
         except (ValueError, AttributeError):
             commit = ""
-        if _COMMIT.fullmatch(str(commit)):
+        if COMMIT.fullmatch(str(commit)):
             return str(commit)
     checkout = Path(__file__).resolve().parent.parent / ".git"
     return _head_commit(checkout) if checkout.is_dir() else None
@@ -54,7 +54,7 @@ def _head_commit(git_dir: Path) -> str | None:
         head = (git_dir / "HEAD").read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return None
-    if _COMMIT.fullmatch(head):
+    if COMMIT.fullmatch(head):
         return head
     if not head.startswith("ref: "):
         return None
@@ -63,7 +63,7 @@ def _head_commit(git_dir: Path) -> str | None:
         value = (git_dir / ref).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         value = _packed_ref(git_dir, ref) or ""
-    return value if _COMMIT.fullmatch(value) else None
+    return value if COMMIT.fullmatch(value) else None
 
 
 def _packed_ref(git_dir: Path, ref: str) -> str | None:

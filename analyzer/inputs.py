@@ -52,19 +52,14 @@ class ScanInput:
 
 def win_arm64_tags(filenames: list[str], version: str) -> tuple[str, ...]:
     """The Python tags of ``version``'s win_arm64 wheels among ``filenames`` (pure)."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from analyzer.status.classify import wheel_parts  # the status tracker's wheel-name reader
 
     found: set[str] = set()
     for filename in filenames:
-        if not filename.endswith(".whl"):
+        parts = wheel_parts(filename) if filename.endswith(".whl") else None
+        if parts is None or str(parts[0]) != version:
             continue
-        try:
-            _, wheel_version, _, tags = parse_wheel_filename(filename)
-        except InvalidWheelFilename:
-            continue
-        if str(wheel_version) != version:
-            continue
-        found |= {t.interpreter if t.abi != "abi3" else "abi3" for t in tags if t.platform == "win_arm64"}
+        found |= {t.interpreter if t.abi != "abi3" else "abi3" for t in parts[1] if t.platform == "win_arm64"}
     return tuple(sorted(found))
 
 

@@ -30,6 +30,13 @@ def inside_file(root: Path, rel: str) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
+def may_leave_tree(name: str) -> bool:
+    """Can a path a package writes in its text (an ``include "..."``, an ``.incbin``
+    operand) lead outside the tree, whatever folder it is resolved from? Absolute, a
+    drive or home prefix, or a ``..`` part: yes. Decided from the name alone."""
+    return name.startswith(("/", "\\", "~")) or ":" in name or ".." in re.split(r"[/\\]", name)
+
+
 def compiler_overlay(allowed: list[Path]) -> str:
     """A clang virtual file system overlay (``-ivfsoverlay``) in which only ``allowed``
     directories exist: with ``fallthrough: false`` clang cannot open any other file, so
@@ -62,13 +69,7 @@ def asm_reads_outside(text: bytes) -> list[str]:
     outside = []
     for match in _ASM_READ.finditer(text):
         quote, name = match.group(2), match.group(3).decode("utf-8", "replace")
-        plain = (
-            quote.endswith((b'"', b"'"))
-            and bool(name)
-            and not name.startswith(("/", "\\", "~"))
-            and ":" not in name
-        )
-        if not plain or ".." in re.split(r"[/\\]", name):
+        if not quote.endswith((b'"', b"'")) or not name or may_leave_tree(name):
             outside.append(f".{match.group(1).decode()} {name or '(computed)'}")
     return outside
 

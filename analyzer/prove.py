@@ -232,6 +232,21 @@ ASM_SUFFIXES = (".s", ".S", ".asm")
 HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".inc", ".inl", ".ipp", ".tcc")
 
 
+# Templates a build makes headers from: config.h.in, version.h.cmake...
+_TEMPLATE_SUFFIXES = (".in", ".cmake", ".cmakein", ".meson", ".tmpl", ".template")
+
+
+@dataclass(frozen=True)
+class _TreeFacts:
+    """What prove needs to know of the tree's files, from one walk."""
+
+    # (tree file, directive) for every C-family or assembler file with an
+    # ``.incbin``/``.include`` that may read outside the tree (see asm_reads_outside).
+    asm_outside: tuple[tuple[str, str], ...] = ()
+    # header name -> the tree's template of it (``config.h`` -> ``src/config.h.in``).
+    templates: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class _Job:
     """What every compile and link of one module against one SDK shares."""
@@ -246,8 +261,7 @@ class _Job:
     overlay: Path  # the compiler sees only the tree, the SDK, zig's headers and scratch
     include_dirs: tuple[str, ...]  # the build's include directories inside the tree
     deadline: float  # time.monotonic() past which nothing more is started
-    # Tree files with an assembler .incbin/.include that may read outside the tree.
-    asm_outside: tuple[tuple[str, str], ...] = ()
+    tree: _TreeFacts  # the tree's assembler reads and header templates, from one walk
 
 
 def _compilable(module: Module, base: Path, scratch: Path) -> tuple[list[Path], str]:
@@ -352,10 +366,9 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str) -> lis
     """Link errors (none when the module linked)."""
     target = job.out_dir / output_rel
     target.parent.mkdir(parents=True, exist_ok=True)
+    # prove_module refused the module before linking if a name was not plain.
     own = [
-        f"-l{lib.removesuffix('.lib')}"
-        for lib in module.libraries
-        if not lib.lower().startswith("python") and _LIBRARY_NAME.fullmatch(lib)
+        f"-l{lib.removesuffix('.lib')}" for lib in module.libraries if not lib.lower().startswith("python")
     ]
     python = f"-l{job.sdk.dll.removesuffix('.dll')}"
     command = [*job.zig, "cc", "-target", TARGET, "-shared", "-o", str(target), *objects]
@@ -408,7 +421,7 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
         return ModuleProof(module.name, python, False, False, not_proven=why_not, reason=code)
     reads = [
         f"{rel}: {what}"
-        for rel, what in job.asm_outside
+        for rel, what in job.tree.asm_outside
         if rel in module.sources or not rel.endswith(C_SUFFIXES + CXX_SUFFIXES)
     ]
     if reads:
@@ -425,7 +438,7 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     if missing:
         # A header neither the tree, the SDK nor the toolchain has: a build requirement's
         # (cppy's, numpy's) or a library's. Not a fact about ARM64: not proven, no finding.
-        templates = _header_templates(job.base, missing)
+        templates = _header_templates(job.tree.templates, missing)
         if templates:
             why = f"header(s) the build generates: {', '.join(templates)}"
             return ModuleProof(
@@ -486,16 +499,9 @@ def _stop_reason(stopped: str) -> str:
     return "toolchain" if "crashed" in stopped or "could not start" in stopped else "limit"
 
 
-_TEMPLATE_SUFFIXES = (".in", ".cmake", ".cmakein", ".meson", ".tmpl", ".template")
-
-
-def _header_templates(base: Path, missing: Sequence[str]) -> list[str]:
+def _header_templates(templates: Mapping[str, str], missing: Sequence[str]) -> list[str]:
     """For each missing header the tree has a template of (``config.h.in``,
     ``version.h.cmake``): "header (from template)". The build generates these."""
-    templates: dict[str, str] = {}
-    for path in base.rglob("*"):
-        if path.suffix in _TEMPLATE_SUFFIXES and not path.is_symlink() and path.is_file():
-            templates.setdefault(path.name.removesuffix(path.suffix), path.relative_to(base).as_posix())
     return [
         f"{header} (from {templates[Path(header).name]})"
         for header in missing
@@ -530,13 +536,16 @@ def toolchain_runner(
     return run
 
 
-def _scan_asm_reads(base: Path, max_bytes: int = 4 * 1024 * 1024) -> tuple[tuple[str, str], ...]:
-    """(tree file, directive) for every C-family or assembler file of the tree with an
-    ``.incbin``/``.include`` that may read outside it (see :func:`asm_reads_outside`)."""
-    found = []
+def _tree_facts(base: Path, max_bytes: int = 4 * 1024 * 1024) -> _TreeFacts:
+    asm: list[tuple[str, str]] = []
+    templates: dict[str, str] = {}
     suffixes = (*C_SUFFIXES, *CXX_SUFFIXES, *ASM_SUFFIXES, *HEADER_SUFFIXES)
     for path in sorted(base.rglob("*")):
-        if path.suffix not in suffixes or path.is_symlink() or not path.is_file():
+        if path.suffix not in suffixes + _TEMPLATE_SUFFIXES or path.is_symlink() or not path.is_file():
+            continue
+        rel = path.relative_to(base).as_posix()
+        if path.suffix in _TEMPLATE_SUFFIXES:
+            templates.setdefault(path.name.removesuffix(path.suffix), rel)
             continue
         try:
             if path.stat().st_size > max_bytes:
@@ -544,11 +553,9 @@ def _scan_asm_reads(base: Path, max_bytes: int = 4 * 1024 * 1024) -> tuple[tuple
             text = path.read_bytes()
         except OSError:
             continue
-        if b".inc" not in text:
-            continue
-        for what in asm_reads_outside(text):
-            found.append((path.relative_to(base).as_posix(), what))
-    return tuple(found)
+        if b".inc" in text:
+            asm.extend((rel, what) for what in asm_reads_outside(text))
+    return _TreeFacts(tuple(asm), templates)
 
 
 def prove(
@@ -607,7 +614,7 @@ def prove(
                 scratch / "overlay.yaml",
                 tuple(include_dirs),
                 deadline,
-                _scan_asm_reads(base) if modules else (),
+                _tree_facts(base),
             )
             job.overlay.write_text(compiler_overlay(list(allowed)), encoding="utf-8")
             proofs = _prove_all(modules, sdks, job, jobs, progress)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzer.childproc import run_limited
 from analyzer.sdk.debian import DebianSources, SourceFetchError, Tarball, apt_mirror, get_capped
 from analyzer.sdk.exports import def_file, header_exports, stable_exports
 
@@ -125,13 +126,10 @@ def zig_lib_dir(zig: list[str], timeout: float = 60.0) -> Path:
     files a compile may read besides the tree and the SDK. Checks that zig runs."""
     reinstall = "reinstall it: pip install --force-reinstall ziglang"
     with tempfile.TemporaryDirectory(prefix="woaport-zig-env-") as here:
-        try:
-            done = subprocess.run(
-                [*zig, "env"], cwd=here, capture_output=True, text=True, timeout=timeout, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise SdkError(f"zig ({' '.join(zig)}) does not run ({error}); {reinstall}") from None
-        lib = parse_zig_env(done.stdout, Path(here)) if done.returncode == 0 else None
+        done = run_limited([*zig, "env"], Path(here), seconds=timeout)
+        if done.stopped:
+            raise SdkError(f"zig ({' '.join(zig)}) does not run ({done.stopped}); {reinstall}")
+        lib = parse_zig_env(done.output, Path(here)) if done.code == 0 else None
     if lib is None:
         raise SdkError(f"zig ({' '.join(zig)}) does not run: `zig env` failed; {reinstall}")
     if not (lib / "include" / "arm_neon.h").is_file():
