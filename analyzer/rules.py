@@ -165,8 +165,13 @@ def _remember_validated(digest: str) -> None:
         pass  # a read-only cache only costs the check next time
 
 
+@lru_cache(maxsize=1)
+def _schema_bytes() -> bytes:
+    return (RULES_DIR / "schema.json").read_bytes()
+
+
 def _check_schema(path: Path, raw: bytes, data: dict[str, Any]) -> None:
-    digest = hashlib.sha256(raw + b"\0" + (RULES_DIR / "schema.json").read_bytes()).hexdigest()
+    digest = hashlib.sha256(raw + b"\0" + _schema_bytes()).hexdigest()
     if _already_validated(digest):
         return
     import jsonschema

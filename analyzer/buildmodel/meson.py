@@ -20,15 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.buildmodel.plan import (
+    MACRO_NAME,
     BuildPlan,
     EventKey,
     Fact,
-    MacroUse,
     ProbeJudge,
     ProbeKey,
     build_env,
     event_list,
     judge_for,
+    macro_list,
     note_on,
     probe_list,
     settings_list,
@@ -774,7 +775,7 @@ class Interpreter:
         if not isinstance(output, str) or not output.endswith((".h", ".hpp", ".hh")):
             return
         for macro, (value, unsure) in data.data["values"].items():
-            if not _MACRO.fullmatch(macro):
+            if not MACRO_NAME.fullmatch(macro):
                 continue
             # set(name, false) writes "#undef name"; every other value defines it.
             defined: Value = 0 if value is False else (1 if value is not UNKNOWN else MAYBE)
@@ -786,7 +787,7 @@ class Interpreter:
         if not isinstance(flag, str) or not flag.startswith(("-D", "/D")):
             return
         macro, _, text = flag[2:].partition("=")
-        if _MACRO.fullmatch(macro):
+        if MACRO_NAME.fullmatch(macro):
             self.define(macro, MAYBE if unsure or self.uncertain else 1, text if "=" in flag else True)
 
     def define(self, macro: str, defined: Value, value: Any) -> None:
@@ -1111,9 +1112,6 @@ def _names_sources(node: Any) -> bool:
     return False
 
 
-_MACRO = re.compile(r"[A-Za-z_]\w*")
-
-
 def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, list, dict)) else 1
 
@@ -1234,12 +1232,5 @@ def meson_plan(
         events=event_list(events, models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         settings=settings_list(target_settings),
-        macros=tuple(
-            MacroUse(
-                macro,
-                tuple((m, per.get(m, 0)) for m in models),
-                tuple(sorted(macro_texts.get(macro, {}).items())),
-            )
-            for macro, per in sorted(macros.items())
-        ),
+        macros=macro_list(macros, macro_texts, models),
     )

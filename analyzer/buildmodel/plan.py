@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -209,6 +210,22 @@ def probe_list(probes: Mapping[ProbeKey, Mapping[str, Value]], models: tuple[str
     return tuple(
         Probe(file, line, what, tuple((m, per[m]) for m in models if m in per), path)
         for (file, line, what, path), per in sorted(probes.items())
+    )
+
+
+MACRO_NAME = re.compile(r"^[A-Za-z_]\w*$")
+
+
+def macro_list(
+    macros: Mapping[str, Mapping[str, Value]],
+    texts: Mapping[str, Mapping[str, str]],
+    models: tuple[str, ...],
+) -> tuple[MacroUse, ...]:
+    """One :class:`MacroUse` per macro the build defines on some model (undefined, 0,
+    on a model that does not say), with the values it gives per model."""
+    return tuple(
+        MacroUse(name, tuple((m, per.get(m, 0)) for m in models), tuple(sorted(texts.get(name, {}).items())))
+        for name, per in sorted(macros.items())
     )
 
 

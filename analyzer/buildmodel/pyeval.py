@@ -27,6 +27,7 @@ from typing import Any
 from analyzer.buildmodel.plan import NATIVE_SUFFIXES, Fact
 from analyzer.buildmodel.values import UNKNOWN, Maybe, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
+from analyzer.safeload import MAX_PATTERN
 from analyzer.tri import MAYBE, Value
 
 MAX_CALL_DEPTH = 12
@@ -76,7 +77,7 @@ class Regex:
     """A compiled ``re`` pattern, applied only to short known strings (the platform
     facts): a hostile pattern cannot backtrack for long over a few characters."""
 
-    MAX_PATTERN = 500
+    MAX_PATTERN = MAX_PATTERN  # as for every pattern from a package (safeload.regex_search)
     MAX_SUBJECT = 16
 
     def __init__(self, compiled: re.Pattern[str]) -> None:

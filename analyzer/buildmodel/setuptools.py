@@ -12,16 +12,17 @@ from typing import Any
 
 from analyzer.buildmodel.cargo import crate_root
 from analyzer.buildmodel.plan import (
+    MACRO_NAME,
     BuildPlan,
     EventKey,
     Fact,
-    MacroUse,
     ProbeJudge,
     ProbeKey,
     SourceKey,
     build_env,
     event_list,
     judge_for,
+    macro_list,
     note_on,
     probe_list,
     reference_env,
@@ -33,7 +34,6 @@ from analyzer.buildmodel.values import UNKNOWN, Maybe, strip_maybe
 from analyzer.tri import MAYBE, Value, and3
 
 _DEFINE_FLAG = re.compile(r"^[-/]D([A-Za-z_]\w*)")
-_MACRO_NAME = re.compile(r"^[A-Za-z_]\w*$")
 
 
 @dataclass
@@ -209,20 +209,12 @@ def setuptools_plan(
             macros.setdefault(name, {}).setdefault(model, 0)
     if not any_extension and not x64_has_sources:
         return None
-    for per in macros.values():
-        for model in models:
-            per.setdefault(model, 0)
     entry = setup_py or "pyproject.toml"
     return BuildPlan(
         systems=("setuptools",),
         sources=source_uses(per_source, models, complete),
         probes=probe_list(probes, models),
-        macros=tuple(
-            MacroUse(
-                name, tuple((m, per[m]) for m in models), tuple(sorted(macro_texts.get(name, {}).items()))
-            )
-            for name, per in sorted(macros.items())
-        ),
+        macros=macro_list(macros, macro_texts, models),
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(f"{entry}: {n}" if not n.startswith(entry) else n for n in notes)),
         events=event_list(events, models),
@@ -259,13 +251,13 @@ def _extension_macro_texts(ext: Ext) -> dict[str, str]:
     for item in _items(ext.attrs.get("define_macros")):
         value = strip_maybe(item)
         pair = isinstance(value, tuple) and len(value) == 2
-        if pair and isinstance(value[0], str) and isinstance(value[1], str) and _MACRO_NAME.match(value[0]):
+        if pair and isinstance(value[0], str) and isinstance(value[1], str) and MACRO_NAME.match(value[0]):
             found[value[0]] = value[1]
     for item in _items(ext.attrs.get("extra_compile_args")):
         flag = strip_maybe(item)
         if isinstance(flag, str) and flag.startswith(("-D", "/D")) and "=" in flag:
             name, _, text = flag[2:].partition("=")
-            if _MACRO_NAME.match(name):
+            if MACRO_NAME.match(name):
                 found[name] = text
     return found
 
@@ -275,7 +267,7 @@ def _extension_macros(ext: Ext, present: Value) -> dict[str, Value]:
     for item in _items(ext.attrs.get("define_macros")):
         value = strip_maybe(item)
         name = value[0] if isinstance(value, tuple) and value else value
-        if isinstance(name, str) and _MACRO_NAME.match(name):
+        if isinstance(name, str) and MACRO_NAME.match(name):
             found[name] = and3(present, MAYBE if isinstance(item, Maybe) else 1)
     for item in _items(ext.attrs.get("extra_compile_args")):
         flag = strip_maybe(item)
@@ -367,7 +359,7 @@ def _macro_constants(node: ast.AST) -> set[str]:
             if (
                 isinstance(first, ast.Constant)
                 and isinstance(first.value, str)
-                and _MACRO_NAME.match(first.value)
+                and MACRO_NAME.match(first.value)
             ):
                 found.add(first.value)
         elif isinstance(sub, (ast.List, ast.Tuple)):
@@ -375,7 +367,7 @@ def _macro_constants(node: ast.AST) -> set[str]:
                 if (
                     isinstance(elt, ast.Constant)
                     and isinstance(elt.value, str)
-                    and _MACRO_NAME.match(elt.value)
+                    and MACRO_NAME.match(elt.value)
                 ):
                     found.add(elt.value)
     return found
