@@ -26,15 +26,15 @@ MAX_CONFIG_BYTES = 1024 * 1024
 class Key:
     """One configuration key: its type, what it does, the option it stands for."""
 
-    kind: str  # "rules", "strings", "choice", "bool"
+    kind: str  # "strings", "choice", "bool"
     help: str
     option: str
     choices: tuple[str, ...] = ()
 
 
 KEYS: dict[str, Key] = {
-    "select": Key("rules", "Only these rules (IDs, ID prefixes or names).", "--select"),
-    "ignore": Key("rules", "Skip these rules.", "--ignore"),
+    "select": Key("strings", "Only these rules (IDs, ID prefixes or names).", "--select"),
+    "ignore": Key("strings", "Skip these rules.", "--ignore"),
     "exclude": Key("strings", "gitignore-style patterns of files not to scan.", "--exclude"),
     "target": Key("strings", "Compiler models to check (see `woaport targets`).", "--target"),
     "fail-on": Key(
@@ -120,7 +120,7 @@ def load_config(path: Path) -> Config:
         spec = KEYS.get(key)
         if spec is None:
             raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(KEYS)})")
-        if spec.kind in ("rules", "strings"):
+        if spec.kind == "strings":
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -137,7 +137,7 @@ def load_config(path: Path) -> Config:
 def config_table() -> str:
     """The keys as a markdown table (README)."""
     rows = ["| Key | Type | Same as | What it does |", "|---|---|---|---|"]
-    kinds = {"rules": "list of strings", "strings": "list of strings", "bool": "true/false"}
+    kinds = {"strings": "list of strings", "bool": "true/false"}
     for key, spec in KEYS.items():
         kind = " \\| ".join(f"`{c}`" for c in spec.choices) if spec.kind == "choice" else kinds[spec.kind]
         rows.append(f"| `{key}` | {kind} | `{spec.option}` | {spec.help} |")

@@ -477,10 +477,7 @@ class Interpreter:
 
     def bounded(self, value: Any) -> Any:
         """``value``, or UNKNOWN (said once) when it is longer than the limit."""
-        if isinstance(value, str) and len(value) > BUILD_LIMITS.max_value:
-            self.note(f"a value longer than {BUILD_LIMITS.max_value:,} characters is not built")
-            return UNKNOWN
-        return value
+        return UNKNOWN if isinstance(value, str) and not self.budget.fits(len(value)) else value
 
     def exec_command(self, command: Command, scope: dict[str, Any]) -> None:
         name = command.name

@@ -70,9 +70,16 @@ class WorkBudget:
     def __init__(self, note: Callable[[str], None], limits: BuildLimits = BUILD_LIMITS) -> None:
         self.note, self.limits, self.built = note, limits, 0
 
-    def allow(self, size: int) -> bool:
+    def fits(self, size: int) -> bool:
+        """Is one value of ``size`` within ``max_value``? (said once when it is not)"""
         if size > self.limits.max_value:
             self.note(f"a value longer than {self.limits.max_value:,} items or characters is not built")
+            return False
+        return True
+
+    def allow(self, size: int) -> bool:
+        """:meth:`fits`, and counted against ``max_work``."""
+        if not self.fits(size):
             return False
         self.built += size
         if self.built > self.limits.max_work:

@@ -86,9 +86,10 @@ class _Budget:
 
 
 def render(result: ScanResult) -> str:
+    sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
+    maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
     # The headline counts what decides the verdict; build-dependent findings apart.
-    counts = Counter(f.severity.value for f in result.findings if f.confidence is Confidence.HIGH)
-    doubtful = sum(1 for f in result.findings if f.confidence is Confidence.LOW)
+    counts = Counter(f.severity.value for f in sure)
     lines = [
         "# woaport: Windows on Arm compatibility report",
         "",
@@ -97,14 +98,12 @@ def render(result: ScanResult) -> str:
             ", ".join(f"**{counts[s]} {s}**" for s in ("error", "warning", "perf", "note") if counts[s])
             or "no findings"
         )
-        + (f", and {doubtful} build-dependent (folded below)" if doubtful else "")
+        + (f", and {len(maybe)} build-dependent (folded below)" if maybe else "")
         + ".",
         "",
         *_verdict(result),
     ]
     budget = _Budget(lines)
-    sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
-    maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
     budget.table(sure, f"Findings ({len(sure)})", collapsed=False)
     budget.table(maybe, f"Depends on build configuration ({len(maybe)} findings)", collapsed=True)
     not_compiled = list(result.not_compiled)

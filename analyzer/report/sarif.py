@@ -20,9 +20,6 @@ from analyzer.verdict import judge
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/woaport/woaport"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.PERF: "note", Severity.NOTE: "note"}
-# A low-confidence finding (it depends on how the package is configured), listed only
-# with --sarif-all, is a note: an alert that may not apply must not weigh like one that does.
-_LOW_LEVEL = {"error": "note", "warning": "note", "note": "note"}
 # Code scanning rejects a run with more results than this (and displays the top 5,000).
 MAX_RESULTS = 25_000
 FINGERPRINT_KEY = "woaportFingerprint/v1"
@@ -59,11 +56,6 @@ def _descriptor(rule: Rule) -> om.ReportingDescriptor:
             "woaport-severity": rule.severity.value,
         },
     )
-
-
-def _fingerprints(findings: tuple[Finding, ...]) -> list[str]:
-    """Stable across edits that move code: rule, file, normalized line text, occurrence."""
-    return finding_keys(findings)
 
 
 def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
@@ -110,8 +102,9 @@ def artifact_uri(path: str) -> str:
 
 
 def level_of(f: Finding) -> str:
-    level = _LEVEL[f.severity]
-    return _LOW_LEVEL[level] if f.confidence is Confidence.LOW else level
+    # A low-confidence finding (it depends on how the package is configured), listed only
+    # with --sarif-all, is a note: an alert that may not apply must not weigh like one that does.
+    return "note" if f.confidence is Confidence.LOW else _LEVEL[f.severity]
 
 
 _RANK = {"error": 0, "warning": 1, "note": 2}
@@ -137,7 +130,7 @@ def build(result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = Fals
         )
     rules = list(result.rules)
     index = {r.id: i for i, r in enumerate(rules)}
-    prints = _fingerprints(result.findings)
+    prints = finding_keys(result.findings)  # stable across edits that move code
     kept = kept_results(result.findings, limit)
     notices = [
         om.Notification(message=om.Message(text=f"{w.path}: {w.message}"), level="warning")
