@@ -34,6 +34,11 @@ class Outcome:
 def _cap_memory(limit: int) -> None:
     import resource
 
+    # Under a parent's lower cap (a survey task's), a child gets that cap, not an error:
+    # an unprivileged process cannot raise its hard limit.
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 

@@ -864,25 +864,13 @@ def status_command(
     from analyzer.status.queue import port_queue
     from analyzer.status.report import StatusReport, error_lines, status_json, status_table
     from analyzer.status.run import CheckOptions, check_projects
-    from analyzer.status.toplist import TopListError, builtin_top, load_top_file, with_suggestions
+    from analyzer.status.toplist import builtin_top, with_suggestions
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or DEFAULT_PYTHONS
     for python in chosen:
         if not re.fullmatch(r"3\.\d{1,2}t?", python):
             raise click.UsageError(f"--python takes versions like 3.12 or 3.13t, not {python!r}")
-    try:
-        listed = load_top_file(top_file) if top_file else builtin_top() if top else None
-    except TopListError as error:
-        raise OperationalError(str(error)) from None
-    wanted = list(names)
-    source = "command line"
-    downloads: dict[str, int] = {}
-    if listed is not None:
-        wanted += list(listed.names[:top] if top else listed.names)
-        source = f"{listed.source}" + (f", {listed.date}" if listed.date else "")
-        downloads = listed.downloads
-    if not wanted:
-        raise click.UsageError("name some projects, or use --top N / --top-file FILE")
+    wanted, source, downloads, listed = _project_list(names, top, top_file)
     started = datetime.now(UTC).isoformat(timespec="milliseconds")
     options = CheckOptions(pythons=chosen, dependencies=not no_deps, scan_blocked=scan_blocked)
     cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
@@ -913,7 +901,7 @@ def status_command(
         started, url, chosen, tuple(results), port_queue(results, downloads), source, downloads
     )
     # A run from a package list alone is one of the series the trend is drawn for.
-    from_list = listed is not None and not names
+    from_list = listed and not names
     label = (f"top {top} of {source}" if top else source) if from_list else f"{len(results)} named project(s)"
     trend = Trend(label, chosen, ((started, Counter(s.klass for s in results)),))
     if not no_db:
@@ -942,6 +930,30 @@ def status_command(
         click.echo(status_table(report), nl=False)
     unknown_names = strict and any(r.klass == "missing" for r in results)
     sys.exit(EXIT_USAGE if unknown_names or any(r.klass == "error" for r in results) else EXIT_CLEAN)
+
+
+def _project_list(
+    names: tuple[str, ...], top: int | None, top_file: Path | None
+) -> tuple[list[str], str, dict[str, int], bool]:
+    """The projects a status or survey run covers: NAMES, then the first ``top`` of the
+    package list (``--top-file`` or the built-in one); where they came from, their
+    download counts, and whether a package list gave them."""
+    from analyzer.status.toplist import TopListError, builtin_top, load_top_file
+
+    try:
+        listed = load_top_file(top_file) if top_file else builtin_top() if top else None
+    except TopListError as error:
+        raise OperationalError(str(error)) from None
+    wanted = list(names)
+    source = "command line"
+    downloads: dict[str, int] = {}
+    if listed is not None:
+        wanted += list(listed.names[:top] if top else listed.names)
+        source = f"{listed.source}" + (f", {listed.date}" if listed.date else "")
+        downloads = listed.downloads
+    if not wanted:
+        raise click.UsageError("name some projects, or use --top N / --top-file FILE")
+    return wanted, source, downloads, listed is not None
 
 
 def _index_names(index: SimpleIndex) -> tuple[str, ...]:
@@ -993,6 +1005,174 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
             f"{m.module} ({m.not_proven or (m.errors[0] if m.errors else '?')})" for m in failed
         )
     return line + ". This proves the mingw/clang build, not MSVC's."
+
+
+@main.command("survey")
+@click.argument("names", nargs=-1)
+@click.option("--top", "top", type=click.IntRange(1), metavar="N", help="The N most-downloaded projects.")
+@click.option(
+    "--top-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Another download-ordered list (text: a name a line; or JSON). Default: the built-in one.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("woaport-survey"),
+    show_default=True,
+    help="Where DIR/worklist.html and DIR/patches/ go (beside a status dashboard written there).",
+)
+@click.option(
+    "--json", "json_out", metavar="FILE|-", help="Write the survey as JSON (schema woaport-survey/1)."
+)
+@click.option(
+    "-j",
+    "--jobs",
+    default=0,
+    type=click.IntRange(0, 256),
+    help="Local Dask worker processes, one project each (default: one per core; 1: no cluster).",
+)
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the tasks on this Dask cluster instead.")
+@click.option(
+    "--prove-python",
+    default="3.13",
+    show_default=True,
+    metavar="X.Y",
+    help="The CPython the proof compiles and links against.",
+)
+@click.option("--no-prove", is_flag=True, help="Scan and fix only: no compile-and-link proof.")
+@click.option(
+    "--also",
+    multiple=True,
+    metavar="CLASS,...",
+    help="Survey these status classes too (no-windows: projects with no Windows wheel at all).",
+)
+@click.option(
+    "--refresh", is_flag=True, help="Survey again what was already surveyed for the current version."
+)
+@click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="History database (default: status.sqlite in the user cache directory).",
+)
+@click.option("--no-db", is_flag=True, help="Neither reuse nor record results (no resume).")
+@click.option("--cache-dir", metavar="DIR", type=click.Path(path_type=Path, file_okay=False), help="Cache.")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds.")
+@click.option("-q", "--quiet", is_flag=True, help="No worklist on the terminal and no progress lines.")
+def survey_command(
+    names: tuple[str, ...],
+    top: int | None,
+    top_file: Path | None,
+    out_dir: Path,
+    json_out: str | None,
+    jobs: int,
+    scheduler: str | None,
+    prove_python: str,
+    no_prove: bool,
+    also: tuple[str, ...],
+    refresh: bool,
+    index_url: str | None,
+    db_path: Path | None,
+    no_db: bool,
+    cache_dir: Path | None,
+    timeout: float,
+    quiet: bool,
+) -> None:
+    """For every project that needs a Windows-on-Arm port (amber, regressed or
+    source-only): fetch its latest sdist, scan it, make and verify the fix, prove it
+    compiles and links for win_arm64, and class what blocks it. Writes the ranked
+    worklist (DIR/worklist.html), one patch file per project (DIR/patches/) and, with
+    --json, the results. Each project runs as a task on Dask with the survey limits;
+    results are kept in the history database, so a re-run goes on where it stopped.
+    Exit 0 when every project was surveyed, 1 when one failed, 2 on usage or index errors."""
+    from analyzer.index.config import IndexConfigError, default_index_url
+    from analyzer.index.errors import IndexFetchError
+    from analyzer.index.httpcache import HttpCache
+    from analyzer.index.simple import SimpleIndex
+    from analyzer.precise.cache import default_cache_dir
+    from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command
+    from analyzer.status.classify import StatusClass
+    from analyzer.status.history import default_db_path as default_status_db
+    from analyzer.survey.html import write_worklist
+    from analyzer.survey.report import survey_json, survey_text
+    from analyzer.survey.run import SurveyOptions, run_survey, write_patches
+    from analyzer.survey.store import SurveyStore, SurveyStoreError
+
+    if not re.fullmatch(r"3\.\d{1,2}", prove_python):
+        raise click.UsageError(f"--prove-python takes a version like 3.13, not {prove_python!r}")
+    extra = frozenset(_split(also))
+    known = {str(k) for k in StatusClass}
+    if extra - known:
+        raise click.UsageError(f"--also takes status classes ({', '.join(sorted(known))})")
+    if scheduler and not re.match(r"^(tcp|tls|inproc|ucx)://", scheduler):
+        raise click.UsageError(f"--scheduler takes a Dask address like tcp://HOST:8786, not {scheduler!r}")
+    wanted, source, downloads, listed = _project_list(names, top, top_file)
+    label = (f"top {top} of {source}" if top else source) if listed and not names else " ".join(sorted(names))
+
+    def log(message: str) -> None:
+        if not quiet:
+            click.echo(message, err=True)
+
+    cache_root = cache_dir or default_cache_dir()
+    proof, sdk_dir = "", ""
+    if not no_prove:
+        try:
+            zig_command()
+            sdk = checked(find_sdk(prove_python, cache_root / "sdk", log=log))
+            proof, sdk_dir = prove_python, str(sdk.root)
+        except SdkError as error:
+            click.echo(f"note: no proofs this run ({error})", err=True)
+    options = SurveyOptions(
+        prove_python=proof,
+        sdk_dir=sdk_dir,
+        zig_cache=str(cache_root / "zig"),
+        index_cache=str(cache_root / "index"),
+        timeout=timeout,
+        jobs=jobs or max(1, os.cpu_count() or 1),
+        scheduler=scheduler or "",
+        refresh=refresh,
+        also=extra,
+    )
+    started = datetime.now(UTC).isoformat(timespec="milliseconds")
+    store = None
+    if not no_db:
+        try:
+            store = SurveyStore(db_path or default_status_db())
+        except (SurveyStoreError, OSError) as error:
+            raise OperationalError(f"history database: {error}") from None
+    try:
+        url = default_index_url(index_url)
+        with SimpleIndex(url, timeout=timeout, cache=HttpCache(cache_root / "index")) as index:
+            report = run_survey(index, wanted, options, store, started, label, downloads, log)
+    except (IndexConfigError, IndexFetchError) as error:
+        raise OperationalError(str(error)) from None
+    except OSError as error:
+        if "scheduler" in str(error).lower() or scheduler:
+            raise OperationalError(f"the Dask scheduler {scheduler}: {error}") from None
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted: the projects finished so far are kept; run again to go on", err=True)
+        sys.exit(130)
+    finally:
+        if store is not None:
+            store.close()
+    try:
+        patches = write_patches(out_dir / "patches", report.surveys)
+        page = write_worklist(out_dir, report, patches)
+    except OSError as error:
+        raise OperationalError(f"cannot write to {out_dir}: {error}") from None
+    log(f"worklist: {page}")
+    if json_out:
+        _write(json_out, survey_json(report, patches))
+    if json_out != "-" and not quiet:
+        click.echo(survey_text(report, patches), nl=False)
+    lookup_failed = any(n.status == StatusClass.ERROR for n in report.not_surveyed)
+    failed = any(s.outcome != "done" for s in report.surveys)
+    sys.exit(EXIT_USAGE if lookup_failed else EXIT_FINDINGS if failed else EXIT_CLEAN)
 
 
 @main.command("rules")
@@ -1152,18 +1332,13 @@ def prove_command(
     importing the right Python DLL. Modules, sources and flags come from the static build
     model: nothing from the package runs. Exit 0 when every module built, 1 when one did
     not, 2 on usage or input errors. cl.exe-only problems are not proven here (see scan)."""
-    import tempfile
-
     from analyzer.index.config import IndexConfigError
     from analyzer.index.errors import IndexFetchError
     from analyzer.inputs import InputError, open_input
     from analyzer.precise.cache import default_cache_dir
-    from analyzer.prove import ToolchainProbeJudge, failed_modules, prove, toolchain_runner
+    from analyzer.prove import failed_modules, plan_for_proof, prove, toolchain_runner
     from analyzer.report.prove import render_json, render_text
-    from analyzer.rules import default_rules
-    from analyzer.scan import ScanOptions, tree_plan, walk_tree
     from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
-    from analyzer.targets import load_targets
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
     for python in chosen:
@@ -1183,17 +1358,10 @@ def prove_command(
         with open_input(source, index_url=index_url, log=log) as opened:
             if not opened.root.is_dir():
                 raise click.UsageError(f"{source}: prove needs a source tree or sdist, not a file")
-            options = ScanOptions()
             deadline = time.monotonic() + CHILD_LIMITS.prove_seconds
             zig_cache = (cache_dir or default_cache_dir()) / "zig"
             runner = toolchain_runner(zig_cache, deadline=deadline)
-            with tempfile.TemporaryDirectory(prefix="woaport-probes-") as probes:
-                # Probes the fast mode cannot decide are compiled (never run) for ARM64.
-                judge = ToolchainProbeJudge(
-                    default_rules(), load_targets(), zig, runner, sdks[0].include, Path(probes), toolchain
-                )
-                walked = walk_tree(opened.root, options)
-                plan = tree_plan(opened.root, walked, default_rules(), load_targets(), judge)
+            plan = plan_for_proof(opened.root, zig, runner, sdks[0].include, toolchain)
             if plan is None:
                 raise OperationalError(
                     f"{source}: no build the static model can read (setup.py, meson, CMake)"

@@ -65,12 +65,26 @@ class ChildLimits:
     cython_seconds: float = 900.0
 
 
-_Limits = TypeVar("_Limits", CiLimits, BuildLimits, ChildLimits)
+@dataclass(frozen=True)
+class SurveyLimits:
+    """One project of ``woaport survey`` (download, scan, fix, prove) runs in a child
+    process of its own with these limits: a bomb or a hang ends that project as
+    "failed", never the survey."""
+
+    # Seconds for one project, all stages together.
+    project_seconds: float = 1800.0
+    # Address space of the project's process, in bytes (its compiler children get the
+    # child limit on top of their own: this one is per process, not a sum).
+    memory_bytes: int = 6 * 1024**3
+
+
+_Limits = TypeVar("_Limits", CiLimits, BuildLimits, ChildLimits, SurveyLimits)
 # The environment variable prefix of each group: WOAPORT_LIMIT_CHILD_MEMORY_BYTES=...
-GROUPS: dict[str, type[CiLimits | BuildLimits | ChildLimits]] = {
+GROUPS: dict[str, type[CiLimits | BuildLimits | ChildLimits | SurveyLimits]] = {
     "CI": CiLimits,
     "BUILD": BuildLimits,
     "CHILD": ChildLimits,
+    "SURVEY": SurveyLimits,
 }
 
 
@@ -104,6 +118,7 @@ def check_environment(environ: dict[str, str] | None = None) -> None:
     overridden(CiLimits(), "CI", environ)
     overridden(BuildLimits(), "BUILD", environ)
     overridden(ChildLimits(), "CHILD", environ)
+    overridden(SurveyLimits(), "SURVEY", environ)
 
 
 def _from_environment(defaults: _Limits, group: str) -> _Limits:
@@ -116,3 +131,4 @@ def _from_environment(defaults: _Limits, group: str) -> _Limits:
 CI_LIMITS = _from_environment(CiLimits(), "CI")
 BUILD_LIMITS = _from_environment(BuildLimits(), "BUILD")
 CHILD_LIMITS = _from_environment(ChildLimits(), "CHILD")
+SURVEY_LIMITS = _from_environment(SurveyLimits(), "SURVEY")

@@ -716,3 +716,20 @@ class ToolchainProbeJudge(ProbeJudge):
         ]
         code, _ = self.run(command if linked else [*command, "-c"], self.scratch)
         return 1 if code == 0 else 0
+
+
+def plan_for_proof(
+    root: Path, zig: Sequence[str], run: Runner, include: Path, toolchain_dirs: Sequence[Path]
+) -> BuildPlan | None:
+    """The build model of ``root`` as a proof needs it: probes the fast mode cannot
+    decide are compiled (never run) for ARM64 against the SDK's headers ``include``.
+    None when no build the static model can read."""
+    from analyzer.scan import ScanOptions, tree_plan, walk_tree
+    from analyzer.targets import load_targets
+
+    with tempfile.TemporaryDirectory(prefix="woaport-probes-") as probes:
+        judge = ToolchainProbeJudge(
+            default_rules(), load_targets(), zig, run, include, Path(probes), toolchain_dirs
+        )
+        walked = walk_tree(root, ScanOptions())
+        return tree_plan(root, walked, default_rules(), load_targets(), judge)

@@ -116,6 +116,7 @@ class Status:
     versions: dict[str, str] = field(default_factory=dict)  # per Python, where not the latest
     did_you_mean: tuple[str, ...] = ()  # a missing project: the closest known names
     last_native: dict[str, str] = field(default_factory=dict)  # regressed Pythons: last version native there
+    sdist: DistFile | None = None  # the latest release's sdist (what a survey downloads)
 
 
 @dataclass(frozen=True)
@@ -367,7 +368,14 @@ def classify(
             per[python] = StatusClass.MISSING
     overall = _overall(set(per.values()))
     return Status(
-        name, release.version, overall, per, release.wheels, versions=versions, last_native=last_native
+        name,
+        release.version,
+        overall,
+        per,
+        release.wheels,
+        versions=versions,
+        last_native=last_native,
+        sdist=release.sdist,
     )
 
 

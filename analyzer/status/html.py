@@ -118,7 +118,7 @@ def _anchor(i: int, runs: int) -> str:
     return "start" if i == 0 else "end" if i == runs - 1 else "middle"
 
 
-def _json_for_script(data: Any) -> Markup:
+def json_for_script(data: Any) -> Markup:
     """JSON that cannot close the <script> element it sits in."""
     text = json.dumps(data, separators=(",", ":"))
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
@@ -150,7 +150,7 @@ def render_dashboard(report: StatusReport, trend: Trend) -> str:
         version = "dev"
     return environment.get_template("dashboard.html.j2").render(
         data=data,
-        data_json=_json_for_script(data),
+        data_json=json_for_script(data),
         classes=CLASSES,
         per_python_classes=PER_PYTHON_CLASSES,
         total=max(1, len(report.results)),
@@ -164,11 +164,16 @@ def render_dashboard(report: StatusReport, trend: Trend) -> str:
 
 def write_dashboard(directory: Path, page: str) -> Path:
     """Write ``DIR/index.html`` atomically (a reader never sees half a page)."""
+    return write_page(directory, "index.html", page)
+
+
+def write_page(directory: Path, name: str, page: str) -> Path:
+    """Write ``DIR/NAME`` atomically."""
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / "index.html"
+    target = directory / name
     # A plain open() so the page gets the usual permissions (umask), not a private
     # temporary file's 0600: the dashboard is meant to be served.
-    temporary = directory / f".index.html.{os.getpid()}.tmp"
+    temporary = directory / f".{name}.{os.getpid()}.tmp"
     try:
         temporary.write_text(page, encoding="utf-8")
         os.replace(temporary, target)

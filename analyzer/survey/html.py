@@ -1,0 +1,64 @@
+"""``survey --html DIR``: the porter's worklist as one self-contained page
+(``DIR/worklist.html``, beside the status dashboard's ``index.html``): counts and a chart
+of blocker classes, the ranked worklist with each project's verdict, patch and proof,
+filterable by class and searchable in the page, and what changed since the last run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+import jinja2
+
+from analyzer.status.html import json_for_script, write_page
+from analyzer.survey.model import BLOCKER_CLASSES
+from analyzer.survey.report import class_counts, survey_data
+from analyzer.survey.run import SurveyReport
+
+PAGE = "worklist.html"
+
+
+@dataclass(frozen=True)
+class Bar:
+    klass: str
+    count: int
+    y: int
+    width: float
+
+
+def class_bars(counts: dict[str, int], width: int = 420, row: int = 22) -> tuple[Bar, ...]:
+    """One horizontal bar per blocker class, scaled to the largest (pure geometry)."""
+    most = max([1, *counts.values()])
+    return tuple(
+        Bar(klass, counts.get(klass, 0), i * row, round(width * counts.get(klass, 0) / most, 1))
+        for i, klass in enumerate(BLOCKER_CLASSES)
+    )
+
+
+def render_worklist(report: SurveyReport, patches: dict[str, str], dashboard: bool = False) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FunctionLoader(
+            lambda name: resources.files("analyzer.survey").joinpath("templates", name).read_text("utf-8")
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    data = survey_data(report, patches)
+    try:
+        version = metadata.version("woaport")
+    except metadata.PackageNotFoundError:
+        version = "dev"
+    return environment.get_template("worklist.html.j2").render(
+        data=data,
+        data_json=json_for_script(data),
+        classes=BLOCKER_CLASSES,
+        bars=class_bars(class_counts(report)),
+        dashboard=dashboard,
+        version=version,
+    )
+
+
+def write_worklist(directory: Path, report: SurveyReport, patches: dict[str, str]) -> Path:
+    page = render_worklist(report, patches, dashboard=(directory / "index.html").is_file())
+    return write_page(directory, PAGE, page)
