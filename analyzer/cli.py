@@ -1050,6 +1050,17 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
     help="Survey these status classes too (no-windows: projects with no Windows wheel at all).",
 )
 @click.option(
+    "--ci-from",
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    help="Where an sdist ships no CI: lay DIR/NAME/ over it (a checkout, or just its CI files).",
+)
+@click.option(
+    "--no-repo-ci",
+    is_flag=True,
+    help="Where an sdist ships no CI, do not clone the repository its metadata names to read its CI.",
+)
+@click.option(
     "--refresh", is_flag=True, help="Survey again what was already surveyed for the current version."
 )
 @click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
@@ -1074,6 +1085,8 @@ def survey_command(
     prove_python: str,
     no_prove: bool,
     also: tuple[str, ...],
+    ci_from: Path | None,
+    no_repo_ci: bool,
     refresh: bool,
     index_url: str | None,
     db_path: Path | None,
@@ -1083,7 +1096,8 @@ def survey_command(
     quiet: bool,
 ) -> None:
     """For every project that needs a Windows-on-Arm port (amber, regressed or
-    source-only): fetch its latest sdist, scan it, make and verify the fix, prove it
+    source-only): fetch its latest sdist (with its repository's CI when the sdist ships
+    none: --ci-from, or a shallow clone), scan it, make and verify the fix, prove it
     compiles and links for win_arm64, and class what blocks it. Writes the ranked
     worklist (DIR/worklist.html), one patch file per project (DIR/patches/) and, with
     --json, the results. Each project runs as a task on Dask with the survey limits;
@@ -1136,6 +1150,8 @@ def survey_command(
         scheduler=scheduler or "",
         refresh=refresh,
         also=extra,
+        ci_from=str(ci_from.resolve()) if ci_from else "",
+        repo_ci=not no_repo_ci,
     )
     started = datetime.now(UTC).isoformat(timespec="milliseconds")
     store = None

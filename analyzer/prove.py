@@ -362,8 +362,9 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
 _LIBRARY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,100}")
 
 
-def _link(job: _Job, module: Module, objects: list[str], output_rel: str) -> list[str]:
-    """Link errors (none when the module linked)."""
+def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus: bool) -> list[str]:
+    """Link errors (none when the module linked). A module with C++ in it is linked by
+    the C++ driver, which adds the C++ runtime (``operator new`` and the rest)."""
     target = job.out_dir / output_rel
     target.parent.mkdir(parents=True, exist_ok=True)
     # prove_module refused the module before linking if a name was not plain.
@@ -371,7 +372,8 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str) -> lis
         f"-l{lib.removesuffix('.lib')}" for lib in module.libraries if not lib.lower().startswith("python")
     ]
     python = f"-l{job.sdk.dll.removesuffix('.dll')}"
-    command = [*job.zig, "cc", "-target", TARGET, "-shared", "-o", str(target), *objects]
+    driver = "c++" if cplus else "cc"
+    command = [*job.zig, driver, "-target", TARGET, "-shared", "-o", str(target), *objects]
     if time.monotonic() > job.deadline:
         return [f"{STOPPED_NOTE} {DEADLINE_NOTE}"]
     code, output = job.run([*command, f"-L{job.sdk.libs}", python, *own], job.base)
@@ -461,7 +463,8 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     if odd:
         why = f"the build links {odd[0][:200]!r}, which is not a plain library name: refused"
         return ModuleProof(module.name, python, True, False, not_proven=why, reason="refused")
-    failed = _link(job, module, objects, output_rel)
+    cplus = module.cplus or any(source.suffix in CXX_SUFFIXES for source in sources)
+    failed = _link(job, module, objects, output_rel, cplus)
     stopped = _stopped(failed)
     if stopped:
         code = _stop_reason(stopped)

@@ -54,9 +54,13 @@ def test_exports_from_headers() -> None:
         "PyAPI_DATA(PyTypeObject) PyLong_Type;\n"
         "PyAPI_FUNC(void) (*PyOS_InputHook)(void);\n",
         "PyAPI_DATA(int) Py_OptimizeFlag;\nPyAPI_FUNC(Py_ssize_t) PyList_Size(PyObject *);\n",
+        # An attribute macro between the type and the name (Py_FatalError's, 3.13).
+        "PyAPI_FUNC(void) _Py_NO_RETURN _Py_FatalErrorFunc(\n    const char *func, const char *message);\n"
+        "PyAPI_FUNC(void) _Py_NO_RETURN Py_Exit(int);\n",
     ]
     functions, data = header_exports(headers)
-    assert {"PyLong_FromLong", "PyArg_ParseTuple", "PyList_Size"} <= functions
+    assert {"PyLong_FromLong", "PyArg_ParseTuple", "PyList_Size", "_Py_FatalErrorFunc", "Py_Exit"} <= functions
+    assert "_Py_NO_RETURN" not in functions
     assert data == {"PyLong_Type", "Py_OptimizeFlag"}
     stable = "EXPORT_FUNC(PyLong_FromLong)\nEXPORT_DATA(PyLong_Type)\n"
     assert stable_exports(stable) == (frozenset({"PyLong_FromLong"}), frozenset({"PyLong_Type"}))

@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_FUNC = re.compile(r"PyAPI_FUNC\s*\((?:[^()]|\([^()]*\))*\)\s*\(?\s*\*?\s*([A-Za-z_]\w*)\s*\(")
+# Attribute macros may stand between the return type and the name:
+# ``PyAPI_FUNC(void) _Py_NO_RETURN _Py_FatalErrorFunc(`` exports _Py_FatalErrorFunc.
+_FUNC = re.compile(
+    r"PyAPI_FUNC\s*\((?:[^()]|\([^()]*\))*\)\s*(?:_?Py_[A-Z][A-Z0-9_]*\b(?:\([^()]*\))?\s*)*"
+    r"\(?\s*\*?\s*([A-Za-z_]\w*)\s*\("
+)
 _DATA = re.compile(r"PyAPI_DATA\s*\((?:[^()]|\([^()]*\))*\)\s*\(?\s*\*?\s*([A-Za-z_]\w*)")
 _STABLE = re.compile(r"\bEXPORT_(FUNC|DATA)\s*\(\s*([A-Za-z_]\w*)\s*\)")
 

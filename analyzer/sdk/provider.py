@@ -28,7 +28,7 @@ from analyzer.sdk.exports import def_file, header_exports, stable_exports
 
 SDK_ENV = "WOAPORT_PYTHON_SDK"
 MAX_MEMBER = 8 * 1024 * 1024
-LAYOUT = 2  # bump when what a cached SDK holds changes (2: Include/internal/ too)
+LAYOUT = 3  # bump when what a cached SDK holds changes (2: Include/internal/ too; 3: _Py_NO_RETURN exports)
 
 
 class SdkError(RuntimeError):

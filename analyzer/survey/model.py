@@ -59,6 +59,9 @@ class ProjectSurvey:
     verdict: str = ""
     areas: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (area, state, reasons)
     ci_files: int = 0
+    # Where the CI read came from: "sdist", the repository (URL, tag, commit), a --ci-from
+    # folder, "no CI: ..." (why none could be had) or "" (none looked for).
+    ci_source: str = ""
     blocker: str = UNKNOWN
     blocker_reason: str = ""
     patch: Patch = field(default_factory=lambda: Patch("none"))
@@ -99,6 +102,7 @@ class ProjectSurvey:
                 for a in data.get("areas", ())
             ),
             ci_files=int(data.get("ci_files", 0)),
+            ci_source=str(data.get("ci_source", "")),
             blocker=str(data.get("blocker", UNKNOWN)),
             blocker_reason=str(data.get("blocker_reason", "")),
             patch=Patch(**patch),

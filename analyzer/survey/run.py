@@ -41,6 +41,8 @@ class SurveyOptions:
     scheduler: str = ""  # an existing Dask scheduler (tcp://HOST:PORT) instead of a local cluster
     refresh: bool = False  # survey again what the store already has for this version
     also: frozenset[str] = frozenset()  # status classes surveyed beside the blocked ones (no-windows)
+    ci_from: str = ""  # DIR/NAME/ lends its CI to an sdist that ships none
+    repo_ci: bool = True  # else clone the repository the metadata names, for its CI
     limits: SurveyLimits = SURVEY_LIMITS
 
 
@@ -94,6 +96,8 @@ def request_for(status: Status, index_url: str, options: SurveyOptions) -> Surve
         zig_cache=options.zig_cache,
         timeout=options.timeout,
         retries=options.retries,
+        ci_from=options.ci_from,
+        repo_ci=options.repo_ci,
     )
 
 

@@ -45,6 +45,8 @@ class SurveyRequest:
     zig_cache: str = ""
     timeout: float = 30.0
     retries: int = 3
+    ci_from: str = ""  # DIR: DIR/NAME/ holds the project's CI (a checkout or its CI files)
+    repo_ci: bool = True  # with no CI in the sdist, clone the repository its metadata names
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,11 +77,14 @@ def survey_tree(
     from analyzer.fix.engine import plan_fixes, verify_ci_plan, withhold_ci
     from analyzer.model import CATEGORIES
     from analyzer.scan import ScanOptions, scan
+    from analyzer.survey.borrow import borrow_ci
     from analyzer.survey.classify import blocker_class
     from analyzer.verdict import judge
 
     clock = clock or _Clock()
     options = ScanOptions(jobs=1)
+    with clock.stage("ci"):
+        ci_source = borrow_ci(root, request.name, request.version, request.ci_from, request.repo_ci, scratch)
     with clock.stage("scan"):
         result = scan(root, options)
         verdict = judge(result)
@@ -90,6 +95,8 @@ def survey_tree(
         proof = _proof(root, plan, options, request, scratch)
     areas = {name: area.state for name, area in verdict.areas}
     blocker, why = blocker_class(areas, result.ci_files, result.external_libraries, proof)
+    if ci_source.startswith("no CI"):
+        why = ci_source
     return ProjectSurvey(
         name=request.name,
         version=request.version,
@@ -99,6 +106,7 @@ def survey_tree(
         verdict=verdict.overall,
         areas=tuple((name, area.state, area.reasons) for name, area in verdict.areas),
         ci_files=result.ci_files,
+        ci_source=ci_source,
         blocker=blocker,
         blocker_reason=why,
         patch=patch,

@@ -415,3 +415,70 @@ def test_a_compiler_under_a_survey_task_gets_the_task_cap_not_an_error(tmp_path:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True
     )
     assert done.stdout.split() == ["0", str(2 * 1024**3)]
+
+
+# -- CI the sdist does not ship ------------------------------------------------------------
+def test_ci_from_a_folder_turns_ci_elsewhere_into_a_verified_ci_patch(
+    index: LocalIndex, tmp_path: Path
+) -> None:
+    lent = tmp_path / "ci" / "noci" / ".github" / "workflows"
+    lent.mkdir(parents=True)
+    (lent / "wheels.yml").write_text(WHEELS_WORKFLOW)
+    report, _ = _survey(index, ["noci"], tmp_path, ci_from=str(tmp_path / "ci"))
+    (only,) = report.surveys
+    assert (only.blocker, only.patch.state) == ("ci-only", "verified")
+    assert only.ci_source.startswith(str(tmp_path / "ci" / "noci"))
+    assert ".github/workflows/wheels.yml" in only.patch.files
+
+
+def test_a_clone_lends_ci_and_scripts_at_the_release_tag_and_nothing_else(tmp_path: Path) -> None:
+    from analyzer.survey.borrow import borrow_ci, has_ci, repository_ci
+    from tests.test_gitclone import git
+
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "wheels.yml").write_text(WHEELS_WORKFLOW)
+    (repo / "ci").mkdir()
+    (repo / "ci" / "build.sh").write_text("echo build\n")
+    (repo / "src").mkdir()
+    (repo / "src" / "extra.c").write_text("int only_in_the_repository;\n")
+    (repo / "setup.py").write_text("# the repository's\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "release")
+    git(repo, "tag", "v1.0")
+    tree = tmp_path / "sdist"
+    (tree / "src").mkdir(parents=True)
+    (tree / "setup.py").write_text("# the sdist's\n")
+    assert not has_ci(tree)
+    said = repository_ci(f"file://{repo}", "1.0", tree, tmp_path / "scratch")
+    assert "at tag v1.0" in said and has_ci(tree)
+    assert (tree / "ci" / "build.sh").is_file()
+    assert not (tree / "src" / "extra.c").exists()  # the code judged stays the sdist's
+    assert (tree / "setup.py").read_text() == "# the sdist's\n"  # never overwritten
+    # No tag for this version: the default branch, and it says so.
+    other = tmp_path / "other"
+    other.mkdir()
+    said = repository_ci(f"file://{repo}", "9.9", other, tmp_path / "scratch2")
+    assert "default branch" in said
+    # A tree with CI of its own is read as it is.
+    assert borrow_ci(tree, "p", "1.0", "", True, tmp_path / "s3") == "sdist"
+
+
+def test_a_lent_folder_cannot_place_files_outside_the_tree(tmp_path: Path) -> None:
+    from analyzer.survey.borrow import overlay
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token")
+    source = tmp_path / "lent"
+    (source / ".github").mkdir(parents=True)
+    (source / ".github" / "link.yml").symlink_to(secret)
+    (source / ".github" / "ok.yml").write_text("on: push\n")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "up").symlink_to(tmp_path)  # a link in the tree leading out
+    (source / "up").mkdir()
+    (source / "up" / "planted.yml").write_text("x")
+    assert overlay(source, tree, only_ci=False) == 1
+    assert (tree / ".github" / "ok.yml").is_file() and not (tree / ".github" / "link.yml").exists()
+    assert not (tmp_path / "planted.yml").exists()
