@@ -16,7 +16,9 @@ from tests.paths import FIXTURES, REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 # Inputs a command cannot have here: the index, a remote repository, a placeholder path.
-NEEDS_ELSEWHERE = re.compile(r"pypi:|==|git\+|path/to/|dist/|--top\b|\bstatus\b|\bsdk\b|\bprove\b|\binit\b")
+NEEDS_ELSEWHERE = re.compile(
+    r"pypi:|==|git\+|path/to/|dist/|--top\b|\bstatus\b|\bsurvey\b|\bsdk\b|\bprove\b|\binit\b"
+)
 
 
 def readme_commands() -> list[str]:

@@ -170,12 +170,20 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
     if not request.prove_python:
         return Proof("skipped", "no proof asked (--no-prove)")
     from analyzer.fix.engine import patched_copy
+    from analyzer.precise.cache import default_cache_dir
     from analyzer.prove import failed_modules, plan_for_proof, prove, toolchain_runner
-    from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
+    from analyzer.sdk.provider import SdkError, checked, local_sdk, zig_command, zig_lib_dir
 
     python = request.prove_python
+    # The SDK where the survey found it; on another machine of a cluster, the worker's own
+    # (WOAPORT_PYTHON_SDK, its cache). A task never downloads one.
+    cache = default_cache_dir() / "sdk"
+    sdk = local_sdk(python, cache, Path(request.sdk_dir)) if request.sdk_dir else None
+    sdk = sdk or local_sdk(python, cache)
+    if sdk is None:
+        return Proof("skipped", f"no CPython {python} SDK for ARM64 on this worker", python=python)
     try:
-        sdk = checked(find_sdk(python, scratch / "no-sdk-cache", Path(request.sdk_dir)))
+        sdk = checked(sdk)
         zig = zig_command()
         toolchain = [zig_lib_dir(zig)]
     except SdkError as error:
