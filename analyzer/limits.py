@@ -73,6 +73,9 @@ class SurveyLimits:
 
     # Seconds for one project, all stages together.
     project_seconds: float = 1800.0
+    # Seconds of those for its proof: modules left are "not proven: limit reached", and the
+    # project keeps its verdict and patch (a protobuf-sized tree takes longer, one core each).
+    prove_seconds: float = 600.0
     # Address space of the project's process, in bytes (its compiler children get the
     # child limit on top of their own: this one is per process, not a sum).
     memory_bytes: int = 6 * 1024**3

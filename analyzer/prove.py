@@ -245,6 +245,9 @@ class _TreeFacts:
     asm_outside: tuple[tuple[str, str], ...] = ()
     # header name -> the tree's template of it (``config.h`` -> ``src/config.h.in``).
     templates: Mapping[str, str] = field(default_factory=dict)
+    # Libraries the tree's C/C++ ask the linker for (``#pragma comment(lib, "ws2_32.lib")``):
+    # MSVC and clang-cl link them without the build naming them; the mingw link must be told.
+    pragma_libraries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -371,6 +374,7 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus:
     own = [
         f"-l{lib.removesuffix('.lib')}" for lib in module.libraries if not lib.lower().startswith("python")
     ]
+    own += [f"-l{lib}" for lib in job.tree.pragma_libraries if f"-l{lib}" not in own]
     python = f"-l{job.sdk.dll.removesuffix('.dll')}"
     driver = "c++" if cplus else "cc"
     command = [*job.zig, driver, "-target", TARGET, "-shared", "-o", str(target), *objects]
@@ -539,9 +543,13 @@ def toolchain_runner(
     return run
 
 
+_PRAGMA_LIB = re.compile(rb'#\s*pragma\s+comment\s*\(\s*lib\s*,\s*"([^"\n]{1,100})"\s*\)')
+
+
 def _tree_facts(base: Path, max_bytes: int = 4 * 1024 * 1024) -> _TreeFacts:
     asm: list[tuple[str, str]] = []
     templates: dict[str, str] = {}
+    pragma_libraries: dict[str, None] = {}
     suffixes = (*C_SUFFIXES, *CXX_SUFFIXES, *ASM_SUFFIXES, *HEADER_SUFFIXES)
     for path in sorted(base.rglob("*")):
         if path.suffix not in suffixes + _TEMPLATE_SUFFIXES or path.is_symlink() or not path.is_file():
@@ -558,7 +566,12 @@ def _tree_facts(base: Path, max_bytes: int = 4 * 1024 * 1024) -> _TreeFacts:
             continue
         if b".inc" in text:
             asm.extend((rel, what) for what in asm_reads_outside(text))
-    return _TreeFacts(tuple(asm), templates)
+        if b"comment" in text:
+            for found in _PRAGMA_LIB.findall(text):
+                name = found.decode("ascii", "replace").removesuffix(".lib").removesuffix(".LIB")
+                if _LIBRARY_NAME.fullmatch(name) and not name.lower().startswith("python"):
+                    pragma_libraries[name] = None
+    return _TreeFacts(tuple(asm), templates, tuple(pragma_libraries))
 
 
 def prove(

@@ -59,7 +59,13 @@ def test_exports_from_headers() -> None:
         "PyAPI_FUNC(void) _Py_NO_RETURN Py_Exit(int);\n",
     ]
     functions, data = header_exports(headers)
-    assert {"PyLong_FromLong", "PyArg_ParseTuple", "PyList_Size", "_Py_FatalErrorFunc", "Py_Exit"} <= functions
+    assert {
+        "PyLong_FromLong",
+        "PyArg_ParseTuple",
+        "PyList_Size",
+        "_Py_FatalErrorFunc",
+        "Py_Exit",
+    } <= functions
     assert "_Py_NO_RETURN" not in functions
     assert data == {"PyLong_Type", "Py_OptimizeFlag"}
     stable = "EXPORT_FUNC(PyLong_FromLong)\nEXPORT_DATA(PyLong_Type)\n"
@@ -666,3 +672,47 @@ def test_a_cython_extension_the_build_declares_cplusplus_is_translated_to_cplusp
     compile_command = next(c for c in compiled if "-c" in c)
     assert compile_command[1] == "c++" and compile_command[-1].endswith("m.cpp"), compile_command
     assert not proof.not_proven
+
+
+def test_pragma_comment_libraries_are_read_from_the_tree(tmp_path: Path) -> None:
+    from analyzer.prove import _tree_facts
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "endian.h").write_text(
+        '#include <winsock2.h>\n#pragma comment(lib, "ws2_32.lib")\n#  pragma comment( lib , "advapi32" )\n'
+        '#pragma comment(lib, "python313.lib")\n#pragma comment(lib, "../../etc/x")\n'
+    )
+    assert _tree_facts(tmp_path).pragma_libraries == ("ws2_32", "advapi32")
+
+
+@pytest.mark.slow
+def test_a_cpp_module_calling_fatal_error_and_winsock_links(tmp_path: Path, zig_cache: Path) -> None:
+    """Three links that failed on real projects: C++ needs the C++ runtime (pyclipper),
+    Py_FatalError is exported under _Py_NO_RETURN (pyinstrument), and a library named
+    only by #pragma comment(lib) is linked as MSVC would (thrift)."""
+    sdks = real_sdk()
+    tree = tmp_path / "tree"
+    (tree / "src").mkdir(parents=True)
+    (tree / "setup.py").write_text(
+        "from setuptools import setup, Extension\n"
+        'setup(name="mixed", ext_modules=[Extension("mixed", ["src/mixed.cpp"])])\n'
+    )
+    (tree / "src" / "net.h").write_text('#include <winsock2.h>\n#pragma comment(lib, "ws2_32.lib")\n')
+    (tree / "src" / "mixed.cpp").write_text(
+        '#include <Python.h>\n#include <vector>\n#include "net.h"\n'
+        "static PyObject *work(PyObject *, PyObject *) {\n"
+        "    std::vector<int> *v = new std::vector<int>(4, (int)ntohs(1));\n"
+        '    if (v->empty()) Py_FatalError("empty");\n'
+        "    long n = (long)v->size(); delete v; return PyLong_FromLong(n);\n}\n"
+        'static PyMethodDef methods[] = {{"work", work, METH_NOARGS, nullptr},\n'
+        "    {nullptr, nullptr, 0, nullptr}};\n"
+        'static PyModuleDef def = {PyModuleDef_HEAD_INIT, "mixed", nullptr, -1, methods};\n'
+        "PyMODINIT_FUNC PyInit_mixed(void) { return PyModule_Create(&def); }\n"
+    )
+    code, output = run(
+        "prove", str(tree), "--python-sdk", str(sdks), "--out", str(tmp_path / "out"),
+        "--json", str(tmp_path / "p.json"), "--cache-dir", str(zig_cache),
+    )  # fmt: skip
+    (module,) = json.loads((tmp_path / "p.json").read_text())["modules"]
+    assert code == 0 and module["built"], output
+    assert "ws2_32.dll" in [name.lower() for name in module["imports"]]

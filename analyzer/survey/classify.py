@@ -1,7 +1,7 @@
 """The blocker class of a surveyed project and the porter's worklist order (pure).
 
-The class is read from the scan's verdict per area and the proof, hardest first: x86-only
-code compiled for ARM64 (or a module the proof failed to compile), then build logic,
+The class is read from the scan's verdict per area, hardest first: x86-only code
+compiled for ARM64, then build logic,
 then libraries the sdist does not build, then CI. A project whose code and build port
 cleanly is ``ci-only`` when a job in its own CI does not build ARM64 (a patch can fix
 it there) and ``ci-elsewhere`` when the sdist ships no CI (the wheels are built from its
@@ -28,20 +28,20 @@ from analyzer.survey.model import (
     SKIPPED,
     UNKNOWN,
     ProjectSurvey,
-    Proof,
 )
 
 SMALL_PATCH = 3  # changed lines: "a one-line CI patch" and its neighbours
 
 
 def blocker_class(
-    areas: Mapping[str, str], ci_files: int, external_libraries: Sequence[str], proof: Proof
+    areas: Mapping[str, str], ci_files: int, external_libraries: Sequence[str]
 ) -> tuple[str, str]:
-    """(class, why) from the verdict's state per area and the proof's outcome."""
+    """(class, why) from the verdict's state per area. The proof does not decide it: it
+    builds with clang and mingw-w64, the wheels with MSVC, and a pointer cast clang
+    rejects or a MASM file it cannot assemble is not the project's blocker there. A
+    failed proof is shown beside the class and costs the project its place at the top."""
     if areas.get("code") == "blocked":
         return CODE, "x86-only code is compiled for ARM64"
-    if proof.state == "failed":
-        return CODE, f"a module does not compile or link for win_arm64: {proof.reason}"
     if areas.get("build") == "blocked":
         return BUILD, "the build logic picks x64 on ARM64"
     if external_libraries or areas.get("dependencies") == "blocked":
@@ -68,10 +68,11 @@ def effort_of(survey: ProjectSurvey) -> tuple[int, str]:
     if survey.outcome != DONE:
         return 9, f"survey {survey.outcome}: {survey.error}" if survey.error else f"survey {survey.outcome}"
     patch = survey.patch
+    check = "; then look at the failed proof" if survey.proof.state == "failed" else ""
     if survey.blocker == CI_ONLY and patch.state == "verified":
-        if patch.changed <= SMALL_PATCH:
+        if patch.changed <= SMALL_PATCH and not check:
             return 0, f"apply the verified {patch.changed}-line CI patch"
-        return 1, f"apply the verified CI patch ({patch.added} line(s) added)"
+        return 1, f"apply the verified CI patch ({patch.added} line(s) added){check}"
     if survey.blocker == CI_ONLY:
         return 2, "add a Windows ARM64 job to the CI by hand" + (
             f" (the patch was {patch.state}: {patch.reason})" if patch.state != "none" else ""
@@ -84,7 +85,7 @@ def effort_of(survey: ProjectSurvey) -> tuple[int, str]:
         CODE: "port the x86-only code",
         UNKNOWN: "look at the project by hand",
     }[survey.blocker]
-    return bucket, words
+    return bucket, words + check
 
 
 def worklist(

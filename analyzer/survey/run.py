@@ -142,7 +142,9 @@ def dispatch(
                     threads_per_worker=1,
                     processes=True,
                     memory_limit=0,
-                    dashboard_address=None,
+                    # Nothing listens beyond this machine; the HTTP port is any free one.
+                    host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0",
                 )
             )
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]

@@ -23,9 +23,9 @@ from typing import Any
 from analyzer import __version__
 from analyzer.childproc import run_limited
 from analyzer.limits import CHILD_LIMITS, SURVEY_LIMITS, SurveyLimits
-from analyzer.survey.model import DONE, ERROR, FAILED, Patch, ProjectSurvey, Proof
+from analyzer.survey.model import CI_ELSEWHERE, DONE, ERROR, FAILED, Patch, ProjectSurvey, Proof
 
-SURVEY_FORMAT = 1  # bump when a survey of the same sdist would say something else
+SURVEY_FORMAT = 2  # bump when a survey of the same sdist would say something else
 RESULT_VERSION = f"{__version__}+survey{SURVEY_FORMAT}"
 _MAX_PATCH = 1024 * 1024  # characters of a patch kept (a generated workflow is ~2 kB)
 
@@ -47,6 +47,7 @@ class SurveyRequest:
     retries: int = 3
     ci_from: str = ""  # DIR: DIR/NAME/ holds the project's CI (a checkout or its CI files)
     repo_ci: bool = True  # with no CI in the sdist, clone the repository its metadata names
+    prove_seconds: float = 600.0  # the proof's share of the project's time
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,8 +95,8 @@ def survey_tree(
     with clock.stage("prove"):
         proof = _proof(root, plan, options, request, scratch)
     areas = {name: area.state for name, area in verdict.areas}
-    blocker, why = blocker_class(areas, result.ci_files, result.external_libraries, proof)
-    if ci_source.startswith("no CI"):
+    blocker, why = blocker_class(areas, result.ci_files, result.external_libraries)
+    if blocker == CI_ELSEWHERE and ci_source.startswith("no CI"):
         why = ci_source
     return ProjectSurvey(
         name=request.name,
@@ -189,7 +190,7 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
     except SdkError as error:
         return Proof("skipped", f"no toolchain: {error}", python=python)
     tree = patched_copy(root, plan, options, scratch / "patched", everything=True) if plan.edits else root
-    deadline = time.monotonic() + CHILD_LIMITS.prove_seconds
+    deadline = time.monotonic() + min(CHILD_LIMITS.prove_seconds, request.prove_seconds)
     runner = toolchain_runner(Path(request.zig_cache) if request.zig_cache else None, deadline=deadline)
     built_plan = plan_for_proof(tree, zig, runner, sdk.include, toolchain)
     if built_plan is None:
@@ -262,6 +263,9 @@ def survey_task(request: dict[str, Any], limits: SurveyLimits | None = None) -> 
 
     limits = limits or SURVEY_LIMITS
     parsed = SurveyRequest.from_dict(request)
+    # The proof ends before the project's limit does: a slow proof is "not proven", the
+    # project keeps its verdict and patch.
+    request = {**request, "prove_seconds": min(limits.prove_seconds, limits.project_seconds * 0.8)}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="woaport-survey-task-") as folder:
         asked, answer = Path(folder) / "request.json", Path(folder) / "result.json"

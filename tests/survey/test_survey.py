@@ -9,6 +9,7 @@ import io
 import json
 import tarfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,7 @@ def _cluster() -> Any:
     from distributed import LocalCluster
 
     return LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     )
 
 
@@ -166,22 +167,32 @@ def _digest(report: Any) -> dict[str, tuple[str, str, str, str]]:
 
 # -- the classes and the order (pure) ------------------------------------------------------
 @pytest.mark.parametrize(
-    ("areas", "ci_files", "libraries", "proof", "expected"),
+    ("areas", "ci_files", "libraries", "expected"),
     [
-        ({"code": "blocked", "ci": "blocked"}, 1, (), Proof("built"), "code"),
-        ({"code": "ok", "ci": "blocked"}, 1, (), Proof("failed", "x: error"), "code"),
-        ({"build": "blocked", "ci": "blocked"}, 1, (), Proof("built"), "build"),
-        ({"ci": "blocked"}, 1, ("fftw3",), Proof("not proven"), "external-library"),
-        ({"dependencies": "blocked"}, 1, (), Proof("skipped"), "external-library"),
-        ({"ci": "blocked", "code": "unknown"}, 1, (), Proof("built"), "ci-only"),
-        ({"ci": "unknown"}, 0, (), Proof("built"), "ci-elsewhere"),
-        ({"ci": "ok"}, 2, (), Proof("built"), "unknown"),
+        ({"code": "blocked", "ci": "blocked"}, 1, (), "code"),
+        ({"build": "blocked", "ci": "blocked"}, 1, (), "build"),
+        ({"ci": "blocked"}, 1, ("fftw3",), "external-library"),
+        ({"dependencies": "blocked"}, 1, (), "external-library"),
+        ({"ci": "blocked", "code": "unknown"}, 1, (), "ci-only"),
+        ({"ci": "unknown"}, 0, (), "ci-elsewhere"),
+        ({"ci": "ok"}, 2, (), "unknown"),
     ],
 )
 def test_blocker_class_hardest_first(
-    areas: dict[str, str], ci_files: int, libraries: tuple[str, ...], proof: Proof, expected: str
+    areas: dict[str, str], ci_files: int, libraries: tuple[str, ...], expected: str
 ) -> None:
-    assert blocker_class(areas, ci_files, libraries, proof)[0] == expected
+    assert blocker_class(areas, ci_files, libraries)[0] == expected
+
+
+def test_a_failed_proof_costs_the_top_place_but_not_the_class() -> None:
+    """The proof builds with clang/mingw, the wheels with MSVC: a failure there (a pointer
+    cast clang rejects, a MASM file) is shown, it does not make a CI job a code port."""
+    patch = Patch("verified", added=1, removed=1)
+    clean = _made("clean", "ci-only", patch)
+    doubtful = replace(clean, name="doubtful", proof=Proof("failed", "x.cpp: cast loses information"))
+    order = worklist([doubtful, clean], {"doubtful": 1e9, "clean": 1.0})
+    assert [i.survey.name for i in order] == ["clean", "doubtful"]
+    assert order[1].survey.blocker == "ci-only" and "failed proof" in order[1].effort
 
 
 def _made(name: str, blocker: str, patch: Patch, outcome: str = DONE) -> ProjectSurvey:
@@ -482,3 +493,23 @@ def test_a_lent_folder_cannot_place_files_outside_the_tree(tmp_path: Path) -> No
     assert overlay(source, tree, only_ci=False) == 1
     assert (tree / ".github" / "ok.yml").is_file() and not (tree / ".github" / "link.yml").exists()
     assert not (tmp_path / "planted.yml").exists()
+
+
+@pytest.mark.slow
+def test_proofs_in_a_survey_and_a_proof_past_its_share_of_time(index: LocalIndex, tmp_path: Path) -> None:
+    from tests.test_prove import real_sdk
+
+    sdk = real_sdk() / "cpython-3.13-win-arm64"
+    proving = {"prove_python": "3.13", "sdk_dir": str(sdk), "zig_cache": str(tmp_path / "zig")}
+    report, _ = _survey(index, ["ciproj", "codeproj", "extlib"], tmp_path / "a", **proving)
+    proofs = {s.name: (s.proof.state, s.blocker) for s in report.surveys}
+    assert proofs["ciproj"] == ("built", "ci-only")
+    assert proofs["codeproj"] == ("failed", "code")  # immintrin.h on ARM64
+    assert proofs["extlib"][0] == "not proven" and "external-library" in report.surveys[2].proof.reason
+    # A proof that cannot finish within its share of the project's time is "not proven",
+    # and the project keeps its verdict and patch.
+    slow = SurveyLimits(project_seconds=60.0, prove_seconds=0.01)
+    report, _ = _survey(index, ["ciproj"], tmp_path / "b", limits=slow, **proving)
+    (only,) = report.surveys
+    assert only.outcome == DONE and only.proof.state == "not proven" and "limit" in only.proof.reason
+    assert only.patch.state == "verified"
