@@ -764,14 +764,21 @@ def _fix(
     click.echo(summary, err=True)
 
 
+def _project_list_options(func: Callable[..., None]) -> Callable[..., None]:
+    """NAMES, --top N and --top-file FILE: the projects a status or survey run covers."""
+    func = click.option(
+        "--top-file",
+        type=click.Path(path_type=Path, dir_okay=False, exists=True),
+        help="Another download-ordered list (text: a name a line; or JSON). Default: the built-in one.",
+    )(func)
+    func = click.option(
+        "--top", "top", type=click.IntRange(1), metavar="N", help="The N most-downloaded projects."
+    )(func)
+    return click.argument("names", nargs=-1)(func)
+
+
 @main.command("status")
-@click.argument("names", nargs=-1)
-@click.option("--top", "top", type=click.IntRange(1), metavar="N", help="The N most-downloaded projects.")
-@click.option(
-    "--top-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Another download-ordered list (text: a name a line; or JSON). Default: the built-in one.",
-)
+@_project_list_options
 @click.option(
     "--python",
     "pythons",
@@ -1008,13 +1015,7 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
 
 
 @main.command("survey")
-@click.argument("names", nargs=-1)
-@click.option("--top", "top", type=click.IntRange(1), metavar="N", help="The N most-downloaded projects.")
-@click.option(
-    "--top-file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Another download-ordered list (text: a name a line; or JSON). Default: the built-in one.",
-)
+@_project_list_options
 @click.option(
     "--out",
     "out_dir",

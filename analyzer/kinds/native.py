@@ -589,6 +589,43 @@ def _arch_macro() -> re.Pattern[str]:
     return re.compile(load_patterns()["arch_macro"])
 
 
+def depends_on_architecture(view: CFileView, err: ErrorDirective) -> bool:
+    """Do the conditions that lead to ``err`` depend on the target architecture? They do
+    when one of them (or an earlier arm of its ladder) tests it, or names a macro the
+    build sets per model or the tree defines under such a test, in any file. An #error
+    reached whatever the architecture (``#ifndef _WIN32_WINNT`` after ``<windows.h>``,
+    which defines it) is reached on x64 too, where the project builds its wheels: what is
+    missing is a definition woaport cannot see, not an ARM64 port. Unconditional, or with
+    no tree index: assumed to."""
+    structure = view.structure
+    tree = view.ctx.tree
+    enclosing = structure.enclosing(err.line)
+    if tree is None or not enclosing:
+        return True
+    arch = _arch_macro()
+    conditions = [
+        structure.branches[arm].condition
+        for index in enclosing
+        for arm in structure.groups[structure.branches[index].group]
+        if arm <= index
+    ]
+    if any(arch.search(condition) for condition in conditions):
+        return True
+    names = {name for condition in conditions for name in _IDENTIFIER.findall(condition)} - {"defined"}
+    if any(name in guard.build_macros for guard in view.ctx.guards.values() for name in names):
+        return True
+    for name in names:
+        for path, macro in tree.definitions.get(name, ()):
+            other = tree.files.get(path)
+            if other is None:
+                continue
+            for index in other.structure.enclosing(macro.line):
+                group = other.structure.groups[other.structure.branches[index].group]
+                if any(arch.search(other.structure.branches[arm].condition) for arm in group):
+                    return True
+    return False
+
+
 def error_chain(structure: PreprocStructure, err: ErrorDirective) -> list[str]:
     """The conditions that lead to ``err``, outermost first (``#ifndef CONFIG_X``)."""
     chain = []
@@ -610,7 +647,7 @@ def is_x86_only_refusal(view: CFileView, err: ErrorDirective) -> bool:
         return False
     if any(_arch_macro().search(structure.branches[i].condition) for i in structure.enclosing(err.line)):
         return True
-    if _tests_arm_ladder_macros(view, err):
+    if _tests_arm_ladder_macros(view, err) or not depends_on_architecture(view, err):
         return False
     return any(state == 1 for state in view.states_at(err.line).values())
 
@@ -643,6 +680,8 @@ class ReachedErrorMatch(NativeKind):
     def match_c(self, rule: Rule, view: CFileView) -> Found:
         for err in view.structure.errors:
             if is_x86_only_refusal(view, err) or in_arch_ladder(view.structure, err):
+                continue
+            if not depends_on_architecture(view, err):
                 continue
             states = view.states_at(err.line)
             certain = {m: (1 if v == 1 else 0) for m, v in states.items()}

@@ -124,15 +124,28 @@ def json_for_script(data: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def render_dashboard(report: StatusReport, trend: Trend) -> str:
+def page_template(package: str, name: str) -> jinja2.Template:
+    """``package``'s ``templates/NAME``, autoescaped (every text on a page comes from an
+    index or a package), failing on an undefined name rather than printing nothing."""
     environment = jinja2.Environment(
         loader=jinja2.FunctionLoader(
-            lambda name: resources.files("analyzer.status").joinpath("templates", name).read_text("utf-8")
+            lambda file: resources.files(package).joinpath("templates", file).read_text("utf-8")
         ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
     )
+    return environment.get_template(name)
+
+
+def woaport_version() -> str:
+    try:
+        return metadata.version("woaport")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def render_dashboard(report: StatusReport, trend: Trend) -> str:
     data = status_data(report)
     by_name = {s.name: s for s in report.results}
     queue = [
@@ -144,11 +157,7 @@ def render_dashboard(report: StatusReport, trend: Trend) -> str:
         }
         for entry in sorted(report.queue.values(), key=lambda e: e.rank)[:QUEUE_ON_PAGE]
     ]
-    try:
-        version = metadata.version("woaport")
-    except metadata.PackageNotFoundError:
-        version = "dev"
-    return environment.get_template("dashboard.html.j2").render(
+    return page_template("analyzer.status", "dashboard.html.j2").render(
         data=data,
         data_json=json_for_script(data),
         classes=CLASSES,
@@ -158,7 +167,7 @@ def render_dashboard(report: StatusReport, trend: Trend) -> str:
         trend_set=trend,
         trend_classes=[k for k in TREND_CLASSES if any(counts.get(k) for _, counts in trend.runs)],
         queue=queue,
-        version=version,
+        version=woaport_version(),
     )
 
 

@@ -6,12 +6,9 @@ filterable by class and searchable in the page, and what changed since the last 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import metadata, resources
 from pathlib import Path
 
-import jinja2
-
-from analyzer.status.html import json_for_script, write_page
+from analyzer.status.html import json_for_script, page_template, woaport_version, write_page
 from analyzer.survey.model import BLOCKER_CLASSES
 from analyzer.survey.report import class_counts, survey_data
 from analyzer.survey.run import SurveyReport
@@ -37,25 +34,14 @@ def class_bars(counts: dict[str, int], width: int = 420, row: int = 22) -> tuple
 
 
 def render_worklist(report: SurveyReport, patches: dict[str, str], dashboard: bool = False) -> str:
-    environment = jinja2.Environment(
-        loader=jinja2.FunctionLoader(
-            lambda name: resources.files("analyzer.survey").joinpath("templates", name).read_text("utf-8")
-        ),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
     data = survey_data(report, patches)
-    try:
-        version = metadata.version("woaport")
-    except metadata.PackageNotFoundError:
-        version = "dev"
-    return environment.get_template("worklist.html.j2").render(
+    return page_template("analyzer.survey", "worklist.html.j2").render(
         data=data,
         data_json=json_for_script(data),
         classes=BLOCKER_CLASSES,
         bars=class_bars(class_counts(report)),
         dashboard=dashboard,
-        version=version,
+        version=woaport_version(),
     )
 
 
