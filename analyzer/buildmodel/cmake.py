@@ -28,11 +28,14 @@ from analyzer.buildmodel.plan import (
     ProbeKey,
     build_env,
     event_list,
+    has_stops,
     judge_for,
     note_on,
     probe_list,
+    reference_env,
     settings_list,
     source_uses,
+    without_shared_stops,
 )
 from analyzer.buildmodel.values import UNKNOWN, Target, WorkBudget, WorkExhausted
 from analyzer.limits import BUILD_LIMITS
@@ -1251,6 +1254,10 @@ def cmake_plan(
             complete.append(model)
     if not any_target and not events:
         return None
+    if has_stops(events):  # does x64 stop there too? Then it is not an ARM64 stop.
+        reference = Interpreter(reference_env(), tree_files, read_text, lambda _: MAYBE, defines, parsed)
+        reference.run("CMakeLists.txt")
+        events = without_shared_stops(events, reference.stopped)
     return BuildPlan(
         systems=("cmake",),
         sources=source_uses(per_source, models, complete),

@@ -28,12 +28,15 @@ from analyzer.buildmodel.plan import (
     ProbeKey,
     build_env,
     event_list,
+    has_stops,
     judge_for,
     macro_list,
     note_on,
     probe_list,
+    reference_env,
     settings_list,
     source_uses,
+    without_shared_stops,
 )
 from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, WorkBudget, WorkExhausted, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
@@ -1222,6 +1225,10 @@ def meson_plan(
         unread = [n for n in dict.fromkeys(notes) if TOO_DEEP in n or "cannot parse" in n]
         return BuildPlan(systems=("meson",), notes=tuple(unread)) if unread else None
     listed = {path for path, _, _, _ in per_source}
+    if has_stops(events):  # does x64 stop there too? Then it is not an ARM64 stop.
+        reference = Interpreter(reference_env(), tree_files, read_text, lambda _: MAYBE, parsed)
+        reference.run(root_file)
+        events = without_shared_stops(events, reference.stopped)
     return BuildPlan(
         systems=("meson",),
         sources=source_uses(per_source, models, complete),

@@ -242,6 +242,23 @@ def note_on(table: dict[K, dict[str, Value]], key: K, model: str, value: Value) 
     per[model] = or3(per.get(model, 0), value)
 
 
+def without_shared_stops(
+    events: dict[EventKey, dict[str, Value]], reference_stop: tuple[str, int, str] | None
+) -> dict[EventKey, dict[str, Value]]:
+    """``events`` without the stops the x64 reference build reaches too (pyarrow's
+    ``if(NOT ARROW_COMPUTE) message(FATAL_ERROR ...)``, decided by an installed package
+    woaport cannot see): the project builds its x64 wheels past it, so it is not what
+    stops ARM64."""
+    if reference_stop is None:
+        return events
+    where = reference_stop[:2]
+    return {key: per for key, per in events.items() if not (key[0] == "stops" and key[1:3] == where)}
+
+
+def has_stops(events: Mapping[EventKey, object]) -> bool:
+    return any(key[0] == "stops" for key in events)
+
+
 def event_list(
     events: Mapping[EventKey, Mapping[str, Value]], models: tuple[str, ...]
 ) -> tuple[PlanEvent, ...]:

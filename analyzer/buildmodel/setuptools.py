@@ -28,6 +28,7 @@ from analyzer.buildmodel.plan import (
     reference_env,
     settings_list,
     source_uses,
+    without_shared_stops,
 )
 from analyzer.buildmodel.pyeval import Ext, Interpreter
 from analyzer.buildmodel.values import UNKNOWN, Maybe, strip_maybe
@@ -217,7 +218,7 @@ def setuptools_plan(
         macros=macro_list(macros, macro_texts, models),
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(f"{entry}: {n}" if not n.startswith(entry) else n for n in notes)),
-        events=event_list(events, models),
+        events=event_list(without_shared_stops(events, reference.interpreter.stopped), models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         helper_files=tuple(sorted(helpers)),
         settings=settings_list(target_settings),
