@@ -41,7 +41,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from analyzer.index.simple import DistFile
+from analyzer.index.simple import DistFile, normalize
 from analyzer.safeload import toml_loads
 from analyzer.status.defaults import DEFAULT_PYTHONS
 
@@ -132,14 +132,16 @@ class ScanSummary:
     areas: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # the verdict's (area, state, reasons)
 
 
-def releases(files: Iterable[DistFile]) -> list[Release]:
+def releases(files: Iterable[DistFile], project: str = "") -> list[Release]:
     """Every version with a non-yanked file, newest first; final releases before
-    pre-releases (an installer takes a pre-release only when there is nothing else)."""
+    pre-releases (an installer takes a pre-release only when there is nothing else).
+    ``project``: the project's name, which tells where an sdist's name ends when its
+    version holds a hyphen (``thrift-0.14.0-2.tar.gz`` is 0.14.0.post2, not version 2)."""
     by_version: dict[Version, list[DistFile]] = {}
     for file in files:
         if file.yanked is not None:
             continue
-        version = _version_of(file.filename)
+        version = _version_of(file.filename, project)
         if version is not None:
             by_version.setdefault(version, []).append(file)
     ordered = sorted(by_version, key=lambda v: (not v.is_prerelease, v), reverse=True)
@@ -157,7 +159,7 @@ def releases(files: Iterable[DistFile]) -> list[Release]:
 
 def latest_release(files: Iterable[DistFile], project: str = "") -> Release | None:
     """The newest version with a non-yanked file (final releases before pre-releases)."""
-    found = releases(files)
+    found = releases(files, project)
     return found[0] if found else None
 
 
@@ -198,7 +200,16 @@ def _parse_version(text: str) -> Version | None:
         return None
 
 
-def _version_of(filename: str) -> Version | None:
+def _version_of(filename: str, project: str = "") -> Version | None:
+    if project and filename.endswith((".tar.gz", ".zip")):
+        stem = filename.removesuffix(".tar.gz").removesuffix(".zip")
+        head, dash, rest = (
+            stem[: len(project)],
+            stem[len(project) : len(project) + 1],
+            stem[len(project) + 1 :],
+        )
+        if dash == "-" and normalize(head) == normalize(project):
+            return _parse_version(rest)
     if filename.endswith(".whl"):
         # name-version[-build]-python-abi-platform.whl: the version is the second field.
         # Projects have thousands of files over their history; parsing every tag only to

@@ -204,7 +204,7 @@ def check_project(index: SimpleIndex, name: str, options: CheckOptions = CheckOp
         return Status(
             name, None, StatusClass.ERROR, dict.fromkeys(pythons, StatusClass.ERROR), (), note=str(error)
         )
-    found = releases(page.files)
+    found = releases(page.files, name)
     release = found[0] if found else None
     per_python = {python: release_for(found, python) for python in pythons}
     compiled: bool | None = None

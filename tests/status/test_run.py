@@ -392,3 +392,13 @@ def test_a_schema_1_history_is_upgraded_in_place(tmp_path: Path) -> None:
     finally:
         history.close()
     assert sqlite3.connect(path).execute("SELECT value FROM meta").fetchone() == ("2",)
+
+
+def test_a_hyphen_in_an_sdists_version_is_not_where_the_name_ends() -> None:
+    """``thrift-0.14.0-2.tar.gz`` is thrift 0.14.0.post2: split at the last hyphen it
+    was "version 2", newer than 0.25.0, and thrift read as regressed."""
+    found = releases(files("thrift-0.14.0-2.tar.gz", "thrift-0.25.0.tar.gz"), "thrift")
+    assert [r.version for r in found] == ["0.25.0", "0.14.0.post2"]
+    assert [r.version for r in releases(files("ruamel.yaml.clib-0.2.15.tar.gz"), "ruamel-yaml-clib")] == [
+        "0.2.15"
+    ]
