@@ -1332,6 +1332,11 @@ def build_plan_command(
 )
 @click.option("-q", "--quiet", is_flag=True, help="No text report and no progress lines.")
 @click.option("--no-progress", is_flag=True, help="No progress line per module.")
+@click.option(
+    "--no-requires",
+    is_flag=True,
+    help="Do not fetch the headers of the build requirements (pyproject.toml) from the index.",
+)
 def prove_command(
     source: str,
     pythons: tuple[str, ...],
@@ -1343,6 +1348,7 @@ def prove_command(
     jobs: int,
     quiet: bool,
     no_progress: bool,
+    no_requires: bool,
 ) -> None:
     """Compile and link the package's extension modules for Windows ARM64 with zig cc
     (clang + mingw-w64) against a Windows CPython SDK, and check each .pyd is an ARM64 PE
@@ -1394,6 +1400,11 @@ def prove_command(
                 )
                 log(f"  {state:16} {proof.module} (CPython {proof.python}) {seconds:.1f} s")
 
+            requirement_dirs: list[Path] = []
+            if not no_requires:
+                requirement_dirs = _requirement_dirs(
+                    opened.root, index_url, chosen[0], cache_dir or default_cache_dir(), log
+                )
             result = prove(
                 opened.root,
                 plan,
@@ -1404,6 +1415,7 @@ def prove_command(
                 jobs=jobs,
                 toolchain_dirs=toolchain,
                 progress=None if quiet or no_progress else said,
+                requirement_dirs=requirement_dirs,
             )
             label = opened.label
     except (SdkError, InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
@@ -1413,6 +1425,30 @@ def prove_command(
     if json_out != "-" and not quiet:
         click.echo(render_text(result, label, out_dir), nl=False)
     sys.exit(EXIT_FINDINGS if failed_modules(result) else EXIT_CLEAN)
+
+
+def _requirement_dirs(
+    root: Path, index_url: str | None, python: str, cache: Path, log: Callable[[str], None]
+) -> list[Path]:
+    """Include folders of the tree's build requirements' wheels (fetched from the index
+    into the cache); what could not be had is said and left out."""
+    from analyzer.index.config import IndexConfigError, default_index_url
+    from analyzer.index.errors import IndexFetchError
+    from analyzer.index.httpcache import HttpCache
+    from analyzer.index.simple import SimpleIndex
+    from analyzer.sdk.requires import build_requirements, requirement_headers
+
+    if not build_requirements(root, python):
+        return []
+    try:
+        with SimpleIndex(default_index_url(index_url), cache=HttpCache(cache / "index")) as index:
+            found, notes = requirement_headers(root, index, python, cache / "requires", log)
+    except (IndexConfigError, IndexFetchError) as error:
+        log(f"note: build requirements' headers not fetched: {error}")
+        return []
+    for note in notes:
+        log(f"note: {note}")
+    return [d for item in found for d in item.include_dirs]
 
 
 @main.command("sdk")

@@ -265,6 +265,8 @@ class _Job:
     include_dirs: tuple[str, ...]  # the build's include directories inside the tree
     deadline: float  # time.monotonic() past which nothing more is started
     tree: _TreeFacts  # the tree's assembler reads and header templates, from one walk
+    # Include folders of the build requirements' wheels (numpy, pybind11), in the cache.
+    requirement_dirs: tuple[Path, ...] = ()
 
 
 def _compilable(module: Module, base: Path, scratch: Path) -> tuple[list[Path], str]:
@@ -319,7 +321,8 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
     unknown = sorted(name for name, per in values.items() if MODEL in per and per[MODEL] is MAYBE)
     if module.maybe:  # the build may leave this module out on ARM64 (a failed probe...)
         unknown = ["whether the build compiles this module on ARM64 at all", *unknown]
-    includes = [f"-I{job.base / d}" for d in job.include_dirs] + [f"-I{job.sdk.include}", f"-I{shims}"]
+    includes = [f"-I{job.base / d}" for d in job.include_dirs] + [f"-I{d}" for d in job.requirement_dirs]
+    includes += [f"-I{job.sdk.include}", f"-I{shims}"]
     objects: list[str] = []
     errors: list[str] = []
     findings: list[Finding] = []
@@ -585,13 +588,15 @@ def prove(
     limits: ChildLimits = CHILD_LIMITS,
     toolchain_dirs: Sequence[Path] | None = None,
     progress: Callable[[ModuleProof, float], None] | None = None,
+    requirement_dirs: Sequence[Path] = (),
 ) -> ProofResult:
     """Prove each module of ``plan`` for each SDK. The compiler sees only the tree, the
     SDKs, zig's own headers and a private scratch directory (a file system overlay);
     sources and include directories outside the tree are refused, and the whole run
     ends by ``limits.prove_seconds`` (what is left is "not proven: limit reached").
     ``toolchain_dirs``: what the compiler may read of the toolchain (default: zig's
-    library directory, asked of zig; none when ``zig`` does not run)."""
+    library directory, asked of zig; none when ``zig`` does not run). ``requirement_dirs``:
+    include folders of the build requirements' wheels (:mod:`analyzer.sdk.requires`)."""
     base, out_dir = base.resolve(), out_dir.resolve()  # commands run in the tree: absolute paths
     deadline = time.monotonic() + limits.prove_seconds
     modules = modules_of(plan)
@@ -618,7 +623,8 @@ def prove(
                 for m in modules
             ]
         else:
-            allowed = (base, scratch, *(s.include for s in sdks), *toolchain_dirs)
+            requirement_dirs = tuple(d.resolve() for d in requirement_dirs)
+            allowed = (base, scratch, *(s.include for s in sdks), *toolchain_dirs, *requirement_dirs)
             job = _Job(
                 base,
                 plan,
@@ -631,6 +637,7 @@ def prove(
                 tuple(include_dirs),
                 deadline,
                 _tree_facts(base),
+                requirement_dirs,
             )
             job.overlay.write_text(compiler_overlay(list(allowed)), encoding="utf-8")
             proofs = _prove_all(modules, sdks, job, jobs, progress)

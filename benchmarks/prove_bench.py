@@ -4,7 +4,8 @@ many units precise mode parses with a Windows CPython SDK against without one.
     python benchmarks/prove_bench.py             # the sdists benchmarks/accuracy.py pinned
 
 Needs the SDK (`woaport sdk --python 3.13` makes it) and the pinned sdists in the cache
-(`python benchmarks/accuracy.py` fetches them). zig's ARM64 runtime is built on the first
+(`python benchmarks/accuracy.py` fetches them); the build requirements' headers come from
+the configured index, as `woaport prove` takes them. zig's ARM64 runtime is built on the first
 proof (about a minute), before the timed runs.
 """
 
@@ -17,11 +18,15 @@ from collections import Counter
 from pathlib import Path
 
 from analyzer.archive import extract
+from analyzer.index.config import default_index_url
+from analyzer.index.httpcache import HttpCache
+from analyzer.index.simple import SimpleIndex
 from analyzer.precise.cache import default_cache_dir
 from analyzer.prove import ToolchainProbeJudge, prove, toolchain_runner
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
 from analyzer.sdk.provider import local_sdk, zig_command
+from analyzer.sdk.requires import requirement_headers
 from analyzer.targets import load_targets
 
 SDISTS = (
@@ -39,6 +44,8 @@ def main() -> int:
         print("no CPython 3.13 SDK: run `woaport sdk --python 3.13` first", file=sys.stderr)
         return 2
     zig, run = zig_command(), toolchain_runner(cache / "zig")
+    # The build requirements' headers (cppy, numpy...) from the index the user configured.
+    index = SimpleIndex(default_index_url(None), cache=HttpCache(cache / "index"))
     rules, targets = default_rules(), load_targets()
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()  # not proven, by reason code
@@ -64,7 +71,16 @@ def main() -> int:
             judge = ToolchainProbeJudge(rules, targets, zig, run, sdk.include, Path(tmp) / "probes")
             start = time.perf_counter()
             plan = tree_plan(root, walk_tree(root, ScanOptions()), rules, targets, judge)
-            result = prove(root, plan, [sdk], Path(tmp) / "out", zig, run=run) if plan is not None else None
+            requirement_dirs = [
+                d
+                for item in requirement_headers(root, index, "3.13", cache / "requires")[0]
+                for d in item.include_dirs
+            ]
+            result = (
+                prove(root, plan, [sdk], Path(tmp) / "out", zig, run=run, requirement_dirs=requirement_dirs)
+                if plan is not None
+                else None
+            )
             elapsed = time.perf_counter() - start
             proofs = result.modules if result is not None else ()
             kinds = Counter(

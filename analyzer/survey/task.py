@@ -195,8 +195,17 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
     built_plan = plan_for_proof(tree, zig, runner, sdk.include, toolchain)
     if built_plan is None:
         return Proof("skipped", "no build the static model can read", python=python)
+    requirement_dirs = _requirement_dirs(tree, request, python, default_cache_dir() / "requires")
     result = prove(
-        tree, built_plan, [sdk], scratch / "out", zig, run=runner, jobs=1, toolchain_dirs=toolchain
+        tree,
+        built_plan,
+        [sdk],
+        scratch / "out",
+        zig,
+        run=runner,
+        jobs=1,
+        toolchain_dirs=toolchain,
+        requirement_dirs=requirement_dirs,
     )
     modules = len(result.modules)
     built = sum(1 for m in result.modules if m.built)
@@ -211,6 +220,22 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
         return Proof("failed", f"{first.module}: {why[:300]}", modules, built, python)
     reasons = sorted({f"{m.module} ({m.reason or 'not proven'})" for m in result.modules if not m.built})
     return Proof("not proven", "; ".join(reasons[:5]), modules, built, python)
+
+
+def _requirement_dirs(tree: Path, request: SurveyRequest, python: str, cache: Path) -> list[Path]:
+    """Include folders of the build requirements' wheels, from the survey's index."""
+    from analyzer.index.errors import IndexFetchError
+    from analyzer.index.simple import SimpleIndex
+    from analyzer.sdk.requires import build_requirements, requirement_headers
+
+    if not build_requirements(tree, python):
+        return []
+    try:
+        with SimpleIndex(request.index_url, timeout=request.timeout, retries=request.retries) as index:
+            found, _ = requirement_headers(tree, index, python, cache)
+    except IndexFetchError:
+        return []
+    return [d for item in found for d in item.include_dirs]
 
 
 def survey_request(request: SurveyRequest) -> ProjectSurvey:

@@ -1,0 +1,196 @@
+"""Headers from a package's build requirements, for ``prove``: ``numpy/arrayobject.h``,
+``pybind11/pybind11.h``, ``cppy.h`` come from the wheels the build installs first, not
+from the sdist. The requirements are read from ``pyproject.toml``'s
+``[build-system] requires`` (never by running anything); for each, the newest release
+the specifier allows is looked up on the index with woaport's own client, and one of its
+wheels is taken — a ``win_arm64`` one when there is one (numpy's ``_numpyconfig.h`` is
+per platform), else ``win_amd64`` (the same 64-bit Windows layout), else any. The wheel
+is unpacked with the defensive extractor into woaport's cache, only its headers kept,
+and its include folders are found statically: every folder named ``include`` holding
+headers (``numpy/_core/include``, ``pybind11/include``), plus the wheel's root.
+
+Requirements whose wheels carry no headers a compile includes (the build backends,
+Cython, setuptools-scm...) are not fetched; at most :data:`MAX_REQUIREMENTS` are."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from analyzer.archive import ArchiveError, ArchiveLimits, extract
+from analyzer.index.errors import IndexFetchError
+from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
+from analyzer.safeload import toml_loads
+
+MAX_REQUIREMENTS = 8
+MAX_PYPROJECT = 1024 * 1024
+HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".inl", ".inc", ".pxd", ".pxi")
+# Build tools whose wheels hold no header a C or C++ compile includes.
+NO_HEADERS = frozenset(
+    {
+        "setuptools", "wheel", "cython", "meson", "meson-python", "scikit-build-core",
+        "scikit-build", "maturin", "setuptools-rust", "hatchling", "hatch-vcs", "poetry-core",
+        "flit-core", "pdm-backend", "setuptools-scm", "cmake", "ninja", "pkgconfig", "packaging",
+        "tomli", "versioneer", "cffi", "pip", "build", "extension-helpers", "oldest-supported-numpy",
+    }
+)  # fmt: skip
+FORMAT = 1  # bump when what a cached unpacked wheel holds changes
+
+
+@dataclass(frozen=True)
+class RequirementHeaders:
+    name: str
+    wheel: str  # the wheel's file name
+    include_dirs: tuple[Path, ...]
+
+
+def _environment(python: str) -> dict[str, str]:
+    """PEP 508 markers as a CPython ``python`` build on Windows ARM64 sees them."""
+    return {
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "platform_machine": "ARM64",
+        "platform_system": "Windows",
+        "sys_platform": "win32",
+        "os_name": "nt",
+    }
+
+
+def build_requirements(root: Path, python: str) -> tuple[Requirement, ...]:
+    """``[build-system] requires`` of the tree's ``pyproject.toml`` that may carry
+    headers and apply to a Windows ARM64 build of ``python``."""
+    path = root / "pyproject.toml"
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_PYPROJECT:
+            return ()
+        data = toml_loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError):
+        return ()
+    system = data.get("build-system")
+    listed = system.get("requires") if isinstance(system, dict) else None
+    if not isinstance(listed, list):
+        return ()
+    wanted: dict[str, Requirement] = {}
+    for text in listed:
+        if not isinstance(text, str):
+            continue
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in NO_HEADERS or name in wanted:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate(_environment(python)):
+            continue
+        wanted[name] = requirement
+    return tuple(wanted.values())[:MAX_REQUIREMENTS]
+
+
+def choose_wheel(files: Iterable[DistFile], requirement: Requirement, python: str) -> DistFile | None:
+    """The wheel to take headers from: the newest release the specifier allows (final
+    releases first), its win_arm64 wheel for ``python`` (or abi3), else win_amd64, else
+    a pure or any other wheel."""
+    from analyzer.status.classify import releases, wheel_parts
+
+    cp = f"cp{python.replace('.', '')}"
+    name = canonicalize_name(requirement.name)
+    by_name = {f.filename: f for f in files}
+    for release in releases(by_name.values(), name):
+        if not requirement.specifier.contains(release.version, prereleases=False):
+            continue
+
+        def rank(wheel: str) -> int:
+            parsed = wheel_parts(wheel)
+            tags = parsed[1] if parsed is not None else frozenset()
+            platforms = {t.platform for t in tags}
+            fits = any(t.interpreter in (cp, "py3") or t.abi == "abi3" for t in tags)
+            if "win_arm64" in platforms:
+                return 0 if fits else 2
+            if "win_amd64" in platforms:
+                return 1 if fits else 3
+            return 4 if "any" in platforms else 5
+
+        if release.wheels:
+            best = min(release.wheels, key=rank)
+            return by_name.get(best)
+    return None
+
+
+def include_dirs_of(unpacked: Path) -> tuple[Path, ...]:
+    """Every folder named ``include`` with headers below it, then the unpacked root."""
+    found: list[Path] = []
+    for path in sorted(unpacked.rglob("include")):
+        if (
+            path.is_dir()
+            and not path.is_symlink()
+            and any(p.suffix in HEADER_SUFFIXES for p in path.rglob("*"))
+        ) and not any(parent in found for parent in path.parents):
+            found.append(path)
+    return (*found, unpacked)
+
+
+def _unpacked_headers(index: SimpleIndex, wheel: DistFile, cache: Path) -> Path:
+    """The wheel's headers in the cache (made once, atomically: a half-made folder is
+    never where the next run looks). Raises IndexFetchError or ArchiveError."""
+    target = cache / f"{FORMAT}-{wheel.filename.removesuffix('.whl')}"
+    if (target / ".complete").is_file():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".woaport-requires-", dir=cache))
+    try:
+        downloaded = index.download(wheel, work)
+        archive = downloaded.rename(work / "wheel.zip")  # the extractor reads zips by name
+        unpacked = work / "unpacked"
+        unpacked.mkdir()
+        extract(archive, unpacked, ArchiveLimits(max_total_bytes=512 * 1024 * 1024))
+        for path in sorted(unpacked.rglob("*"), reverse=True):  # only headers stay
+            if path.is_file() and path.suffix not in HEADER_SUFFIXES:
+                path.unlink()
+        (unpacked / ".complete").write_text(wheel.filename, encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(unpacked, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def requirement_headers(
+    root: Path,
+    index: SimpleIndex,
+    python: str,
+    cache: Path,
+    log: Callable[[str], None] = lambda _: None,
+) -> tuple[tuple[RequirementHeaders, ...], tuple[str, ...]]:
+    """The include folders of the tree's build requirements, and a note per requirement
+    that could not be had (the proof goes on without it)."""
+    found: list[RequirementHeaders] = []
+    notes: list[str] = []
+    for requirement in build_requirements(root, python):
+        name = canonicalize_name(requirement.name)
+        try:
+            page = index.project(name)
+            wheel = choose_wheel(page.files, requirement, python)
+            if wheel is None:
+                notes.append(f"build requirement {requirement}: no wheel on the index to take headers from")
+                continue
+            log(f"headers of build requirement {requirement} from {wheel.filename}")
+            unpacked = _unpacked_headers(index, wheel, cache)
+        except ProjectNotFound:
+            notes.append(f"build requirement {requirement}: not on the index")
+            continue
+        except (IndexFetchError, ArchiveError, OSError) as error:
+            notes.append(f"build requirement {requirement}: {str(error)[:200]}")
+            continue
+        found.append(RequirementHeaders(name, wheel.filename, include_dirs_of(unpacked)))
+    return tuple(found), tuple(notes)

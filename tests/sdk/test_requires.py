@@ -1,0 +1,149 @@
+"""Headers of a package's build requirements for prove: read from pyproject.toml, the
+wheel chosen on an index at 127.0.0.1, unpacked defensively into the cache (headers
+only), include folders found statically; and a real proof that needs them (slow)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from analyzer.index.simple import DistFile, SimpleIndex
+from analyzer.sdk.requires import build_requirements, choose_wheel, include_dirs_of, requirement_headers
+from tests.clirun import run
+from tests.localindex import LocalIndex
+
+HEADER = b"#define HDRPKG_ANSWER 42\nstatic inline int hdrpkg_answer(void) { return HDRPKG_ANSWER; }\n"
+
+
+def header_wheel(
+    name: str, version: str, tag: str, members: dict[str, bytes] | None = None
+) -> tuple[str, bytes]:
+    dist = f"{name}-{version}"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, data in (members or {f"{name}/include/{name}/{name}.h": HEADER}).items():
+            archive.writestr(member, data)
+        archive.writestr(f"{name}/_native.pyd", b"MZ binary that is not kept")
+        archive.writestr(
+            f"{dist}.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        )
+    return f"{dist}-{tag}.whl", buffer.getvalue()
+
+
+def pyproject(tree: Path, requires: list[str]) -> None:
+    tree.mkdir(parents=True, exist_ok=True)
+    (tree / "pyproject.toml").write_text(
+        f'[build-system]\nrequires = {json.dumps(requires)}\nbuild-backend = "setuptools.build_meta"\n'
+    )
+
+
+def test_build_requirements_skip_tools_and_other_platforms(tmp_path: Path) -> None:
+    pyproject(
+        tmp_path,
+        [
+            "setuptools>=77", "wheel", "Cython>=3", "numpy>=2.0; python_version>='3.9'",
+            "pybind11[global]>=2.12", "oldlib; sys_platform != 'win32'", "not a requirement !!", "numpy",
+        ],
+    )  # fmt: skip
+    assert [str(r) for r in build_requirements(tmp_path, "3.13")] == [
+        'numpy>=2.0; python_version >= "3.9"',
+        "pybind11[global]>=2.12",
+    ]
+    assert build_requirements(tmp_path / "nowhere", "3.13") == ()
+
+
+def test_the_wheel_is_win_arm64_then_win_amd64_then_any_in_the_newest_allowed_release() -> None:
+    def files(*names: str) -> list[DistFile]:
+        return [DistFile(n, f"http://127.0.0.1/{n}", ()) for n in names]
+
+    numpy = files(
+        "numpy-2.1.0-cp313-cp313-win_arm64.whl",
+        "numpy-2.1.0-cp313-cp313-win_amd64.whl",
+        "numpy-2.2.0-cp313-cp313-win_amd64.whl",
+        "numpy-2.2.0-cp313-cp313-manylinux_2_17_aarch64.whl",
+        "numpy-3.0.0rc1-cp313-cp313-win_arm64.whl",
+    )
+    chosen = choose_wheel(numpy, Requirement("numpy>=2"), "3.13")
+    assert chosen is not None and chosen.filename == "numpy-2.2.0-cp313-cp313-win_amd64.whl"
+    older = choose_wheel(numpy, Requirement("numpy<2.2"), "3.13")
+    assert older is not None and older.filename == "numpy-2.1.0-cp313-cp313-win_arm64.whl"
+    pure = choose_wheel(files("pybind11-2.13.6-py3-none-any.whl"), Requirement("pybind11"), "3.13")
+    assert pure is not None and pure.filename.endswith("py3-none-any.whl")
+    assert choose_wheel(numpy, Requirement("numpy>5"), "3.13") is None
+
+
+def test_include_dirs_are_found_without_importing_anything(tmp_path: Path) -> None:
+    (tmp_path / "numpy" / "_core" / "include" / "numpy").mkdir(parents=True)
+    (tmp_path / "numpy" / "_core" / "include" / "numpy" / "arrayobject.h").write_text("")
+    (tmp_path / "docs" / "include").mkdir(parents=True)  # no header in it: not an include folder
+    (tmp_path / "docs" / "include" / "readme.txt").write_text("")
+    assert include_dirs_of(tmp_path) == (tmp_path / "numpy" / "_core" / "include", tmp_path)
+
+
+def test_headers_come_from_the_index_once_and_only_headers_stay(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    local_index.publish("hdrpkg", dict([header_wheel("hdrpkg", "1.0", "py3-none-any")]))
+    tree = tmp_path / "tree"
+    pyproject(tree, ["setuptools", "hdrpkg>=1"])
+    cache = tmp_path / "cache"
+    with SimpleIndex(local_index.url, timeout=10) as index:
+        found, notes = requirement_headers(tree, index, "3.13", cache)
+        assert notes == ()
+        (item,) = found
+        include = item.include_dirs[0]
+        assert (include / "hdrpkg" / "hdrpkg.h").read_bytes() == HEADER
+        assert not list(cache.rglob("*.pyd")) and not list(cache.rglob("METADATA"))
+        downloads = local_index.hits("/files/hdrpkg-1.0-py3-none-any.whl")
+        again, _ = requirement_headers(tree, index, "3.13", cache)
+        assert again == found and local_index.hits("/files/hdrpkg-1.0-py3-none-any.whl") == downloads
+
+
+def test_a_hostile_or_missing_requirement_is_a_note_not_a_failure(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    evil = header_wheel(
+        "evilhdr", "1.0", "py3-none-any", {"../../escape.h": b"x", "evilhdr/include/e.h": b"y"}
+    )
+    local_index.publish("evilhdr", dict([evil]))
+    tree = tmp_path / "tree"
+    pyproject(tree, ["evilhdr", "nosuchpkg"])
+    with SimpleIndex(local_index.url, timeout=10, retries=0) as index:
+        found, notes = requirement_headers(tree, index, "3.13", tmp_path / "cache")
+    assert not (tmp_path / "escape.h").exists() and not list(tmp_path.rglob("escape.h"))
+    assert [item.name for item in found] == ["evilhdr"]  # the member inside the wheel is kept
+    assert any("nosuchpkg" in note and "not on the index" in note for note in notes)
+
+
+@pytest.mark.slow
+def test_prove_compiles_a_module_that_includes_a_build_requirements_header(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    from tests.test_prove import real_sdk
+
+    sdks = real_sdk()
+    local_index.publish("hdrpkg", dict([header_wheel("hdrpkg", "1.0", "py3-none-any")]))
+    tree = tmp_path / "tree"
+    pyproject(tree, ["setuptools", "hdrpkg"])
+    (tree / "setup.py").write_text(
+        "from setuptools import setup, Extension\n"
+        'setup(name="uses", ext_modules=[Extension("uses", ["uses.c"])])\n'
+    )
+    (tree / "uses.c").write_text(
+        "#include <Python.h>\n#include <hdrpkg/hdrpkg.h>\n"
+        'static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "uses", NULL, -1, NULL};\n'
+        "PyMODINIT_FUNC PyInit_uses(void) { return hdrpkg_answer() ? PyModule_Create(&m) : NULL; }\n"
+    )
+    args = ["prove", str(tree), "--python-sdk", str(sdks), "--out", str(tmp_path / "out"), "--json"]
+    code, output = run(*args, str(tmp_path / "a.json"), "--index-url", local_index.url, "--no-requires")
+    (module,) = json.loads((tmp_path / "a.json").read_text())["modules"]
+    assert not module["built"] and module["reason"] == "missing-header", output
+    code, output = run(*args, str(tmp_path / "b.json"), "--index-url", local_index.url)
+    (module,) = json.loads((tmp_path / "b.json").read_text())["modules"]
+    assert code == 0 and module["built"], output
+    assert "headers of build requirement hdrpkg" in output
