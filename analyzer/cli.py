@@ -693,7 +693,7 @@ def fix_command(
                 raise OperationalError(str(error)) from None
             path = opened.root
             click.echo(f"woaport: the patch is relative to the root of {opened.label}", err=True)
-        _fix(path, mode, only, markdown_out, force, targets, prove_python)
+        _fix(path, mode, only, markdown_out, force, targets, prove_python, index_url)
 
 
 def _fix(
@@ -704,6 +704,7 @@ def _fix(
     force: bool,
     targets: tuple[str, ...],
     prove_python: str | None = None,
+    index_url: str | None = None,
 ) -> None:
     from analyzer.fix import pr as pr_text
     from analyzer.fix.engine import (
@@ -750,7 +751,7 @@ def _fix(
     )
     if markdown_out:
         verification = verify(path, plan, result, options) if plan.edits else None
-        proof = _prove_patched(path, plan, options, prove_python) if prove_python else None
+        proof = _prove_patched(path, plan, options, prove_python, index_url) if prove_python else None
         _write(markdown_out, pr_text.render(plan, result.rules, verification, proof))
     if mode == "apply":
         try:
@@ -973,7 +974,7 @@ def _index_names(index: SimpleIndex) -> tuple[str, ...]:
         return ()
 
 
-def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> str:
+def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, index_url: str | None) -> str:
     """woaport prove on a scratch copy of the tree with the fix applied: one sentence."""
     import tempfile
 
@@ -998,8 +999,17 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str) -> 
         if built_plan is None:
             return "Not proven: woaport's build model cannot read this build."
         runner = toolchain_runner(cache / "zig", deadline=time.monotonic() + CHILD_LIMITS.prove_seconds)
+        log = lambda m: click.echo(m, err=True)  # noqa: E731
+        requirement_dirs = _requirement_dirs(tree, index_url, python, cache, log)
         result = prove(
-            tree, built_plan, [sdk], Path(scratch) / "out", zig, run=runner, toolchain_dirs=toolchain
+            tree,
+            built_plan,
+            [sdk],
+            Path(scratch) / "out",
+            zig,
+            run=runner,
+            toolchain_dirs=toolchain,
+            requirement_dirs=requirement_dirs,
         )
     built = [m for m in result.modules if m.built]
     line = (
