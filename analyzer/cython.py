@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -92,12 +93,14 @@ def translate(
     all_files: list[str] | None = None,
     limits: ChildLimits = CHILD_LIMITS,
     cplus: bool = False,
+    include_dirs: Sequence[Path] = (),
 ) -> tuple[list[SourceFile], list[ScanWarning]]:
     """C for each ``.pyx`` in ``scratch`` (same relative paths), as source files whose
     ``rel`` is where the C would sit in the tree; a file Cython rejects is a warning.
     ``cache``: a directory of earlier translations, keyed by the ``.pyx``'s bytes, its
     path, Cython's version and the tree's ``.pxd``/``.pxi`` files (a translation costs
-    about half a second of CPU per file: numpy's 22 took 10 s)."""
+    about half a second of CPU per file: numpy's 22 took 10 s). ``include_dirs``: where
+    ``cimport`` also looks (the build requirements' ``.pxd`` files woaport fetched)."""
     warnings: list[ScanWarning] = []
     tree_key = _tree_key(base, all_files) if cache is not None else ""
     if len(pyx) > MAX_TRANSLATIONS:
@@ -145,6 +148,7 @@ def translate(
             str(base),
             "-I",
             str(source.parent),
+            *(arg for directory in include_dirs for arg in ("-I", str(directory))),
             "-o",
             str(target),
         ]

@@ -269,7 +269,9 @@ class _Job:
     requirement_dirs: tuple[Path, ...] = ()
 
 
-def _compilable(module: Module, base: Path, scratch: Path) -> tuple[list[Path], str]:
+def _compilable(
+    module: Module, base: Path, scratch: Path, requirement_dirs: Sequence[Path] = ()
+) -> tuple[list[Path], str]:
     """The C/C++ sources to compile: a Cython source by the C shipped beside it, else by
     C that Cython generates into ``scratch``; or why the module cannot be tried. A source
     named outside the tree (absolute, ``../``, through a link) is refused, never read."""
@@ -288,7 +290,9 @@ def _compilable(module: Module, base: Path, scratch: Path) -> tuple[list[Path], 
                 continue
             if not cython.available():
                 return [], f"{rel}: Cython source without C, and the cython package is not installed"
-            made, problems = cython.translate(base, [rel], scratch, 1, cplus=module.cplus)
+            made, problems = cython.translate(
+                base, [rel], scratch, 1, cplus=module.cplus, include_dirs=requirement_dirs
+            )
             if not made:
                 return [], problems[0].message if problems else f"{rel}: Cython did not translate it"
             sources.append(made[0].path)
@@ -424,7 +428,9 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
     if _MODULE_NAME.fullmatch(module.name) is None or len(module.name) > 200:
         why = f"the module name {module.name[:80]!r} is not a dotted Python identifier: refused"
         return ModuleProof(module.name, python, False, False, not_proven=why, reason="refused")
-    sources, why_not = _compilable(module, job.base, job.scratch / "cython" / python / module.name)
+    sources, why_not = _compilable(
+        module, job.base, job.scratch / "cython" / python / module.name, job.requirement_dirs
+    )
     if why_not:
         code = "refused" if "refused" in why_not else "cython" if "Cython" in why_not else "no-source"
         return ModuleProof(module.name, python, False, False, not_proven=why_not, reason=code)

@@ -147,3 +147,23 @@ def test_prove_compiles_a_module_that_includes_a_build_requirements_header(
     (module,) = json.loads((tmp_path / "b.json").read_text())["modules"]
     assert code == 0 and module["built"], output
     assert "headers of build requirement hdrpkg" in output
+
+
+def test_cython_cimports_a_build_requirements_pxd_from_its_include_dirs(tmp_path: Path) -> None:
+    """statsmodels' ``cimport numpy``: the ``.pxd`` ships in numpy's wheel, not the sdist."""
+    from analyzer import cython
+
+    if not cython.available():
+        pytest.skip("the cython package is not installed")
+    wheel = tmp_path / "wheel"
+    (wheel / "hdrpkg").mkdir(parents=True)
+    (wheel / "hdrpkg" / "__init__.pxd").write_text(
+        'cdef extern from "hdrpkg/hdrpkg.h":\n    int hdrpkg_answer()\n'
+    )
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "uses.pyx").write_text("cimport hdrpkg\n\ndef answer():\n    return hdrpkg.hdrpkg_answer()\n")
+    made, problems = cython.translate(tree, ["uses.pyx"], tmp_path / "a", 1)
+    assert not made and problems
+    made, problems = cython.translate(tree, ["uses.pyx"], tmp_path / "b", 1, include_dirs=[wheel])
+    assert problems == [] and '#include "hdrpkg/hdrpkg.h"' in made[0].path.read_text()
