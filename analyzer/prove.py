@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from analyzer import cython
-from analyzer.buildmodel.plan import BuildPlan
+from analyzer.buildmodel.plan import UNKNOWN_MACRO_TEXT, BuildPlan
 from analyzer.childproc import run_limited
 from analyzer.findings import format_message
 from analyzer.limits import CHILD_LIMITS, ChildLimits
@@ -69,6 +69,7 @@ class Module:
     libraries: tuple[str, ...] = ()
     maybe: bool = False  # some source is compiled only on some paths of the build
     cplus: bool = False  # the build says C++ (Extension(language="c++")): Cython makes C++
+    objects: tuple[str, ...] = ()  # prebuilt objects the build links in (tree-relative)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,10 @@ class ModuleProof:
     findings: tuple[Finding, ...] = ()
     not_proven: str = ""  # why it was not tried (e.g. Cython source without C)
     # Why, as a code: rust, external-library, missing-header, generated-header, limit,
-    # toolchain, refused (a path or name outside the tree), cython, no-source.
+    # toolchain, refused (a path or name outside the tree), cython, no-source; and where
+    # the build is not known well enough to blame the code: macro-value (a macro's value
+    # the model could not compute), maybe-compiled (the build may not compile the module
+    # on ARM64), other-target (it links code another target of the build compiles).
     reason: str = ""
 
     @property
@@ -120,6 +124,7 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
             continue  # Rust crates: see rust_crates
         by_target.setdefault(use.target, []).append((use.path, use.build_file, use.line, state))
     libraries = {s.target: s.libraries for s in plan.settings if s.model == model}
+    objects = {s.target: s.objects for s in plan.settings if s.model == model}
     cplus = {s.target for s in plan.settings if s.model == model and s.language in ("c++", "cpp")}
     out = []
     for target, uses in sorted(by_target.items()):
@@ -132,6 +137,7 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
                 libraries.get(target, ()),
                 any(state != 1 for *_, state in uses),
                 target in cplus,
+                objects.get(target, ()),
             )
         )
     return out
@@ -316,7 +322,7 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
     objects_dir.mkdir(parents=True, exist_ok=True)
     shims = _shims(job.scratch / "shims")
     values = job.plan.macro_values()
-    texts = job.plan.macro_texts(MODEL)
+    texts = {n: t for n, t in job.plan.macro_texts(MODEL).items() if t != UNKNOWN_MACRO_TEXT}
     macros = [
         f"-D{name}={texts[name]}" if name in texts else f"-D{name}"
         for name, per in values.items()
@@ -384,7 +390,9 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus:
     own += [f"-l{lib}" for lib in job.tree.pragma_libraries if f"-l{lib}" not in own]
     python = f"-l{job.sdk.dll.removesuffix('.dll')}"
     driver = "c++" if cplus else "cc"
-    command = [*job.zig, driver, "-target", TARGET, "-shared", "-o", str(target), *objects]
+    # Prebuilt objects the build links (extra_objects): read by the linker, never run.
+    prebuilt = [str(found) for rel in module.objects if (found := inside_file(job.base, rel)) is not None]
+    command = [*job.zig, driver, "-target", TARGET, "-shared", "-o", str(target), *objects, *prebuilt]
     if time.monotonic() > job.deadline:
         return [f"{STOPPED_NOTE} {DEADLINE_NOTE}"]
     code, output = job.run([*command, f"-L{job.sdk.libs}", python, *own], job.base)
@@ -420,6 +428,24 @@ def _pe_problems(path: Path, output_rel: str, dll: str) -> tuple[str, tuple[str,
 # An extension module's name becomes paths (the .pyd, its objects): only a dotted Python
 # identifier is allowed, so "../x", "/abs/x" or ".hidden" cannot place files outside OUT.
 _MODULE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def _build_doubt(job: _Job, module: Module) -> tuple[str, str] | None:
+    """Why a failure of ``module`` may be the model's rather than the package's: the build
+    defines a macro with a value the model could not compute (tree-sitter's version
+    string), or compiles the module on ARM64 only on some paths (a CMake probe the model
+    could not settle). (why, reason code), or None when the build is known."""
+    values = job.plan.macro_values()
+    unknown = sorted(
+        name
+        for name, text in job.plan.macro_texts(MODEL).items()
+        if text == UNKNOWN_MACRO_TEXT and values.get(name, {}).get(MODEL) == 1
+    )
+    if unknown:
+        return f"the build gives {', '.join(unknown[:3])} a value woaport could not compute", "macro-value"
+    if module.maybe:
+        return "the build may not compile this module on ARM64 at all", "maybe-compiled"
+    return None
 
 
 def prove_module(module: Module, job: _Job) -> ModuleProof:
@@ -470,6 +496,19 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
             module.name, python, False, False, errors=tuple(errors), not_proven=why, reason="missing-header"
         )
     if errors:
+        doubt = _build_doubt(job, module)
+        if doubt:  # the build itself is not known well enough to blame the code
+            why, code = doubt
+            return ModuleProof(
+                module.name,
+                python,
+                False,
+                False,
+                errors=tuple(errors),
+                findings=tuple(findings),
+                not_proven=f"{why}; it did not compile here: {errors[0][:300]}",
+                reason=code,
+            )
         return ModuleProof(module.name, python, False, False, errors=tuple(errors), findings=tuple(findings))
     output_rel = f"{module.name.replace('.', '/')}.cp{python.replace('.', '')}-win_arm64.pyd"
     odd = [lib for lib in module.libraries if _LIBRARY_NAME.fullmatch(lib) is None]
@@ -492,10 +531,52 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
             module.name, python, True, False, errors=tuple(failed), not_proven=why, reason="external-library"
         )
     if failed:
+        owners = _defined_by_other_targets(job, module, failed)
+        if owners:  # the build links another target of its own in (meson link_with)
+            why = (
+                f"links code the build compiles for {', '.join(owners[:3])}, which the model does not"
+                " join in yet"
+            )
+            return ModuleProof(
+                module.name, python, True, False, errors=tuple(failed), not_proven=why, reason="other-target"
+            )
         found = tuple(_finding(LINK_ERROR, module.build_file, module.line, 1, message) for message in failed)
         return ModuleProof(module.name, python, True, False, errors=tuple(failed), findings=found)
     machine, imports, problems = _pe_problems(job.out_dir / output_rel, output_rel, job.sdk.dll)
     return ModuleProof(module.name, python, True, not problems, output_rel, machine, imports, tuple(problems))
+
+
+_UNDEFINED_SYMBOL = re.compile(r"undefined symbol: (?:__declspec\(dllimport\) )?([A-Za-z_]\w*)$")
+_MAX_OWNER_BYTES = 2 * 1024 * 1024
+
+
+def _defined_by_other_targets(job: _Job, module: Module, errors: Sequence[str]) -> list[str]:
+    """The other build targets whose sources define every symbol the link of ``module``
+    missed (pandas' ``pandas_parser`` links ``tokenizer_lib`` through a meson
+    dependency): then the failure is the model's, not the package's. [] otherwise."""
+    names = {m.group(1) for e in errors if (m := _UNDEFINED_SYMBOL.search(e.strip())) is not None}
+    if not names or len(names) != len(errors):
+        return []
+    owners: dict[str, set[str]] = {}
+    for use in job.plan.sources:
+        if use.target == module.name or use.path in module.sources or dict(use.compiled).get(MODEL, 0) == 0:
+            continue
+        path = inside_file(job.base, use.path)
+        if path is None or not use.path.endswith(C_SUFFIXES + CXX_SUFFIXES):
+            continue
+        try:
+            if path.stat().st_size > _MAX_OWNER_BYTES:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for name in names:
+            # A definition: the name, its parameters, then a body (not a declaration's ";").
+            if re.search(rf"\b{re.escape(name)}\s*\([^;{{}}]*\)\s*\{{", text):
+                owners.setdefault(name, set()).add(use.target or use.path)
+    if set(owners) != names:
+        return []
+    return sorted({owner for found in owners.values() for owner in found})
 
 
 DEADLINE_NOTE = "limit reached: prove's overall time limit"

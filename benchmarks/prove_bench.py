@@ -1,7 +1,8 @@
 """woaport prove on real sdists: modules per second, what each module came to, and how
 many units precise mode parses with a Windows CPython SDK against without one.
 
-    python benchmarks/prove_bench.py             # the sdists benchmarks/accuracy.py pinned
+    python benchmarks/prove_bench.py             # 15 of the sdists benchmarks/accuracy.py pinned
+    python benchmarks/prove_bench.py --all --seconds 120   # every pinned one, 120 s each at most
 
 Needs the SDK (`woaport sdk --python 3.13` makes it) and the pinned sdists in the cache
 (`python benchmarks/accuracy.py` fetches them); the build requirements' headers come from
@@ -11,16 +12,20 @@ proof (about a minute), before the timed runs.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
+import tomllib
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from analyzer.archive import extract
 from analyzer.index.config import default_index_url
 from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import SimpleIndex
+from analyzer.limits import CHILD_LIMITS
 from analyzer.precise.cache import default_cache_dir
 from analyzer.prove import ToolchainProbeJudge, prove, toolchain_runner
 from analyzer.rules import default_rules
@@ -38,6 +43,18 @@ SDISTS = (
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--all", action="store_true", help="every sdist pinned in benchmarks/oracle.toml")
+    parser.add_argument("--seconds", type=float, default=3600.0, help="proof time per sdist")
+    parser.add_argument("--no-precise", action="store_true", help="skip the precise-mode comparison")
+    args = parser.parse_args()
+    sdists = SDISTS
+    if args.all:
+        pinned = tomllib.loads((Path(__file__).resolve().parent / "oracle.toml").read_text(encoding="utf-8"))
+        sdists = tuple(dict.fromkeys([*SDISTS, *(b["sdist"] for b in pinned["builds"])]))
+    limits = replace(CHILD_LIMITS, prove_seconds=args.seconds)
     cache = default_cache_dir()
     sdk = local_sdk("3.13", cache / "sdk")
     if sdk is None:
@@ -60,7 +77,8 @@ def main() -> int:
             prove(warm, warm_plan, [sdk], Path(tmp), zig, run=run)
     print(f"{'sdist':28} {'modules':>7} {'built':>5} {'not proven':>10} {'failed':>6} {'s':>6}", end="")
     print("  precise parsed")
-    for name in SDISTS:
+    failed_modules: list[str] = []
+    for name in sdists:
         archive = cache / "benchmark-sdists" / name
         if not archive.is_file():
             print(f"{name}: not in the cache (run benchmarks/accuracy.py)", file=sys.stderr)
@@ -77,7 +95,17 @@ def main() -> int:
                 for d in item.include_dirs
             ]
             result = (
-                prove(root, plan, [sdk], Path(tmp) / "out", zig, run=run, requirement_dirs=requirement_dirs)
+                prove(
+                    root,
+                    plan,
+                    [sdk],
+                    Path(tmp) / "out",
+                    zig,
+                    run=run,
+                    requirement_dirs=requirement_dirs,
+                    limits=limits,
+                    jobs=2,
+                )
                 if plan is not None
                 else None
             )
@@ -87,15 +115,22 @@ def main() -> int:
                 "built" if m.built else "not proven" if m.not_proven else "failed" for m in proofs
             )
             outcomes.update(kinds)
+            failed_modules += [
+                f"{name}: {m.module}: {(m.errors or ('?',))[0][:160]}"
+                for m in proofs
+                if not m.built and not m.not_proven
+            ]
             reasons.update(m.reason or "?" for m in proofs if not m.built and m.not_proven)
             seconds += elapsed
             modules += len(proofs)
-            row = []
-            for key, include in (("without", None), ("with", sdk.include)):
+            row = ["-", "-"]
+            for key, include in () if args.no_precise else (("without", None), ("with", sdk.include)):
                 found = scan(root, ScanOptions(jobs=2, precise=True, python_include=include, cache_dir=None))
                 parsed[key][0] += found.precise_units
                 parsed[key][1] += found.precise_units + found.precise_fallbacks
-                row.append(f"{found.precise_units}/{found.precise_units + found.precise_fallbacks}")
+                row[0 if key == "without" else 1] = (
+                    f"{found.precise_units}/{found.precise_units + found.precise_fallbacks}"
+                )
         print(
             f"{name.removesuffix('.tar.gz'):28} {len(proofs):7} {kinds['built']:5} {kinds['not proven']:10}"
             f" {kinds['failed']:6} {elapsed:6.1f}  {row[0]} -> {row[1]}"
@@ -103,6 +138,8 @@ def main() -> int:
     rate = modules / seconds if seconds else 0.0
     print(f"total: {modules} module(s) in {seconds:.1f} s ({rate:.2f} modules/s): {dict(outcomes)}")
     print(f"not proven, by reason: {dict(sorted(reasons.items()))}")
+    for line in failed_modules:  # on packages that ship win_arm64 wheels: each a woaport bug
+        print(f"  failed: {line}")
     without, with_sdk = parsed["without"], parsed["with"]
     print(f"precise mode units parsed: {without[0]}/{without[1]} without the SDK,", end=" ")
     print(f"{with_sdk[0]}/{with_sdk[1]} with it")

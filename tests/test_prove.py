@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from analyzer.prove import (
     STOPPED_NOTE,
     Module,
     diagnostics,
+    failed_modules,
     modules_of,
     prove,
     toolchain_runner,
@@ -716,3 +718,107 @@ def test_a_cpp_module_calling_fatal_error_and_winsock_links(tmp_path: Path, zig_
     (module,) = json.loads((tmp_path / "p.json").read_text())["modules"]
     assert code == 0 and module["built"], output
     assert "ws2_32.dll" in [name.lower() for name in module["imports"]]
+
+
+def _tree(tmp_path: Path, setup_body: str, files: dict[str, str]) -> Path:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "setup.py").write_text("from setuptools import setup, Extension\n" + setup_body)
+    for rel, text in files.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text)
+    return tree
+
+
+def test_prebuilt_objects_the_build_links_are_linked(tmp_path: Path) -> None:
+    """greenlet links a MASM switch it ships prebuilt (extra_objects): without it the link
+    misses slp_switch. Objects outside the tree are not linked."""
+    tree = _tree(
+        tmp_path,
+        'setup(ext_modules=[Extension("m", ["m.c"], extra_objects=["platform/sw.obj", "/etc/x.obj"])])\n',
+        {"m.c": "int f(void);\n", "platform/sw.obj": "COFF"},
+    )
+    (module,) = modules_of(plan_of(tree))
+    assert module.objects == ("platform/sw.obj", "/etc/x.obj")
+    links: list[list[str]] = []
+
+    def record(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-shared" in command:
+            links.append(command)
+        return 0, ""
+
+    prove(tree, plan_of(tree), [Sdk("3.13", tmp_path / "sdk", "t")], tmp_path / "o", ["zig"], run=record)
+    (link,) = links
+    assert str((tree / "platform" / "sw.obj").resolve()) in link and "/etc/x.obj" not in link
+
+
+def test_a_failure_the_model_cannot_blame_on_the_code_is_not_proven(tmp_path: Path) -> None:
+    """tree-sitter's version macro comes from a file the model does not read: its value is
+    unknown, so a compile error is the model's doubt, not the package's fault."""
+    tree = _tree(
+        tmp_path,
+        'version = open("VERSION").read().strip()\n'
+        'setup(ext_modules=[Extension("m", ["m.c"], define_macros=[("PY_VERSION_TEXT", version)])])\n',
+        {"m.c": "const char *v = PY_VERSION_TEXT;\n", "VERSION": "1.0\n"},
+    )
+    sdk = Sdk("3.13", tmp_path / "sdk", "t")
+
+    def fails(command: list[str], cwd: Path) -> tuple[int, str]:
+        assert "-DPY_VERSION_TEXT=(a value woaport could not compute)" not in command
+        return 1, f"{command[-1]}:1:15: error: incompatible integer to pointer conversion\n"
+
+    (proof,) = prove(tree, plan_of(tree), [sdk], tmp_path / "o", ["zig"], run=fails).modules
+    assert proof.reason == "macro-value" and "PY_VERSION_TEXT" in proof.not_proven
+    assert failed_modules(prove(tree, plan_of(tree), [sdk], tmp_path / "p", ["zig"], run=fails)) == []
+
+
+def test_a_link_missing_only_another_targets_code_is_not_proven(tmp_path: Path) -> None:
+    """pandas' parser links a static library of its own build (meson link_with): the
+    symbols it misses are defined by another target's sources."""
+    tree = _tree(
+        tmp_path,
+        'setup(ext_modules=[Extension("a", ["a.c"]), Extension("b", ["b.c"])])\n',
+        {"a.c": "void helper(void);\nvoid use(void) { helper(); }\n", "b.c": "void helper(void) {\n}\n"},
+    )
+    sdk = Sdk("3.13", tmp_path / "sdk", "t")
+
+    def link_misses(symbol: str) -> Callable[[list[str], Path], tuple[int, str]]:
+        def run(command: list[str], cwd: Path) -> tuple[int, str]:
+            if "-shared" in command and any(c.endswith("a.c.o") for c in command):
+                return 1, f"ld.lld: error: undefined symbol: {symbol}\n>>> referenced by a.c\n"
+            return 0, ""
+
+        return run
+
+    proofs = {
+        m.module: m
+        for m in prove(tree, plan_of(tree), [sdk], tmp_path / "o", ["zig"], run=link_misses("helper")).modules
+    }
+    assert proofs["a"].reason == "other-target" and "b" in proofs["a"].not_proven
+    # A symbol nobody in the tree defines stays the package's link error.
+    proofs = {
+        m.module: m
+        for m in prove(
+            tree, plan_of(tree), [sdk], tmp_path / "p", ["zig"], run=link_misses("nowhere")
+        ).modules
+    }
+    assert not proofs["a"].not_proven and proofs["a"].findings
+
+
+def test_a_module_the_build_may_not_compile_on_arm64_is_not_proven_when_it_fails(tmp_path: Path) -> None:
+    """rapidfuzz's x86 feature detector is built only when a CMake probe says x86, which
+    the model left open on mingw: its __cpuidex error is not the package's fault."""
+    from dataclasses import replace as with_
+
+    tree = PROVE / "WOA901" / "good"
+    plan = plan_of(tree)
+    maybe = with_(plan, sources=tuple(with_(u, compiled=(("mingw-arm64", None),)) for u in plan.sources))
+    sdk = Sdk("3.13", tmp_path / "sdk", "t")
+
+    def fails(command: list[str], cwd: Path) -> tuple[int, str]:
+        return 1, f"{command[-1]}:10:5: error: use of undeclared identifier '__cpuidex'\n"
+
+    (certain,) = prove(tree, plan, [sdk], tmp_path / "a", ["zig"], run=fails).modules
+    (doubtful,) = prove(tree, maybe, [sdk], tmp_path / "b", ["zig"], run=fails).modules
+    assert not certain.not_proven and certain.findings
+    assert doubtful.reason == "maybe-compiled" and "__cpuidex" in doubtful.not_proven

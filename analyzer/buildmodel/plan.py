@@ -107,12 +107,13 @@ class TargetSettings:
     compile_args: tuple[str, ...] = ()
     link_args: tuple[str, ...] = ()
     language: str = ""  # the Extension's language= ("c++": Cython translates to C++)
+    objects: tuple[str, ...] = ()  # prebuilt objects it links (extra_objects): greenlet's MASM switch
 
 
 def settings_list(
     found: Mapping[tuple[str, str], Mapping[str, list[str]]],
 ) -> tuple[TargetSettings, ...]:
-    """(target, model) -> {"libraries"|"compile_args"|"link_args"|"language": values}, as settings."""
+    """(target, model) -> {"libraries"|"compile_args"|"link_args"|"language"|"objects": values}."""
     return tuple(
         TargetSettings(
             target,
@@ -121,6 +122,7 @@ def settings_list(
             tuple(dict.fromkeys(values.get("compile_args", ()))),
             tuple(dict.fromkeys(values.get("link_args", ()))),
             next(iter(values.get("language", ())), ""),
+            tuple(dict.fromkeys(values.get("objects", ()))),
         )
         for (target, model), values in sorted(found.items())
         if any(values.values())
@@ -214,6 +216,11 @@ def probe_list(probes: Mapping[ProbeKey, Mapping[str, Value]], models: tuple[str
 
 
 MACRO_NAME = re.compile(r"^[A-Za-z_]\w*$")
+
+
+# The text of a macro the build defines with a value the model could not compute
+# (tree-sitter's version, read from a file with next()): prove does not invent one.
+UNKNOWN_MACRO_TEXT = "(a value woaport could not compute)"
 
 
 def macro_list(

@@ -13,6 +13,7 @@ from typing import Any
 from analyzer.buildmodel.cargo import crate_root
 from analyzer.buildmodel.plan import (
     MACRO_NAME,
+    UNKNOWN_MACRO_TEXT,
     BuildPlan,
     EventKey,
     Fact,
@@ -171,9 +172,14 @@ def setuptools_plan(
                     ("libraries", "libraries"),
                     ("extra_compile_args", "compile_args"),
                     ("extra_link_args", "link_args"),
+                    ("extra_objects", "objects"),
                 ):
-                    given = [strip_maybe(v) for v in _items(ext.attrs.get(attr))]
-                    per_target.setdefault(kind, []).extend(v for v in given if isinstance(v, str))
+                    given = [
+                        v for v in (strip_maybe(v) for v in _items(ext.attrs.get(attr))) if isinstance(v, str)
+                    ]
+                    if kind == "objects":  # files: as tree paths, like sources
+                        given = [_tree_path(base, v, tree_files) for v in given]
+                    per_target.setdefault(kind, []).extend(given)
                 language = strip_maybe(ext.attrs.get("language"))
                 if isinstance(language, str) and language:
                     per_target["language"] = [language.lower()]
@@ -252,8 +258,11 @@ def _extension_macro_texts(ext: Ext) -> dict[str, str]:
     for item in _items(ext.attrs.get("define_macros")):
         value = strip_maybe(item)
         pair = isinstance(value, tuple) and len(value) == 2
-        if pair and isinstance(value[0], str) and isinstance(value[1], str) and MACRO_NAME.match(value[0]):
-            found[value[0]] = value[1]
+        if pair and isinstance(value[0], str) and MACRO_NAME.match(value[0]):
+            if isinstance(value[1], str):
+                found[value[0]] = value[1]
+            elif value[1] is not None:  # a value, but not one the model computed
+                found[value[0]] = UNKNOWN_MACRO_TEXT
     for item in _items(ext.attrs.get("extra_compile_args")):
         flag = strip_maybe(item)
         if isinstance(flag, str) and flag.startswith(("-D", "/D")) and "=" in flag:
