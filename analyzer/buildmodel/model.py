@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.buildmodel.cargo import crate_root
-from analyzer.buildmodel.cmake import cmake_plan
-from analyzer.buildmodel.meson import meson_plan
 from analyzer.buildmodel.plan import BuildPlan, ProbeJudge, SourceUse, merge, rebase, system_libraries
-from analyzer.buildmodel.setuptools import hook_script_plan, setuptools_plan
 from analyzer.safeload import toml_loads
 
 # Python build hooks a backend runs besides setup.py: poetry/pdm's build.py, hatch's.
@@ -72,6 +69,10 @@ def plan_build(
         except tomllib.TOMLDecodeError:
             pyproject = None
     backend = backend_of(pyproject)
+    # The interpreters load when a tree has their build file (a pre-commit hook's one-file
+    # scan has none: 45 ms of start-up it does not pay).
+    from analyzer.buildmodel.setuptools import hook_script_plan
+
     hooks = [
         plan
         for script in HOOK_SCRIPTS
@@ -91,6 +92,10 @@ def _main_plan(
     pyproject: dict[str, Any] | None,
     backend: str,
 ) -> BuildPlan | None:
+    from analyzer.buildmodel.cmake import cmake_plan
+    from analyzer.buildmodel.meson import meson_plan
+    from analyzer.buildmodel.setuptools import setuptools_plan
+
     if backend == "mesonpy" or (not backend and "meson.build" in files and "setup.py" not in files):
         return meson_plan(files, read_text, judge, models) if "meson.build" in files else None
     if backend in ("scikit_build_core", "py_build_cmake", "cmeel"):

@@ -10,13 +10,15 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.buildmodel.plan import PlanEvent
-from analyzer.ci import CiModel
 from analyzer.model import Language
 from analyzer.safeload import toml_loads
 from analyzer.tri import Value
+
+if TYPE_CHECKING:  # the CI readers load only when CI is judged
+    from analyzer.ci import CiModel
 
 _CMAKE_BLOCK = re.compile(r"^\s*(if|elseif|else|endif)\s*\((.*)$", re.IGNORECASE)
 _MESON_BLOCK = re.compile(r"^\s*(if|elif|else|endif)\b(.*)$")
@@ -138,6 +140,9 @@ class BuildFileView:
         cibuildwheel settings the context carries as its project's configuration."""
         if self.context.ci is not None:
             return self.context.ci, self.context.ci_prefix
+        # The CI readers load when CI is judged, not for every scan (start-up).
+        from analyzer.ci import CiModel
+
         if self.language is not Language.WORKFLOW:
             # Other services' jobs run scripts from the tree: judged with the tree only.
             return CiModel(), ""

@@ -7,23 +7,22 @@ jobs a publish step waits for. Rules, the verdict and ``fix``'s verification all
 this model; none of them reads CI text on its own.
 
 The package imports only the ground floor (``analyzer.limits``) and the build tools'
-libraries, so every stage may use it without joining an import cycle.
+libraries, so every stage may use it without joining an import cycle. The readers (and
+the YAML library under them) load when CI is read, so that importing the model's names is
+cheap for a scan that has no CI.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.ci.github import WORKFLOWS, read_workflow, workflow_files
 from analyzer.ci.model import WIN32, WIN_AMD64, WIN_ARM64, Build, Cell, CiModel, Job, Problem, Runner, Step
-from analyzer.ci.other import other_jobs
 from analyzer.limits import CI_LIMITS, CiLimits
 
 __all__ = [
     "WIN32",
     "WIN_AMD64",
     "WIN_ARM64",
-    "WORKFLOWS",
     "Build",
     "Cell",
     "CiModel",
@@ -38,6 +37,9 @@ __all__ = [
 
 def read_ci(root: Path, limits: CiLimits = CI_LIMITS) -> CiModel:
     """The CI model of the project at ``root`` (its own ``.github/workflows``)."""
+    from analyzer.ci.github import workflow_files
+    from analyzer.ci.other import other_jobs
+
     texts: dict[str, str] = {}
     problems: list[Problem] = []
     for rel in workflow_files(root, limits):
@@ -58,6 +60,8 @@ def read_ci(root: Path, limits: CiLimits = CI_LIMITS) -> CiModel:
 def model_from_texts(root: Path, texts: dict[str, str], limits: CiLimits = CI_LIMITS) -> CiModel:
     """The CI model of workflow texts (path -> text); ``root`` is where the files they
     name (pyproject.toml, scripts) are looked up."""
+    from analyzer.ci.github import read_workflow
+
     jobs: list[Job] = []
     problems: list[Problem] = []
     for rel, text in sorted(texts.items()):
