@@ -1042,6 +1042,7 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
     "-j",
     "--jobs",
     default=0,
+    metavar="N",
     type=click.IntRange(0, 256),
     help="Local Dask worker processes, one project each (default: one per core; 1: no cluster).",
 )
