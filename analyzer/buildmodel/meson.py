@@ -444,6 +444,9 @@ class Interpreter:
         self.budget = WorkBudget(self.note)  # items and characters built by "+"
         self.files_read = 0
         self.targets: list[Target] = []
+        # Each target's sources by name, for the targets that link it (link_with, a
+        # declare_dependency's link_with): the module's code includes the library's.
+        self.target_sources: dict[str, list[tuple[Any, Value]]] = {}
         self.probes: list[tuple[str, int, str, Value, str]] = []
         self.probe_files: set[str] = set()
         self.notes: list[str] = []
@@ -866,6 +869,8 @@ class Interpreter:
             for flag in _flatten(args):
                 self.define_flag(strip_maybe(flag), isinstance(flag, Maybe))
             return None
+        if name == "declare_dependency":
+            return self.dependency(kwargs, frame)
         if name in GENERATORS:
             return Generated(name)
         if name in ("get_option", "get_variable", "dependency", "find_program", "run_command", "environment"):
@@ -1054,6 +1059,17 @@ class Interpreter:
             elif value is UNKNOWN:
                 self.unknown_sources = True
                 self.note(f"{frame['file']}:{line}: a source of {name or function!r} is not known statically")
+        own = list(sources)
+        for linked in self.linked_targets(kwargs):  # static libraries of this build it links
+            sources.extend(s for s in self.target_sources.get(linked, []) if s not in sources)
+        for dependency in _flatten(_as_list(kwargs.get("dependencies"))):
+            dependency = strip_maybe(dependency)
+            if isinstance(dependency, Obj) and dependency.kind == "dependency":
+                for linked in dependency.data.get("targets", ()):
+                    sources.extend(s for s in self.target_sources.get(linked, []) if s not in sources)
+                sources.extend(s for s in dependency.data.get("sources", ()) if s not in sources)
+        if name:
+            self.target_sources[name] = own
         self.targets.append(Target(name, sources, frame["file"], line, present))
         if present != 0:
             settings = self.settings.setdefault(name, {})
@@ -1066,6 +1082,30 @@ class Interpreter:
                     v for v in _flatten(_as_list(kwargs.get(keyword))) if isinstance(v, str)
                 )
         return Obj("target", {"name": name})
+
+    @staticmethod
+    def linked_targets(kwargs: dict[str, Any]) -> list[str]:
+        """Names of this build's targets that ``link_with``/``link_whole`` name."""
+        found = []
+        for keyword in ("link_with", "link_whole"):
+            for item in _flatten(_as_list(kwargs.get(keyword))):
+                item = strip_maybe(item)
+                if isinstance(item, Obj) and item.kind == "target" and item.data.get("name"):
+                    found.append(str(item.data["name"]))
+        return found
+
+    def dependency(self, kwargs: dict[str, Any], frame: dict[str, str]) -> Obj:
+        """``declare_dependency``: what a target using it gets — the libraries it links
+        (pandas' tokenizer), its sources and include folders."""
+        self.include_dirs(
+            [v for v in _as_list(kwargs.get("include_directories")) if isinstance(v, str)], frame
+        )
+        sources = [
+            (value, MAYBE if isinstance(item, Maybe) else 1)
+            for item in self.files(_as_list(kwargs.get("sources")), frame)
+            if isinstance(value := strip_maybe(item), MFile)
+        ]
+        return Obj("dependency", {"targets": self.linked_targets(kwargs), "sources": sources})
 
 
 _GLOBALS: dict[str, Any] = {

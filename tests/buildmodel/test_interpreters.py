@@ -226,6 +226,32 @@ def test_meson_error_reached_on_arm64_is_noted() -> None:
     assert "msvc-arm64" not in plan.complete_on
 
 
+def test_meson_link_with_joins_the_librarys_sources_to_the_module() -> None:
+    """pandas: ``declare_dependency(link_with: static_library(...))`` in ``dependencies:``,
+    and a direct ``link_with:``: the module's code includes the library's (prove links
+    them in; "undefined symbol" otherwise)."""
+    plan = meson(
+        {
+            "meson.build": """\
+project('p', 'c')
+py = import('python').find_installation()
+lib = static_library('tok', 'tok.c')
+dep = declare_dependency(link_with: lib, sources: ['extra.c'])
+py.extension_module('parser', 'parser.c', dependencies: [dep])
+py.extension_module('direct', 'direct.c', link_with: lib)
+py.extension_module('alone', 'alone.c')
+""",
+            "tok.c": "", "extra.c": "", "parser.c": "", "direct.c": "", "alone.c": "",
+        }
+    )  # fmt: skip
+    by_target: dict[str, set[str]] = {}
+    for use in plan.sources:
+        by_target.setdefault(use.target, set()).add(use.path)
+    assert by_target["parser"] == {"parser.c", "tok.c", "extra.c"}
+    assert by_target["direct"] == {"direct.c", "tok.c"}
+    assert by_target["alone"] == {"alone.c"} and by_target["tok"] == {"tok.c"}
+
+
 def test_meson_parse_error_is_a_note_not_a_crash() -> None:
     names, texts = tree({"meson.build": "project('p'\nif (\n"})
     plan = meson_plan(names, texts.get, JUDGE, MODELS)
