@@ -430,6 +430,26 @@ def _pe_problems(path: Path, output_rel: str, dll: str) -> tuple[str, tuple[str,
 _MODULE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
+def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tuple[str, str] | None:
+    """(why, reason code) when compile errors say nothing about the package's code: a
+    header neither the tree, its requirements, the SDK nor the toolchain has (one the
+    build generates, or a library's), or a build the model does not know well enough."""
+    missing = sorted({m.group(1) for e in errors if (m := _NOT_FOUND.search(e)) is not None})
+    if missing:
+        templates = _header_templates(job.tree.templates, missing)
+        if templates:
+            return f"header(s) the build generates: {', '.join(templates)}", "generated-header"
+        return (
+            f"header(s) not found: {', '.join(missing)} (from a build requirement or a library?)",
+            "missing-header",
+        )
+    doubt = _build_doubt(job, module)
+    if doubt is not None:
+        why, code = doubt
+        return f"{why}; it did not compile here: {errors[0][:300]}", code
+    return None
+
+
 def _build_doubt(job: _Job, module: Module) -> tuple[str, str] | None:
     """Why a failure of ``module`` may be the model's rather than the package's: the build
     defines a macro with a value the model could not compute (tree-sitter's version
@@ -475,38 +495,19 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
         return ModuleProof(
             module.name, python, False, False, errors=tuple(errors), not_proven=stopped, reason=code
         )
-    missing = sorted({m.group(1) for e in errors if (m := _NOT_FOUND.search(e)) is not None})
-    if missing:
-        # A header neither the tree, the SDK nor the toolchain has: a build requirement's
-        # (cppy's, numpy's) or a library's. Not a fact about ARM64: not proven, no finding.
-        templates = _header_templates(job.tree.templates, missing)
-        if templates:
-            why = f"header(s) the build generates: {', '.join(templates)}"
-            return ModuleProof(
-                module.name,
-                python,
-                False,
-                False,
-                errors=tuple(errors),
-                not_proven=why,
-                reason="generated-header",
-            )
-        why = f"header(s) not found: {', '.join(missing)} (from a build requirement or a library?)"
-        return ModuleProof(
-            module.name, python, False, False, errors=tuple(errors), not_proven=why, reason="missing-header"
-        )
     if errors:
-        doubt = _build_doubt(job, module)
-        if doubt:  # the build itself is not known well enough to blame the code
-            why, code = doubt
+        excuse = _compile_not_proven(job, module, errors)
+        if excuse is not None:
+            why, code = excuse
+            kept = () if code in ("generated-header", "missing-header") else tuple(findings)
             return ModuleProof(
                 module.name,
                 python,
                 False,
                 False,
                 errors=tuple(errors),
-                findings=tuple(findings),
-                not_proven=f"{why}; it did not compile here: {errors[0][:300]}",
+                findings=kept,
+                not_proven=why,
                 reason=code,
             )
         return ModuleProof(module.name, python, False, False, errors=tuple(errors), findings=tuple(findings))
