@@ -713,8 +713,7 @@ def _fix(
         plan_fixes,
         render_diff,
         verify,
-        verify_ci_plan,
-        withhold_ci,
+        with_verified_ci,
     )
     from analyzer.fix.model import Unfixable
     from analyzer.scan import ScanOptions, default_jobs, scan
@@ -733,12 +732,10 @@ def _fix(
     result = scan(path, options)
     plan = plan_fixes(path, result, categories)
     # A CI patch is offered only when the patched copy, recomputed, builds win_arm64.
-    check = verify_ci_plan(path, plan, options)
+    plan, check = with_verified_ci(path, plan, options, {r.id: r for r in result.rules})
     if check is not None:
         state = "verified" if check.verified else "NOT verified, withheld"
         click.echo(f"ci patch: {state}: {check.reason}", err=True)
-        if not check.verified:
-            plan = withhold_ci(plan, check, {r.id: r for r in result.rules})
     for rel, why in plan.problems:
         click.echo(f"warning: {rel}: {why}", err=True)
     for item in sorted(plan.manual, key=lambda m: m.finding.sort_key()):
@@ -1443,23 +1440,15 @@ def _requirement_dirs(
 ) -> list[Path]:
     """Include folders of the tree's build requirements' wheels (fetched from the index
     into the cache); what could not be had is said and left out."""
-    from analyzer.index.config import IndexConfigError, default_index_url
-    from analyzer.index.errors import IndexFetchError
+    from analyzer.index.config import default_index_url
     from analyzer.index.httpcache import HttpCache
     from analyzer.index.simple import SimpleIndex
-    from analyzer.sdk.requires import build_requirements, requirement_headers
+    from analyzer.sdk.requires import requirement_include_dirs
 
-    if not build_requirements(root, python):
-        return []
-    try:
-        with SimpleIndex(default_index_url(index_url), cache=HttpCache(cache / "index")) as index:
-            found, notes = requirement_headers(root, index, python, cache / "requires", log)
-    except (IndexConfigError, IndexFetchError) as error:
-        log(f"note: build requirements' headers not fetched: {error}")
-        return []
-    for note in notes:
-        log(f"note: {note}")
-    return [d for item in found for d in item.include_dirs]
+    def open_index() -> SimpleIndex:
+        return SimpleIndex(default_index_url(index_url), cache=HttpCache(cache / "index"))
+
+    return requirement_include_dirs(root, open_index, python, cache / "requires", log)
 
 
 @main.command("sdk")

@@ -18,6 +18,7 @@ import tempfile
 import time
 import tomllib
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,11 +28,11 @@ from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import SimpleIndex
 from analyzer.limits import CHILD_LIMITS
 from analyzer.precise.cache import default_cache_dir
-from analyzer.prove import ToolchainProbeJudge, prove, toolchain_runner
+from analyzer.prove import plan_for_proof, prove, toolchain_runner
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
-from analyzer.sdk.provider import local_sdk, zig_command
-from analyzer.sdk.requires import requirement_headers
+from analyzer.sdk.provider import local_sdk, zig_command, zig_lib_dir
+from analyzer.sdk.requires import requirement_include_dirs
 from analyzer.targets import load_targets
 
 SDISTS = (
@@ -61,6 +62,7 @@ def main() -> int:
         print("no CPython 3.13 SDK: run `woaport sdk --python 3.13` first", file=sys.stderr)
         return 2
     zig, run = zig_command(), toolchain_runner(cache / "zig")
+    toolchain = [zig_lib_dir(zig)]
     # The build requirements' headers (cppy, numpy...) from the index the user configured.
     index = SimpleIndex(default_index_url(None), cache=HttpCache(cache / "index"))
     rules, targets = default_rules(), load_targets()
@@ -86,14 +88,11 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="woaport-prove-bench-") as tmp:
             (Path(tmp) / "src").mkdir()
             root = extract(archive, Path(tmp) / "src").root
-            judge = ToolchainProbeJudge(rules, targets, zig, run, sdk.include, Path(tmp) / "probes")
             start = time.perf_counter()
-            plan = tree_plan(root, walk_tree(root, ScanOptions()), rules, targets, judge)
-            requirement_dirs = [
-                d
-                for item in requirement_headers(root, index, "3.13", cache / "requires")[0]
-                for d in item.include_dirs
-            ]
+            plan = plan_for_proof(root, zig, run, sdk.include, toolchain)
+            requirement_dirs = requirement_include_dirs(
+                root, lambda: nullcontext(index), "3.13", cache / "requires"
+            )
             result = (
                 prove(
                     root,

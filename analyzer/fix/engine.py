@@ -325,6 +325,17 @@ def verify_ci_plan(root: Path, plan: FixPlan, options: ScanOptions) -> CiVerific
         return verify_ci(base, patched_copy(root, plan, options, Path(scratch)))
 
 
+def with_verified_ci(
+    root: Path, plan: FixPlan, options: ScanOptions, rules: dict[str, Rule]
+) -> tuple[FixPlan, CiVerification | None]:
+    """The plan as it may be offered, and the recomputation of its CI (None: it changes
+    no CI): CI edits whose patched copy does not build win_arm64 are withheld."""
+    check = verify_ci_plan(root, plan, options)
+    if check is not None and not check.verified:
+        plan = withhold_ci(plan, check, rules)
+    return plan, check
+
+
 def withhold_ci(plan: FixPlan, check: CiVerification, rules: dict[str, Rule]) -> FixPlan:
     """The plan without its CI edits, which become manual items naming the failed check:
     a patch that does not recompute to win_arm64 is not offered as ready."""

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from analyzer.archive import ArchiveError, ArchiveLimits, extract
+from analyzer.index.config import IndexConfigError
 from analyzer.index.errors import IndexFetchError
 from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
 from analyzer.safeload import toml_loads
@@ -174,9 +176,43 @@ def requirement_headers(
 ) -> tuple[tuple[RequirementHeaders, ...], tuple[str, ...]]:
     """The include folders of the tree's build requirements, and a note per requirement
     that could not be had (the proof goes on without it)."""
+    return _headers_of(build_requirements(root, python), index, python, cache, log)
+
+
+def requirement_include_dirs(
+    root: Path,
+    open_index: Callable[[], AbstractContextManager[SimpleIndex]],
+    python: str,
+    cache: Path,
+    log: Callable[[str], None] = lambda _: None,
+) -> list[Path]:
+    """What ``prove`` adds to the compiler's include path: the include folders of the
+    tree's build requirements. The index is opened only when the tree names one; what
+    could not be had is logged as a note and left out."""
+    requirements = build_requirements(root, python)
+    if not requirements:
+        return []
+    try:
+        with open_index() as index:
+            found, notes = _headers_of(requirements, index, python, cache, log)
+    except (IndexConfigError, IndexFetchError) as error:
+        log(f"note: build requirements' headers not fetched: {error}")
+        return []
+    for note in notes:
+        log(f"note: {note}")
+    return [directory for item in found for directory in item.include_dirs]
+
+
+def _headers_of(
+    requirements: Iterable[Requirement],
+    index: SimpleIndex,
+    python: str,
+    cache: Path,
+    log: Callable[[str], None],
+) -> tuple[tuple[RequirementHeaders, ...], tuple[str, ...]]:
     found: list[RequirementHeaders] = []
     notes: list[str] = []
-    for requirement in build_requirements(root, python):
+    for requirement in requirements:
         name = canonicalize_name(requirement.name)
         try:
             page = index.project(name)

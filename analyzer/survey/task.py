@@ -14,7 +14,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -75,7 +75,7 @@ def survey_tree(
     root: Path, request: SurveyRequest, scratch: Path, clock: _Clock | None = None
 ) -> ProjectSurvey:
     """Scan, fix, verify and prove one unpacked tree (pure of the network)."""
-    from analyzer.fix.engine import plan_fixes, verify_ci_plan, withhold_ci
+    from analyzer.fix.engine import plan_fixes
     from analyzer.model import CATEGORIES
     from analyzer.scan import ScanOptions, scan
     from analyzer.survey.borrow import borrow_ci
@@ -91,7 +91,7 @@ def survey_tree(
         verdict = judge(result)
     with clock.stage("fix"):
         plan = plan_fixes(root, result, frozenset(CATEGORIES))
-        patch, plan = _verified_patch(root, plan, result, options, verify_ci_plan, withhold_ci)
+        patch, plan = _verified_patch(root, plan, result, options)
     with clock.stage("prove"):
         proof = _proof(root, plan, options, request, scratch)
     areas = {name: area.state for name, area in verdict.areas}
@@ -117,29 +117,20 @@ def survey_tree(
     )
 
 
-def _verified_patch(
-    root: Path,
-    plan: Any,
-    result: Any,
-    options: Any,
-    verify_ci_plan: Callable[..., Any],
-    withhold_ci: Callable[..., Any],
-) -> tuple[Patch, Any]:
+def _verified_patch(root: Path, plan: Any, result: Any, options: Any) -> tuple[Patch, Any]:
     """The patch and what recomputing the patched copy said: ``verified`` when its CI
     builds win_arm64 and (for code or build edits) a re-scan finds the fixed findings
     gone and nothing new; a CI patch that does not recompute is withheld."""
-    from analyzer.fix.engine import render_diff, verify
+    from analyzer.fix.engine import render_diff, verify, with_verified_ci
 
     if not plan.edits:
         reason = plan.manual[0].reason if plan.manual else "nothing woaport can fix safely"
         return Patch("none", reason), plan
     rules = {r.id: r for r in result.rules}
-    check = verify_ci_plan(root, plan, options)
+    plan, check = with_verified_ci(root, plan, options, rules)
     reason = check.reason if check is not None else ""
-    if check is not None and not check.verified:
-        plan = withhold_ci(plan, check, rules)
-        if not plan.edits:
-            return Patch("withheld", check.reason), plan
+    if check is not None and not check.verified and not plan.edits:
+        return Patch("withheld", check.reason), plan
     other = [
         e
         for e in plan.edits
@@ -224,18 +215,13 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
 
 def _requirement_dirs(tree: Path, request: SurveyRequest, python: str, cache: Path) -> list[Path]:
     """Include folders of the build requirements' wheels, from the survey's index."""
-    from analyzer.index.errors import IndexFetchError
     from analyzer.index.simple import SimpleIndex
-    from analyzer.sdk.requires import build_requirements, requirement_headers
+    from analyzer.sdk.requires import requirement_include_dirs
 
-    if not build_requirements(tree, python):
-        return []
-    try:
-        with SimpleIndex(request.index_url, timeout=request.timeout, retries=request.retries) as index:
-            found, _ = requirement_headers(tree, index, python, cache)
-    except IndexFetchError:
-        return []
-    return [d for item in found for d in item.include_dirs]
+    def open_index() -> SimpleIndex:
+        return SimpleIndex(request.index_url, timeout=request.timeout, retries=request.retries)
+
+    return requirement_include_dirs(tree, open_index, python, cache)
 
 
 def survey_request(request: SurveyRequest) -> ProjectSurvey:
