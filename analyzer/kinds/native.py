@@ -9,7 +9,7 @@ per language; what differs is only how the language spells the thing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
@@ -22,6 +22,7 @@ from analyzer.native.preproc import ErrorDirective, MacroDef, PreprocStructure
 from analyzer.tri import MAYBE, Value, and3, or3
 
 if TYPE_CHECKING:
+    from analyzer.native.guards import TreeMacros
     from analyzer.native.matching import CFileView, RustFileView
     from analyzer.rules import Rule
 
@@ -560,17 +561,33 @@ def _tests_arm_ladder_macros(view: CFileView, err: ErrorDirective) -> bool:
     the compile stops (WOA171), not an x86-only source."""
     if err.branch < 0 or view.ctx.tree is None:
         return False
-    condition = view.structure.branches[err.branch].condition
-    tree = view.ctx.tree
-    for name in set(_IDENTIFIER.findall(condition)) - {"defined"}:
-        for path, macro in tree.definitions.get(name, ()):
-            if macro.branch < 0 or path not in tree.files:
-                continue
-            structure = tree.files[path].structure
-            group = structure.groups[structure.branches[macro.branch].group]
-            if len(group) > 1 and any(_ARM_TEST.search(structure.branches[i].condition) for i in group):
-                return True
-    return False
+    return any(
+        len(group) > 1 and any(_ARM_TEST.search(structure.branches[i].condition) for i in group)
+        for name in _macro_names([view.structure.branches[err.branch].condition])
+        for structure, group in _ladders_defining(view.ctx.tree, name, innermost_only=True)
+    )
+
+
+def _macro_names(conditions: Iterable[str]) -> set[str]:
+    return {name for condition in conditions for name in _IDENTIFIER.findall(condition)} - {"defined"}
+
+
+def _ladders_defining(
+    tree: TreeMacros, name: str, innermost_only: bool
+) -> Iterator[tuple[PreprocStructure, tuple[int, ...]]]:
+    """For each tree definition of ``name``: the branch groups (arms of one ladder)
+    around it, the innermost only or every enclosing one, with their file's structure."""
+    for path, macro in tree.definitions.get(name, ()):
+        found = tree.files.get(path)
+        if found is None:
+            continue
+        structure = found.structure
+        if innermost_only:
+            indices = [macro.branch] if macro.branch >= 0 else []
+        else:
+            indices = list(structure.enclosing(macro.line))
+        for index in indices:
+            yield structure, structure.groups[structure.branches[index].group]
 
 
 def is_guard_clause(structure: PreprocStructure, err: ErrorDirective) -> bool:
@@ -611,19 +628,14 @@ def depends_on_architecture(view: CFileView, err: ErrorDirective) -> bool:
     ]
     if any(arch.search(condition) for condition in conditions):
         return True
-    names = {name for condition in conditions for name in _IDENTIFIER.findall(condition)} - {"defined"}
+    names = _macro_names(conditions)
     if any(name in guard.build_macros for guard in view.ctx.guards.values() for name in names):
         return True
-    for name in names:
-        for path, macro in tree.definitions.get(name, ()):
-            other = tree.files.get(path)
-            if other is None:
-                continue
-            for index in other.structure.enclosing(macro.line):
-                group = other.structure.groups[other.structure.branches[index].group]
-                if any(arch.search(other.structure.branches[arm].condition) for arm in group):
-                    return True
-    return False
+    return any(
+        any(arch.search(other.branches[arm].condition) for arm in group)
+        for name in names
+        for other, group in _ladders_defining(tree, name, innermost_only=False)
+    )
 
 
 def error_chain(structure: PreprocStructure, err: ErrorDirective) -> list[str]:
