@@ -28,7 +28,6 @@ from analyzer.buildmodel.plan import (
     ProbeKey,
     build_env,
     event_list,
-    has_stops,
     judge_for,
     note_on,
     probe_list,
@@ -1254,10 +1253,13 @@ def cmake_plan(
             complete.append(model)
     if not any_target and not events:
         return None
-    if has_stops(events):  # does x64 stop there too? Then it is not an ARM64 stop.
+
+    def reference_stop() -> tuple[str, int, str] | None:
         reference = Interpreter(reference_env(), tree_files, read_text, lambda _: MAYBE, defines, parsed)
         reference.run("CMakeLists.txt")
-        events = without_shared_stops(events, reference.stopped)
+        return reference.stopped
+
+    events = without_shared_stops(events, reference_stop)
     return BuildPlan(
         systems=("cmake",),
         sources=source_uses(per_source, models, complete),

@@ -28,7 +28,6 @@ from analyzer.buildmodel.plan import (
     ProbeKey,
     build_env,
     event_list,
-    has_stops,
     judge_for,
     macro_list,
     note_on,
@@ -1060,14 +1059,13 @@ class Interpreter:
                 self.unknown_sources = True
                 self.note(f"{frame['file']}:{line}: a source of {name or function!r} is not known statically")
         own = list(sources)
-        for linked in self.linked_targets(kwargs):  # static libraries of this build it links
-            sources.extend(s for s in self.target_sources.get(linked, []) if s not in sources)
-        for dependency in _flatten(_as_list(kwargs.get("dependencies"))):
-            dependency = strip_maybe(dependency)
+        linked = self.linked_targets(kwargs)  # static libraries of this build it links
+        for dependency in map(strip_maybe, _flatten(_as_list(kwargs.get("dependencies")))):
             if isinstance(dependency, Obj) and dependency.kind == "dependency":
-                for linked in dependency.data.get("targets", ()):
-                    sources.extend(s for s in self.target_sources.get(linked, []) if s not in sources)
+                linked += dependency.data.get("targets", [])
                 sources.extend(s for s in dependency.data.get("sources", ()) if s not in sources)
+        for library in linked:
+            sources.extend(s for s in self.target_sources.get(library, []) if s not in sources)
         if name:
             self.target_sources[name] = own
         self.targets.append(Target(name, sources, frame["file"], line, present))
@@ -1265,10 +1263,13 @@ def meson_plan(
         unread = [n for n in dict.fromkeys(notes) if TOO_DEEP in n or "cannot parse" in n]
         return BuildPlan(systems=("meson",), notes=tuple(unread)) if unread else None
     listed = {path for path, _, _, _ in per_source}
-    if has_stops(events):  # does x64 stop there too? Then it is not an ARM64 stop.
+
+    def reference_stop() -> tuple[str, int, str] | None:
         reference = Interpreter(reference_env(), tree_files, read_text, lambda _: MAYBE, parsed)
         reference.run(root_file)
-        events = without_shared_stops(events, reference.stopped)
+        return reference.stopped
+
+    events = without_shared_stops(events, reference_stop)
     return BuildPlan(
         systems=("meson",),
         sources=source_uses(per_source, models, complete),

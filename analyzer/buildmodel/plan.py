@@ -250,20 +250,18 @@ def note_on(table: dict[K, dict[str, Value]], key: K, model: str, value: Value) 
 
 
 def without_shared_stops(
-    events: dict[EventKey, dict[str, Value]], reference_stop: tuple[str, int, str] | None
+    events: dict[EventKey, dict[str, Value]], reference_stop: Callable[[], tuple[str, int, str] | None]
 ) -> dict[EventKey, dict[str, Value]]:
     """``events`` without the stops the x64 reference build reaches too (pyarrow's
     ``if(NOT ARROW_COMPUTE) message(FATAL_ERROR ...)``, decided by an installed package
     woaport cannot see): the project builds its x64 wheels past it, so it is not what
-    stops ARM64."""
-    if reference_stop is None:
+    stops ARM64. ``reference_stop`` evaluates the reference, only when some model stops."""
+    if not any(key[0] == "stops" for key in events):
         return events
-    where = reference_stop[:2]
-    return {key: per for key, per in events.items() if not (key[0] == "stops" and key[1:3] == where)}
-
-
-def has_stops(events: Mapping[EventKey, object]) -> bool:
-    return any(key[0] == "stops" for key in events)
+    stop = reference_stop()
+    if stop is None:
+        return events
+    return {key: per for key, per in events.items() if not (key[0] == "stops" and key[1:3] == stop[:2])}
 
 
 def event_list(

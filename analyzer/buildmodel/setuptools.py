@@ -224,7 +224,7 @@ def setuptools_plan(
         macros=macro_list(macros, macro_texts, models),
         complete_on=tuple(complete),
         notes=tuple(dict.fromkeys(f"{entry}: {n}" if not n.startswith(entry) else n for n in notes)),
-        events=event_list(without_shared_stops(events, reference.interpreter.stopped), models),
+        events=event_list(without_shared_stops(events, lambda: reference.interpreter.stopped), models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         helper_files=tuple(sorted(helpers)),
         settings=settings_list(target_settings),
