@@ -21,7 +21,7 @@ from analyzer.status.defaults import DEFAULT_PYTHONS
 from analyzer.status.queue import is_blocked, port_queue
 from analyzer.status.run import CheckOptions, check_projects
 from analyzer.survey.classify import WorkItem, worklist
-from analyzer.survey.model import FAILED, ProjectSurvey
+from analyzer.survey.model import ProjectSurvey
 from analyzer.survey.store import Change, SurveyStore, changes, run_item
 from analyzer.survey.task import RESULT_VERSION, SurveyRequest, survey_task
 
@@ -101,19 +101,6 @@ def request_for(status: Status, index_url: str, options: SurveyOptions) -> Surve
     )
 
 
-def _crashed(request: SurveyRequest, error: BaseException) -> ProjectSurvey:
-    """A task the engine lost (a worker died): recorded as failed, the survey goes on."""
-    return ProjectSurvey(
-        request.name,
-        request.version,
-        FAILED,
-        request.status,
-        request.sdist_filename,
-        error=f"the worker running it was lost: {type(error).__name__}: {str(error)[:300]}",
-        woaport=RESULT_VERSION,
-    )
-
-
 def dispatch(
     requests: Sequence[SurveyRequest],
     options: SurveyOptions,
@@ -158,7 +145,10 @@ def dispatch(
             try:
                 survey = ProjectSurvey.from_dict(future.result())
             except Exception as error:
-                survey = _crashed(request, error)
+                # The engine lost the task (its worker died): this project failed, the survey goes on.
+                survey = request.failed(
+                    f"the worker running it was lost: {type(error).__name__}: {str(error)[:300]}"
+                )
             on_result(survey)
 
 

@@ -57,6 +57,19 @@ class SurveyRequest:
         hashes = tuple((str(a), str(v)) for a, v in data.get("sdist_hashes", ()))
         return SurveyRequest(**{**data, "sdist_hashes": hashes})
 
+    def failed(self, error: str = "", timings: tuple[tuple[str, float], ...] = ()) -> ProjectSurvey:
+        """This project's record when its survey could not be done (the error says why)."""
+        return ProjectSurvey(
+            self.name,
+            self.version,
+            FAILED,
+            self.status,
+            self.sdist_filename,
+            error=error,
+            timings=timings,
+            woaport=RESULT_VERSION,
+        )
+
 
 @dataclass
 class _Clock:
@@ -232,9 +245,7 @@ def survey_request(request: SurveyRequest) -> ProjectSurvey:
     from analyzer.index.simple import DistFile, SimpleIndex
 
     clock = _Clock()
-    base = ProjectSurvey(
-        request.name, request.version, FAILED, request.status, request.sdist_filename, woaport=RESULT_VERSION
-    )
+    base = request.failed()
     with tempfile.TemporaryDirectory(prefix="woaport-survey-") as scratch_dir:
         scratch = Path(scratch_dir)
         cache = HttpCache(Path(request.index_cache)) if request.index_cache else None
@@ -291,17 +302,7 @@ def survey_task(request: dict[str, Any], limits: SurveyLimits | None = None) -> 
             pass
     tail = outcome.output.strip().splitlines()[-1:] if outcome.output.strip() else []
     why = outcome.stopped or (tail[0] if tail else f"the task ended with code {outcome.code} and no result")
-    failed = ProjectSurvey(
-        parsed.name,
-        parsed.version,
-        FAILED,
-        parsed.status,
-        parsed.sdist_filename,
-        error=why[:500],
-        timings=(("total", round(time.monotonic() - started, 2)),),
-        woaport=RESULT_VERSION,
-    )
-    return failed.to_dict()
+    return parsed.failed(why[:500], (("total", round(time.monotonic() - started, 2)),)).to_dict()
 
 
 def main(argv: list[str]) -> int:
