@@ -6,7 +6,6 @@ import functools
 import os
 import re
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -350,7 +349,6 @@ def scan_command(
     root (else the current directory)."""
     from analyzer.index.config import IndexConfigError
     from analyzer.index.errors import IndexFetchError
-    from analyzer.index.httpcache import HttpCache
     from analyzer.inputs import InputError, open_input, prefix_for, rebase
     from analyzer.native.sources import check_excludes
     from analyzer.precise import PreciseUnavailable
@@ -424,11 +422,12 @@ def scan_command(
     def log(message: str) -> None:
         click.echo(message, err=True)
 
-    index_cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
-
     def make_index(url: str) -> SimpleIndex:
-        from analyzer.index.simple import SimpleIndex  # only a pypi: input needs the client
+        # Only a pypi: input needs the client and its cache (their imports cost a small scan).
+        from analyzer.index.httpcache import HttpCache
+        from analyzer.index.simple import SimpleIndex
 
+        index_cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
         return SimpleIndex(url, cache=index_cache)
 
     try:
@@ -910,6 +909,8 @@ def status_command(
     label = (f"top {top} of {source}" if top else source) if from_list else f"{len(results)} named project(s)"
     trend = Trend(label, chosen, ((started, Counter(s.klass for s in results)),))
     if not no_db:
+        import sqlite3  # only a status run records history (its import costs every scan)
+
         try:
             history = History(db_path or default_status_db())
             try:
@@ -977,11 +978,8 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
 
     from analyzer.fix.engine import patched_copy
     from analyzer.precise.cache import default_cache_dir
-    from analyzer.prove import prove, toolchain_runner
-    from analyzer.rules import default_rules
-    from analyzer.scan import tree_plan, walk_tree
+    from analyzer.prove import plan_for_proof, prove, toolchain_runner
     from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
-    from analyzer.targets import load_targets
 
     cache = default_cache_dir()
     try:
@@ -992,10 +990,11 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
         raise OperationalError(f"--prove: {error}") from None
     with tempfile.TemporaryDirectory(prefix="woaport-fix-prove-") as scratch:
         tree = patched_copy(path, plan, options, Path(scratch), everything=True)
-        built_plan = tree_plan(tree, walk_tree(tree, options), default_rules(), load_targets())
+        runner = toolchain_runner(cache / "zig", deadline=time.monotonic() + CHILD_LIMITS.prove_seconds)
+        # As `prove` plans: the probes the fast mode cannot decide are compiled for ARM64.
+        built_plan = plan_for_proof(tree, zig, runner, sdk.include, toolchain)
         if built_plan is None:
             return "Not proven: woaport's build model cannot read this build."
-        runner = toolchain_runner(cache / "zig", deadline=time.monotonic() + CHILD_LIMITS.prove_seconds)
         log = lambda m: click.echo(m, err=True)  # noqa: E731
         requirement_dirs = _requirement_dirs(tree, index_url, python, cache, log)
         result = prove(
@@ -1122,7 +1121,7 @@ def survey_command(
     from analyzer.status.history import default_db_path as default_status_db
     from analyzer.survey.html import write_worklist
     from analyzer.survey.report import survey_json, survey_text
-    from analyzer.survey.run import SurveyOptions, run_survey, write_patches
+    from analyzer.survey.run import SchedulerError, SurveyOptions, run_survey, write_patches
     from analyzer.survey.store import SurveyStore, SurveyStoreError
 
     if not re.fullmatch(r"3\.\d{1,2}", prove_python):
@@ -1175,10 +1174,8 @@ def survey_command(
             report = run_survey(index, wanted, options, store, started, label, downloads, log)
     except (IndexConfigError, IndexFetchError) as error:
         raise OperationalError(str(error)) from None
-    except OSError as error:
-        if "scheduler" in str(error).lower() or scheduler:
-            raise OperationalError(f"the Dask scheduler {scheduler}: {error}") from None
-        raise
+    except SchedulerError as error:
+        raise OperationalError(str(error)) from None
     except KeyboardInterrupt:
         click.echo("interrupted: the projects finished so far are kept; run again to go on", err=True)
         sys.exit(130)

@@ -448,6 +448,38 @@ def test_fix_states_the_proof_in_the_pull_request_text(
     assert str(sdks)  # the SDK came from WOAPORT_PYTHON_SDK
 
 
+@pytest.mark.slow
+def test_fix_proves_with_the_probes_compiled_as_prove_does(
+    tmp_path: Path, zig_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A meson probe the fast mode cannot decide (``has_header('stdint.h')``) is compiled
+    for ARM64 by ``fix --prove`` as by ``prove``: the module that needs its macro builds."""
+    real_sdk()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(zig_cache.parent))
+    tree = tmp_path / "tree"
+    shutil.copytree(PROVE / "WOA901" / "good", tree)
+    (tree / "setup.py").unlink()
+    (tree / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["meson-python"]\nbuild-backend = "mesonpy"\n'
+        '[project]\nname = "spam"\nversion = "1"\n'
+    )
+    (tree / "meson.build").write_text(
+        "project('spam', 'c')\n"
+        "py = import('python').find_installation(pure: false)\n"
+        "cc = meson.get_compiler('c')\n"
+        "c_args = []\n"
+        "if cc.has_header('stdint.h')\n"
+        "  c_args += '-DHAVE_STDINT_H'\n"
+        "endif\n"
+        "py.extension_module('spam', 'src/spam.c', c_args: c_args, install: true)\n"
+    )
+    spam = tree / "src" / "spam.c"
+    spam.write_text("#ifndef HAVE_STDINT_H\n#error the probe was not run\n#endif\n" + spam.read_text())
+    code, text = run("fix", str(tree), "--markdown", "-", "--prove", "3.13")
+    assert code == 0, text
+    assert "(zig cc, CPython 3.13): 1 of 1 module(s)" in text, text
+
+
 def test_an_error_under_macros_the_model_could_not_decide_is_low_confidence(tmp_path: Path) -> None:
     """The build defines HAVE_STDINT_H from a probe the model left undecided: an error is
     then not certain (the real build may take another branch)."""

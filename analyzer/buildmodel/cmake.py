@@ -573,13 +573,13 @@ class Interpreter:
                 self.probes.append(
                     (str(scope.get("_file")), command.line, f"{name}({args[text_index + 1]})", verdict)
                 )
-                self.set_var(scope, args[text_index + 1], "" if verdict == 0 else UNKNOWN)
+                self.set_var(scope, args[text_index + 1], _probe_result(verdict))
         elif name in ("check_include_file", "check_include_file_cxx", "check_include_files"):
             if len(args) > 1 and isinstance(args[0], str) and isinstance(args[1], str):
                 headers = _split(args[0])
                 verdict = self.judge("".join(f"#include <{h}>\n" for h in headers))
                 self.probes.append((str(scope.get("_file")), command.line, f"{name}({args[0]})", verdict))
-                self.set_var(scope, args[1], "" if verdict == 0 else UNKNOWN)
+                self.set_var(scope, args[1], _probe_result(verdict))
         elif name in (
             "string",
             "get_filename_component",
@@ -916,7 +916,7 @@ class Interpreter:
         self.probes.append(
             (where.rsplit(":", 1)[0], int(where.rsplit(":", 1)[1]), f"try_compile({result})", verdict)
         )
-        self.set_var(scope, result, "" if verdict == 0 else UNKNOWN)
+        self.set_var(scope, result, _probe_result(verdict))
 
     # -- arguments and conditions ------------------------------------------------
     def expand(self, text: str, scope: dict[str, Any]) -> Any:
@@ -1270,3 +1270,9 @@ def cmake_plan(
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         settings=settings_list(target_settings),
     )
+
+
+def _probe_result(verdict: Value) -> Any:
+    """A probe's result variable: "" (false) when it cannot compile, "1" only when a judge
+    compiled it (prove's toolchain; the fast judge never says 1), else unknown."""
+    return "" if verdict == 0 else "1" if verdict == 1 else UNKNOWN

@@ -1009,7 +1009,8 @@ class Interpreter:
         verdict = self.judge(text)
         what = f"cc.{name}({path or _short(text)})"
         self.probes.append((frame["file"], line, what, verdict, path))
-        return False if verdict == 0 else UNKNOWN
+        # 1 only from a judge that compiled the probe (prove's toolchain): the build's answer.
+        return False if verdict == 0 else True if verdict == 1 else UNKNOWN
 
     def probe_sources(self, value: Any, frame: dict[str, str], line: int, keyword: str) -> None:
         values = (
@@ -1079,6 +1080,11 @@ class Interpreter:
                 settings.setdefault(kind, []).extend(
                     v for v in _flatten(_as_list(kwargs.get(keyword))) if isinstance(v, str)
                 )
+            # A target's -D flags (``c_args: ['-DHAVE_X']`` after a probe) hold for its
+            # units as add_project_arguments' do for all: the build's macros.
+            for keyword in ("c_args", "cpp_args"):
+                for flag in _flatten(_as_list(kwargs.get(keyword))):
+                    self.define_flag(strip_maybe(flag), isinstance(flag, Maybe) or present != 1)
         return Obj("target", {"name": name})
 
     @staticmethod

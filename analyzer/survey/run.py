@@ -101,6 +101,15 @@ def request_for(status: Status, index_url: str, options: SurveyOptions) -> Surve
     )
 
 
+class SchedulerError(RuntimeError):
+    """The Dask scheduler given with --scheduler cannot be reached."""
+
+
+# How long to wait for --scheduler to answer (Dask's duration string): a cluster that is
+# still starting gets this long; a wrong address fails after it.
+_CONNECT_TIMEOUT = "30s"
+
+
 def dispatch(
     requests: Sequence[SurveyRequest],
     options: SurveyOptions,
@@ -119,7 +128,10 @@ def dispatch(
 
     with ExitStack() as stack:
         if options.scheduler:
-            client = stack.enter_context(Client(options.scheduler, timeout="30s"))  # type: ignore[no-untyped-call]
+            try:
+                client = stack.enter_context(Client(options.scheduler, timeout=_CONNECT_TIMEOUT))  # type: ignore[no-untyped-call]
+            except (OSError, TimeoutError) as error:
+                raise SchedulerError(f"the Dask scheduler {options.scheduler}: {error}") from None
         else:
             # One thread per worker process: each task is a child process with its own
             # limits; the worker only waits for it. Memory is limited per task, not here.

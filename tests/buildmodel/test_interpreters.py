@@ -583,3 +583,54 @@ def test_a_configured_macro_decides_the_guards_of_the_units(tmp_path: Path) -> N
     found = {(f.rule_id, f.location.line, f.confidence) for f in scan(tmp_path, ScanOptions()).findings}
     assert ("WOA101", 6, Confidence.HIGH) in found  # -DUSE_AVX: certain on every model
     assert not [f for f in found if f[0] == "WOA101" and f[1] == 3]  # HAVE_SSE2 is x86_64's only
+
+
+class CompilingJudge(ProbeJudge):
+    """A judge that, like prove's toolchain, compiled every probe that names stdint.h."""
+
+    def __call__(self, text: str) -> dict[str, Value]:
+        return {m: (1 if "stdint.h" in text else MAYBE) for m in MODELS}
+
+
+def test_meson_target_defines_are_macros_and_a_compiled_probe_decides_them() -> None:
+    files = {
+        "meson.build": """
+            project('x', 'c')
+            cc = meson.get_compiler('c')
+            args = ['-DALWAYS']
+            if cc.has_header('stdint.h')
+              args += '-DHAVE_STDINT_H'
+            endif
+            static_library('m', 'm.c', c_args: args)
+            """,
+        "m.c": "",
+    }
+    names, texts = tree(files)
+    fast = meson_plan(names, texts.get, JUDGE, MODELS)
+    proved = meson_plan(names, texts.get, CompilingJudge(default_rules(), load_targets()), MODELS)
+    assert fast is not None and proved is not None
+    model = MODELS[0]
+    assert fast.macro_values()["ALWAYS"][model] == 1
+    assert fast.macro_values()["HAVE_STDINT_H"][model] is MAYBE  # the fast judge cannot tell
+    assert proved.macro_values()["HAVE_STDINT_H"][model] == 1  # the compiled probe can
+
+
+def test_cmake_a_compiled_probe_sets_its_result_variable() -> None:
+    files = {
+        "CMakeLists.txt": """\
+            project(p C)
+            check_include_file(stdint.h HAVE_STDINT_H)
+            set(SRCS core.c)
+            if(HAVE_STDINT_H)
+              list(APPEND SRCS fast.c)
+            endif()
+            add_library(core MODULE ${SRCS})
+            """,
+        "core.c": "",
+        "fast.c": "",
+    }
+    names, texts = tree(files)
+    fast = cmake_plan(names, texts.get, JUDGE, MODELS)
+    proved = cmake_plan(names, texts.get, CompilingJudge(default_rules(), load_targets()), MODELS)
+    assert fast is not None and proved is not None
+    assert compiled(fast, "fast.c") is MAYBE and compiled(proved, "fast.c") == 1

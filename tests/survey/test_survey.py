@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import tarfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,7 +23,7 @@ from analyzer.survey.classify import blocker_class, effort_of, worklist
 from analyzer.survey.model import DONE, FAILED, Patch, ProjectSurvey, Proof
 from analyzer.survey.run import SurveyOptions, dispatch, run_survey
 from analyzer.survey.store import RunItem, SurveyStore, changes
-from analyzer.survey.task import survey_task
+from analyzer.survey.task import SurveyRequest, survey_task
 from tests.clirun import run
 from tests.localindex import LocalIndex, Reply, sdist, wheel
 from tests.paths import DOCS
@@ -375,7 +376,6 @@ def test_changes_tell_a_lost_win_arm64_wheel() -> None:
 
 
 def test_a_lost_worker_is_one_failed_project(tmp_path: Path) -> None:
-    from analyzer.survey.task import SurveyRequest
 
     def dies(request: dict[str, Any]) -> dict[str, Any]:
         import os
@@ -397,6 +397,34 @@ def test_a_lost_worker_is_one_failed_project(tmp_path: Path) -> None:
     with config.set({"distributed.scheduler.allowed-failures": 0}), _cluster() as cluster:
         dispatch(requests, SurveyOptions(scheduler=cluster.scheduler_address), got.append, task=dies)
     assert got[0].outcome == FAILED and "worker" in got[0].error
+
+
+def test_an_unreachable_scheduler_is_an_operational_error(
+    index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from analyzer.survey import run as survey_run
+
+    monkeypatch.setattr(survey_run, "_CONNECT_TIMEOUT", "1s")
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{closed.getsockname()[1]}"
+    requests = [SurveyRequest("x", "1.0", "amber", "x-1.0.tar.gz", "http://127.0.0.1:9/x", (), "")]
+    with pytest.raises(survey_run.SchedulerError, match=re.escape(address)):
+        dispatch(requests, SurveyOptions(scheduler=address), lambda _: None)
+    code, output = run(
+        "survey",
+        "ciproj",
+        "--index-url",
+        index.url,
+        "--no-db",
+        "--out",
+        str(tmp_path / "o"),
+        "--scheduler",
+        address,
+    )
+    assert code == 2 and "the Dask scheduler tcp://127.0.0.1:" in output, output
 
 
 def test_usage_errors(tmp_path: Path) -> None:
