@@ -10,11 +10,8 @@ actually decompressed, never trusted from headers.
 
 from __future__ import annotations
 
-import lzma
 import os
 import stat
-import tarfile
-import zipfile
 import zlib
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -97,6 +94,9 @@ class _Budget:
 
 def _tar_members(archive: Path) -> _Members:
     """(name, kind, stream) per member, streaming: kind is file, dir or other."""
+    import lzma
+    import tarfile
+
     try:
         with tarfile.open(archive, "r:*") as tar:
             while True:
@@ -115,6 +115,8 @@ def _tar_members(archive: Path) -> _Members:
 
 
 def _zip_members(archive: Path) -> _Members:
+    import zipfile
+
     try:
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
@@ -136,6 +138,11 @@ def _zip_members(archive: Path) -> _Members:
 
 def extract(archive: Path, dest: Path, limits: ArchiveLimits = ArchiveLimits()) -> Extracted:
     """Unpack ``archive`` into the existing, empty directory ``dest``."""
+    # The archive modules only when there is an archive (a tree scan starts faster).
+    import lzma
+    import tarfile
+    import zipfile
+
     budget = _Budget(archive.stat().st_size, limits)
     warnings: list[ScanWarning] = []
     files = 0

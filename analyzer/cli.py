@@ -351,8 +351,8 @@ def scan_command(
     from analyzer.index.errors import IndexFetchError
     from analyzer.inputs import InputError, open_input, prefix_for, rebase
     from analyzer.native.sources import check_excludes
+    from analyzer.paths import default_cache_dir
     from analyzer.precise import PreciseUnavailable
-    from analyzer.precise.cache import default_cache_dir
     from analyzer.rules import RuleError, default_rules, select_rules
     from analyzer.scan import ScanOptions, scan
     from analyzer.targets import select_targets
@@ -507,7 +507,7 @@ PRECISE_PYTHON = "3.13"  # the Python whose headers precise mode parses units wi
 def _precise_sdk(precise: bool, sdk_dir: Path | None, cache_dir: Path | None) -> Path | None:
     """The include directory of a Windows CPython SDK already at hand, for precise mode
     (so that units including Python.h parse); None, with a hint, when there is none."""
-    from analyzer.precise.cache import default_cache_dir
+    from analyzer.paths import default_cache_dir
 
     if not precise:
         return None
@@ -861,7 +861,7 @@ def status_command(
     from analyzer.index.errors import IndexFetchError
     from analyzer.index.httpcache import HttpCache
     from analyzer.index.simple import SimpleIndex, normalize
-    from analyzer.precise.cache import default_cache_dir
+    from analyzer.paths import default_cache_dir
     from analyzer.status.history import History, HistoryError, Trend
     from analyzer.status.history import default_db_path as default_status_db
     from analyzer.status.html import render_dashboard, write_dashboard
@@ -977,7 +977,7 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
     import tempfile
 
     from analyzer.fix.engine import patched_copy
-    from analyzer.precise.cache import default_cache_dir
+    from analyzer.paths import default_cache_dir
     from analyzer.prove import plan_for_proof, prove, toolchain_runner
     from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
 
@@ -1115,7 +1115,7 @@ def survey_command(
     from analyzer.index.errors import IndexFetchError
     from analyzer.index.httpcache import HttpCache
     from analyzer.index.simple import SimpleIndex
-    from analyzer.precise.cache import default_cache_dir
+    from analyzer.paths import default_cache_dir
     from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command
     from analyzer.status.classify import StatusClass
     from analyzer.status.history import default_db_path as default_status_db
@@ -1363,7 +1363,7 @@ def prove_command(
     from analyzer.index.config import IndexConfigError
     from analyzer.index.errors import IndexFetchError
     from analyzer.inputs import InputError, open_input
-    from analyzer.precise.cache import default_cache_dir
+    from analyzer.paths import default_cache_dir
     from analyzer.prove import failed_modules, plan_for_proof, prove, toolchain_runner
     from analyzer.report.prove import render_json, render_text
     from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
@@ -1467,7 +1467,7 @@ def sdk_command(
     signed archive. Prints one line per Python: its directory and where it came from."""
     import shutil
 
-    from analyzer.precise.cache import default_cache_dir
+    from analyzer.paths import default_cache_dir
     from analyzer.sdk.provider import SdkError, checked, find_sdk, sdk_name
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)

@@ -7,7 +7,6 @@ translation runs in its own process, with a time limit."""
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import os
 import posixpath
@@ -16,7 +15,6 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -78,6 +76,8 @@ def _tree_key(base: Path, all_files: list[str] | None) -> str:
 
 
 def _cython_version() -> str:
+    import importlib.metadata  # only when Cython runs: its import is slow for a small scan
+
     try:
         return importlib.metadata.version("cython")
     except importlib.metadata.PackageNotFoundError:
@@ -179,6 +179,8 @@ def translate(
             shutil.copyfile(target, partial)
             os.replace(partial, cached)  # a reader never sees half a file
         return SourceFile(target, out_rel, language, False, target.stat().st_size)
+
+    from concurrent.futures import ThreadPoolExecutor  # only when there is Cython to translate
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(one, pyx))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +80,8 @@ def _git(args: list[str], cwd: Path, timeout: float) -> str:
         "-c", "advice.detachedHead=false",
         "-c", "core.fsmonitor=false",
     ]  # fmt: skip
+    import subprocess  # only for a git+ input (a local scan starts faster without it)
+
     try:
         done = subprocess.run(
             ["git", *settings, *args],

@@ -18,8 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import parse_sdist_filename
-
 from analyzer.archive import ArchiveLimits, extract, is_archive
 from analyzer.gitclone import CloneError, clone, git_request
 from analyzer.index.config import default_index_url
@@ -134,6 +132,8 @@ def open_input(
         raise InputError(f"no such file or directory: {target}{hint}")
     name, version = requirement
     url = default_index_url(index_url)
+    from packaging.utils import parse_sdist_filename
+
     from analyzer.index.simple import SimpleIndex, select_sdist  # only an index needs httpx
 
     with (make_index or SimpleIndex)(url) as index, _scratch() as scratch:

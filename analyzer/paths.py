@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 
@@ -100,3 +101,12 @@ def repository_root(path: Path) -> Path | None:
         if (candidate / ".git").exists():
             return candidate
     return None
+
+
+def default_cache_dir() -> Path:
+    """woaport's cache folder (LOCALAPPDATA on Windows, else XDG_CACHE_HOME or ~/.cache).
+    Here, not in the precise cache's module, so that asking for it imports nothing."""
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "woaport" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "woaport"

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, TypeVar
 
@@ -62,6 +60,10 @@ def fan_out(
         return
     if total == 0:
         return
+    # Process pools only when there is parallel work (multiprocessing's import costs a small scan).
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     workers = max(1, min(workers, total))
     chunk = max(1, min(64, total // (workers * 8) or 1))
     call = partial(_call, func)

@@ -5,7 +5,6 @@ configuration; these URLs say which repository to scan for it."""
 
 from __future__ import annotations
 
-import email.parser
 import re
 import tomllib
 from pathlib import Path
@@ -23,6 +22,8 @@ def project_urls(pkg_info: bytes | None, pyproject: bytes | None) -> tuple[tuple
     """(label, URL) pairs, http(s) only, first occurrence of each URL kept."""
     found: list[tuple[str, str]] = []
     if pkg_info is not None:
+        import email.parser  # only for an sdist's PKG-INFO: the email package is slow to import
+
         message = email.parser.BytesHeaderParser().parsebytes(pkg_info)
         for value in message.get_all("Project-URL") or []:
             label, _, url = str(value).partition(",")

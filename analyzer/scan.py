@@ -28,8 +28,6 @@ from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
 from analyzer.native.sources import DEFAULT_MAX_BYTES, SourceFile, WalkResult, listed_by_build, walk
 from analyzer.pool import Progress, default_jobs
-from analyzer.precise.cache import ResultCache
-from analyzer.precise.run import run_precise
 from analyzer.projectmeta import missing_submodules, read_project_urls
 from analyzer.rules import Rule, default_rules
 from analyzer.targets import TargetData, load_targets
@@ -248,6 +246,9 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         in_repository=base.is_dir() and (base / ".git").exists(),
     )
     if options.precise:
+        from analyzer.precise.cache import ResultCache
+        from analyzer.precise.run import run_precise
+
         cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
         if cache is not None and cache.notice:
             warnings.append(ScanWarning("", f"precise mode: {cache.notice}"))

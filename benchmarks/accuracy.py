@@ -37,7 +37,7 @@ from analyzer.archive import extract
 from analyzer.index.config import default_index_url
 from analyzer.index.simple import SimpleIndex, select_sdist
 from analyzer.model import Confidence, ScanResult, Severity
-from analyzer.precise.cache import default_cache_dir
+from analyzer.paths import default_cache_dir
 from analyzer.scan import ScanOptions, scan
 from analyzer.verdict import judge
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analyzer.archive import extract
 from analyzer.index.config import default_index_url
 from analyzer.index.simple import SimpleIndex
-from analyzer.precise.cache import default_cache_dir
+from analyzer.paths import default_cache_dir
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
 from analyzer.targets import load_targets

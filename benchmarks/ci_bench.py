@@ -44,7 +44,7 @@ from analyzer.ci import read_ci
 from analyzer.fix.engine import plan_fixes, verify_ci_plan
 from analyzer.index.config import default_index_url
 from analyzer.index.simple import DistFile, SimpleIndex
-from analyzer.precise.cache import default_cache_dir
+from analyzer.paths import default_cache_dir
 from analyzer.scan import ScanOptions, scan
 from analyzer.verdict import judge
 from benchmarks.accuracy import fetch_pinned

@@ -27,7 +27,7 @@ from analyzer.index.config import default_index_url
 from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import SimpleIndex
 from analyzer.limits import CHILD_LIMITS
-from analyzer.precise.cache import default_cache_dir
+from analyzer.paths import default_cache_dir
 from analyzer.prove import plan_for_proof, prove, toolchain_runner
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analyzer.index.simple import SimpleIndex
-from analyzer.precise.cache import default_cache_dir
+from analyzer.paths import default_cache_dir
 from analyzer.sdk.provider import SdkError, checked, find_sdk
 from analyzer.survey.run import SurveyOptions, SurveyReport, run_survey
 from tests.localindex import LocalIndex

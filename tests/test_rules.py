@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 import os
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -253,9 +255,10 @@ def test_sarif_rules_name_their_level_and_fence_examples_in_their_language() -> 
     assert "```c\n" in help_of["WOA101"]
 
 
-def test_a_rule_file_is_schema_checked_once_per_content(tmp_path: Path) -> None:
-    """The check is remembered by content in the user cache (a third of a one-file
-    scan's start-up); an edit that breaks the schema is caught all the same."""
+def test_a_rule_file_is_parsed_and_schema_checked_once_per_content(tmp_path: Path) -> None:
+    """The parsed, checked data is kept by content in the user cache (the parse and the
+    check were most of a one-file scan's start-up); an edit that breaks the schema is
+    caught all the same, and a corrupt cache entry is parsed again, not trusted."""
     import shutil
 
     from analyzer.rules import RuleError, load_patterns, load_rule_file
@@ -263,9 +266,13 @@ def test_a_rule_file_is_schema_checked_once_per_content(tmp_path: Path) -> None:
     copy = tmp_path / "c-asm.toml"
     shutil.copy(RULES_DIR / "c-asm.toml", copy)
     patterns = load_patterns()
-    assert load_rule_file(copy, patterns)
-    memo = Path(os.environ["XDG_CACHE_HOME"]) / "woaport" / "rules-validated.txt"
-    assert memo.is_file() and len(memo.read_text().split()) >= 1
+    first = load_rule_file(copy, patterns)
+    parsed = Path(os.environ["XDG_CACHE_HOME"]) / "woaport" / "rules-parsed"
+    family = tomllib.loads(copy.read_text())["family"]
+    (entry,) = [f for f in parsed.glob("*.json") if json.loads(f.read_text())["family"] == family]
+    assert load_rule_file(copy, patterns) == first  # from the cache: the same rules
+    entry.write_text("{ not json")
+    assert load_rule_file(copy, patterns) == first  # a broken entry is parsed again
     copy.write_text(copy.read_text().replace('severity = "error"', 'severity = "fatal"', 1))
     with pytest.raises(RuleError, match="severity"):
         load_rule_file(copy, patterns)
@@ -284,3 +291,31 @@ def test_the_cli_starts_without_the_heavy_modules() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_one_file_scan_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """What a pre-commit run of one C file pays for (issue 27, item 1): no archive, index,
+    git, history, process-pool, precise-mode, packaging-marker or .gitignore library."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "one.c"
+    source.write_text("#include <immintrin.h>\nint f(void) { return 0; }\n")
+    heavy = (
+        "tarfile", "zipfile", "httpx", "configparser", "sqlite3", "email.parser",
+        "multiprocessing", "concurrent.futures", "pathspec", "packaging.markers",
+        "importlib.metadata", "analyzer.precise.run", "analyzer.index.httpcache", "jsonschema",
+    )  # fmt: skip
+    probe = (
+        "import sys\nfrom analyzer.cli import main\n"
+        f"try:\n    main(['scan', {str(source)!r}, '-q'])\n"
+        "except SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    # The first run parses and checks the rule files (jsonschema); the second reads them
+    # from the cache, as every run after the first does.
+    for _attempt in ("first", "second"):
+        done = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+        )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

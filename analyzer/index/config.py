@@ -9,7 +9,6 @@ is written into woaport.
 
 from __future__ import annotations
 
-import configparser
 import os
 import sys
 import tomllib
@@ -49,6 +48,8 @@ def _from_pip_config(paths: list[Path]) -> str | None:
     """The effective ``index-url``: later files override earlier ones and, within a file,
     the ``[download]`` section (the command closest to what woaport does) overrides
     ``[global]``."""
+    import configparser  # only when an index is wanted (a local scan starts faster)
+
     found = None
     for path in paths:
         parser = configparser.ConfigParser(interpolation=None)

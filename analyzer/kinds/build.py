@@ -10,17 +10,16 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
-
-from packaging.markers import Marker, default_environment
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, ClassVar
 
 from analyzer.buildmodel.parse import BuildFileView, Hit, guarded_lines, toml_key_line
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
+
+if TYPE_CHECKING:
+    from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 BUILD_LANGUAGES = frozenset(lang for lang in Language if lang.is_build)
 
@@ -274,6 +273,11 @@ class BuildRequirementMatch(BuildKind):
         requires = system.get("requires") if isinstance(system, dict) else None
         if not isinstance(requires, list):
             return
+        # packaging only here: most scans read no build requirements (start-up time).
+        from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.utils import canonicalize_name
+        from packaging.version import Version
+
         wanted = canonicalize_name(self.package)
         floor = Version(self.minimum)
         line = toml_key_line(view.lines, ["build-system", "requires"])
@@ -311,6 +315,8 @@ _PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 
 
 def _applies_on_windows_arm64(marker: Marker) -> bool:
+    from packaging.markers import default_environment
+
     for version in _PYTHONS:
         environment: dict[str, str] = {str(k): str(v) for k, v in default_environment().items()}
         environment.update(_WINDOWS_ARM64, python_version=version, python_full_version=f"{version}.0")
@@ -326,6 +332,8 @@ def _admits_at_least(specifier: SpecifierSet, floor: Version) -> bool:
     """Does the specifier set allow some release at or above ``floor``? Checked on the
     versions it names and just above them (a set admits a version range whose bounds are
     its own versions or none)."""
+    from packaging.version import InvalidVersion, Version
+
     candidates = {floor, Version(f"{floor.major + 1000}")}
     for spec_item in specifier:
         try:

@@ -12,10 +12,12 @@ import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from analyzer.model import Language, ScanWarning
+
+if TYPE_CHECKING:
+    import pathspec
 
 SOURCE_EXTENSIONS: dict[str, Language] = {
     ".c": Language.C,
@@ -207,6 +209,8 @@ class ExcludeError(ValueError):
 
 
 def _valid_pattern(line: str) -> bool:
+    import pathspec  # only when there are patterns: its import is a tenth of a small scan
+
     try:
         pathspec.PathSpec.from_lines("gitignore", [line])
     except Exception:  # pathspec raises its own errors and re.error for bad classes
@@ -228,10 +232,10 @@ def check_excludes(patterns: list[str]) -> None:
 
 def _load_ignore(
     root: Path, extra: list[str], warnings: list[ScanWarning]
-) -> pathspec.PathSpec[pathspec.Pattern]:
+) -> pathspec.PathSpec[pathspec.Pattern] | None:
     """``--exclude`` patterns (an invalid one is an :class:`ExcludeError`) and the tree's
     ``.gitignore`` (a line git itself would ignore, such as a lone ``!`` or ``\\``, is
-    skipped with a warning, as git skips it)."""
+    skipped with a warning, as git skips it); None when there is none."""
     check_excludes(extra)
     lines = list(extra)
     gitignore = root / ".gitignore"
@@ -245,6 +249,10 @@ def _load_ignore(
                     warnings.append(ScanWarning(".gitignore", f"line {number}: not a valid pattern, ignored"))
     except OSError:
         pass
+    if not lines:
+        return None
+    import pathspec
+
     return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
@@ -289,7 +297,7 @@ def walk(
                 result.skipped["vendored directory"] += 1
             elif name.lower() in NOT_PACKAGE_DIRS and not include_tests:
                 result.skipped[NOT_PACKAGE] += 1
-            elif spec.match_file(rel + "/"):
+            elif spec is not None and spec.match_file(rel + "/"):
                 result.skipped["excluded"] += 1
             else:
                 kept.append(name)
@@ -297,7 +305,7 @@ def walk(
         for name in sorted(filenames):
             rel = rel_dir + display_path(name)
             result.all_files.append(rel)  # excluded from the scan, but the build sees it
-            if spec.match_file(rel):
+            if spec is not None and spec.match_file(rel):
                 result.skipped["excluded"] += 1
                 continue
             source = _classify(Path(dirpath) / name, rel, result, max_bytes)

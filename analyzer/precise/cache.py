@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,13 +21,6 @@ from typing import Any
 from analyzer.sqlitecache import open_cache
 
 SCHEMA = 1
-
-
-def default_cache_dir() -> Path:
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "woaport" / "cache"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "woaport"
 
 
 def file_digest(path: Path) -> str | None:

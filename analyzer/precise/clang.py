@@ -15,7 +15,6 @@ undeclared, which is harmless here because only identifiers that match a rule co
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +39,8 @@ class Toolchain:
 
     def version(self) -> str:
         """libclang's version and where the builtin headers come from (cache keys)."""
+        import importlib.metadata
+
         import clang.cindex as ci
 
         lib = ci.conf.lib

@@ -175,7 +175,7 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
     if not request.prove_python:
         return Proof("skipped", "no proof asked (--no-prove)")
     from analyzer.fix.engine import patched_copy
-    from analyzer.precise.cache import default_cache_dir
+    from analyzer.paths import default_cache_dir
     from analyzer.prove import failed_modules, plan_for_proof, prove, toolchain_runner
     from analyzer.sdk.provider import SdkError, checked, local_sdk, zig_command, zig_lib_dir
 
