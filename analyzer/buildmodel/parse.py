@@ -95,6 +95,31 @@ class BuildFileView:
         except (SyntaxError, ValueError) as error:
             raise Unparseable(f"cannot parse as Python ({error}); its build rules were skipped") from None
 
+    # One walk of the tree serves every setup.py rule (each walked it again, up to three
+    # times): the nodes in walk order, and the views rules ask of them.
+    @cached_property
+    def python_nodes(self) -> tuple[ast.AST, ...]:
+        return tuple(ast.walk(self.python))
+
+    @cached_property
+    def python_conditionals(self) -> tuple[ast.If | ast.IfExp, ...]:
+        return tuple(n for n in self.python_nodes if isinstance(n, ast.If | ast.IfExp))
+
+    @cached_property
+    def python_strings(self) -> tuple[ast.Constant, ...]:
+        return tuple(n for n in self.python_nodes if isinstance(n, ast.Constant) and isinstance(n.value, str))
+
+    @cached_property
+    def python_compared(self) -> frozenset[int]:
+        """ids of the nodes on either side of a comparison (``"AMD64"`` in ``machine ==
+        "AMD64"``): values a test is made against, not values the build uses."""
+        found: set[int] = set()
+        for node in self.python_nodes:
+            if isinstance(node, ast.Compare):
+                for side in (node.left, *node.comparators):
+                    found.update(id(n) for n in ast.walk(side))
+        return frozenset(found)
+
     @cached_property
     def _utf8_lines(self) -> list[bytes]:
         return [line.encode("utf-8") for line in self.text.splitlines(keepends=True)]

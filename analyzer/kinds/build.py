@@ -79,18 +79,17 @@ def _guarded_nodes(view: BuildFileView, guard: re.Pattern[str] | None) -> set[in
     guarded: set[int] = set()
     if guard is None:
         return guarded
-    for node in ast.walk(view.python):
-        if isinstance(node, ast.If | ast.IfExp):
-            if not guard.search(view.segment(node.test)):
-                continue
-            negated = isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
-            negated |= isinstance(node.test, ast.Compare) and any(
-                isinstance(op, ast.NotEq | ast.NotIn) for op in node.test.ops
-            )
-            body = node.body if isinstance(node, ast.If) else [node.body]
-            orelse = node.orelse if isinstance(node, ast.If) else [node.orelse]
-            for part in orelse if negated else body:
-                guarded.update(id(n) for n in ast.walk(part))
+    for node in view.python_conditionals:
+        if not guard.search(view.segment(node.test)):
+            continue
+        negated = isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
+        negated |= isinstance(node.test, ast.Compare) and any(
+            isinstance(op, ast.NotEq | ast.NotIn) for op in node.test.ops
+        )
+        body = node.body if isinstance(node, ast.If) else [node.body]
+        orelse = node.orelse if isinstance(node, ast.If) else [node.orelse]
+        for part in orelse if negated else body:
+            guarded.update(id(n) for n in ast.walk(part))
     return guarded
 
 
@@ -113,16 +112,11 @@ class PyStringMatch(BuildKind):
         return rel.rsplit("/", 1)[-1] == "setup.py"
 
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
-        tree = view.python
         guarded = _guarded_nodes(view, self.condition)
-        # Strings a comparison tests against ("AMD64" in machine == "AMD64") are not
-        # values the build uses.
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Compare):
-                for side in (node.left, *node.comparators):
-                    guarded.update(id(n) for n in ast.walk(side))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in guarded:
+        compared = view.python_compared  # values a test is made against, not build values
+        for node in view.python_strings:
+            if id(node) not in guarded and id(node) not in compared:
+                assert isinstance(node.value, str)
                 m = self.pattern.search(node.value)
                 if m is not None:
                     end = node.end_col_offset if node.end_lineno == node.lineno and node.end_col_offset else 0
@@ -171,8 +165,8 @@ class PyCompareMatch(BuildKind):
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
         if self.counterpart is not None and self.counterpart.search(view.text):
             return
-        for node in ast.walk(view.python):
-            if not isinstance(node, ast.If | ast.IfExp) or _trivial(node.orelse):
+        for node in view.python_conditionals:
+            if _trivial(node.orelse):
                 continue
             tests = node.test.values if isinstance(node.test, ast.BoolOp) else [node.test]
             for test in tests:

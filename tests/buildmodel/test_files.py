@@ -4,7 +4,10 @@ files, suppressions, block guards in CMake/meson, TOML key lines, monorepo workf
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from analyzer.buildmodel.files import analyze_build_file
 from analyzer.buildmodel.parse import guarded_lines, project_context, toml_key_line
@@ -115,3 +118,27 @@ def test_no_wheel_ci_needs_a_checkout_to_tell(tmp_path: Path) -> None:
     found = [f for f in scan(tmp_path / "pkg", ScanOptions()).findings if f.rule_id == "WOA604"]
     assert [f.location.path for f in found] == ["pyproject.toml"]
     assert "(1 native source file(s))" in found[0].message
+
+
+def test_every_setup_py_rule_shares_one_walk_of_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27, item 1: the setup.py rules (py_string, py_compare) read one walk of the
+    parsed file; each used to walk the whole tree again, up to three times. Their
+    findings on the fixtures stay as they were (test_fixtures)."""
+    import ast
+
+    text = (
+        "import platform\nfrom setuptools import Extension, setup\n"
+        "args = ['-mavx2'] if platform.machine() == 'AMD64' else []\n"
+        "setup(ext_modules=[Extension('m', ['m.c'], extra_compile_args=['/arch:AVX2'])])\n"
+    )
+    walked: list[str] = []
+    real_walk = ast.walk
+
+    def counting(node: ast.AST) -> Iterator[ast.AST]:
+        if isinstance(node, ast.Module):
+            walked.append("whole tree")
+        return real_walk(node)
+
+    monkeypatch.setattr(ast, "walk", counting)
+    found = ids("setup.py", Language.SETUP_PY, text)
+    assert found and walked == ["whole tree"], (found, walked)
