@@ -74,12 +74,27 @@ def _project_config(inputs: list[str], explicit: Path | None, isolated: bool) ->
     return Config()
 
 
-def _colour(choice: str) -> bool:
-    """``--color``: always, never, or (auto) on a terminal unless NO_COLOR is set (any
-    value, as no-color.org says)."""
-    if choice != "auto":
-        return choice == "always"
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def _colour_option(func: Callable[..., None]) -> Callable[..., None]:
+    """``--color auto|always|never``: the same option on every command with text output."""
+    return click.option(
+        "--color",
+        "color",
+        type=click.Choice(["auto", "always", "never"]),
+        default="auto",
+        show_default=True,
+        help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).",
+    )(func)
+
+
+def _echo_text(text: str, color: str) -> None:
+    """A command's text output on standard output, coloured as ``--color`` says (rich,
+    loaded only when colour is on)."""
+    from analyzer.report.colour import paint, wants_colour
+
+    if wants_colour(color, sys.stdout):
+        click.echo(paint(text), nl=False, color=True)
+    else:
+        click.echo(text, nl=False, color=False)
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -246,14 +261,7 @@ def _exit_cleanly_on_sigterm() -> None:
     help="Text report: every finding on its own lines, build-dependent ones too (default: the "
     "findings that decide the verdict grouped by place, the build-dependent ones a line per rule).",
 )
-@click.option(
-    "--color",
-    "color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour in the text report (auto: on a terminal, unless NO_COLOR is set).",
-)
+@_colour_option
 @click.option(
     "--format",
     "output_format",
@@ -456,8 +464,7 @@ def scan_command(
 
     for result in results:
         if not quiet and not to_stdout:
-            coloured = _colour(color)
-            click.echo(text_report.render(result, colour=coloured, verbose=verbose), nl=False, color=coloured)
+            _echo_text(text_report.render(result, verbose=verbose), color)
         if explain:
             click.echo(_explain(result), nl=False, err=bool(to_stdout))
     if repository is not None:
@@ -476,7 +483,8 @@ def scan_command(
 @click.option("--json", "json_out", metavar="FILE|-", help="Write the model as JSON (schema woaport-ci/1).")
 @click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
 @click.option("-q", "--quiet", is_flag=True, help="No text report.")
-def ci_command(source: str, json_out: str | None, index_url: str | None, quiet: bool) -> None:
+@_colour_option
+def ci_command(source: str, json_out: str | None, index_url: str | None, quiet: bool, color: str) -> None:
     """What each CI job builds: every matrix cell's runner and the wheel tags computed
     with cibuildwheel's own option reader (maturin's targets, the runner's arch for
     python -m build). Exit 0 when a released job builds win_arm64 wheels (or no Windows
@@ -494,7 +502,7 @@ def ci_command(source: str, json_out: str | None, index_url: str | None, quiet: 
     except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
         raise OperationalError(str(error)) from None
     if not quiet and json_out != "-":
-        click.echo(ci_report.render_text(model), nl=False)
+        _echo_text(ci_report.render_text(model), color)
     if json_out:
         _write(json_out, ci_report.render_json(model, opened.label))
     missing = model.targets_windows() and not model.ships_win_arm64()
@@ -655,6 +663,8 @@ def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
     "(as woaport prove --python) and say so.",
 )
 @click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
+@click.option("-q", "--quiet", is_flag=True, help="No notes or summary on standard error.")
+@_colour_option
 def fix_command(
     source: str,
     mode: str,
@@ -664,6 +674,8 @@ def fix_command(
     targets: tuple[str, ...],
     prove_python: str | None,
     index_url: str | None,
+    quiet: bool,
+    color: str,
 ) -> None:
     """Write the patch that resolves the findings woaport can fix safely, and list the
     rest as manual work. Nothing from PATH is run; --apply writes only inside PATH. A
@@ -691,8 +703,9 @@ def fix_command(
             except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
                 raise OperationalError(str(error)) from None
             path = opened.root
+            # Said even with -q: a patch applied at the wrong root must not pass unnoticed.
             click.echo(f"woaport: the patch is relative to the root of {opened.label}", err=True)
-        _fix(path, mode, only, markdown_out, force, targets, prove_python, index_url)
+        _fix(path, mode, only, markdown_out, force, targets, prove_python, index_url, quiet, color)
 
 
 def _fix(
@@ -704,6 +717,8 @@ def _fix(
     targets: tuple[str, ...],
     prove_python: str | None = None,
     index_url: str | None = None,
+    quiet: bool = False,
+    color: str = "auto",
 ) -> None:
     from analyzer.fix import pr as pr_text
     from analyzer.fix.engine import (
@@ -732,14 +747,19 @@ def _fix(
     plan = plan_fixes(path, result, categories)
     # A CI patch is offered only when the patched copy, recomputed, builds win_arm64.
     plan, check = with_verified_ci(path, plan, options, {r.id: r for r in result.rules})
+
+    def note(message: str) -> None:
+        if not quiet:
+            click.echo(message, err=True)
+
     if check is not None:
         state = "verified" if check.verified else "NOT verified, withheld"
-        click.echo(f"ci patch: {state}: {check.reason}", err=True)
+        note(f"ci patch: {state}: {check.reason}")
     for rel, why in plan.problems:
-        click.echo(f"warning: {rel}: {why}", err=True)
+        note(f"warning: {rel}: {why}")
     for item in sorted(plan.manual, key=lambda m: m.finding.sort_key()):
         loc = item.finding.location
-        click.echo(f"manual: {loc.path}:{loc.line} {item.finding.rule_id}: {item.reason}", err=True)
+        note(f"manual: {loc.path}:{loc.line} {item.finding.rule_id}: {item.reason}")
     fixed = sum(len(e.resolved) for e in plan.edits)
     manual = {(m.finding.location.path, m.finding.location.line, m.finding.rule_id) for m in plan.manual}
     summary = (
@@ -755,10 +775,10 @@ def _fix(
         except (ApplyRefused, Unfixable) as error:
             raise OperationalError(str(error)) from None
         for rel in written:
-            click.echo(f"fixed {rel}", err=True)
+            note(f"fixed {rel}")
     elif markdown_out != "-":
-        click.echo(render_diff(plan), nl=False)
-    click.echo(summary, err=True)
+        _echo_text(render_diff(plan), color)
+    note(summary)
 
 
 def _project_list_options(func: Callable[..., None]) -> Callable[..., None]:
@@ -830,6 +850,7 @@ def _project_list_options(func: Callable[..., None]) -> Callable[..., None]:
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("-q", "--quiet", is_flag=True, help="No table and no progress bar.")
+@_colour_option
 def status_command(
     names: tuple[str, ...],
     top: int | None,
@@ -851,6 +872,7 @@ def status_command(
     timeout: float,
     no_progress: bool,
     quiet: bool,
+    color: str,
 ) -> None:
     """Which projects publish wheels for Windows on Arm, per target Python: native,
     partial, pure, pure-sdist, amber, source-only or missing; and which to port first.
@@ -933,7 +955,7 @@ def status_command(
     for line in error_lines(report):
         click.echo(f"error: {line}", err=True)
     if json_out != "-" and not quiet:
-        click.echo(status_table(report), nl=False)
+        _echo_text(status_table(report), color)
     unknown_names = strict and any(r.klass == "missing" for r in results)
     sys.exit(EXIT_USAGE if unknown_names or any(r.klass == "error" for r in results) else EXIT_CLEAN)
 
@@ -1044,7 +1066,9 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
 )
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the tasks on this Dask cluster instead.")
 @click.option(
+    "--python",
     "--prove-python",
+    "prove_python",
     default="3.13",
     show_default=True,
     metavar="X.Y",
@@ -1082,6 +1106,8 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
 @click.option("--cache-dir", metavar="DIR", type=click.Path(path_type=Path, file_okay=False), help="Cache.")
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1), help="Seconds.")
 @click.option("-q", "--quiet", is_flag=True, help="No worklist on the terminal and no progress lines.")
+@click.option("--no-progress", is_flag=True, help="No line per finished project.")
+@_colour_option
 def survey_command(
     names: tuple[str, ...],
     top: int | None,
@@ -1102,6 +1128,8 @@ def survey_command(
     cache_dir: Path | None,
     timeout: float,
     quiet: bool,
+    no_progress: bool,
+    color: str,
 ) -> None:
     """For every project that needs a Windows-on-Arm port (amber, regressed or
     source-only): fetch its latest sdist (with its repository's CI when the sdist ships
@@ -1125,7 +1153,7 @@ def survey_command(
     from analyzer.survey.store import SurveyStore, SurveyStoreError
 
     if not re.fullmatch(r"3\.\d{1,2}", prove_python):
-        raise click.UsageError(f"--prove-python takes a version like 3.13, not {prove_python!r}")
+        raise click.UsageError(f"--python takes a version like 3.13, not {prove_python!r}")
     extra = frozenset(_split(also))
     known = {str(k) for k in StatusClass}
     if extra - known:
@@ -1171,7 +1199,10 @@ def survey_command(
     try:
         url = default_index_url(index_url)
         with SimpleIndex(url, timeout=timeout, cache=HttpCache(cache_root / "index")) as index:
-            report = run_survey(index, wanted, options, store, started, label, downloads, log)
+            progress = (lambda _: None) if no_progress else log
+            report = run_survey(
+                index, wanted, options, store, started, label, downloads, log, progress=progress
+            )
     except (IndexConfigError, IndexFetchError) as error:
         raise OperationalError(str(error)) from None
     except SchedulerError as error:
@@ -1191,7 +1222,7 @@ def survey_command(
     if json_out:
         _write(json_out, survey_json(report, patches))
     if json_out != "-" and not quiet:
-        click.echo(survey_text(report, patches), nl=False)
+        _echo_text(survey_text(report, patches), color)
     lookup_failed = any(n.status == StatusClass.ERROR for n in report.not_surveyed)
     failed = any(s.outcome != "done" for s in report.surveys)
     sys.exit(EXIT_USAGE if lookup_failed else EXIT_FINDINGS if failed else EXIT_CLEAN)
@@ -1208,7 +1239,8 @@ def survey_command(
     help="Write the list as JSON (alone: to standard output).",
 )
 @click.option("--markdown", "as_markdown", is_flag=True, help="As the markdown table in the README.")
-def rules_command(rule_id: str | None, json_out: str | None, as_markdown: bool) -> None:
+@_colour_option
+def rules_command(rule_id: str | None, json_out: str | None, as_markdown: bool, color: str) -> None:
     """List the rules, or explain one (woaport rules WOA130)."""
     import json
 
@@ -1256,8 +1288,8 @@ def rules_command(rule_id: str | None, json_out: str | None, as_markdown: bool) 
         return
     from analyzer.docs import fix_label
 
-    for r in rules:
-        click.echo(f"{r.id}  {r.severity.value:7}  {fix_label(r):13}  {r.name:32}  {r.summary}")
+    rows = (f"{r.id}  {r.severity.value:7}  {fix_label(r):13}  {r.name:32}  {r.summary}\n" for r in rules)
+    _echo_text("".join(rows), color)
 
 
 @main.command("build-plan")
@@ -1267,6 +1299,7 @@ def rules_command(rule_id: str | None, json_out: str | None, as_markdown: bool) 
 @click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
 @click.option("--include-vendored", is_flag=True, help="Also list files in vendored directories.")
 @click.option("-q", "--quiet", is_flag=True, help="No text report.")
+@_colour_option
 def build_plan_command(
     source: str,
     targets: tuple[str, ...],
@@ -1274,6 +1307,7 @@ def build_plan_command(
     index_url: str | None,
     include_vendored: bool,
     quiet: bool,
+    color: str,
 ) -> None:
     """Show what the static build model decided: per target model, the sources each
     build target compiles (or not, or maybe), the compile probes that fail, and the
@@ -1307,7 +1341,7 @@ def build_plan_command(
     if json_out:
         _write(json_out, render_json(plan, models, label))
     if json_out != "-" and not quiet:
-        click.echo(render_text(plan, models, label), nl=False)
+        _echo_text(render_text(plan, models, label), color)
 
 
 @main.command("prove")
@@ -1342,6 +1376,7 @@ def build_plan_command(
     is_flag=True,
     help="Do not fetch the headers of the build requirements (pyproject.toml) from the index.",
 )
+@_colour_option
 def prove_command(
     source: str,
     pythons: tuple[str, ...],
@@ -1354,6 +1389,7 @@ def prove_command(
     quiet: bool,
     no_progress: bool,
     no_requires: bool,
+    color: str,
 ) -> None:
     """Compile and link the package's extension modules for Windows ARM64 with zig cc
     (clang + mingw-w64) against a Windows CPython SDK, and check each .pyd is an ARM64 PE
@@ -1428,7 +1464,7 @@ def prove_command(
     if json_out:
         _write(json_out, render_json(result, label, out_dir))
     if json_out != "-" and not quiet:
-        click.echo(render_text(result, label, out_dir), nl=False)
+        _echo_text(render_text(result, label, out_dir), color)
     sys.exit(EXIT_FINDINGS if failed_modules(result) else EXIT_CLEAN)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -246,9 +247,52 @@ def test_one_cli_shape_across_commands(tmp_path: Path, monkeypatch: pytest.Monke
     never = CliRunner().invoke(main, ["scan", str(tree), "--color", "never", "--no-progress"]).output
     assert "\x1b[" in always and "\x1b[" not in never
     monkeypatch.setenv("NO_COLOR", "1")
-    from analyzer.cli import _colour
+    from analyzer.report.colour import wants_colour
 
-    assert _colour("auto") is False and _colour("always") is True
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    assert wants_colour("auto", Terminal()) is False and wants_colour("always") is True  # type: ignore[arg-type]
+    monkeypatch.delenv("NO_COLOR")
+    assert wants_colour("auto", Terminal()) is True and wants_colour("auto", None) is False  # type: ignore[arg-type]
+
+
+def test_every_text_command_takes_the_same_colour_option(tmp_path: Path) -> None:
+    """Issue 27, item 4: --color auto|always|never on every command with text output,
+    rich colour on (never on a pipe by default), the text itself unchanged."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "rules" / "WOA101", tree)
+    commands = {
+        "scan": ["scan", str(tree), "--no-progress"],
+        "ci": ["ci", str(FIXTURES / "ci" / "archs-exclude-arm64")],
+        "fix": ["fix", str(tree)],
+        "build-plan": ["build-plan", str(FIXTURES / "builds" / "meson")],
+        "rules": ["rules"],
+    }
+    for name, argv in commands.items():
+        plain = CliRunner().invoke(main, [*argv, "--color", "never"]).output
+        auto = CliRunner().invoke(main, argv).output  # not a terminal: no colour
+        coloured = CliRunner().invoke(main, [*argv, "--color", "always"]).output
+        assert "\x1b[" not in plain and auto == plain, name
+        assert "\x1b[" in coloured and ansi.sub("", coloured) == plain, name
+    helps = {name: CliRunner().invoke(main, [name, "--help"]).output for name in main.commands}
+    text_commands = ("scan", "ci", "fix", "build-plan", "rules", "status", "survey", "prove")
+    assert all("--color [auto|always|never]" in helps[name] for name in text_commands)
+
+
+def test_colour_never_reads_package_text_as_markup() -> None:
+    from analyzer.report.colour import paint
+
+    text = "src/[red]x[/red].c\n  3:1 error WOA101 :smile: [bold]not markup[/bold]\n"
+    painted = paint(text)
+    assert re.sub(r"\x1b\[[0-9;]*m", "", painted) == text  # markup, emoji codes: as they are
+    assert "\x1b[1;31merror" in painted  # the severity is coloured
 
 
 def test_fix_takes_an_sdist_and_a_project_from_the_index(tmp_path: Path, local_index: LocalIndex) -> None:

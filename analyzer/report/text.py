@@ -1,4 +1,5 @@
-"""Human output: findings grouped by file, coloured when the stream is a terminal."""
+"""Human output: the verdict, then findings grouped by file (plain text; the CLI colours it
+for a terminal with :mod:`analyzer.report.colour`)."""
 
 from __future__ import annotations
 
@@ -6,61 +7,45 @@ from collections import Counter
 from dataclasses import replace
 from itertools import groupby
 
-import click
-
-from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.model import Confidence, Finding, ScanResult
 from analyzer.report.groups import FindingGroup, group_findings
 from analyzer.report.inert import one_line
 from analyzer.verdict import judge
 
-_COLOURS = {
-    Severity.ERROR: "red",
-    Severity.WARNING: "yellow",
-    Severity.PERF: "magenta",
-    Severity.NOTE: "cyan",
-}
 
-
-def _finding_lines(f: Finding, colour: bool) -> list[str]:
-    def style(text: str, **kw: object) -> str:
-        return click.style(text, **kw) if colour else text  # type: ignore[arg-type]
-
+def _finding_lines(f: Finding) -> list[str]:
     loc = f.location
-    head = (
-        f"  {loc.line}:{loc.column} "
-        f"{style(f.severity.value, fg=_COLOURS[f.severity], bold=True)} "
-        f"{style(f.rule_id, bold=True)} {one_line(f.message)}"
-    )
+    head = f"  {loc.line}:{loc.column} {f.severity.value} {f.rule_id} {one_line(f.message)}"
     lines = [head, f"      on: {', '.join(f.reachable_on)}"]
     if f.generated_from is not None:
         lines.append(f"      generated: {one_line(f.generated_from.path)}:{f.generated_from.line}")
     if f.snippet:
-        lines.append(style(f"      | {one_line(f.snippet)}", dim=True))
+        lines.append(f"      | {one_line(f.snippet)}")
     if f.fallback:
         lines.append(f"      fix: {one_line(f.fallback)}")
     return lines
 
 
-def _group_lines(group: FindingGroup, colour: bool) -> list[str]:
+def _group_lines(group: FindingGroup) -> list[str]:
     """One group: its first finding in full, the count and lines of the rest, the fix once."""
     if group.count == 1:
-        return _finding_lines(group.first, colour)
-    head, *rest = _finding_lines(replace(group.first, fallback=None, reachable_on=group.models()), colour)
+        return _finding_lines(group.first)
+    head, *rest = _finding_lines(replace(group.first, fallback=None, reachable_on=group.models()))
     more = f"      and {group.count - 1} more {group.first.rule_id} in {group.where}: lines {group.lines()}"
     return [head, more, *rest, *(f"      fix: {fix}" for fix in group.fixes())]
 
 
-def _section(findings: list[Finding], colour: bool, verbose: bool = True) -> list[str]:
+def _section(findings: list[Finding], verbose: bool = True) -> list[str]:
     out: list[str] = []
     for path, in_file in groupby(findings, key=lambda f: f.location.path):
         shown = one_line(path)  # file names from the package: control characters escaped
-        out.append(click.style(shown, underline=True) if colour else shown)
+        out.append(shown)
         if verbose:
             for f in in_file:
-                out.extend(_finding_lines(f, colour))
+                out.extend(_finding_lines(f))
         else:
             for group in group_findings(in_file):
-                out.extend(_group_lines(group, colour))
+                out.extend(_group_lines(group))
         out.append("")
     return out
 
@@ -91,24 +76,22 @@ def _folded(findings: list[Finding], title: str) -> list[str]:
     return [*out, ""]
 
 
-def render(
-    result: ScanResult, colour: bool = False, show_warnings: bool = True, verbose: bool = False
-) -> str:
+def render(result: ScanResult, show_warnings: bool = True, verbose: bool = False) -> str:
     """The verdict, then the findings that decide it, grouped by place and rule; the
     build-dependent ones and those in files no model compiles folded to a line per rule
     (``verbose``: every finding on its own lines)."""
     sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
     maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
     out = verdict_lines(result)
-    out.extend(_section(sure, colour, verbose))
+    out.extend(_section(sure, verbose))
     title = "Depends on build configuration (macros the tree does not define)"
     if maybe:
-        out.extend([f"{title}:", "", *_section(maybe, colour, verbose)] if verbose else _folded(maybe, title))
+        out.extend([f"{title}:", "", *_section(maybe, verbose)] if verbose else _folded(maybe, title))
     if result.not_compiled:
         title = "Not compiled on any selected model (no translation unit reaches these files)"
         not_compiled_findings = list(result.not_compiled)
         out.extend(
-            [f"{title}:", "", *_section(not_compiled_findings, colour, verbose)]
+            [f"{title}:", "", *_section(not_compiled_findings, verbose)]
             if verbose
             else _folded(not_compiled_findings, title)
         )

@@ -174,8 +174,12 @@ def run_survey(
     downloads: Mapping[str, int] | None = None,
     log: Callable[[str], None] = lambda _: None,
     task: Task | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SurveyReport:
+    """Survey ``names``: ``log`` gets the run's notes, ``progress`` (default: ``log``) a
+    line per finished project."""
     downloads = dict(downloads or {})
+    progress = progress or log
     statuses = check_projects(index, names, CheckOptions(pythons=options.pythons))
     queue = port_queue(statuses, downloads)
     reach = {name: entry.score for name, entry in queue.items()}
@@ -213,7 +217,7 @@ def run_survey(
         if store is not None:
             store.save(survey, proof)
         finished = len(done) - reused
-        log(
+        progress(
             f"[{finished}/{total}] {survey.name} {survey.version}: {_said(survey)} ({survey.seconds():.1f} s)"
         )
 
