@@ -147,3 +147,44 @@ def test_readme_commands_that_need_the_index_run_against_a_local_one(
     # Every kind of command the README shows with the index ran, not only parsed.
     assert {"scan", "build-plan", "ci", "fix", "status", "survey", "init"} <= set(ran), ran
     assert (work / "status.json").exists() and (work / "site").is_dir()
+
+
+def _fenced(language: str) -> list[str]:
+    """Every fenced block of ``language`` in the README, in order."""
+    return re.findall(rf"^```{language}\n(.*?)^```", README, flags=re.M | re.S)
+
+
+def test_the_readme_configuration_example_is_valid_configuration(tmp_path: Path) -> None:
+    from analyzer.config import find_config, load_config
+
+    (block,) = _fenced("toml")
+    (tmp_path / "pyproject.toml").write_text(block)
+    found = find_config(tmp_path)
+    assert found is not None
+    config = load_config(found)  # a key or value the CLI does not take is a ConfigError
+    assert config.values["ignore"] == ["WOA160"] and config.values["fail-on"] == "warning"
+
+
+def test_the_readme_yaml_examples_match_the_hook_the_action_and_init(tmp_path: Path) -> None:
+    """The pre-commit entry names the hook .pre-commit-hooks.yaml defines and is what
+    `woaport init` writes (but for the commit); the workflow step's inputs are the
+    action's."""
+    import subprocess
+
+    from click.testing import CliRunner
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    workflow, precommit = _fenced("yaml")
+    hooks = yaml.load((REPO / ".pre-commit-hooks.yaml").read_text())
+    entry = yaml.load(precommit)["repos"][0]
+    assert [h["id"] for h in entry["hooks"]] == [hooks[0]["id"]]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    assert CliRunner().invoke(main, ["init", str(tmp_path), "--rev", "0" * 40]).exit_code == 0
+    written = yaml.load((tmp_path / ".pre-commit-config.yaml").read_text())["repos"][0]
+    assert written["repo"] == entry["repo"] and written["hooks"] == entry["hooks"]
+    action = yaml.load((REPO / "action.yml").read_text())
+    named = re.search(r"# inputs: (.*)", workflow)
+    assert named is not None
+    assert [n.strip() for n in named.group(1).split(",")] == list(action["inputs"])
+    assert "woaport/woaport@<commit>" in workflow and entry["repo"].endswith("/woaport/woaport")
