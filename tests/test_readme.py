@@ -81,9 +81,11 @@ def test_readme_commands_that_need_nothing_else_run(
 # What a placeholder in a README command stands for here (a copy of the fixtures, an sdist
 # on disk); everything else in the command runs as written, the index being a local one.
 PLACEHOLDERS = {"path/to/src": "tree", "path/to/project": "tree", "path/to/checkout": "tree"}
-# Cannot run here at all: a remote repository, a cluster at a private address when there
-# is work for it (kept: with nothing queued no connection is made), the SDK download.
-UNREACHABLE = re.compile(r"git\+|\bsdk\b|\bprove\b")
+# Cannot run here at all: the SDK download (and prove, which needs it). A cluster at a
+# private address is kept: with nothing queued no connection is made.
+UNREACHABLE = re.compile(r"\bsdk\b|\bprove\b")
+# The example repository is a local one with the same tag (the same clone code path).
+EXAMPLE_REPOSITORY = "https://github.com/o/r"
 # A top list is shortened (1000 index pages are the same code path as 10).
 TOP = re.compile(r"--top \d+")
 
@@ -125,6 +127,13 @@ def test_readme_commands_that_need_the_index_run_against_a_local_one(
         sdist("pkg-1.0", {p.name: p.read_bytes() for p in (work / "tree").iterdir() if p.is_file()})
     )
     subprocess.run(["git", "init", "-q", str(work)], check=True)
+    repository = tmp_path / "repository"
+    shutil.copytree(work / "tree", repository)
+    git = ["git", "-C", str(repository), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repository)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "tree"], check=True)
+    subprocess.run([*git, "tag", "v1.2"], check=True)
     monkeypatch.chdir(work)
     monkeypatch.setenv("PIP_INDEX_URL", local_index.url)
     # The survey proves by default; its SDK's sources come from here, which has none: the
@@ -136,7 +145,7 @@ def test_readme_commands_that_need_the_index_run_against_a_local_one(
             continue
         for placeholder, stand_in in PLACEHOLDERS.items():
             command = command.replace(placeholder, stand_in)
-        command = TOP.sub("--top 5", command)
+        command = TOP.sub("--top 5", command).replace(EXAMPLE_REPOSITORY, repository.as_uri())
         argv = shlex.split(command)[1:]
         result = CliRunner().invoke(main, argv)
         assert result.exception is None or isinstance(result.exception, SystemExit), (command, result.output)
