@@ -172,6 +172,9 @@ class ScanResult:
     path_prefixes: tuple[str, ...] = ()
     # The scanned tree is a git work tree's root: its CI is the repository's, not an sdist's.
     in_repository: bool = False
+    # The scanned tree is a folder inside a git work tree, not its root: its CI is at the
+    # repository's root, not missing from an sdist.
+    in_repository_folder: bool = False
     # A release from the index: the Pythons its win_arm64 wheels already cover ("cp312").
     released_win_arm64: tuple[str, ...] = ()
 

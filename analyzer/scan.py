@@ -244,6 +244,7 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         dependencies=tuple((d.name, d.route, d.where) for d in needed),
         # The repository's own root (its CI lives here), not a folder inside one.
         in_repository=base.is_dir() and (base / ".git").exists(),
+        in_repository_folder=base.is_dir() and _inside_repository(base),
     )
     if options.precise:
         from analyzer.precise.cache import ResultCache
@@ -279,3 +280,12 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
             precise_cached=outcome.units_cached,
         )
     return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)), warnings=tuple(warnings))
+
+
+def _inside_repository(base: Path) -> bool:
+    """``base`` is a folder below a git work tree's root (``.git`` in an ancestor, found on
+    disk; no git runs)."""
+    from analyzer.paths import repository_root
+
+    root = repository_root(base)
+    return root is not None and root != base.resolve()

@@ -165,6 +165,10 @@ def _dependencies(result: ScanResult, blockers: list[Finding], doubtful: list[Fi
 
 
 _NO_CI_HERE = "no CI configuration in this repository: nothing here builds its wheels"
+_NO_CI_IN_FOLDER = (
+    "no CI configuration in this folder of a repository: its CI is at the repository's root "
+    "(scan the root to judge it)"
+)
 
 
 def _no_ci(result: ScanResult) -> str:
@@ -172,6 +176,8 @@ def _no_ci(result: ScanResult) -> str:
     the repository itself, that it has none)."""
     if result.in_repository:
         return _NO_CI_HERE
+    if result.in_repository_folder:
+        return _NO_CI_IN_FOLDER
     found = repository_url(result.project_urls)
     if found is None:
         return _NO_CI

@@ -97,3 +97,20 @@ def test_a_subfolder_of_a_repository_keeps_its_own_ci() -> None:
     _, text = run("scan", str(FIXTURES / "rules" / "WOA620" / "bad_github_script"))
     ci_line = next(line for line in text.splitlines() if line.startswith("  ci "))
     assert "blocked" in ci_line and "bad_github_script/.github/workflows/wheels.yml:4" in ci_line
+
+
+def test_a_folder_inside_a_repository_is_not_told_about_sdists(tmp_path: Path) -> None:
+    """Issue 27, item 2: scanning a folder of a checkout (its CI at the repository's root)
+    says so, not that "an sdist rarely ships .github/"; the root itself is judged on its
+    own CI, and a folder outside any repository still gets the sdist advice."""
+    import shutil
+
+    shutil.copytree(FIXTURES / "rules" / "WOA101", tmp_path / "outside")
+    (tmp_path / "checkout" / ".git").mkdir(parents=True)
+    shutil.copytree(FIXTURES / "rules" / "WOA101", tmp_path / "checkout" / "pkg")
+    folder = judge(scan(tmp_path / "checkout" / "pkg")).area("ci").reasons[0]
+    root = judge(scan(tmp_path / "checkout")).area("ci").reasons[0]
+    outside = judge(scan(tmp_path / "outside")).area("ci").reasons[0]
+    assert "this folder of a repository" in folder and "sdist" not in folder
+    assert root.startswith("no CI configuration in this repository")
+    assert "an sdist rarely ships .github/" in outside
