@@ -26,7 +26,14 @@ from analyzer.buildmodel.plan import BuildPlan, system_libraries
 from analyzer.model import Finding, Language, ScanResult, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
-from analyzer.native.sources import DEFAULT_MAX_BYTES, SourceFile, WalkResult, listed_by_build, walk
+from analyzer.native.sources import (
+    DEFAULT_MAX_BYTES,
+    SourceFile,
+    WalkResult,
+    in_meson_subproject,
+    listed_by_build,
+    walk,
+)
 from analyzer.pool import Progress, default_jobs
 from analyzer.projectmeta import missing_submodules, read_project_urls
 from analyzer.rules import Rule, default_rules
@@ -205,7 +212,7 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         findings, cython_runtime = cython.generated_findings(findings, generated, base)
     warnings = [*walked.warnings, *cython_warnings, *build_warnings, *native.warnings]
     build_findings, build_file_warnings, build_read = scan_build_files(
-        walked.build_files,
+        _used_build_files(walked.build_files, plan),
         rules,
         selected,
         options.max_bytes,
@@ -289,3 +296,12 @@ def _inside_repository(base: Path) -> bool:
 
     root = repository_root(base)
     return root is not None and root != base.resolve()
+
+
+def _used_build_files(files: list[SourceFile], plan: BuildPlan | None) -> list[SourceFile]:
+    """The build and CI files to judge: in a meson build, a subproject's other build
+    systems (its CMakeLists.txt, setup.py, CI) are not what builds it, so they are left
+    out; its meson files are read (and judged) where the project uses them."""
+    if plan is None or "meson" not in plan.systems:
+        return files
+    return [s for s in files if s.language is Language.MESON or not in_meson_subproject(s.rel)]

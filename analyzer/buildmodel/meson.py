@@ -839,11 +839,14 @@ class Interpreter:
                 return UNKNOWN
             return list(span)
         if name == "subproject":
+            scope: dict[str, Any] = {}
             if args and isinstance(args[0], str):
                 path = posixpath.normpath(posixpath.join("subprojects", args[0], "meson.build"))
                 if path in self.tree_files:
-                    self.run_file(path, {})
-            return Obj("subproject")
+                    self.run_file(path, scope)
+            # Its variables, for get_variable(): a dependency it declares carries the
+            # sources and include folders the project's targets then use.
+            return Obj("subproject", {"scope": scope})
         if name == "error":
             if not self.uncertain:
                 message = " ".join(str(a) for a in args if isinstance(a, str))
@@ -961,6 +964,11 @@ class Interpreter:
                     return UNKNOWN
                 # Other module functions (fs.copyfile, features.new...) make build objects.
                 return Generated(f"{receiver.data.get('name')}.{name}")
+            if receiver.kind == "subproject" and name == "get_variable" and args and isinstance(args[0], str):
+                scope = receiver.data.get("scope", {})
+                if args[0] in scope:
+                    return scope[args[0]]
+                return Generated(name)  # a variable its meson.build (unread) would set
             if receiver.kind in ("target", "subproject"):
                 return Generated(name)  # a target's objects, a subproject's variables
             return UNKNOWN

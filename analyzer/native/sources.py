@@ -218,6 +218,12 @@ def _valid_pattern(line: str) -> bool:
     return True
 
 
+def in_meson_subproject(rel: str) -> bool:
+    """A file inside a meson ``subprojects/`` folder (vendored: meson builds only what the
+    project asks of it, with the subproject's own meson.build)."""
+    return "subprojects" in rel.split("/")[:-1]
+
+
 def _vendored(name: str) -> bool:
     lowered = name.lower()
     return lowered in VENDORED_DIRS or lowered.startswith("vendored-")
