@@ -94,6 +94,9 @@ class Finding:
     # Where it sits, for grouping reports: the innermost guarded block ("#if defined(X)
     # (line 12)") or function ("function f") holding it; "" at file scope.
     place: str = ""
+    # In a header the package installs for others to compile against, judged as a
+    # consumer including it would see it: it stops them, not this package's own build.
+    for_consumers: bool = False
 
     def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location

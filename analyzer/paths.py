@@ -11,6 +11,9 @@ import re
 import sys
 from pathlib import Path
 
+# The suffixes of C and C++ headers (what a unit includes, what a package installs).
+HEADER_EXTENSIONS = frozenset({".h", ".hpp", ".hh", ".hxx", ".h++", ".inl", ".ipp", ".tcc"})
+
 
 def inside(root: Path, rel: str, *, allow_root: bool = False) -> Path | None:
     """``root/rel`` resolved, when it is ``root`` itself (with ``allow_root``) or below

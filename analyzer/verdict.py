@@ -11,7 +11,7 @@ configuration in the tree, libraries linked from outside the tree); ``ok`` other
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from analyzer.model import Confidence, Finding, ScanResult, Severity
 from analyzer.native.sources import CI_DIRECTORIES, ci_service
@@ -84,7 +84,7 @@ def _sorted_by_area(result: ScanResult) -> dict[str, tuple[list[Finding], list[F
     sorted_out: dict[str, tuple[list[Finding], list[Finding]]] = {a: ([], []) for a in AREAS}
     for f in result.findings:
         area = category.get(f.rule_id, "code")
-        if area not in sorted_out or not NATIVE_MODELS & set(f.reachable_on):
+        if area not in sorted_out or not NATIVE_MODELS & set(f.reachable_on) or f.for_consumers:
             continue
         if area == "ci" and not _own(f.location.path, result.path_prefixes):
             continue
@@ -122,6 +122,19 @@ def judge(result: ScanResult) -> Verdict:
             areas[area] = _listed(doubtful, doubtful_what, "unknown")
     if "code" not in areas:
         areas["code"] = AreaVerdict("ok", ("no x86-only code is compiled for Windows ARM64",))
+    consumers = [
+        f
+        for f in result.findings
+        if f.for_consumers
+        and f.confidence is Confidence.HIGH
+        and f.severity in _BLOCKING
+        and NATIVE_MODELS & set(f.reachable_on)
+    ]
+    if consumers:
+        # Not this build's problem, so not its state: said after what decides it.
+        said = _listed(consumers, "problem(s) for consumers in installed header(s)", areas["code"].state)
+        code = areas["code"]
+        areas["code"] = replace(code, reasons=(*code.reasons, said.reasons[0]))
     if "build" not in areas:
         areas["build"] = (
             AreaVerdict("ok", (f"the {' + '.join(result.build_systems)} build handles ARM64",))

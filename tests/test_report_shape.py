@@ -164,11 +164,17 @@ def test_json_reports_follow_the_published_schema(tmp_path: Path, monkeypatch: p
     jsonschema.validators.validator_for(schema).check_schema(schema)
     (tmp_path / "simd.c").write_text(SIMD_C)
     fixtures = Path(__file__).parent.parent / "fixtures"
-    for tree in (tmp_path, fixtures / "rules", fixtures / "cython_source"):
+    for tree in (
+        tmp_path,
+        fixtures / "rules",
+        fixtures / "cython_source",
+        fixtures / "builds" / "installed_headers",
+    ):
         _code, out = run("scan", str(tree), "--no-progress", "--json", "-", "--all-code")
         data = json.loads(out)
         jsonschema.validate(data, schema)
         assert data["findings"]
+    assert any(f.get("for_consumers") for f in data["findings"])  # the installed-headers tree
     monkeypatch.chdir(fixtures.parent)
     code, out = run("scan", "fixtures/rules/WOA101", "--no-progress", "--json", "-")
     assert code == 1 and json.loads(out)["root"] == "fixtures/rules/WOA101"

@@ -39,6 +39,7 @@ from analyzer.buildmodel.plan import (
 )
 from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, WorkBudget, WorkExhausted, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
+from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.safeload import TOO_DEEP
 from analyzer.tri import MAYBE, Value, and3, or3
 
@@ -453,6 +454,7 @@ class Interpreter:
         self.unknown_sources = False
         self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.include_paths: list[str] = []
+        self.public_headers: list[str] = []
         self.settings: dict[str, dict[str, list[str]]] = {}
         self.visited: set[str] = set()  # directories entered with subdir(): meson refuses a second visit
         # Macros the build defines for every unit on this model: -D in add_project_arguments
@@ -731,6 +733,29 @@ class Interpreter:
         receiver = self.eval(callee[1], env, frame, line)
         return self.method(receiver, callee[2], args, kwargs, frame, line)
 
+    def installed_headers(self, name: str, args: list[Any], frame: dict[str, str]) -> None:
+        """``install_headers(files)`` and ``install_subdir(dir)``: the headers other
+        packages compile against (judged for them, whatever this build compiles)."""
+        for arg in _flatten(args):
+            value = strip_maybe(arg)
+            rel = value.path if isinstance(value, MFile) else value if isinstance(value, str) else None
+            if rel is None:
+                continue
+            if isinstance(value, str):
+                rel = posixpath.normpath(posixpath.join(frame["dir"], value)).lstrip("/")
+            if rel.startswith(".."):
+                continue
+            if name == "install_headers":
+                if rel in self.tree_files and posixpath.splitext(rel)[1] in HEADER_EXTENSIONS:
+                    self.public_headers.append(rel)
+            else:
+                prefix = rel.rstrip("/") + "/"
+                self.public_headers.extend(
+                    f
+                    for f in sorted(self.tree_files)
+                    if f.startswith(prefix) and posixpath.splitext(f)[1] in HEADER_EXTENSIONS
+                )
+
     def files(self, args: list[Any], frame: dict[str, str]) -> list[Any]:
         found: list[Any] = []
         for arg in _flatten(args):
@@ -838,6 +863,9 @@ class Interpreter:
                 self.note(f"{frame['file']}:{line}: a range() of {len(span):,} not evaluated")
                 return UNKNOWN
             return list(span)
+        if name in ("install_headers", "install_subdir"):
+            self.installed_headers(name, args, frame)
+            return None
         if name == "subproject":
             scope: dict[str, Any] = {}
             if args and isinstance(args[0], str):
@@ -890,8 +918,6 @@ class Interpreter:
             "add_project_arguments",
             "add_global_arguments",
             "install_data",
-            "install_subdir",
-            "install_headers",
             "add_languages",
             "test",
             "benchmark",
@@ -1243,6 +1269,7 @@ def meson_plan(
     any_target = False
     target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
     include_dirs: list[str] = []
+    public_headers: list[str] = []
     macros: dict[str, dict[str, Value]] = {}
     macro_texts: dict[str, dict[str, str]] = {}
     parsed: dict[str, list[Any] | None] = {}
@@ -1258,6 +1285,7 @@ def meson_plan(
         for target_name, values in interpreter.settings.items():
             target_settings[(target_name, model)] = values
         include_dirs.extend(interpreter.include_paths)
+        public_headers.extend(interpreter.public_headers)
         probe_files |= interpreter.probe_files
         for macro, defined in interpreter.macros.items():
             macros.setdefault(macro, {})[model] = defined
@@ -1295,4 +1323,5 @@ def meson_plan(
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         settings=settings_list(target_settings),
         macros=macro_list(macros, macro_texts, models),
+        public_headers=tuple(dict.fromkeys(public_headers)),
     )

@@ -12,11 +12,13 @@ from __future__ import annotations
 import posixpath
 import tomllib
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from analyzer.buildmodel.cargo import crate_root
 from analyzer.buildmodel.plan import BuildPlan, ProbeJudge, SourceUse, merge, rebase, system_libraries
+from analyzer.buildmodel.public import get_include_headers
 from analyzer.safeload import toml_loads
 
 # Python build hooks a backend runs besides setup.py: poetry/pdm's build.py, hatch's.
@@ -157,7 +159,11 @@ def plan_tree(base: Path, files: list[str], judge: ProbeJudge, models: tuple[str
             plans.append(rebase(plan, prefix))
     if not plans:
         return None
-    return plans[0] if len(plans) == 1 else merge(plans)
+    plan = plans[0] if len(plans) == 1 else merge(plans)
+    conventional = get_include_headers(files, tree_reader(base))
+    if conventional:
+        plan = replace(plan, public_headers=tuple(dict.fromkeys((*plan.public_headers, *conventional))))
+    return plan
 
 
 def external_libraries(

@@ -152,6 +152,9 @@ class BuildPlan:
     # the setup.py rules read too.
     helper_files: tuple[str, ...] = ()
     settings: tuple[TargetSettings, ...] = ()
+    # Headers the build installs for other packages to compile against (meson
+    # install_headers, setup(headers=...), package_data globs), tree-relative.
+    public_headers: tuple[str, ...] = ()
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -292,8 +295,10 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     include_dirs: list[str] = []
     helpers: list[str] = []
     settings: list[TargetSettings] = []
+    public: list[str] = []
     for plan in plans:
         settings.extend(plan.settings)
+        public.extend(plan.public_headers)
         include_dirs.extend(plan.include_dirs)
         helpers.extend(plan.helper_files)
         events.extend(plan.events)
@@ -326,6 +331,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         helper_files=tuple(dict.fromkeys(helpers)),
         settings=tuple(settings),
+        public_headers=tuple(dict.fromkeys(public)),
     )
 
 
@@ -347,4 +353,5 @@ def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
         scope=((prefix, plan.complete_on),),
         include_dirs=tuple(posixpath.normpath(at(d)) for d in plan.include_dirs),
         helper_files=tuple(at(f) for f in plan.helper_files),
+        public_headers=tuple(at(f) for f in plan.public_headers),
     )

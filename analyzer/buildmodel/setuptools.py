@@ -4,6 +4,7 @@ and pyproject ``[tool.setuptools] ext-modules``, turned into a :class:`BuildPlan
 from __future__ import annotations
 
 import ast
+import fnmatch
 import posixpath
 import re
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ from analyzer.buildmodel.plan import (
 )
 from analyzer.buildmodel.pyeval import Ext, Interpreter
 from analyzer.buildmodel.values import UNKNOWN, Maybe, strip_maybe
+from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.tri import MAYBE, Value, and3
 
 _DEFINE_FLAG = re.compile(r"^[-/]D([A-Za-z_]\w*)")
@@ -228,6 +230,7 @@ def setuptools_plan(
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         helper_files=tuple(sorted(helpers)),
         settings=settings_list(target_settings),
+        public_headers=_installed_headers(reference.interpreter.setup_calls, base, tree_files),
     )
 
 
@@ -306,6 +309,38 @@ def _rust_extensions(
         crate = Ext(ext.name, {"sources": [root]}, ext.file, ext.line, "rust")
         found.append(Maybe(crate) if isinstance(item, Maybe) else crate)
     return found
+
+
+def _installed_headers(calls: list[dict[str, Any]], base: str, tree_files: frozenset[str]) -> tuple[str, ...]:
+    """Headers the package installs for others to compile against: ``setup(headers=[...])``
+    and the header files ``package_data`` globs take into a package (as the x64 build
+    computes them: which headers ship does not depend on the architecture here)."""
+    found: list[str] = []
+    for call in calls:
+        for item in _items(call.get("headers")):
+            path = strip_maybe(item)
+            if isinstance(path, str) and not posixpath.isabs(path):
+                found.append(_tree_path(base, path, tree_files))
+        package_dir = strip_maybe(call.get("package_dir"))
+        root = strip_maybe(package_dir.get("")) if isinstance(package_dir, dict) else None
+        data = strip_maybe(call.get("package_data"))
+        if not isinstance(data, dict):
+            continue
+        for package, patterns in data.items():
+            if not isinstance(package, str):
+                continue
+            folder = posixpath.normpath(
+                posixpath.join(base, root if isinstance(root, str) else "", package.replace(".", "/"))
+            )
+            prefix = "" if folder == "." else folder + "/"
+            wanted = [p for p in (strip_maybe(x) for x in _items(patterns)) if isinstance(p, str)]
+            for rel in sorted(tree_files):
+                if not rel.startswith(prefix) or posixpath.splitext(rel)[1] not in HEADER_EXTENSIONS:
+                    continue
+                inside = rel[len(prefix) :]
+                if any(fnmatch.fnmatch(inside, pattern) for pattern in wanted):
+                    found.append(rel)
+    return tuple(dict.fromkeys(f for f in found if f in tree_files))
 
 
 def _clib_libraries(value: Any, setup_py: str) -> list[Any]:

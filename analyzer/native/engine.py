@@ -275,6 +275,17 @@ def scan_native(
         everything = _Phase2Shared(replace(ctx, reach={}, guards=alone), max_bytes, cython_paths)
         for found, _ in fan_out(_phase2, everything, unreached_jobs, workers, "all code", progress):
             not_compiled.extend(found)
+    # Installed headers, each judged alone as a consumer's unit that includes it would see
+    # it (only the compiler's macros): what they would stop in other packages' builds.
+    public = set(plan.public_headers) if plan is not None else set()
+    consumer_jobs = [job for job in jobs if job[0].rel in public]
+    if consumer_jobs:
+        alone = {name: guard.per_file() for name, guard in guards.items()}
+        consumers = _Phase2Shared(replace(ctx, reach={}, guards=alone), max_bytes, cython_paths)
+        own = {(f.rule_id, f.location) for f in findings}
+        for found, _ in fan_out(_phase2, consumers, consumer_jobs, workers, "installed headers", progress):
+            new = [f for f in found if (f.rule_id, f.location) not in own]
+            findings.extend(replace(f, for_consumers=True) for f in new)
     for (path, line), message in sorted(_bad_expressions(guards).items()):
         warnings.append(
             ScanWarning(path, f"line {line}: cannot evaluate #if expression ({message}); treated as 'maybe'")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.model import Language, ScanWarning
+from analyzer.paths import HEADER_EXTENSIONS
 
 if TYPE_CHECKING:
     import pathspec
@@ -36,7 +37,6 @@ SOURCE_EXTENSIONS: dict[str, Language] = {
     ".h": Language.C,  # refined by content: see header_language
     ".rs": Language.RUST,
 }
-HEADER_EXTENSIONS = frozenset({".h", ".hpp", ".hh", ".hxx", ".h++", ".inl", ".ipp", ".tcc"})
 DEFAULT_SKIP_DIRS = frozenset(
     {
         ".git",

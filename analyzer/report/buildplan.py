@@ -66,6 +66,8 @@ def render_text(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> 
         lines.append("")
     if plan.probe_files:
         lines.append(f"probe sources (not package code): {', '.join(sorted(plan.probe_files))}")
+    if plan.public_headers:
+        lines.append(f"installed headers (judged for consumers): {', '.join(plan.public_headers)}")
     for note in plan.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines).rstrip() + "\n"
@@ -106,6 +108,7 @@ def render_json(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> 
             for model in models
         },
         "probe_files": sorted(plan.probe_files),
+        "public_headers": list(plan.public_headers),
         "notes": list(plan.notes),
     }
     return json.dumps(payload, indent=2) + "\n"

@@ -37,6 +37,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
     if f.generated_from is not None:
         out["generated_from"] = _location(f.generated_from)
+    if f.for_consumers:
+        out["for_consumers"] = True
     return out
 
 

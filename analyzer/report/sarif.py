@@ -74,6 +74,8 @@ def _result(f: Finding, index: int, fingerprint: str) -> om.Result:
     }
     if f.generated_from is not None:
         properties["generatedFrom"] = f"{f.generated_from.path}:{f.generated_from.line}"
+    if f.for_consumers:
+        properties["forConsumers"] = True  # an installed header: it stops other packages' builds
     return om.Result(
         rule_id=f.rule_id,
         rule_index=index,

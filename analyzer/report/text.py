@@ -16,7 +16,8 @@ from analyzer.verdict import judge
 def _finding_lines(f: Finding) -> list[str]:
     loc = f.location
     head = f"  {loc.line}:{loc.column} {f.severity.value} {f.rule_id} {one_line(f.message)}"
-    lines = [head, f"      on: {', '.join(f.reachable_on)}"]
+    consumers = "  (an installed header: for consumers that include it)" if f.for_consumers else ""
+    lines = [head, f"      on: {', '.join(f.reachable_on)}{consumers}"]
     if f.generated_from is not None:
         lines.append(f"      generated: {one_line(f.generated_from.path)}:{f.generated_from.line}")
     if f.snippet:

@@ -1,0 +1,84 @@
+"""Headers a package installs for other packages to compile against, found by convention:
+the folder its ``get_include()`` returns (numpy's ``_core/include``, pybind11's
+``include``). Read statically: the function's string constants joined below the module's
+folder or one of its parents, kept when that folder holds headers of the tree. The build
+systems' own declarations (meson ``install_headers``, ``setup(headers=...)``,
+``package_data``) are read by their interpreters."""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+
+from analyzer.paths import HEADER_EXTENSIONS
+
+# Bounds: a tree's Python files are many; get_include() lives in a package's own modules.
+MAX_MODULES = 4000  # .py files looked at (by name order)
+MAX_CONSTANTS = 16  # string constants of one get_include() tried as path parts
+_PART = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
+_SKIPPED = ("test", "tests", "testing", "docs", "doc", "examples", "benchmarks")
+
+
+def _parts_of_get_include(text: str) -> list[list[str]]:
+    """Per ``def get_include``, its string constants that could name folders, in order."""
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found: list[list[str]] = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.FunctionDef) and node.name == "get_include":
+            constants = [
+                c.value
+                for c in ast.walk(node)
+                if isinstance(c, ast.Constant)
+                and isinstance(c.value, str)
+                and _PART.match(c.value)
+                and not c.value.endswith(".py")
+                and c.value not in (".", "..")
+            ]
+            found.append(constants[:MAX_CONSTANTS])
+    return found
+
+
+def get_include_headers(files: Iterable[str], read_text: Callable[[str], str | None]) -> tuple[str, ...]:
+    """The tree's headers below a folder some ``get_include()`` returns."""
+    all_files = sorted(files)
+    headers = [f for f in all_files if posixpath.splitext(f)[1] in HEADER_EXTENSIONS]
+    if not headers:
+        return ()
+    folders = {posixpath.dirname(h) for h in headers}
+    ancestors_with_headers = {a for f in folders for a in _ancestors(f)}
+    modules = [
+        f for f in all_files if f.endswith(".py") and not any(part in _SKIPPED for part in f.split("/")[:-1])
+    ][:MAX_MODULES]
+    public: set[str] = set()
+    for rel in modules:
+        text = read_text(rel)
+        if text is None or "def get_include" not in text:
+            continue
+        for parts in _parts_of_get_include(text):
+            # From the module's folder up (the nearest reading wins), the longest run of
+            # constants that names a folder holding headers.
+            for start in _ancestors(posixpath.dirname(rel)):
+                runs = sorted(
+                    ((b, e) for b in range(len(parts)) for e in range(b + 1, len(parts) + 1)),
+                    key=lambda run: run[0] - run[1],
+                )
+                named = (posixpath.normpath(posixpath.join(start, *parts[b:e])) for b, e in runs)
+                folder = next((f for f in named if f != "." and f in ancestors_with_headers), None)
+                if folder is not None:
+                    public.add(folder)
+                    break
+    return tuple(h for h in headers if any(h.startswith(folder + "/") for folder in public))
+
+
+def _ancestors(folder: str) -> list[str]:
+    """``a/b/c`` -> ``a/b/c``, ``a/b``, ``a``, ``""`` (the tree's root)."""
+    out = []
+    while folder:
+        out.append(folder)
+        folder = posixpath.dirname(folder)
+    return [*out, ""]
