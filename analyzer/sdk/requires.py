@@ -14,6 +14,8 @@ Cython, setuptools-scm...) are not fetched; at most :data:`MAX_REQUIREMENTS` are
 
 from __future__ import annotations
 
+import ast
+import configparser
 import os
 import shutil
 import tempfile
@@ -67,20 +69,83 @@ def _environment(python: str) -> dict[str, str]:
     }
 
 
-def build_requirements(root: Path, python: str) -> tuple[Requirement, ...]:
-    """``[build-system] requires`` of the tree's ``pyproject.toml`` that may carry
-    headers and apply to a Windows ARM64 build of ``python``."""
-    path = root / "pyproject.toml"
+def _tree_text(root: Path, name: str) -> str | None:
+    """A top-level file of the tree, if it is a regular file of a sane size."""
+    path = root / name
     try:
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_PYPROJECT:
-            return ()
-        data = toml_loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError):
-        return ()
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _pyproject_requires(root: Path) -> list[object]:
+    text = _tree_text(root, "pyproject.toml")
+    if text is None:
+        return []
+    try:
+        data = toml_loads(text)
+    except ValueError:
+        return []
     system = data.get("build-system")
     listed = system.get("requires") if isinstance(system, dict) else None
-    if not isinstance(listed, list):
-        return ()
+    return list(listed) if isinstance(listed, list) else []
+
+
+def _string_list(node: ast.expr | None) -> list[str]:
+    if not isinstance(node, ast.List | ast.Tuple):
+        return []
+    return [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+
+
+def _setup_py_requires(text: str) -> list[str]:
+    """``setup_requires=[...]`` string literals (or a module-level name bound to a list of
+    them) in any call of setup.py: read, never run."""
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    bound: dict[str, ast.expr] = {
+        target.id: node.value
+        for node in module.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    found: list[str] = []
+    for node in ast.walk(module):
+        for keyword in node.keywords if isinstance(node, ast.Call) else []:
+            if keyword.arg == "setup_requires":
+                value = keyword.value
+                found += _string_list(bound.get(value.id) if isinstance(value, ast.Name) else value)
+    return found
+
+
+def _setup_cfg_requires(text: str) -> list[str]:
+    """``[options] setup_requires`` of setup.cfg (one per line, or ``;``-separated)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+        value = parser.get("options", "setup_requires", fallback="")
+    except configparser.Error:
+        return []
+    return [line.strip() for line in value.replace(";", "\n").splitlines() if line.strip()]
+
+
+def _setup_requires(root: Path) -> list[str]:
+    setup_py, setup_cfg = _tree_text(root, "setup.py"), _tree_text(root, "setup.cfg")
+    return [
+        *(_setup_py_requires(setup_py) if setup_py is not None else []),
+        *(_setup_cfg_requires(setup_cfg) if setup_cfg is not None else []),
+    ]
+
+
+def build_requirements(root: Path, python: str) -> tuple[Requirement, ...]:
+    """``[build-system] requires`` of the tree's ``pyproject.toml`` and the
+    ``setup_requires`` of its setup.py / setup.cfg that may carry headers and apply to a
+    Windows ARM64 build of ``python``."""
+    listed = [*_pyproject_requires(root), *_setup_requires(root)]
     wanted: dict[str, Requirement] = {}
     for text in listed:
         if not isinstance(text, str):

@@ -57,6 +57,23 @@ def test_build_requirements_skip_tools_and_other_platforms(tmp_path: Path) -> No
     assert build_requirements(tmp_path / "nowhere", "3.13") == ()
 
 
+def test_setup_requires_of_setup_py_and_setup_cfg_are_build_requirements(tmp_path: Path) -> None:
+    """Issue 26, item 3: a setuptools project that names its header-carrying build
+    requirements in setup_requires (a literal, or a name bound to one), or in setup.cfg;
+    read statically, so code around them never runs."""
+    (tmp_path / "setup.py").write_text(
+        "import os\nfrom setuptools import setup\n"
+        "os.system('echo never run')\n"
+        "NEEDS = ['pybind11>=2.10', 'setuptools_scm']\n"
+        "setup(name='x', setup_requires=NEEDS)\n"
+    )
+    (tmp_path / "setup.cfg").write_text("[options]\nsetup_requires =\n    cppy>=1.2\n    wheel\n")
+    assert [str(r) for r in build_requirements(tmp_path, "3.13")] == ["pybind11>=2.10", "cppy>=1.2"]
+    (tmp_path / "setup.py").write_text("setup(setup_requires=['numpy>=2'],\n")  # does not parse
+    (tmp_path / "setup.cfg").write_text("[options\nsetup_requires = nanobind\n")  # nor does this
+    assert build_requirements(tmp_path, "3.13") == ()
+
+
 def test_the_wheel_is_win_arm64_then_win_amd64_then_any_in_the_newest_allowed_release() -> None:
     def files(*names: str) -> list[DistFile]:
         return [DistFile(n, f"http://127.0.0.1/{n}", ()) for n in names]
