@@ -738,6 +738,8 @@ def prove(
     ]
     if not modules:
         notes.append("the build model found no extension module compiled on mingw-arm64")
+    if "conventional" in plan.systems:
+        notes.extend(plan.notes)  # how sure the modules are: guessed, each only "maybe"
     notes.append(
         "proven: the clang/mingw-w64 model (mingw-arm64). cl.exe-only problems (__aarch64__ vs _M_ARM64,"
         " GNU asm under cl.exe) are the analyzer's findings, not proven here."
@@ -833,8 +835,9 @@ def plan_for_proof(
     root: Path, zig: Sequence[str], run: Runner, include: Path, toolchain_dirs: Sequence[Path]
 ) -> BuildPlan | None:
     """The build model of ``root`` as a proof needs it: probes the fast mode cannot
-    decide are compiled (never run) for ARM64 against the SDK's headers ``include``.
-    None when no build the static model can read."""
+    decide are compiled (never run) for ARM64 against the SDK's headers ``include``. A
+    setup.py it cannot read gets the conventional layout's guess (every module "maybe");
+    None when there is no build to read or guess."""
     from analyzer.scan import ScanOptions, tree_plan, walk_tree
     from analyzer.targets import load_targets
 
@@ -843,4 +846,16 @@ def plan_for_proof(
             default_rules(), load_targets(), zig, run, include, Path(probes), toolchain_dirs
         )
         walked = walk_tree(root, ScanOptions())
-        return tree_plan(root, walked, default_rules(), load_targets(), judge)
+        plan = tree_plan(root, walked, default_rules(), load_targets(), judge)
+    if plan is not None:
+        return plan
+    # A setup.py the model cannot read: the conventional layout, every module "maybe".
+    from analyzer.buildmodel.conventional import MAX_SOURCE_BYTES, conventional_plan, uses_extensions
+    from analyzer.buildmodel.model import tree_reader
+
+    read = tree_reader(root, MAX_SOURCE_BYTES)
+    if not uses_extensions(read):
+        return None
+    cython = [f for f in walked.all_files if f.endswith(".pyx")]
+    sources = [s.rel for s in walked.files if not s.is_header] + cython
+    return conventional_plan(sorted(set(sources)), read, load_targets().names)

@@ -854,3 +854,49 @@ def test_a_module_the_build_may_not_compile_on_arm64_is_not_proven_when_it_fails
     (doubtful,) = prove(tree, maybe, [sdk], tmp_path / "b", ["zig"], run=fails).modules
     assert not certain.not_proven and certain.findings
     assert doubtful.reason == "maybe-compiled" and "__cpuidex" in doubtful.not_proven
+
+
+CUSTOM_EXTENSION_SETUP = """\
+from distutils.core import setup, Extension as _Extension
+
+class Extension(_Extension):  # pyyaml's shape: a class the model does not follow
+    def __init__(self, name, sources, feature, description, check):
+        _Extension.__init__(self, name, sources)
+
+setup(name="spam", ext_modules=[Extension("spam._spam", ["spam/_spam.c"], "x", "y", None)])
+"""
+
+
+def test_a_setup_py_the_model_cannot_read_gets_the_conventional_layout(tmp_path: Path) -> None:
+    """Issue 26: instead of exit 2, the modules are guessed (a source defining PyInit_NAME,
+    with the plain sources of its folder), each only "maybe"; a failed compile is then not
+    proven ("maybe-compiled"), a good one built, and the note says it was guessed."""
+    from analyzer.buildmodel.conventional import NOTE
+    from analyzer.prove import plan_for_proof
+
+    tree = tmp_path / "tree"
+    (tree / "spam").mkdir(parents=True)
+    (tree / "setup.py").write_text(CUSTOM_EXTENSION_SETUP)
+    (tree / "spam" / "_spam.c").write_text(
+        (PROVE / "WOA901" / "good" / "src" / "spam.c").read_text().replace("PyInit_spam", "PyInit__spam")
+    )
+    (tree / "spam" / "helper.c").write_text("int helper(void) { return 1; }\n")
+    (tree / "tests").mkdir()
+    (tree / "tests" / "check.c").write_text("PyMODINIT_FUNC PyInit_check(void) { return 0; }\n")
+    assert tree_plan(tree, walk_tree(tree, ScanOptions()), default_rules(), load_targets()) is None
+    plan = plan_for_proof(tree, ["zig"], lambda c, d: (0, ""), tmp_path / "inc", [])
+    assert plan is not None and plan.systems == ("conventional",) and plan.notes == (NOTE,)
+    (module,) = modules_of(plan)
+    assert module.name == "_spam" and module.maybe
+    assert sorted(module.sources) == ["spam/_spam.c", "spam/helper.c"]  # tests/ is not the package's
+    sdk = Sdk("3.13", tmp_path / "sdk", "test")
+
+    def fails(command: list[str], cwd: Path) -> tuple[int, str]:
+        return 1, f"{command[-1]}:3:10: error: use of undeclared identifier 'yaml_parser_t'\n"
+
+    (failed,) = prove(tree, plan, [sdk], tmp_path / "a", ["zig"], run=fails).modules
+    assert not failed.built and failed.reason == "maybe-compiled"
+    assert all(f.confidence is Confidence.LOW for f in failed.findings)  # not the package's fault for sure
+    result = prove(tree, plan, [sdk], tmp_path / "b", ["zig"], run=lambda c, d: (0, ""))
+    assert NOTE in result.notes
+    assert plan_for_proof(tmp_path / "nothing-here", ["zig"], lambda c, d: (0, ""), tmp_path, []) is None
