@@ -889,6 +889,7 @@ def test_a_setup_py_the_model_cannot_read_gets_the_conventional_layout(tmp_path:
     (module,) = modules_of(plan)
     assert module.name == "_spam" and module.maybe
     assert sorted(module.sources) == ["spam/_spam.c", "spam/helper.c"]  # tests/ is not the package's
+    assert plan.include_dirs == ("spam",)  # its headers, for C generated elsewhere
     sdk = Sdk("3.13", tmp_path / "sdk", "test")
 
     def fails(command: list[str], cwd: Path) -> tuple[int, str]:

@@ -65,4 +65,6 @@ def conventional_plan(
         siblings = plain.get(folder, []) if per_folder[folder] == 1 else []
         for path in (rel, *siblings):
             uses.append(SourceUse(path, name, "setup.py", 1, maybe))
-    return BuildPlan(systems=("conventional",), sources=tuple(uses), notes=(NOTE,))
+    # A module's folder is searched for its headers (generated C is compiled elsewhere).
+    folders = tuple(sorted({folder or "." for _, folder in modules.values()}))
+    return BuildPlan(systems=("conventional",), sources=tuple(uses), notes=(NOTE,), include_dirs=folders)
