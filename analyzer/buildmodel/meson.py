@@ -455,6 +455,7 @@ class Interpreter:
         self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.include_paths: list[str] = []
         self.public_headers: list[str] = []
+        self.cython_language = "c"  # project(default_options: ['cython_language=cpp'])
         self.settings: dict[str, dict[str, list[str]]] = {}
         self.visited: set[str] = set()  # directories entered with subdir(): meson refuses a second visit
         # Macros the build defines for every unit on this model: -D in add_project_arguments
@@ -863,6 +864,17 @@ class Interpreter:
                 self.note(f"{frame['file']}:{line}: a range() of {len(span):,} not evaluated")
                 return UNKNOWN
             return list(span)
+        if name == "project":
+            # The top project's default Cython language (a subproject's is its own).
+            defaults = strip_maybe(kwargs.get("default_options"))
+            if isinstance(defaults, dict):  # meson >= 1.2 takes a dict too
+                defaults = [f"{k}={strip_maybe(v)}" for k, v in defaults.items()]
+            if "subprojects" not in frame["file"].split("/")[:-1]:
+                for option in _flatten(_as_list(defaults)):
+                    option = strip_maybe(option)
+                    if isinstance(option, str) and option.startswith("cython_language="):
+                        self.cython_language = option.split("=", 1)[1]
+            return None
         if name in ("install_headers", "install_subdir"):
             self.installed_headers(name, args, frame)
             return None
@@ -914,7 +926,6 @@ class Interpreter:
             "message",
             "warning",
             "summary",
-            "project",
             "add_project_arguments",
             "add_global_arguments",
             "install_data",
@@ -1114,12 +1125,26 @@ class Interpreter:
                 settings.setdefault(kind, []).extend(
                     v for v in _flatten(_as_list(kwargs.get(keyword))) if isinstance(v, str)
                 )
+            if self.cython_cplus(kwargs):
+                settings["language"] = ["c++"]  # Cython translates this target's .pyx to C++
             # A target's -D flags (``c_args: ['-DHAVE_X']`` after a probe) hold for its
             # units as add_project_arguments' do for all: the build's macros.
             for keyword in ("c_args", "cpp_args"):
                 for flag in _flatten(_as_list(kwargs.get(keyword))):
                     self.define_flag(strip_maybe(flag), isinstance(flag, Maybe) or present != 1)
         return Obj("target", {"name": name})
+
+    def cython_cplus(self, kwargs: dict[str, Any]) -> bool:
+        """Does meson run Cython in C++ mode for this target: ``cython_args: ['--cplus']``,
+        ``override_options: ['cython_language=cpp']``, or the project's default option."""
+        words = [strip_maybe(v) for v in _flatten(_as_list(kwargs.get("cython_args")))]
+        options = [strip_maybe(v) for v in _flatten(_as_list(kwargs.get("override_options")))]
+        if "--cplus" in words or "-+" in words:
+            return True
+        chosen = [o for o in options if isinstance(o, str) and o.startswith("cython_language=")]
+        if chosen:
+            return chosen[-1] == "cython_language=cpp"
+        return self.cython_language == "cpp"
 
     @staticmethod
     def linked_targets(kwargs: dict[str, Any]) -> list[str]:

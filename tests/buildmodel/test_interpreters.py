@@ -634,3 +634,30 @@ def test_cmake_a_compiled_probe_sets_its_result_variable() -> None:
     proved = cmake_plan(names, texts.get, CompilingJudge(default_rules(), load_targets()), MODELS)
     assert fast is not None and proved is not None
     assert compiled(fast, "fast.c") is MAYBE and compiled(proved, "fast.c") == 1
+
+
+@pytest.mark.parametrize(
+    ("project", "target", "cplus"),
+    [
+        ("", "", False),
+        ("", ", cython_args: ['--cplus']", True),
+        ("", ", override_options: ['cython_language=cpp']", True),
+        (", default_options: ['cython_language=cpp']", "", True),
+        (", default_options: {'cython_language': 'cpp'}", "", True),
+        (", default_options: ['cython_language=cpp']", ", override_options: ['cython_language=c']", False),
+    ],
+)
+def test_meson_says_when_cython_makes_cpp(project: str, target: str, cplus: bool) -> None:
+    """Issue 26, item 2: the language Cython translates a meson target's .pyx to."""
+    plan = meson(
+        {
+            "meson.build": f"""
+                project('p', 'c', 'cython'{project})
+                py = import('python').find_installation(pure: false)
+                py.extension_module('m', 'm.pyx'{target})
+                """,
+            "m.pyx": "",
+        }
+    )
+    languages = {s.language for s in plan.settings if s.target == "m"}
+    assert languages == ({"c++"} if cplus else {""} if languages else set()), languages
