@@ -483,8 +483,15 @@ def scan_command(
 @click.option("--json", "json_out", metavar="FILE|-", help="Write the model as JSON (schema woaport-ci/1).")
 @click.option("--index-url", metavar="URL", help="Package index (default: as pip/uv are configured).")
 @click.option("-q", "--quiet", is_flag=True, help="No text report.")
+@click.option(
+    "--check-deps",
+    is_flag=True,
+    help="Ask the index whether every build requirement has a wheel for each win_arm64 cell.",
+)
 @_colour_option
-def ci_command(source: str, json_out: str | None, index_url: str | None, quiet: bool, color: str) -> None:
+def ci_command(
+    source: str, json_out: str | None, index_url: str | None, quiet: bool, check_deps: bool, color: str
+) -> None:
     """What each CI job builds: every matrix cell's runner and the wheel tags computed
     with cibuildwheel's own option reader (maturin's targets, the runner's arch for
     python -m build). Exit 0 when a released job builds win_arm64 wheels (or no Windows
@@ -496,20 +503,46 @@ def ci_command(source: str, json_out: str | None, index_url: str | None, quiet: 
     from analyzer.inputs import InputError, open_input
     from analyzer.report import ci as ci_report
 
+    gaps = None
     try:
         with open_input(source, index_url=index_url, log=lambda m: click.echo(m, err=True)) as opened:
             model = read_ci(opened.root)
+            if check_deps:
+                gaps = _dependency_gaps(model, opened.root, index_url)
     except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
         raise OperationalError(str(error)) from None
     if not quiet and json_out != "-":
-        _echo_text(ci_report.render_text(model), color)
+        _echo_text(ci_report.render_text(model, gaps), color)
     if json_out:
-        _write(json_out, ci_report.render_json(model, opened.label))
+        _write(json_out, ci_report.render_json(model, opened.label, gaps))
     missing = model.targets_windows() and not model.ships_win_arm64()
     sys.exit(EXIT_FINDINGS if missing else EXIT_CLEAN)
 
 
 PRECISE_PYTHON = "3.13"  # the Python whose headers precise mode parses units with
+
+
+def _dependency_gaps(model: Any, root: Path, index_url: str | None) -> Any:
+    """The win_arm64 cells whose build requirements have no wheel on the index."""
+    from analyzer.ci.depwheels import dependency_gaps
+    from analyzer.index.config import default_index_url
+    from analyzer.index.httpcache import HttpCache
+    from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
+    from analyzer.paths import default_cache_dir
+    from analyzer.sdk.requires import build_requirements
+
+    requirements = build_requirements(root, "", every=True)
+    if not requirements:
+        return ()
+    with SimpleIndex(default_index_url(index_url), cache=HttpCache(default_cache_dir() / "index")) as index:
+
+        def files_of(name: str) -> tuple[DistFile, ...]:
+            try:
+                return index.project(name).files
+            except ProjectNotFound:
+                return ()
+
+        return dependency_gaps(model, requirements, files_of)
 
 
 def _precise_sdk(precise: bool, sdk_dir: Path | None, cache_dir: Path | None) -> Path | None:

@@ -50,7 +50,7 @@ class ScanInput:
 
 def win_arm64_tags(filenames: list[str], version: str) -> tuple[str, ...]:
     """The Python tags of ``version``'s win_arm64 wheels among ``filenames`` (pure)."""
-    from analyzer.status.classify import wheel_parts  # the status tracker's wheel-name reader
+    from analyzer.index.wheels import wheel_parts
 
     found: set[str] = set()
     for filename in filenames:

@@ -8,9 +8,11 @@ job yields ``win_arm64`` wheels. Everything that came from the package is made i
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from analyzer.ci import WIN_ARM64, Build, Cell, CiModel, Job
+from analyzer.ci.depwheels import DependencyGap
 from analyzer.ci.tags import cibuildwheel_version
 from analyzer.report.inert import one_line
 
@@ -53,7 +55,15 @@ def _job_state(model: CiModel, job: Job) -> str:
     return f" ({'; '.join(marks)})" if marks else ""
 
 
-def render_text(model: CiModel) -> str:
+def gap_lines(gaps: Sequence[DependencyGap]) -> list[str]:
+    """The win_arm64 cells whose build requirements pip would compile from source."""
+    return [
+        f"{one_line(g.job)}  {g.tag}: build requirement {one_line(g.requirement)}: {one_line(g.why)}"
+        for g in gaps
+    ]
+
+
+def render_text(model: CiModel, gaps: Sequence[DependencyGap] | None = None) -> str:
     out: list[str] = []
     for job in model.jobs:
         if not job.builds_wheels and not job.publishes and not job.unknown_matrix:
@@ -67,6 +77,8 @@ def render_text(model: CiModel) -> str:
         where = f":{problem.line}" if problem.line else ""
         out.append(f"{one_line(problem.path)}{where}: not read: {one_line(problem.message)}")
     out.append(verdict_line(model))
+    if gaps is not None:
+        out.extend(gap_lines(gaps) or ["build requirements: every one has a wheel for each win_arm64 cell"])
     return "\n".join(out) + "\n"
 
 
@@ -104,7 +116,8 @@ def _build(build: Build) -> dict[str, Any]:
     }
 
 
-def to_dict(model: CiModel, root: str) -> dict[str, Any]:
+def to_dict(model: CiModel, root: str, gaps: Sequence[DependencyGap] | None = None) -> dict[str, Any]:
+    checked = {} if gaps is None else {"dependency_gaps": [g.__dict__.copy() for g in gaps]}
     return {
         "schema": SCHEMA,
         "root": root,
@@ -141,8 +154,8 @@ def to_dict(model: CiModel, root: str) -> dict[str, Any]:
             for job in model.jobs
         ],
         "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in model.problems],
-    }
+    } | checked
 
 
-def render_json(model: CiModel, root: str) -> str:
-    return json.dumps(to_dict(model, root), indent=2) + "\n"
+def render_json(model: CiModel, root: str, gaps: Sequence[DependencyGap] | None = None) -> str:
+    return json.dumps(to_dict(model, root, gaps), indent=2) + "\n"

@@ -34,6 +34,7 @@ from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
 from analyzer.safeload import toml_loads
 
 MAX_REQUIREMENTS = 8
+MAX_ALL_REQUIREMENTS = 32  # every build requirement, for the CI dependency-wheel check
 MAX_PYPROJECT = 1024 * 1024
 HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".inl", ".inc", ".pxd", ".pxi")
 # Build tools whose wheels hold no header a C or C++ compile includes.
@@ -141,10 +142,11 @@ def _setup_requires(root: Path) -> list[str]:
     ]
 
 
-def build_requirements(root: Path, python: str) -> tuple[Requirement, ...]:
+def build_requirements(root: Path, python: str, every: bool = False) -> tuple[Requirement, ...]:
     """``[build-system] requires`` of the tree's ``pyproject.toml`` and the
-    ``setup_requires`` of its setup.py / setup.cfg that may carry headers and apply to a
-    Windows ARM64 build of ``python``."""
+    ``setup_requires`` of its setup.py / setup.cfg that may carry headers (``every``: all
+    of them, build tools too) and apply to a Windows ARM64 build of ``python`` ("" : on
+    any Python; their markers are then left to the caller)."""
     listed = [*_pyproject_requires(root), *_setup_requires(root)]
     wanted: dict[str, Requirement] = {}
     for text in listed:
@@ -155,19 +157,20 @@ def build_requirements(root: Path, python: str) -> tuple[Requirement, ...]:
         except InvalidRequirement:
             continue
         name = canonicalize_name(requirement.name)
-        if name in NO_HEADERS or name in wanted:
+        if (name in NO_HEADERS and not every) or name in wanted:
             continue
-        if requirement.marker is not None and not requirement.marker.evaluate(_environment(python)):
+        marker = requirement.marker
+        if python and marker is not None and not marker.evaluate(_environment(python)):
             continue
         wanted[name] = requirement
-    return tuple(wanted.values())[:MAX_REQUIREMENTS]
+    return tuple(wanted.values())[: MAX_ALL_REQUIREMENTS if every else MAX_REQUIREMENTS]
 
 
 def choose_wheel(files: Iterable[DistFile], requirement: Requirement, python: str) -> DistFile | None:
     """The wheel to take headers from: the newest release the specifier allows (final
     releases first), its win_arm64 wheel for ``python`` (or abi3), else win_amd64, else
     a pure or any other wheel."""
-    from analyzer.status.classify import releases, wheel_parts
+    from analyzer.index.wheels import releases, wheel_parts
 
     cp = f"cp{python.replace('.', '')}"
     name = canonicalize_name(requirement.name)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from tests.clirun import run
+from tests.localindex import LocalIndex
 from tests.paths import FIXTURES
 
 CI = FIXTURES / "ci"
@@ -83,3 +84,42 @@ def test_markdown_reports_carry_no_html_or_links_from_the_package(tmp_path: Path
     assert "<img" not in outside_code
     assert re.search(r"(?<!\\)\]\(javascript:", outside_code) is None  # "\](" is a literal bracket
     assert "&lt;img" in outside_code
+
+
+def test_check_deps_names_the_cells_whose_build_requirements_have_no_wheel(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
+    """Issue 25: cibuildwheel selects cp39..cp314-win_arm64, but numpy>=2 (a build
+    requirement) has win_arm64 wheels for 3.11 and later only: 3.9 and 3.10 would build
+    numpy from source. setuptools has a pure wheel; a marker for other platforms is not
+    asked; an unknown project is named."""
+    import shutil
+
+    from tests.localindex import sdist, wheel
+
+    tree = tmp_path / "tree"
+    shutil.copytree(CI / "test-only", tree)
+    (tree / "pyproject.toml").write_text(
+        "[build-system]\n"
+        'requires = ["setuptools>=64", "numpy>=2", "oldlib; sys_platform == \'linux\'"]\n'
+        'build-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "demo"\nversion = "1.0"\nrequires-python = ">=3.9"\n'
+    )
+    numpy = dict(
+        wheel("numpy", "2.3.0", f"cp3{minor}-cp3{minor}-win_arm64") for minor in (11, 12, 13, 14)
+    ) | {"numpy-2.3.0.tar.gz": sdist("numpy-2.3.0", {"PKG-INFO": b""})}
+    local_index.publish("numpy", numpy)
+    local_index.publish("setuptools", dict([wheel("setuptools", "80.0", "py3-none-any")]))
+    code, out = run("ci", str(tree), "--check-deps", "--index-url", local_index.url)
+    gaps = [line for line in out.splitlines() if "build requirement" in line]
+    tags = [g.split()[1].rstrip(":") for g in gaps]
+    # In Python order; 3.11-3.14 have wheels (3.14t and pre-release 3.15 do not).
+    assert tags[:2] == ["cp39-win_arm64", "cp310-win_arm64"], out
+    assert not {"cp311-win_arm64", "cp312-win_arm64", "cp313-win_arm64", "cp314-win_arm64"} & set(tags)
+    assert "numpy 2.3.0 has no wheel for CPython 3.10 on win_arm64 (only an sdist" in gaps[1]
+    assert local_index.hits("/simple/oldlib/") == 0  # its marker excludes Windows ARM64
+    code, out = run("ci", str(tree), "--check-deps", "--index-url", local_index.url, "--json", "-")
+    assert code == 0  # a likely failure to check, not a certain one: the exit code is the CI's
+    data = json.loads(out)
+    assert [g["tag"] for g in data["dependency_gaps"]] == tags
+    assert "dependency_gaps" not in json.loads(run("ci", str(tree), "--json", "-")[1])  # not asked
