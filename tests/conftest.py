@@ -23,6 +23,15 @@ def local_index() -> Iterator[LocalIndex]:
 
 
 @pytest.fixture(autouse=True)
+def short_index_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scripted 502 is retried as in real use, without waiting 3.5 s each time: the
+    waits themselves are tested with an explicit ``sleep`` (tests/index/)."""
+    from analyzer.index import simple
+
+    monkeypatch.setattr(simple, "DEFAULT_BACKOFF", 0.01)
+
+
+@pytest.fixture(autouse=True)
 def private_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's cache (index answers, history, precise results)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))

@@ -48,11 +48,44 @@ def tree_reader(base: Path, max_bytes: int = MAX_BUILD_TEXT) -> Callable[[str], 
     return read
 
 
+# Backends the model reads as they are; any other, when it is in the tree and wraps
+# setuptools.build_meta, is read as setuptools.
+KNOWN_BACKENDS = frozenset(
+    {"", "setuptools", "skbuild", "mesonpy", "scikit_build_core", "py_build_cmake", "cmeel", "maturin"}
+)
+MAX_BACKEND_MODULES = 16  # modules of an in-tree backend's package read to tell what it wraps
+
+
 def backend_of(pyproject: dict[str, Any] | None) -> str:
     """The build backend's top-level module ('' when pyproject names none)."""
     system = (pyproject or {}).get("build-system", {})
     backend = system.get("build-backend", "") if isinstance(system, dict) else ""
     return backend.split(".")[0].split(":")[0] if isinstance(backend, str) else ""
+
+
+def in_tree_setuptools_backend(
+    pyproject: dict[str, Any] | None, files: frozenset[str], read_text: Callable[[str], str | None]
+) -> bool:
+    """An in-tree build backend (``backend-path``) that wraps setuptools' own (pillow's
+    ``_custom_build/backend.py``, aiohttp-style ``pep517_backend``): the module, or a module
+    of its package, imports ``setuptools.build_meta``, so setup.py still builds."""
+    system = (pyproject or {}).get("build-system", {})
+    if not isinstance(system, dict):
+        return False
+    paths, backend = system.get("backend-path"), system.get("build-backend")
+    if not isinstance(paths, list) or not isinstance(backend, str):
+        return False
+    module = backend.split(":")[0].replace(".", "/")
+    for folder in (p for p in paths if isinstance(p, str)):
+        base = posixpath.normpath(posixpath.join(folder, module.split("/")[0]))
+        candidates = [
+            f for f in sorted(files) if f.endswith(".py") and (f == base + ".py" or f.startswith(base + "/"))
+        ]
+        for candidate in candidates[:MAX_BACKEND_MODULES]:
+            text = read_text(candidate)
+            if text is not None and "setuptools.build_meta" in text:
+                return True
+    return False
 
 
 def plan_build(
@@ -71,6 +104,8 @@ def plan_build(
         except tomllib.TOMLDecodeError:
             pyproject = None
     backend = backend_of(pyproject)
+    if backend not in KNOWN_BACKENDS and in_tree_setuptools_backend(pyproject, files, read_text):
+        backend = "setuptools"
     # The interpreters load when a tree has their build file (a pre-commit hook's one-file
     # scan has none: 45 ms of start-up it does not pay).
     from analyzer.buildmodel.setuptools import hook_script_plan

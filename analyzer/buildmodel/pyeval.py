@@ -60,6 +60,9 @@ class Namespace:
     names: dict[str, Any] = field(default_factory=dict)
 
 
+MAX_SEARCH_DIRS = 16  # sys.path entries a setup.py adds that imports are looked up in
+
+
 @dataclass(frozen=True)
 class Std:
     """A standard-library module or callable, by dotted name."""
@@ -217,8 +220,12 @@ def truth(value: Any) -> Value:
     """Three-valued truth of an abstract value."""
     if value is UNKNOWN or isinstance(value, VersionText):
         return MAYBE
-    if isinstance(value, (Ext, Func, Namespace, Std, Bound)):
+    if isinstance(value, (Ext, Func, Namespace, Bound)):
         return 1
+    if isinstance(value, Std):
+        # A standard-library name the model does not evaluate, or a name imported from a
+        # module outside the tree: a module is truthy, but a flag may be False.
+        return MAYBE
     if isinstance(value, list):
         if not value:
             return 0
@@ -254,6 +261,9 @@ class Interpreter:
         self.depth = 0
         self.steps = 0
         self.modules: dict[str, Namespace] = {}
+        # Tree folders setup.py puts on sys.path (psutil: sys.path.insert(0, "psutil") to
+        # import _common): searched for imports after the importing file's own folder.
+        self.search_dirs: list[str] = []
         self.extensions: list[Ext] = []
         self.setup_calls: list[dict[str, Any]] = []
         self.probes: list[tuple[str, int, str, Value]] = []
@@ -400,6 +410,7 @@ class Interpreter:
         elif isinstance(stmt, ast.While):
             self.note_once(f"{ns.path}:{stmt.lineno}: while loop not evaluated")
             self.forget_assigned(stmt, ns)
+            self.may_have_returned(stmt)
         elif isinstance(stmt, ast.FunctionDef):
             self.bind(stmt.name, Func(stmt, ns, _compiles_a_probe(stmt)), ns)
         elif isinstance(stmt, ast.ClassDef):
@@ -468,6 +479,7 @@ class Interpreter:
         if items is None:
             self.note_once(f"{ns.path}:{stmt.lineno}: loop over an unknown value not evaluated")
             self.forget_assigned(stmt, ns)
+            self.may_have_returned(stmt)
             return
         for item in items:
             maybe = isinstance(item, Maybe)
@@ -483,6 +495,14 @@ class Interpreter:
                 self.uncertain -= maybe
         else:
             self.exec_block(stmt.orelse, ns)
+
+    def may_have_returned(self, loop: ast.For | ast.While) -> None:
+        """A loop that was not evaluated may have returned from its function: what follows
+        it there is reached only maybe (psutil's get_version() returns inside a loop over
+        a file's lines, then raises "couldn't find version string"). The function's call
+        restores the certainty it was called with."""
+        if any(isinstance(node, ast.Return) for node in _walk_own(loop)):
+            self.uncertain += 1
 
     def iterate(self, value: Any) -> list[Any] | None:
         if isinstance(value, (list, tuple, set, frozenset)):
@@ -554,12 +574,12 @@ class Interpreter:
 
     # -- imports -----------------------------------------------------------------
     def _tree_module(self, dotted: str, ns: Namespace) -> str | None:
-        base = posixpath.dirname(ns.path)
         rel = dotted.replace(".", "/")
-        for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
-            path = posixpath.normpath(posixpath.join(base, candidate))
-            if path in self.tree_files:
-                return path
+        for base in (posixpath.dirname(ns.path), *self.search_dirs):
+            for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
+                path = posixpath.normpath(posixpath.join(base, candidate))
+                if path in self.tree_files:
+                    return path
         return None
 
     def load_module(self, path: str) -> Namespace:
@@ -757,6 +777,10 @@ class Interpreter:
             return found if isinstance(op, ast.In) else not found
         if not (_known(left) and _known(right)):
             return UNKNOWN
+        if isinstance(left, Std) or isinstance(right, Std):
+            # A standard-library value the model does not know (sys.flags.optimize): no
+            # answer, not "unequal".
+            return UNKNOWN
         return _COMPARES[type(op)](left, right)
 
     def contains(self, container: Any, item: Any) -> bool | None:
@@ -899,6 +923,9 @@ class Interpreter:
             return facts.get("sys.platform") or UNKNOWN
         if dotted == "os.name":
             return facts.get("os.name") or UNKNOWN
+        if dotted == "sys.implementation.name":
+            implementation = facts.get("python_implementation")
+            return implementation.lower() if isinstance(implementation, str) else UNKNOWN
         if dotted == "os.sep":
             return "/"  # paths are kept tree-relative with forward slashes
         if dotted == "sys.maxsize":
@@ -1089,6 +1116,13 @@ class Interpreter:
         ):
             self.setup_calls.append({**kwargs, "__line__": line, "__file__": ns.path})
             return None
+        if name in ("sys.path.insert", "sys.path.append") and args:
+            folder = args[-1]
+            if isinstance(folder, str) and not posixpath.isabs(folder) and ".." not in folder.split("/"):
+                folder = posixpath.normpath(folder)
+                if folder not in self.search_dirs and len(self.search_dirs) < MAX_SEARCH_DIRS:
+                    self.search_dirs.append("" if folder == "." else folder)
+            return None
         if name == "sys.exit":
             if not self.uncertain and self.stopped is None:
                 self.stopped = (
@@ -1103,6 +1137,8 @@ class Interpreter:
             return facts.get("platform.machine") or UNKNOWN
         if name == "platform.system":
             return facts.get("platform.system") or UNKNOWN
+        if name == "platform.python_implementation":
+            return facts.get("python_implementation") or UNKNOWN
         if name == "platform.architecture":
             bits = facts.get("pointer_bytes")
             return (f"{8 * bits}bit", "WindowsPE") if isinstance(bits, int) else UNKNOWN
@@ -1536,3 +1572,17 @@ def _compiles_a_probe(function: ast.FunctionDef) -> bool:
 
 def is_native_source(path: str) -> bool:
     return path.lower().endswith(NATIVE_SUFFIXES)
+
+
+def _walk_own(node: ast.AST) -> list[ast.AST]:
+    """``node`` and its descendants, not entering nested functions, lambdas or classes (a
+    ``return`` there is theirs)."""
+    found: list[ast.AST] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        for child in ast.iter_child_nodes(current):
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+                stack.append(child)
+    return found

@@ -300,6 +300,11 @@ class _Retry(Exception):
         self.response = response
 
 
+# Seconds before the first retry (doubled each time): a busy index gets time to recover.
+# Module-level so the test suite can shorten the waits of its scripted 5xx answers.
+DEFAULT_BACKOFF = 0.5
+
+
 class SimpleIndex:
     """One index. ``retries`` extra attempts after a timeout, connection error,
     truncated or malformed answer, 429 or 5xx, waiting ``backoff * 2**attempt`` seconds
@@ -313,7 +318,7 @@ class SimpleIndex:
         *,
         client: httpx.Client | None = None,
         retries: int = 3,
-        backoff: float = 0.5,
+        backoff: float | None = None,
         timeout: float = 30.0,
         max_download: int = DEFAULT_MAX_DOWNLOAD,
         sleep: Callable[[float], None] = time.sleep,
@@ -331,7 +336,7 @@ class SimpleIndex:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self.client = client or httpx.Client(timeout=timeout, follow_redirects=True, limits=limits)
         self.retries = retries
-        self.backoff = backoff
+        self.backoff = DEFAULT_BACKOFF if backoff is None else backoff
         self.max_download = max_download
         self._sleep = sleep
         self.cache = cache

@@ -64,6 +64,13 @@ SETUP_HEAD = "from setuptools import Extension, setup\nimport sys, os, platform,
         ('os.environ.get("MY_FLAG")', 0, 0),
         ('os.environ.get("MY_FLAG", "1") == "1"', 1, 1),
         ("sys.version_info >= (3, 12)", MAYBE, MAYBE),
+        # The wheels judged are CPython's.
+        ('platform.python_implementation() == "CPython"', 1, 1),
+        ('sys.implementation.name == "pypy"', 0, 0),
+        # A standard-library value the model does not evaluate: neither equal nor not.
+        ("sys.flags.optimize == 0", MAYBE, MAYBE),
+        ("sys.flags.optimize", MAYBE, MAYBE),
+        ('sys.platform.startswith(("freebsd", "linux"))', 0, 0),
     ],
 )
 def test_setup_py_conditions(condition: str, arm64: Value, mingw: Value) -> None:
@@ -661,3 +668,53 @@ def test_meson_says_when_cython_makes_cpp(project: str, target: str, cplus: bool
     )
     languages = {s.language for s in plan.settings if s.target == "m"}
     assert languages == ({"c++"} if cplus else {""} if languages else set()), languages
+
+
+def test_what_follows_a_loop_that_may_have_returned_is_only_maybe_reached() -> None:
+    """psutil's get_version() returns from inside a loop over a file's lines and raises
+    after it: the loop is not evaluated, so the raise is not certain and setup() is read."""
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + "def get_version():\n    with open('v.py') as f:\n        for line in f:\n"
+            + "            if line.startswith('__version__'):\n                return line\n"
+            + "    raise ValueError('no version')\n"
+            + "VERSION = get_version()\nsetup(version=VERSION, ext_modules=[Extension('m', ['a.c'])])\n",
+            "a.c": "",
+        }
+    )
+    assert compiled(plan, "a.c") == 1 and not any(e.kind == "stops" for e in plan.events)
+
+
+def test_a_tree_folder_setup_py_puts_on_sys_path_is_where_imports_are_found() -> None:
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD
+            + "sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'pkg'))\n"
+            + "from _common import POSIX, WINDOWS\nsrcs = ['a.c']\n"
+            + "if POSIX:\n    srcs.append('posix.c')\nif WINDOWS:\n    srcs.append('windows.c')\n"
+            + "setup(ext_modules=[Extension('m', srcs)])\n",
+            "pkg/_common.py": "import os\nPOSIX = os.name == 'posix'\nWINDOWS = os.name == 'nt'\n",
+            "a.c": "",
+            "posix.c": "",
+            "windows.c": "",
+        }
+    )
+    assert compiled(plan, "posix.c") == 0 and compiled(plan, "windows.c") == 1
+
+
+def test_an_in_tree_backend_that_wraps_setuptools_is_read_as_setuptools() -> None:
+    """pillow: build-backend = "backend", backend-path = ["_custom_build"], whose module
+    subclasses setuptools.build_meta's backend: its setup.py still builds."""
+    files = {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "backend"\n'
+        'backend-path = ["_custom_build"]\n',
+        "_custom_build/backend.py": "from setuptools.build_meta import *  # noqa\n",
+        "setup.py": SETUP_HEAD + "setup(ext_modules=[Extension('m', ['a.c'])])\n",
+        "a.c": "",
+    }
+    names, texts = tree(files)
+    plan = plan_build(names, texts.get, JUDGE, MODELS)
+    assert plan is not None and plan.systems == ("setuptools",) and compiled(plan, "a.c") == 1
+    texts["_custom_build/backend.py"] = "def build_wheel(*args):\n    raise NotImplementedError\n"
+    assert plan_build(names, texts.get, JUDGE, MODELS) is None  # a backend of its own: not read

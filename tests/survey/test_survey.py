@@ -278,6 +278,7 @@ def test_no_windows_is_surveyed_only_when_asked(index: LocalIndex, tmp_path: Pat
     ]
 
 
+@pytest.mark.slow  # a Dask cluster of worker processes starts (4-6 s on 2 cores)
 def test_a_local_dask_cluster_gives_what_one_at_a_time_gives(index: LocalIndex, tmp_path: Path) -> None:
     names = ["ciproj", "noci", "codeproj", "extlib"]
     alone, _ = _survey(index, names, tmp_path / "a", jobs=1)
@@ -286,6 +287,7 @@ def test_a_local_dask_cluster_gives_what_one_at_a_time_gives(index: LocalIndex, 
     assert all(s.outcome == DONE for s in clustered.surveys) and len(clustered.surveys) == 4
 
 
+@pytest.mark.slow  # a Dask cluster of worker processes starts (4-6 s on 2 cores)
 def test_an_existing_scheduler_runs_the_tasks(index: LocalIndex, tmp_path: Path) -> None:
     with _cluster() as cluster:
         report, _ = _survey(index, ["ciproj", "noci"], tmp_path, scheduler=cluster.scheduler_address)
@@ -375,6 +377,7 @@ def test_changes_tell_a_lost_win_arm64_wheel() -> None:
     assert changes(before, [RunItem("p", "1.0", "native", "")]) == []
 
 
+@pytest.mark.slow  # a Dask cluster of worker processes starts (4-6 s on 2 cores)
 def test_a_lost_worker_is_one_failed_project(tmp_path: Path) -> None:
 
     def dies(request: dict[str, Any]) -> dict[str, Any]:
@@ -406,7 +409,7 @@ def test_an_unreachable_scheduler_is_an_operational_error(
 
     from analyzer.survey import run as survey_run
 
-    monkeypatch.setattr(survey_run, "_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(survey_run, "_CONNECT_TIMEOUT", "0.2s")
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{closed.getsockname()[1]}"
@@ -419,6 +422,7 @@ def test_an_unreachable_scheduler_is_an_operational_error(
         "--index-url",
         index.url,
         "--no-db",
+        "--no-prove",
         "--out",
         str(tmp_path / "o"),
         "--scheduler",
