@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from analyzer.buildmodel.parse import BuildFileView, Hit, guarded_lines, toml_key_line
+from analyzer.buildmodel.parse import BuildFileView, Hit, Unparseable, guarded_lines, toml_key_line
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
 
@@ -210,6 +210,26 @@ class TomlValueMatch(BuildKind):
         yield Hit(line, 1, len(view.lines[line - 1]) + 1 if 0 < line <= len(view.lines) else 1, shown)
 
 
+def _deciding_line(view: BuildFileView, shown: str) -> int | None:
+    """Where a computed value was decided: the line of the one string literal of this
+    setup.py that is the value's last word (``"x64"`` in ``arch = "x64" if sys.maxsize >
+    2**32 else "Win32"`` for ``-A x64``), not the call that used it. None when the word is
+    written nowhere or in several places (the event's own line is then said)."""
+    if view.language is not Language.SETUP_PY:
+        return None
+    try:
+        strings = view.python_strings
+    except Unparseable:
+        return None
+    for word in reversed(shown.split()):
+        lines = {node.lineno for node in strings if node.value == word}
+        if len(lines) == 1:
+            return lines.pop()
+        if lines:
+            return None
+    return None
+
+
 @register
 @dataclass(frozen=True)
 class PlanEventMatch(BuildKind):
@@ -243,10 +263,11 @@ class PlanEventMatch(BuildKind):
                 and self.literal.search(view.text)
             ):
                 continue
-            line = view.lines[event.line - 1] if 0 < event.line <= len(view.lines) else ""
-            column = len(line) - len(line.lstrip()) + 1
             shown = match.group().strip() if match is not None else event.text
-            yield Hit(event.line, column, len(line) + 1, shown, event.models)
+            at = _deciding_line(view, shown) or event.line
+            line = view.lines[at - 1] if 0 < at <= len(view.lines) else ""
+            column = len(line) - len(line.lstrip()) + 1
+            yield Hit(at, column, len(line) + 1, shown, event.models)
 
 
 @register

@@ -142,3 +142,21 @@ def test_every_setup_py_rule_shares_one_walk_of_the_tree(monkeypatch: pytest.Mon
     monkeypatch.setattr(ast, "walk", counting)
     found = ids("setup.py", Language.SETUP_PY, text)
     assert found and walked == ["whole tree"], (found, walked)
+
+
+def test_a_computed_build_value_is_reported_where_it_is_decided(tmp_path: Path) -> None:
+    """Issue 25, item 4: "-A x64" computed from ``arch = "x64" if sys.maxsize > 2**32``
+    is reported on that line (the test ARM64 also passes), not at the call using it; when
+    the word is written in more than one place, the call's line is kept."""
+    call = 'subprocess.check_call(["cmake", "-S", ".", "-B", "b", "-A", arch])\n'
+    head = "import subprocess, sys\nfrom setuptools import Extension, setup\n"
+    tail = 'setup(ext_modules=[Extension("m", ["m.c"])])\n'
+    decided = 'arch = "x64" if sys.maxsize > 2**32 else "Win32"\n'
+    (tmp_path / "m.c").write_text("int m;\n")
+    (tmp_path / "setup.py").write_text(head + decided + call + tail)
+    lines = [(f.rule_id, f.location.line) for f in scan(tmp_path, ScanOptions()).findings]
+    assert ("WOA505", 3) in lines and ("WOA505", 4) not in lines
+    twice = 'NAMES = ["x64"]\narch = "x64" if sys.maxsize > 2**32 else "Win32"\n'
+    (tmp_path / "setup.py").write_text(head + twice + call + tail)
+    lines = [(f.rule_id, f.location.line) for f in scan(tmp_path, ScanOptions()).findings]
+    assert ("WOA505", 5) in lines  # ambiguous: the call
