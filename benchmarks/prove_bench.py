@@ -3,6 +3,7 @@ many units precise mode parses with a Windows CPython SDK against without one.
 
     python benchmarks/prove_bench.py             # 15 of the sdists benchmarks/accuracy.py pinned
     python benchmarks/prove_bench.py --all --seconds 120   # every pinned one, 120 s each at most
+    python benchmarks/prove_bench.py --amber --no-precise  # the 11 amber packages (ci_oracle.toml)
 
 Needs the SDK (`woaport sdk --python 3.13` makes it) and the pinned sdists in the cache
 (`python benchmarks/accuracy.py` fetches them); the build requirements' headers come from
@@ -48,11 +49,20 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--all", action="store_true", help="every sdist pinned in benchmarks/oracle.toml")
+    parser.add_argument(
+        "--amber",
+        action="store_true",
+        help="the amber packages pinned in benchmarks/ci_oracle.toml instead (no win_arm64 wheel yet)",
+    )
     parser.add_argument("--seconds", type=float, default=3600.0, help="proof time per sdist")
     parser.add_argument("--no-precise", action="store_true", help="skip the precise-mode comparison")
     args = parser.parse_args()
     sdists = SDISTS
-    if args.all:
+    if args.amber:
+        pins_file = Path(__file__).resolve().parent / "ci_oracle.toml"
+        ci_pins = tomllib.loads(pins_file.read_text(encoding="utf-8"))
+        sdists = tuple(a["sdist"] for a in ci_pins["amber"])
+    elif args.all:
         pinned = tomllib.loads((Path(__file__).resolve().parent / "oracle.toml").read_text(encoding="utf-8"))
         sdists = tuple(dict.fromkeys([*SDISTS, *(b["sdist"] for b in pinned["builds"])]))
     limits = replace(CHILD_LIMITS, prove_seconds=args.seconds)

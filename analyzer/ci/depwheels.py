@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from analyzer.ci.model import WIN_ARM64, CiModel
-from analyzer.index.wheels import python_native, python_pure, releases, wheel_parts
+from analyzer.index.wheels import python_native, python_pure, releases, wheel_parts, windows_arm64_markers
 
 if TYPE_CHECKING:
     from analyzer.index.simple import DistFile
@@ -36,20 +36,6 @@ class DependencyGap:
     tag: str  # "cp310-win_arm64"
     requirement: str  # as the project writes it: "numpy>=2"
     why: str  # "numpy 2.3.5 has no wheel for CPython 3.10 on win_arm64 (only an sdist: pip builds it)"
-
-
-def _environment(python: str) -> dict[str, str]:
-    """PEP 508 markers as CPython ``python`` on Windows ARM64 sees them."""
-    return {
-        "python_version": python.rstrip("t"),
-        "python_full_version": f"{python.rstrip('t')}.0",
-        "implementation_name": "cpython",
-        "platform_python_implementation": "CPython",
-        "platform_machine": "ARM64",
-        "platform_system": "Windows",
-        "sys_platform": "win32",
-        "os_name": "nt",
-    }
 
 
 def _installs(filename: str, python: str) -> bool:
@@ -105,7 +91,9 @@ def dependency_gaps(
         for found, tag in sorted(cpython, key=lambda item: (int(item[0].group(1)), item[0].group(2))):
             python = f"3.{found.group(1)}{found.group(2)}"
             for requirement in requirements:
-                if requirement.marker is not None and not requirement.marker.evaluate(_environment(python)):
+                if requirement.marker is not None and not requirement.marker.evaluate(
+                    windows_arm64_markers(python)
+                ):
                     continue
                 name = canonicalize_name(requirement.name)
                 if name not in known:

@@ -31,6 +31,7 @@ from analyzer.archive import ArchiveError, ArchiveLimits, extract
 from analyzer.index.config import IndexConfigError
 from analyzer.index.errors import IndexFetchError
 from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
+from analyzer.index.wheels import windows_arm64_markers
 from analyzer.safeload import toml_loads
 
 MAX_REQUIREMENTS = 8
@@ -54,20 +55,6 @@ class RequirementHeaders:
     name: str
     wheel: str  # the wheel's file name
     include_dirs: tuple[Path, ...]
-
-
-def _environment(python: str) -> dict[str, str]:
-    """PEP 508 markers as a CPython ``python`` build on Windows ARM64 sees them."""
-    return {
-        "python_version": python,
-        "python_full_version": f"{python}.0",
-        "implementation_name": "cpython",
-        "platform_python_implementation": "CPython",
-        "platform_machine": "ARM64",
-        "platform_system": "Windows",
-        "sys_platform": "win32",
-        "os_name": "nt",
-    }
 
 
 def _tree_text(root: Path, name: str) -> str | None:
@@ -160,7 +147,7 @@ def build_requirements(root: Path, python: str, every: bool = False) -> tuple[Re
         if (name in NO_HEADERS and not every) or name in wanted:
             continue
         marker = requirement.marker
-        if python and marker is not None and not marker.evaluate(_environment(python)):
+        if python and marker is not None and not marker.evaluate(windows_arm64_markers(python)):
             continue
         wanted[name] = requirement
     return tuple(wanted.values())[: MAX_ALL_REQUIREMENTS if every else MAX_REQUIREMENTS]

@@ -15,29 +15,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from analyzer.index.simple import DistFile
+from analyzer.index.wheels import windows_arm64_markers
 from analyzer.status.classify import wheel_parts
 
-WOA_ENVIRONMENT = {
-    "os_name": "nt",
-    "sys_platform": "win32",
-    "platform_system": "Windows",
-    "platform_machine": "ARM64",
-    "platform_release": "11",
-    "platform_version": "10.0.26100",
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "extra": "",
-}
-
-
-def woa_environment(python: str) -> dict[str, str]:
-    version = python.rstrip("t")
-    return {
-        **WOA_ENVIRONMENT,
-        "python_version": version,
-        "python_full_version": f"{version}.0",
-        "implementation_version": f"{version}.0",
-    }
+# Markers as CPython on Windows ARM64 sees them (one definition, in the index vocabulary).
+woa_environment = windows_arm64_markers
 
 
 def _applies(marker: Marker | None, pythons: tuple[str, ...]) -> bool:
