@@ -135,6 +135,8 @@ class Budget(Exception):
 
 
 EXTENSION_CLASSES = frozenset({"Extension", "Pybind11Extension", "CppExtension", "CUDAExtension", "Library"})
+# The packages whose Extension classes those are (Cython.Distutils: sqlalchemy's).
+EXTENSION_MODULES = ("setuptools", "distutils", "pybind11", "torch", "Cython.Distutils")
 PROBE_METHODS = frozenset(
     {"compile", "link_executable", "try_compile", "try_link", "try_run", "has_function", "check_compile"}
 )
@@ -1104,9 +1106,7 @@ class Interpreter:
             rust = Ext(target, {"manifest": manifest}, ns.path, line, "rust")
             self.extensions.append(rust)
             return rust
-        if short in EXTENSION_CLASSES and (
-            name == short or name.startswith(("setuptools", "distutils", "pybind11", "torch"))
-        ):
+        if short in EXTENSION_CLASSES and (name == short or name.startswith(EXTENSION_MODULES)):
             return self.new_extension(args, kwargs, ns.path, line, short)
         if short == "setup" and name in (
             "setup",
@@ -1133,6 +1133,8 @@ class Interpreter:
             raise _Raise()
         if short == "cythonize":
             return self.cythonize(args, ns)
+        if name in ("typing.cast", "cast") and len(args) == 2:
+            return args[1]  # typing.cast(type, value) is the value
         if name in ("platform.machine", "platform.processor"):
             return facts.get("platform.machine") or UNKNOWN
         if name == "platform.system":

@@ -224,6 +224,9 @@ def in_meson_subproject(rel: str) -> bool:
     return "subprojects" in rel.split("/")[:-1]
 
 
+CARGO_VENDORED = ".cargo-checksum.json"  # written into every crate `cargo vendor` copies
+
+
 def _vendored(name: str) -> bool:
     lowered = name.lower()
     return lowered in VENDORED_DIRS or lowered.startswith("vendored-")
@@ -291,6 +294,12 @@ def walk(
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         rel_dir = display_path(os.path.relpath(dirpath, root))
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        if rel_dir and CARGO_VENDORED in filenames and not include_vendored:
+            # A crate `cargo vendor` copied in (its checksum file says so), wherever the
+            # folder is (orjson's include/cargo/): vendored, like vendor/.
+            result.skipped["vendored directory"] += 1
+            dirnames[:] = []
+            continue
         kept = []
         for name in sorted(dirnames):
             rel = rel_dir + display_path(name)

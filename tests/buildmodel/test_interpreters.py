@@ -718,3 +718,20 @@ def test_an_in_tree_backend_that_wraps_setuptools_is_read_as_setuptools() -> Non
     assert plan is not None and plan.systems == ("setuptools",) and compiled(plan, "a.c") == 1
     texts["_custom_build/backend.py"] = "def build_wheel(*args):\n    raise NotImplementedError\n"
     assert plan_build(names, texts.get, JUDGE, MODELS) is None  # a backend of its own: not read
+
+
+def test_cython_extensions_through_typing_cast_are_read() -> None:
+    """sqlalchemy: Cython.Distutils' Extension over .py sources, in a typing.cast()."""
+    plan = setuptools(
+        {
+            "setup.py": "from typing import cast\nfrom setuptools import setup\n"
+            + "from Cython.Distutils.extension import Extension as _cy_Extension\n"
+            + "mods = ('a_cy', 'b_cy')\n"
+            + "exts = [_cy_Extension(f'p.{m}', sources=[f'lib/{m}.py']) for m in mods]\n"
+            + "exts = cast('list[Extension]', exts)\n"
+            + "setup(ext_modules=exts)\n",
+            "lib/a_cy.py": "",
+            "lib/b_cy.py": "",
+        }
+    )
+    assert compiled(plan, "lib/a_cy.py") == 1 and compiled(plan, "lib/b_cy.py") == 1

@@ -151,3 +151,19 @@ def test_tests_docs_examples_and_build_tools_are_not_package_code(tmp_path: Path
     assert result.skipped[NOT_PACKAGE] == 6 and result.skipped["vendored directory"] == 1
     everything = scan(tmp_path, ScanOptions(include_tests=True, include_vendored=True))
     assert len({f.location.path for f in everything.findings}) == 8
+
+
+def test_a_crate_cargo_vendored_anywhere_is_a_vendored_directory(tmp_path: Path) -> None:
+    """orjson ships its dependencies under include/cargo/<crate>/, each with the
+    .cargo-checksum.json cargo vendor writes: skipped as vendor/ is (unless asked)."""
+    crate = tmp_path / "include" / "cargo" / "libc-0.2.190"
+    (crate / "src").mkdir(parents=True)
+    (crate / ".cargo-checksum.json").write_text('{"files": {}}')
+    (crate / "build.rs").write_text("fn main() {}\n")
+    (crate / "src" / "lib.rs").write_text("pub fn f() {}\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").write_text("pub fn g() {}\n")
+    kept = walk(tmp_path)
+    assert [s.rel for s in kept.files] == ["src/lib.rs"] and kept.skipped["vendored directory"] == 1
+    everything = walk(tmp_path, include_vendored=True)
+    assert "include/cargo/libc-0.2.190/src/lib.rs" in [s.rel for s in everything.files]
