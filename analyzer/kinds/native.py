@@ -162,6 +162,7 @@ class TokenMatch(NativeKind):
 
 
 _CALL_WINDOW = 4096  # how far back an enclosing macro call is looked for
+_STRUCTURAL = re.compile(rb"[()\[\]{},;]")
 
 
 def _enclosing_calls(masked: bytes, offset: int) -> list[tuple[str, int]]:
@@ -171,9 +172,11 @@ def _enclosing_calls(masked: bytes, offset: int) -> list[tuple[str, int]]:
     calls: list[tuple[str, int]] = []
     depth = 0
     commas = 0
-    position = offset - 1
     stop = max(0, offset - _CALL_WINDOW)
-    while position >= stop:
+    # Only the bracket, comma and semicolon bytes matter: found by the regex engine, then
+    # walked backwards (a byte-by-byte Python loop was a fifth of a large tree's scan).
+    marks = [m.start() for m in _STRUCTURAL.finditer(masked, stop, offset)]
+    for position in reversed(marks):
         char = masked[position]
         if char in b")]}":
             depth += 1
@@ -193,7 +196,6 @@ def _enclosing_calls(masked: bytes, offset: int) -> list[tuple[str, int]]:
             commas += 1
         elif char == ord(";") and depth == 0:
             break
-        position -= 1
     return calls
 
 
