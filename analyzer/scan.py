@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from analyzer import cython
 from analyzer.buildmodel.deps import (
     NOT_DEPENDENCIES,
     Dependency,
@@ -142,6 +141,8 @@ def _translated_cython(
     """C for the tree's Cython sources that ship without it, added to the walk as if it
     sat beside them (the build model then finds it as it finds shipped C): the generated
     C's paths (to their .pyx) and what could not be translated."""
+    from analyzer import cython  # loaded when a tree is walked for .pyx (not for one file)
+
     if not options.cython or not cython.available():
         return {}, []
     pending = [
@@ -209,6 +210,8 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
     findings: list[Finding] = list(native.findings)
     cython_runtime = 0
     if generated:
+        from analyzer import cython
+
         findings, cython_runtime = cython.generated_findings(findings, generated, base)
     warnings = [*walked.warnings, *cython_warnings, *build_warnings, *native.warnings]
     build_findings, build_file_warnings, build_read = scan_build_files(

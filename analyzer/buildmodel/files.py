@@ -6,16 +6,19 @@ from __future__ import annotations
 import posixpath
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer.buildmodel.model import project_dirs
 from analyzer.buildmodel.parse import BuildFileView, ProjectContext, Unparseable, project_context
 from analyzer.buildmodel.plan import PlanEvent
-from analyzer.ci import CiModel, read_ci
 from analyzer.findings import format_message, make_finding, suppressed
 from analyzer.kinds.build import BuildKind
 from analyzer.model import Finding, Language, Location, ScanWarning
 from analyzer.native.sources import CI_DIRECTORIES, SourceFile, SourceReadError, read_source
 from analyzer.rules import Rule
+
+if TYPE_CHECKING:
+    from analyzer.ci import CiModel
 
 NO_CONTEXT = ProjectContext()  # a build file judged on its own
 
@@ -100,6 +103,8 @@ def scan_build_files(
         if source.language is Language.SETUP_PY and source.rel in texts:
             folder = posixpath.dirname(source.rel)
             setup_texts[folder] = setup_texts.get(folder, "") + "\n" + texts[source.rel]
+    from analyzer.ci import CiModel, read_ci  # the CI model loads when there is a CI file
+
     findings: list[Finding] = []
     ci_models: dict[str, CiModel] = {}
     for source in files:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# A wheel's platform tags this model distinguishes.
-WIN_ARM64 = "win_arm64"
-WIN_AMD64 = "win_amd64"
-WIN32 = "win32"
+# A wheel's platform tags this model distinguishes (named on the ground floor).
+from analyzer.wheeltags import WIN32 as WIN32
+from analyzer.wheeltags import WIN_AMD64 as WIN_AMD64
+from analyzer.wheeltags import WIN_ARM64 as WIN_ARM64
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from analyzer.buildmodel.parse import BuildFileView, Hit, Unparseable
-from analyzer.ci import WIN32, WIN_AMD64, WIN_ARM64, CiModel, Job
 from analyzer.kinds.base import register, spec
 from analyzer.kinds.build import BuildKind
 from analyzer.model import Language
+from analyzer.wheeltags import WIN32, WIN_AMD64, WIN_ARM64
+
+if TYPE_CHECKING:
+    from analyzer.ci import CiModel, Job
 
 CHECKS = ("no-arm64-wheels", "arm-runner-python", "publish-needs", "cross-test-skip")
 
