@@ -128,14 +128,19 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
     cplus = {s.target for s in plan.settings if s.model == model and s.language in ("c++", "cpp")}
     out = []
     for target, uses in sorted(by_target.items()):
+        # A library the build makes from the tree (CMake target_link_libraries(ext soxr)
+        # with add_library(soxr ...)) is compiled in, not looked for outside the tree.
+        linked = libraries.get(target, ())
+        own = [lib for lib in linked if lib in by_target and lib != target]
+        joined = [*uses, *(use for lib in own for use in by_target[lib])]
         out.append(
             Module(
                 target,
-                tuple(dict.fromkeys(path for path, _, _, _ in uses)),
+                tuple(dict.fromkeys(path for path, _, _, _ in joined)),
                 uses[0][1],
                 uses[0][2],
-                libraries.get(target, ()),
-                any(state != 1 for *_, state in uses),
+                tuple(lib for lib in linked if lib not in own),
+                any(state != 1 for *_, state in joined),
                 target in cplus,
                 objects.get(target, ()),
             )

@@ -901,3 +901,19 @@ def test_a_setup_py_the_model_cannot_read_gets_the_conventional_layout(tmp_path:
     result = prove(tree, plan, [sdk], tmp_path / "b", ["zig"], run=lambda c, d: (0, ""))
     assert NOTE in result.notes
     assert plan_for_proof(tmp_path / "nothing-here", ["zig"], lambda c, d: (0, ""), tmp_path, []) is None
+
+
+def test_a_library_target_of_the_tree_is_compiled_into_the_module_that_links_it() -> None:
+    from analyzer.buildmodel.plan import BuildPlan, SourceUse, TargetSettings
+
+    everywhere = (("mingw-arm64", 1),)
+    plan = BuildPlan(
+        systems=("cmake",),
+        sources=(
+            SourceUse("ext.cpp", "ext", "CMakeLists.txt", 3, everywhere),
+            SourceUse("lib/soxr.c", "soxr", "lib/CMakeLists.txt", 3, everywhere),
+        ),
+        settings=(TargetSettings("ext", "mingw-arm64", libraries=("soxr", "m")),),
+    )
+    ext = next(m for m in modules_of(plan) if m.name == "ext")
+    assert ext.sources == ("ext.cpp", "lib/soxr.c") and ext.libraries == ("m",)

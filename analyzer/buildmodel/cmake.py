@@ -468,6 +468,25 @@ class Interpreter:
             except _Break:
                 break
 
+    def command_project(self, args: list[Any], scope: dict[str, Any]) -> None:
+        """``project(name ...)``: PROJECT_NAME, PROJECT_SOURCE_DIR and <name>_SOURCE_DIR for
+        the directory it is in (libsoxr's ``add_library(${PROJECT_NAME} ...)``), and
+        CMAKE_PROJECT_NAME for the top one; the version when given."""
+        if not args or not isinstance(args[0], str):
+            return
+        name = args[0]
+        here = scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)
+        scope["PROJECT_NAME"] = name
+        scope["PROJECT_SOURCE_DIR"] = here
+        scope[f"{name}_SOURCE_DIR"] = here
+        if "CMAKE_PROJECT_NAME" not in scope:
+            scope["CMAKE_PROJECT_NAME"] = name
+        if "VERSION" in args[1:-1]:
+            version = args[args.index("VERSION") + 1]
+            if isinstance(version, str):
+                scope["PROJECT_VERSION"] = version
+                scope[f"{name}_VERSION"] = version
+
     def set_var(self, scope: dict[str, Any], name: str, value: Any) -> None:
         """Set a variable; on a path that may not be taken, its items become "maybe"."""
         value = self.bounded(value)
@@ -505,6 +524,8 @@ class Interpreter:
             return
         if name == "set":
             self.command_set(args, scope)
+        elif name == "project":
+            self.command_project(args, scope)
         elif name == "unset":
             if args and isinstance(args[0], str):
                 if self.uncertain:

@@ -735,3 +735,27 @@ def test_cython_extensions_through_typing_cast_are_read() -> None:
         }
     )
     assert compiled(plan, "lib/a_cy.py") == 1 and compiled(plan, "lib/b_cy.py") == 1
+
+
+def test_cmake_project_names_the_targets_of_its_directory() -> None:
+    """libsoxr: add_library(${PROJECT_NAME} ${LIB_TYPE} ...) in a subdirectory whose
+    project() is soxr; the module links it by that name."""
+    plan = cmake(
+        {
+            "CMakeLists.txt": """\
+                project(example CXX)
+                add_subdirectory(lib)
+                python_add_library(ext MODULE ext.cpp)
+                target_link_libraries(ext PRIVATE soxr)
+                """,
+            "lib/CMakeLists.txt": """\
+                project (soxr C VERSION 0.1.3)
+                set(LIB_TYPE STATIC)
+                add_library (${PROJECT_NAME} ${LIB_TYPE} soxr.c)
+                """,
+            "lib/soxr.c": "",
+            "ext.cpp": "",
+        }
+    )
+    targets = {use.target for use in plan.sources if use.path == "lib/soxr.c"}
+    assert targets == {"soxr"}
