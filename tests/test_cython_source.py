@@ -8,6 +8,8 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from analyzer.cython import untranslated
 from analyzer.scan import CYTHON_RUNTIME, ScanOptions, scan
 from tests.paths import FIXTURES
@@ -36,6 +38,7 @@ def test_only_pyx_without_generated_c_are_translated() -> None:
     assert untranslated(files) == ["c/z.pyx"]
 
 
+@pytest.mark.slow  # Cython runs several times
 def test_translations_are_cached_and_refusals_too(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     shutil.copytree(TREE, tree)

@@ -227,6 +227,7 @@ def test_dashboard_trend_draws_one_project_set_with_a_legend(dashboard: Path, tm
     assert "pip install regressed-pkg==1.0 installs natively" in first
 
 
+@pytest.mark.slow  # a headless Chromium starts
 def test_dashboard_screenshot_shows_the_page(dashboard: Path, tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
     result = run_chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,1400", dashboard.as_uri())

@@ -331,6 +331,7 @@ def _bomb() -> bytes:
     return gzip.compress(raw.getvalue(), compresslevel=9)
 
 
+@pytest.mark.slow  # waits out a 5 s project limit
 def test_a_bomb_and_a_hang_are_recorded_as_failed_and_the_rest_complete(
     index: LocalIndex, tmp_path: Path
 ) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from analyzer.survey.classify import worklist
 from analyzer.survey.html import PAGE, class_bars, render_worklist, write_worklist
 from analyzer.survey.model import DONE, FAILED, Patch, ProjectSurvey, Proof
@@ -49,6 +51,7 @@ def test_class_bars_scale_to_the_largest() -> None:
     assert bars["ci-only"].width == 400 and bars["code"].width == 200 and bars["build"].width == 0
 
 
+@pytest.mark.slow  # a headless Chromium starts
 def test_the_script_filters_by_class_and_search_from_the_url(tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("status dashboard")
     page = write_worklist(tmp_path, _report(*SURVEYS), {})
