@@ -38,6 +38,7 @@ from analyzer.buildmodel.plan import (
 )
 from analyzer.buildmodel.values import UNKNOWN, Target, WorkBudget, WorkExhausted
 from analyzer.limits import BUILD_LIMITS
+from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.safeload import TOO_DEEP, regex_search
 from analyzer.tri import MAYBE, Value, and3, or3
 
@@ -278,6 +279,7 @@ class Interpreter:
         self.unknown_sources = False
         self.stopped: tuple[str, int, str] | None = None  # message(FATAL_ERROR) for certain
         self.include_paths: list[str] = []
+        self.public_headers: list[str] = []  # install(FILES|DIRECTORY ...) headers
         self.settings: dict[str, dict[str, list[str]]] = {}
         # Arguments of commands that run tools or link (execute_process, link_directories,
         # target_link_libraries...) as this model computes them: (file, line, text, certain).
@@ -487,6 +489,32 @@ class Interpreter:
                 scope["PROJECT_VERSION"] = version
                 scope[f"{name}_VERSION"] = version
 
+    def command_install(self, args: list[Any], scope: dict[str, Any]) -> None:
+        """``install(FILES a.h ... DESTINATION include)`` and ``install(DIRECTORY include/
+        ...)``: the headers the package installs for other packages to compile against."""
+        if not args or args[0] not in ("FILES", "DIRECTORY"):
+            return
+        current = _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)))
+        named: list[str] = []
+        for arg in args[1:]:
+            if not isinstance(arg, str) or arg in _INSTALL_KEYWORDS:
+                break
+            named.extend(_split(arg))
+        for item in named:
+            rel = _tree_path(current, item)
+            if not rel or rel.startswith(".."):
+                continue
+            if args[0] == "FILES":
+                if rel in self.tree_files and posixpath.splitext(rel)[1] in HEADER_EXTENSIONS:
+                    self.public_headers.append(rel)
+            else:
+                prefix = rel.rstrip("/") + "/"
+                self.public_headers.extend(
+                    f
+                    for f in sorted(self.tree_files)
+                    if f.startswith(prefix) and posixpath.splitext(f)[1] in HEADER_EXTENSIONS
+                )
+
     def set_var(self, scope: dict[str, Any], name: str, value: Any) -> None:
         """Set a variable; on a path that may not be taken, its items become "maybe"."""
         value = self.bounded(value)
@@ -526,6 +554,8 @@ class Interpreter:
             self.command_set(args, scope)
         elif name == "project":
             self.command_project(args, scope)
+        elif name == "install" and not self.uncertain:
+            self.command_install(args, scope)
         elif name == "unset":
             if args and isinstance(args[0], str):
                 if self.uncertain:
@@ -1192,6 +1222,14 @@ def _split(value: Any) -> list[str]:
     return value.split(";")
 
 
+# Where the list of an install() command's files or folders ends.
+_INSTALL_KEYWORDS = frozenset(
+    {"DESTINATION", "TYPE", "PERMISSIONS", "CONFIGURATIONS", "COMPONENT", "RENAME", "OPTIONAL",
+     "EXCLUDE_FROM_ALL", "FILE_PERMISSIONS", "DIRECTORY_PERMISSIONS", "USE_SOURCE_PERMISSIONS",
+     "MESSAGE_NEVER", "FILES_MATCHING", "PATTERN", "REGEX"}
+)  # fmt: skip
+
+
 def _abs(directory: str) -> str:
     return ROOT + ("/" + directory if directory else "")
 
@@ -1242,6 +1280,7 @@ def cmake_plan(
     any_target = False
     target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
     include_dirs: list[str] = []
+    public_headers: list[str] = []
     parsed: dict[str, list[Any] | None] = {}
     for model in models:
         interpreter = Interpreter(
@@ -1257,6 +1296,7 @@ def cmake_plan(
             if target_name in interpreter.targets:
                 target_settings[(target_name, model)] = values
         include_dirs.extend(interpreter.include_paths)
+        public_headers.extend(interpreter.public_headers)
         notes.extend(interpreter.notes)
         for file, line, what, verdict in interpreter.probes:
             probes.setdefault((file, line, what, ""), {})[model] = verdict
@@ -1290,6 +1330,7 @@ def cmake_plan(
         events=event_list(events, models),
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         settings=settings_list(target_settings),
+        public_headers=tuple(dict.fromkeys(public_headers)),
     )
 
 

@@ -118,3 +118,22 @@ def test_the_folder_get_include_returns_holds_installed_headers(
     }
     write(tmp_path, files)
     assert get_include_headers(files, tree_reader(tmp_path)) == (f"{folder}/api.h",)
+
+
+def test_cmake_installed_headers_are_judged_for_consumers(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "pyproject.toml": '[build-system]\nrequires = ["scikit-build-core"]\n'
+            'build-backend = "scikit_build_core.build"\n',
+            "CMakeLists.txt": "project(p C)\npython_add_library(m MODULE m.c)\n"
+            "install(FILES include/pub.h include/safe.h DESTINATION include)\n"
+            "install(DIRECTORY include/more/ DESTINATION include/more FILES_MATCHING PATTERN *.h)\n",
+            "m.c": OWN,
+            "include/pub.h": UNGUARDED,
+            "include/safe.h": GUARDED,
+            "include/more/sub.h": UNGUARDED,
+            "private/unused.h": UNGUARDED,
+        },
+    )
+    assert set(consumer_findings(root)) == {"include/pub.h", "include/more/sub.h"}
