@@ -36,9 +36,9 @@ from analyzer.buildmodel.plan import (
     source_uses,
     without_shared_stops,
 )
+from analyzer.buildmodel.public import installed_headers
 from analyzer.buildmodel.values import UNKNOWN, Target, WorkBudget, WorkExhausted
 from analyzer.limits import BUILD_LIMITS
-from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.safeload import TOO_DEEP, regex_search
 from analyzer.tri import MAYBE, Value, and3, or3
 
@@ -504,16 +504,7 @@ class Interpreter:
             rel = _tree_path(current, item)
             if not rel or rel.startswith(".."):
                 continue
-            if args[0] == "FILES":
-                if rel in self.tree_files and posixpath.splitext(rel)[1] in HEADER_EXTENSIONS:
-                    self.public_headers.append(rel)
-            else:
-                prefix = rel.rstrip("/") + "/"
-                self.public_headers.extend(
-                    f
-                    for f in sorted(self.tree_files)
-                    if f.startswith(prefix) and posixpath.splitext(f)[1] in HEADER_EXTENSIONS
-                )
+            self.public_headers.extend(installed_headers(self.tree_files, rel, args[0] == "DIRECTORY"))
 
     def set_var(self, scope: dict[str, Any], name: str, value: Any) -> None:
         """Set a variable; on a path that may not be taken, its items become "maybe"."""

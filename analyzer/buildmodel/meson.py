@@ -37,9 +37,9 @@ from analyzer.buildmodel.plan import (
     source_uses,
     without_shared_stops,
 )
+from analyzer.buildmodel.public import installed_headers
 from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, WorkBudget, WorkExhausted, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
-from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.safeload import TOO_DEEP
 from analyzer.tri import MAYBE, Value, and3, or3
 
@@ -746,16 +746,7 @@ class Interpreter:
                 rel = posixpath.normpath(posixpath.join(frame["dir"], value)).lstrip("/")
             if rel.startswith(".."):
                 continue
-            if name == "install_headers":
-                if rel in self.tree_files and posixpath.splitext(rel)[1] in HEADER_EXTENSIONS:
-                    self.public_headers.append(rel)
-            else:
-                prefix = rel.rstrip("/") + "/"
-                self.public_headers.extend(
-                    f
-                    for f in sorted(self.tree_files)
-                    if f.startswith(prefix) and posixpath.splitext(f)[1] in HEADER_EXTENSIONS
-                )
+            self.public_headers.extend(installed_headers(self.tree_files, rel, name == "install_subdir"))
 
     def files(self, args: list[Any], frame: dict[str, str]) -> list[Any]:
         found: list[Any] = []

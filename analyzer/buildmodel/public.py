@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from analyzer.paths import HEADER_EXTENSIONS
 
@@ -82,3 +82,16 @@ def _ancestors(folder: str) -> list[str]:
         out.append(folder)
         folder = posixpath.dirname(folder)
     return [*out, ""]
+
+
+def installed_headers(tree_files: Collection[str], rel: str, folder: bool) -> list[str]:
+    """The tree's headers a build's install command names: the file ``rel`` (when it is a
+    header of the tree), or every header below the folder ``rel``."""
+    if not folder:
+        return [rel] if rel in tree_files and posixpath.splitext(rel)[1] in HEADER_EXTENSIONS else []
+    prefix = rel.rstrip("/") + "/"
+    return [
+        f
+        for f in sorted(tree_files)
+        if f.startswith(prefix) and posixpath.splitext(f)[1] in HEADER_EXTENSIONS
+    ]
