@@ -20,7 +20,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from analyzer.ci.model import WIN_ARM64, CiModel
-from analyzer.index.wheels import python_native, python_pure, releases, wheel_parts, windows_arm64_markers
+from analyzer.index.wheels import python_native, python_pure, releases, wheel_parts
+from analyzer.wheeltags import windows_arm64_markers
 
 if TYPE_CHECKING:
     from analyzer.index.simple import DistFile

@@ -166,23 +166,3 @@ def python_pure(tags: set[Tag], python: str) -> bool:
         and t.interpreter in ("py3", f"py{major}", f"py{major}{minor}", f"cp{major}{minor}")
         for t in tags
     )
-
-
-def windows_arm64_markers(python: str) -> dict[str, str]:
-    """PEP 508 marker values as CPython ``python`` (X.Y, or X.Yt free-threaded) on Windows
-    ARM64 sees them: for the requirements a build there installs."""
-    version = python.rstrip("t")
-    return {
-        "os_name": "nt",
-        "sys_platform": "win32",
-        "platform_system": "Windows",
-        "platform_machine": "ARM64",
-        "platform_release": "11",
-        "platform_version": "10.0.26100",
-        "implementation_name": "cpython",
-        "platform_python_implementation": "CPython",
-        "python_version": version,
-        "python_full_version": f"{version}.0",
-        "implementation_version": f"{version}.0",
-        "extra": "",
-    }

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from analyzer.buildmodel.parse import BuildFileView, Hit, Unparseable, guarded_lines, toml_key_line
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
+from analyzer.wheeltags import windows_arm64_markers
 
 if TYPE_CHECKING:
     from packaging.markers import Marker
@@ -317,26 +318,14 @@ class BuildRequirementMatch(BuildKind):
             yield Hit(line, max(column, 1), max(column, 1) + len(entry), entry)
 
 
-# CPython on Windows ARM64, for environment markers; the Python versions it is built for.
-_WINDOWS_ARM64 = {
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "sys_platform": "win32",
-    "platform_system": "Windows",
-    "os_name": "nt",
-    "platform_machine": "ARM64",
-}
+# The Python versions CPython on Windows ARM64 is built for, for environment markers.
 _PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 
 
 def _applies_on_windows_arm64(marker: Marker) -> bool:
-    from packaging.markers import default_environment
-
     for version in _PYTHONS:
-        environment: dict[str, str] = {str(k): str(v) for k, v in default_environment().items()}
-        environment.update(_WINDOWS_ARM64, python_version=version, python_full_version=f"{version}.0")
         try:
-            if marker.evaluate(environment):
+            if marker.evaluate(windows_arm64_markers(version)):
                 return True
         except Exception:  # an undefined or malformed marker: judge it as applying
             return True

@@ -31,8 +31,8 @@ from analyzer.archive import ArchiveError, ArchiveLimits, extract
 from analyzer.index.config import IndexConfigError
 from analyzer.index.errors import IndexFetchError
 from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
-from analyzer.index.wheels import windows_arm64_markers
 from analyzer.safeload import toml_loads
+from analyzer.wheeltags import windows_arm64_markers
 
 MAX_REQUIREMENTS = 8
 MAX_ALL_REQUIREMENTS = 32  # every build requirement, for the CI dependency-wheel check
