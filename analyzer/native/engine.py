@@ -5,6 +5,7 @@ candidate. Both phases fan out to processes (:mod:`analyzer.pool`)."""
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -269,21 +270,23 @@ def scan_native(
     unreached = {path for path, by_model in ctx.reach.items() if all(by_model.get(m) == 0 for m in selected)}
     unreached_jobs = [job for job in jobs if job[0].rel in unreached]
     not_compiled: list[Finding] = []
+
+    # Each file judged alone, with only the compiler's macros (no unit's): what --all-code
+    # lists for files no unit reaches, and how a consumer's unit sees an installed header.
+    @functools.cache
+    def alone() -> _Phase2Shared:
+        per_file = {name: guard.per_file() for name, guard in guards.items()}
+        return _Phase2Shared(replace(ctx, reach={}, guards=per_file), max_bytes, cython_paths)
+
     if all_code and unreached_jobs:
-        # The same rules as if every file were compiled: what --all-code lists apart.
-        alone = {name: guard.per_file() for name, guard in guards.items()}
-        everything = _Phase2Shared(replace(ctx, reach={}, guards=alone), max_bytes, cython_paths)
-        for found, _ in fan_out(_phase2, everything, unreached_jobs, workers, "all code", progress):
+        for found, _ in fan_out(_phase2, alone(), unreached_jobs, workers, "all code", progress):
             not_compiled.extend(found)
-    # Installed headers, each judged alone as a consumer's unit that includes it would see
-    # it (only the compiler's macros): what they would stop in other packages' builds.
+    # Installed headers: what they would stop in other packages' builds.
     public = set(plan.public_headers) if plan is not None else set()
     consumer_jobs = [job for job in jobs if job[0].rel in public]
     if consumer_jobs:
-        alone = {name: guard.per_file() for name, guard in guards.items()}
-        consumers = _Phase2Shared(replace(ctx, reach={}, guards=alone), max_bytes, cython_paths)
         own = {(f.rule_id, f.location) for f in findings}
-        for found, _ in fan_out(_phase2, consumers, consumer_jobs, workers, "installed headers", progress):
+        for found, _ in fan_out(_phase2, alone(), consumer_jobs, workers, "installed headers", progress):
             new = [f for f in found if (f.rule_id, f.location) not in own]
             findings.extend(replace(f, for_consumers=True) for f in new)
     for (path, line), message in sorted(_bad_expressions(guards).items()):
