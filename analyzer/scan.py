@@ -33,6 +33,7 @@ from analyzer.native.sources import (
     listed_by_build,
     walk,
 )
+from analyzer.paths import repository_root
 from analyzer.pool import Progress, default_jobs
 from analyzer.projectmeta import missing_submodules, read_project_urls
 from analyzer.rules import Rule, default_rules
@@ -231,6 +232,8 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
     if cython_runtime:
         skipped[CYTHON_RUNTIME] = cython_runtime
     linked, needed = read_dependencies(base, walked, external_libraries(plan, walked.all_files))
+    # The git work tree holding the scanned folder (found on disk; no git runs).
+    repository = repository_root(base) if base.is_dir() else None
     result = ScanResult(
         root=str(root),
         findings=(),
@@ -252,9 +255,9 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         project_urls=read_project_urls(base),
         missing_submodules=missing_submodules(base),
         dependencies=tuple((d.name, d.route, d.where) for d in needed),
-        # The repository's own root (its CI lives here), not a folder inside one.
-        in_repository=base.is_dir() and (base / ".git").exists(),
-        in_repository_folder=base.is_dir() and _inside_repository(base),
+        # The repository's own root (its CI lives here), or a folder inside one.
+        in_repository=repository == base.resolve(),
+        in_repository_folder=repository is not None and repository != base.resolve(),
     )
     if options.precise:
         from analyzer.precise.cache import ResultCache
@@ -290,15 +293,6 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
             precise_cached=outcome.units_cached,
         )
     return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)), warnings=tuple(warnings))
-
-
-def _inside_repository(base: Path) -> bool:
-    """``base`` is a folder below a git work tree's root (``.git`` in an ancestor, found on
-    disk; no git runs)."""
-    from analyzer.paths import repository_root
-
-    root = repository_root(base)
-    return root is not None and root != base.resolve()
 
 
 def _used_build_files(files: list[SourceFile], plan: BuildPlan | None) -> list[SourceFile]:
