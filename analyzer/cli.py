@@ -525,16 +525,14 @@ PRECISE_PYTHON = "3.13"  # the Python whose headers precise mode parses units wi
 def _dependency_gaps(model: Any, root: Path, index_url: str | None) -> Any:
     """The win_arm64 cells whose build requirements have no wheel on the index."""
     from analyzer.ci.depwheels import dependency_gaps
-    from analyzer.index.config import default_index_url
-    from analyzer.index.httpcache import HttpCache
-    from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
+    from analyzer.index.simple import DistFile, ProjectNotFound
     from analyzer.paths import default_cache_dir
     from analyzer.sdk.requires import build_requirements
 
     requirements = build_requirements(root, "", every=True)
     if not requirements:
         return ()
-    with SimpleIndex(default_index_url(index_url), cache=HttpCache(default_cache_dir() / "index")) as index:
+    with _open_index(index_url, default_cache_dir()) as index:
 
         def files_of(name: str) -> tuple[DistFile, ...]:
             try:
@@ -1506,15 +1504,21 @@ def _requirement_dirs(
 ) -> list[Path]:
     """Include folders of the tree's build requirements' wheels (fetched from the index
     into the cache); what could not be had is said and left out."""
+    from analyzer.sdk.requires import requirement_include_dirs
+
+    return requirement_include_dirs(
+        root, lambda: _open_index(index_url, cache), python, cache / "requires", log
+    )
+
+
+def _open_index(index_url: str | None, cache: Path) -> SimpleIndex:
+    """The package index the user configured (or ``index_url``), its answers cached below
+    ``cache``."""
     from analyzer.index.config import default_index_url
     from analyzer.index.httpcache import HttpCache
     from analyzer.index.simple import SimpleIndex
-    from analyzer.sdk.requires import requirement_include_dirs
 
-    def open_index() -> SimpleIndex:
-        return SimpleIndex(default_index_url(index_url), cache=HttpCache(cache / "index"))
-
-    return requirement_include_dirs(root, open_index, python, cache / "requires", log)
+    return SimpleIndex(default_index_url(index_url), cache=HttpCache(cache / "index"))
 
 
 @main.command("sdk")
