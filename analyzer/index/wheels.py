@@ -92,7 +92,7 @@ def wheel_parts(filename: str) -> tuple[Version, frozenset[Tag]] | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_version(text: str) -> Version | None:
+def parse_version(text: str) -> Version | None:
     try:
         return Version(text)
     except InvalidVersion:
@@ -108,13 +108,13 @@ def _version_of(filename: str, project: str = "") -> Version | None:
             stem[len(project) + 1 :],
         )
         if dash == "-" and normalize(head) == normalize(project):
-            return _parse_version(rest)
+            return parse_version(rest)
     if filename.endswith(".whl"):
         # name-version[-build]-python-abi-platform.whl: the version is the second field.
         # Projects have thousands of files over their history; parsing every tag only to
         # group them by version was most of a warm run. Tags are parsed for chosen ones.
         fields = filename[:-4].split("-")
-        return _parse_version(fields[1]) if len(fields) in (5, 6) else None
+        return parse_version(fields[1]) if len(fields) in (5, 6) else None
     try:
         if filename.endswith((".tar.gz", ".zip")):
             return parse_sdist_filename(filename)[1]
@@ -153,7 +153,7 @@ def python_native(tags: set[Tag], python: str) -> bool:
     return any(tag.platform == "win_arm64" and _serves(tag, python) for tag in tags)
 
 
-def _python_offered(tags: set[Tag], python: str) -> bool:
+def python_offered(tags: set[Tag], python: str) -> bool:
     """Whether some platform wheel installs on ``python`` (on any operating system)."""
     return any(tag.platform != "any" and _serves(tag, python) for tag in tags)
 

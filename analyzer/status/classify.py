@@ -35,35 +35,12 @@ from packaging.version import Version
 
 from analyzer.index.simple import DistFile
 from analyzer.index.wheels import (
-    Release as Release,
-)
-from analyzer.index.wheels import (
-    _parse_version,
-    _python_offered,
-)
-from analyzer.index.wheels import (
-    admits as admits,
-)
-from analyzer.index.wheels import (
-    latest_release as latest_release,
-)
-from analyzer.index.wheels import (
-    python_native as python_native,
-)
-from analyzer.index.wheels import (
-    python_pure as python_pure,
-)
-from analyzer.index.wheels import (
-    release_for as release_for,
-)
-from analyzer.index.wheels import (
-    releases as releases,
-)
-from analyzer.index.wheels import (
-    wheel_parts as wheel_parts,
-)
-from analyzer.index.wheels import (
-    wheel_tags as wheel_tags,
+    Release,
+    parse_version,
+    python_native,
+    python_offered,
+    python_pure,
+    wheel_tags,
 )
 from analyzer.safeload import toml_loads
 from analyzer.status.defaults import DEFAULT_PYTHONS
@@ -182,7 +159,7 @@ def native_history(found: Iterable[Release]) -> tuple[tuple[Version, str, set[Ta
     out = []
     for release in found:
         arm = [w for w in release.wheels if "win_arm64" in w]
-        version = _parse_version(release.version)
+        version = parse_version(release.version)
         if arm and version is not None:
             out.append((version, release.version, wheel_tags(arm)))
     out.sort(key=lambda item: item[0], reverse=True)
@@ -193,7 +170,7 @@ def _last_native(
     history: tuple[tuple[Version, str, set[Tag]], ...], chosen: Release, python: str
 ) -> str | None:
     """The newest release before ``chosen`` with a win_arm64 wheel for ``python``."""
-    before = _parse_version(chosen.version)
+    before = parse_version(chosen.version)
     for version, text, tags in history:
         if before is not None and version < before and python_native(tags, python):
             return text
@@ -235,7 +212,7 @@ def classify(
             per[python] = StatusClass.NATIVE
         elif python_pure(tags, python):
             per[python] = StatusClass.PURE
-        elif platform_wheels and not _python_offered(tags, python):
+        elif platform_wheels and not python_offered(tags, python):
             # Wheels for other Pythons only, on every platform: whatever builds this
             # Python from the sdist, it is the same everywhere, not a Windows-on-Arm gap.
             per[python] = StatusClass.NOT_OFFERED

@@ -15,7 +15,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from analyzer.index.simple import DistFile
-from analyzer.status.classify import wheel_parts
+from analyzer.index.wheels import wheel_parts
 from analyzer.wheeltags import windows_arm64_markers
 
 # Markers as CPython on Windows ARM64 sees them (one definition, in the index vocabulary).

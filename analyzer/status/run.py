@@ -25,19 +25,16 @@ from analyzer.index.simple import (
     SimpleIndex,
     normalize,
 )
+from analyzer.index.wheels import Release, release_for, releases, wheel_tags
 from analyzer.model import Severity
 from analyzer.scan import ScanOptions, scan
 from analyzer.status.classify import (
     BLOCKED,
-    Release,
     ScanSummary,
     Status,
     StatusClass,
     classify,
-    release_for,
-    releases,
     sdist_has_compiled_code,
-    wheel_tags,
 )
 from analyzer.status.defaults import DEFAULT_PYTHONS
 from analyzer.status.deps import metadata_sources, requirements_of

@@ -13,14 +13,11 @@ import jsonschema
 import pytest
 
 from analyzer.index.simple import DistFile
+from analyzer.index.wheels import admits, latest_release, release_for, releases
 from analyzer.status.classify import (
     Status,
     StatusClass,
-    admits,
     classify,
-    latest_release,
-    release_for,
-    releases,
     sdist_has_compiled_code,
 )
 from analyzer.status.history import History
