@@ -29,8 +29,8 @@ from analyzer.native.sources import (
     DEFAULT_MAX_BYTES,
     SourceFile,
     WalkResult,
-    in_meson_subproject,
     listed_by_build,
+    meson_vendored,
     walk,
 )
 from analyzer.paths import repository_root
@@ -299,6 +299,4 @@ def _used_build_files(files: list[SourceFile], plan: BuildPlan | None) -> list[S
     """The build and CI files to judge: in a meson build, a subproject's other build
     systems (its CMakeLists.txt, setup.py, CI) are not what builds it, so they are left
     out; its meson files are read (and judged) where the project uses them."""
-    if plan is None or "meson" not in plan.systems:
-        return files
-    return [s for s in files if s.language is Language.MESON or not in_meson_subproject(s.rel)]
+    return [s for s in files if s.language is Language.MESON or not meson_vendored(plan, s.rel)]

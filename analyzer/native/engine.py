@@ -27,8 +27,8 @@ from analyzer.native.sources import (
     SourceReadError,
     cython_line_map,
     header_language,
-    in_meson_subproject,
     is_cython_generated,
+    meson_vendored,
     read_source,
 )
 from analyzer.native.units import TreeEvents, UnitWalker, WalkTooLong, walk_units
@@ -409,16 +409,9 @@ def translation_units(
     Otherwise (no build model, or one that could not be read fully) a source no tree
     file includes is taken to be a unit, and an unreached file is unknown."""
     compiled = plan.compiled() if plan is not None else {}
-    meson = plan is not None and "meson" in plan.systems
 
     def complete(path: str) -> frozenset[str]:
         return plan.complete_models(path) if plan is not None else frozenset()
-
-    def vendored(path: str) -> bool:
-        # A meson subproject is vendored: meson builds what the project asks of it (its
-        # own meson.build, run where subproject() is called, lists those sources), and
-        # its other files are compiled only if a unit includes them.
-        return meson and in_meson_subproject(path)
 
     included = {target for targets_of in tree.includes.values() for target in targets_of}
     roots: dict[str, dict[str, Value]] = {}
@@ -428,12 +421,14 @@ def translation_units(
         listed = compiled.get(source.rel)
         if listed is not None:
             roots[source.rel] = {m: listed.get(m, 0) for m in models}
-        elif source.rel not in included and not vendored(source.rel):
+        elif source.rel not in included and not meson_vendored(plan, source.rel):
             done = complete(source.rel)
             roots[source.rel] = {m: 0 if m in done else 1 for m in models}
 
     def unreached(path: str, model: str) -> Value:
-        return 0 if model in complete(path) or vendored(path) else MAYBE
+        # A meson subproject's file no unit reaches is not compiled (its meson.build, run
+        # where subproject() is called, lists the sources the project asks of it).
+        return 0 if model in complete(path) or meson_vendored(plan, path) else MAYBE
 
     return roots, unreached
 

@@ -20,6 +20,8 @@ from analyzer.paths import HEADER_EXTENSIONS
 if TYPE_CHECKING:
     import pathspec
 
+    from analyzer.buildmodel.plan import BuildPlan
+
 SOURCE_EXTENSIONS: dict[str, Language] = {
     ".c": Language.C,
     ".cc": Language.CPP,
@@ -218,10 +220,10 @@ def _valid_pattern(line: str) -> bool:
     return True
 
 
-def in_meson_subproject(rel: str) -> bool:
-    """A file inside a meson ``subprojects/`` folder (vendored: meson builds only what the
-    project asks of it, with the subproject's own meson.build)."""
-    return "subprojects" in rel.split("/")[:-1]
+def meson_vendored(plan: BuildPlan | None, rel: str) -> bool:
+    """A file inside a meson ``subprojects/`` folder of a meson build: vendored (meson builds
+    only what the project asks of it, with the subproject's own meson.build)."""
+    return plan is not None and "meson" in plan.systems and "subprojects" in rel.split("/")[:-1]
 
 
 CARGO_VENDORED = ".cargo-checksum.json"  # written into every crate `cargo vendor` copies
