@@ -18,6 +18,7 @@ from analyzer.findings import fallback_for, format_message
 from analyzer.kinds.base import MatchKind, fast_start, register, spec
 from analyzer.model import Confidence, Finding, Language, Severity
 from analyzer.native import treesitter
+from analyzer.native.identifiers import identifier_union
 from analyzer.native.preproc import ErrorDirective, MacroDef, PreprocStructure
 from analyzer.tri import MAYBE, Value, and3, or3
 
@@ -31,9 +32,13 @@ NATIVE = C_FAMILY | {Language.RUST}
 _NOT_CALL_SYNTAX = frozenset({"type", "identifier", "macro"})
 _SYNTAX = ("call", "type", "identifier", "macro", "field")
 
-_GNU_ASM = re.compile(rb"\b(?:__asm__|__asm|asm)\b(?:\s+(?:volatile|__volatile__|goto|inline))*\s*\(")
+# ``\b(?:__asm__|__asm|asm)\b`` and ``\b(?:__asm|_asm)\b``, written with a literal first
+# bytes and the word boundary checked behind them, so ``re`` skips ahead to each candidate.
+_GNU_ASM = re.compile(
+    rb"(?:__asm(?<!\w__asm)(?:__)?|asm(?<!\wasm))\b(?:\s+(?:volatile|__volatile__|goto|inline))*\s*\("
+)
 _MSVC_ASM = re.compile(
-    rb"\b(?:__asm|_asm)\b(?=\s*\{|[ \t]+(?!volatile\b|__volatile__\b|goto\b|inline\b)[A-Za-z])"
+    rb"_(?<!\w_)_?asm\b(?=\s*\{|[ \t]+(?!volatile\b|__volatile__\b|goto\b|inline\b)[A-Za-z])"
 )
 _COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 _RUST_ASM = re.compile(rb"\b(?:asm|global_asm|naked_asm)!\s*[\(\[\{]")
@@ -63,11 +68,8 @@ class NativeKind(MatchKind):
 @lru_cache(maxsize=64)
 def _any_token(patterns: tuple[bytes, ...]) -> re.Pattern[bytes]:
     """One pass for every token rule of a scan: the union of their patterns, as whole
-    identifiers."""
-    body = rb"(?<![\w$])(?:" + b"|".join(b"(?:" + p + b")" for p in patterns) + rb")(?![\w$])"
-    if all(p.startswith(b"_") for p in patterns):
-        body = b"(?=_)" + body  # a known first character lets re skip ahead quickly
-    return re.compile(body)
+    identifiers, in the branch-per-first-character form ``re`` can skip ahead in."""
+    return identifier_union(patterns)
 
 
 def token_names(rules: Sequence[Rule]) -> re.Pattern[bytes] | None:

@@ -28,7 +28,9 @@ _MASK_RE = re.compile(
     rb"|'(?:\\.[^'\n]{0,8}|[^'\\\n])'",
     re.DOTALL,
 )
-_NOT_NEWLINE = re.compile(rb"[^\n]")
+# Every byte but the newline becomes a space (bytes.translate: one C pass, where a
+# regex substitution per byte was half of the masking time on a large tree).
+_BLANKS = bytes(b if b == 0x0A else 0x20 for b in range(256))
 # A directive: "#", its name, and its operand through any backslash-continued lines.
 # Searching from the newline before it (and the file's start separately) lets re skip
 # ahead on a literal: "^" with MULTILINE tries every position and ran 3-4x slower.
@@ -45,10 +47,7 @@ CONDITIONAL_CONTINUERS = frozenset({"elif", "elifdef", "elifndef", "else"})
 
 
 def _blank(match: re.Match[bytes]) -> bytes:
-    text = match.group()
-    if b"\n" not in text:
-        return b" " * len(text)
-    return _NOT_NEWLINE.sub(b" ", text)
+    return match.group().translate(_BLANKS)
 
 
 def mask_comments_and_strings(source: bytes) -> bytes:

@@ -23,9 +23,11 @@ _TYPEDEF_TAIL = re.compile(rb"\s*;")
 _BODY = re.compile(rb"\s*(?:const\s*|noexcept\s*|__attribute__\s*\(\([^;{]*\)\)\s*)*\{")
 # A struct/union/enum/class tag: no x86 intrinsic or vector type is one, so a name used as
 # a tag (``struct _mm_node *next;``) is the project's own, wherever that line is compiled.
-_TAG = re.compile(
-    rb"(?<![\w$])(?:struct|union|enum|class)\s+(?:__attribute__\s*\(\([^;{]*\)\)\s*)?([A-Za-z_]\w*)"
-)
+# Searched in the bytes right before a name the rules look for (one pass over the file
+# for the names, not a second one for every tag of the file).
+_TAG_BEFORE = re.compile(rb"(?<![\w$])(?:struct|union|enum|class)\s+(?:__attribute__\s*\(\([^;{]*\)\)\s*)?$")
+_TAG_WINDOW = 256
+_TAG_KEYWORDS = (b"struct", b"union", b"enum", b"class")  # substring tests first: cheap
 MAX_PARAMETERS = 4096
 
 
@@ -77,14 +79,19 @@ def definitions(
         # line start per file was most of this function's time on a large tree.
         return masked.count(b"\n", 0, offset) + 1
 
-    for macro in structure.defines:
-        if not macro.undef and names.fullmatch(macro.name.encode()):
-            found.append((macro.name, macro.line))
-    for m in _TAG.finditer(masked):
-        if names.fullmatch(m.group(1)):
-            found.append((m.group(1).decode("ascii", "replace"), line_of(m.start(1))))
+    macros = [
+        (macro.name, macro.line)
+        for macro in structure.defines
+        if not macro.undef and names.fullmatch(macro.name.encode())
+    ]
+    tags: list[tuple[str, int]] = []
     for m in names.finditer(masked):
         name = m.group().decode("ascii", "replace")
+        window = max(0, m.start() - _TAG_WINDOW)
+        if any(k in masked[window : m.start()] for k in _TAG_KEYWORDS) and _TAG_BEFORE.search(
+            masked, window, m.start()
+        ):
+            tags.append((name, line_of(m.start())))
         after = m.end()
         if _TYPEDEF_TAIL.match(masked, after):
             if b"typedef" in masked[_statement_start(masked, m.start()) : m.start()]:
@@ -99,7 +106,7 @@ def definitions(
         close = _closing_paren(masked, masked.index(b"(", after))
         if close != -1 and _BODY.match(masked, close + 1):
             found.append((name, line_of(m.start())))
-    return found
+    return macros + tags + found
 
 
 def provided(

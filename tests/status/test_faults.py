@@ -113,6 +113,10 @@ def test_ctrl_c_records_nothing(
 def test_an_interrupt_cancels_the_lookups_not_started(local_index: LocalIndex) -> None:
     for i in range(40):
         local_index.publish(f"p{i}", {f"p{i}-1.0-py3-none-any.whl": b"w"})
+    # Answers that take a moment: on a loaded machine, instant answers let the two
+    # workers finish every lookup before the interrupt is raised, and nothing is left
+    # to cancel.
+    local_index.latency = 0.05
     seen: list[int] = []
 
     def progress(done: int, total: int) -> None:
