@@ -23,8 +23,9 @@ from analyzer import __version__
 from analyzer.archive import ARCHIVE_SUFFIXES, ArchiveError
 from analyzer.config import Config, ConfigError, find_config, load_config
 from analyzer.limits import CHILD_LIMITS, LimitError, check_environment
-from analyzer.model import CATEGORIES, Confidence, Finding, ScanResult, Severity, merge_results
+from analyzer.model import CATEGORIES, Confidence, Finding, Severity
 from analyzer.report import FORMATS
+from analyzer.result import ScanResult, merge_results
 from analyzer.status.defaults import DEFAULT_PYTHONS
 
 if TYPE_CHECKING:  # annotations only: the modules load when a command needs them

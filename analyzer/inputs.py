@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 from analyzer.archive import ArchiveLimits, extract, is_archive
 from analyzer.gitclone import CloneError, clone, git_request
 from analyzer.index.config import default_index_url
-from analyzer.model import Finding, Location, ScanResult, ScanWarning
+from analyzer.model import Finding, Location, ScanWarning
 from analyzer.paths import repository_root as repository_root
+from analyzer.result import ScanResult
 
 if TYPE_CHECKING:
     from analyzer.index.simple import SimpleIndex

@@ -22,7 +22,7 @@ from analyzer.buildmodel.deps import (
 from analyzer.buildmodel.files import scan_build_files
 from analyzer.buildmodel.model import external_libraries, plan_tree
 from analyzer.buildmodel.plan import BuildPlan, system_libraries
-from analyzer.model import Finding, Language, ScanResult, ScanWarning
+from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.probe import ProbeJudge
 from analyzer.native.sources import (
@@ -36,6 +36,7 @@ from analyzer.native.sources import (
 from analyzer.paths import repository_root
 from analyzer.pool import Progress, default_jobs
 from analyzer.projectmeta import missing_submodules, read_project_urls
+from analyzer.result import ScanResult
 from analyzer.rules import Rule, default_rules
 from analyzer.targets import TargetData, load_targets
 from analyzer.verdict import own_workflow

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.model import Confidence, Finding, Severity
 from analyzer.native.sources import CI_DIRECTORIES, ci_service
 from analyzer.projectmeta import repository_url
+from analyzer.result import ScanResult
 
 AREAS = ("code", "build", "ci", "dependencies")
 NATIVE_MODELS = frozenset({"msvc-arm64", "clang-cl-arm64", "mingw-arm64"})

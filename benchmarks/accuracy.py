@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analyzer.archive import extract
 from analyzer.index.config import default_index_url
 from analyzer.index.simple import SimpleIndex, select_sdist
-from analyzer.model import Confidence, ScanResult, Severity
+from analyzer.model import Confidence, Severity
 from analyzer.paths import default_cache_dir
+from analyzer.result import ScanResult
 from analyzer.scan import ScanOptions, scan
 from analyzer.verdict import judge
 

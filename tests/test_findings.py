@@ -81,7 +81,8 @@ def test_every_scan_result_field_survives_a_merge() -> None:
     `dependencies` once was) would make the verdict say something false."""
     from dataclasses import fields
 
-    from analyzer.model import ScanResult, ScanWarning, merge_results
+    from analyzer.model import ScanWarning
+    from analyzer.result import ScanResult, merge_results
 
     def sample(tag: str, n: int) -> ScanResult:
         values: dict[str, object] = {}

@@ -241,8 +241,8 @@ def test_retired_ids_are_never_reused_and_explain_where_their_check_went() -> No
 
 
 def test_sarif_rules_name_their_level_and_fence_examples_in_their_language() -> None:
-    from analyzer.model import ScanResult
     from analyzer.report import sarif
+    from analyzer.result import ScanResult
 
     result = ScanResult(
         root=".", findings=(), warnings=(), files_scanned=0, bytes_scanned=0, rules=default_rules()

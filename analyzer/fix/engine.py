@@ -31,8 +31,9 @@ from analyzer.fix.ci import (
 from analyzer.fix.code import fix_c_line, fix_intrinsics
 from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixable
 from analyzer.fix.recompute import CiVerification, verify_ci
-from analyzer.model import Confidence, Finding, ScanResult
+from analyzer.model import Confidence, Finding
 from analyzer.native.sources import UTF8_BOM
+from analyzer.result import ScanResult
 from analyzer.rules import Rule, default_rules
 from analyzer.scan import ScanOptions, scan, walk_tree
 

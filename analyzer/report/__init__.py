@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analyzer.model import ScanResult
+from analyzer.result import ScanResult
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ control characters are escaped, so a message cannot start a command of its own."
 
 from __future__ import annotations
 
-from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.model import Confidence, Finding, Severity
 from analyzer.report.inert import terminal
+from analyzer.result import ScanResult
 from analyzer.verdict import judge
 
 _COMMAND = {

@@ -7,7 +7,8 @@ from collections import Counter
 from typing import Any
 
 from analyzer import __version__
-from analyzer.model import Finding, Location, ScanResult
+from analyzer.model import Finding, Location
+from analyzer.result import ScanResult
 from analyzer.verdict import judge
 
 SCHEMA_VERSION = "woaport-findings/1"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from analyzer.model import Confidence, Finding, ScanResult
+from analyzer.model import Confidence, Finding
 from analyzer.report.groups import FindingGroup, group_findings
 from analyzer.report.inert import markdown_code, markdown_text
 from analyzer.report.sarif import rule_url
+from analyzer.result import ScanResult
 from analyzer.verdict import judge
 
 # GitHub refuses a comment over 65,536 characters; keep a margin for what a workflow adds.

@@ -13,7 +13,8 @@ import sarif_om as om
 from analyzer import __version__
 from analyzer.docs import fence_language
 from analyzer.findings import finding_keys
-from analyzer.model import Confidence, Finding, ScanResult, Severity
+from analyzer.model import Confidence, Finding, Severity
+from analyzer.result import ScanResult
 from analyzer.rules import Rule, rule_doc_path
 from analyzer.verdict import judge
 

@@ -7,9 +7,10 @@ from collections import Counter
 from dataclasses import replace
 from itertools import groupby
 
-from analyzer.model import Confidence, Finding, ScanResult
+from analyzer.model import Confidence, Finding
 from analyzer.report.groups import FindingGroup, group_findings
 from analyzer.report.inert import one_line
+from analyzer.result import ScanResult
 from analyzer.verdict import judge
 
 
