@@ -7,14 +7,10 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from analyzer.fallbacks import FallbackTable
-from analyzer.model import Confidence, Finding, Language, Location, Severity
+from analyzer.model import Confidence, Finding, Language, Location, RuleFacts, Severity
 from analyzer.tri import Value
-
-if TYPE_CHECKING:  # rules load the match kinds, which build findings with this module
-    from analyzer.rules import Rule
 
 SNIPPET_CHARS = 200
 SUPPRESS = re.compile(r"woaport:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
@@ -50,7 +46,7 @@ def format_message(template: str, **fields: str) -> str:
 
 
 def reach_summary(
-    rule: Rule, reach: Mapping[str, Value], selected: frozenset[str]
+    rule: RuleFacts, reach: Mapping[str, Value], selected: frozenset[str]
 ) -> tuple[Confidence, tuple[str, ...]] | None:
     """Models the place is compiled on: the sure ones (high confidence), else the maybe
     ones (low); None when no selected model of the rule compiles it."""
@@ -64,7 +60,7 @@ def reach_summary(
     return None
 
 
-def fallback_for(rule: Rule, token: str | None, table: FallbackTable) -> str | None:
+def fallback_for(rule: RuleFacts, token: str | None, table: FallbackTable) -> str | None:
     """The advice for a token: its entry in ``rules/fallbacks.toml`` when it names a NEON
     or generic replacement; the rule's own advice (with the family's translation-layer
     coverage, when that is all the table knows) otherwise."""
@@ -82,7 +78,7 @@ def snippet_of(text: str) -> str:
 
 
 def make_finding(
-    rule: Rule,
+    rule: RuleFacts,
     location: Location,
     reach: Mapping[str, Value],
     selected: frozenset[str],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # The areas a verdict is given for, in the order a report lists them.
 CATEGORIES = ("code", "build", "ci", "dependencies")
@@ -61,6 +62,24 @@ class Language(enum.Enum):
     @property
     def is_build(self) -> bool:
         return self not in (Language.C, Language.CPP, Language.RUST)
+
+
+class RuleFacts(Protocol):
+    """What a finding takes from the rule that raised it. The full rule (with its match
+    kind) is :class:`analyzer.kinds.rule.Rule`; building a finding needs only these, so
+    :mod:`analyzer.findings` stays on the ground floor, below the kinds that call it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def severity(self) -> Severity: ...
+
+    @property
+    def models(self) -> tuple[str, ...]: ...
+
+    @property
+    def fallback(self) -> str | None: ...
 
 
 @dataclass(frozen=True, order=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from analyzer.model import Difference, Finding, ScanWarning
 
 if TYPE_CHECKING:  # the rules load lazily: ``woaport --version`` does not pay for them
-    from analyzer.rules import Rule
+    from analyzer.kinds.rule import Rule
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from analyzer.kinds import FieldReader, MatchKind, RuleError, fast_start, parse_match
+from analyzer.kinds import FieldReader, RuleError, parse_match
+from analyzer.kinds.rule import Rule, RuleDoc, load_patterns, rule_doc_path, x86_only_pattern
 from analyzer.model import CATEGORIES, Language, Severity
+from analyzer.native import kinds as native_kinds
 from analyzer.targets import RULES_DIR, load_targets
+
+# The match kinds register themselves when imported: analyzer.kinds holds the generic,
+# build and CI kinds; the C/C++/Rust kinds live beside the native views they read.
+KIND_MODULES = (native_kinds,)
 
 NON_RULE_FILES = frozenset({"patterns.toml", "fallbacks.toml", "retired.toml"})
 
@@ -29,50 +34,12 @@ __all__ = [
     "RuleDoc",
     "RuleError",
     "default_rules",
+    "load_patterns",
     "load_rules",
     "rule_doc_path",
     "select_rules",
+    "x86_only_pattern",
 ]
-
-
-@dataclass(frozen=True)
-class RuleDoc:
-    why: str
-    bad: str
-    good: str
-    fix: str
-    references: tuple[str, ...]
-    example_language: str = ""  # code-fence language for bad/good, when set
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    family: str
-    severity: Severity
-    languages: frozenset[Language]
-    models: tuple[str, ...]
-    summary: str
-    message: str
-    fallback: str | None
-    match: MatchKind
-    doc: RuleDoc
-    # Which kind of change resolves it (``woaport fix --only``): code, build or ci.
-    category: str = "code"
-    # The fixer that resolves it (analyzer/fix/engine.py FIXERS), or None: manual work.
-    autofix: str | None = None
-    # Literals at least one of which is in any file the rule can match (a fast skip).
-    prefilter: tuple[bytes, ...] = ()
-
-    @property
-    def help_uri(self) -> str:
-        return rule_doc_path(self.id)
-
-
-def rule_doc_path(rule_id: str) -> str:
-    """Where a rule's documentation lives in the repository."""
-    return f"docs/rules/{rule_id}.md"
 
 
 @lru_cache(maxsize=1)
@@ -90,12 +57,6 @@ def _validator() -> Any:
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
-
-
-def load_patterns(rules_dir: Path = RULES_DIR) -> dict[str, str]:
-    with open(rules_dir / "patterns.toml", "rb") as handle:
-        data = tomllib.load(handle)
-    return {str(k): str(v) for k, v in data.get("patterns", {}).items()}
 
 
 def _field_reader(patterns: dict[str, str]) -> FieldReader:
@@ -231,12 +192,6 @@ def load_rules(rules_dir: Path = RULES_DIR) -> tuple[Rule, ...]:
                 raise RuleError(f"{key} is defined twice ({seen[key]} and {rule.family})")
             seen[key] = rule.family
     return tuple(sorted(rules, key=lambda r: r.id))
-
-
-@lru_cache(maxsize=1)
-def x86_only_pattern(rules_dir: Path = RULES_DIR) -> re.Pattern[bytes]:
-    """The shared "x86_only" pattern: what makes a branch x86-only code."""
-    return re.compile(fast_start(load_patterns(rules_dir)["x86_only"]).encode())
 
 
 @lru_cache(maxsize=1)

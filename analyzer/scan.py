@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer.buildfiles import scan_build_files
 from analyzer.buildmodel.deps import (
     NOT_DEPENDENCIES,
     Dependency,
@@ -19,7 +20,6 @@ from analyzer.buildmodel.deps import (
     is_dependency_file,
     normalized,
 )
-from analyzer.buildmodel.files import scan_build_files
 from analyzer.buildmodel.model import external_libraries, plan_tree
 from analyzer.buildmodel.plan import BuildPlan, system_libraries
 from analyzer.model import Finding, Language, ScanWarning

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analyzer.kinds.native import IncludeMatch, TokenMatch
+from analyzer.native.kinds import IncludeMatch, TokenMatch
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
 

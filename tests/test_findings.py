@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.buildmodel.files import analyze_build_file
+from analyzer.buildfiles import analyze_build_file
 from analyzer.findings import fallback_for, format_message, suppressed
 from analyzer.model import Language
-from analyzer.native.matching import precise_file_findings
 from analyzer.precise.clang import Hit
+from analyzer.precise.findings import precise_file_findings
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
 from analyzer.targets import load_targets

@@ -124,7 +124,7 @@ def test_the_wheel_ships_the_demo_tree_and_the_rules(tmp_path: Path) -> None:
     for member in (
         "analyzer/data/demo/src/simd.c",
         "analyzer/data/demo/src/guarded.c",
-        "analyzer/kinds/native.py",
+        "analyzer/native/kinds.py",
     ):
         assert member in names
     assert any(n.endswith("/data/share/woaport/rules/targets.json") for n in names)

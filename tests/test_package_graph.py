@@ -1,12 +1,10 @@
 """The package import graph: every ``import`` counts, at module level, inside functions
 and under ``TYPE_CHECKING`` alike, because each is a dependency a reader must follow.
 
-Nodes are ``analyzer``'s sub-packages and top-level modules. The ground floor (``tri``,
-``model``, then ``targets`` and ``fallbacks`` on it) imports nothing above it (the scan's
-result, which carries the rules, is ``result``, above them); the newer packages (``ci``)
-must not join a cycle. The one strongly connected group left from the per-file days is listed
-in ``KNOWN_TANGLE``: it may shrink (the test then asks for the list to be shortened),
-never grow, and no second cycle may appear.
+Nodes are ``analyzer``'s sub-packages and top-level modules. The graph has no cycle
+(issue 28). The ground floor (``tri``, ``model``, then ``targets``, ``fallbacks`` and
+``findings`` on it) imports nothing above it; the scan's result, which carries the rules,
+is ``result``, above them.
 """
 
 from __future__ import annotations
@@ -18,9 +16,13 @@ from tests.paths import REPO
 
 PACKAGE = REPO / "analyzer"
 # Each ground-floor node and what it may import: the vocabulary every stage shares.
-GROUND_FLOOR = {"tri": set[str](), "model": set[str](), "targets": {"model"}, "fallbacks": {"targets"}}
-# The remaining strongly connected group (issue 28): untangled piece by piece.
-KNOWN_TANGLE = frozenset({"buildmodel", "findings", "kinds", "native", "precise", "rules"})
+GROUND_FLOOR = {
+    "tri": set[str](),
+    "model": set[str](),
+    "targets": {"model"},
+    "fallbacks": {"targets"},
+    "findings": {"fallbacks", "model", "tri"},
+}
 
 
 def _node(module: str) -> str | None:
@@ -116,14 +118,24 @@ def test_the_tarjan_helper_finds_a_planted_cycle() -> None:
     assert strongly_connected({"a": {"b"}, "b": set()}) == []
 
 
-def test_no_cycle_beyond_the_known_tangle() -> None:
+def test_the_package_graph_has_no_cycle() -> None:
     groups = strongly_connected(package_graph())
-    assert len(groups) <= 1, f"a second import cycle appeared: {groups}"
-    for group in groups:
-        grown = group - KNOWN_TANGLE
-        assert not grown, f"{sorted(grown)} joined the import cycle {sorted(group)}"
-        shrunk = KNOWN_TANGLE - group
-        assert not shrunk, f"{sorted(shrunk)} left the cycle: remove them from KNOWN_TANGLE"
+    assert not groups, f"import cycles between packages: {[sorted(g) for g in groups]}"
+
+
+def test_the_engine_layers_import_downwards() -> None:
+    """The order the pipeline runs in: the kinds below the engines that run them, the
+    engines below the rule loader and the scan."""
+    graph = package_graph()
+    below = {
+        "findings": {"kinds", "native", "buildmodel", "rules"},
+        "buildmodel": {"kinds", "native", "rules", "buildfiles", "precise"},
+        "kinds": {"native", "rules", "buildfiles", "precise"},
+        "native": {"rules", "buildfiles", "precise"},
+        "precise": {"rules", "scan"},
+    }
+    for node, above in below.items():
+        assert not graph.get(node, set()) & above, (node, graph.get(node, set()) & above)
 
 
 def test_the_ground_floor_imports_nothing_above_it() -> None:

@@ -127,7 +127,7 @@ def spec(read: str, *, choices: Iterable[str] = (), default: Any = None, require
 class MatchKind:
     """One way a rule finds its places. Subclasses set ``name`` and ``languages``, declare
     their TOML fields with :func:`spec`, and implement the matcher their domain calls:
-    :mod:`analyzer.kinds.native` (C/C++/Rust views) or :mod:`analyzer.kinds.build`
+    :mod:`analyzer.native.kinds` (C/C++/Rust views) or :mod:`analyzer.kinds.build`
     (build and CI files)."""
 
     name: ClassVar[str]

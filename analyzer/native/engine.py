@@ -14,10 +14,11 @@ from pathlib import Path
 
 from analyzer.buildmodel.plan import BuildPlan
 from analyzer.fallbacks import default_fallbacks
-from analyzer.kinds.native import token_names
+from analyzer.kinds.rule import Rule, x86_only_pattern
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native import units
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
+from analyzer.native.kinds import token_names
 from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
 from analyzer.native.rustmods import rust_reach
@@ -33,7 +34,6 @@ from analyzer.native.sources import (
 )
 from analyzer.native.units import TreeEvents, UnitWalker, WalkTooLong, walk_units
 from analyzer.pool import Progress, fan_out
-from analyzer.rules import Rule, x86_only_pattern
 from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value
 

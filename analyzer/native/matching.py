@@ -2,7 +2,7 @@
 
 Everything here is a pure function of a file's bytes, its preprocessor structure, the
 guard models and the rules, so it runs the same in the main process or a worker. Each
-rule's match kind (:mod:`analyzer.kinds.native`) does the matching through a view of
+rule's match kind (:mod:`analyzer.native.kinds`) does the matching through a view of
 the file defined here; findings are built by :mod:`analyzer.findings`.
 """
 
@@ -17,15 +17,14 @@ from functools import cached_property
 import tree_sitter
 
 from analyzer.fallbacks import FallbackTable
-from analyzer.findings import fallback_for, format_message, make_finding, reach_summary, suppressed
-from analyzer.kinds.native import NativeKind, TokenMatch, is_x86_only_refusal
+from analyzer.findings import format_message, make_finding, reach_summary, suppressed
+from analyzer.kinds.rule import Rule
 from analyzer.model import Confidence, Finding, Language, Location, Severity, TargetModel
 from analyzer.native import treesitter
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, evaluate_cfg
+from analyzer.native.kinds import NativeKind, is_x86_only_refusal
 from analyzer.native.preproc import LineIndex, PreprocStructure, mask_comments_and_strings
 from analyzer.native.sources import cython_source_at
-from analyzer.precise.clang import Hit
-from analyzer.rules import Rule
 from analyzer.tri import Value, and3
 
 _CLOSERS = {ord("("): ord(")"), ord("["): ord("]"), ord("{"): ord("}")}
@@ -449,7 +448,7 @@ def _map_cython(finding: Finding, markers: list[tuple[int, str, int]], resolve: 
     return replace(finding, location=Location(pyx_path, source[1]), generated_from=finding.location, place="")
 
 
-def _unsuppressed(f: SourceText, findings: Iterable[Finding]) -> list[Finding]:
+def unsuppressed(f: SourceText, findings: Iterable[Finding]) -> list[Finding]:
     return [
         x for x in findings if not suppressed(f.text_of_line, x.location.line, x.rule_id, f.item.language)
     ]
@@ -458,47 +457,7 @@ def _unsuppressed(f: SourceText, findings: Iterable[Finding]) -> list[Finding]:
 def analyze(item: FileInput, ctx: Context, cython_paths: dict[str, str] | None = None) -> list[Finding]:
     """All findings for one file, suppressions applied, Cython lines mapped back."""
     f = SourceText(item)
-    findings = _unsuppressed(f, _run_kinds(f, ctx))
+    findings = unsuppressed(f, _run_kinds(f, ctx))
     if item.cython_markers:
         findings = [_map_cython(x, item.cython_markers, cython_paths or {}) for x in findings]
     return sorted(set(findings), key=Finding.sort_key)
-
-
-def precise_file_findings(
-    rel: str, data: bytes, language: Language, hits: Mapping[Hit, set[str]], ctx: Context
-) -> list[Finding]:
-    """Findings for a translation unit from precise-mode hits (hit -> models it occurs on),
-    built as the fast mode builds them: same messages, fallbacks and suppressions."""
-    f = SourceText(FileInput(rel, data, language))
-    by_id = {r.id: r for r in ctx.rules}
-    out: list[Finding | None] = []
-    for hit, models in hits.items():
-        rule = by_id.get(hit.rule_id)
-        if rule is None or hit.provided:
-            continue
-        message = format_message(rule.message, match=hit.token)
-        if hit.via:
-            message += f" (through {hit.via})"
-        line_start = f.index.start_of(hit.line) if hit.line <= f.index.line_count else 0
-        location = f.location(
-            line_start + hit.column - 1, line_start + max(hit.end_column, hit.column + 1) - 1
-        )
-        token = hit.token if isinstance(rule.match, TokenMatch) else None
-        # The build model decides where the unit is compiled: a model it leaves the unit
-        # out of gets no precise finding, one it may leave it out of a "maybe".
-        file_reach = ctx.reach.get(rel, {})
-        reach: dict[str, Value] = {m: file_reach.get(m, 1) for m in models if file_reach.get(m, 1) != 0}
-        if not reach:
-            continue
-        out.append(
-            make_finding(
-                rule,
-                location,
-                reach,
-                ctx.selected,
-                message,
-                fallback_for(rule, token, ctx.fallbacks),
-                f.text_of_line(hit.line),
-            )
-        )
-    return sorted(set(_unsuppressed(f, (x for x in out if x is not None))), key=Finding.sort_key)

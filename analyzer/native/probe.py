@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from analyzer.fallbacks import default_fallbacks
+from analyzer.kinds.rule import Rule, x86_only_pattern
 from analyzer.model import Language, Severity
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros
 from analyzer.native.matching import Context, FileInput, analyze
 from analyzer.native.preproc import PreprocStructure, mask_comments_and_strings, parse_preprocessor
 from analyzer.native.treesitter import parse as parse_syntax
-from analyzer.rules import Rule, x86_only_pattern
 from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value
 

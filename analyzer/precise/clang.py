@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.kinds.native import C_FAMILY, AsmMatch, IncludeMatch, TokenMatch
+from analyzer.kinds.rule import Rule
 from analyzer.model import TargetModel
+from analyzer.native.kinds import C_FAMILY, AsmMatch, IncludeMatch, TokenMatch
 from analyzer.precise import PreciseUnavailable as PreciseUnavailable
-from analyzer.rules import Rule
 
 _UNDECLARED = re.compile(
     r"(?:use of undeclared identifier|call to undeclared (?:library )?function|unknown type name"

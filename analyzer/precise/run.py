@@ -22,8 +22,9 @@ from pathlib import Path
 
 from analyzer import __version__
 from analyzer.buildmodel.plan import BuildPlan
+from analyzer.kinds.rule import Rule, load_patterns
 from analyzer.model import Confidence, Difference, Finding, Language, ScanWarning
-from analyzer.native.matching import Context, precise_file_findings
+from analyzer.native.matching import Context
 from analyzer.native.sources import DEFAULT_SKIP_DIRS, VENDORED_DIRS, SourceFile, read_source
 from analyzer.paths import compiler_overlay, inside
 from analyzer.pool import fan_out
@@ -34,8 +35,8 @@ from analyzer.precise.clang import (
     analyze_unit,
     model_args,
 )
+from analyzer.precise.findings import precise_file_findings
 from analyzer.precise.sdk import stub_headers
-from analyzer.rules import Rule, load_patterns
 from analyzer.safeload import toml_loads
 from analyzer.targets import load_targets
 

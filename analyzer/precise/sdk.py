@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from analyzer.kinds.rule import Rule
 from analyzer.precise.clang import include_rule
-from analyzer.rules import Rule
 
 _SAFE_HEADER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$")
 

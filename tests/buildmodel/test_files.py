@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.buildmodel.files import analyze_build_file
+from analyzer.buildfiles import analyze_build_file
 from analyzer.buildmodel.parse import guarded_lines, project_context, toml_key_line
 from analyzer.model import Language
 from analyzer.rules import default_rules

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from analyzer.kinds.native import _GNU_ASM, _MSVC_ASM, C_FAMILY, TokenMatch
 from analyzer.model import Language
 from analyzer.native.identifiers import identifier_union, top_level_alternatives
+from analyzer.native.kinds import _GNU_ASM, _MSVC_ASM, C_FAMILY, TokenMatch
 from analyzer.native.sources import header_language, join_token_splices
 from analyzer.rules import default_rules
 

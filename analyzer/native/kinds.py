@@ -23,9 +23,9 @@ from analyzer.native.preproc import ErrorDirective, MacroDef, PreprocStructure
 from analyzer.tri import MAYBE, Value, and3, or3
 
 if TYPE_CHECKING:
+    from analyzer.kinds.rule import Rule
     from analyzer.native.guards import TreeMacros
     from analyzer.native.matching import CFileView, RustFileView
-    from analyzer.rules import Rule
 
 C_FAMILY = frozenset({Language.C, Language.CPP})
 NATIVE = C_FAMILY | {Language.RUST}
@@ -615,7 +615,7 @@ def is_guard_clause(structure: PreprocStructure, err: ErrorDirective) -> bool:
 
 @lru_cache(maxsize=1)
 def _arch_macro() -> re.Pattern[str]:
-    from analyzer.rules import load_patterns
+    from analyzer.kinds.rule import load_patterns
 
     return re.compile(load_patterns()["arch_macro"])
 

@@ -13,9 +13,9 @@ from analyzer.buildmodel.parse import BuildFileView, ProjectContext, Unparseable
 from analyzer.buildmodel.plan import PlanEvent
 from analyzer.findings import format_message, make_finding, suppressed
 from analyzer.kinds.build import BuildKind
+from analyzer.kinds.rule import Rule
 from analyzer.model import Finding, Language, Location, ScanWarning
 from analyzer.native.sources import CI_DIRECTORIES, SourceFile, SourceReadError, read_source
-from analyzer.rules import Rule
 
 if TYPE_CHECKING:
     from analyzer.ci import CiModel
