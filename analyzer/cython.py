@@ -28,6 +28,10 @@ MAX_TRANSLATIONS = 300  # a tree with more .pyx than this is translated in part 
 # Cython's ``include "file"``: a name that leaves the tree (absolute, ``..``) is refused.
 _INCLUDE_STATEMENT = re.compile(rb"""^[ \t]*include[ \t]+[rRbBuU]?(["'])(.*?)\1""", re.M)
 _CPLUSPLUS = b"distutils: language = c++"
+# Part of every cached translation's key: bumped when how Cython is run changes what a
+# translation (or a refusal) would be. 2: run with -P, so a cython.py in the tree is not
+# what runs (a refusal recorded before could be that module's doing).
+_TRANSLATION_FORMAT = 2
 
 
 def available() -> bool:
@@ -65,7 +69,7 @@ def _includes_outside(base: Path, rels: list[str]) -> list[tuple[str, str]]:
 def _tree_key(base: Path, all_files: list[str] | None) -> str:
     """What every translation in the tree depends on besides its own ``.pyx``: Cython's
     version and the ``.pxd``/``.pxi`` files it may read (their names and contents)."""
-    digest = hashlib.sha256(_cython_version().encode())
+    digest = hashlib.sha256(f"{_TRANSLATION_FORMAT}\0{_cython_version()}".encode())
     for rel in sorted(f for f in (all_files or []) if f.endswith((".pxd", ".pxi"))):
         digest.update(rel.encode())
         try:
@@ -141,6 +145,9 @@ def translate(
             return ScanWarning(rel, refused.read_text(encoding="utf-8", errors="replace"))
         command = [
             sys.executable,
+            # -P: the tree is the working directory, and "python -m" would otherwise put
+            # it first on sys.path, so a cython.py the sdist ships would run instead.
+            "-P",
             "-m",
             "cython",
             "-3",

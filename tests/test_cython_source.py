@@ -79,3 +79,35 @@ def test_findings_in_cythons_runtime_code_are_dropped_and_counted(tmp_path: Path
         [at(3, "#include <immintrin.h>"), at(900, "__rdtsc();")], {"m.c": "m.pyx"}, tmp_path
     )
     assert dropped == 1 and [(f.location.path, f.location.line) for f in kept] == [("m.pyx", 1)]
+
+
+def test_a_cython_module_the_tree_ships_is_never_what_runs(tmp_path: Path) -> None:
+    """Cython runs with the tree as its working directory; ``python -m cython`` would
+    put that directory first on sys.path, so an sdist's own ``cython.py`` (or ``Cython/``)
+    would run instead of the tool. It must not: the translation is the real Cython's."""
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    marker = tmp_path / "ran"
+    (tree / "cython.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    result = scan(tree, ScanOptions(jobs=1))
+    assert not marker.exists()
+    found = Counter((f.location.line, f.rule_id, f.confidence.value) for f in result.findings)
+    assert found == expected(TREE / "pkg" / "fast.pyx")  # translated by the real Cython
+
+
+def test_zig_from_the_tree_is_never_what_runs(tmp_path: Path) -> None:
+    """prove compiles with the tree as the working directory: a ``ziglang/`` package the
+    sdist ships must not be what ``python -m ziglang`` runs."""
+    from analyzer.childproc import run_limited
+    from analyzer.sdk.provider import SdkError, zig_command
+
+    marker = tmp_path / "ran"
+    (tmp_path / "ziglang").mkdir()
+    (tmp_path / "ziglang" / "__init__.py").write_text("")
+    (tmp_path / "ziglang" / "__main__.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    try:
+        command = zig_command()
+    except SdkError:
+        pytest.skip("zig is not installed")
+    run_limited([*command, "version"], tmp_path, seconds=60)
+    assert not marker.exists()

@@ -146,7 +146,9 @@ def zig_command() -> list[str]:
         if found is None:
             raise SdkError("zig is not installed (pip install ziglang)") from None
         return [found]
-    return [sys.executable, "-m", "ziglang"]
+    # -P: compiles run in the package's tree, and "python -m" would otherwise put the
+    # working directory first on sys.path, so a ziglang/ folder the sdist ships would run.
+    return [sys.executable, "-P", "-m", "ziglang"]
 
 
 def _wanted(name: str) -> str | None:
