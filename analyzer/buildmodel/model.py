@@ -10,6 +10,7 @@ modules of its own that ships a ``CMakeLists.txt`` is read as CMake. Other backe
 from __future__ import annotations
 
 import posixpath
+import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -83,9 +84,14 @@ def in_tree_setuptools_backend(
         ]
         for candidate in candidates[:MAX_BACKEND_MODULES]:
             text = read_text(candidate)
-            if text is not None and "setuptools.build_meta" in text:
+            if text is not None and _WRAPS_SETUPTOOLS.search(text):
                 return True
     return False
+
+
+# ``setuptools.build_meta`` named in an import (``from setuptools import build_meta as
+# _orig``, charset-normalizer's ``_build_hook/backend.py``, spells it apart).
+_WRAPS_SETUPTOOLS = re.compile(r"setuptools\.build_meta|from\s+setuptools\s+import\s+[^\n]*\bbuild_meta\b")
 
 
 def plan_build(

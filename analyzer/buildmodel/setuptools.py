@@ -72,6 +72,8 @@ def _evaluate(
         for call in interpreter.setup_calls:
             setup_line = setup_line or (str(call["__file__"]), int(call["__line__"]))
             value = call.get("ext_modules", [])
+            if value is None:  # setuptools takes ext_modules=None as "no extension module"
+                value = []
             if isinstance(value, (list, tuple)):
                 extensions.extend(value)
             else:
@@ -108,7 +110,9 @@ def setuptools_plan(
     helpers: set[str] = set()
     target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
     any_extension = False
-    pyproject_exts = _pyproject_extensions(pyproject)
+    pyproject_exts = _pyproject_extensions(pyproject) + _pyproject_rust_extensions(
+        pyproject, tree_files, read_text
+    )
     base = posixpath.dirname(setup_py or "")
     parsed: dict[str, ast.Module | None] = {}  # each file parsed once for every model
     reference = _evaluate(
@@ -217,7 +221,12 @@ def setuptools_plan(
         for name in mentioned:
             macros.setdefault(name, {}).setdefault(model, 0)
     if not any_extension and not x64_has_sources:
-        return None
+        if setup_py is None or len(complete) != len(models) or not _pure(reference.interpreter.setup_calls):
+            return None
+        # Every model's setup() was reached and names no extension of any kind
+        # (charset-normalizer without its opt-in Cython switch): the default build
+        # compiles nothing, which is a build woaport can read, not an unknown one.
+        return BuildPlan(systems=("setuptools",), complete_on=tuple(complete))
     entry = setup_py or "pyproject.toml"
     return BuildPlan(
         systems=("setuptools",),
@@ -232,6 +241,27 @@ def setuptools_plan(
         settings=settings_list(target_settings),
         public_headers=_installed_headers(reference.interpreter.setup_calls, base, tree_files),
     )
+
+
+# setup() arguments that compile something besides ext_modules.
+_OTHER_NATIVE_ARGUMENTS = ("cffi_modules", "rust_extensions", "libraries", "distclass")
+
+
+def _pure(calls: list[dict[str, Any]]) -> bool:
+    """setup() was called with an explicit empty ``ext_modules`` and nothing else that
+    compiles (cffi modules, Rust extensions, C libraries, a custom distribution class,
+    a build_ext command of its own)."""
+    if not calls:
+        return False
+    for call in calls:
+        if "ext_modules" not in call or strip_maybe(call["ext_modules"]) not in (None, [], ()):
+            return False
+        if any(call.get(name) not in (None, [], ()) for name in _OTHER_NATIVE_ARGUMENTS):
+            return False
+        commands = strip_maybe(call.get("cmdclass"))
+        if commands not in (None, {}) and not (isinstance(commands, dict) and "build_ext" not in commands):
+            return False
+    return True
 
 
 def _sources_of(item: Any) -> bool:
@@ -370,6 +400,24 @@ def _pyproject_extensions(pyproject: Mapping[str, Any] | None) -> list[Any]:
                 ]
                 found.append(Ext(table["name"], attrs, "pyproject.toml", 0))
     return found
+
+
+def _pyproject_rust_extensions(
+    pyproject: Mapping[str, Any] | None, tree_files: frozenset[str], read_text: Callable[[str], str | None]
+) -> list[Any]:
+    """setuptools-rust's declarative form (1.7 and later): ``[[tool.setuptools-rust.ext-modules]]``
+    tables, each the module ``target`` built from the crate whose manifest is ``path``
+    (default ``Cargo.toml``), relative to pyproject.toml."""
+    settings = ((pyproject or {}).get("tool", {}) or {}).get("setuptools-rust", {})
+    tables = settings.get("ext-modules", []) if isinstance(settings, dict) else []
+    declared = [
+        Ext(table["target"], {"manifest": table.get("path", "Cargo.toml")}, "pyproject.toml", 0, "rust")
+        for table in (tables if isinstance(tables, list) else [])
+        if isinstance(table, dict)
+        and isinstance(table.get("target"), str)
+        and isinstance(table.get("path", "Cargo.toml"), str)
+    ]
+    return _rust_extensions(declared, "pyproject.toml", tree_files, read_text)
 
 
 def _mentioned_macros(module: ast.Module | None) -> set[str]:

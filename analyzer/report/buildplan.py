@@ -39,6 +39,11 @@ def render_text(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> 
             "or CMakeLists.txt that the build backend uses); the scan judges each file alone.\n"
         )
     complete = ", ".join(m for m in models if m in plan.complete_on) or "none"
+    if not plan.sources and set(models) <= set(plan.complete_on):
+        return (
+            f"{label}: {' + '.join(plan.systems)} build that compiles no extension module on any "
+            "model (a pure-Python wheel).\n"
+        )
     lines = [f"{label}: {' + '.join(plan.systems)} build; every compiled source is listed on: {complete}", ""]
     table = per_model(plan, models)
     macros = plan.macro_values()

@@ -472,6 +472,27 @@ def test_setuptools_rust_extensions_compile_their_crate() -> None:
     assert compiled(plan, "rust/src/main_lib.rs") == 1
 
 
+def test_setuptools_rust_declared_in_pyproject_compiles_its_crate() -> None:
+    """bcrypt: no setup.py, the Rust module declared in ``[[tool.setuptools-rust.ext-modules]]``."""
+    pyproject = (
+        '[build-system]\nrequires = ["setuptools", "setuptools-rust"]\n'
+        'build-backend = "setuptools.build_meta"\n\n'
+        '[[tool.setuptools-rust.ext-modules]]\ntarget = "pkg._lib"\npath = "src/_lib/Cargo.toml"\n'
+    )
+    files = {
+        "pyproject.toml": pyproject,
+        "src/_lib/Cargo.toml": '[package]\nname = "lib"\n',
+        "src/_lib/src/lib.rs": "",
+    }
+    names, texts = tree(files)
+    plan = plan_build(names, texts.get, JUDGE, MODELS)
+    assert plan is not None and compiled(plan, "src/_lib/src/lib.rs") == 1
+    assert {use.target for use in plan.sources} == {"pkg._lib"}
+    # Without the table there is no module to build.
+    texts["pyproject.toml"] = pyproject.split("[[tool")[0]
+    assert plan_build(names, texts.get, JUDGE, MODELS) is None
+
+
 def test_an_sdist_is_the_whole_tree_for_file_tests() -> None:
     """pycryptodome's setup.py picks its package root from ``os.path.isfile(".separate_namespace")``.
     In an unpacked sdist (PKG-INFO at the root) a file the walk did not list is absent; in a
@@ -718,6 +739,49 @@ def test_an_in_tree_backend_that_wraps_setuptools_is_read_as_setuptools() -> Non
     assert plan is not None and plan.systems == ("setuptools",) and compiled(plan, "a.c") == 1
     texts["_custom_build/backend.py"] = "def build_wheel(*args):\n    raise NotImplementedError\n"
     assert plan_build(names, texts.get, JUDGE, MODELS) is None  # a backend of its own: not read
+
+
+def test_a_backend_importing_build_meta_from_setuptools_wraps_setuptools() -> None:
+    """charset-normalizer's ``_build_hook/backend.py``: ``from setuptools import build_meta
+    as _orig``, the module name spelled apart."""
+    files = {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "backend"\n'
+        'backend-path = ["_build_hook"]\n',
+        "_build_hook/backend.py": "from setuptools import build_meta as _orig\n"
+        "build_wheel = _orig.build_wheel\n",
+        "setup.py": SETUP_HEAD + "setup(ext_modules=[Extension('m', ['a.c'])])\n",
+        "a.c": "",
+    }
+    names, texts = tree(files)
+    plan = plan_build(names, texts.get, JUDGE, MODELS)
+    assert plan is not None and compiled(plan, "a.c") == 1
+
+
+@pytest.mark.parametrize(
+    ("setup", "pure"),
+    [
+        # charset-normalizer: the Cython modules only with an opt-in switch pip never sets.
+        (
+            "mods = None\nif os.getenv('USE_CYTHON') == '1':\n    mods = [Extension('m', ['m.c'])]\n"
+            "setup(ext_modules=mods)\n",
+            True,
+        ),
+        ("setup(ext_modules=[])\n", True),
+        # Something else compiles, or the build command is the project's own: not pure.
+        ("setup(ext_modules=None, cffi_modules=['build.py:ffi'])\n", False),
+        ("setup(ext_modules=None, cmdclass={'build_ext': object})\n", False),
+        ("setup(ext_modules=None, libraries=[('x', {'sources': ['m.c']})])\n", False),
+        # ext_modules not given at all: not known to be pure.
+        ("setup(name='p')\n", False),
+    ],
+)
+def test_a_setup_that_compiles_nothing_is_a_pure_build(setup: str, pure: bool) -> None:
+    names, texts = tree({"setup.py": SETUP_HEAD + setup, "m.c": "", "build.py": ""})
+    plan = setuptools_plan("setup.py", None, names, texts.get, JUDGE, MODELS)
+    if pure:
+        assert plan is not None and plan.sources == () and set(plan.complete_on) == set(MODELS)
+    else:
+        assert plan is None or plan.sources != ()
 
 
 def test_cython_extensions_through_typing_cast_are_read() -> None:
