@@ -60,6 +60,9 @@ class Namespace:
     names: dict[str, Any] = field(default_factory=dict)
 
 
+# The wheel folder pip's build passes after --dist-dir: a temporary directory, named here
+# only so that tests of sys.argv have a known answer.
+PIP_DIST_DIR = "<pip's temporary wheel folder>"
 MAX_SEARCH_DIRS = 16  # sys.path entries a setup.py adds that imports are looked up in
 
 
@@ -278,6 +281,7 @@ class Interpreter:
         # each call with known string arguments, and each extension's flags and paths.
         self.values: list[tuple[str, int, str, bool]] = []
         self.classes: list[tuple[ast.ClassDef, Namespace]] = []
+        self.argv: list[Any] | None = None  # sys.argv, made when first read
         # Include folders a build_ext override adds (``self.include_dirs.append(".")`` in
         # finalize_options): setuptools passes them to every extension's compile.
         self.command_include_dirs: list[str] = []
@@ -928,6 +932,13 @@ class Interpreter:
         if dotted == "sys.implementation.name":
             implementation = facts.get("python_implementation")
             return implementation.lower() if isinstance(implementation, str) else UNKNOWN
+        if dotted == "sys.argv":
+            # What setuptools' PEP 517 backend sets when pip builds the wheel from the
+            # sdist: no project-specific option is on the command line. One list per
+            # evaluation, so a setup.py's sys.argv.remove() is seen by later reads.
+            if self.argv is None:
+                self.argv = ["setup.py", "bdist_wheel", "--dist-dir", PIP_DIST_DIR]
+            return self.argv
         if dotted == "os.sep":
             return "/"  # paths are kept tree-relative with forward slashes
         if dotted == "sys.maxsize":
@@ -1139,6 +1150,10 @@ class Interpreter:
             return facts.get("platform.machine") or UNKNOWN
         if name == "platform.system":
             return facts.get("platform.system") or UNKNOWN
+        if name == "sysconfig.get_config_var" and args == ["Py_GIL_DISABLED"]:
+            # The wheels judged are the default CPython builds (cp3XY, not the
+            # free-threaded cp3XYt): 0 there from 3.13, None before; falsy either way.
+            return 0
         if name == "platform.python_implementation":
             return facts.get("python_implementation") or UNKNOWN
         if name == "platform.architecture":

@@ -71,6 +71,11 @@ SETUP_HEAD = "from setuptools import Extension, setup\nimport sys, os, platform,
         ("sys.flags.optimize == 0", MAYBE, MAYBE),
         ("sys.flags.optimize", MAYBE, MAYBE),
         ('sys.platform.startswith(("freebsd", "linux"))', 0, 0),
+        # pip's build runs "setup.py bdist_wheel --dist-dir ...": no option of the project's.
+        ('"--no-cython-compile" in sys.argv', 0, 0),
+        ('"bdist_wheel" in sys.argv', 1, 1),
+        # The default (GIL) CPython builds, not the free-threaded ones.
+        ('sysconfig.get_config_var("Py_GIL_DISABLED")', 0, 0),
     ],
 )
 def test_setup_py_conditions(condition: str, arm64: Value, mingw: Value) -> None:
@@ -739,6 +744,28 @@ def test_an_in_tree_backend_that_wraps_setuptools_is_read_as_setuptools() -> Non
     assert plan is not None and plan.systems == ("setuptools",) and compiled(plan, "a.c") == 1
     texts["_custom_build/backend.py"] = "def build_wheel(*args):\n    raise NotImplementedError\n"
     assert plan_build(names, texts.get, JUDGE, MODELS) is None  # a backend of its own: not read
+
+
+def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:
+    """Cython's check_option(): an option found in sys.argv is removed from it; the next
+    read sees the edit, and a project option pip never passes is absent."""
+    setup = (
+        "def check(name):\n"
+        "    arg = '--' + name\n"
+        "    if arg in sys.argv:\n"
+        "        sys.argv.remove(arg)\n"
+        "        return True\n"
+        "    return False\n"
+        "sys.argv.append('--fast')\n"
+        "exts = []\n"
+        "if not check('no-compile'):\n"
+        "    exts.append(Extension('a', ['a.c']))\n"
+        "if check('fast') and not check('fast'):\n"
+        "    exts.append(Extension('b', ['b.c']))\n"
+        "setup(ext_modules=exts)\n"
+    )
+    plan = setuptools({"setup.py": SETUP_HEAD + setup, "a.c": "", "b.c": ""})
+    assert compiled(plan, "a.c") == 1 and compiled(plan, "b.c") == 1
 
 
 def test_a_backend_importing_build_meta_from_setuptools_wraps_setuptools() -> None:
