@@ -122,6 +122,8 @@ def plan_build(
         if script in files and (plan := hook_script_plan(script, files, read_text, models)) is not None
     ]
     main = _main_plan(files, read_text, judge, models, pyproject, backend)
+    if main is None and backend not in KNOWN_BACKENDS:
+        main = _hook_run_setup_plan(files, read_text, judge, models)
     if not hooks:
         return main
     return merge([main, *hooks]) if main is not None else merge(hooks)
@@ -155,6 +157,54 @@ def _main_plan(
             return cmake_plan(files, read_text, judge, models)
         return plan
     return None
+
+
+def _hook_run_setup_plan(
+    files: frozenset[str], read_text: Callable[[str], str | None], judge: ProbeJudge, models: tuple[str, ...]
+) -> BuildPlan | None:
+    """A build hook that runs a setuptools script of the tree with the building Python
+    (pymongo's ``hatch_build.py``: ``subprocess.run([sys.executable, "_setup.py",
+    "build_ext", "-i"])``): that script compiles the extensions, read as a setup.py."""
+    from analyzer.buildmodel.setuptools import setuptools_plan
+
+    for hook in HOOK_SCRIPTS:
+        text = read_text(hook) if hook in files else None
+        for script in scripts_run_with_python(text or ""):
+            if script in files:
+                return setuptools_plan(script, None, files, read_text, judge, models)
+    return None
+
+
+_SETUP_COMMANDS = frozenset({"build_ext", "build", "bdist_wheel", "install", "develop"})
+
+
+def scripts_run_with_python(text: str) -> list[str]:
+    """Tree scripts a hook runs as ``[sys.executable, "x.py", <setup command>, ...]`` (a
+    list literal, read from the syntax: nothing runs)."""
+    import ast
+
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    found: list[str] = []
+    for node in ast.walk(module):
+        if not isinstance(node, ast.List) or len(node.elts) < 3:
+            continue
+        first, script, command = node.elts[:3]
+        runs_python = isinstance(first, ast.Attribute) and first.attr == "executable"
+        if (
+            runs_python
+            and isinstance(script, ast.Constant)
+            and isinstance(script.value, str)
+            and script.value.endswith(".py")
+            and isinstance(command, ast.Constant)
+            and command.value in _SETUP_COMMANDS
+        ):
+            path = posixpath.normpath(script.value)
+            if not posixpath.isabs(path) and not path.startswith(".."):
+                found.append(path)
+    return found
 
 
 def cargo_plan(

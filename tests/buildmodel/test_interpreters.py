@@ -746,6 +746,31 @@ def test_an_in_tree_backend_that_wraps_setuptools_is_read_as_setuptools() -> Non
     assert plan_build(names, texts.get, JUDGE, MODELS) is None  # a backend of its own: not read
 
 
+def test_a_hatch_hook_that_runs_a_setup_script_is_read_through_that_script() -> None:
+    """pymongo: hatchling, and hatch_build.py runs ``[sys.executable, "_setup.py",
+    "build_ext", "-i"]``; setup.py itself only raises."""
+    hook = (
+        "import subprocess, sys\n"
+        "from hatchling.builders.hooks.plugin.interface import BuildHookInterface\n"
+        "class Hook(BuildHookInterface):\n"
+        "    def initialize(self, version, build_data):\n"
+        "        subprocess.run([sys.executable, '_setup.py', 'build_ext', '-i'], check=True)\n"
+    )
+    files = {
+        "pyproject.toml": '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n',
+        "hatch_build.py": hook,
+        "_setup.py": SETUP_HEAD + "setup(ext_modules=[Extension('p._c', ['p/c.c'])])\n",
+        "setup.py": "raise RuntimeError('use pip')\n",
+        "p/c.c": "",
+    }
+    names, texts = tree(files)
+    plan = plan_build(names, texts.get, JUDGE, MODELS)
+    assert plan is not None and compiled(plan, "p/c.c") == 1
+    # A hook that runs some other tool, or a script with no setup command, is not read.
+    texts["hatch_build.py"] = hook.replace("'build_ext', ", "'lint', ")
+    assert plan_build(names, texts.get, JUDGE, MODELS) is None
+
+
 def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:
     """Cython's check_option(): an option found in sys.argv is removed from it; the next
     read sees the edit, and a project option pip never passes is absent."""
