@@ -54,6 +54,25 @@ class Func:
     probe: bool  # compiles a test program (a compile probe)
 
 
+@dataclass(frozen=True, eq=False)
+class ExtClass:
+    """A project class derived from an Extension class (pyyaml's ``class Extension(_Extension)``
+    with extra feature arguments): a call runs its ``__init__``, and the extension is what
+    that passes to the base class's ``__init__``."""
+
+    node: ast.ClassDef
+    module: Namespace
+    base: str  # the Extension class's dotted name
+
+
+@dataclass(eq=False)
+class _ExtSelf:
+    """``self`` while an :class:`ExtClass`'s ``__init__`` runs: where the base class's
+    ``__init__`` leaves the extension it makes."""
+
+    ext: Any = None
+
+
 @dataclass(eq=False)
 class Namespace:
     path: str  # tree-relative file
@@ -140,6 +159,13 @@ class Budget(Exception):
 EXTENSION_CLASSES = frozenset({"Extension", "Pybind11Extension", "CppExtension", "CUDAExtension", "Library"})
 # The packages whose Extension classes those are (Cython.Distutils: sqlalchemy's).
 EXTENSION_MODULES = ("setuptools", "distutils", "pybind11", "torch", "Cython.Distutils")
+
+
+def _is_extension_class(name: str) -> bool:
+    short = name.rsplit(".", 1)[-1]
+    return short in EXTENSION_CLASSES and (name == short or name.startswith(EXTENSION_MODULES))
+
+
 PROBE_METHODS = frozenset(
     {"compile", "link_executable", "try_compile", "try_link", "try_run", "has_function", "check_compile"}
 )
@@ -420,7 +446,8 @@ class Interpreter:
         elif isinstance(stmt, ast.FunctionDef):
             self.bind(stmt.name, Func(stmt, ns, _compiles_a_probe(stmt)), ns)
         elif isinstance(stmt, ast.ClassDef):
-            self.bind(stmt.name, UNKNOWN, ns)
+            base = self.extension_base(stmt, ns)
+            self.bind(stmt.name, ExtClass(stmt, ns, base) if base is not None else UNKNOWN, ns)
             self.classes.append((stmt, ns))
         elif isinstance(stmt, ast.AsyncFunctionDef):
             self.bind(stmt.name, UNKNOWN, ns)
@@ -987,9 +1014,33 @@ class Interpreter:
             return self.call_std(function.name, args, kwargs, ns, line)
         if isinstance(function, Bound):
             return self.call_method(function.obj, function.name, args, kwargs, ns, line)
+        if isinstance(function, ExtClass):
+            return self.construct_subclass(function, args, kwargs, ns, line)
         if isinstance(function, Namespace):
             return UNKNOWN
         return UNKNOWN
+
+    def extension_base(self, node: ast.ClassDef, ns: Namespace) -> str | None:
+        """The Extension class ``node`` derives from directly (its dotted name), if any."""
+        for base_node in node.bases:
+            base = self.eval(base_node, ns)
+            if isinstance(base, Std) and _is_extension_class(base.name):
+                return base.name
+            if isinstance(base, ExtClass):
+                return base.base
+        return None
+
+    def construct_subclass(
+        self, cls: ExtClass, args: list[Any], kwargs: dict[str, Any], ns: Namespace, line: int
+    ) -> Any:
+        init = next(
+            (s for s in cls.node.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None
+        )
+        if init is None:
+            return self.call_std(cls.base, args, kwargs, ns, line)
+        holder = _ExtSelf()
+        self.call_function(Func(init, cls.module, False), [holder, *args], kwargs, ns.path, line)
+        return holder.ext if isinstance(holder.ext, Ext) else UNKNOWN
 
     def call_function(
         self, function: Func, args: list[Any], kwargs: dict[str, Any], path: str, line: int
@@ -1119,6 +1170,10 @@ class Interpreter:
             return rust
         if short in EXTENSION_CLASSES and (name == short or name.startswith(EXTENSION_MODULES)):
             return self.new_extension(args, kwargs, ns.path, line, short)
+        if short == "__init__" and args and isinstance(args[0], _ExtSelf) and _is_extension_class(name[:-9]):
+            # Base.__init__(self, name, sources, **kwds) inside an Extension subclass.
+            args[0].ext = self.new_extension(args[1:], kwargs, ns.path, line, name[:-9].rsplit(".", 1)[-1])
+            return None
         if short == "setup" and name in (
             "setup",
             "setuptools.setup",

@@ -771,6 +771,39 @@ def test_a_hatch_hook_that_runs_a_setup_script_is_read_through_that_script() -> 
     assert plan_build(names, texts.get, JUDGE, MODELS) is None
 
 
+@pytest.mark.parametrize(
+    ("body", "read"),
+    [
+        # pyyaml: extra feature arguments, then the base class's __init__ with name,
+        # sources and the keywords.
+        (
+            "    def __init__(self, name, sources, feature, **kwds):\n"
+            "        _Extension.__init__(self, name, sources, **kwds)\n"
+            "        self.feature = feature\n",
+            True,
+        ),
+        ("    pass\n", True),  # no __init__ of its own: the base class's
+        # An __init__ that never makes the extension: not read as one.
+        ("    def __init__(self, name, sources, feature, **kwds):\n        self.feature = feature\n", False),
+    ],
+)
+def test_a_project_subclass_of_extension_is_read_through_its_init(body: str, read: bool) -> None:
+    feature = ", 'libz'" if "feature" in body else ""
+    setup = (
+        "from setuptools import setup, Extension as _Extension\n"
+        f"class Extension(_Extension):\n{body}"
+        f"setup(ext_modules=[Extension('p._c', ['p/c.c']{feature}, libraries=['z'])])\n"
+    )
+    names, texts = tree({"setup.py": setup, "p/c.c": ""})
+    plan = setuptools_plan("setup.py", None, names, texts.get, JUDGE, MODELS)
+    if read:
+        assert plan is not None and compiled(plan, "p/c.c") == 1
+        settings = {s.model: s for s in plan.settings if s.target == "p._c"}
+        assert settings["msvc-arm64"].libraries == ("z",)
+    else:
+        assert plan is None or compiled(plan, "p/c.c") != 1
+
+
 def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:
     """Cython's check_option(): an option found in sys.argv is removed from it; the next
     read sees the edit, and a project option pip never passes is absent."""
