@@ -124,6 +124,8 @@ def plan_build(
     main = _main_plan(files, read_text, judge, models, pyproject, backend)
     if main is None and backend not in KNOWN_BACKENDS:
         main = _hook_run_setup_plan(files, read_text, judge, models)
+    if main is None:  # an in-tree backend wrapping setuptools may cythonize on its own
+        main = local_cythonize_plan(files, read_text, models, pyproject)
     if not hooks:
         return main
     return merge([main, *hooks]) if main is not None else merge(hooks)
@@ -205,6 +207,80 @@ def scripts_run_with_python(text: str) -> list[str]:
             if not posixpath.isabs(path) and not path.startswith(".."):
                 found.append(path)
     return found
+
+
+def local_cythonize_plan(
+    files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    models: tuple[str, ...],
+    pyproject: dict[str, Any] | None,
+) -> BuildPlan | None:
+    """aio-libs' in-tree backend (yarl, propcache, frozenlist: ``packaging/pep517_backend``)
+    runs Cython's ``cythonize`` command line on ``[tool.local.cython] src`` globs with
+    ``inplace`` (or ``build``) on: each matching ``.pyx`` is one extension module, named
+    after its path, on every model. Read only when the backend's package calls
+    ``cythonize`` (its text names Cython's Cythonize module)."""
+    import fnmatch
+
+    local = ((pyproject or {}).get("tool", {}) or {}).get("local", {})
+    # [tool.local.cythonize] in newer copies of the backend, [tool.local.cython] before.
+    sections = [local.get(k) for k in ("cythonize", "cython")] if isinstance(local, dict) else []
+    cython = next((t for t in sections if isinstance(t, dict) and "src" in t), {})
+    globs = cython.get("src")
+    flags = cython.get("flags", {})
+    if not isinstance(globs, list) or not isinstance(flags, dict):
+        return None
+    if not (flags.get("inplace") is True or flags.get("build") is True):
+        return None  # C generated, nothing compiled by this step
+    backend_texts = [
+        read_text(f) or ""
+        for f in sorted(files)
+        if f.endswith(".py") and f.split("/")[0] in _backend_folders(pyproject)
+    ][:MAX_BACKEND_MODULES]
+    if not any("Cython.Build.Cythonize" in text for text in backend_texts):
+        return None
+    pyx = sorted(
+        f
+        for f in files
+        if f.endswith(".pyx") and any(isinstance(g, str) and fnmatch.fnmatch(f, g) for g in globs)
+    )
+    if not pyx:
+        return None
+    text = read_text("pyproject.toml") or ""
+    line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip().startswith("src")), 1)
+    uses = []
+    for source in pyx:
+        stem = source[: -len(".pyx")]
+        shipped = next((stem + s for s in (".c", ".cpp") if stem + s in files), source)
+        uses.append(
+            SourceUse(
+                shipped, _package_module(stem, files), "pyproject.toml", line, tuple((m, 1) for m in models)
+            )
+        )
+    return BuildPlan(systems=("cythonize",), sources=tuple(uses), complete_on=models)
+
+
+def _package_module(stem: str, files: frozenset[str]) -> str:
+    """The dotted module name of ``stem`` (a path without suffix): its folders upward while
+    each is a package (``src/propcache/_helpers_c`` is ``propcache._helpers_c``)."""
+    parts = stem.split("/")
+    first = len(parts) - 1  # the module's own name
+    while first > 0:
+        folder = "/".join(parts[:first])
+        if not any(f"{folder}/__init__{suffix}" in files for suffix in (".py", ".pxd")):
+            break
+        first -= 1
+    return ".".join(parts[first:])
+
+
+def _backend_folders(pyproject: dict[str, Any] | None) -> set[str]:
+    system = (pyproject or {}).get("build-system", {})
+    paths = system.get("backend-path", []) if isinstance(system, dict) else []
+    return (
+        {posixpath.normpath(p).split("/")[0] for p in paths if isinstance(p, str)}
+        if isinstance(paths, list)
+        else set()
+    )
 
 
 def cargo_plan(

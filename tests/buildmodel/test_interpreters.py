@@ -804,6 +804,37 @@ def test_a_project_subclass_of_extension_is_read_through_its_init(body: str, rea
         assert plan is None or compiled(plan, "p/c.c") != 1
 
 
+@pytest.mark.parametrize("section", ["cythonize", "cython"])
+def test_aio_libs_backend_cythonizes_its_src_globs_in_place(section: str) -> None:
+    """yarl, propcache, frozenlist: an in-tree backend wrapping setuptools runs Cython's
+    cythonize command line on ``[tool.local.cythonize] src`` with ``inplace`` on."""
+    pyproject = (
+        '[build-system]\nrequires = ["setuptools"]\nbackend-path = ["packaging"]\n'
+        'build-backend = "pep517_backend.hooks"\n\n'
+        f'[tool.local.{section}]\nsrc = ["src/pkg/*.pyx"]\n\n'
+        f"[tool.local.{section}.flags]\nbuild = false\ninplace = true\n"
+    )
+    files = {
+        "pyproject.toml": pyproject,
+        "packaging/pep517_backend/hooks.py": "from setuptools.build_meta import *\n",
+        "packaging/pep517_backend/_backend.py": "from Cython.Build.Cythonize import main\n",
+        "src/pkg/__init__.py": "",
+        "src/pkg/_fast.pyx": "",
+        "src/pkg/_slow.py": "",
+    }
+    names, texts = tree(files)
+    plan = plan_build(names, texts.get, JUDGE, MODELS)
+    assert plan is not None and plan.systems == ("cythonize",)
+    assert [(u.path, u.target) for u in plan.sources] == [("src/pkg/_fast.pyx", "pkg._fast")]
+    # Generating the C only (neither inplace nor build): nothing compiles in this step.
+    texts["pyproject.toml"] = pyproject.replace("inplace = true", "inplace = false")
+    assert plan_build(names, texts.get, JUDGE, MODELS) is None
+    # A backend that does not run cythonize: the table alone says nothing.
+    texts["pyproject.toml"] = pyproject
+    texts["packaging/pep517_backend/_backend.py"] = "import os\n"
+    assert plan_build(names, texts.get, JUDGE, MODELS) is None
+
+
 def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:
     """Cython's check_option(): an option found in sys.argv is removed from it; the next
     read sees the edit, and a project option pip never passes is absent."""
