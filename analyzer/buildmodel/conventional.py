@@ -1,5 +1,5 @@
-"""A guessed build for a setup.py the static model cannot read (a custom ``Extension``
-subclass, sources computed by code it does not follow): the conventional layout, one
+"""A guessed build for a setup.py the static model cannot read (an ``Extension`` class
+from a helper outside the tree, sources computed by code it does not follow): the conventional layout, one
 extension module per source that defines ``PyInit_NAME`` (or per Cython ``.pyx`` with no
 generated C beside it), compiled with the plain sources of its folder. Every module is
 only *maybe* built by the real build, so ``prove`` reports a failure of one as not proven
