@@ -38,8 +38,8 @@ class BuildKind(MatchKind):
 class TextMatch(BuildKind):
     """A per-line regex (``pattern``), not on lines matching ``exclude``, not in a
     CMake/meson ``if`` block whose condition matches ``condition`` (an x86 guard), only in
-    files named like ``files`` (when given) that match ``requires`` (when given) and never
-    match ``counterpart``."""
+    files named like ``files`` (when given) and not like ``skip_files`` (case-insensitive
+    globs), that match ``requires`` (when given) and never match ``counterpart``."""
 
     name: ClassVar[str] = "text"
 
@@ -48,11 +48,15 @@ class TextMatch(BuildKind):
     condition: re.Pattern[str] | None = spec("text_regex")
     counterpart: re.Pattern[str] | None = spec("text_regex")
     files: tuple[str, ...] = spec("strings", default=())
+    # File names the rule is not about (``*x64*``: the x64 member of a per-architecture set).
+    skip_files: tuple[str, ...] = spec("strings", default=())
     once: bool = spec("bool", default=False)  # only the first hit in a file (a fact about it)
     requires: re.Pattern[str] | None = spec("text_regex")  # the file must match it (e.g. Windows)
 
     def applies_to(self, rel: str) -> bool:
         name = rel.rsplit("/", 1)[-1]
+        if any(fnmatch.fnmatchcase(name.lower(), p.lower()) for p in self.skip_files):
+            return False
         return not self.files or any(fnmatch.fnmatchcase(name, p) for p in self.files)
 
     def hits(self, view: BuildFileView) -> Iterator[Hit]:
