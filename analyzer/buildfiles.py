@@ -4,6 +4,7 @@ of it, findings built by :mod:`analyzer.findings`. Nothing is executed."""
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,8 +15,9 @@ from analyzer.buildmodel.plan import PlanEvent
 from analyzer.findings import format_message, make_finding, suppressed
 from analyzer.kinds.build import BuildKind
 from analyzer.kinds.rule import Rule
-from analyzer.model import Finding, Language, Location, ScanWarning
+from analyzer.model import Finding, Language, Location, ScanWarning, Severity
 from analyzer.native.sources import CI_DIRECTORIES, SourceFile, SourceReadError, read_source
+from analyzer.wheeltags import WIN_ARM64
 
 if TYPE_CHECKING:
     from analyzer.ci import CiModel
@@ -154,7 +156,47 @@ def scan_build_files(
             warnings.append(ScanWarning(source.rel, problem, kind="unparseable"))
     counted = sum(1 for rel in texts if not rel.endswith(".rs"))
     findings = attributed_to_jobs(findings, ci_models)
+    findings = judged_by_cross_compiling_jobs(findings, ci_models, build_rules)
     return _one_per_tree(findings, build_rules), warnings, counted
+
+
+def judged_by_cross_compiling_jobs(
+    findings: list[Finding], models: dict[str, CiModel], rules: Sequence[Rule]
+) -> list[Finding]:
+    """A finding of a rule that bites only when the win_arm64 wheel is cross-compiled from
+    x64 belongs to the CI jobs that do so: named there, at the rule's severity; where no
+    job of the tree cross-compiles (an sdist ships no CI, or every win_arm64 build runs
+    on an ARM64 runner) it is a note that says when it would bite."""
+    conditional = {r.id for r in rules if r.cross_compile_only}
+    if not any(f.rule_id in conditional for f in findings):
+        return findings
+    crossing: list[str] = []
+    native = False
+    for prefix, model in models.items():
+        for job in model.jobs:
+            for cell in job.cells:
+                for build in cell.builds:
+                    if WIN_ARM64 not in build.platforms():
+                        continue
+                    if build.cross:
+                        crossing.append(f"{prefix}{job.path}:{job.line} job '{job.id}'")
+                    else:
+                        native = True
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.rule_id not in conditional:
+            out.append(finding)
+        elif crossing:
+            out.append(replace(finding, message=f"{finding.message} (cross-compiled by CI: {crossing[0]})"))
+        else:
+            where = (
+                "every win_arm64 build in the CI runs on an ARM64 runner"
+                if native
+                else ("no CI job in the tree cross-compiles it")
+            )
+            note = f" (only when the win_arm64 wheel is cross-compiled from x64; {where})"
+            out.append(replace(finding, severity=Severity.NOTE, message=finding.message + note))
+    return out
 
 
 def attributed_to_jobs(findings: list[Finding], models: dict[str, CiModel]) -> list[Finding]:

@@ -83,6 +83,7 @@ def _build_rule(entry: dict[str, Any], family: str, reader: FieldReader, where: 
         match=parse_match(entry["match"], languages, reader, where),
         category=entry["category"],
         autofix=entry.get("autofix"),
+        cross_compile_only=bool(entry.get("cross_compile_only", False)),
         prefilter=tuple(x.encode() for x in entry.get("prefilter", [])),
         doc=RuleDoc(
             doc["why"].strip(),

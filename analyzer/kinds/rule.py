@@ -48,6 +48,10 @@ class Rule:
     autofix: str | None = None
     # Literals at least one of which is in any file the rule can match (a fast skip).
     prefilter: tuple[bytes, ...] = ()
+    # It bites only when the win_arm64 wheel is cross-compiled from x64 (a distutils
+    # build_ext names the module from the running Python): at its severity when a CI job
+    # of the tree cross-compiles, a note otherwise.
+    cross_compile_only: bool = False
 
     @property
     def help_uri(self) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from analyzer.buildfiles import analyze_build_file
 from analyzer.buildmodel.parse import guarded_lines, project_context, toml_key_line
-from analyzer.model import Language
+from analyzer.model import Language, Severity
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
 
@@ -160,3 +160,35 @@ def test_a_computed_build_value_is_reported_where_it_is_decided(tmp_path: Path) 
     (tmp_path / "setup.py").write_text(head + twice + call + tail)
     lines = [(f.rule_id, f.location.line) for f in scan(tmp_path, ScanOptions()).findings]
     assert ("WOA505", 5) in lines  # ambiguous: the call
+
+
+@pytest.mark.parametrize(
+    ("runner", "severity", "said"),
+    [
+        # cibuildwheel on an x64 runner building ARM64: the module would be misnamed.
+        ("windows-latest", Severity.WARNING, "cross-compiled by CI: .github/workflows/w.yml:3 job 'wheels'"),
+        # Built on an ARM64 runner: the running Python is ARM64's; only a note.
+        ("windows-11-arm", Severity.NOTE, "every win_arm64 build in the CI runs on an ARM64 runner"),
+        (None, Severity.NOTE, "no CI job in the tree cross-compiles it"),  # an sdist: no CI
+    ],
+)
+def test_a_cross_compile_only_rule_belongs_to_the_jobs_that_cross_compile(
+    tmp_path: Path, runner: str | None, severity: Severity, said: str
+) -> None:
+    """WOA553 (distutils' build_ext names the module from the running Python) bites only
+    when the win_arm64 wheel is built by x64 Python: brotli ships win_arm64 wheels."""
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup, Extension\n"
+        "from distutils.command.build_ext import build_ext\n"
+        "setup(ext_modules=[Extension('m', ['m.c'])], cmdclass={'build_ext': build_ext})\n"
+    )
+    (tmp_path / "m.c").write_text("int m;\n")
+    if runner is not None:
+        workflows = tmp_path / ".github" / "workflows"
+        workflows.mkdir(parents=True)
+        (workflows / "w.yml").write_text(
+            f"on: [push]\njobs:\n  wheels:\n    runs-on: {runner}\n    steps:\n"
+            "      - uses: pypa/cibuildwheel@v3\n        env:\n          CIBW_ARCHS_WINDOWS: ARM64\n"
+        )
+    (finding,) = [f for f in scan(tmp_path).findings if f.rule_id == "WOA553"]
+    assert finding.severity is severity and said in finding.message
