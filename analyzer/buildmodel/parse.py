@@ -217,6 +217,31 @@ def guarded_lines(lines: list[str], language: Language, guard: re.Pattern[str]) 
     return guarded
 
 
+def branch_body(lines: list[str], language: Language, number: int) -> list[str] | None:
+    """The lines of the CMake/meson branch opened on 1-based line ``number`` (an ``if`` or
+    ``elseif``/``elif``), up to its next ``elseif``/``else``/``endif`` at the same depth,
+    nested blocks included; None when that line opens no branch."""
+    block = _CMAKE_BLOCK if language is Language.CMAKE else _MESON_BLOCK
+    opened = block.match(lines[number - 1]) if 0 < number <= len(lines) else None
+    if opened is None or opened.group(1).lower() not in ("if", "elseif", "elif"):
+        return None
+    body: list[str] = []
+    depth = 0
+    for line in lines[number:]:
+        m = block.match(line)
+        keyword = m.group(1).lower() if m is not None else ""
+        if keyword == "if":
+            depth += 1
+        elif keyword == "endif":
+            if depth == 0:
+                break
+            depth -= 1
+        elif keyword in ("elseif", "elif", "else") and depth == 0:
+            break
+        body.append(line)
+    return body
+
+
 def toml_key_line(lines: list[str], parts: list[str]) -> int:
     """The line that sets ``parts`` (a.b.c): ``c = `` under ``[a.b]``, or a dotted key
     under a parent table; the table header, or line 1, when it cannot tell."""

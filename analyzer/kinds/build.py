@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from analyzer.buildmodel.parse import BuildFileView, Hit, Unparseable, guarded_lines, toml_key_line
+from analyzer.buildmodel.parse import (
+    BuildFileView,
+    Hit,
+    Unparseable,
+    branch_body,
+    guarded_lines,
+    toml_key_line,
+)
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
 from analyzer.wheeltags import windows_arm64_markers
@@ -51,6 +58,9 @@ class TextMatch(BuildKind):
     # File names the rule is not about (``*x64*``: the x64 member of a per-architecture set).
     skip_files: tuple[str, ...] = spec("strings", default=())
     once: bool = spec("bool", default=False)  # only the first hit in a file (a fact about it)
+    # CMake/meson: only a hit on a line opening a branch whose body matches this (the
+    # x86-only branch compiles SIMD sources or flags, not merely picks a library).
+    body: re.Pattern[str] | None = spec("text_regex")
     requires: re.Pattern[str] | None = spec("text_regex")  # the file must match it (e.g. Windows)
 
     def applies_to(self, rel: str) -> bool:
@@ -72,6 +82,10 @@ class TextMatch(BuildKind):
         for number, line in enumerate(view.lines, 1):
             if number in guarded or (self.exclude is not None and self.exclude.search(line)):
                 continue
+            if self.body is not None and view.language in (Language.CMAKE, Language.MESON):
+                lines = branch_body(view.lines, view.language, number)
+                if lines is None or not self.body.search("\n".join(lines)):
+                    continue
             for m in self.pattern.finditer(line):
                 yield Hit(number, m.start() + 1, m.end() + 1, m.group())
                 if self.once:

@@ -192,3 +192,25 @@ def test_a_cross_compile_only_rule_belongs_to_the_jobs_that_cross_compile(
         )
     (finding,) = [f for f in scan(tmp_path).findings if f.rule_id == "WOA553"]
     assert finding.severity is severity and said in finding.message
+
+
+def test_branch_body_is_the_branch_up_to_its_next_arm_nested_blocks_included() -> None:
+    from analyzer.buildmodel.parse import branch_body
+
+    meson = [
+        "if a",  # 1
+        "  x = 1",
+        "  if b",
+        "    y = 2",
+        "  endif",
+        "elif c",  # 6
+        "  z = 3",
+        "else",
+        "  w = 4",
+        "endif",
+    ]
+    assert branch_body(meson, Language.MESON, 1) == ["  x = 1", "  if b", "    y = 2", "  endif"]
+    assert branch_body(meson, Language.MESON, 6) == ["  z = 3"]
+    assert branch_body(meson, Language.MESON, 2) is None  # not a branch opener
+    cmake = ["if(X86)", "  set(SRC a.c)", "elseif(ARM)", "endif()"]
+    assert branch_body(cmake, Language.CMAKE, 1) == ["  set(SRC a.c)"]
