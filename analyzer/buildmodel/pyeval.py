@@ -141,7 +141,55 @@ class _Return(Exception):
 
 
 class _Raise(Exception):
-    pass
+    """The evaluated code raises for certain: ``name`` is the exception class ("" when
+    it cannot be told), so a ``try`` whose handler catches it runs that handler."""
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        self.name = name
+
+
+# What a handler naming the key catches besides the key itself (the standard hierarchy
+# for the exceptions a setup.py catches; any class is caught by Exception).
+_CAUGHT_BY = {
+    "ModuleNotFoundError": ("ImportError",),
+    "FileNotFoundError": ("OSError", "IOError", "EnvironmentError"),
+    "PermissionError": ("OSError", "IOError", "EnvironmentError"),
+    "KeyError": ("LookupError",),
+    "IndexError": ("LookupError",),
+    "UnicodeDecodeError": ("UnicodeError", "ValueError"),
+}
+
+
+def _handler_for(handlers: list[ast.ExceptHandler], raised: str) -> ast.ExceptHandler | None:
+    """The first handler that catches an exception of class ``raised`` ("" : unknown,
+    caught only by a bare ``except`` or ``BaseException``)."""
+    for handler in handlers:
+        if handler.type is None:
+            return handler
+        names = [
+            node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+            for node in (handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type])
+        ]
+        if "BaseException" in names:
+            return handler
+        if not raised:
+            continue
+        if raised in names or any(base in names for base in _CAUGHT_BY.get(raised, ())):
+            return handler
+        if raised not in ("SystemExit", "KeyboardInterrupt", "GeneratorExit") and "Exception" in names:
+            return handler
+    return None
+
+
+def _exception_name(node: ast.expr | None) -> str:
+    """The class a ``raise`` statement raises (``raise X(...)``, ``raise mod.X``), if plain."""
+    target = node.func if isinstance(node, ast.Call) else node
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return ""
 
 
 class _Break(Exception):
@@ -457,9 +505,7 @@ class Interpreter:
         elif isinstance(stmt, ast.ImportFrom):
             self.import_from(stmt, ns)
         elif isinstance(stmt, ast.Try):
-            self.exec_block(stmt.body, ns)
-            self.exec_block(stmt.orelse, ns)
-            self.exec_block(stmt.finalbody, ns)
+            self.try_statement(stmt, ns)
         elif isinstance(stmt, ast.With):
             for item in stmt.items:
                 value = self.eval(item.context_expr, ns)
@@ -471,7 +517,7 @@ class Interpreter:
         elif isinstance(stmt, ast.Raise):
             if not self.uncertain and self.stopped is None:
                 self.stopped = (ns.path, stmt.lineno, ast.unparse(stmt.exc)[:200] if stmt.exc else "raise")
-            raise _Raise()
+            raise _Raise(_exception_name(stmt.exc))
         elif isinstance(stmt, ast.Delete):
             for target in stmt.targets:
                 self.delete(target, ns)
@@ -490,6 +536,26 @@ class Interpreter:
     def note_once(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+    def try_statement(self, stmt: ast.Try, ns: Namespace) -> None:
+        """The body; where it raises for certain and a handler catches that class, the
+        handler instead of the rest (``sys.argv.remove(x)`` raising ValueError in
+        lxml's has_option()); then the ``else`` (when nothing was raised) and ``finally``."""
+        stopped = self.stopped
+        try:
+            self.exec_block(stmt.body, ns)
+        except _Raise as raised:
+            handler = _handler_for(stmt.handlers, raised.name)
+            if handler is None:
+                self.exec_block(stmt.finalbody, ns)
+                raise
+            self.stopped = stopped  # caught: the build does not stop there
+            if handler.name:
+                self.bind(handler.name, UNKNOWN, ns)
+            self.exec_block(handler.body, ns)
+        else:
+            self.exec_block(stmt.orelse, ns)
+        self.exec_block(stmt.finalbody, ns)
 
     def branch(self, condition: Any, body: list[ast.stmt], orelse: list[ast.stmt], ns: Namespace) -> None:
         state = truth(condition)
@@ -1148,6 +1214,14 @@ class Interpreter:
                     else:
                         del obj[index]
                     break
+            else:
+                # Certainly absent (every item known): list.remove raises ValueError.
+                if (
+                    not self.uncertain
+                    and _known(args[0])
+                    and all(_known(v) and not isinstance(v, Maybe) for v in obj)
+                ):
+                    raise _Raise("ValueError")
             return None
         if name == "pop":
             return UNKNOWN
@@ -1196,7 +1270,7 @@ class Interpreter:
                     line,
                     "sys.exit(" + ", ".join(str(a) for a in args if _known(a)) + ")",
                 )
-            raise _Raise()
+            raise _Raise("SystemExit")
         if short == "cythonize":
             return self.cythonize(args, ns)
         if name in ("typing.cast", "cast") and len(args) == 2:

@@ -835,6 +835,38 @@ def test_aio_libs_backend_cythonizes_its_src_globs_in_place(section: str) -> Non
     assert plan_build(names, texts.get, JUDGE, MODELS) is None
 
 
+@pytest.mark.parametrize(
+    ("code", "compiled_a"),
+    [
+        # lxml's has_option(): list.remove raises ValueError for an option not given.
+        (
+            "def has(name):\n    try:\n        sys.argv.remove('--' + name)\n        return True\n"
+            "    except ValueError:\n        return False\nwanted = not has('no-ext')\n",
+            1,
+        ),
+        # A raise the handler catches (by a base class, or Exception) runs the handler.
+        ("try:\n    raise ModuleNotFoundError('x')\nexcept ImportError:\n    wanted = True\n", 1),
+        ("try:\n    raise RuntimeError('x')\nexcept Exception as error:\n    wanted = False\n", 0),
+        # Nothing raised: the else branch, then finally.
+        (
+            "try:\n    wanted = False\nexcept ValueError:\n    wanted = False\nelse:\n    wanted = True\n"
+            "finally:\n    pass\n",
+            1,
+        ),
+        # sys.exit() is not caught by "except Exception".
+        ("try:\n    sys.exit(1)\nexcept Exception:\n    pass\nwanted = True\n", "unlisted"),
+    ],
+)
+def test_try_runs_the_handler_that_catches_a_certain_raise(code: str, compiled_a: Value | str) -> None:
+    setup = code + "setup(ext_modules=[Extension('a', ['a.c'])] if wanted else [])\n"
+    names, texts = tree({"setup.py": SETUP_HEAD + setup, "a.c": ""})
+    plan = setuptools_plan("setup.py", None, names, texts.get, JUDGE, MODELS)
+    if plan is None:
+        assert compiled_a == "unlisted"
+    else:
+        assert compiled(plan, "a.c") == compiled_a
+
+
 def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:
     """Cython's check_option(): an option found in sys.argv is removed from it; the next
     read sees the edit, and a project option pip never passes is absent."""
