@@ -31,6 +31,7 @@ from analyzer.status.defaults import DEFAULT_PYTHONS
 if TYPE_CHECKING:  # annotations only: the modules load when a command needs them
     from analyzer.index.simple import SimpleIndex
     from analyzer.scan import ScanOptions
+    from analyzer.sdk.requires import RequirementTools
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # What `woaport scan` with no argument scans: a small demo tree shipped as package data.
@@ -1050,7 +1051,7 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
         if built_plan is None:
             return "Not proven: woaport's build model cannot read this build."
         log = lambda m: click.echo(m, err=True)  # noqa: E731
-        requirement_dirs = _requirement_dirs(tree, index_url, python, cache, log)
+        tools = _requirement_tools(tree, index_url, python, cache, log)
         result = prove(
             tree,
             built_plan,
@@ -1059,7 +1060,8 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
             zig,
             run=runner,
             toolchain_dirs=toolchain,
-            requirement_dirs=requirement_dirs,
+            requirement_dirs=tools.include_dirs,
+            cython_tool=tools.cython,
         )
     built = [m for m in result.modules if m.built]
     line = (
@@ -1473,9 +1475,11 @@ def prove_command(
                 )
                 log(f"  {state:16} {proof.module} (CPython {proof.python}) {seconds:.1f} s")
 
-            requirement_dirs: list[Path] = []
+            from analyzer.sdk.requires import RequirementTools
+
+            tools = RequirementTools()
             if not no_requires:
-                requirement_dirs = _requirement_dirs(
+                tools = _requirement_tools(
                     opened.root, index_url, chosen[0], cache_dir or default_cache_dir(), log
                 )
             result = prove(
@@ -1488,7 +1492,8 @@ def prove_command(
                 jobs=jobs,
                 toolchain_dirs=toolchain,
                 progress=None if quiet or no_progress else said,
-                requirement_dirs=requirement_dirs,
+                requirement_dirs=tools.include_dirs,
+                cython_tool=tools.cython,
             )
             label = opened.label
     except (SdkError, InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
@@ -1500,16 +1505,15 @@ def prove_command(
     sys.exit(EXIT_FINDINGS if failed_modules(result) else EXIT_CLEAN)
 
 
-def _requirement_dirs(
+def _requirement_tools(
     root: Path, index_url: str | None, python: str, cache: Path, log: Callable[[str], None]
-) -> list[Path]:
-    """Include folders of the tree's build requirements' wheels (fetched from the index
-    into the cache); what could not be had is said and left out."""
-    from analyzer.sdk.requires import requirement_include_dirs
+) -> RequirementTools:
+    """Include folders of the tree's build requirements' wheels and the Cython they ask
+    for (fetched from the index into the cache); what could not be had is said and left
+    out."""
+    from analyzer.sdk.requires import requirement_tools
 
-    return requirement_include_dirs(
-        root, lambda: _open_index(index_url, cache), python, cache / "requires", log
-    )
+    return requirement_tools(root, lambda: _open_index(index_url, cache), python, cache / "requires", log)
 
 
 def _open_index(index_url: str | None, cache: Path) -> SimpleIndex:

@@ -17,12 +17,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer.childproc import LIMIT_NOTE, run_limited
 from analyzer.limits import CHILD_LIMITS, ChildLimits
 from analyzer.model import Finding, Language, Location, ScanWarning
 from analyzer.native.sources import SourceFile, cython_line_map, cython_source_at
 from analyzer.paths import inside_file, may_leave_tree
+
+if TYPE_CHECKING:  # the index client loads only for a proof that fetches a Cython
+    from analyzer.sdk.requires import CythonTool
 
 MAX_TRANSLATIONS = 300  # a tree with more .pyx than this is translated in part (said once)
 # Cython's ``include "file"``: a name that leaves the tree (absolute, ``..``) is refused.
@@ -66,10 +70,10 @@ def _includes_outside(base: Path, rels: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _tree_key(base: Path, all_files: list[str] | None) -> str:
+def _tree_key(base: Path, all_files: list[str] | None, version: str) -> str:
     """What every translation in the tree depends on besides its own ``.pyx``: Cython's
     version and the ``.pxd``/``.pxi`` files it may read (their names and contents)."""
-    digest = hashlib.sha256(f"{_TRANSLATION_FORMAT}\0{_cython_version()}".encode())
+    digest = hashlib.sha256(f"{_TRANSLATION_FORMAT}\0{version}".encode())
     for rel in sorted(f for f in (all_files or []) if f.endswith((".pxd", ".pxi"))):
         digest.update(rel.encode())
         try:
@@ -98,15 +102,20 @@ def translate(
     limits: ChildLimits = CHILD_LIMITS,
     cplus: bool = False,
     include_dirs: Sequence[Path] = (),
+    tool: CythonTool | None = None,
 ) -> tuple[list[SourceFile], list[ScanWarning]]:
     """C for each ``.pyx`` in ``scratch`` (same relative paths), as source files whose
     ``rel`` is where the C would sit in the tree; a file Cython rejects is a warning.
     ``cache``: a directory of earlier translations, keyed by the ``.pyx``'s bytes, its
     path, Cython's version and the tree's ``.pxd``/``.pxi`` files (a translation costs
     about half a second of CPU per file: numpy's 22 took 10 s). ``include_dirs``: where
-    ``cimport`` also looks (the build requirements' ``.pxd`` files woaport fetched)."""
+    ``cimport`` also looks (the build requirements' ``.pxd`` files woaport fetched).
+    ``tool``: the Cython the package's build requirements ask for (an unpacked wheel put
+    first on the tool's PYTHONPATH); default: the installed one."""
     warnings: list[ScanWarning] = []
-    tree_key = _tree_key(base, all_files) if cache is not None else ""
+    version = tool.version if tool is not None else _cython_version()
+    tree_key = _tree_key(base, all_files, version) if cache is not None else ""
+    env = {**os.environ, "PYTHONPATH": str(tool.path)} if tool is not None and tool.path is not None else None
     if len(pyx) > MAX_TRANSLATIONS:
         warnings.append(
             ScanWarning(
@@ -166,7 +175,7 @@ def translate(
             return ScanWarning(
                 rel, f"{LIMIT_NOTE}: Cython's {limits.cython_seconds:.0f} s for the tree used up"
             )
-        done = run_limited([*command, rel], base, limits, seconds=left)
+        done = run_limited([*command, rel], base, limits, env=env, seconds=left)
         if done.stopped:
             return ScanWarning(rel, f"Cython did not translate it ({done.stopped}): not scanned")
         if done.code != 0 or not target.is_file():

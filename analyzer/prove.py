@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer import cython
 from analyzer.buildmodel.plan import UNKNOWN_MACRO_TEXT, BuildPlan
@@ -34,6 +35,9 @@ from analyzer.rules import Rule, default_rules
 from analyzer.sdk.provider import Sdk, SdkError, zig_lib_dir
 from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value
+
+if TYPE_CHECKING:
+    from analyzer.sdk.requires import CythonTool
 
 MODEL = "mingw-arm64"
 TARGET = "aarch64-windows-gnu"
@@ -278,10 +282,16 @@ class _Job:
     tree: _TreeFacts  # the tree's assembler reads and header templates, from one walk
     # Include folders of the build requirements' wheels (numpy, pybind11), in the cache.
     requirement_dirs: tuple[Path, ...] = ()
+    # The Cython the build requirements ask for (None: the installed one).
+    cython_tool: CythonTool | None = None
 
 
 def _compilable(
-    module: Module, base: Path, scratch: Path, requirement_dirs: Sequence[Path] = ()
+    module: Module,
+    base: Path,
+    scratch: Path,
+    requirement_dirs: Sequence[Path] = (),
+    cython_tool: CythonTool | None = None,
 ) -> tuple[list[Path], str]:
     """The C/C++ sources to compile: a Cython source by the C shipped beside it, else by
     C that Cython generates into ``scratch``; or why the module cannot be tried. A source
@@ -299,10 +309,11 @@ def _compilable(
             if shipped is not None:
                 sources.append(shipped)
                 continue
-            if not cython.available():
+            fetched = cython_tool is not None and cython_tool.path is not None
+            if not fetched and not cython.available():
                 return [], f"{rel}: Cython source without C, and the cython package is not installed"
             made, problems = cython.translate(
-                base, [rel], scratch, 1, cplus=module.cplus, include_dirs=requirement_dirs
+                base, [rel], scratch, 1, cplus=module.cplus, include_dirs=requirement_dirs, tool=cython_tool
             )
             if not made:
                 return [], problems[0].message if problems else f"{rel}: Cython did not translate it"
@@ -480,7 +491,7 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
         why = f"the module name {module.name[:80]!r} is not a dotted Python identifier: refused"
         return ModuleProof(module.name, python, False, False, not_proven=why, reason="refused")
     sources, why_not = _compilable(
-        module, job.base, job.scratch / "cython" / python / module.name, job.requirement_dirs
+        module, job.base, job.scratch / "cython" / python / module.name, job.requirement_dirs, job.cython_tool
     )
     if why_not:
         code = "refused" if "refused" in why_not else "cython" if "Cython" in why_not else "no-source"
@@ -682,6 +693,7 @@ def prove(
     toolchain_dirs: Sequence[Path] | None = None,
     progress: Callable[[ModuleProof, float], None] | None = None,
     requirement_dirs: Sequence[Path] = (),
+    cython_tool: CythonTool | None = None,
 ) -> ProofResult:
     """Prove each module of ``plan`` for each SDK. The compiler sees only the tree, the
     SDKs, zig's own headers and a private scratch directory (a file system overlay);
@@ -689,7 +701,8 @@ def prove(
     ends by ``limits.prove_seconds`` (what is left is "not proven: limit reached").
     ``toolchain_dirs``: what the compiler may read of the toolchain (default: zig's
     library directory, asked of zig; none when ``zig`` does not run). ``requirement_dirs``:
-    include folders of the build requirements' wheels (:mod:`analyzer.sdk.requires`)."""
+    include folders of the build requirements' wheels (:mod:`analyzer.sdk.requires`);
+    ``cython_tool``: the Cython they ask for (:func:`analyzer.sdk.requires.resolve_cython`)."""
     base, out_dir = base.resolve(), out_dir.resolve()  # commands run in the tree: absolute paths
     deadline = time.monotonic() + limits.prove_seconds
     modules = modules_of(plan)
@@ -731,6 +744,7 @@ def prove(
                 deadline,
                 _tree_facts(base),
                 requirement_dirs,
+                cython_tool,
             )
             job.overlay.write_text(compiler_overlay(list(allowed)), encoding="utf-8")
             proofs = _prove_all(modules, sdks, job, jobs, progress)

@@ -33,7 +33,7 @@ from analyzer.prove import plan_for_proof, prove, toolchain_runner
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
 from analyzer.sdk.provider import local_sdk, zig_command, zig_lib_dir
-from analyzer.sdk.requires import requirement_include_dirs
+from analyzer.sdk.requires import requirement_tools
 from analyzer.targets import load_targets
 
 SDISTS = (
@@ -100,9 +100,7 @@ def main() -> int:
             root = extract(archive, Path(tmp) / "src").root
             start = time.perf_counter()
             plan = plan_for_proof(root, zig, run, sdk.include, toolchain)
-            requirement_dirs = requirement_include_dirs(
-                root, lambda: nullcontext(index), "3.13", cache / "requires"
-            )
+            tools = requirement_tools(root, lambda: nullcontext(index), "3.13", cache / "requires")
             result = (
                 prove(
                     root,
@@ -111,7 +109,8 @@ def main() -> int:
                     Path(tmp) / "out",
                     zig,
                     run=run,
-                    requirement_dirs=requirement_dirs,
+                    requirement_dirs=tools.include_dirs,
+                    cython_tool=tools.cython,
                     limits=limits,
                     jobs=2,
                 )

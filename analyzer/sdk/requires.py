@@ -196,10 +196,14 @@ def include_dirs_of(unpacked: Path) -> tuple[Path, ...]:
     return (*found, unpacked)
 
 
-def _unpacked_headers(index: SimpleIndex, wheel: DistFile, cache: Path) -> Path:
-    """The wheel's headers in the cache (made once, atomically: a half-made folder is
-    never where the next run looks). Raises IndexFetchError or ArchiveError."""
-    target = cache / f"{FORMAT}-{wheel.filename.removesuffix('.whl')}"
+def _unpacked_wheel(
+    index: SimpleIndex, wheel: DistFile, cache: Path, keep: tuple[str, ...] | None = HEADER_SUFFIXES
+) -> Path:
+    """The wheel's headers (``keep``: these suffixes; None: every file) in the cache,
+    made once, atomically: a half-made folder is never where the next run looks. Raises
+    IndexFetchError or ArchiveError."""
+    kind = "" if keep == HEADER_SUFFIXES else "all-"
+    target = cache / f"{FORMAT}-{kind}{wheel.filename.removesuffix('.whl')}"
     if (target / ".complete").is_file():
         return target
     cache.mkdir(parents=True, exist_ok=True)
@@ -211,7 +215,7 @@ def _unpacked_headers(index: SimpleIndex, wheel: DistFile, cache: Path) -> Path:
         unpacked.mkdir()
         extract(archive, unpacked, ArchiveLimits(max_total_bytes=512 * 1024 * 1024))
         for path in sorted(unpacked.rglob("*"), reverse=True):  # only headers stay
-            if path.is_file() and path.suffix not in HEADER_SUFFIXES:
+            if keep is not None and path.is_file() and path.suffix not in keep:
                 path.unlink()
         (unpacked / ".complete").write_text(wheel.filename, encoding="utf-8")
         if target.exists():
@@ -276,7 +280,7 @@ def _headers_of(
                 notes.append(f"build requirement {requirement}: no wheel on the index to take headers from")
                 continue
             log(f"headers of build requirement {requirement} from {wheel.filename}")
-            unpacked = _unpacked_headers(index, wheel, cache)
+            unpacked = _unpacked_wheel(index, wheel, cache)
         except ProjectNotFound:
             notes.append(f"build requirement {requirement}: not on the index")
             continue
@@ -285,3 +289,107 @@ def _headers_of(
             continue
         found.append(RequirementHeaders(name, wheel.filename, include_dirs_of(unpacked)))
     return tuple(found), tuple(notes)
+
+
+@dataclass(frozen=True)
+class CythonTool:
+    """The Cython that translates a package's ``.pyx`` for ``prove``: the version its
+    build requirements allow. ``path``: an unpacked wheel from the index to put first on
+    the tool's ``PYTHONPATH`` (never installed into any environment); None: the Cython
+    installed beside woaport."""
+
+    version: str
+    path: Path | None = None
+    origin: str = "installed"  # or the wheel's file name
+
+
+def installed_cython() -> CythonTool | None:
+    import importlib.metadata
+
+    try:
+        return CythonTool(importlib.metadata.version("cython"))
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def runnable_wheel(files: Iterable[DistFile], requirement: Requirement) -> DistFile | None:
+    """The wheel of the newest release ``requirement`` allows (final releases first) that
+    this interpreter can import: the first of its tags in ``packaging.tags.sys_tags()``
+    order (a compiled wheel for this platform, else a pure one)."""
+    from packaging.tags import sys_tags
+
+    from analyzer.index.wheels import releases, wheel_parts
+
+    order = {tag: rank for rank, tag in enumerate(sys_tags())}
+    by_name = {f.filename: f for f in files}
+    for release in releases(by_name.values(), canonicalize_name(requirement.name)):
+        if not requirement.specifier.contains(release.version, prereleases=False):
+            continue
+        ranked = []
+        for name in release.wheels:
+            parsed = wheel_parts(name)
+            ranks = [order[t] for t in (parsed[1] if parsed is not None else ()) if t in order]
+            if ranks:
+                ranked.append((min(ranks), name))
+        if ranked:
+            return by_name.get(min(ranked)[1])
+    return None
+
+
+def resolve_cython(
+    root: Path,
+    open_index: Callable[[], AbstractContextManager[SimpleIndex]],
+    python: str,
+    cache: Path,
+    log: Callable[[str], None] = lambda _: None,
+) -> CythonTool | None:
+    """The Cython the tree's build requirements ask for (``Cython<3``, ``cython>=3.1``...)
+    on a Windows ARM64 build of ``python``: the installed one when it is in range (or
+    nothing is asked), else the newest allowed release's wheel from the index, unpacked
+    into the cache. None when neither is there (said in the log)."""
+    installed = installed_cython()
+    asked = next(
+        (r for r in build_requirements(root, python, every=True) if canonicalize_name(r.name) == "cython"),
+        None,
+    )
+    if asked is None or not asked.specifier:
+        return installed
+    if installed is not None and asked.specifier.contains(installed.version, prereleases=True):
+        return installed
+    try:
+        with open_index() as index:
+            wheel = runnable_wheel(index.project("cython").files, asked)
+            if wheel is None:
+                log(f"note: no Cython wheel on the index in {asked}: translating with the installed Cython")
+                return installed
+            log(f"Cython for this package's {asked}: {wheel.filename}")
+            unpacked = _unpacked_wheel(index, wheel, cache / "tools", keep=None)
+    except (IndexConfigError, IndexFetchError, ProjectNotFound, ArchiveError, OSError) as error:
+        log(
+            f"note: Cython in {asked} not fetched ({str(error)[:200]}): translating with the installed Cython"
+        )
+        return installed
+    version = wheel.filename.split("-")[1]
+    return CythonTool(version, unpacked, wheel.filename)
+
+
+@dataclass(frozen=True)
+class RequirementTools:
+    """What ``prove`` takes from a package's build requirements: their wheels' include
+    folders and the Cython they ask for (None: the installed one)."""
+
+    include_dirs: tuple[Path, ...] = ()
+    cython: CythonTool | None = None
+
+
+def requirement_tools(
+    root: Path,
+    open_index: Callable[[], AbstractContextManager[SimpleIndex]],
+    python: str,
+    cache: Path,
+    log: Callable[[str], None] = lambda _: None,
+) -> RequirementTools:
+    """The include folders and the Cython of the tree's build requirements, fetched from
+    the index into ``cache`` when needed; what cannot be had is logged and left out."""
+    include_dirs = requirement_include_dirs(root, open_index, python, cache, log)
+    return RequirementTools(tuple(include_dirs), resolve_cython(root, open_index, python, cache, log))

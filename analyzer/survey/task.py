@@ -18,12 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer import __version__
 from analyzer.childproc import run_limited
 from analyzer.limits import CHILD_LIMITS, SURVEY_LIMITS, SurveyLimits
 from analyzer.survey.model import CI_ELSEWHERE, DONE, ERROR, FAILED, Patch, ProjectSurvey, Proof
+
+if TYPE_CHECKING:
+    from analyzer.sdk.requires import RequirementTools
 
 SURVEY_FORMAT = 2  # bump when a survey of the same sdist would say something else
 RESULT_VERSION = f"{__version__}+survey{SURVEY_FORMAT}"
@@ -199,7 +202,7 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
     built_plan = plan_for_proof(tree, zig, runner, sdk.include, toolchain)
     if built_plan is None:
         return Proof("skipped", "no build the static model can read", python=python)
-    requirement_dirs = _requirement_dirs(tree, request, python, default_cache_dir() / "requires")
+    tools = _requirement_tools(tree, request, python, default_cache_dir() / "requires")
     result = prove(
         tree,
         built_plan,
@@ -209,7 +212,8 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
         run=runner,
         jobs=1,
         toolchain_dirs=toolchain,
-        requirement_dirs=requirement_dirs,
+        requirement_dirs=tools.include_dirs,
+        cython_tool=tools.cython,
     )
     modules = len(result.modules)
     built = sum(1 for m in result.modules if m.built)
@@ -226,15 +230,16 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
     return Proof("not proven", "; ".join(reasons[:5]), modules, built, python)
 
 
-def _requirement_dirs(tree: Path, request: SurveyRequest, python: str, cache: Path) -> list[Path]:
-    """Include folders of the build requirements' wheels, from the survey's index."""
+def _requirement_tools(tree: Path, request: SurveyRequest, python: str, cache: Path) -> RequirementTools:
+    """Include folders of the build requirements' wheels and the Cython they ask for,
+    from the survey's index."""
     from analyzer.index.simple import SimpleIndex
-    from analyzer.sdk.requires import requirement_include_dirs
+    from analyzer.sdk.requires import requirement_tools
 
     def open_index() -> SimpleIndex:
         return SimpleIndex(request.index_url, timeout=request.timeout, retries=request.retries)
 
-    return requirement_include_dirs(tree, open_index, python, cache)
+    return requirement_tools(tree, open_index, python, cache)
 
 
 def survey_request(request: SurveyRequest) -> ProjectSurvey:
