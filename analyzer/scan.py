@@ -224,6 +224,7 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         tuple(s.rel for s in walked.files),
         base,
         plan.events if plan is not None else (),
+        plan.command_lines if plan is not None else (),
     )
     findings.extend(build_findings)
     warnings.extend(build_file_warnings)

@@ -22,8 +22,10 @@ from typing import Any
 
 from analyzer.buildmodel.plan import (
     BuildPlan,
+    CommandLines,
     EventKey,
     Fact,
+    PerModel,
     ProbeJudge,
     ProbeKey,
     build_env,
@@ -81,6 +83,7 @@ class Command:
     name: str  # lower-cased
     args: tuple[Arg, ...]
     line: int
+    end_line: int = 0  # the line of its closing parenthesis (0: the same line)
 
 
 def parse(text: str) -> list[Command]:
@@ -160,7 +163,7 @@ def parse(text: str) -> list[Command]:
                         raise CMakeError(f"line {line}: unexpected {char!r}")
                     args.append(Arg(match_arg.group(), False))
                     pos = match_arg.end()
-            commands.append(Command(match.group(1).lower(), tuple(args), start_line))
+            commands.append(Command(match.group(1).lower(), tuple(args), start_line, line))
     return commands
 
 
@@ -284,6 +287,12 @@ class Interpreter:
         # Arguments of commands that run tools or link (execute_process, link_directories,
         # target_link_libraries...) as this model computes them: (file, line, text, certain).
         self.values: list[tuple[str, int, str, bool]] = []
+        # (file, first line, last line) of each command or block head that ran: True when
+        # for sure, False on some paths only; files run, files with a block not evaluated.
+        self.executed: dict[tuple[str, int, int], bool] = {}
+        self.loaded: set[str] = set()
+        self.skipped_in: set[str] = set()
+        self.aborted = False
         self.excluded = 0  # depth of EXCLUDE_FROM_ALL subdirectories
         self.base_vars: dict[str, Any] = {
             "CMAKE_SYSTEM_NAME": "Windows",
@@ -333,10 +342,10 @@ class Interpreter:
         try:
             self.run_file(path, scope, posixpath.dirname(path))
         except (CMakeError, WorkExhausted) as error:
-            self.unknown_sources = True
+            self.unknown_sources = self.aborted = True
             self.note(f"{path}: {error}; the rest is not evaluated")
         except RecursionError:
-            self.unknown_sources = True
+            self.unknown_sources = self.aborted = True
             self.note(f"{path}: {TOO_DEEP}; the rest is not evaluated")
         except (_Return, _Stop):
             pass
@@ -355,6 +364,7 @@ class Interpreter:
         return self.parsed[path]
 
     def run_file(self, path: str, scope: dict[str, Any], directory: str) -> None:
+        self.loaded.add(path)
         body = self.load(path)
         if body is None:
             self.unknown_sources = True
@@ -390,6 +400,7 @@ class Interpreter:
             opened = 0
             try:
                 for head, body in block.arms:
+                    self.ran(head, scope)
                     if head.name == "else":
                         state: Value = 1
                     else:
@@ -405,8 +416,10 @@ class Interpreter:
             finally:
                 self.uncertain -= opened
         elif block.kind == "foreach":
+            self.ran(block.head, scope)
             self.exec_foreach(block, scope)
         elif block.kind in ("function", "macro"):
+            self.ran(block.head, scope)
             args = self.expand_args(block.head.args, scope)
             names = [a for a in args if isinstance(a, str)]
             if names:
@@ -420,6 +433,7 @@ class Interpreter:
             inner = dict(scope)
             self.exec_block(block.arms[0][1], inner)
         else:
+            self.skipped_in.add(str(scope.get("_file")))
             self.note(f"{scope.get('_file')}:{block.head.line}: while() not evaluated")
 
     def exec_foreach(self, block: Block, scope: dict[str, Any]) -> None:
@@ -459,6 +473,7 @@ class Interpreter:
         else:
             items = rest
         if any(item is UNKNOWN for item in items):
+            self.skipped_in.add(str(scope.get("_file")))
             self.unknown_sources = self.unknown_sources or _names_sources(block)
             self.note(f"{scope.get('_file')}:{block.head.line}: foreach over an unknown list not evaluated")
             return
@@ -519,7 +534,13 @@ class Interpreter:
         """``value``, or UNKNOWN (said once) when it is longer than the limit."""
         return UNKNOWN if isinstance(value, str) and not self.budget.fits(len(value)) else value
 
+    def ran(self, command: Command, scope: dict[str, Any]) -> None:
+        """Note that ``command`` (or a block's head) ran, for sure or on some paths."""
+        key = (str(scope.get("_file")), command.line, command.end_line or command.line)
+        self.executed[key] = self.executed.get(key, False) or not self.uncertain
+
     def exec_command(self, command: Command, scope: dict[str, Any]) -> None:
+        self.ran(command, scope)
         name = command.name
         if name in ("break",):
             raise _Break()
@@ -700,6 +721,7 @@ class Interpreter:
         kind, params, body, _file = self.commands[name]
         if self.depth >= MAX_CALL_DEPTH:
             self.unknown_sources = True
+            self.skipped_in.add(_file or str(scope.get("_file")))
             return
         inner = scope if kind == "macro" else dict(scope)
         inner["_parent"] = scope if kind == "function" else scope.get("_parent")
@@ -1266,6 +1288,8 @@ def cmake_plan(
     per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
     probes: dict[ProbeKey, dict[str, Value]] = {}
     events: dict[EventKey, dict[str, Value]] = {}
+    executed: dict[tuple[str, int, int], dict[str, Value]] = {}
+    fully_read: dict[str, list[str]] = {}
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
@@ -1303,6 +1327,11 @@ def cmake_plan(
             note_on(events, ("stops", file, line, message), model, 1)
         if not interpreter.unknown_sources and interpreter.stopped is None:
             complete.append(model)
+        for (file, first, last), certain in interpreter.executed.items():
+            note_on(executed, (file, first, last), model, 1 if certain else MAYBE)
+        if not interpreter.aborted:
+            for file in interpreter.loaded - interpreter.skipped_in:
+                fully_read.setdefault(file, []).append(model)
     if not any_target and not events:
         return None
 
@@ -1322,6 +1351,23 @@ def cmake_plan(
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         settings=settings_list(target_settings),
         public_headers=tuple(dict.fromkeys(public_headers)),
+        command_lines=_command_lines(executed, fully_read, models),
+    )
+
+
+def _command_lines(
+    executed: dict[tuple[str, int, int], dict[str, Value]],
+    fully_read: dict[str, list[str]],
+    models: tuple[str, ...],
+) -> tuple[CommandLines, ...]:
+    by_file: dict[str, list[tuple[int, int, PerModel]]] = {}
+    for (file, first, last), states in executed.items():
+        by_file.setdefault(file, []).append((first, last, tuple((m, states.get(m, 0)) for m in models)))
+    return tuple(
+        CommandLines(
+            file, models, tuple(m for m in models if m in fully_read.get(file, ())), tuple(sorted(spans))
+        )
+        for file, spans in sorted(by_file.items())
     )
 
 

@@ -7,12 +7,13 @@ import ast
 import json
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.buildmodel.plan import PlanEvent
+from analyzer.buildmodel.plan import CommandLines, PlanEvent
 from analyzer.model import Language
 from analyzer.safeload import toml_loads
 from analyzer.tri import Value
@@ -38,6 +39,8 @@ class ProjectContext:
     is_project_root: bool = False  # this build file is the project's top-level one
     # What the static build model saw the build do, per model (analyzer/buildmodel/plan.py).
     plan_events: tuple[PlanEvent, ...] = ()
+    # CMake files the build model read: which of their commands ran on which models.
+    command_lines: Mapping[str, CommandLines] = field(default_factory=dict)
     # setup.py and the modules it imports in the same directory, as one text: a
     # counterpart in any of them (SETUPTOOLS_EXT_SUFFIX handled in setup.py) counts.
     setup_text: str = ""

@@ -97,6 +97,30 @@ class PlanEvent:
 
 
 @dataclass(frozen=True)
+class CommandLines:
+    """The commands of one build file the interpreter read, each as (first line, last
+    line, the models it ran on). On the models in ``full_on`` every block of the file was
+    evaluated, so a command listed with 0 there, or a line no command covers, did not run:
+    a rule's hit on it does not bite there."""
+
+    path: str
+    models: tuple[str, ...]  # every model the plan was made for
+    full_on: tuple[str, ...]
+    commands: tuple[tuple[int, int, PerModel], ...]
+
+    def ran_on(self, line: int) -> PerModel:
+        """Per model: did the command on ``line`` run? (1 where the file was not fully
+        read: nothing is known against it.)"""
+        spans = [dict(states) for first, last, states in self.commands if first <= line <= last]
+        out: list[tuple[str, Value]] = []
+        for model in self.models:
+            values = [span.get(model, 0) for span in spans]
+            ran: Value = 1 if 1 in values else MAYBE if MAYBE in values else 0
+            out.append((model, ran if model in self.full_on else 1))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
 class TargetSettings:
     """What one target is built with on one model: libraries it links, compile and link
     arguments, as the build computes them there (known strings only)."""
@@ -155,6 +179,8 @@ class BuildPlan:
     # Headers the build installs for other packages to compile against (meson
     # install_headers, setup(headers=...), package_data globs), tree-relative.
     public_headers: tuple[str, ...] = ()
+    # CMake: which commands of each file the interpreter read ran on which models.
+    command_lines: tuple[CommandLines, ...] = ()
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -296,8 +322,10 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     helpers: list[str] = []
     settings: list[TargetSettings] = []
     public: list[str] = []
+    command_lines: list[CommandLines] = []
     for plan in plans:
         settings.extend(plan.settings)
+        command_lines.extend(plan.command_lines)
         public.extend(plan.public_headers)
         include_dirs.extend(plan.include_dirs)
         helpers.extend(plan.helper_files)
@@ -332,6 +360,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         helper_files=tuple(dict.fromkeys(helpers)),
         settings=tuple(settings),
         public_headers=tuple(dict.fromkeys(public)),
+        command_lines=tuple(command_lines),
     )
 
 
@@ -354,4 +383,5 @@ def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
         include_dirs=tuple(posixpath.normpath(at(d)) for d in plan.include_dirs),
         helper_files=tuple(at(f) for f in plan.helper_files),
         public_headers=tuple(at(f) for f in plan.public_headers),
+        command_lines=tuple(replace(c, path=at(c.path)) for c in plan.command_lines),
     )

@@ -76,6 +76,8 @@ class TextMatch(BuildKind):
             return
         if self.requires is not None and not self.requires.search(view.text):
             return
+        # CMake files the build model read: a line runs only on the models its command ran on.
+        commands = view.context.command_lines.get(view.rel) if view.language is Language.CMAKE else None
         guarded: set[int] = set()
         if self.condition is not None and view.language in (Language.CMAKE, Language.MESON):
             guarded = guarded_lines(view.lines, view.language, self.condition)
@@ -86,8 +88,11 @@ class TextMatch(BuildKind):
                 lines = branch_body(view.lines, view.language, number)
                 if lines is None or not self.body.search("\n".join(lines)):
                     continue
+            ran = commands.ran_on(number) if commands is not None else None
+            if ran is not None and all(value == 0 for _, value in ran):
+                continue  # the build model read this file: this line runs on no model
             for m in self.pattern.finditer(line):
-                yield Hit(number, m.start() + 1, m.end() + 1, m.group())
+                yield Hit(number, m.start() + 1, m.end() + 1, m.group(), ran)
                 if self.once:
                     return
 

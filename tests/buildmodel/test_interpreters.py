@@ -284,6 +284,37 @@ def cmake(files: dict[str, str]) -> BuildPlan:
     return plan
 
 
+CMAKE_DEPENDENT_FLAG = (
+    "project(p C)\n"  # 1
+    'if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")\n'  # 2
+    "  set(_IS_X86 ON)\n"  # 3
+    "endif()\n"  # 4
+    'cmake_dependent_option(FAST "fast" ON "_IS_X86" OFF)\n'  # 5
+    "add_library(m MODULE m.c)\n"  # 6
+    "if(FAST)\n"  # 7
+    "  target_compile_options(m PRIVATE\n"  # 8
+    "    -mavx2)\n"  # 9
+    "endif()\n"  # 10
+)
+
+
+def test_cmake_records_which_commands_ran_on_which_models() -> None:
+    """Issue 25: a flag under cmake_dependent_option(... "_IS_X86" OFF) never reaches an
+    ARM64 compile; the plan says which commands ran where, so a rule's hit on a line
+    that runs on no ARM64 model is not an ARM64 finding."""
+    (lines,) = cmake({"CMakeLists.txt": CMAKE_DEPENDENT_FLAG, "m.c": ""}).command_lines
+    assert lines.path == "CMakeLists.txt" and set(lines.full_on) == set(MODELS)
+    ran = dict(lines.ran_on(9))  # the flag's line, inside the command opened on line 8
+    assert ran["msvc-arm64"] == 0 and ran["mingw-arm64"] == 0
+    assert dict(lines.ran_on(7))["msvc-arm64"] == 1  # the if() itself is evaluated
+    assert dict(lines.ran_on(3))["msvc-arm64"] == 0  # the x86 branch
+    # A loop over a list only the build knows: the file is not fully read, nothing is
+    # said against any of its lines.
+    unknown = "execute_process(COMMAND git describe OUTPUT_VARIABLE V)\nforeach(x IN LISTS V)\nendforeach()\n"
+    (lines,) = cmake({"CMakeLists.txt": CMAKE_DEPENDENT_FLAG + unknown, "m.c": ""}).command_lines
+    assert lines.full_on == () and dict(lines.ran_on(9))["msvc-arm64"] == 1
+
+
 def test_cmake_macro_configure_file_and_try_compile() -> None:
     plan = cmake(
         {
