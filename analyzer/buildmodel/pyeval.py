@@ -54,6 +54,18 @@ class Func:
     probe: bool  # compiles a test program (a compile probe)
 
 
+@dataclass(eq=False)
+class CffiBuilder:
+    """A ``cffi.FFI()`` in a build script setup.py names in ``cffi_modules``: its
+    ``set_source(module, c_source, **extension_keywords)`` is the extension it builds
+    (C generated from ``c_source``, plus the tree sources the keywords list)."""
+
+    module: Any = None
+    keywords: dict[str, Any] = field(default_factory=dict)
+    file: str = ""
+    line: int = 0
+
+
 @dataclass(frozen=True, eq=False)
 class ExtClass:
     """A project class derived from an Extension class (pyyaml's ``class Extension(_Extension)``
@@ -376,9 +388,10 @@ class Interpreter:
             self.note_once(f"{path}: not valid Python; not evaluated")
         return self.parsed[path]
 
-    def run_file(self, path: str) -> Namespace:
-        self.entry = path
-        namespace = Namespace(path, {"__name__": "__main__", "__file__": path})
+    def run_file(self, path: str, module_name: str = "__main__") -> Namespace:
+        if module_name == "__main__":
+            self.entry = path
+        namespace = Namespace(path, {"__name__": module_name, "__file__": path})
         self.modules[path] = namespace
         module = self.parse(path)
         if module is None:
@@ -995,7 +1008,7 @@ class Interpreter:
             return UNKNOWN
         if isinstance(obj, Std):
             return self.std_attribute(obj.name, name)
-        if isinstance(obj, (str, list, dict, Regex)):
+        if isinstance(obj, (str, list, dict, Regex, CffiBuilder)):
             return Bound(obj, name)
         if name in PROBE_METHODS:
             return Std(f"probe.{name}")  # config.try_compile(...), compiler.has_function(...)
@@ -1170,6 +1183,10 @@ class Interpreter:
     ) -> Any:
         if isinstance(obj, Regex):
             return obj.apply(name, args[0] if args else None)
+        if isinstance(obj, CffiBuilder):
+            if name == "set_source" and args:
+                obj.module, obj.keywords, obj.file, obj.line = args[0], dict(kwargs), ns.path, line
+            return None  # cdef(), include(), embedding_api(): nothing the build model needs
         if isinstance(obj, list):
             return self.list_method(obj, name, args)
         if isinstance(obj, dict):
@@ -1244,6 +1261,8 @@ class Interpreter:
             return rust
         if short in EXTENSION_CLASSES and (name == short or name.startswith(EXTENSION_MODULES)):
             return self.new_extension(args, kwargs, ns.path, line, short)
+        if name in ("cffi.FFI", "cffi.api.FFI"):
+            return CffiBuilder()
         if short == "__init__" and args and isinstance(args[0], _ExtSelf) and _is_extension_class(name[:-9]):
             # Base.__init__(self, name, sources, **kwds) inside an Extension subclass.
             args[0].ext = self.new_extension(args[1:], kwargs, ns.path, line, name[:-9].rsplit(".", 1)[-1])

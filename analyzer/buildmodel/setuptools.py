@@ -32,7 +32,7 @@ from analyzer.buildmodel.plan import (
     source_uses,
     without_shared_stops,
 )
-from analyzer.buildmodel.pyeval import Ext, Interpreter
+from analyzer.buildmodel.pyeval import CffiBuilder, Ext, Interpreter
 from analyzer.buildmodel.values import UNKNOWN, Maybe, strip_maybe
 from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.tri import MAYBE, Value, and3
@@ -81,6 +81,7 @@ def _evaluate(
             extensions.extend(_clib_libraries(call.get("libraries"), setup_py))
             rust = call.get("rust_extensions", [])
             extensions.extend(_rust_extensions(rust, setup_py, tree_files, read_text))
+            extensions.extend(_cffi_extensions(call.get("cffi_modules"), setup_py, interpreter))
         if not reached:
             extensions.extend(Maybe(e) for e in interpreter.extensions)
     extensions.extend(pyproject_exts)
@@ -154,7 +155,8 @@ def setuptools_plan(
             present: Value = MAYBE if isinstance(item, Maybe) else 1
             name = ext.name if isinstance(ext.name, str) else ""
             sources = ext.attrs.get("sources", UNKNOWN)
-            if not isinstance(sources, list) or not sources:
+            generated = ext.attrs.get("generated_source") is True
+            if not isinstance(sources, list) or not (sources or generated):
                 known = False
                 continue
             any_here = True
@@ -338,6 +340,34 @@ def _rust_extensions(
         root, _ = crate_root(tree_files, read_text, manifest)
         crate = Ext(ext.name, {"sources": [root]}, ext.file, ext.line, "rust")
         found.append(Maybe(crate) if isinstance(item, Maybe) else crate)
+    return found
+
+
+def _cffi_extensions(value: Any, setup_py: str, interpreter: Interpreter) -> list[Any]:
+    """``setup(cffi_modules=["path/build.py:ffi"])``: cffi runs each build script and
+    builds the extension its FFI object's ``set_source()`` describes (C it generates, so
+    the extension lists only the tree sources the keywords name). Unreadable: unknown."""
+    found: list[Any] = []
+    base = posixpath.dirname(setup_py)
+    for item in _items(value):
+        spec = strip_maybe(item)
+        if not isinstance(spec, str) or ":" not in spec:
+            found.append(Maybe(UNKNOWN))
+            continue
+        script, variable = spec.rsplit(":", 1)
+        path = posixpath.normpath(posixpath.join(base, script))
+        if path not in interpreter.tree_files or path.startswith(".."):
+            found.append(Maybe(UNKNOWN))
+            continue
+        builder = interpreter.run_file(path, "__cffi__").names.get(variable)
+        if not isinstance(builder, CffiBuilder) or not isinstance(builder.module, str):
+            found.append(Maybe(UNKNOWN))
+            continue
+        attrs = {k: list(v) if isinstance(v, tuple) else v for k, v in builder.keywords.items()}
+        attrs["sources"] = list(attrs.get("sources") or [])
+        attrs["generated_source"] = True  # cffi writes the module's C itself
+        ext = Ext(builder.module, attrs, builder.file or path, builder.line)
+        found.append(Maybe(ext) if isinstance(item, Maybe) else ext)
     return found
 
 

@@ -898,6 +898,31 @@ def test_try_runs_the_handler_that_catches_a_certain_raise(code: str, compiled_a
         assert compiled(plan, "a.c") == compiled_a
 
 
+def test_cffi_modules_are_read_through_their_build_script() -> None:
+    """pynacl: ``setup(cffi_modules=["src/bindings/build.py:ffi"])``; the script's
+    ``ffi.set_source(...)`` is the extension, its keywords read per model."""
+    build = (
+        "import sys\nfrom cffi import FFI\n"
+        "ffi = FFI()\nffi.cdef('int f(void);')\n"
+        "libraries = ['libsodium'] if sys.platform == 'win32' else ['sodium']\n"
+        "ffi.set_source('_sodium', '#include <sodium.h>', libraries=libraries, sources=['src/glue.c'])\n"
+    )
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD + "setup(cffi_modules=['src/bindings/build.py:ffi'])\n",
+            "src/bindings/build.py": build,
+            "src/glue.c": "",
+        }
+    )
+    assert compiled(plan, "src/glue.c") == 1
+    settings = {s.model: s for s in plan.settings if s.target == "_sodium"}
+    assert settings["msvc-arm64"].libraries == ("libsodium",)
+    # A build script the model cannot find, or no set_source: unknown, never "none".
+    names, texts = tree({"setup.py": SETUP_HEAD + "setup(cffi_modules=['missing.py:ffi'])\n"})
+    plan = setuptools_plan("setup.py", None, names, texts.get, JUDGE, MODELS)
+    assert plan is None or "msvc-arm64" not in plan.complete_on
+
+
 def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:
     """Cython's check_option(): an option found in sys.argv is removed from it; the next
     read sees the edit, and a project option pip never passes is absent."""
