@@ -12,8 +12,8 @@ import pytest
 
 from analyzer.cython import untranslated
 from analyzer.scan import CYTHON_RUNTIME, ScanOptions, scan
+from tests.kinds.test_fixtures import expected
 from tests.paths import FIXTURES
-from tests.test_fixtures import expected
 
 TREE = FIXTURES / "cython_source"
 

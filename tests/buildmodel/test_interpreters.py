@@ -919,8 +919,8 @@ def test_cffi_modules_are_read_through_their_build_script() -> None:
     assert settings["msvc-arm64"].libraries == ("libsodium",)
     # A build script the model cannot find, or no set_source: unknown, never "none".
     names, texts = tree({"setup.py": SETUP_HEAD + "setup(cffi_modules=['missing.py:ffi'])\n"})
-    plan = setuptools_plan("setup.py", None, names, texts.get, JUDGE, MODELS)
-    assert plan is None or "msvc-arm64" not in plan.complete_on
+    unread = setuptools_plan("setup.py", None, names, texts.get, JUDGE, MODELS)
+    assert unread is None or "msvc-arm64" not in unread.complete_on
 
 
 def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:

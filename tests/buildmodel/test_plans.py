@@ -16,8 +16,8 @@ from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
 from analyzer.targets import load_targets
 from analyzer.tri import MAYBE
 from tests.clirun import run
+from tests.kinds.test_fixtures import expected
 from tests.paths import FIXTURES
-from tests.test_fixtures import expected
 
 PROJECTS = sorted(p.parent for p in (FIXTURES / "builds").glob("*/plan.json"))
 

@@ -141,7 +141,7 @@ def test_a_hostile_or_missing_requirement_is_a_note_not_a_failure(
 def test_prove_compiles_a_module_that_includes_a_build_requirements_header(
     local_index: LocalIndex, tmp_path: Path
 ) -> None:
-    from tests.test_prove import real_sdk
+    from tests.prove.test_prove import real_sdk
 
     sdks = real_sdk()
     local_index.publish("hdrpkg", dict([header_wheel("hdrpkg", "1.0", "py3-none-any")]))

@@ -530,7 +530,7 @@ def test_a_lent_folder_cannot_place_files_outside_the_tree(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_proofs_in_a_survey_and_a_proof_past_its_share_of_time(index: LocalIndex, tmp_path: Path) -> None:
-    from tests.test_prove import real_sdk
+    from tests.prove.test_prove import real_sdk
 
     sdk = real_sdk() / "cpython-3.13-win-arm64"
     proving = {"prove_python": "3.13", "sdk_dir": str(sdk), "zig_cache": str(tmp_path / "zig")}

@@ -19,6 +19,7 @@ from analyzer.report import markdown, sarif
 from analyzer.report.groups import group_findings
 from analyzer.scan import ScanOptions, scan
 from tests.clirun import run
+from tests.paths import FIXTURES, REPO
 
 SIMD_C = """#ifndef SIMD_H
 #define SIMD_H
@@ -65,7 +66,7 @@ def test_text_groups_by_place_and_rule_and_verbose_lists_every_line(tmp_path: Pa
 
 
 def test_places_of_findings() -> None:
-    result = scan(Path(__file__).parent.parent / "fixtures" / "rules" / "WOA102", ScanOptions(jobs=1))
+    result = scan(FIXTURES / "rules" / "WOA102", ScanOptions(jobs=1))
     assert result.findings  # the fixture's positive case
     text = mask_comments_and_strings(SIMD_C.encode())
     structure = parse_preprocessor(SIMD_C.encode())
@@ -158,12 +159,10 @@ def test_json_reports_follow_the_published_schema(tmp_path: Path, monkeypatch: p
     and the root is what was scanned as given, never the machine's absolute path."""
     import jsonschema
 
-    schema = json.loads(
-        (Path(__file__).parent.parent / "docs" / "schema" / "woaport-findings-1.json").read_text()
-    )
+    schema = json.loads((REPO / "docs" / "schema" / "woaport-findings-1.json").read_text())
     jsonschema.validators.validator_for(schema).check_schema(schema)
     (tmp_path / "simd.c").write_text(SIMD_C)
-    fixtures = Path(__file__).parent.parent / "fixtures"
+    fixtures = FIXTURES
     for tree in (
         tmp_path,
         fixtures / "rules",

@@ -368,7 +368,7 @@ def zig_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     "fixture", ["WOA901/good", "WOA901/bad", "WOA902/bad", "WOA901/good_cython", "WOA901/bad_cython"]
 )
 def test_prove_compiles_and_links_for_real(fixture: str, tmp_path: Path, zig_cache: Path) -> None:
-    from tests.test_fixtures import expected
+    from tests.kinds.test_fixtures import expected
 
     sdks = real_sdk()
     tree = PROVE / fixture
