@@ -1435,7 +1435,7 @@ def prove_command(
     from analyzer.inputs import InputError, open_input
     from analyzer.paths import default_cache_dir
     from analyzer.prove import failed_modules, plan_for_proof, prove, toolchain_runner
-    from analyzer.report.prove import render_json, render_text
+    from analyzer.prove.report import render_json, render_text
     from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)

@@ -4,6 +4,7 @@ fail, or produced reports code scanning could not use."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.clirun import run
+from tests.paths import REPO
 
 SSE = "#include <emmintrin.h>\nint f(void) { return _mm_cvtsi128_si32(_mm_setzero_si128()); }\n"
 
@@ -100,7 +102,11 @@ def test_bare_scan_works_outside_a_checkout(tmp_path: Path, monkeypatch: pytest.
 
 @pytest.mark.slow
 def test_the_wheel_ships_the_demo_tree_and_the_rules(tmp_path: Path) -> None:
-    repo = Path(__file__).resolve().parent.parent
+    # A copy without build outputs: an in-place build/ left by an earlier build would
+    # put files in the wheel that the package list no longer names.
+    repo = tmp_path / "src"
+    skipped = shutil.ignore_patterns("build", "dist", ".venv", ".ci-venv", ".ci-cache", "*.egg-info", ".git")
+    shutil.copytree(REPO, repo, ignore=skipped)
     built = subprocess.run(
         [
             sys.executable,
@@ -127,6 +133,9 @@ def test_the_wheel_ships_the_demo_tree_and_the_rules(tmp_path: Path) -> None:
         "analyzer/native/kinds.py",
     ):
         assert member in names
+    # Every package of the source tree is in the wheel (pyproject lists them by hand).
+    packages = sorted(p.parent.relative_to(REPO).as_posix() for p in (REPO / "analyzer").rglob("__init__.py"))
+    assert [p for p in packages if f"{p}/__init__.py" not in names] == []
     assert any(n.endswith("/data/share/woaport/rules/targets.json") for n in names)
 
 

@@ -24,7 +24,6 @@ import pytest
 
 from analyzer.limits import ChildLimits
 from analyzer.model import Confidence
-from analyzer.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.prove import (
     RUST_NOT_PROVEN,
     STOPPED,
@@ -36,6 +35,7 @@ from analyzer.prove import (
     prove,
     toolchain_runner,
 )
+from analyzer.prove.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, tree_plan, walk_tree
 from analyzer.sdk.debian import DebianSources, SourceFetchError, find_tarball, release_hash
@@ -641,7 +641,7 @@ def test_prove_fails_only_on_the_packages_own_errors(tmp_path: Path, monkeypatch
 
 def test_not_proven_modules_carry_a_reason_code(tmp_path: Path) -> None:
     """Issue 26 item 4: each honest "not proven" says why as a code (JSON `reason`)."""
-    from analyzer.report.prove import render_json
+    from analyzer.prove.report import render_json
 
     tree = tmp_path / "tree"
     tree.mkdir()

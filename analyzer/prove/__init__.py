@@ -30,7 +30,7 @@ from analyzer.limits import CHILD_LIMITS, ChildLimits
 from analyzer.model import Confidence, Finding, Language, Location
 from analyzer.native.probe import ProbeJudge, probe_language
 from analyzer.paths import asm_reads_outside, compiler_overlay, inside, inside_file, links_outside
-from analyzer.pe import MACHINE_ARM64, PEError, read_pe
+from analyzer.prove.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import Rule, default_rules
 from analyzer.sdk.provider import Sdk, SdkError, zig_lib_dir
 from analyzer.targets import TargetData
