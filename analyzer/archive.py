@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from analyzer.errors import InputProblem
 from analyzer.model import ScanWarning
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar", ".zip")
@@ -25,7 +26,7 @@ _CHUNK = 1 << 16
 _Members = Generator[tuple[str, str, IO[bytes] | None], None, None]
 
 
-class ArchiveError(RuntimeError):
+class ArchiveError(RuntimeError, InputProblem):
     """The archive is unreadable or exceeds a safety cap."""
 
 

@@ -22,6 +22,7 @@ import click
 from analyzer import __version__
 from analyzer.archive import ARCHIVE_SUFFIXES, ArchiveError
 from analyzer.config import Config, ConfigError, find_config, load_config
+from analyzer.errors import InputProblem
 from analyzer.limits import CHILD_LIMITS, LimitError, check_environment
 from analyzer.model import CATEGORIES, Confidence, Finding, Severity
 from analyzer.report import FORMATS
@@ -357,12 +358,9 @@ def scan_command(
     index (pypi:NAME, NAME==VERSION; its sdist is downloaded, never built or run).
     Default: a small bundled demo tree. Paths are reported relative to the repository
     root (else the current directory)."""
-    from analyzer.index.config import IndexConfigError
-    from analyzer.index.errors import IndexFetchError
-    from analyzer.inputs import InputError, open_input, prefix_for, rebase
+    from analyzer.inputs import open_input, prefix_for, rebase
     from analyzer.native.sources import check_excludes
     from analyzer.paths import default_cache_dir
-    from analyzer.precise import PreciseUnavailable
     from analyzer.rules import RuleError, default_rules, select_rules
     from analyzer.scan import ScanOptions, scan
     from analyzer.targets import select_targets
@@ -458,7 +456,7 @@ def scan_command(
                 if only_files is not None:
                     result = _only(result, only_files)
                 results.append(result)
-    except (InputError, ArchiveError, IndexFetchError, IndexConfigError, PreciseUnavailable) as error:
+    except InputProblem as error:
         raise OperationalError(str(error)) from None
     finally:
         bar.close()
@@ -500,9 +498,7 @@ def ci_command(
     wheels are built), 1 when Windows wheels are built but none for ARM64, 2 when the
     input cannot be read."""
     from analyzer.ci import read_ci
-    from analyzer.index.config import IndexConfigError
-    from analyzer.index.errors import IndexFetchError
-    from analyzer.inputs import InputError, open_input
+    from analyzer.inputs import open_input
     from analyzer.report import ci as ci_report
 
     gaps = None
@@ -511,7 +507,7 @@ def ci_command(
             model = read_ci(opened.root)
             if check_deps:
                 gaps = _dependency_gaps(model, opened.root, index_url)
-    except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+    except InputProblem as error:
         raise OperationalError(str(error)) from None
     if not quiet and json_out != "-":
         _echo_text(ci_report.render_text(model, gaps), color)
@@ -715,10 +711,8 @@ def fix_command(
     repository (git+URL[@REF]), an sdist or a project on the index (pypi:NAME) is
     unpacked into a temporary directory: the patch is printed relative to its root (git
     apply it in your own checkout)."""
-    from analyzer.archive import ArchiveError, is_archive
-    from analyzer.index.config import IndexConfigError
-    from analyzer.index.errors import IndexFetchError
-    from analyzer.inputs import InputError, open_input
+    from analyzer.archive import is_archive
+    from analyzer.inputs import open_input
 
     with ExitStack() as stack:
         local = Path(source)
@@ -733,7 +727,7 @@ def fix_command(
                 opened = stack.enter_context(
                     open_input(source, index_url=index_url, log=lambda m: click.echo(m, err=True))
                 )
-            except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+            except InputProblem as error:
                 raise OperationalError(str(error)) from None
             path = opened.root
             # Said even with -q: a patch applied at the wrong root must not pass unnoticed.
@@ -1346,9 +1340,7 @@ def build_plan_command(
     """Show what the static build model decided: per target model, the sources each
     build target compiles (or not, or maybe), the compile probes that fail, and the
     macros the build defines. The build files are read, never run."""
-    from analyzer.index.config import IndexConfigError
-    from analyzer.index.errors import IndexFetchError
-    from analyzer.inputs import InputError, open_input
+    from analyzer.inputs import open_input
     from analyzer.report.buildplan import render_json, render_text
     from analyzer.rules import default_rules
     from analyzer.scan import ScanOptions, tree_plan, walk_tree
@@ -1370,7 +1362,7 @@ def build_plan_command(
             options = ScanOptions(include_vendored=include_vendored)
             plan = tree_plan(opened.root, walk_tree(opened.root, options), default_rules(), load_targets())
             label = opened.label
-    except (InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+    except InputProblem as error:
         raise OperationalError(str(error)) from None
     if json_out:
         _write(json_out, render_json(plan, models, label))
@@ -1430,13 +1422,11 @@ def prove_command(
     importing the right Python DLL. Modules, sources and flags come from the static build
     model: nothing from the package runs. Exit 0 when every module built, 1 when one did
     not, 2 on usage or input errors. cl.exe-only problems are not proven here (see scan)."""
-    from analyzer.index.config import IndexConfigError
-    from analyzer.index.errors import IndexFetchError
-    from analyzer.inputs import InputError, open_input
+    from analyzer.inputs import open_input
     from analyzer.paths import default_cache_dir
     from analyzer.prove import failed_modules, plan_for_proof, prove, toolchain_runner
     from analyzer.prove.report import render_json, render_text
-    from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
+    from analyzer.sdk.provider import checked, find_sdk, zig_command, zig_lib_dir
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
     for python in chosen:
@@ -1496,7 +1486,7 @@ def prove_command(
                 cython_tool=tools.cython,
             )
             label = opened.label
-    except (SdkError, InputError, ArchiveError, IndexFetchError, IndexConfigError) as error:
+    except InputProblem as error:
         raise OperationalError(str(error)) from None
     if json_out:
         _write(json_out, render_json(result, label, out_dir))

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzer.errors import InputProblem
+
 GIT_PREFIX = "git+"
 CLONE_TIMEOUT = 600.0  # seconds for the whole clone
 # Seconds a server has to answer at all (a listing of its refs): a silent git:// port or a
@@ -26,7 +28,7 @@ _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 _ALLOWED = ("https", "http", "ssh", "git", "file")
 
 
-class CloneError(RuntimeError):
+class CloneError(RuntimeError, InputProblem):
     """The repository could not be cloned (message says why)."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.archive import ArchiveLimits, extract, is_archive
+from analyzer.errors import InputProblem
 from analyzer.gitclone import CloneError, clone, git_request
 from analyzer.index.config import default_index_url
 from analyzer.model import Finding, Location, ScanWarning
@@ -35,7 +36,7 @@ _REQUIREMENT = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\s*=
 DEFAULT_LIMITS = ArchiveLimits()
 
 
-class InputError(RuntimeError):
+class InputError(RuntimeError, InputProblem):
     """The scan target cannot be used (message says why)."""
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from analyzer.cli import main
 from analyzer.inputs import index_request, parse_requirement
+from tests.clirun import run
 from tests.localindex import LocalIndex, Reply, sdist
 
 X86_SOURCE = b"#include <immintrin.h>\nfloat f(float x) { return _mm_cvtss_f32(_mm_set1_ps(x)); }\n"
@@ -196,3 +197,30 @@ def test_sigterm_mid_scan_removes_the_unpacked_sdist(tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 128 + signal.SIGTERM, stderr
     assert list(scratch.iterdir()) == []
+
+
+def test_every_input_error_is_one_input_problem_the_cli_reports() -> None:
+    """The command line catches ``InputProblem`` once (exit 2 with the message): each
+    error an input, an index, an archive, a clone or a toolchain raises derives from it,
+    and keeps its built-in base for existing handlers."""
+    from analyzer.archive import ArchiveError
+    from analyzer.errors import InputProblem
+    from analyzer.gitclone import CloneError
+    from analyzer.index.config import IndexConfigError
+    from analyzer.index.errors import DownloadTooLarge, IndexFetchError, ProjectNotFound
+    from analyzer.inputs import InputError
+    from analyzer.precise import PreciseUnavailable
+    from analyzer.sdk.provider import SdkError
+
+    for error in (
+        ArchiveError, CloneError, IndexConfigError, IndexFetchError, ProjectNotFound,
+        DownloadTooLarge, InputError, PreciseUnavailable, SdkError,
+    ):  # fmt: skip
+        assert issubclass(error, InputProblem) and issubclass(error, RuntimeError), error
+
+
+def test_an_unreadable_archive_is_an_input_problem_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "pkg-1.0.tar.gz"
+    bad.write_bytes(b"not a gzip stream at all")
+    code, output = run("scan", str(bad), "--no-progress")
+    assert code == 2 and "Traceback" not in output

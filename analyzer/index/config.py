@@ -15,8 +15,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from analyzer.errors import InputProblem
 
-class IndexConfigError(RuntimeError):
+
+class IndexConfigError(RuntimeError, InputProblem):
     """No index could be determined."""
 
 

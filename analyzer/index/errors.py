@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from analyzer.errors import InputProblem
 
-class IndexFetchError(RuntimeError):
+
+class IndexFetchError(RuntimeError, InputProblem):
     """The index could not be read (after retries) or answered something unusable."""
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.childproc import run_limited
+from analyzer.errors import InputProblem
 from analyzer.sdk.debian import DebianSources, SourceFetchError, Tarball, apt_mirror, get_capped
 from analyzer.sdk.exports import def_file, header_exports, stable_exports
 
@@ -31,7 +32,7 @@ MAX_MEMBER = 8 * 1024 * 1024
 LAYOUT = 3  # bump when what a cached SDK holds changes (2: Include/internal/ too; 3: _Py_NO_RETURN exports)
 
 
-class SdkError(RuntimeError):
+class SdkError(RuntimeError, InputProblem):
     """No SDK for that Python could be found or made (message says why)."""
 
 
