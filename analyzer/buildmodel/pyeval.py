@@ -337,8 +337,11 @@ class Interpreter:
         read_python: Callable[[str], str | None],
         judge_probe: Callable[[str], Value],
         parsed: dict[str, ast.Module | None] | None = None,
+        extra_argv: tuple[str, ...] = (),
     ) -> None:
         self.facts = facts
+        # Options after pip's (``--plat-name win-arm64``: a build that names its platform).
+        self.extra_argv = extra_argv
         self.parsed: dict[str, ast.Module | None] = parsed if parsed is not None else {}
         self.syntax_errors: set[str] = set()
         self.tree_files = tree_files
@@ -1043,7 +1046,7 @@ class Interpreter:
             # sdist: no project-specific option is on the command line. One list per
             # evaluation, so a setup.py's sys.argv.remove() is seen by later reads.
             if self.argv is None:
-                self.argv = ["setup.py", "bdist_wheel", "--dist-dir", PIP_DIST_DIR]
+                self.argv = ["setup.py", "bdist_wheel", "--dist-dir", PIP_DIST_DIR, *self.extra_argv]
             return self.argv
         if dotted == "os.sep":
             return "/"  # paths are kept tree-relative with forward slashes

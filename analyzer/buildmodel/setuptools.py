@@ -59,8 +59,9 @@ def _evaluate(
     read_text: Callable[[str], str | None],
     judge: Callable[[str], Value],
     parsed: dict[str, ast.Module | None],
+    extra_argv: tuple[str, ...] = (),
 ) -> _Evaluation:
-    interpreter = Interpreter(facts, tree_files, read_text, judge, parsed)
+    interpreter = Interpreter(facts, tree_files, read_text, judge, parsed, extra_argv)
     extensions: list[Any] = []
     reached = False
     setup_line: tuple[str, int] | None = None
@@ -208,6 +209,12 @@ def setuptools_plan(
         if known and not any_here and x64_has_sources and result.setup_line is not None:
             path, line = result.setup_line
             note_on(events, ("no-extension", path, line, "no extension module"), model, 1)
+        if any_here and setup_py is not None:
+            drops = _plat_name_drops(
+                setup_py, facts, pyproject_exts, tree_files, read_text, judge, model, parsed
+            )
+            if drops is not None:
+                note_on(events, ("plat-name-drops", setup_py, drops, PLAT_NAME_ARGV_TEXT), model, 1)
         for name in set().union(*model_macros) if model_macros else set():
             values = [m.get(name, 0) for m in model_macros]
             macros.setdefault(name, {})[model] = (
@@ -264,6 +271,45 @@ def _pure(calls: list[dict[str, Any]]) -> bool:
         if commands not in (None, {}) and not (isinstance(commands, dict) and "build_ext" not in commands):
             return False
     return True
+
+
+# How a build that names its platform runs setup.py (``bdist_wheel --plat-name win-arm64``,
+# a cross-compile from x64 or a hand-run build), for the --plat-name trap (WOA563).
+PLAT_NAME_ARGV = ("--plat-name", "win-arm64")
+PLAT_NAME_ARGV_TEXT = " ".join(PLAT_NAME_ARGV)
+_PLAT_NAME_MENTION = re.compile(r"plat[-_]name")
+
+
+def _plat_name_drops(
+    setup_py: str,
+    facts: Mapping[str, Fact],
+    pyproject_exts: list[Any],
+    tree_files: frozenset[str],
+    read_text: Callable[[str], str | None],
+    judge: ProbeJudge,
+    model: str,
+    parsed: dict[str, ast.Module | None],
+) -> int | None:
+    """The line of setup.py's ``--plat-name`` test when the build, run with
+    ``--plat-name win-arm64``, has no extension module left (it had some without):
+    setup.py reads the platform name and drops the native code for Windows. None
+    otherwise; setup.py is evaluated a second time only when it mentions plat-name."""
+    text = read_text(setup_py) or ""
+    if not _PLAT_NAME_MENTION.search(text):
+        return None
+    named = _evaluate(
+        facts,
+        setup_py,
+        pyproject_exts,
+        tree_files,
+        read_text,
+        judge_for(judge, model),
+        parsed,
+        PLAT_NAME_ARGV,
+    )
+    if not named.known or any(_sources_of(item) for item in named.extensions):
+        return None
+    return next(n for n, line in enumerate(text.splitlines(), 1) if _PLAT_NAME_MENTION.search(line))
 
 
 def _sources_of(item: Any) -> bool:
