@@ -3,6 +3,7 @@
     python benchmarks/accuracy.py            # scan every pinned sdist (downloads once, cached)
     python benchmarks/accuracy.py --pin      # development: pin the latest releases anew
     python benchmarks/accuracy.py --only numpy,pillow --files   # which files the errors are in
+    python benchmarks/accuracy.py --compare HEAD~1   # REV's harness and analyzer, side by side
 
 The oracle set (``benchmarks/oracle.toml``, section ``builds``): projects with C, C++,
 Cython or Rust extensions that publish a ``win_arm64`` wheel for the pinned version, so
@@ -23,8 +24,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
+import re
 import shutil
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import tomllib
@@ -39,6 +44,7 @@ from analyzer.index.simple import SimpleIndex, select_sdist
 from analyzer.model import Confidence, Severity
 from analyzer.paths import default_cache_dir
 from analyzer.result import ScanResult
+from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
 from analyzer.verdict import judge
 
@@ -105,9 +111,20 @@ def main() -> None:
     parser.add_argument("--pin", nargs="*", metavar="NAME", help="print pins for these projects and stop")
     parser.add_argument("--only", default="", help="comma-separated project names")
     parser.add_argument("--files", action="store_true", help="list the files holding the errors")
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also run REV's own harness and analyzer (a git revision, e.g. HEAD~1) on the same pins "
+        "and print the figures side by side",
+    )
     args = parser.parse_args()
     if args.pin is not None:
         pin(args.pin)
+        return
+    if args.compare:
+        before = figures_at(args.compare, args.only)
+        now = run_here(args.only)
+        print_side_by_side(args.compare, before, now)
         return
     data = tomllib.loads(PINS.read_text(encoding="utf-8"))
     only = {n.strip() for n in args.only.split(",") if n.strip()}
@@ -155,6 +172,7 @@ def main() -> None:
         blockers = data.get("blockers", [])
         if blockers and not only:
             found = wanted = 0
+            by_category: dict[str, list[int]] = {}  # the region a blocker is in: code, build, ci
             print("labelled blockers: recall")
             for entry in blockers:
                 archive = fetch_pinned(index, entry["name"], entry["sdist"], entry["sha256"], cache)
@@ -164,8 +182,73 @@ def main() -> None:
                 hit = expected & places
                 found += len(hit)
                 wanted += len(expected)
+                for path, rule in expected:
+                    counts = by_category.setdefault(CATEGORY_OF.get(rule, "code"), [0, 0])
+                    counts[0] += (path, rule) in hit
+                    counts[1] += 1
                 print(f"  {entry['name']:14} {entry['version']:12} {len(hit)}/{len(expected)}")
             print(f"  recall: {found}/{wanted}")
+            for category in sorted(by_category):
+                hit_n, want_n = by_category[category]
+                print(f"  recall ({category} blockers): {hit_n}/{want_n}")
+
+
+CATEGORY_OF = {rule.id: rule.category for rule in default_rules()}
+
+# The figures the harness prints, read back from its text (so a revision's own harness,
+# from before any machine-readable output, can be compared): name -> pattern.
+FIGURES = {
+    "high-confidence errors (goal 0)": r"total: (\d+) high-confidence",
+    "verdicts blocked (goal none)": r"verdicts blocked by code or build[^:]*: (.*)",
+    "code = unknown": r"code = unknown: (\d+ of \d+)",
+    "build = unknown": r"build = unknown: (\d+ of \d+)",
+    "labelled recall": r"^  recall: (\d+/\d+)",
+    "recall, code blockers": r"recall \(code blockers\): (\d+/\d+)",
+    "recall, build blockers": r"recall \(build blockers\): (\d+/\d+)",
+    "recall, ci blockers": r"recall \(ci blockers\): (\d+/\d+)",
+}
+
+
+def figures_of(output: str) -> dict[str, str]:
+    found = {}
+    for name, pattern in FIGURES.items():
+        match = re.search(pattern, output, re.MULTILINE)
+        found[name] = match.group(1).strip() if match else "-"
+    return found
+
+
+def _harness_output(root: Path, only: str) -> str:
+    command = [sys.executable, str(root / "benchmarks" / "accuracy.py"), *(["--only", only] if only else [])]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the harness at {root} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def run_here(only: str) -> dict[str, str]:
+    return figures_of(_harness_output(Path(__file__).resolve().parent.parent, only))
+
+
+def figures_at(revision: str, only: str) -> dict[str, str]:
+    """The figures of ``revision``'s harness and analyzer: its tree exported with ``git
+    archive`` into a temporary folder (the working tree is not touched) and run there."""
+    repo = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="woaport-accuracy-") as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", "--format=tar", revision], capture_output=True, check=False
+        )
+        if archive.returncode != 0:
+            raise SystemExit(f"git archive {revision}: {archive.stderr.decode(errors='replace').strip()}")
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(tmp, filter="data")
+        return figures_of(_harness_output(Path(tmp), only))
+
+
+def print_side_by_side(revision: str, before: dict[str, str], now: dict[str, str]) -> None:
+    width = max(len(name) for name in FIGURES)
+    print(f"{'':{width}}  {revision:>24}  {'this tree':>24}")
+    for name in FIGURES:
+        print(f"{name:{width}}  {before[name][:24]:>24}  {now[name][:24]:>24}")
 
 
 if __name__ == "__main__":
