@@ -4,25 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analyzer.filekinds import FILE_KIND
 from analyzer.model import TargetModel
 from analyzer.rules import Rule
-
-# Code-fence language per rule language (the first one, alphabetically, when several).
-_FENCES = {
-    "c": "c",
-    "cpp": "cpp",
-    "rust": "rust",
-    "setup-py": "python",
-    "pyproject": "toml",
-    "cmake": "cmake",
-    "meson": "meson",
-    "cargo": "toml",
-    "workflow": "yaml",
-    "ci-config": "yaml",
-    "fortran": "fortran",
-    "script": "bat",
-    "msbuild": "xml",
-}
 
 
 def fix_label(rule: Rule) -> str:
@@ -31,9 +15,10 @@ def fix_label(rule: Rule) -> str:
 
 
 def fence_language(rule: Rule) -> str:
-    """The code-fence language of the rule's examples (its doc says, or its languages)."""
+    """The code-fence language of the rule's examples (its doc says, or its first
+    language's, alphabetically: analyzer/filekinds.py)."""
     return rule.doc.example_language or next(
-        (_FENCES[x.value] for x in sorted(rule.languages, key=lambda x: x.value)), "c"
+        (FILE_KIND[x].fence for x in sorted(rule.languages, key=lambda x: x.value)), "c"
     )
 
 

@@ -9,31 +9,17 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from analyzer.fallbacks import FallbackTable
+from analyzer.filekinds import FILE_KINDS
 from analyzer.model import Confidence, Finding, Language, Location, RuleFacts, Severity
 from analyzer.tri import Value
 
 SNIPPET_CHARS = 200
 SUPPRESS = re.compile(r"woaport:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
 
-# A line holding nothing but a comment, per language: a suppression there covers the next
-# line. A trailing comment on a code line covers that line only.
-_C_COMMENT = r"^\s*(?://|/\*|\*)"
-_HASH_COMMENT = r"^\s*#"
-COMMENT_ONLY: dict[Language, re.Pattern[str]] = {
-    Language.C: re.compile(_C_COMMENT),
-    Language.CPP: re.compile(_C_COMMENT),
-    Language.RUST: re.compile(_C_COMMENT),
-    Language.CARGO: re.compile(f"{_HASH_COMMENT}|{_C_COMMENT}"),  # Cargo.toml and build.rs
-    Language.SETUP_PY: re.compile(_HASH_COMMENT),
-    Language.PYPROJECT: re.compile(_HASH_COMMENT),
-    Language.CMAKE: re.compile(_HASH_COMMENT),
-    Language.MESON: re.compile(_HASH_COMMENT),
-    Language.WORKFLOW: re.compile(_HASH_COMMENT),
-    Language.CI_CONFIG: re.compile(_HASH_COMMENT),
-    Language.FORTRAN: re.compile(r"^\s*!|^[cC*](?:\s|$)"),
-    Language.SCRIPT: re.compile(r"^\s*(?:#|::|@?[Rr][Ee][Mm](?:\s|$))"),
-    Language.MSBUILD: re.compile(r"^\s*<!--"),
-}
+# A line holding nothing but a comment, per language (analyzer/filekinds.py): a
+# suppression there covers the next line. A trailing comment on a code line covers that
+# line only.
+COMMENT_ONLY: dict[Language, re.Pattern[str]] = {k.language: k.comment_only for k in FILE_KINDS}
 
 
 def format_message(template: str, **fields: str) -> str:

@@ -22,7 +22,8 @@ GROUND_FLOOR = {
     "model": set[str](),
     "targets": {"model"},
     "fallbacks": {"targets"},
-    "findings": {"fallbacks", "model", "tri"},
+    "filekinds": {"model"},
+    "findings": {"fallbacks", "filekinds", "model", "tri"},
 }
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.buildmodel.plan import CommandLines, PlanEvent
+from analyzer.filekinds import FILE_KIND
 from analyzer.model import Language
 from analyzer.safeload import toml_loads
 from analyzer.tri import Value
@@ -21,8 +22,14 @@ from analyzer.tri import Value
 if TYPE_CHECKING:  # the CI readers load only when CI is judged
     from analyzer.ci import CiModel
 
-_CMAKE_BLOCK = re.compile(r"^\s*(if|elseif|else|endif)\s*\((.*)$", re.IGNORECASE)
-_MESON_BLOCK = re.compile(r"^\s*(if|elif|else|endif)\b(.*)$")
+def _block_syntax(language: Language) -> re.Pattern[str]:
+    block = FILE_KIND[language].block
+    assert block is not None, language  # the file-kind table gives CMake and meson theirs
+    return block
+
+
+_CMAKE_BLOCK = _block_syntax(Language.CMAKE)
+_MESON_BLOCK = _block_syntax(Language.MESON)
 
 
 class Unparseable(Exception):

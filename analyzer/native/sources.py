@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analyzer.filekinds import FILE_KINDS
 from analyzer.model import Language, ScanWarning
 from analyzer.paths import HEADER_EXTENSIONS
 
@@ -125,17 +126,6 @@ class SourceFile:
     size: int
 
 
-FORTRAN_EXTENSIONS = frozenset({".f", ".for", ".f77", ".f90", ".f95", ".f03", ".f08", ".fpp"})
-
-
-# Python build scripts: setup.py, and those build backends run as hooks (poetry's and
-# pdm's build.py, hatch's hatch_build.py); the setup.py rules read them all.
-PYTHON_BUILD_SCRIPTS = frozenset({"setup.py", "build.py", "hatch_build.py"})
-# Build scripts a backend or CI runs, and Visual Studio project files (read as text).
-SCRIPT_EXTENSIONS = frozenset({".bat", ".cmd", ".ps1", ".sh"})
-MSBUILD_EXTENSIONS = frozenset({".vcxproj", ".sln", ".props"})
-
-
 # CI services other than GitHub Actions, by where their configuration lives.
 CI_FILES = {
     "azure-pipelines.yml": "Azure Pipelines",
@@ -173,30 +163,19 @@ def ci_service(rel: str) -> str | None:
 
 
 def build_language(rel: str) -> Language | None:
-    """Build, CI and Fortran files: what the build and CI rules read."""
+    """Build, CI and Fortran files: what the build and CI rules read. The kinds are tried
+    in the order of :data:`analyzer.filekinds.FILE_KINDS`: by name, or for CI files by
+    where they live (workflows also below the root: a monorepo member, a fixture tree)."""
     name = rel.rsplit("/", 1)[-1]
-    lower = name.lower()
-    if name in PYTHON_BUILD_SCRIPTS:
-        return Language.SETUP_PY
-    if name == "pyproject.toml":
-        return Language.PYPROJECT
-    if name == "CMakeLists.txt" or lower.endswith(".cmake"):
-        return Language.CMAKE
-    if name in ("meson.build", "meson.options", "meson_options.txt"):
-        return Language.MESON
-    if name in ("Cargo.toml", "build.rs"):
-        return Language.CARGO
-    # Also below the root: a monorepo member, or a fixture tree.
-    if "/.github/workflows/" in "/" + rel and lower.endswith((".yml", ".yaml")):
-        return Language.WORKFLOW
-    if ci_service(rel) is not None:
-        return Language.CI_CONFIG
-    if Path(lower).suffix in FORTRAN_EXTENSIONS:
-        return Language.FORTRAN
-    if Path(lower).suffix in SCRIPT_EXTENSIONS:
-        return Language.SCRIPT
-    if Path(lower).suffix in MSBUILD_EXTENSIONS:
-        return Language.MSBUILD
+    for kind in FILE_KINDS:
+        if kind.language is Language.WORKFLOW:
+            if "/.github/workflows/" in "/" + rel and name.lower().endswith((".yml", ".yaml")):
+                return kind.language
+        elif kind.language is Language.CI_CONFIG:
+            if ci_service(rel) is not None:
+                return kind.language
+        elif kind.named(name):
+            return kind.language
     return None
 
 

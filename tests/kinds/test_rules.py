@@ -319,3 +319,23 @@ def test_a_one_file_scan_loads_only_what_it_uses(tmp_path: Path) -> None:
             [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
         )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_the_file_kind_table_covers_every_language_and_the_rule_schema() -> None:
+    """One table (analyzer/filekinds.py) says, per file kind, how it is recognised, its
+    comment-only lines and its examples' fence: every Language is in it, and the rule
+    files' language list is exactly its languages."""
+    import json
+
+    from analyzer.filekinds import FILE_KIND, FILE_KINDS
+    from analyzer.model import Language
+    from analyzer.native.sources import build_language
+    from analyzer.targets import RULES_DIR
+
+    assert set(FILE_KIND) == set(Language) and len(FILE_KINDS) == len(Language)
+    schema = json.loads((RULES_DIR / "schema.json").read_text())
+    languages = schema["properties"]["rule"]["items"]["properties"]["languages"]["items"]["enum"]
+    assert sorted(languages) == sorted(language.value for language in Language)
+    for kind in FILE_KINDS:  # a file named like the kind is recognised as it
+        for name in sorted(kind.names) + [f"x{suffix}" for suffix in sorted(kind.suffixes)]:
+            assert build_language(f"pkg/{name}") is kind.language, name
