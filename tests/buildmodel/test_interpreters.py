@@ -923,6 +923,34 @@ def test_cffi_modules_are_read_through_their_build_script() -> None:
     assert unread is None or "msvc-arm64" not in unread.complete_on
 
 
+def test_listings_globs_and_constants_of_tree_modules_are_evaluated_in_the_tree() -> None:
+    """Issue 25: ``os.listdir``, ``glob`` and path joins inside the tree, and a constant
+    imported from a tree module, are values, not unknowns."""
+    setup = (
+        "import glob\n"
+        "from build_config import SOURCES_DIR\n"
+        "srcs = [os.path.join(SOURCES_DIR, f) for f in sorted(os.listdir(SOURCES_DIR)) if f.endswith('.c')]\n"
+        "srcs += glob.glob(os.path.join('extra', '*.c'))\n"
+        "setup(ext_modules=[Extension('m', srcs)])\n"
+    )
+    plan = setuptools(
+        {
+            "setup.py": SETUP_HEAD + setup,
+            "build_config.py": "SOURCES_DIR = 'src'\n",
+            "src/a.c": "",
+            "src/b.c": "",
+            "src/notes.txt": "",
+            "extra/c.c": "",
+        }
+    )
+    assert {path: compiled(plan, path) for path in ("src/a.c", "src/b.c", "extra/c.c")} == {
+        "src/a.c": 1,
+        "src/b.c": 1,
+        "extra/c.c": 1,
+    }
+    assert "msvc-arm64" in plan.complete_on and "src/notes.txt" not in plan.compiled()
+
+
 def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:
     """Cython's check_option(): an option found in sys.argv is removed from it; the next
     read sees the edit, and a project option pip never passes is absent."""
