@@ -22,6 +22,7 @@ from analyzer.tri import Value
 if TYPE_CHECKING:  # the CI readers load only when CI is judged
     from analyzer.ci import CiModel
 
+
 def _block_syntax(language: Language) -> re.Pattern[str]:
     block = FILE_KIND[language].block
     assert block is not None, language  # the file-kind table gives CMake and meson theirs

@@ -6,8 +6,9 @@ from __future__ import annotations
 import ast
 import re
 
+from analyzer.buildmodel.parse import branch_body
 from analyzer.fix.model import Unfixable
-from analyzer.model import Finding
+from analyzer.model import Finding, Language
 
 SETUP_GUARD_NAME = "TARGET_IS_X86"
 # setuptools reads the MSVC target from VSCMD_ARG_TGT_ARCH when cross-compiling (as
@@ -152,7 +153,6 @@ def _split_compile_options(code: str) -> tuple[str, str] | None:
 
 
 _MESON_TEST = re.compile(r"cpu_family\(\)\s*==\s*(['\"])(x86_64)\1")
-_MESON_BLOCK = re.compile(r"^\s*(if|elif|else|endif)\b")
 _X86_CONTENT = re.compile(r"(?i)sse|avx|x86|amd64|intel|[/-]arch:|-m(?:fma|bmi|popcnt|pclmul|aes)")
 
 
@@ -164,9 +164,10 @@ def fix_meson(text: str, findings: list[Finding]) -> str:
     for finding in sorted(findings, key=lambda f: -f.location.line):
         index = finding.location.line - 1
         m = _MESON_TEST.search(lines[index])
-        if m is None or not _MESON_BLOCK.match(lines[index]):
+        branch = branch_body(lines, Language.MESON, index + 1) if m is not None else None
+        if m is None or branch is None:
             raise Unfixable("not an if/elif cpu_family() == 'x86_64' test")
-        body = _meson_branch(lines, index)
+        body = "".join(branch)
         if _X86_CONTENT.search(body):
             raise Unfixable(
                 "the branch holds x86-specific code: add an aarch64 branch with the NEON equivalent"
@@ -175,22 +176,3 @@ def fix_meson(text: str, findings: list[Finding]) -> str:
         widened = f"cpu_family() in [{quote}x86_64{quote}, {quote}aarch64{quote}]"
         lines[index] = lines[index][: m.start()] + widened + lines[index][m.end() :]
     return "".join(lines)
-
-
-def _meson_branch(lines: list[str], start: int) -> str:
-    """The body of the if/elif branch starting at ``start`` (up to its elif/else/endif)."""
-    depth = 0
-    body = []
-    for line in lines[start + 1 :]:
-        m = _MESON_BLOCK.match(line)
-        keyword = m.group(1) if m else ""
-        if keyword == "if":
-            depth += 1
-        elif keyword == "endif":
-            if depth == 0:
-                break
-            depth -= 1
-        elif keyword in ("elif", "else") and depth == 0:
-            break
-        body.append(line)
-    return "".join(body)
