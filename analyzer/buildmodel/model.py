@@ -232,11 +232,9 @@ def local_cythonize_plan(
         return None
     if not (flags.get("inplace") is True or flags.get("build") is True):
         return None  # C generated, nothing compiled by this step
-    backend_texts = [
-        read_text(f) or ""
-        for f in sorted(files)
-        if f.endswith(".py") and f.split("/")[0] in _backend_folders(pyproject)
-    ][:MAX_BACKEND_MODULES]
+    folders = _backend_folders(pyproject)
+    modules = [f for f in sorted(files) if f.endswith(".py") and f.split("/")[0] in folders]
+    backend_texts = [read_text(f) or "" for f in modules[:MAX_BACKEND_MODULES]]
     if not any("Cython.Build.Cythonize" in text for text in backend_texts):
         return None
     pyx = sorted(

@@ -84,6 +84,9 @@ class TextMatch(BuildKind):
         for number, line in enumerate(view.lines, 1):
             if number in guarded or (self.exclude is not None and self.exclude.search(line)):
                 continue
+            matches = list(self.pattern.finditer(line))
+            if not matches:  # the cheap test first: the block and run checks cost more
+                continue
             if self.body is not None and view.language in (Language.CMAKE, Language.MESON):
                 lines = branch_body(view.lines, view.language, number)
                 if lines is None or not self.body.search("\n".join(lines)):
@@ -91,7 +94,7 @@ class TextMatch(BuildKind):
             ran = commands.ran_on(number) if commands is not None else None
             if ran is not None and all(value == 0 for _, value in ran):
                 continue  # the build model read this file: this line runs on no model
-            for m in self.pattern.finditer(line):
+            for m in matches:
                 yield Hit(number, m.start() + 1, m.end() + 1, m.group(), ran)
                 if self.once:
                     return
