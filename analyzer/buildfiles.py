@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.buildmodel.model import project_dirs
 from analyzer.buildmodel.parse import BuildFileView, ProjectContext, Unparseable, project_context
-from analyzer.buildmodel.plan import CommandLines, PlanEvent
+from analyzer.buildmodel.plan import CommandLines, DeadBranches, PlanEvent
 from analyzer.findings import format_message, make_finding, suppressed
 from analyzer.kinds.build import BuildKind
 from analyzer.kinds.rule import Rule
@@ -80,6 +80,7 @@ def scan_build_files(
     root: Path = Path("."),
     plan_events: tuple[PlanEvent, ...] = (),
     command_lines: tuple[CommandLines, ...] = (),
+    dead_branches: tuple[DeadBranches, ...] = (),
 ) -> tuple[list[Finding], list[ScanWarning], int]:
     """Build, CI and Fortran files: cheap, so read in this process. Also returns how many
     files were read that the C/Rust passes did not count (build.rs is counted there)."""
@@ -125,6 +126,7 @@ def scan_build_files(
             project_context(pyproject_text),
             plan_events=plan_events,
             command_lines={c.path: c for c in command_lines},
+            dead_branches={d.path: d for d in dead_branches},
             setup_text=setup_texts.get(posixpath.dirname(source.rel), "")
             if source.language is Language.SETUP_PY
             else "",

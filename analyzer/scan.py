@@ -225,6 +225,7 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         base,
         plan.events if plan is not None else (),
         plan.command_lines if plan is not None else (),
+        plan.dead_branches if plan is not None else (),
     )
     findings.extend(build_findings)
     warnings.extend(build_file_warnings)

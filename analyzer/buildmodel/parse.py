@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.buildmodel.plan import CommandLines, PlanEvent
+from analyzer.buildmodel.plan import CommandLines, DeadBranches, PlanEvent
 from analyzer.filekinds import FILE_KIND
 from analyzer.model import Language
 from analyzer.safeload import toml_loads
@@ -49,6 +49,8 @@ class ProjectContext:
     plan_events: tuple[PlanEvent, ...] = ()
     # CMake files the build model read: which of their commands ran on which models.
     command_lines: Mapping[str, CommandLines] = field(default_factory=dict)
+    # Python build files the build model evaluated: their if-branches never taken.
+    dead_branches: Mapping[str, DeadBranches] = field(default_factory=dict)
     # setup.py and the modules it imports in the same directory, as one text: a
     # counterpart in any of them (SETUPTOOLS_EXT_SUFFIX handled in setup.py) counts.
     setup_text: str = ""

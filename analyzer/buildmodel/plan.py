@@ -121,6 +121,19 @@ class CommandLines:
 
 
 @dataclass(frozen=True)
+class DeadBranches:
+    """The ``if`` branches of one Python build file (setup.py or a module it imports)
+    that the evaluation never took, with the models on which each is dead: a rule's hit
+    inside one does not bite there."""
+
+    path: str
+    regions: tuple[tuple[int, int, tuple[str, ...]], ...]  # (first line, last line, dead on)
+
+    def dead_on(self, line: int) -> frozenset[str]:
+        return frozenset(m for first, last, models in self.regions if first <= line <= last for m in models)
+
+
+@dataclass(frozen=True)
 class TargetSettings:
     """What one target is built with on one model: libraries it links, compile and link
     arguments, as the build computes them there (known strings only)."""
@@ -181,6 +194,8 @@ class BuildPlan:
     public_headers: tuple[str, ...] = ()
     # CMake: which commands of each file the interpreter read ran on which models.
     command_lines: tuple[CommandLines, ...] = ()
+    # setup.py and its modules: the if-branches never taken, per model.
+    dead_branches: tuple[DeadBranches, ...] = ()
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -323,9 +338,11 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     settings: list[TargetSettings] = []
     public: list[str] = []
     command_lines: list[CommandLines] = []
+    dead_branches: list[DeadBranches] = []
     for plan in plans:
         settings.extend(plan.settings)
         command_lines.extend(plan.command_lines)
+        dead_branches.extend(plan.dead_branches)
         public.extend(plan.public_headers)
         include_dirs.extend(plan.include_dirs)
         helpers.extend(plan.helper_files)
@@ -361,6 +378,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         settings=tuple(settings),
         public_headers=tuple(dict.fromkeys(public)),
         command_lines=tuple(command_lines),
+        dead_branches=tuple(dead_branches),
     )
 
 
@@ -384,4 +402,5 @@ def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
         helper_files=tuple(at(f) for f in plan.helper_files),
         public_headers=tuple(at(f) for f in plan.public_headers),
         command_lines=tuple(replace(c, path=at(c.path)) for c in plan.command_lines),
+        dead_branches=tuple(replace(d, path=at(d.path)) for d in plan.dead_branches),
     )

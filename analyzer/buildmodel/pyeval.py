@@ -296,6 +296,29 @@ def looks_like_c(text: str) -> bool:
     return "#include" in text or ("main" in text and "{" in text) or "#if" in text
 
 
+@dataclass(frozen=True)
+class VersionInfo:
+    """``sys.version_info`` (or a prefix of it) of the Pythons a win_arm64 wheel is built
+    for: CPython 3.9 (the first with ARM64 Windows installers cibuildwheel builds for) up
+    to any later 3.x. A comparison with a tuple is answered where the whole range agrees
+    (``>= (3, 0)``: true; ``< (3, 0)``: false; ``>= (3, 12)``: unknown)."""
+
+    lowest: tuple[int, ...] = (3, 9)
+    highest: tuple[int, ...] = (3, 99)
+
+    def compare(self, op: ast.cmpop, other: tuple[Any, ...]) -> Any:
+        if not other or not all(isinstance(x, int) for x in other):
+            return UNKNOWN
+        test = _COMPARES[type(op)]
+        low, high = self.lowest[: len(other)], self.highest[: len(other)]
+        if len(self.lowest) < len(other):  # (3,) compared with (3, 9): not decided here
+            return UNKNOWN
+        answers = {test(low, other), test(high, other)}
+        if isinstance(op, (ast.Eq, ast.NotEq)) and low != high and low <= other <= high:
+            return UNKNOWN  # a version inside the range equals it on one build only
+        return answers.pop() if len(answers) == 1 else UNKNOWN
+
+
 def _known(value: Any) -> bool:
     """True for a fully known plain value (no UNKNOWN or Maybe inside)."""
     if value is UNKNOWN or isinstance(value, (Maybe, VersionText)):
@@ -371,6 +394,8 @@ class Interpreter:
         self.values: list[tuple[str, int, str, bool]] = []
         self.classes: list[tuple[ast.ClassDef, Namespace]] = []
         self.argv: list[Any] | None = None  # sys.argv, made when first read
+        # (file, first line, last line) of each if-branch evaluated: taken on some visit?
+        self.branches: dict[tuple[str, int, int], bool] = {}
         # Include folders a build_ext override adds (``self.include_dirs.append(".")`` in
         # finalize_options): setuptools passes them to every extension's compile.
         self.command_include_dirs: list[str] = []
@@ -575,6 +600,8 @@ class Interpreter:
 
     def branch(self, condition: Any, body: list[ast.stmt], orelse: list[ast.stmt], ns: Namespace) -> None:
         state = truth(condition)
+        self.took(body, ns, state != 0)
+        self.took(orelse, ns, state != 1)
         if state == 1:
             self.exec_block(body, ns)
         elif state == 0:
@@ -587,6 +614,14 @@ class Interpreter:
                         self.exec_block(block, ns)
             finally:
                 self.uncertain -= 1
+
+    def took(self, block: list[ast.stmt], ns: Namespace, taken: bool) -> None:
+        """Note whether an ``if`` branch (its lines) was taken, or may have been, on some
+        visit: one never taken is dead code on this model (a distutils import in the
+        ``else`` of a Python-version test)."""
+        if block:
+            key = (ns.path, block[0].lineno, block[-1].end_lineno or block[-1].lineno)
+            self.branches[key] = self.branches.get(key, False) or taken
 
     def for_loop(self, stmt: ast.For, ns: Namespace) -> None:
         iterable = self.eval(stmt.iter, ns)
@@ -890,6 +925,11 @@ class Interpreter:
             if found is None:
                 return UNKNOWN
             return found if isinstance(op, ast.In) else not found
+        if isinstance(left, VersionInfo) and isinstance(right, tuple):
+            return left.compare(op, right)
+        if isinstance(right, VersionInfo) and isinstance(left, tuple):
+            flipped = {ast.Lt: ast.Gt(), ast.LtE: ast.GtE(), ast.Gt: ast.Lt(), ast.GtE: ast.LtE()}
+            return right.compare(flipped.get(type(op), op), left)
         if not (_known(left) and _known(right)):
             return UNKNOWN
         if isinstance(left, Std) or isinstance(right, Std):
@@ -930,6 +970,8 @@ class Interpreter:
         return _bounded(_BINOPS[type(op)](left, right))
 
     def subscript(self, value: Any, index_node: ast.expr, ns: Namespace) -> Any:
+        if isinstance(value, VersionInfo):
+            return self.version_part(value, index_node, ns)
         if isinstance(index_node, ast.Slice):
             lower = self.eval(index_node.lower, ns)
             upper = self.eval(index_node.upper, ns)
@@ -946,6 +988,18 @@ class Interpreter:
             if isinstance(value, list) and any(isinstance(v, Maybe) for v in value):
                 return UNKNOWN  # which item sits at an index depends on the path
             return strip_maybe(value[key]) if -len(value) <= key < len(value) else UNKNOWN
+        return UNKNOWN
+
+    def version_part(self, value: VersionInfo, index_node: ast.expr, ns: Namespace) -> Any:
+        """``sys.version_info[0]`` is 3; ``[:2]`` a prefix; other parts are unknown."""
+        if isinstance(index_node, ast.Slice):
+            upper = self.eval(index_node.upper, ns)
+            if index_node.lower is None and index_node.step is None and isinstance(upper, int) and upper > 0:
+                return VersionInfo(value.lowest[:upper], value.highest[:upper])
+            return UNKNOWN
+        key = self.eval(index_node, ns)
+        if isinstance(key, int) and key < len(value.lowest) and value.lowest[key] == value.highest[key]:
+            return value.lowest[key]
         return UNKNOWN
 
     def comprehension(self, generators: list[ast.comprehension], element: ast.expr, ns: Namespace) -> Any:
@@ -1000,6 +1054,8 @@ class Interpreter:
     def attribute(self, obj: Any, name: str) -> Any:
         if isinstance(obj, Namespace):
             return obj.names.get(name, UNKNOWN)
+        if isinstance(obj, VersionInfo):
+            return obj.lowest[0] if name == "major" and obj.lowest[:1] == obj.highest[:1] else UNKNOWN
         if isinstance(obj, Ext):
             if name == "name":
                 return obj.name
@@ -1041,6 +1097,8 @@ class Interpreter:
         if dotted == "sys.implementation.name":
             implementation = facts.get("python_implementation")
             return implementation.lower() if isinstance(implementation, str) else UNKNOWN
+        if dotted == "sys.version_info":
+            return VersionInfo()
         if dotted == "sys.argv":
             # What setuptools' PEP 517 backend sets when pip builds the wheel from the
             # sdist: no project-specific option is on the command line. One list per

@@ -16,6 +16,7 @@ from analyzer.buildmodel.plan import (
     MACRO_NAME,
     UNKNOWN_MACRO_TEXT,
     BuildPlan,
+    DeadBranches,
     EventKey,
     Fact,
     ProbeJudge,
@@ -112,6 +113,7 @@ def setuptools_plan(
     helpers: set[str] = set()
     target_settings: dict[tuple[str, str], dict[str, list[str]]] = {}
     any_extension = False
+    dead: dict[tuple[str, int, int], list[str]] = {}  # if-branches never taken, per model
     pyproject_exts = _pyproject_extensions(pyproject) + _pyproject_rust_extensions(
         pyproject, tree_files, read_text
     )
@@ -127,6 +129,9 @@ def setuptools_plan(
             facts, setup_py, pyproject_exts, tree_files, read_text, judge_for(judge, model), parsed
         )
         interpreter = result.interpreter
+        for key, taken in interpreter.branches.items():
+            if not taken:
+                dead.setdefault(key, []).append(model)
         notes.extend(interpreter.notes)
         for directory in interpreter.command_include_dirs:
             if not posixpath.isabs(directory):
@@ -249,7 +254,15 @@ def setuptools_plan(
         helper_files=tuple(sorted(helpers)),
         settings=settings_list(target_settings),
         public_headers=_installed_headers(reference.interpreter.setup_calls, base, tree_files),
+        dead_branches=_dead_branches(dead),
     )
+
+
+def _dead_branches(dead: dict[tuple[str, int, int], list[str]]) -> tuple[DeadBranches, ...]:
+    by_file: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}
+    for (path, first, last), models in dead.items():
+        by_file.setdefault(path, []).append((first, last, tuple(models)))
+    return tuple(DeadBranches(path, tuple(sorted(regions))) for path, regions in sorted(by_file.items()))
 
 
 # setup() arguments that compile something besides ext_modules.

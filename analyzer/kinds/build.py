@@ -22,6 +22,7 @@ from analyzer.buildmodel.parse import (
 )
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
+from analyzer.targets import load_targets
 from analyzer.wheeltags import windows_arm64_markers
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ class TextMatch(BuildKind):
             return
         # CMake files the build model read: a line runs only on the models its command ran on.
         commands = view.context.command_lines.get(view.rel) if view.language is Language.CMAKE else None
+        # setup.py and its modules: a line in an if-branch the model never takes.
+        dead = view.context.dead_branches.get(view.rel) if view.language is Language.SETUP_PY else None
         guarded: set[int] = set()
         if self.condition is not None and view.language in (Language.CMAKE, Language.MESON):
             guarded = guarded_lines(view.lines, view.language, self.condition)
@@ -92,6 +95,8 @@ class TextMatch(BuildKind):
                 if lines is None or not self.body.search("\n".join(lines)):
                     continue
             ran = commands.ran_on(number) if commands is not None else None
+            if dead is not None and (dead_on := dead.dead_on(number)):
+                ran = tuple((m, 0 if m in dead_on else 1) for m in load_targets().names)
             if ran is not None and all(value == 0 for _, value in ran):
                 continue  # the build model read this file: this line runs on no model
             for m in matches:
