@@ -241,6 +241,7 @@ def test_the_result_survives_json_both_ways() -> None:
 
 
 # -- against the local index ---------------------------------------------------------------
+@pytest.mark.slow  # whole survey runs, each project in its own process
 def test_each_blocker_class_from_its_sdist_and_the_worklist_files(index: LocalIndex, tmp_path: Path) -> None:
     names = [*PROJECTS, "done", "linuxonly"]
     out = tmp_path / "out"
@@ -294,6 +295,7 @@ def test_an_existing_scheduler_runs_the_tasks(index: LocalIndex, tmp_path: Path)
     assert {s.name: s.blocker for s in report.surveys} == {"ciproj": "ci-only", "noci": "ci-elsewhere"}
 
 
+@pytest.mark.slow  # whole survey runs, each project in its own process
 def test_a_rerun_goes_on_where_an_interrupted_one_stopped(index: LocalIndex, tmp_path: Path) -> None:
     names = ["ciproj", "noci", "extlib"]
     ran: list[str] = []
@@ -361,6 +363,7 @@ def test_a_download_that_never_matches_its_hash_is_retried_by_the_next_run(
     assert store.current("noci", "1.0", only.woaport, "") is None
 
 
+@pytest.mark.slow  # whole survey runs, each project in its own process
 def test_a_run_says_what_turned_green_and_what_regressed(index: LocalIndex, tmp_path: Path) -> None:
     _survey(index, ["ciproj", "noci"], tmp_path)
     publish_native(index, "ciproj", "1.1")  # ported upstream
