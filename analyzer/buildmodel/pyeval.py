@@ -782,8 +782,12 @@ class Interpreter:
                 continue
             if source is not None:
                 value = source.names.get(alias.name, UNKNOWN)
+            elif module:
+                # ``from os import pathsep``, ``from sys import platform``: the value the
+                # model knows for that attribute (else the standard-library name itself).
+                value = self.std_attribute(module, alias.name)
             else:
-                value = Std(f"{module}.{alias.name}" if module else alias.name)
+                value = Std(alias.name)
             self.bind(alias.asname or alias.name, value, ns)
 
     # -- expressions -------------------------------------------------------------
@@ -1108,6 +1112,11 @@ class Interpreter:
             return self.argv
         if dotted == "os.sep":
             return "/"  # paths are kept tree-relative with forward slashes
+        if dotted == "os.pathsep":
+            # The separator of path lists (ujson's UJSON_BUILD_DC_INCLUDES default, split
+            # on it): ";" on Windows, ":" elsewhere.
+            windows = facts.get("os.name")
+            return ";" if windows == "nt" else ":" if windows == "posix" else UNKNOWN
         if dotted == "sys.maxsize":
             bits = facts.get("pointer_bytes")
             return (1 << (8 * bits - 1)) - 1 if isinstance(bits, int) else UNKNOWN
@@ -1357,6 +1366,14 @@ class Interpreter:
             return args[1]  # typing.cast(type, value) is the value
         if name in ("platform.machine", "platform.processor"):
             return facts.get("platform.machine") or UNKNOWN
+        if name == "shlex.split" and len(args) == 1 and isinstance(args[0], str) and not kwargs:
+            # A pure function of a known string (an empty default of an environment switch).
+            import shlex
+
+            try:
+                return shlex.split(args[0]) if len(args[0]) <= 4096 else UNKNOWN
+            except ValueError:
+                return UNKNOWN
         if name == "platform.system":
             return facts.get("platform.system") or UNKNOWN
         if name == "sysconfig.get_config_var" and args == ["Py_GIL_DISABLED"]:

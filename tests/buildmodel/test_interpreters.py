@@ -959,6 +959,21 @@ def test_listings_globs_and_constants_of_tree_modules_are_evaluated_in_the_tree(
     assert "msvc-arm64" in plan.complete_on and "src/notes.txt" not in plan.compiled()
 
 
+def test_from_imported_os_constants_and_shlex_split_are_values() -> None:
+    """ujson: ``from os import environ, pathsep``; the include folders are a default split
+    on ``pathsep`` and the vendored sources are compiled unless ``shlex.split`` of an
+    unset switch names libraries."""
+    setup = (
+        "from os import environ, pathsep\nimport shlex\n"
+        "incs = [d for d in environ.get('X_INCLUDES', 'inc').split(pathsep) if d]\n"
+        "libs = shlex.split(environ.get('X_LIBS', ''))\n"
+        "srcs = [] if libs else ['vendored.c']\n"
+        "setup(ext_modules=[Extension('m', srcs + ['m.c'], include_dirs=incs)])\n"
+    )
+    plan = setuptools({"setup.py": SETUP_HEAD + setup, "m.c": "", "vendored.c": "", "inc/h.h": ""})
+    assert compiled(plan, "vendored.c") == 1 and plan.include_dirs == ("inc",)
+
+
 def test_sys_argv_is_one_list_a_setup_py_can_edit() -> None:
     """Cython's check_option(): an option found in sys.argv is removed from it; the next
     read sees the edit, and a project option pip never passes is absent."""
