@@ -1329,7 +1329,7 @@ class Interpreter:
             rust = Ext(target, {"manifest": manifest}, ns.path, line, "rust")
             self.extensions.append(rust)
             return rust
-        if short in EXTENSION_CLASSES and (name == short or name.startswith(EXTENSION_MODULES)):
+        if _is_extension_class(name):
             return self.new_extension(args, kwargs, ns.path, line, short)
         if name in ("cffi.FFI", "cffi.api.FFI"):
             return CffiBuilder()

@@ -88,9 +88,8 @@ def definitions(
     for m in names.finditer(masked):
         name = m.group().decode("ascii", "replace")
         window = max(0, m.start() - _TAG_WINDOW)
-        if any(k in masked[window : m.start()] for k in _TAG_KEYWORDS) and _TAG_BEFORE.search(
-            masked, window, m.start()
-        ):
+        before = masked[window : m.start()]
+        if any(k in before for k in _TAG_KEYWORDS) and _TAG_BEFORE.search(masked, window, m.start()):
             tags.append((name, line_of(m.start())))
         after = m.end()
         if _TYPEDEF_TAIL.match(masked, after):
