@@ -1341,9 +1341,9 @@ def build_plan_command(
     build target compiles (or not, or maybe), the compile probes that fail, and the
     macros the build defines. The build files are read, never run."""
     from analyzer.inputs import open_input
+    from analyzer.project import TreeOptions, open_project
     from analyzer.report.buildplan import render_json, render_text
     from analyzer.rules import default_rules
-    from analyzer.scan import ScanOptions, tree_plan, walk_tree
     from analyzer.targets import load_targets, select_targets
 
     try:
@@ -1359,11 +1359,13 @@ def build_plan_command(
         with open_input(source, index_url=index_url, log=log) as opened:
             if not opened.root.is_dir():
                 raise click.UsageError(f"{source}: a build plan needs a source tree or sdist, not a file")
-            options = ScanOptions(include_vendored=include_vendored)
-            plan = tree_plan(opened.root, walk_tree(opened.root, options), default_rules(), load_targets())
-            label = opened.label
+            options = TreeOptions(include_vendored=include_vendored, cython=False)
+            project = open_project(opened.root, options, default_rules(), load_targets())
+            plan, label = project.plan, opened.label
     except InputProblem as error:
         raise OperationalError(str(error)) from None
+    for warning in project.warnings:
+        click.echo(f"woaport: {warning.message}", err=True)
     if json_out:
         _write(json_out, render_json(plan, models, label))
     if json_out != "-" and not quiet:

@@ -20,33 +20,33 @@ from analyzer.buildmodel.deps import (
     is_dependency_file,
     normalized,
 )
-from analyzer.buildmodel.model import external_libraries, plan_tree
+from analyzer.buildmodel.model import external_libraries
 from analyzer.buildmodel.plan import BuildPlan, system_libraries
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native.engine import scan_native
-from analyzer.native.probe import ProbeJudge
-from analyzer.native.sources import (
-    DEFAULT_MAX_BYTES,
-    SourceFile,
-    WalkResult,
-    listed_by_build,
-    meson_vendored,
-    walk,
-)
+from analyzer.native.sources import DEFAULT_MAX_BYTES, SourceFile, meson_vendored
 from analyzer.paths import repository_root
 from analyzer.pool import Progress, default_jobs
+from analyzer.project import BUILD_PROBE, Project, TreeOptions, open_project
 from analyzer.projectmeta import missing_submodules, read_project_urls
 from analyzer.result import ScanResult
 from analyzer.rules import Rule, default_rules
 from analyzer.targets import TargetData, load_targets
 from analyzer.verdict import own_workflow
 
-__all__ = ["Progress", "ScanOptions", "ScanResult", "default_jobs", "scan"]
+__all__ = [
+    "BUILD_PROBE",
+    "Progress",
+    "ScanOptions",
+    "ScanResult",
+    "default_jobs",
+    "judge_project",
+    "scan",
+    "tree_options",
+]
 
 # The skipped-count key for files with x86 code that no unit compiles on a selected model.
 NOT_COMPILED = "not compiled on a selected model (no translation unit reaches it; --all-code lists it)"
-# The skipped-count key for compile-probe sources the build model found.
-BUILD_PROBE = "build probe source (a test program the build compiles; not package code)"
 # Starting worker processes costs more than a small tree takes to scan in one.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
@@ -68,10 +68,17 @@ class ScanOptions:
     build_model: bool = True  # read the build files (analyzer/buildmodel/) for units and macros
 
 
-def walk_tree(root: Path, options: ScanOptions) -> WalkResult:
-    """The files a scan of ``root`` with ``options`` reads."""
-    return walk(
-        root, list(options.excludes), options.include_vendored, options.max_bytes, options.include_tests
+def tree_options(options: ScanOptions) -> TreeOptions:
+    """The options of the stages before the judging (:mod:`analyzer.project`)."""
+    return TreeOptions(
+        excludes=options.excludes,
+        include_vendored=options.include_vendored,
+        include_tests=options.include_tests,
+        max_bytes=options.max_bytes,
+        cython=options.cython,
+        cython_cache=options.cache_dir / "cython" if options.cache_dir is not None else None,
+        jobs=max(1, options.jobs),
+        build_model=options.build_model,
     )
 
 
@@ -79,15 +86,15 @@ MAX_DEPENDENCY_FILE = 2 * 1024 * 1024
 
 
 def read_dependencies(
-    base: Path, walked: WalkResult, linked: tuple[str, ...]
+    base: Path, build_files: tuple[SourceFile, ...], all_files: tuple[str, ...], linked: tuple[str, ...]
 ) -> tuple[tuple[str, ...], tuple[Dependency, ...]]:
     """The libraries the build model says the build links (``linked``) and the native
     dependencies the tree's build files look for, both without what the build compiles
     from the tree when it is not installed (``add_subdirectory(extern/x)``,
     ``subproject('x')``) and without examples', tests' and docs' build files."""
-    wanted = [s.rel for s in walked.build_files if is_dependency_file(s.rel) and not in_examples(s.rel)]
+    wanted = [s.rel for s in build_files if is_dependency_file(s.rel) and not in_examples(s.rel)]
     manifests = ("vcpkg.json", "packages.config")
-    wanted += [f for f in walked.all_files if f.count("/") <= 1 and f.rsplit("/", 1)[-1] in manifests]
+    wanted += [f for f in all_files if f.count("/") <= 1 and f.rsplit("/", 1)[-1] in manifests]
     texts = []
     for rel in dict.fromkeys(wanted):
         path = base / rel
@@ -115,19 +122,6 @@ def read_dependencies(
     return libraries, found
 
 
-def tree_plan(
-    base: Path,
-    walked: WalkResult,
-    rules: tuple[Rule, ...],
-    targets: TargetData,
-    judge: ProbeJudge | None = None,
-) -> BuildPlan | None:
-    """The static build model of the tree at ``base`` (None when no build is modelled).
-    ``judge``: how compile probes are decided (default: read by the fast mode)."""
-    files = sorted({*walked.all_files, *(s.rel for s in walked.build_files)})
-    return plan_tree(base, files, judge or ProbeJudge(rules, targets), targets.names)
-
-
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:
     """Scan ``root`` (a directory or one file). Raises ValueError for unusable options."""
     with tempfile.TemporaryDirectory(prefix="woaport-cython-") as scratch:
@@ -137,91 +131,56 @@ def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | 
 CYTHON_RUNTIME = "findings in Cython's runtime support code (C generated here)"
 
 
-def _translated_cython(
-    base: Path, walked: WalkResult, options: ScanOptions, scratch: Path
-) -> tuple[dict[str, str], list[ScanWarning]]:
-    """C for the tree's Cython sources that ship without it, added to the walk as if it
-    sat beside them (the build model then finds it as it finds shipped C): the generated
-    C's paths (to their .pyx) and what could not be translated."""
-    from analyzer import cython  # loaded when a tree is walked for .pyx (not for one file)
-
-    if not options.cython or not cython.available():
-        return {}, []
-    pending = [
-        rel for rel in cython.untranslated(walked.all_files) if options.include_tests or not in_examples(rel)
-    ]
-    if not pending:
-        return {}, []
-    cache = options.cache_dir / "cython" if options.cache_dir is not None else None
-    files, warnings = cython.translate(base, pending, scratch, max(1, options.jobs), cache, walked.all_files)
-    walked.files.extend(files)
-    walked.all_files.extend(f.rel for f in files)
-    return {f.rel: f.rel.rsplit(".", 1)[0] + ".pyx" for f in files}, warnings
-
-
 def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: Path) -> ScanResult:
     targets = load_targets()
     chosen = options.targets or targets.names
     for name in chosen:
         targets.by_name(name)  # raises KeyError for unknown names
-    selected = frozenset(chosen)
     rules = options.rules if options.rules is not None else default_rules()
-    walked = walk(
-        root, list(options.excludes), options.include_vendored, options.max_bytes, options.include_tests
-    )
-    base = root if root.is_dir() else root.parent
-    generated, cython_warnings = (
-        _translated_cython(base, walked, options, scratch) if root.is_dir() else ({}, [])
-    )
-    small = sum(s.size for s in walked.files) < PARALLEL_MIN_BYTES
-    workers = 1 if small else max(1, options.jobs)
+    project = open_project(root, tree_options(options), rules, targets, scratch)
+    return judge_project(project, options, rules, targets, tuple(chosen), progress)
 
-    plan = None
-    build_warnings: list[ScanWarning] = []
-    if options.build_model and root.is_dir():
-        try:
-            plan = tree_plan(base, walked, rules, targets)
-        except Exception as error:  # a defect in the build model must not lose the scan
-            build_warnings.append(
-                ScanWarning(
-                    "", f"build model failed ({type(error).__name__}: {error}); each file judged alone"
-                )
-            )
-    sources = walked.files
-    if plan is not None and not options.include_tests:
-        known = {s.rel for s in walked.files}
-        compiled = [
-            rel for rel, by_model in plan.compiled().items() if rel not in known and 1 in by_model.values()
-        ]
-        walked.files.extend(listed_by_build(base, compiled, walked, options.max_bytes))
-    if plan is not None and plan.helper_files:
-        # Modules setup.py imports hold build logic too: the setup.py rules read them.
-        listed = {s.rel for s in walked.build_files}
-        for rel in plan.helper_files:
-            path = base / rel
-            if rel not in listed and path.is_file() and not path.is_symlink():
-                walked.build_files.append(
-                    SourceFile(path, rel, Language.SETUP_PY, False, path.stat().st_size)
-                )
-    if plan is not None and plan.probe_files:
-        sources = [s for s in walked.files if s.rel not in plan.probe_files]
-        walked.skipped[BUILD_PROBE] += len(walked.files) - len(sources)
+
+def judge_project(
+    project: Project,
+    options: ScanOptions,
+    rules: tuple[Rule, ...],
+    targets: TargetData,
+    chosen: tuple[str, ...],
+    progress: Progress | None = None,
+) -> ScanResult:
+    """The scan's result for an opened ``project`` on the ``chosen`` target models: the
+    fast mode over its units, the build and CI rules over its build files, precise mode
+    when asked."""
+    selected = frozenset(chosen)
+    base, plan, tree = project.base, project.plan, project.tree
+    small = sum(s.size for s in project.files) < PARALLEL_MIN_BYTES
+    workers = 1 if small else max(1, options.jobs)
     native = scan_native(
-        base, sources, rules, targets, selected, options.max_bytes, workers, progress, options.all_code, plan
+        base,
+        list(project.sources),
+        rules,
+        targets,
+        selected,
+        options.max_bytes,
+        workers,
+        progress,
+        options.all_code,
+        plan,
     )
     findings: list[Finding] = list(native.findings)
     cython_runtime = 0
-    if generated:
+    if tree.generated:
         from analyzer import cython
 
-        findings, cython_runtime = cython.generated_findings(findings, generated, base)
-    warnings = [*walked.warnings, *cython_warnings, *build_warnings, *native.warnings]
+        findings, cython_runtime = cython.generated_findings(findings, dict(tree.generated), base)
+    warnings = [*tree.warnings, *project.warnings, *native.warnings]
     build_findings, build_file_warnings, build_read = scan_build_files(
-        _used_build_files(walked.build_files, plan),
+        _used_build_files(project.build_files, plan),
         rules,
         selected,
         options.max_bytes,
-        tuple(s.rel for s in walked.files),
+        tuple(s.rel for s in project.files),
         base,
         plan.events if plan is not None else (),
         plan.command_lines if plan is not None else (),
@@ -229,16 +188,18 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
     )
     findings.extend(build_findings)
     warnings.extend(build_file_warnings)
-    skipped = Counter(walked.skipped)
+    skipped = Counter(project.skipped)
     if native.not_compiled_files:
         skipped[NOT_COMPILED] = native.not_compiled_files
     if cython_runtime:
         skipped[CYTHON_RUNTIME] = cython_runtime
-    linked, needed = read_dependencies(base, walked, external_libraries(plan, walked.all_files))
+    linked, needed = read_dependencies(
+        base, project.build_files, project.all_files, external_libraries(plan, list(project.all_files))
+    )
     # The git work tree holding the scanned folder (found on disk; no git runs).
     repository = repository_root(base) if base.is_dir() else None
     result = ScanResult(
-        root=str(root),
+        root=str(tree.root),
         findings=(),
         warnings=(),
         files_scanned=native.files_read + build_read,
@@ -251,7 +212,7 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         # The tree's own CI files (not a vendored project's .github/).
         ci_files=sum(
             1
-            for s in walked.build_files
+            for s in project.build_files
             if s.language in (Language.WORKFLOW, Language.CI_CONFIG) and own_workflow(s.rel)
         ),
         external_libraries=linked,
@@ -272,7 +233,7 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
         try:
             outcome = run_precise(
                 base,
-                walked.files,
+                list(project.files),
                 set(native.candidates),
                 findings,
                 native.ctx,
@@ -298,7 +259,7 @@ def _scan(root: Path, options: ScanOptions, progress: Progress | None, scratch: 
     return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)), warnings=tuple(warnings))
 
 
-def _used_build_files(files: list[SourceFile], plan: BuildPlan | None) -> list[SourceFile]:
+def _used_build_files(files: tuple[SourceFile, ...], plan: BuildPlan | None) -> list[SourceFile]:
     """The build and CI files to judge: in a meson build, a subproject's other build
     systems (its CMakeLists.txt, setup.py, CI) are not what builds it, so they are left
     out; its meson files are read (and judged) where the project uses them."""

@@ -26,9 +26,8 @@ from analyzer.archive import extract
 from analyzer.index.config import default_index_url
 from analyzer.index.simple import SimpleIndex
 from analyzer.paths import default_cache_dir
-from analyzer.rules import default_rules
-from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
-from analyzer.targets import load_targets
+from analyzer.project import plan_of
+from analyzer.scan import ScanOptions, scan
 from benchmarks.accuracy import PINS, fetch_pinned
 
 DEFAULT = ("numpy", "lxml", "pycryptodome", "pillow")
@@ -63,10 +62,7 @@ def main() -> None:
                 for _ in range(args.repeat):
                     without.append(_cpu(scan, root, ScanOptions(build_model=False)))
                     with_model.append(_cpu(scan, root, ScanOptions()))
-                walked = walk_tree(root, ScanOptions())
-                plan_only = min(
-                    _cpu(tree_plan, root, walked, default_rules(), load_targets()) for _ in range(args.repeat)
-                )
+                plan_only = min(_cpu(plan_of, root) for _ in range(args.repeat))
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
             best_with, best_without = min(with_model), min(without)

@@ -29,12 +29,11 @@ from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import SimpleIndex
 from analyzer.limits import CHILD_LIMITS
 from analyzer.paths import default_cache_dir
+from analyzer.project import plan_of
 from analyzer.prove import plan_for_proof, prove, toolchain_runner
-from analyzer.rules import default_rules
-from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
+from analyzer.scan import ScanOptions, scan
 from analyzer.sdk.provider import local_sdk, zig_command, zig_lib_dir
 from analyzer.sdk.requires import requirement_tools
-from analyzer.targets import load_targets
 
 SDISTS = (
     "markupsafe-3.0.4.tar.gz", "msgpack-1.2.4.tar.gz", "bitarray-3.12.3.tar.gz", "crc32c-2.9.post0.tar.gz",
@@ -75,7 +74,6 @@ def main() -> int:
     toolchain = [zig_lib_dir(zig)]
     # The build requirements' headers (cppy, numpy...) from the index the user configured.
     index = SimpleIndex(default_index_url(None), cache=HttpCache(cache / "index"))
-    rules, targets = default_rules(), load_targets()
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()  # not proven, by reason code
     seconds = 0.0
@@ -84,7 +82,7 @@ def main() -> int:
     # Warm-up, not timed: zig builds its ARM64 mingw-w64 runtime on the first link.
     warm = Path(__file__).resolve().parent.parent / "fixtures" / "prove" / "WOA901" / "good"
     with tempfile.TemporaryDirectory(prefix="woaport-prove-warm-") as tmp:
-        warm_plan = tree_plan(warm, walk_tree(warm, ScanOptions()), rules, targets)
+        warm_plan = plan_of(warm)
         if warm_plan is not None:
             prove(warm, warm_plan, [sdk], Path(tmp), zig, run=run)
     print(f"{'sdist':28} {'modules':>7} {'built':>5} {'not proven':>10} {'failed':>6} {'s':>6}", end="")

@@ -23,12 +23,11 @@ from analyzer.childproc import run_limited
 from analyzer.index.simple import IndexFetchError, SimpleIndex
 from analyzer.limits import ChildLimits, LimitError, check_environment, overridden
 from analyzer.paths import asm_reads_outside, compiler_overlay
+from analyzer.project import plan_of
 from analyzer.prove import STOPPED_NOTE, prove, toolchain_runner
-from analyzer.rules import default_rules
 from analyzer.safeload import regex_search
-from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
+from analyzer.scan import ScanOptions, scan
 from analyzer.sdk.provider import Sdk, SdkError, archive_damage, checked, zig_command
-from analyzer.targets import load_targets
 from analyzer.tri import MAYBE
 from tests.clirun import run
 from tests.localindex import LocalIndex, Reply
@@ -67,7 +66,7 @@ def planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Planted
 
 
 def _plan(tree: Path) -> BuildPlan:
-    plan = tree_plan(tree, walk_tree(tree, ScanOptions()), default_rules(), load_targets())
+    plan = plan_of(tree)
     assert plan is not None
     return plan
 

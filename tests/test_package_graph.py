@@ -130,11 +130,13 @@ def test_the_engine_layers_import_downwards() -> None:
     engines below the rule loader and the scan."""
     graph = package_graph()
     below = {
-        "findings": {"kinds", "native", "buildmodel", "rules"},
-        "buildmodel": {"kinds", "native", "rules", "buildfiles", "precise"},
-        "kinds": {"native", "rules", "buildfiles", "precise"},
-        "native": {"rules", "buildfiles", "precise"},
-        "precise": {"rules", "scan"},
+        "findings": {"kinds", "native", "buildmodel", "rules", "project"},
+        "buildmodel": {"kinds", "native", "rules", "buildfiles", "precise", "project"},
+        "kinds": {"native", "rules", "buildfiles", "precise", "project"},
+        "native": {"rules", "buildfiles", "precise", "project"},
+        "precise": {"rules", "scan", "project"},
+        # The stages that open a tree sit below everything that judges, proves or fixes it.
+        "project": {"scan", "prove", "fix", "cli", "survey", "status", "report"},
     }
     for node, above in below.items():
         assert not graph.get(node, set()) & above, (node, graph.get(node, set()) & above)

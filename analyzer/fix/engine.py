@@ -33,9 +33,10 @@ from analyzer.fix.model import FileEdit, FixPlan, ManualItem, PartialFix, Unfixa
 from analyzer.fix.recompute import CiVerification, verify_ci
 from analyzer.model import Confidence, Finding
 from analyzer.native.sources import UTF8_BOM
+from analyzer.project import walk_stage
 from analyzer.result import ScanResult
 from analyzer.rules import Rule, default_rules
-from analyzer.scan import ScanOptions, scan, walk_tree
+from analyzer.scan import ScanOptions, scan, tree_options
 
 FileFixer = Callable[[str, list[Finding]], str]
 
@@ -356,7 +357,7 @@ def patched_copy(
     """A scratch copy of the files the scan reads (``everything``: every file the walk
     saw, as a build needs its headers and data), with the plan's edits applied."""
     base = root if root.is_dir() else root.parent
-    walked = walk_tree(base, options)
+    walked = walk_stage(base, tree_options(options))
     copy = destination / "tree"
     wanted = [s.rel for s in (*walked.files, *walked.build_files)]
     if everything:

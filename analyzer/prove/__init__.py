@@ -857,17 +857,15 @@ def plan_for_proof(
     decide are compiled (never run) for ARM64 against the SDK's headers ``include``. A
     setup.py it cannot read gets the conventional layout's guess (every module "maybe");
     None when there is no build to read or guess."""
-    from analyzer.scan import ScanOptions, tree_plan, walk_tree
+    from analyzer.project import TreeOptions, open_project
     from analyzer.targets import load_targets
 
+    targets = load_targets()
     with tempfile.TemporaryDirectory(prefix="woaport-probes-") as probes:
-        judge = ToolchainProbeJudge(
-            default_rules(), load_targets(), zig, run, include, Path(probes), toolchain_dirs
-        )
-        walked = walk_tree(root, ScanOptions())
-        plan = tree_plan(root, walked, default_rules(), load_targets(), judge)
-    if plan is not None:
-        return plan
+        judge = ToolchainProbeJudge(default_rules(), targets, zig, run, include, Path(probes), toolchain_dirs)
+        project = open_project(root, TreeOptions(), default_rules(), targets, judge=judge)
+    if project.plan is not None:
+        return project.plan
     # A setup.py the model cannot read: the conventional layout, every module "maybe".
     from analyzer.buildmodel.conventional import MAX_SOURCE_BYTES, conventional_plan, uses_extensions
     from analyzer.buildmodel.model import tree_reader
@@ -875,6 +873,6 @@ def plan_for_proof(
     read = tree_reader(root, MAX_SOURCE_BYTES)
     if not uses_extensions(read):
         return None
-    cython = [f for f in walked.all_files if f.endswith(".pyx")]
-    sources = [s.rel for s in walked.files if not s.is_header] + cython
-    return conventional_plan(sorted(set(sources)), read, load_targets().names)
+    cython = [f for f in project.all_files if f.endswith(".pyx")]
+    sources = [s.rel for s in project.files if not s.is_header] + cython
+    return conventional_plan(sorted(set(sources)), read, targets.names)

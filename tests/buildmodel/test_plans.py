@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from analyzer.buildmodel.plan import BuildPlan
-from analyzer.rules import default_rules
-from analyzer.scan import ScanOptions, scan, tree_plan, walk_tree
-from analyzer.targets import load_targets
+from analyzer.project import plan_of as project_plan
+from analyzer.scan import ScanOptions, scan
 from analyzer.tri import MAYBE
 from tests.clirun import run
 from tests.kinds.test_fixtures import expected
@@ -23,7 +22,7 @@ PROJECTS = sorted(p.parent for p in (FIXTURES / "builds").glob("*/plan.json"))
 
 
 def plan_of(root: Path) -> BuildPlan:
-    plan = tree_plan(root, walk_tree(root, ScanOptions()), default_rules(), load_targets())
+    plan = project_plan(root)
     assert plan is not None, f"{root.name}: no build model"
     return plan
 

@@ -24,6 +24,7 @@ import pytest
 
 from analyzer.limits import ChildLimits
 from analyzer.model import Confidence
+from analyzer.project import plan_of as project_plan
 from analyzer.prove import (
     RUST_NOT_PROVEN,
     STOPPED,
@@ -37,11 +38,9 @@ from analyzer.prove import (
 )
 from analyzer.prove.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import default_rules
-from analyzer.scan import ScanOptions, tree_plan, walk_tree
 from analyzer.sdk.debian import DebianSources, SourceFetchError, find_tarball, release_hash
 from analyzer.sdk.exports import def_file, header_exports, stable_exports
 from analyzer.sdk.provider import SDK_ENV, Sdk, SdkError, find_sdk, unpack_headers
-from analyzer.targets import load_targets
 from tests.clirun import run
 from tests.localindex import LocalIndex, Reply
 from tests.paths import FIXTURES
@@ -131,8 +130,7 @@ def test_diagnostics_are_mapped_to_the_including_tree_line(tmp_path: Path) -> No
 
 
 def plan_of(tree: Path):  # type: ignore[no-untyped-def]
-    walked = walk_tree(tree, ScanOptions())
-    plan = tree_plan(tree, walked, default_rules(), load_targets())
+    plan = project_plan(tree)
     assert plan is not None
     return plan
 
@@ -880,7 +878,7 @@ def test_a_setup_py_the_model_cannot_read_gets_the_conventional_layout(tmp_path:
     (tree / "spam" / "helper.c").write_text("int helper(void) { return 1; }\n")
     (tree / "tests").mkdir()
     (tree / "tests" / "check.c").write_text("PyMODINIT_FUNC PyInit_check(void) { return 0; }\n")
-    assert tree_plan(tree, walk_tree(tree, ScanOptions()), default_rules(), load_targets()) is None
+    assert project_plan(tree) is None
     plan = plan_for_proof(tree, ["zig"], lambda c, d: (0, ""), tmp_path / "inc", [])
     assert plan is not None and plan.systems == ("conventional",) and plan.notes == (NOTE,)
     (module,) = modules_of(plan)
