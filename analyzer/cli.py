@@ -8,7 +8,6 @@ import re
 import signal
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -20,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from analyzer import __version__
-from analyzer.archive import ARCHIVE_SUFFIXES, ArchiveError
+from analyzer.archive import ARCHIVE_SUFFIXES
 from analyzer.config import Config, ConfigError, find_config, load_config
 from analyzer.errors import InputProblem
-from analyzer.limits import CHILD_LIMITS, LimitError, check_environment
-from analyzer.model import CATEGORIES, Confidence, Finding, Severity
+from analyzer.limits import LimitError, check_environment
+from analyzer.model import CATEGORIES, Severity
 from analyzer.report import FORMATS
 from analyzer.result import ScanResult, merge_results
 from analyzer.status.defaults import DEFAULT_PYTHONS
@@ -32,7 +31,6 @@ from analyzer.status.defaults import DEFAULT_PYTHONS
 if TYPE_CHECKING:  # annotations only: the modules load when a command needs them
     from analyzer.index.simple import SimpleIndex
     from analyzer.scan import ScanOptions
-    from analyzer.sdk.requires import RequirementTools
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # What `woaport scan` with no argument scans: a small demo tree shipped as package data.
@@ -358,6 +356,7 @@ def scan_command(
     index (pypi:NAME, NAME==VERSION; its sdist is downloaded, never built or run).
     Default: a small bundled demo tree. Paths are reported relative to the repository
     root (else the current directory)."""
+    from analyzer.changed import restricted_to
     from analyzer.inputs import open_input, prefix_for, rebase
     from analyzer.native.sources import check_excludes
     from analyzer.paths import default_cache_dir
@@ -454,7 +453,7 @@ def scan_command(
                 if opened.local:
                     result = rebase(result, prefix_for(opened.root, Path.cwd()))
                 if only_files is not None:
-                    result = _only(result, only_files)
+                    result = restricted_to(result, only_files)
                 results.append(result)
     except InputProblem as error:
         raise OperationalError(str(error)) from None
@@ -466,9 +465,14 @@ def scan_command(
         if not quiet and not to_stdout:
             _echo_text(text_report.render(result, verbose=verbose), color)
         if explain:
-            click.echo(_explain(result), nl=False, err=bool(to_stdout))
+            click.echo(text_report.explain(result), nl=False, err=bool(to_stdout))
     if repository is not None:
-        results = [_new_since(results[0], repository, base_ref, options, quiet)]
+        from analyzer.changed import new_since
+
+        comparison = new_since(results[0], repository, base_ref, options, Path.cwd())
+        if not quiet:
+            click.echo(f"woaport: {comparison.note}", err=True)
+        results = [comparison.result]
     merged = results[0] if len(results) == 1 else merge_results(results)
     for name, destination in reports.items():
         render = FORMATS[name].render
@@ -522,23 +526,10 @@ PRECISE_PYTHON = "3.13"  # the Python whose headers precise mode parses units wi
 
 def _dependency_gaps(model: Any, root: Path, index_url: str | None) -> Any:
     """The win_arm64 cells whose build requirements have no wheel on the index."""
-    from analyzer.ci.depwheels import dependency_gaps
-    from analyzer.index.simple import DistFile, ProjectNotFound
+    from analyzer.ci.depwheels import tree_dependency_gaps
     from analyzer.paths import default_cache_dir
-    from analyzer.sdk.requires import build_requirements
 
-    requirements = build_requirements(root, "", every=True)
-    if not requirements:
-        return ()
-    with _open_index(index_url, default_cache_dir()) as index:
-
-        def files_of(name: str) -> tuple[DistFile, ...]:
-            try:
-                return index.project(name).files
-            except ProjectNotFound:
-                return ()
-
-        return dependency_gaps(model, requirements, files_of)
+    return tree_dependency_gaps(model, root, lambda: _open_index(index_url, default_cache_dir()))
 
 
 def _precise_sdk(precise: bool, sdk_dir: Path | None, cache_dir: Path | None) -> Path | None:
@@ -575,94 +566,23 @@ def _workers(requested: int) -> int:
     return jobs
 
 
-def _new_since(
-    after: ScanResult, repository: Path, ref: str, options: ScanOptions, quiet: bool
-) -> ScanResult:
-    """``after`` with only the findings and warnings the scan of ``ref`` did not have
-    (matched as SARIF fingerprints are: rule, file, normalized line text, occurrence)."""
-    import tempfile
-
-    from analyzer.archive import extract
-    from analyzer.findings import finding_keys
-    from analyzer.gitclone import CloneError, export_revision
-    from analyzer.inputs import prefix_for, rebase
-    from analyzer.scan import scan
-
-    with tempfile.TemporaryDirectory(prefix="woaport-base-") as scratch:
-        try:
-            archive = export_revision(repository, ref, Path(scratch) / "base.tar")
-            unpack_to = Path(scratch) / "unpacked"
-            unpack_to.mkdir()
-            unpacked = extract(archive, unpack_to)
-        except (CloneError, ArchiveError) as error:
-            if not quiet:
-                click.echo(f"woaport: no {ref} to compare with ({error}): every finding is new", err=True)
-            return after
-        before = rebase(scan(unpacked.root, options), prefix_for(repository, Path.cwd()))
-    # A build-dependent finding the change makes certain is new too: confidence counts.
-    known = set(zip(finding_keys(before.findings), (f.confidence for f in before.findings), strict=True))
-    keys = finding_keys(after.findings)
-    new = tuple(f for f, key in zip(after.findings, keys, strict=True) if (key, f.confidence) not in known)
-    old_warnings = {(w.path, w.message) for w in before.warnings}
-    if not quiet:
-        click.echo(
-            f"woaport: {len(new)} finding(s) new since {ref} ({len(after.findings) - len(new)} there before)",
-            err=True,
-        )
-    return replace(
-        after,
-        findings=new,
-        warnings=tuple(w for w in after.warnings if (w.path, w.message) not in old_warnings),
-    )
-
-
 def _repository_scan(inputs: tuple[str, ...]) -> tuple[list[str], set[str]]:
     """``--in-repo``: scan the repository around the current directory (so guards and
     macros defined in other files are followed) and report the given files only."""
+    from analyzer.changed import OutsideRepository, repository_files
     from analyzer.inputs import repository_root
 
     base = repository_root(Path.cwd()) or Path.cwd().resolve()
-    files: set[str] = set()
-    for name in inputs:
-        path = Path(name).resolve()
-        if not path.is_relative_to(base):
-            raise click.UsageError(f"--in-repo: {name} is outside the repository {base}")
-        files.add(path.relative_to(base).as_posix())
-    return [str(base)], files
-
-
-def _only(result: ScanResult, files: set[str]) -> ScanResult:
-    def wanted(f: Finding) -> bool:
-        origin = f.generated_from.path if f.generated_from is not None else None
-        return f.location.path in files or origin in files
-
-    return replace(
-        result,
-        findings=tuple(f for f in result.findings if wanted(f)),
-        not_compiled=tuple(f for f in result.not_compiled if wanted(f)),
-        warnings=tuple(w for w in result.warnings if w.path in files),
-    )
-
-
-def _explain(result: ScanResult) -> str:
-    lines = [
-        f"\nprecise mode: {result.precise_units} translation unit(s) parsed "
-        f"({result.precise_cached} from the cache), "
-        f"{result.precise_fallbacks} kept fast-mode results; {len(result.differences)} difference(s)"
-    ]
-    for d in result.differences:
-        lines.append(f"  {d.path}:{d.line} {d.rule_id} only in {d.only_in} mode: {d.detail}")
-    return "\n".join(lines) + "\n"
+    try:
+        return [str(base)], repository_files(base, inputs)
+    except OutsideRepository as error:
+        raise click.UsageError(str(error)) from None
 
 
 def exit_code(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> int:
-    if fail_on == "never":
-        return EXIT_CLEAN
-    threshold = Severity.parse(fail_on)
-    for f in result.findings:
-        if f.severity.rank >= threshold.rank and (fail_on_maybe or f.confidence is Confidence.HIGH):
-            return EXIT_FINDINGS
-    return EXIT_CLEAN
+    from analyzer.verdict import fails
+
+    return EXIT_FINDINGS if fails(result, fail_on, fail_on_maybe) else EXIT_CLEAN
 
 
 @main.command("fix")
@@ -1027,47 +947,26 @@ def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, ind
 
     from analyzer.fix.engine import patched_copy
     from analyzer.paths import default_cache_dir
-    from analyzer.prove import plan_for_proof, prove, toolchain_runner
-    from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command, zig_lib_dir
+    from analyzer.prove.session import ProofSettings, find_toolchain, proof_sentence, prove_source
+    from analyzer.sdk.provider import SdkError, checked, find_sdk
 
     cache = default_cache_dir()
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
     try:
-        sdk = checked(find_sdk(python, cache / "sdk", log=lambda m: click.echo(m, err=True)))
-        zig = zig_command()
-        toolchain = [zig_lib_dir(zig)]
+        sdk = checked(find_sdk(python, cache / "sdk", log=log))
+        toolchain = find_toolchain()
     except SdkError as error:
         raise OperationalError(f"--prove: {error}") from None
+    settings = ProofSettings(
+        requires_cache=cache / "requires",
+        zig_cache=cache / "zig",
+        open_index=lambda: _open_index(index_url, cache),
+    )
     with tempfile.TemporaryDirectory(prefix="woaport-fix-prove-") as scratch:
         tree = patched_copy(path, plan, options, Path(scratch), everything=True)
-        runner = toolchain_runner(cache / "zig", deadline=time.monotonic() + CHILD_LIMITS.prove_seconds)
         # As `prove` plans: the probes the fast mode cannot decide are compiled for ARM64.
-        built_plan = plan_for_proof(tree, zig, runner, sdk.include, toolchain)
-        if built_plan is None:
-            return "Not proven: woaport's build model cannot read this build."
-        log = lambda m: click.echo(m, err=True)  # noqa: E731
-        tools = _requirement_tools(tree, index_url, python, cache, log)
-        result = prove(
-            tree,
-            built_plan,
-            [sdk],
-            Path(scratch) / "out",
-            zig,
-            run=runner,
-            toolchain_dirs=toolchain,
-            requirement_dirs=tools.include_dirs,
-            cython_tool=tools.cython,
-        )
-    built = [m for m in result.modules if m.built]
-    line = (
-        f"Compiled and linked for win_arm64 with clang/mingw-w64 (zig cc, CPython {python}):"
-        f" {len(built)} of {len(result.modules)} module(s)"
-    )
-    failed = [m for m in result.modules if not m.built]
-    if failed:
-        line += "; not built: " + ", ".join(
-            f"{m.module} ({m.not_proven or (m.errors[0] if m.errors else '?')})" for m in failed
-        )
-    return line + ". This proves the mingw/clang build, not MSVC's."
+        proof = prove_source(tree, [sdk], toolchain, Path(scratch) / "out", settings, log)
+    return proof_sentence(proof, python)
 
 
 @main.command("survey")
@@ -1426,9 +1325,10 @@ def prove_command(
     not, 2 on usage or input errors. cl.exe-only problems are not proven here (see scan)."""
     from analyzer.inputs import open_input
     from analyzer.paths import default_cache_dir
-    from analyzer.prove import failed_modules, plan_for_proof, prove, toolchain_runner
+    from analyzer.prove import ModuleProof, failed_modules
     from analyzer.prove.report import render_json, render_text
-    from analyzer.sdk.provider import checked, find_sdk, zig_command, zig_lib_dir
+    from analyzer.prove.session import ProofSettings, find_toolchain, prove_source
+    from analyzer.sdk.provider import checked, find_sdk
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
     for python in chosen:
@@ -1440,54 +1340,31 @@ def prove_command(
     def log(message: str) -> None:
         click.echo(message, err=True)
 
-    cache = (cache_dir or default_cache_dir()) / "sdk"
+    def said(proof: ModuleProof, seconds: float) -> None:
+        state = "built" if proof.built else proof.reason or ("not proven" if proof.not_proven else "failed")
+        log(f"  {state:16} {proof.module} (CPython {proof.python}) {seconds:.1f} s")
+
+    cache = cache_dir or default_cache_dir()
+    settings = ProofSettings(
+        requires_cache=cache / "requires",
+        zig_cache=cache / "zig",
+        open_index=None if no_requires else lambda: _open_index(index_url, cache),
+        jobs=jobs,
+    )
     try:
-        zig = zig_command()
-        toolchain = [zig_lib_dir(zig)]
-        sdks = [checked(find_sdk(python, cache, sdk_dir, log=log)) for python in chosen]
+        toolchain = find_toolchain()
+        sdks = [checked(find_sdk(python, cache / "sdk", sdk_dir, log=log)) for python in chosen]
         with open_input(source, index_url=index_url, log=log) as opened:
             if not opened.root.is_dir():
                 raise click.UsageError(f"{source}: prove needs a source tree or sdist, not a file")
-            deadline = time.monotonic() + CHILD_LIMITS.prove_seconds
-            zig_cache = (cache_dir or default_cache_dir()) / "zig"
-            runner = toolchain_runner(zig_cache, deadline=deadline)
-            plan = plan_for_proof(opened.root, zig, runner, sdks[0].include, toolchain)
-            if plan is None:
+            proof = prove_source(
+                opened.root, sdks, toolchain, out_dir, settings, log, None if quiet or no_progress else said
+            )
+            if proof.result is None:
                 raise OperationalError(
                     f"{source}: no build the static model can read (setup.py, meson, CMake)"
                 )
-            if not zig_cache.is_dir() or not any(zig_cache.iterdir()):
-                log("zig prepares its mingw-w64 ARM64 runtime on this first proof (about a minute, once)")
-
-            def said(proof: Any, seconds: float) -> None:
-                state = (
-                    "built"
-                    if proof.built
-                    else proof.reason or ("not proven" if proof.not_proven else "failed")
-                )
-                log(f"  {state:16} {proof.module} (CPython {proof.python}) {seconds:.1f} s")
-
-            from analyzer.sdk.requires import RequirementTools
-
-            tools = RequirementTools()
-            if not no_requires:
-                tools = _requirement_tools(
-                    opened.root, index_url, chosen[0], cache_dir or default_cache_dir(), log
-                )
-            result = prove(
-                opened.root,
-                plan,
-                sdks,
-                out_dir,
-                zig,
-                run=runner,
-                jobs=jobs,
-                toolchain_dirs=toolchain,
-                progress=None if quiet or no_progress else said,
-                requirement_dirs=tools.include_dirs,
-                cython_tool=tools.cython,
-            )
-            label = opened.label
+            result, label = proof.result, opened.label
     except InputProblem as error:
         raise OperationalError(str(error)) from None
     if json_out:
@@ -1495,17 +1372,6 @@ def prove_command(
     if json_out != "-" and not quiet:
         _echo_text(render_text(result, label, out_dir), color)
     sys.exit(EXIT_FINDINGS if failed_modules(result) else EXIT_CLEAN)
-
-
-def _requirement_tools(
-    root: Path, index_url: str | None, python: str, cache: Path, log: Callable[[str], None]
-) -> RequirementTools:
-    """Include folders of the tree's build requirements' wheels and the Cython they ask
-    for (fetched from the index into the cache); what could not be had is said and left
-    out."""
-    from analyzer.sdk.requires import requirement_tools
-
-    return requirement_tools(root, lambda: _open_index(index_url, cache), python, cache / "requires", log)
 
 
 def _open_index(index_url: str | None, cache: Path) -> SimpleIndex:

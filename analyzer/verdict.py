@@ -246,3 +246,16 @@ def _clean(areas: list[str]) -> str:
     if not areas:
         return ""
     return f"{' and '.join(areas)} {'is' if len(areas) == 1 else 'are'} ARM64-clean"
+
+
+def fails(result: ScanResult, fail_on: str, fail_on_maybe: bool) -> bool:
+    """Whether ``result`` fails a check that fails on findings of severity ``fail_on``
+    or worse ("never": none fails), counting build-dependent ("maybe") ones only when
+    ``fail_on_maybe``."""
+    if fail_on == "never":
+        return False
+    threshold = Severity.parse(fail_on)
+    return any(
+        f.severity.rank >= threshold.rank and (fail_on_maybe or f.confidence is Confidence.HIGH)
+        for f in result.findings
+    )

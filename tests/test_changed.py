@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.changed import OutsideRepository, only_new, repository_files, restricted_to
+from analyzer.result import ScanResult
+from analyzer.scan import ScanOptions, scan
 from tests.clirun import run
 
 
@@ -73,3 +76,40 @@ def test_outside_a_repository_or_with_a_bad_base_it_says_so(tmp_path: Path, repo
     assert code == 2 and "inside a git repository" in out
     code, out = run("scan", "--changed", "--base", "no-such-ref", "--no-progress")
     assert "no no-such-ref to compare with" in out
+
+
+# -- the comparison itself, without git (analyzer/changed.py) ----------------------------
+def _scanned(tmp_path: Path, files: dict[str, str]) -> ScanResult:
+    root = tmp_path / "t"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return scan(root, ScanOptions())
+
+
+def test_only_new_keeps_what_the_base_did_not_have(tmp_path: Path) -> None:
+    before = _scanned(tmp_path / "b", {"a.c": "#include <immintrin.h>\n"})
+    after = _scanned(tmp_path / "a", {"a.c": "#include <immintrin.h>\n", "b.c": "#include <xmmintrin.h>\n"})
+    assert {f.location.path for f in after.findings} == {"a.c", "b.c"}
+    compared = only_new(after, before, "main")
+    assert {f.location.path for f in compared.result.findings} == {"b.c"}
+    there_before = len(after.findings) - len(compared.result.findings)
+    assert (
+        compared.note
+        == f"{len(compared.result.findings)} finding(s) new since main ({there_before} there before)"
+    )
+    assert only_new(after, after, "main").result.findings == ()
+
+
+def test_restricted_to_keeps_the_named_files(tmp_path: Path) -> None:
+    result = _scanned(tmp_path, {"a.c": "#include <immintrin.h>\n", "b.c": "#include <xmmintrin.h>\n"})
+    assert {f.location.path for f in restricted_to(result, {"b.c"}).findings} == {"b.c"}
+    assert restricted_to(result, set()).findings == ()
+
+
+def test_a_file_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "a.c").write_text("int a;\n")
+    assert repository_files(tmp_path / "repo", (str(tmp_path / "repo" / "a.c"),)) == {"a.c"}
+    with pytest.raises(OutsideRepository, match="outside the repository"):
+        repository_files(tmp_path / "repo", (str(tmp_path / "elsewhere.c"),))

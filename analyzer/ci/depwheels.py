@@ -24,7 +24,10 @@ from analyzer.index.wheels import python_native, python_pure, releases, wheel_pa
 from analyzer.wheeltags import windows_arm64_markers
 
 if TYPE_CHECKING:
-    from analyzer.index.simple import DistFile
+    from contextlib import AbstractContextManager
+    from pathlib import Path
+
+    from analyzer.index.simple import DistFile, SimpleIndex
 
 _CPYTHON_TAG = re.compile(r"^cp3(\d+)(t?)-win_arm64$")
 
@@ -103,3 +106,26 @@ def dependency_gaps(
                 if why is not None:
                     gaps.append(DependencyGap(f"{job.path}:{job.id}", tag, str(requirement), why))
     return tuple(gaps)
+
+
+def tree_dependency_gaps(
+    model: CiModel, root: Path, open_index: Callable[[], AbstractContextManager[SimpleIndex]]
+) -> tuple[DependencyGap, ...]:
+    """:func:`dependency_gaps` for the build requirements the tree at ``root`` declares,
+    each looked up on the index ``open_index`` opens (a project it does not have has
+    no wheel)."""
+    from analyzer.index.simple import ProjectNotFound
+    from analyzer.sdk.requires import build_requirements
+
+    requirements = build_requirements(root, "", every=True)
+    if not requirements:
+        return ()
+    with open_index() as index:
+
+        def files_of(name: str) -> tuple[DistFile, ...]:
+            try:
+                return index.project(name).files
+            except ProjectNotFound:
+                return ()
+
+        return tuple(dependency_gaps(model, requirements, files_of))

@@ -114,3 +114,15 @@ def render(result: ScanResult, show_warnings: bool = True, verbose: bool = False
         f"; targets: {', '.join(result.targets)}"
     )
     return "\n".join(out) + "\n"
+
+
+def explain(result: ScanResult) -> str:
+    """``--explain``: what precise mode parsed and where it disagrees with the fast mode."""
+    lines = [
+        f"\nprecise mode: {result.precise_units} translation unit(s) parsed "
+        f"({result.precise_cached} from the cache), "
+        f"{result.precise_fallbacks} kept fast-mode results; {len(result.differences)} difference(s)"
+    ]
+    for d in result.differences:
+        lines.append(f"  {d.path}:{d.line} {d.rule_id} only in {d.only_in} mode: {d.detail}")
+    return "\n".join(lines) + "\n"

@@ -26,7 +26,7 @@ from analyzer.limits import CHILD_LIMITS, SURVEY_LIMITS, SurveyLimits
 from analyzer.survey.model import CI_ELSEWHERE, DONE, ERROR, FAILED, Patch, ProjectSurvey, Proof
 
 if TYPE_CHECKING:
-    from analyzer.sdk.requires import RequirementTools
+    pass
 
 SURVEY_FORMAT = 2  # bump when a survey of the same sdist would say something else
 RESULT_VERSION = f"{__version__}+survey{SURVEY_FORMAT}"
@@ -178,9 +178,11 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
     if not request.prove_python:
         return Proof("skipped", "no proof asked (--no-prove)")
     from analyzer.fix.engine import patched_copy
+    from analyzer.index.simple import SimpleIndex
     from analyzer.paths import default_cache_dir
-    from analyzer.prove import failed_modules, plan_for_proof, prove, toolchain_runner
-    from analyzer.sdk.provider import SdkError, checked, local_sdk, zig_command, zig_lib_dir
+    from analyzer.prove import failed_modules
+    from analyzer.prove.session import ProofSettings, find_toolchain, prove_source
+    from analyzer.sdk.provider import SdkError, checked, local_sdk
 
     python = request.prove_python
     # The SDK where the survey found it; on another machine of a cluster, the worker's own
@@ -192,29 +194,25 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
         return Proof("skipped", f"no CPython {python} SDK for ARM64 on this worker", python=python)
     try:
         sdk = checked(sdk)
-        zig = zig_command()
-        toolchain = [zig_lib_dir(zig)]
+        toolchain = find_toolchain()
     except SdkError as error:
         return Proof("skipped", f"no toolchain: {error}", python=python)
     tree = patched_copy(root, plan, options, scratch / "patched", everything=True) if plan.edits else root
-    deadline = time.monotonic() + min(CHILD_LIMITS.prove_seconds, request.prove_seconds)
-    runner = toolchain_runner(Path(request.zig_cache) if request.zig_cache else None, deadline=deadline)
-    built_plan = plan_for_proof(tree, zig, runner, sdk.include, toolchain)
-    if built_plan is None:
-        return Proof("skipped", "no build the static model can read", python=python)
-    tools = _requirement_tools(tree, request, python, default_cache_dir() / "requires")
-    result = prove(
-        tree,
-        built_plan,
-        [sdk],
-        scratch / "out",
-        zig,
-        run=runner,
+
+    def open_index() -> SimpleIndex:
+        return SimpleIndex(request.index_url, timeout=request.timeout, retries=request.retries)
+
+    settings = ProofSettings(
+        requires_cache=default_cache_dir() / "requires",
+        zig_cache=Path(request.zig_cache) if request.zig_cache else None,
+        open_index=open_index,
+        seconds=min(CHILD_LIMITS.prove_seconds, request.prove_seconds),
         jobs=1,
-        toolchain_dirs=toolchain,
-        requirement_dirs=tools.include_dirs,
-        cython_tool=tools.cython,
     )
+    proof = prove_source(tree, [sdk], toolchain, scratch / "out", settings)
+    result = proof.result
+    if result is None:
+        return Proof("skipped", "no build the static model can read", python=python)
     modules = len(result.modules)
     built = sum(1 for m in result.modules if m.built)
     if modules == 0:
@@ -228,18 +226,6 @@ def _proof(root: Path, plan: Any, options: Any, request: SurveyRequest, scratch:
         return Proof("failed", f"{first.module}: {why[:300]}", modules, built, python)
     reasons = sorted({f"{m.module} ({m.reason or 'not proven'})" for m in result.modules if not m.built})
     return Proof("not proven", "; ".join(reasons[:5]), modules, built, python)
-
-
-def _requirement_tools(tree: Path, request: SurveyRequest, python: str, cache: Path) -> RequirementTools:
-    """Include folders of the build requirements' wheels and the Cython they ask for,
-    from the survey's index."""
-    from analyzer.index.simple import SimpleIndex
-    from analyzer.sdk.requires import requirement_tools
-
-    def open_index() -> SimpleIndex:
-        return SimpleIndex(request.index_url, timeout=request.timeout, retries=request.retries)
-
-    return requirement_tools(tree, open_index, python, cache)
 
 
 def survey_request(request: SurveyRequest) -> ProjectSurvey:
