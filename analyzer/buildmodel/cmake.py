@@ -13,6 +13,7 @@ when called. Targets (``add_library``, ``add_executable``, ``python_add_library`
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import posixpath
 import re
@@ -21,6 +22,7 @@ from typing import Any
 
 from analyzer.buildmodel.cmakeparse import Arg, Block, CMakeError, Command, nest, parse
 from analyzer.buildmodel.plan import (
+    NATIVE_SUFFIXES,
     BuildPlan,
     CommandLines,
     EventKey,
@@ -39,9 +41,10 @@ from analyzer.buildmodel.plan import (
     without_shared_stops,
 )
 from analyzer.buildmodel.public import installed_headers
-from analyzer.buildmodel.values import UNKNOWN, Target, WorkBudget, WorkExhausted
+from analyzer.buildmodel.runtime import InterpreterRuntime
+from analyzer.buildmodel.values import UNKNOWN, Target
 from analyzer.limits import BUILD_LIMITS
-from analyzer.safeload import TOO_DEEP, regex_search
+from analyzer.safeload import regex_search
 from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 300_000
@@ -49,7 +52,6 @@ MAX_FILES = 1_000
 MAX_CALL_DEPTH = 32
 ROOT = "\x00root"  # CMAKE_SOURCE_DIR: absolute in CMake, the tree root here
 BINARY = "\x00build"  # CMAKE_BINARY_DIR: not in the tree
-NATIVE = (".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm")
 
 
 class _Return(Exception):
@@ -109,7 +111,12 @@ TARGET_COMMANDS = {
 _UNKNOWN_OUTPUT_KEYWORDS = {"OUTPUT_VARIABLE", "RESULT_VARIABLE", "ERROR_VARIABLE", "RESULT", "OUTPUT"}
 
 
-class Interpreter:
+class Interpreter(InterpreterRuntime[list[Any]]):
+    max_steps = MAX_STEPS
+    max_files = MAX_FILES
+    stop_error = CMakeError
+    file_kind = "CMake"
+
     def __init__(
         self,
         facts: Mapping[str, Fact],
@@ -119,25 +126,14 @@ class Interpreter:
         defines: Mapping[str, str] | None = None,
         parsed: dict[str, list[Any] | None] | None = None,  # shared by every model's run
     ) -> None:
-        self.facts = facts
-        self.tree_files = tree_files
-        self.read_text = read_text
-        self.judge = judge
-        self.uncertain = 0
-        self.steps = 0
+        super().__init__(facts, tree_files, read_text, judge, parsed)
         self.depth = 0
-        self.budget = WorkBudget(self.note)  # characters built by expansion
         self.include_depth = 0
         self.subdirectories: set[str] = set()
-        self.files_read = 0
-        self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.commands: dict[str, tuple[str, tuple[str, ...], tuple[Any, ...], str]] = {}
         self.targets: dict[str, Target] = {}
         self.probes: list[tuple[str, int, str, Value]] = []
         self.virtual: dict[str, str] = {}  # configure_file outputs
-        self.notes: list[str] = []
-        self.unknown_sources = False
-        self.stopped: tuple[str, int, str] | None = None  # message(FATAL_ERROR) for certain
         self.include_paths: list[str] = []
         self.public_headers: list[str] = []  # install(FILES|DIRECTORY ...) headers
         self.settings: dict[str, dict[str, list[str]]] = {}
@@ -188,37 +184,20 @@ class Interpreter:
         self.base_vars.update(defines or {})
         self.cache: set[str] = set()
 
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
-
     # -- files -------------------------------------------------------------------
     def run(self, path: str) -> None:
         scope = dict(self.base_vars)
         self.subdirectories.add(path)
-        try:
-            self.run_file(path, scope, posixpath.dirname(path))
-        except (CMakeError, WorkExhausted) as error:
-            self.unknown_sources = self.aborted = True
-            self.note(f"{path}: {error}; the rest is not evaluated")
-        except RecursionError:
-            self.unknown_sources = self.aborted = True
-            self.note(f"{path}: {TOO_DEEP}; the rest is not evaluated")
-        except (_Return, _Stop):
-            pass
+
+        def evaluate() -> None:
+            with contextlib.suppress(_Return, _Stop):  # return() at file level, FATAL_ERROR
+                self.run_file(path, scope, posixpath.dirname(path))
+
+        if not self.run_entry(path, evaluate):
+            self.aborted = True
 
     def load(self, path: str) -> list[Any] | None:
-        if path not in self.parsed:
-            self.files_read += 1
-            if self.files_read > MAX_FILES:
-                raise CMakeError("too many CMake files")
-            text = self.read_text(path)
-            try:
-                self.parsed[path] = nest(parse(text)) if text is not None else None
-            except CMakeError as error:
-                self.parsed[path] = None
-                self.note(f"{path}: cannot parse ({error})")
-        return self.parsed[path]
+        return self.parse_once(path, lambda text: nest(parse(text)))
 
     def run_file(self, path: str, scope: dict[str, Any], directory: str) -> None:
         self.loaded.add(path)
@@ -244,9 +223,7 @@ class Interpreter:
     # -- statements --------------------------------------------------------------
     def exec_block(self, body: tuple[Any, ...] | list[Any], scope: dict[str, Any]) -> None:
         for item in body:
-            self.steps += 1
-            if self.steps > MAX_STEPS:
-                raise CMakeError("evaluation budget exhausted")
+            self.tick()
             if isinstance(item, Block):
                 self.exec_structure(item, scope)
             else:
@@ -787,7 +764,7 @@ class Interpreter:
                 if not item or item in keywords or item.startswith("$<") or item.startswith(BINARY):
                     continue
                 path = _tree_path(current, item)
-                if path in self.tree_files or path.lower().endswith(NATIVE):
+                if path in self.tree_files or path.lower().endswith(NATIVE_SUFFIXES):
                     found.append((path, certainty))
         return found
 
@@ -826,7 +803,7 @@ class Interpreter:
                 if arg in self.virtual:
                     text = self.virtual[arg]
                     break
-                if arg.lower().endswith(NATIVE):
+                if arg.lower().endswith(NATIVE_SUFFIXES):
                     path = _tree_path(_relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT))), arg)
                     text = self.read_text(path) if path in self.tree_files else None
                     break
@@ -1129,7 +1106,7 @@ def _names_sources(block: Block) -> bool:
             elif (
                 item.name in TARGET_COMMANDS
                 or item.name == "target_sources"
-                or any(a.text.lower().endswith(NATIVE) for a in item.args)
+                or any(a.text.lower().endswith(NATIVE_SUFFIXES) for a in item.args)
             ):
                 return True
     return False

@@ -39,7 +39,8 @@ from analyzer.buildmodel.plan import (
     without_shared_stops,
 )
 from analyzer.buildmodel.public import installed_headers
-from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, WorkBudget, WorkExhausted, join, strip_maybe
+from analyzer.buildmodel.runtime import InterpreterRuntime
+from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
 from analyzer.safeload import TOO_DEEP
 from analyzer.tri import MAYBE, Value, and3, or3
@@ -135,7 +136,12 @@ class Func:
 
 
 # -- the interpreter ---------------------------------------------------------------
-class Interpreter:
+class Interpreter(InterpreterRuntime[list[Any]]):
+    max_steps = MAX_STEPS
+    max_files = MAX_FILES
+    stop_error = MesonError
+    file_kind = "meson.build"
+
     def __init__(
         self,
         facts: Mapping[str, Fact],
@@ -144,24 +150,13 @@ class Interpreter:
         judge: Callable[[str], Value],
         parsed: dict[str, list[Any] | None] | None = None,  # shared by every model's run
     ) -> None:
-        self.facts = facts
-        self.tree_files = tree_files
-        self.read_text = read_text
-        self.judge = judge
-        self.uncertain = 0
-        self.steps = 0
-        self.budget = WorkBudget(self.note)  # items and characters built by "+"
-        self.files_read = 0
+        super().__init__(facts, tree_files, read_text, judge, parsed)
         self.targets: list[Target] = []
         # Each target's sources by name, for the targets that link it (link_with, a
         # declare_dependency's link_with): the module's code includes the library's.
         self.target_sources: dict[str, list[tuple[Any, Value]]] = {}
         self.probes: list[tuple[str, int, str, Value, str]] = []
         self.probe_files: set[str] = set()
-        self.notes: list[str] = []
-        self.stopped: tuple[str, int, str] | None = None
-        self.unknown_sources = False
-        self.parsed: dict[str, list[Any] | None] = parsed if parsed is not None else {}
         self.include_paths: list[str] = []
         self.public_headers: list[str] = []
         self.cython_language = "c"  # project(default_options: ['cython_language=cpp'])
@@ -172,39 +167,18 @@ class Interpreter:
         self.macros: dict[str, Value] = {}
         self.macro_texts: dict[str, str] = {}
 
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
-
     def run(self, build_file: str) -> None:
         env: dict[str, Any] = {}
         self.visited.add(build_file)
-        try:
-            self.run_file(build_file, env)
-        except _Stop:
-            pass
-        except (MesonError, WorkExhausted) as error:
-            self.unknown_sources = True
-            self.note(f"{build_file}: {error}; the rest is not evaluated")
-        except RecursionError:
-            self.unknown_sources = True
-            self.note(f"{build_file}: {TOO_DEEP}; the rest is not evaluated")
+
+        def evaluate() -> None:
+            with contextlib.suppress(_Stop):  # error(): the configure step ends on this model
+                self.run_file(build_file, env)
+
+        self.run_entry(build_file, evaluate)
 
     def run_file(self, path: str, env: dict[str, Any]) -> None:
-        if path not in self.parsed:
-            self.files_read += 1
-            if self.files_read > MAX_FILES:
-                raise MesonError("too many meson.build files")
-            text = self.read_text(path)
-            try:
-                self.parsed[path] = parse(text) if text is not None else None
-            except MesonError as error:
-                self.parsed[path] = None
-                self.note(f"{path}: cannot parse ({error})")
-            except RecursionError:
-                self.parsed[path] = None
-                self.note(f"{path}: {TOO_DEEP}")
-        statements = self.parsed[path]
+        statements = self.parse_once(path, parse)
         if statements is None:
             self.unknown_sources = True
             return
@@ -216,9 +190,7 @@ class Interpreter:
             self.exec_statement(statement, env, frame)
 
     def exec_statement(self, node: Any, env: dict[str, Any], frame: dict[str, str]) -> None:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise MesonError("evaluation budget exhausted")
+        self.tick()
         kind = node[0]
         if kind == "expr":
             self.eval(node[2], env, frame, node[1])

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.buildmodel.plan import NATIVE_SUFFIXES, Fact
+from analyzer.buildmodel.runtime import InterpreterRuntime
 from analyzer.buildmodel.values import UNKNOWN, Maybe, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
 from analyzer.safeload import MAX_PATTERN
@@ -350,8 +351,12 @@ def truth(value: Any) -> Value:
         return MAYBE
 
 
-class Interpreter:
+class Interpreter(InterpreterRuntime[ast.Module]):
     """One evaluation of a setuptools build under one model's facts."""
+
+    max_steps = MAX_STEPS
+    stop_error = Budget
+    file_kind = "Python"
 
     def __init__(
         self,
@@ -362,21 +367,15 @@ class Interpreter:
         parsed: dict[str, ast.Module | None] | None = None,
         extra_argv: tuple[str, ...] = (),
     ) -> None:
-        self.facts = facts
+        super().__init__(facts, tree_files, read_python, judge_probe, parsed)
         # Options after pip's (``--plat-name win-arm64``: a build that names its platform).
         self.extra_argv = extra_argv
-        self.parsed: dict[str, ast.Module | None] = parsed if parsed is not None else {}
         self.syntax_errors: set[str] = set()
-        self.tree_files = tree_files
         self.tree_dirs = frozenset(d for f in tree_files for d in _parents(f))
         # An unpacked sdist (PKG-INFO at its root) is the whole tree: a file missing from a
         # directory the walk listed is absent, not merely skipped.
         self.whole_tree = "PKG-INFO" in tree_files
-        self.read_python = read_python
-        self.judge_probe = judge_probe
-        self.uncertain = 0
         self.depth = 0
-        self.steps = 0
         self.modules: dict[str, Namespace] = {}
         # Tree folders setup.py puts on sys.path (psutil: sys.path.insert(0, "psutil") to
         # import _common): searched for imports after the importing file's own folder.
@@ -384,7 +383,6 @@ class Interpreter:
         self.extensions: list[Ext] = []
         self.setup_calls: list[dict[str, Any]] = []
         self.probes: list[tuple[str, int, str, Value]] = []
-        self.notes: list[str] = []
         self.current_file = ""
         self.current_line = 0
         self.import_depth = 0
@@ -406,14 +404,14 @@ class Interpreter:
     def parse(self, path: str) -> ast.Module | None:
         """The file's syntax tree, parsed once for every model (``parsed`` is shared)."""
         if path not in self.parsed:
-            source = self.read_python(path)
+            source = self.read_text(path)
             try:
                 self.parsed[path] = ast.parse(source, filename=path) if source is not None else None
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 self.parsed[path] = None
                 self.syntax_errors.add(path)
         if path in self.syntax_errors:
-            self.note_once(f"{path}: not valid Python; not evaluated")
+            self.note(f"{path}: not valid Python; not evaluated")
         return self.parsed[path]
 
     def run_file(self, path: str, module_name: str = "__main__") -> Namespace:
@@ -501,11 +499,6 @@ class Interpreter:
                     self.stopped = saved_stop
 
     # -- statements --------------------------------------------------------------
-    def tick(self) -> None:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise Budget()
-
     def exec_block(self, body: list[ast.stmt], ns: Namespace) -> None:
         for stmt in body:
             self.exec_stmt(stmt, ns)
@@ -529,7 +522,7 @@ class Interpreter:
         elif isinstance(stmt, ast.For):
             self.for_loop(stmt, ns)
         elif isinstance(stmt, ast.While):
-            self.note_once(f"{ns.path}:{stmt.lineno}: while loop not evaluated")
+            self.note(f"{ns.path}:{stmt.lineno}: while loop not evaluated")
             self.forget_assigned(stmt, ns)
             self.may_have_returned(stmt)
         elif isinstance(stmt, ast.FunctionDef):
@@ -573,10 +566,6 @@ class Interpreter:
         for node in ast.walk(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in ns.names:
                 ns.names[node.id] = UNKNOWN
-
-    def note_once(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
 
     def try_statement(self, stmt: ast.Try, ns: Namespace) -> None:
         """The body; where it raises for certain and a handler catches that class, the
@@ -627,7 +616,7 @@ class Interpreter:
         iterable = self.eval(stmt.iter, ns)
         items = self.iterate(iterable)
         if items is None:
-            self.note_once(f"{ns.path}:{stmt.lineno}: loop over an unknown value not evaluated")
+            self.note(f"{ns.path}:{stmt.lineno}: loop over an unknown value not evaluated")
             self.forget_assigned(stmt, ns)
             self.may_have_returned(stmt)
             return
@@ -742,9 +731,7 @@ class Interpreter:
         self.modules[path] = namespace
         if self.import_depth >= BUILD_LIMITS.max_import_depth:
             # Its names stay unknown; the importing file and setup() are still evaluated.
-            self.note_once(
-                f"{path}: imports nested deeper than {BUILD_LIMITS.max_import_depth}: not evaluated"
-            )
+            self.note(f"{path}: imports nested deeper than {BUILD_LIMITS.max_import_depth}: not evaluated")
             return namespace
         module = self.parse(path)
         if module is None:
@@ -1197,7 +1184,7 @@ class Interpreter:
         if function.probe:
             texts = [a for a in [*args, *kwargs.values()] if isinstance(a, str) and looks_like_c(a)]
             if texts:
-                verdict = self.judge_probe(texts[0])
+                verdict = self.judge(texts[0])
                 name = function.node.name if isinstance(function.node, ast.FunctionDef) else "probe"
                 self.probes.append((path, line, f"{name}() test program", verdict))
                 return _probe_result(verdict)
@@ -1431,7 +1418,7 @@ class Interpreter:
         texts = [a for a in args if isinstance(a, str) and looks_like_c(a)]
         if not texts:
             return UNKNOWN
-        verdict = self.judge_probe(texts[0])
+        verdict = self.judge(texts[0])
         self.probes.append((path, line, f"{method}() test program", verdict))
         return _probe_result(verdict)
 
