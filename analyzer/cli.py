@@ -668,16 +668,9 @@ def _fix(
     color: str = "auto",
 ) -> None:
     from analyzer.fix import pr as pr_text
-    from analyzer.fix.engine import (
-        ApplyRefused,
-        apply_plan,
-        plan_fixes,
-        render_diff,
-        verify,
-        with_verified_ci,
-    )
+    from analyzer.fix.engine import ApplyRefused, apply_plan, fix_tree, render_diff, verify
     from analyzer.fix.model import Unfixable
-    from analyzer.scan import ScanOptions, default_jobs, scan
+    from analyzer.scan import ScanOptions, default_jobs
     from analyzer.targets import select_targets
 
     categories = frozenset(_split(only)) or frozenset(CATEGORIES)
@@ -690,10 +683,8 @@ def _fix(
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     options = ScanOptions(targets=target_names, jobs=default_jobs())
-    result = scan(path, options)
-    plan = plan_fixes(path, result, categories)
-    # A CI patch is offered only when the patched copy, recomputed, builds win_arm64.
-    plan, check = with_verified_ci(path, plan, options, {r.id: r for r in result.rules})
+    run = fix_tree(path, categories, options)
+    result, plan, check = run.result, run.plan, run.ci_check
 
     def note(message: str) -> None:
         if not quiet:

@@ -13,6 +13,10 @@ from pathlib import Path
 
 # The suffixes of C and C++ headers (what a unit includes, what a package installs).
 HEADER_EXTENSIONS = frozenset({".h", ".hpp", ".hh", ".hxx", ".h++", ".inl", ".ipp", ".tcc"})
+# What a compile may #include besides headers: textual fragments (.inc tables).
+INCLUDED_EXTENSIONS = HEADER_EXTENSIONS | {".inc"}
+# What a build requirement's wheel ships for a build to include: C/C++ and Cython's own.
+BUILD_INCLUDE_EXTENSIONS = INCLUDED_EXTENSIONS | {".pxd", ".pxi"}
 
 
 def inside(root: Path, rel: str, *, allow_root: bool = False) -> Path | None:

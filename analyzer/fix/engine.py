@@ -351,6 +351,26 @@ def withhold_ci(plan: FixPlan, check: CiVerification, rules: dict[str, Rule]) ->
     return FixPlan(tuple(kept), tuple(manual), plan.problems)
 
 
+@dataclass(frozen=True)
+class FixRun:
+    """A fix of one tree as ``woaport fix`` offers it: the scan it starts from, the plan
+    with unverified CI edits withheld, and the CI recomputation (None: no CI edit)."""
+
+    result: ScanResult
+    plan: FixPlan
+    ci_check: CiVerification | None
+    options: ScanOptions
+
+
+def fix_tree(root: Path, categories: frozenset[str], options: ScanOptions) -> FixRun:
+    """Scan ``root``, plan the fixes in ``categories``, and keep a CI patch only when the
+    patched copy, recomputed, builds win_arm64."""
+    result = scan(root, options)
+    plan = plan_fixes(root, result, categories)
+    plan, check = with_verified_ci(root, plan, options, {r.id: r for r in result.rules})
+    return FixRun(result, plan, check, options)
+
+
 def patched_copy(
     root: Path, plan: FixPlan, options: ScanOptions, destination: Path, everything: bool = False
 ) -> Path:

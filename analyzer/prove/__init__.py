@@ -29,7 +29,14 @@ from analyzer.findings import format_message
 from analyzer.limits import CHILD_LIMITS, ChildLimits
 from analyzer.model import Confidence, Finding, Language, Location
 from analyzer.native.probe import ProbeJudge, probe_language
-from analyzer.paths import asm_reads_outside, compiler_overlay, inside, inside_file, links_outside
+from analyzer.paths import (
+    INCLUDED_EXTENSIONS,
+    asm_reads_outside,
+    compiler_overlay,
+    inside,
+    inside_file,
+    links_outside,
+)
 from analyzer.prove.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import Rule, default_rules
 from analyzer.sdk.provider import Sdk, SdkError, zig_lib_dir
@@ -244,7 +251,7 @@ STOPPED = 124
 # How a runner says the toolchain gave no answer of its own (a limit, a crash).
 STOPPED_NOTE = "woaport: not proven:"
 ASM_SUFFIXES = (".s", ".S", ".asm")
-HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".inc", ".inl", ".ipp", ".tcc")
+HEADER_SUFFIXES = tuple(sorted(INCLUDED_EXTENSIONS))
 
 
 # Templates a build makes headers from: config.h.in, version.h.cmake...

@@ -31,13 +31,14 @@ from analyzer.archive import ArchiveError, ArchiveLimits, extract
 from analyzer.index.config import IndexConfigError
 from analyzer.index.errors import IndexFetchError
 from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
+from analyzer.paths import BUILD_INCLUDE_EXTENSIONS
 from analyzer.safeload import toml_loads
 from analyzer.wheeltags import windows_arm64_markers
 
 MAX_REQUIREMENTS = 8
 MAX_ALL_REQUIREMENTS = 32  # every build requirement, for the CI dependency-wheel check
 MAX_PYPROJECT = 1024 * 1024
-HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".inl", ".inc", ".pxd", ".pxi")
+HEADER_SUFFIXES = tuple(sorted(BUILD_INCLUDE_EXTENSIONS))
 # Build tools whose wheels hold no header a C or C++ compile includes.
 NO_HEADERS = frozenset(
     {
