@@ -13,6 +13,43 @@ from pathlib import Path
 
 # The suffixes of C and C++ headers (what a unit includes, what a package installs).
 HEADER_EXTENSIONS = frozenset({".h", ".hpp", ".hh", ".hxx", ".h++", ".inl", ".ipp", ".tcc"})
+# Folders no walk enters: version control, environments, build output, caches.
+DEFAULT_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        "build",
+        "dist",
+        "_skbuild",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "target",
+    }
+)
+# Folders holding another project's copy (skipped unless --include-vendored).
+VENDORED_DIRS = frozenset(
+    {
+        "vendor",
+        "vendored",
+        "third_party",
+        "third-party",
+        "thirdparty",
+        "3rdparty",
+        "3rd-party",
+        "extern",
+        "external",
+    }
+)
+
 # What a compile may #include besides headers: textual fragments (.inc tables).
 INCLUDED_EXTENSIONS = HEADER_EXTENSIONS | {".inc"}
 # What a build requirement's wheel ships for a build to include: C/C++ and Cython's own.

@@ -68,6 +68,14 @@ class ScanOptions:
     build_model: bool = True  # read the build files (analyzer/buildmodel/) for units and macros
 
 
+def _runs_nowhere(plan: BuildPlan | None, where: str) -> bool:
+    """The build model read the file of ``where`` ("path:line") and its line runs on no
+    model (a find_package in a branch no Windows build takes): not a dependency. Where
+    the model did not read the file, the text reader's own guard guess stands."""
+    path, _, line = where.rpartition(":")
+    return plan is not None and line.isdigit() and plan.runs_nowhere(path, int(line))
+
+
 def tree_options(options: ScanOptions) -> TreeOptions:
     """The options of the stages before the judging (:mod:`analyzer.project`)."""
     return TreeOptions(
@@ -86,7 +94,11 @@ MAX_DEPENDENCY_FILE = 2 * 1024 * 1024
 
 
 def read_dependencies(
-    base: Path, build_files: tuple[SourceFile, ...], all_files: tuple[str, ...], linked: tuple[str, ...]
+    base: Path,
+    build_files: tuple[SourceFile, ...],
+    all_files: tuple[str, ...],
+    linked: tuple[str, ...],
+    plan: BuildPlan | None = None,
 ) -> tuple[tuple[str, ...], tuple[Dependency, ...]]:
     """The libraries the build model says the build links (``linked``) and the native
     dependencies the tree's build files look for, both without what the build compiles
@@ -115,6 +127,7 @@ def read_dependencies(
     found = tuple(
         d
         for d in dependencies(texts)
+        if not _runs_nowhere(plan, d.where)
         if normalized(d.name) not in known
         and normalized(d.name) not in system
         and not is_built_in_tree(d.name, built)
@@ -194,7 +207,7 @@ def judge_project(
     if cython_runtime:
         skipped[CYTHON_RUNTIME] = cython_runtime
     linked, needed = read_dependencies(
-        base, project.build_files, project.all_files, external_libraries(plan, list(project.all_files))
+        base, project.build_files, project.all_files, external_libraries(plan, list(project.all_files)), plan
     )
     # The git work tree holding the scanned folder (found on disk; no git runs).
     repository = repository_root(base) if base.is_dir() else None

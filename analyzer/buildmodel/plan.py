@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TypeVar
 
-from analyzer.targets import RULES_DIR
+from analyzer.targets import RULES_DIR, load_targets
 from analyzer.tri import MAYBE, Value, or3
 
 BUILD_ENV_FILE = RULES_DIR / "build-env.json"
@@ -215,6 +215,25 @@ class BuildPlan:
             for model, value in use.compiled:
                 per[model] = or3(per.get(model, 0), value)
         return result
+
+    def line_runs(self, path: str, line: int) -> PerModel | None:
+        """Per model, does ``line`` of the build file ``path`` run? From what the model
+        read: CMake's commands that ran, setup.py's branches never taken. None when the
+        model did not read the file (a reader of the text alone must guess)."""
+        for commands in self.command_lines:
+            if commands.path == path:
+                return commands.ran_on(line)
+        for branches in self.dead_branches:
+            if branches.path == path:
+                dead = branches.dead_on(line)
+                # Plans are made for every target model (analyzer/project.py).
+                return tuple((m, 0 if m in dead else 1) for m in load_targets().names)
+        return None
+
+    def runs_nowhere(self, path: str, line: int) -> bool:
+        """The model read ``path`` and ``line`` runs on no model."""
+        ran = self.line_runs(path, line)
+        return ran is not None and bool(ran) and all(value == 0 for _, value in ran)
 
     def macro_texts(self, model: str) -> dict[str, str]:
         """The values the build gives its macros on ``model`` (where it gives one)."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.filekinds import FILE_KINDS
 from analyzer.model import Language, ScanWarning
-from analyzer.paths import HEADER_EXTENSIONS
+from analyzer.paths import DEFAULT_SKIP_DIRS, HEADER_EXTENSIONS, VENDORED_DIRS
 
 if TYPE_CHECKING:
     import pathspec
@@ -40,40 +40,6 @@ SOURCE_EXTENSIONS: dict[str, Language] = {
     ".h": Language.C,  # refined by content: see header_language
     ".rs": Language.RUST,
 }
-DEFAULT_SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".tox",
-        ".nox",
-        ".venv",
-        "venv",
-        "node_modules",
-        "__pycache__",
-        "build",
-        "dist",
-        "_skbuild",
-        ".eggs",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        "target",
-    }
-)
-VENDORED_DIRS = frozenset(
-    {
-        "vendor",
-        "vendored",
-        "third_party",
-        "third-party",
-        "thirdparty",
-        "3rdparty",
-        "3rd-party",
-        "extern",
-        "external",
-    }
-)
 # Directories that hold no package code, whatever they contain: tests (a vendored
 # project's too), documentation, examples, benchmarks and tooling. Their sources are not
 # compiled into the wheel (the build model will say where one is); --include-tests scans

@@ -9,23 +9,21 @@ that cannot be parsed keeps its fast-mode findings, and a warning says so.
 
 from __future__ import annotations
 
-import ast
 import itertools
-import os
 import re
 import shutil
 import tempfile
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer import __version__
 from analyzer.buildmodel.plan import BuildPlan
+from analyzer.buildmodel.textual import find_build_files, static_include_dirs
 from analyzer.kinds.rule import Rule, load_patterns
 from analyzer.model import Confidence, Difference, Finding, Language, ScanWarning
 from analyzer.native.matching import Context
-from analyzer.native.sources import DEFAULT_SKIP_DIRS, VENDORED_DIRS, SourceFile, read_source
+from analyzer.native.sources import SourceFile, read_source
 from analyzer.paths import compiler_overlay, inside
 from analyzer.pool import fan_out
 from analyzer.precise.cache import ResultCache, file_digest, fingerprint
@@ -37,7 +35,6 @@ from analyzer.precise.clang import (
 )
 from analyzer.precise.findings import precise_file_findings
 from analyzer.precise.sdk import stub_headers
-from analyzer.safeload import toml_loads
 from analyzer.targets import load_targets
 
 MAX_INCLUDE_DIRS = 256
@@ -58,114 +55,6 @@ class PreciseOutcome:
     units_parsed: int
     units_fallback: int
     units_cached: int = 0  # of units_parsed, answered from the cache
-
-
-def _setup_py_dirs(text: bytes) -> list[str]:
-    """``include_dirs=[...]`` string literals in setup.py (read with ast, never run)."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return []
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "include_dirs" and isinstance(node.value, ast.List):
-            found += [
-                e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
-            ]
-    return found
-
-
-def _pyproject_dirs(text: bytes) -> list[str]:
-    """setuptools' ``[tool.setuptools] ext-modules = [{include-dirs = [...]}]``."""
-    try:
-        data = toml_loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []
-    modules = data.get("tool", {}).get("setuptools", {}).get("ext-modules", [])
-    found: list[str] = []
-    for module in modules if isinstance(modules, list) else []:
-        dirs = module.get("include-dirs", []) if isinstance(module, dict) else []
-        found += [d for d in dirs if isinstance(d, str)] if isinstance(dirs, list) else []
-    return found
-
-
-_CMAKE_INCLUDE = re.compile(r"\b(target_)?include_directories\s*\(([^)]*)\)", re.IGNORECASE)
-_CMAKE_KEYWORDS = frozenset({"SYSTEM", "BEFORE", "AFTER", "PUBLIC", "PRIVATE", "INTERFACE"})
-_CMAKE_DIR_VARS = ("${CMAKE_CURRENT_SOURCE_DIR}/", "${CMAKE_CURRENT_LIST_DIR}/", "${PROJECT_SOURCE_DIR}/")
-_MESON_INCLUDE = re.compile(r"\binclude_directories\s*\(([^)]*)\)")
-_MESON_STRING = re.compile(r"'([^'\n]*)'")
-
-
-def _cmake_dirs(text: bytes) -> list[str]:
-    found = []
-    for match in _CMAKE_INCLUDE.finditer(text.decode("utf-8", "replace")):
-        args = match.group(2).replace('"', " ").split()
-        if match.group(1):
-            args = args[1:]  # the target name
-        for arg in args:
-            for prefix in _CMAKE_DIR_VARS:
-                arg = arg.removeprefix(prefix)
-            if arg.upper() not in _CMAKE_KEYWORDS and "$" not in arg:
-                found.append(arg)
-    return found
-
-
-def _meson_dirs(text: bytes) -> list[str]:
-    found = []
-    for match in _MESON_INCLUDE.finditer(text.decode("utf-8", "replace")):
-        found += _MESON_STRING.findall(match.group(1))
-    return found
-
-
-_BUILD_FILES = {
-    "setup.py": _setup_py_dirs,
-    "pyproject.toml": _pyproject_dirs,
-    "CMakeLists.txt": _cmake_dirs,
-    "meson.build": _meson_dirs,
-}
-
-
-def find_build_files(root: Path, max_depth: int = 4) -> list[Path]:
-    """Build files in the tree (not following links, skipping build output and VCS and
-    vendored directories), shallowest first."""
-    found: list[Path] = []
-    root = root.resolve()
-    for directory, subdirs, names in os.walk(root):
-        depth = len(Path(directory).relative_to(root).parts)
-        subdirs[:] = sorted(
-            d
-            for d in subdirs
-            if depth < max_depth
-            and d not in DEFAULT_SKIP_DIRS
-            and d.lower() not in VENDORED_DIRS
-            and not (Path(directory) / d).is_symlink()
-        )
-        found += [Path(directory) / n for n in sorted(names) if n in _BUILD_FILES]
-    return sorted(found, key=lambda p: (len(p.parts), str(p)))
-
-
-def static_include_dirs(root: Path, build_files: list[Path] | None = None) -> list[Path]:
-    """Include directories the build files name, read as text (never run): setup.py's
-    ``include_dirs`` (ast), pyproject's setuptools ``include-dirs``, CMake's
-    ``[target_]include_directories`` and meson's ``include_directories``, each relative
-    to its build file's directory; only existing directories inside the tree."""
-    root = root.resolve()
-    if build_files is None:
-        build_files = [
-            root / name for name in ("setup.py", "pyproject.toml", "CMakeLists.txt", "meson.build")
-        ]
-    found: list[Path] = []
-    for build_file in build_files:
-        reader = _BUILD_FILES.get(build_file.name)
-        try:
-            text = build_file.read_bytes() if reader is not None else b""
-        except OSError:
-            continue
-        for name in reader(text) if reader is not None else []:
-            candidate = (build_file.parent / name).resolve()
-            if candidate.is_dir() and candidate.is_relative_to(root) and candidate not in found:
-                found.append(candidate)
-    return found
 
 
 def include_dirs_for(
@@ -296,7 +185,10 @@ def run_precise(
             for d in (plan.include_dirs if plan is not None else ())
             if (in_tree := inside(root, d, allow_root=True)) is not None and in_tree.is_dir()
         ]
-        found = include_dirs_for(root, files, included, find_build_files(root))
+        # The build model's include folders where it read the build; the build files'
+        # text only where it did not (no plan).
+        text_read = find_build_files(root) if plan is None else []
+        found = include_dirs_for(root, files, included, text_read)
         sdk = [python_include] if python_include is not None and python_include.is_dir() else []
         include_dirs = list(dict.fromkeys([*planned, *found, *sdk]))
         # The SDK's headers include Windows CRT and SDK headers (io.h, windows.h) that a

@@ -98,3 +98,38 @@ def test_the_verdict_names_dependencies_with_their_route(tmp_path: Path) -> None
     (tmp_path / "build_deps.bat").write_text("vcpkg install zlib:x64-windows\n")
     deps = judge(scan(tmp_path, ScanOptions(jobs=1))).area("dependencies")
     assert deps.state == "unknown" and any("WOA562 build_deps.bat:1" in r for r in deps.reasons)
+
+
+def _dependency_names(root: Path) -> list[str]:
+    return [name for name, _, _ in scan(root, ScanOptions(jobs=1)).dependencies]
+
+
+def test_a_dependency_on_a_line_the_build_model_never_runs_is_none(tmp_path: Path) -> None:
+    # No text guard sees it (no UNIX/APPLE/NOT WIN32): the model knows a win_arm64 build
+    # is 64-bit on every model, so this branch never runs.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.c").write_text("int m;\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
+    )
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.15)\nproject(m C)\n"
+        "if(CMAKE_SIZEOF_VOID_P EQUAL 4)\n  find_package(Wayland REQUIRED)\nendif()\n"
+        "find_package(ZLIB REQUIRED)\nadd_library(m MODULE src/m.c)\n"
+    )
+    assert _dependency_names(tmp_path) == ["ZLIB"]
+    # Read as text alone (no build model), the guess keeps both.
+    texts = [("CMakeLists.txt", (tmp_path / "CMakeLists.txt").read_text())]
+    assert [d.name for d in dependencies(texts)] == ["Wayland", "ZLIB"]
+
+
+def test_a_setup_py_branch_no_model_takes_names_no_dependency(tmp_path: Path) -> None:
+    (tmp_path / "m.c").write_text("int m;\n")
+    (tmp_path / "setup.py").write_text(
+        "import subprocess, sys\nfrom setuptools import setup, Extension\n"
+        'if sys.platform == "emscripten":\n'
+        "    subprocess.check_output(['pkg-config', '--libs', 'gmp'])\n"
+        "subprocess.check_output(['pkg-config', '--cflags', 'libxml-2.0'])\n"
+        'setup(ext_modules=[Extension("m", ["m.c"])])\n'
+    )
+    assert _dependency_names(tmp_path) == ["libxml-2.0"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.buildmodel.textual import static_include_dirs
 from analyzer.precise.clang import PreciseUnavailable, Toolchain
-from analyzer.precise.run import static_include_dirs
 from analyzer.scan import ScanOptions, ScanResult, scan
 from tests.paths import FIXTURES
 
@@ -228,7 +228,7 @@ def test_include_dirs_resolve_prefixed_names_by_suffix(tmp_path: Path) -> None:
 
 
 def test_include_dirs_from_cmake_meson_and_pyproject(tmp_path: Path) -> None:
-    from analyzer.precise.run import find_build_files
+    from analyzer.buildmodel.textual import find_build_files
 
     for d in ("inc", "sub/cm", "sub/ms", "pp", "build/gen", "vendor/v"):
         (tmp_path / d).mkdir(parents=True)
