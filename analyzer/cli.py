@@ -460,10 +460,13 @@ def scan_command(
     finally:
         bar.close()
     from analyzer.report import text as text_report
+    from analyzer.verdict import judge
 
+    judged = {}  # each result judged once, whichever reports show it (keyed by identity)
     for result in results:
         if not quiet and not to_stdout:
-            _echo_text(text_report.render(result, verbose=verbose), color)
+            judged[id(result)] = judge(result)
+            _echo_text(text_report.render(result, verbose=verbose, verdict=judged[id(result)]), color)
         if explain:
             click.echo(text_report.explain(result), nl=False, err=bool(to_stdout))
     if repository is not None:
@@ -474,11 +477,12 @@ def scan_command(
             click.echo(f"woaport: {comparison.note}", err=True)
         results = [comparison.result]
     merged = results[0] if len(results) == 1 else merge_results(results)
+    verdict = (judged.get(id(merged)) or judge(merged)) if reports else None  # once, for every format
     for name, destination in reports.items():
         render = FORMATS[name].render
         if name == "sarif" and sarif_all:
             from analyzer.report.sarif import render_all as render
-        _write(destination, render(merged))
+        _write(destination, render(merged, verdict))
     sys.exit(exit_code(merged, fail_on, fail_on_maybe))
 
 

@@ -333,3 +333,30 @@ def test_quiet_and_no_progress_on_every_command_that_reports() -> None:
         assert "--no-progress" in CliRunner().invoke(main, [command, "--help"]).output, command
     code, out = run("build-plan", str(FIXTURES / "builds" / "maturin"), "-q")
     assert code == 0 and out == ""
+
+
+def test_the_verdict_is_judged_once_for_every_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import analyzer.verdict
+
+    calls: list[str] = []
+    real = analyzer.verdict.judge
+
+    def counted(result):  # type: ignore[no-untyped-def]
+        calls.append(result.root)
+        return real(result)
+
+    monkeypatch.setattr(analyzer.verdict, "judge", counted)
+    for name in ("json", "sarif", "markdown", "github", "text"):
+        monkeypatch.setattr(f"analyzer.report.{name}.judge", counted)
+    out = {name: tmp_path / f"r.{name}" for name in ("json", "sarif", "markdown")}
+    code, text = run(
+        "scan",
+        str(FIXTURES / "rules" / "WOA101"),
+        "--no-progress",
+        *(a for n, p in out.items() for a in (f"--{n}", str(p))),
+    )
+    assert code == 1 and "Verdict:" in text
+    assert len(calls) == 1, calls
+    verdicts = {json.loads(out["json"].read_text())["verdict"]["overall"]}
+    verdicts.add(json.loads(out["sarif"].read_text())["runs"][0]["properties"]["verdict"]["overall"])
+    assert len(verdicts) == 1

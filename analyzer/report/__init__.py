@@ -1,6 +1,8 @@
 """Output formats, each a pure function of a ScanResult, registered by name.
 
-Adding a format is one module with a ``render(result) -> str`` and one entry in
+Adding a format is one module with a ``render(result, verdict=None) -> str`` (the
+verdict is judged once by the caller and handed to every format; None: judged here) and
+one entry in
 :data:`FORMATS`: the CLI offers ``--<name> FILE|-`` for every entry. A format's module
 is imported when a report is written, not when the CLI starts (SARIF's library alone
 costs a tenth of a second).
@@ -13,17 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from analyzer.result import ScanResult
+from analyzer.verdict import Verdict
 
 
 @dataclass(frozen=True)
 class ReportFormat:
     name: str  # the CLI option is --<name>
     help: str
-    module: str  # analyzer.report.<module> has render(result) -> str
+    module: str  # analyzer.report.<module> has render(result, verdict) -> str
 
     @property
-    def render(self) -> Callable[[ScanResult], str]:
-        renderer: Callable[[ScanResult], str] = importlib.import_module(
+    def render(self) -> Callable[[ScanResult, Verdict | None], str]:
+        renderer: Callable[[ScanResult, Verdict | None], str] = importlib.import_module(
             f"analyzer.report.{self.module}"
         ).render
         return renderer

@@ -11,7 +11,7 @@ from __future__ import annotations
 from analyzer.model import Confidence, Finding, Severity
 from analyzer.report.inert import terminal
 from analyzer.result import ScanResult
-from analyzer.verdict import judge
+from analyzer.verdict import Verdict, judge
 
 _COMMAND = {
     Severity.ERROR: "error",
@@ -41,11 +41,11 @@ def annotation(f: Finding) -> str:
     return f"::{_COMMAND[f.severity]} {','.join(properties)}::{escape_data(message)}"
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, verdict: Verdict | None = None) -> str:
     sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
     doubtful = len(result.findings) - len(sure)
     lines = [annotation(f) for f in sure]
-    verdict = judge(result)
+    verdict = verdict or judge(result)
     lines.append(f"::notice title=woaport verdict::{escape_data(verdict.overall)}")
     if doubtful:
         not_shown = "not annotated (the text report with -v lists them)"

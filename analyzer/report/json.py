@@ -9,7 +9,7 @@ from typing import Any
 from analyzer import __version__
 from analyzer.model import Finding, Location
 from analyzer.result import ScanResult
-from analyzer.verdict import judge
+from analyzer.verdict import Verdict, judge
 
 SCHEMA_VERSION = "woaport-findings/1"
 
@@ -43,14 +43,14 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return out
 
 
-def to_dict(result: ScanResult) -> dict[str, Any]:
+def to_dict(result: ScanResult, verdict: Verdict | None = None) -> dict[str, Any]:
     by_severity = Counter(f.severity.value for f in result.findings)
     return {
         "schema": SCHEMA_VERSION,
         "tool": {"name": "woaport", "version": __version__},
         "root": result.root,
         "targets": list(result.targets),
-        "verdict": judge(result).to_dict(),
+        "verdict": (verdict or judge(result)).to_dict(),
         "summary": {
             "files_scanned": result.files_scanned,
             "bytes_scanned": result.bytes_scanned,
@@ -66,5 +66,5 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def render(result: ScanResult) -> str:
-    return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+def render(result: ScanResult, verdict: Verdict | None = None) -> str:
+    return json.dumps(to_dict(result, verdict), indent=2, ensure_ascii=False) + "\n"

@@ -10,7 +10,7 @@ from analyzer.report.groups import FindingGroup, group_findings
 from analyzer.report.inert import markdown_code, markdown_text
 from analyzer.report.sarif import rule_url
 from analyzer.result import ScanResult
-from analyzer.verdict import judge
+from analyzer.verdict import Verdict, judge
 
 # GitHub refuses a comment over 65,536 characters; keep a margin for what a workflow adds.
 MAX_CHARS = 60_000
@@ -37,8 +37,7 @@ def _row(group: FindingGroup) -> str:
     )
 
 
-def _verdict(result: ScanResult) -> list[str]:
-    verdict = judge(result)
+def _verdict(verdict: Verdict) -> list[str]:
     lines = [f"**Verdict:** {markdown_text(verdict.overall)}", "", "| Area | State | Why |", "|---|---|---|"]
     for name, area in verdict.areas:
         why = markdown_text("; ".join(area.reasons))
@@ -86,7 +85,7 @@ class _Budget:
         self.add(closing)
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, verdict: Verdict | None = None) -> str:
     sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
     maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
     # The headline counts what decides the verdict; build-dependent findings apart.
@@ -102,7 +101,7 @@ def render(result: ScanResult) -> str:
         + (f", and {len(maybe)} build-dependent (folded below)" if maybe else "")
         + ".",
         "",
-        *_verdict(result),
+        *_verdict(verdict or judge(result)),
     ]
     budget = _Budget(lines)
     budget.table(sure, f"Findings ({len(sure)})", collapsed=False)

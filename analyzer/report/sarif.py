@@ -16,7 +16,7 @@ from analyzer.findings import finding_keys
 from analyzer.model import Confidence, Finding, Severity
 from analyzer.result import ScanResult
 from analyzer.rules import Rule, rule_doc_path
-from analyzer.verdict import judge
+from analyzer.verdict import Verdict, judge
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/woaport/woaport"
@@ -122,10 +122,12 @@ def kept_results(findings: tuple[Finding, ...], limit: int = MAX_RESULTS) -> lis
     return sorted(order[:limit])
 
 
-def build(result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = False) -> om.SarifLog:
+def build(
+    result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = False, verdict: Verdict | None = None
+) -> om.SarifLog:
     """The run; build-dependent (low-confidence) findings only with ``include_low``, and
     then at note level: code scanning would open an alert for each (7,568 on numpy)."""
-    verdict = judge(result).to_dict()  # judged on every finding, whatever is listed
+    judged = (verdict or judge(result)).to_dict()  # judged on every finding, whatever is listed
     doubtful = sum(1 for f in result.findings if f.confidence is Confidence.LOW)
     if not include_low and doubtful:
         result = replace(
@@ -142,7 +144,7 @@ def build(result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = Fals
     if not include_low and doubtful:
         text = f"{doubtful} build-dependent finding(s) not listed (--sarif-all lists them at note level)"
         notices.insert(0, om.Notification(message=om.Message(text=text), level="note"))
-    properties: dict[str, Any] = {"verdict": verdict}
+    properties: dict[str, Any] = {"verdict": judged}
     if len(kept) < len(result.findings):
         dropped = len(result.findings) - len(kept)
         text = (
@@ -190,8 +192,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_dict(result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = False) -> dict[str, Any]:
-    data = _plain(build(result, limit, include_low))
+def to_dict(
+    result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = False, verdict: Verdict | None = None
+) -> dict[str, Any]:
+    data = _plain(build(result, limit, include_low, verdict))
     assert isinstance(data, dict)
     # sarif-om leaves out a value equal to its default, and "warning" is the default
     # level: said explicitly, so every rule's default configuration names its level.
@@ -203,10 +207,10 @@ def to_dict(result: ScanResult, limit: int = MAX_RESULTS, include_low: bool = Fa
     return data
 
 
-def render(result: ScanResult) -> str:
-    return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+def render(result: ScanResult, verdict: Verdict | None = None) -> str:
+    return json.dumps(to_dict(result, verdict=verdict), indent=2, ensure_ascii=False) + "\n"
 
 
-def render_all(result: ScanResult) -> str:
+def render_all(result: ScanResult, verdict: Verdict | None = None) -> str:
     """As :func:`render`, with the build-dependent findings listed at note level."""
-    return json.dumps(to_dict(result, include_low=True), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(to_dict(result, include_low=True, verdict=verdict), indent=2, ensure_ascii=False) + "\n"

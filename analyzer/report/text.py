@@ -11,7 +11,7 @@ from analyzer.model import Confidence, Finding
 from analyzer.report.groups import FindingGroup, group_findings
 from analyzer.report.inert import one_line
 from analyzer.result import ScanResult
-from analyzer.verdict import judge
+from analyzer.verdict import Verdict, judge
 
 
 def _finding_lines(f: Finding) -> list[str]:
@@ -52,9 +52,9 @@ def _section(findings: list[Finding], verbose: bool = True) -> list[str]:
     return out
 
 
-def verdict_lines(result: ScanResult) -> list[str]:
+def verdict_lines(result: ScanResult, verdict: Verdict | None = None) -> list[str]:
     """The first screen: the verdict in one sentence, then one line per area."""
-    verdict = judge(result)
+    verdict = verdict or judge(result)
     lines = [f"Verdict: {one_line(verdict.overall)}"]
     for name, area in verdict.areas:
         lines.append(f"  {name:12} {area.state:8} {one_line(area.reasons[0]) if area.reasons else ''}")
@@ -78,13 +78,15 @@ def _folded(findings: list[Finding], title: str) -> list[str]:
     return [*out, ""]
 
 
-def render(result: ScanResult, show_warnings: bool = True, verbose: bool = False) -> str:
+def render(
+    result: ScanResult, show_warnings: bool = True, verbose: bool = False, verdict: Verdict | None = None
+) -> str:
     """The verdict, then the findings that decide it, grouped by place and rule; the
     build-dependent ones and those in files no model compiles folded to a line per rule
     (``verbose``: every finding on its own lines)."""
     sure = [f for f in result.findings if f.confidence is Confidence.HIGH]
     maybe = [f for f in result.findings if f.confidence is Confidence.LOW]
-    out = verdict_lines(result)
+    out = verdict_lines(result, verdict)
     out.extend(_section(sure, verbose))
     title = "Depends on build configuration (macros the tree does not define)"
     if maybe:
