@@ -20,7 +20,7 @@ import click
 
 from analyzer import __version__
 from analyzer.archive import ARCHIVE_SUFFIXES
-from analyzer.config import Config, ConfigError, find_config, load_config
+from analyzer.config import Config, ConfigError, ScanSettings, find_config, load_config
 from analyzer.errors import InputProblem
 from analyzer.limits import LimitError, check_environment
 from analyzer.model import CATEGORIES, Severity
@@ -389,15 +389,12 @@ def scan_command(
     config = _project_config(wanted if inputs else [], config_file, isolated)
     if config.path is not None and not quiet and not to_stdout:
         click.echo(f"woaport: settings from {config.path}", err=True)
-    given = _given(click.get_current_context())
-    select = select if "select" in given else tuple(config.get("select", ()))
-    ignore = ignore if "ignore" in given else tuple(config.get("ignore", ()))
-    exclude = exclude if "exclude" in given else tuple(config.get("exclude", ()))
-    targets = targets if "targets" in given else tuple(config.get("target", ()))
-    fail_on = fail_on if "fail_on" in given else str(config.get("fail-on", fail_on))
-    fail_on_maybe = fail_on_maybe or bool(config.get("fail-on-maybe", False))
-    include_vendored = include_vendored or bool(config.get("include-vendored", False))
-    include_tests = include_tests or bool(config.get("include-tests", False))
+    settings = ScanSettings(
+        select, ignore, exclude, targets, fail_on, fail_on_maybe, include_vendored, include_tests
+    ).with_config(config, frozenset(_given(click.get_current_context())))
+    select, ignore, exclude, targets = settings.select, settings.ignore, settings.exclude, settings.target
+    fail_on, fail_on_maybe = settings.fail_on, settings.fail_on_maybe
+    include_vendored, include_tests = settings.include_vendored, settings.include_tests
     try:
         rules = select_rules(default_rules(), _split(select), _split(ignore))
         target_names = tuple(_split(targets))

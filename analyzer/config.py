@@ -66,6 +66,39 @@ class Config:
         return self.values.get(key, default)
 
 
+@dataclass(frozen=True)
+class ScanSettings:
+    """The scan options a configuration file can set, as the command line gives them."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    target: tuple[str, ...] = ()
+    fail_on: str = "warning"
+    fail_on_maybe: bool = False
+    include_vendored: bool = False
+    include_tests: bool = False
+
+    def with_config(self, config: Config, given: frozenset[str]) -> ScanSettings:
+        """These settings with ``config``'s where the command line did not give one
+        (``given``: the option names it gave, as click names them: ``fail_on``, ``targets``).
+        A flag set on either side is set."""
+
+        def strings(name: str, option: str, mine: tuple[str, ...]) -> tuple[str, ...]:
+            return mine if option in given else tuple(config.get(name, ()))
+
+        return ScanSettings(
+            select=strings("select", "select", self.select),
+            ignore=strings("ignore", "ignore", self.ignore),
+            exclude=strings("exclude", "exclude", self.exclude),
+            target=strings("target", "targets", self.target),
+            fail_on=self.fail_on if "fail_on" in given else str(config.get("fail-on", self.fail_on)),
+            fail_on_maybe=self.fail_on_maybe or bool(config.get("fail-on-maybe", False)),
+            include_vendored=self.include_vendored or bool(config.get("include-vendored", False)),
+            include_tests=self.include_tests or bool(config.get("include-tests", False)),
+        )
+
+
 def _table(path: Path) -> dict[str, Any] | None:
     """The woaport table of ``path`` (None when a pyproject.toml has none)."""
     try:

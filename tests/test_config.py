@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.config import ConfigError, config_table, find_config, load_config
+from analyzer.config import Config, ConfigError, ScanSettings, config_table, find_config, load_config
 from tests.clirun import run
 
 X86 = "#include <immintrin.h>\n__m128 v;\n"
@@ -96,3 +96,21 @@ def test_a_pyproject_that_does_not_parse_is_no_configuration(tmp_path: Path) -> 
     (tmp_path / "a.c").write_text(X86)
     assert find_config(tmp_path) is None
     assert rules_reported(str(tmp_path)) == (1, {"WOA101", "WOA104"})
+
+
+def test_scan_settings_take_the_file_where_the_command_line_is_silent() -> None:
+    config = Config(
+        Path("woaport.toml"),
+        {"ignore": ["WOA101"], "target": ["msvc-arm64"], "fail-on": "error", "include-tests": True},
+    )
+    cli = ScanSettings(ignore=("WOA102",), fail_on="warning")
+    assert cli.with_config(config, frozenset()) == ScanSettings(
+        ignore=("WOA101",), target=("msvc-arm64",), fail_on="error", include_tests=True
+    )
+    given = cli.with_config(config, frozenset({"ignore", "fail_on", "targets"}))
+    assert (given.ignore, given.fail_on, given.target, given.include_tests) == (
+        ("WOA102",),
+        "warning",
+        (),
+        True,
+    )
