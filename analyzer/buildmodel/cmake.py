@@ -27,6 +27,7 @@ from analyzer.buildmodel.plan import (
     CommandLines,
     EventKey,
     Fact,
+    GeneratedHeader,
     PerModel,
     ProbeJudge,
     ProbeKey,
@@ -134,6 +135,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         self.targets: dict[str, Target] = {}
         self.probes: list[tuple[str, int, str, Value]] = []
         self.virtual: dict[str, str] = {}  # configure_file outputs
+        # Headers configure_file writes: (path, template, text or None, unknown names, in tree).
+        self.generated: list[tuple[str, str, str | None, tuple[str, ...], bool]] = []
         self.include_paths: list[str] = []
         self.public_headers: list[str] = []  # install(FILES|DIRECTORY ...) headers
         self.settings: dict[str, dict[str, list[str]]] = {}
@@ -412,6 +415,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             if args and isinstance(args[0], str) and args[0] not in scope:
                 default = args[2] if len(args) > 2 else "OFF"
                 scope[args[0]] = default
+        elif name == "cmake_dependent_option":
+            self.command_dependent_option(args, scope)
         elif name == "list":
             self.command_list(args, scope)
         elif name == "file":
@@ -432,6 +437,21 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     and not arg.startswith(("$<", BINARY))
                 ):
                     self.include_paths.append(_tree_path(current, _unmark(arg)))
+        elif name in ("add_definitions", "add_compile_definitions"):
+            # The directory's compile definitions: every target made here (and in the
+            # subdirectories added after) gets them. A path that may not run adds none.
+            if not self.uncertain:
+                found = _definitions(args, name == "add_definitions")
+                if found:
+                    old = scope.get(_DEFINITIONS, "")
+                    scope[_DEFINITIONS] = ";".join(
+                        filter(None, [old if isinstance(old, str) else "", *found])
+                    )
+        elif name == "target_compile_definitions":
+            if args and isinstance(args[0], str) and not self.uncertain:
+                words = [a for a in args[1:] if not (isinstance(a, str) and a in _INCLUDE_KEYWORDS)]
+                found = _definitions(words, False)
+                self.settings.setdefault(args[0], {}).setdefault("compile_args", []).extend(found)
         elif name in ("target_link_libraries", "target_compile_options", "target_link_options"):
             if args and isinstance(args[0], str):
                 kind = {"target_link_libraries": "libraries", "target_compile_options": "compile_args"}.get(
@@ -446,9 +466,11 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     self.sources(args[1:], scope, where, ("PRIVATE", "PUBLIC", "INTERFACE"))
                 )
         elif name == "find_package":
-            if args and isinstance(args[0], str):
+            if args and isinstance(args[0], str) and not self.run_find_module(args[0], scope):
                 scope[f"{args[0]}_FOUND"] = UNKNOWN
                 scope[f"{args[0].upper()}_FOUND"] = UNKNOWN
+        elif name == "find_package_handle_standard_args":
+            self.command_handle_standard_args(args, scope)
         elif name == "configure_file":
             self.command_configure(args, scope)
         elif name == "try_compile":
@@ -471,6 +493,16 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     (str(scope.get("_file")), command.line, f"{name}({args[text_index + 1]})", verdict)
                 )
                 self.set_var(scope, args[text_index + 1], _probe_result(verdict))
+        elif name == "check_function_exists" and len(args) > 1 and all(isinstance(a, str) for a in args[:2]):
+            # CMake's own probe: the function declared with a dummy type, called, linked.
+            function = args[0]
+            if re.fullmatch(r"[A-Za-z_]\w*", function):
+                text = f"char {function}(void);\nint main(void) {{ {function}(); return 0; }}\n"
+                verdict = self.judge(text)
+                self.probes.append((str(scope.get("_file")), command.line, f"{name}({function})", verdict))
+                self.set_var(scope, args[1], _probe_result(verdict))
+            else:
+                self.set_var(scope, args[1], UNKNOWN)
         elif name in ("check_include_file", "check_include_file_cxx", "check_include_files"):
             if len(args) > 1 and isinstance(args[0], str) and isinstance(args[1], str):
                 headers = _split(args[0])
@@ -721,16 +753,57 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             candidates.extend(_tree_path("", f"{d}/{name}.cmake") for d in _split(module_path) if d)
         for path in candidates:
             if path in self.tree_files:
-                if self.include_depth >= MAX_CALL_DEPTH:
-                    self.unknown_sources = True
-                    self.note(f"{scope.get('_file')}: include({name}) nested too deeply: not read")
-                    return
-                self.include_depth += 1
-                try:
-                    self.run_file(path, scope, current)
-                finally:
-                    self.include_depth -= 1
+                self.run_included(path, name, scope)
                 return
+
+    def run_included(self, path: str, name: str, scope: dict[str, Any]) -> None:
+        """Run the tree file ``path`` in ``scope`` (include(), a find module)."""
+        if self.include_depth >= MAX_CALL_DEPTH:
+            self.unknown_sources = True
+            self.note(f"{scope.get('_file')}: include({name}) nested too deeply: not read")
+            return
+        self.include_depth += 1
+        try:
+            self.run_file(path, scope, _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT))))
+        finally:
+            self.include_depth -= 1
+
+    def run_find_module(self, package: str, scope: dict[str, Any]) -> bool:
+        """``find_package(X)`` where the tree ships ``FindX.cmake`` on ``CMAKE_MODULE_PATH``:
+        the module runs in the caller's scope, as CMake runs it (its probes are judged like
+        any other). False when the tree has no such module (what it finds is unknown)."""
+        module_path = scope.get("CMAKE_MODULE_PATH", "")
+        if not isinstance(module_path, str) or not module_path:
+            return False
+        for directory in _split(module_path):
+            path = _tree_path("", f"{directory}/Find{package}.cmake") if directory else ""
+            if path in self.tree_files:
+                self.run_included(path, f"Find{package}", scope)
+                return True
+        return False
+
+    def command_handle_standard_args(self, args: list[Any], scope: dict[str, Any]) -> None:
+        """``find_package_handle_standard_args(X DEFAULT_MSG v...)`` or ``(X
+        REQUIRED_VARS v... [VERSION_VAR v ...])``: X is found when every required
+        variable is true."""
+        if not args or not isinstance(args[0], str):
+            return
+        package, rest = args[0], [a for a in args[1:] if isinstance(a, str)]
+        if "REQUIRED_VARS" in rest:
+            start = rest.index("REQUIRED_VARS") + 1
+            required = []
+            for word in rest[start:]:
+                if word in _HANDLE_ARGS_KEYWORDS:
+                    break
+                required.append(word)
+        else:
+            required = rest[1:]  # after the message (DEFAULT_MSG or a custom one)
+        found: Value = 1 if required else MAYBE
+        for variable in required:
+            found = and3(found, self.truth(variable, scope))
+        value = UNKNOWN if found is MAYBE else "TRUE" if found == 1 else "FALSE"
+        for name in (f"{package}_FOUND", f"{package.upper()}_FOUND"):
+            self.set_var(scope, name, value)
 
     def command_target(self, name: str, args: list[Any], scope: dict[str, Any], command: Command) -> None:
         if not args or not isinstance(args[0], str):
@@ -746,6 +819,9 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             target, present = target[len(_MAYBE_MARK) :], MAYBE
         sources = self.sources(args[1:], scope, where, words)
         self.targets[target] = Target(target, sources, str(scope.get("_file")), command.line, present)
+        inherited = scope.get(_DEFINITIONS, "")
+        if isinstance(inherited, str) and inherited:
+            self.settings.setdefault(target, {}).setdefault("compile_args", []).extend(_split(inherited))
 
     def sources(
         self, args: list[Any], scope: dict[str, Any], where: str, keywords: tuple[str, ...]
@@ -768,6 +844,26 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     found.append((path, certainty))
         return found
 
+    def command_dependent_option(self, args: list[Any], scope: dict[str, Any]) -> None:
+        """``cmake_dependent_option(OPT doc DEFAULT "COND;COND" FORCE)``: OPT is its own
+        value (or DEFAULT) where every condition holds, else FORCE; each condition is an
+        ``if()`` expression (CMakeDependentOption splits it on spaces)."""
+        if len(args) < 5 or not all(isinstance(a, str) for a in args[:5]):
+            if args and isinstance(args[0], str):
+                scope[args[0]] = UNKNOWN
+            return
+        option, default, depends, force = args[0], args[2], args[3], args[4]
+        holds: Value = 1
+        for condition in _split(depends):
+            holds = and3(holds, self.condition(condition.split(), scope))
+        chosen = scope.get(option, default)
+        if holds == 1:
+            scope[option] = chosen
+        elif holds == 0:
+            scope[option] = force
+        else:
+            scope[option] = chosen if chosen == force else UNKNOWN
+
     def command_configure(self, args: list[Any], scope: dict[str, Any]) -> None:
         if len(args) < 2 or not all(isinstance(a, str) for a in args[:2]):
             return
@@ -776,16 +872,21 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         text = self.read_text(source) if source in self.tree_files else None
         if text is None:
             return
-        only_at = "@ONLY" in args
-
-        def at(match: re.Match[str]) -> str:
-            value = scope.get(match.group(1), "")
-            return value if isinstance(value, str) else "0"
-
-        text = re.sub(r"@([A-Za-z_]\w*)@", at, text)
-        if not only_at:
-            text = _VAR_REF.sub(lambda m: at(m), text)
-        self.virtual[args[1]] = text
+        rendered, unknown = configured_text(text, scope, only_at="@ONLY" in args)
+        self.virtual[args[1]] = rendered
+        output = args[1].replace("\\", "/")
+        if posixpath.splitext(output)[1].lower() in GENERATED_HEADER_SUFFIXES:
+            # An absolute path in the source tree, else the build folder (a relative
+            # output is relative to the current binary folder, which mirrors the source's).
+            in_tree = output.startswith(ROOT)
+            if in_tree:
+                where = _relative(output)
+            elif output.startswith(BINARY):
+                where = output[len(BINARY) :].lstrip("/")
+            else:
+                where = posixpath.normpath(posixpath.join(current, output))
+            if where and ".." not in where.split("/"):
+                self.generated.append((where, source, None if unknown else rendered, tuple(unknown), in_tree))
 
     def command_try_compile(self, args: list[Any], scope: dict[str, Any], where: str) -> None:
         if len(args) < 3 or not isinstance(args[0], str):
@@ -946,6 +1047,11 @@ class Interpreter(InterpreterRuntime[list[Any]]):
 
 
 _MAYBE_MARK = "\x00maybe:"
+# The keywords of find_package_handle_standard_args that end its REQUIRED_VARS list.
+_HANDLE_ARGS_KEYWORDS = frozenset(
+    {"VERSION_VAR", "HANDLE_VERSION_RANGE", "HANDLE_COMPONENTS", "CONFIG_MODE", "NAME_MISMATCHED",
+     "REASON_FAILURE_MESSAGE", "FAIL_MESSAGE", "FOUND_VAR"}
+)  # fmt: skip
 _VALUE_COMMANDS = frozenset(
     {
         "execute_process",
@@ -1081,6 +1187,75 @@ def _abs(directory: str) -> str:
     return ROOT + ("/" + directory if directory else "")
 
 
+# The scope variable holding a directory's compile definitions ("-DX;-DY=1").
+_DEFINITIONS = "\x00definitions"
+_DEFINITION = re.compile(r"[A-Za-z_]\w*(=[^\s;$<>]*)?")
+
+
+def _definitions(args: list[Any], flags_only: bool) -> list[str]:
+    """``-DNAME[=VALUE]`` for each definition ``args`` give: add_definitions takes
+    flags (``-DX``, ``/DX``; other flags are not definitions), add_compile_definitions
+    and target_compile_definitions plain ``NAME[=VALUE]``. A value the model does not
+    know, or a generator expression, is left out."""
+    found = []
+    for arg in args:
+        if not isinstance(arg, str):
+            continue
+        for word in _split(arg) if ";" in arg else [arg]:
+            if word.startswith(("-D", "/D")):
+                word = word[2:]
+            elif flags_only:
+                continue
+            if _DEFINITION.fullmatch(word):
+                found.append(f"-D{word}")
+    return found
+
+
+GENERATED_HEADER_SUFFIXES = frozenset({".h", ".hh", ".hpp", ".hxx", ".h++", ".inc", ".inl"})
+_CMAKEDEFINE = re.compile(r"^([ \t]*)#([ \t]*)cmakedefine(01)?[ \t]+([A-Za-z_]\w*)(.*)$", re.MULTILINE)
+_AT_REF = re.compile(r"@([A-Za-z_]\w*)@")
+
+
+def _cmake_true(value: Any) -> Value:
+    if value is UNKNOWN or _MAYBE_MARK in str(value):
+        return MAYBE
+    upper = str(value).upper()
+    return 0 if upper in _FALSE or upper.endswith("-NOTFOUND") else 1
+
+
+def configured_text(text: str, scope: Mapping[str, Any], only_at: bool = False) -> tuple[str, list[str]]:
+    """``text`` as ``configure_file`` writes it with the variables of ``scope``:
+    ``#cmakedefine V ...`` becomes ``#define V ...`` or ``/* #undef V */``,
+    ``#cmakedefine01 V`` ``#define V 1`` or ``0``, and ``@V@`` (and ``${V}`` unless
+    ``only_at``) the value (an unset variable is empty, as in CMake). Also the names of
+    the variables whose value is unknown here (the text is then a guess)."""
+    unknown: list[str] = []
+
+    def value(name: str) -> str:
+        found = scope.get(name, "")
+        if found is UNKNOWN or _MAYBE_MARK in str(found):
+            unknown.append(name)
+            return "0"
+        return str(found)
+
+    def define(match: re.Match[str]) -> str:
+        indent, gap, zero_one, name, rest = match.groups()
+        truth = _cmake_true(scope.get(name, ""))
+        if truth is MAYBE:
+            unknown.append(name)
+        if zero_one:
+            return f"{indent}#{gap}define {name} {1 if truth == 1 else 0}"
+        if truth == 1:
+            return f"{indent}#{gap}define {name}{rest}"
+        return f"{indent}/* #{gap}undef {name} */"
+
+    text = _CMAKEDEFINE.sub(define, text)
+    text = _AT_REF.sub(lambda m: value(m.group(1)), text)
+    if not only_at:
+        text = _VAR_REF.sub(lambda m: value(m.group(1)), text)
+    return text, list(dict.fromkeys(unknown))
+
+
 def _relative(path: str) -> str:
     return path[len(ROOT) :].lstrip("/") if path.startswith(ROOT) else path
 
@@ -1131,6 +1306,7 @@ def cmake_plan(
     include_dirs: list[str] = []
     public_headers: list[str] = []
     parsed: dict[str, list[Any] | None] = {}
+    generated: dict[tuple[str, str, bool], dict[str, tuple[str | None, tuple[str, ...]]]] = {}
     for model in models:
         interpreter = Interpreter(
             build_env().get(model, {}),
@@ -1147,6 +1323,9 @@ def cmake_plan(
         include_dirs.extend(interpreter.include_paths)
         public_headers.extend(interpreter.public_headers)
         notes.extend(interpreter.notes)
+        for path, template, text, unknown, in_tree in interpreter.generated:
+            # The last configure_file of a path wins, as the file on disk would.
+            generated.setdefault((path, template, in_tree), {})[model] = (text, unknown)
         for file, line, what, verdict in interpreter.probes:
             probes.setdefault((file, line, what, ""), {})[model] = verdict
         for target in interpreter.targets.values():
@@ -1186,6 +1365,16 @@ def cmake_plan(
         settings=settings_list(target_settings),
         public_headers=tuple(dict.fromkeys(public_headers)),
         command_lines=_command_lines(executed, fully_read, models),
+        generated_headers=tuple(
+            GeneratedHeader(
+                path,
+                template,
+                tuple((m, per[m][0] if m in per else None) for m in models),
+                tuple(dict.fromkeys(name for text, unknown in per.values() for name in unknown)),
+                in_tree,
+            )
+            for (path, template, in_tree), per in generated.items()
+        ),
     )
 
 

@@ -134,6 +134,23 @@ class DeadBranches:
 
 
 @dataclass(frozen=True)
+class GeneratedHeader:
+    """A header the build writes from a template at configure time (CMake's
+    ``configure_file``): ``path`` is where it lands, relative to the build folder (or to
+    the tree when written into the source folder: ``in_tree``); per model, its text, or
+    None where a value it substitutes is unknown there (``unknown`` names them)."""
+
+    path: str
+    template: str  # tree-relative
+    texts: tuple[tuple[str, str | None], ...]
+    unknown: tuple[str, ...] = ()
+    in_tree: bool = False
+
+    def text_on(self, model: str) -> str | None:
+        return dict(self.texts).get(model)
+
+
+@dataclass(frozen=True)
 class TargetSettings:
     """What one target is built with on one model: libraries it links, compile and link
     arguments, as the build computes them there (known strings only)."""
@@ -196,6 +213,8 @@ class BuildPlan:
     command_lines: tuple[CommandLines, ...] = ()
     # setup.py and its modules: the if-branches never taken, per model.
     dead_branches: tuple[DeadBranches, ...] = ()
+    # Headers the build generates from templates (configure_file), per model.
+    generated_headers: tuple[GeneratedHeader, ...] = ()
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -358,7 +377,9 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     public: list[str] = []
     command_lines: list[CommandLines] = []
     dead_branches: list[DeadBranches] = []
+    generated: list[GeneratedHeader] = []
     for plan in plans:
+        generated.extend(plan.generated_headers)
         settings.extend(plan.settings)
         command_lines.extend(plan.command_lines)
         dead_branches.extend(plan.dead_branches)
@@ -398,6 +419,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         public_headers=tuple(dict.fromkeys(public)),
         command_lines=tuple(command_lines),
         dead_branches=tuple(dead_branches),
+        generated_headers=tuple(generated),
     )
 
 
@@ -422,4 +444,8 @@ def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
         public_headers=tuple(at(f) for f in plan.public_headers),
         command_lines=tuple(replace(c, path=at(c.path)) for c in plan.command_lines),
         dead_branches=tuple(replace(d, path=at(d.path)) for d in plan.dead_branches),
+        generated_headers=tuple(
+            replace(g, template=at(g.template), path=at(g.path) if g.in_tree else g.path)
+            for g in plan.generated_headers
+        ),
     )

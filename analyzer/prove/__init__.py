@@ -81,6 +81,12 @@ class Module:
     maybe: bool = False  # some source is compiled only on some paths of the build
     cplus: bool = False  # the build says C++ (Extension(language="c++")): Cython makes C++
     objects: tuple[str, ...] = ()  # prebuilt objects the build links in (tree-relative)
+    # Per source, the definitions (-DX) of the target that compiles it (CMake's
+    # add_definitions / target_compile_definitions): a linked library's own flags.
+    defines: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def defines_of(self, source: str) -> tuple[str, ...]:
+        return dict(self.defines).get(source, ())
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,11 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
     libraries = {s.target: s.libraries for s in plan.settings if s.model == model}
     objects = {s.target: s.objects for s in plan.settings if s.model == model}
     cplus = {s.target for s in plan.settings if s.model == model and s.language in ("c++", "cpp")}
+    definitions = {
+        s.target: tuple(a for a in s.compile_args if a.startswith("-D"))
+        for s in plan.settings
+        if s.model == model
+    }
     out = []
     for target, uses in sorted(by_target.items()):
         # A library the build makes from the tree (CMake target_link_libraries(ext soxr)
@@ -144,6 +155,10 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
         linked = libraries.get(target, ())
         own = [lib for lib in linked if lib in by_target and lib != target]
         joined = [*uses, *(use for lib in own for use in by_target[lib])]
+        defines: dict[str, tuple[str, ...]] = {}
+        for owner in (target, *own):
+            for path, *_ in by_target[owner]:
+                defines.setdefault(path, definitions.get(owner, ()))
         out.append(
             Module(
                 target,
@@ -154,6 +169,7 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
                 any(state != 1 for *_, state in joined),
                 target in cplus,
                 objects.get(target, ()),
+                tuple((path, flags) for path, flags in defines.items() if flags),
             )
         )
     return out
@@ -291,6 +307,38 @@ class _Job:
     requirement_dirs: tuple[Path, ...] = ()
     # The Cython the build requirements ask for (None: the installed one).
     cython_tool: CythonTool | None = None
+    # Folders (in scratch) holding the headers the build generates, as the model wrote them.
+    generated_dirs: tuple[Path, ...] = ()
+
+
+# A generated header's text is the package's (its template), written only below scratch.
+MAX_GENERATED_HEADER = 1024 * 1024
+
+
+def write_generated_headers(plan: BuildPlan, destination: Path) -> tuple[tuple[Path, ...], list[str]]:
+    """The headers the build writes at configure time (``configure_file``), as the model
+    computed them for the proven model, written below ``destination``: the folders to
+    include, and a note for each that could not be written (a value the model does not
+    know: the header stays missing and the proof says which values)."""
+    folders: dict[Path, None] = {}
+    notes: list[str] = []
+    for header in plan.generated_headers:
+        text = header.text_on(MODEL)
+        parts = header.path.split("/")
+        if header.path.startswith("/") or ".." in parts or not header.path:
+            continue
+        if text is None:
+            notes.append(
+                f"{header.path} (from {header.template}) is generated with values the model does not know"
+                f" on {MODEL}: {', '.join(header.unknown[:8]) or '?'}"
+            )
+            continue
+        target = destination / header.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text[:MAX_GENERATED_HEADER], encoding="utf-8")
+        folders.setdefault(destination, None)
+        folders.setdefault(target.parent, None)
+    return tuple(folders), notes
 
 
 def _compilable(
@@ -354,7 +402,8 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
     unknown = sorted(name for name, per in values.items() if MODEL in per and per[MODEL] is MAYBE)
     if module.maybe:  # the build may leave this module out on ARM64 (a failed probe...)
         unknown = ["whether the build compiles this module on ARM64 at all", *unknown]
-    includes = [f"-I{job.base / d}" for d in job.include_dirs] + [f"-I{d}" for d in job.requirement_dirs]
+    includes = [f"-I{job.base / d}" for d in job.include_dirs] + [f"-I{d}" for d in job.generated_dirs]
+    includes += [f"-I{d}" for d in job.requirement_dirs]
     includes += [f"-I{job.sdk.include}", f"-I{shims}"]
     objects: list[str] = []
     errors: list[str] = []
@@ -381,7 +430,8 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
         if time.monotonic() > job.deadline:
             errors.append(f"{STOPPED_NOTE} {DEADLINE_NOTE}")
             break
-        code, output = job.run([*command, *macros, "-o", str(obj), str(source)], job.base)
+        own = list(module.defines_of(rel))
+        code, output = job.run([*command, *macros, *own, "-o", str(obj), str(source)], job.base)
         if output.startswith(STOPPED_NOTE):
             errors.append(output)
             break
@@ -461,7 +511,17 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
     if missing:
         templates = _header_templates(job.tree.templates, missing)
         if templates:
-            return f"header(s) the build generates: {', '.join(templates)}", "generated-header"
+            names = {Path(m).name for m in missing}
+            unknown = [
+                name
+                for header in job.plan.generated_headers
+                if Path(header.path).name in names and header.text_on(MODEL) is None
+                for name in header.unknown
+            ]
+            known = (
+                f"; values the model does not know: {', '.join(dict.fromkeys(unknown))}" if unknown else ""
+            )
+            return f"header(s) the build generates: {', '.join(templates)}{known}", "generated-header"
         return (
             f"header(s) not found: {', '.join(missing)} (from a build requirement or a library?)",
             "missing-header",
@@ -737,6 +797,8 @@ def prove(
             ]
         else:
             requirement_dirs = tuple(d.resolve() for d in requirement_dirs)
+            generated_dirs, unwritten = write_generated_headers(plan, scratch / "generated")
+            notes.extend(unwritten)
             allowed = (base, scratch, *(s.include for s in sdks), *toolchain_dirs, *requirement_dirs)
             job = _Job(
                 base,
@@ -752,6 +814,7 @@ def prove(
                 _tree_facts(base),
                 requirement_dirs,
                 cython_tool,
+                generated_dirs,
             )
             job.overlay.write_text(compiler_overlay(list(allowed)), encoding="utf-8")
             proofs = _prove_all(modules, sdks, job, jobs, progress)

@@ -109,8 +109,13 @@ def test_build_plan_command_text_and_json() -> None:
     arm64 = payload["models"]["msvc-arm64"]
     assert arm64["sources"]["compiled"]["_demo"] == ["src/core.cpp", "src/extra/util.cpp"]
     assert arm64["probes"][0]["compiles"] == 0
-    assert arm64["targets"]["_demo"] == {"libraries": ["ws2_32"], "compile_args": ["/W3"], "link_args": []}
-    assert payload["models"]["mingw-arm64"]["targets"]["_demo"]["compile_args"] == []  # if(MSVC)
+    assert arm64["targets"]["_demo"] == {
+        "libraries": ["ws2_32"],
+        "compile_args": ["-DDEMO_BUILD=1", "/W3"],
+        "link_args": [],
+    }
+    # /W3 is added under if(MSVC); the definition is for every model.
+    assert payload["models"]["mingw-arm64"]["targets"]["_demo"]["compile_args"] == ["-DDEMO_BUILD=1"]
 
 
 def test_build_plan_command_without_a_build_and_with_bad_input(tmp_path: Path) -> None:

@@ -912,3 +912,59 @@ def test_a_library_target_of_the_tree_is_compiled_into_the_module_that_links_it(
     )
     ext = next(m for m in modules_of(plan) if m.name == "ext")
     assert ext.sources == ("ext.cpp", "lib/soxr.c") and ext.libraries == ("m",)
+
+
+def test_a_header_the_configure_step_writes_is_written_and_definitions_follow_their_target(
+    tmp_path: Path,
+) -> None:
+    """Issue 26 item 4: a configure_file header the model computes is written for the
+    compile (soxr's soxr-config.h), and add_definitions reaches only the sources of the
+    targets of its directory (soxr's -DSOXR_LIB)."""
+    from dataclasses import replace
+
+    from analyzer.buildmodel.plan import GeneratedHeader
+
+    tree = tmp_path / "tree"
+    files = {
+        "pyproject.toml": (
+            '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
+        ),
+        "CMakeLists.txt": (
+            "project(p C)\nfind_package(Python COMPONENTS Development.Module)\n"
+            "configure_file(${PROJECT_SOURCE_DIR}/lib/config.h.in ${PROJECT_BINARY_DIR}/config.h)\n"
+            "include_directories(${PROJECT_BINARY_DIR})\nadd_subdirectory(lib)\n"
+            "Python_add_library(_ext MODULE ext.c WITH_SOABI)\ntarget_link_libraries(_ext PRIVATE core)\n"
+        ),
+        "lib/CMakeLists.txt": "add_definitions(-DCORE_LIB)\nadd_library(core STATIC core.c)\n",
+        "lib/config.h.in": '#cmakedefine01 WIN32\n#define NAME "@PROJECT_NAME@"\n',
+        "lib/core.c": '#include "config.h"\nint core;\n',
+        "ext.c": '#include "config.h"\nint ext;\n',
+    }
+    for rel, text in files.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text)
+    plan = plan_of(tree)
+    assert [h.path for h in plan.generated_headers] == ["config.h"]
+    seen: dict[str, tuple[list[str], str]] = {}
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-c" in command:
+            folders = [c[2:] for c in command if c.startswith("-I")]
+            header = next((Path(f) / "config.h" for f in folders if (Path(f) / "config.h").is_file()), None)
+            text = header.read_text() if header is not None else ""
+            seen[Path(command[-1]).name] = ([c for c in command if c.startswith("-D")], text)
+        if "-shared" in command:
+            Path(command[command.index("-o") + 1]).write_bytes(minimal_pe(MACHINE_ARM64, ["python313.dll"]))
+        return 0, ""
+
+    result = prove(tree, plan, [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain)
+    assert {m.module for m in result.modules if m.built} >= {"_ext"}
+    assert seen["ext.c"][1] == '#define WIN32 1\n#define NAME "p"\n'
+    assert "-DCORE_LIB" in seen["core.c"][0] and "-DCORE_LIB" not in seen["ext.c"][0]
+    # A header whose values the model does not know is not written: the proof says which.
+    unknown = replace(
+        plan,
+        generated_headers=(GeneratedHeader("config.h", "lib/config.h.in", (("mingw-arm64", None),), ("X",)),),
+    )
+    result = prove(tree, unknown, [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o2", ["zig"], run=toolchain)
+    assert any("values the model does not know on mingw-arm64: X" in n for n in result.notes)
