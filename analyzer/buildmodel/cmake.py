@@ -819,6 +819,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             target, present = target[len(_MAYBE_MARK) :], MAYBE
         sources = self.sources(args[1:], scope, where, words)
         self.targets[target] = Target(target, sources, str(scope.get("_file")), command.line, present)
+        if name not in ("add_library", "add_executable"):
+            self.settings.setdefault(target, {})["made_by"] = [name]
         inherited = scope.get(_DEFINITIONS, "")
         if isinstance(inherited, str) and inherited:
             self.settings.setdefault(target, {}).setdefault("compile_args", []).extend(_split(inherited))

@@ -162,12 +162,15 @@ class TargetSettings:
     link_args: tuple[str, ...] = ()
     language: str = ""  # the Extension's language= ("c++": Cython translates to C++)
     objects: tuple[str, ...] = ()  # prebuilt objects it links (extra_objects): greenlet's MASM switch
+    # The build tool's function that made the target (nanobind_add_module): it may compile
+    # a build requirement's library into it (rules/requirement-libraries.toml).
+    made_by: str = ""
 
 
 def settings_list(
     found: Mapping[tuple[str, str], Mapping[str, list[str]]],
 ) -> tuple[TargetSettings, ...]:
-    """(target, model) -> {"libraries"|"compile_args"|"link_args"|"language"|"objects": values}."""
+    """(target, model) -> {"libraries"|"compile_args"|"link_args"|"language"|"objects"|"made_by": values}."""
     return tuple(
         TargetSettings(
             target,
@@ -177,6 +180,7 @@ def settings_list(
             tuple(dict.fromkeys(values.get("link_args", ()))),
             next(iter(values.get("language", ())), ""),
             tuple(dict.fromkeys(values.get("objects", ()))),
+            next(iter(values.get("made_by", ())), ""),
         )
         for (target, model), values in sorted(found.items())
         if any(values.values())

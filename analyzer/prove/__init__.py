@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +45,7 @@ from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value
 
 if TYPE_CHECKING:
-    from analyzer.sdk.requires import CythonTool
+    from analyzer.sdk.requires import CythonTool, RequirementLibrary
 
 MODEL = "mingw-arm64"
 TARGET = "aarch64-windows-gnu"
@@ -84,6 +85,7 @@ class Module:
     # Per source, the definitions (-DX) of the target that compiles it (CMake's
     # add_definitions / target_compile_definitions): a linked library's own flags.
     defines: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    made_by: str = ""  # the build function that made it (nanobind_add_module)
 
     def defines_of(self, source: str) -> tuple[str, ...]:
         return dict(self.defines).get(source, ())
@@ -105,7 +107,8 @@ class ModuleProof:
     # toolchain, refused (a path or name outside the tree), cython, no-source; and where
     # the build is not known well enough to blame the code: macro-value (a macro's value
     # the model could not compute), maybe-compiled (the build may not compile the module
-    # on ARM64), other-target (it links code another target of the build compiles).
+    # on ARM64), other-target (it links code another target of the build compiles),
+    # requirement-library (a build requirement's library compiled in did not compile).
     reason: str = ""
 
     @property
@@ -143,6 +146,7 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
     libraries = {s.target: s.libraries for s in plan.settings if s.model == model}
     objects = {s.target: s.objects for s in plan.settings if s.model == model}
     cplus = {s.target for s in plan.settings if s.model == model and s.language in ("c++", "cpp")}
+    made_by = {s.target: s.made_by for s in plan.settings if s.model == model and s.made_by}
     definitions = {
         s.target: tuple(a for a in s.compile_args if a.startswith("-D"))
         for s in plan.settings
@@ -170,6 +174,7 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
                 target in cplus,
                 objects.get(target, ()),
                 tuple((path, flags) for path, flags in defines.items() if flags),
+                made_by.get(target, ""),
             )
         )
     return out
@@ -309,6 +314,61 @@ class _Job:
     cython_tool: CythonTool | None = None
     # Folders (in scratch) holding the headers the build generates, as the model wrote them.
     generated_dirs: tuple[Path, ...] = ()
+    # Libraries build requirements ship as sources (libnanobind), compiled once per SDK.
+    requirement_libraries: tuple[RequirementLibrary, ...] = ()
+    library_objects: _LibraryObjects = field(default_factory=lambda: _LibraryObjects())
+
+
+class _LibraryObjects:
+    """A requirement library's objects per (library, Python), compiled by the first module
+    that needs them while the others wait (modules are proven on threads)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.done: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+
+
+def _requirement_library(job: _Job, library: RequirementLibrary) -> tuple[list[str], list[str]]:
+    """Objects and errors of compiling ``library`` (a build requirement's sources) for the
+    job's SDK: the sources are the wheel's, compiled with the arguments the requirement's
+    own instructions give."""
+    key = (library.name, job.sdk.python)
+    with job.library_objects.lock:
+        if key in job.library_objects.done:
+            return job.library_objects.done[key]
+        folder = job.scratch / "requirement-libraries" / job.sdk.python / library.name
+        folder.mkdir(parents=True, exist_ok=True)
+        objects: list[str] = []
+        errors: list[str] = []
+        for source in library.sources:
+            obj = folder / (source.name + ".o")
+            command = [
+                *job.zig,
+                "c++" if source.suffix in CXX_SUFFIXES else "cc",
+                "-target",
+                TARGET,
+                "-c",
+                "-O1",
+                "-w",
+                "-fno-crash-diagnostics",
+                "-ivfsoverlay",
+                str(job.overlay),
+                *library.arguments,
+                *(f"-I{d}" for d in library.include_dirs),
+                f"-I{job.sdk.include}",
+                "-o",
+                str(obj),
+                str(source),
+            ]
+            code, output = job.run(command, job.scratch)
+            if code == 0:
+                objects.append(str(obj))
+            else:
+                lines = output.strip().splitlines()
+                errors.append(f"{library.name}: {lines[-1] if lines else 'failed'}"[:300])
+                break
+        job.library_objects.done[key] = (objects, errors)
+        return objects, errors
 
 
 # A generated header's text is the package's (its template), written only below scratch.
@@ -403,6 +463,8 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
     if module.maybe:  # the build may leave this module out on ARM64 (a failed probe...)
         unknown = ["whether the build compiles this module on ARM64 at all", *unknown]
     includes = [f"-I{job.base / d}" for d in job.include_dirs] + [f"-I{d}" for d in job.generated_dirs]
+    for library in _libraries_of(job, module):
+        includes += [f"-I{d}" for d in library.include_dirs]
     includes += [f"-I{d}" for d in job.requirement_dirs]
     includes += [f"-I{job.sdk.include}", f"-I{shims}"]
     objects: list[str] = []
@@ -594,6 +656,20 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
                 reason=code,
             )
         return ModuleProof(module.name, python, False, False, errors=tuple(errors), findings=tuple(findings))
+    for library in _libraries_of(job, module):
+        built, failed_library = _requirement_library(job, library)
+        if failed_library:
+            why = f"the build compiles {library.name}'s library into it, which did not compile here"
+            return ModuleProof(
+                module.name,
+                python,
+                True,
+                False,
+                errors=tuple(failed_library),
+                not_proven=f"{why}: {failed_library[0]}",
+                reason="requirement-library",
+            )
+        objects = [*objects, *built]
     output_rel = f"{module.name.replace('.', '/')}.cp{python.replace('.', '')}-win_arm64.pyd"
     odd = [lib for lib in module.libraries if _LIBRARY_NAME.fullmatch(lib) is None]
     if odd:
@@ -632,6 +708,11 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
 
 _UNDEFINED_SYMBOL = re.compile(r"undefined symbol: (?:__declspec\(dllimport\) )?([A-Za-z_]\w*)$")
 _MAX_OWNER_BYTES = 2 * 1024 * 1024
+
+
+def _libraries_of(job: _Job, module: Module) -> list[RequirementLibrary]:
+    """The requirement libraries the build function that made ``module`` compiles in."""
+    return [lib for lib in job.requirement_libraries if module.made_by and module.made_by in lib.functions]
 
 
 def _defined_by_other_targets(job: _Job, module: Module, errors: Sequence[str]) -> list[str]:
@@ -761,6 +842,7 @@ def prove(
     progress: Callable[[ModuleProof, float], None] | None = None,
     requirement_dirs: Sequence[Path] = (),
     cython_tool: CythonTool | None = None,
+    requirement_libraries: Sequence[RequirementLibrary] = (),
 ) -> ProofResult:
     """Prove each module of ``plan`` for each SDK. The compiler sees only the tree, the
     SDKs, zig's own headers and a private scratch directory (a file system overlay);
@@ -815,6 +897,7 @@ def prove(
                 requirement_dirs,
                 cython_tool,
                 generated_dirs,
+                tuple(requirement_libraries),
             )
             job.overlay.write_text(compiler_overlay(list(allowed)), encoding="utf-8")
             proofs = _prove_all(modules, sdks, job, jobs, progress)

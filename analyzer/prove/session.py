@@ -95,6 +95,7 @@ def prove_source(
         progress=progress,
         requirement_dirs=tools.include_dirs,
         cython_tool=tools.cython,
+        requirement_libraries=tools.libraries,
     )
     return TreeProof(plan, result)
 

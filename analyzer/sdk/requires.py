@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import ast
 import configparser
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -33,6 +35,7 @@ from analyzer.index.errors import IndexFetchError
 from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
 from analyzer.paths import BUILD_INCLUDE_EXTENSIONS
 from analyzer.safeload import toml_loads
+from analyzer.targets import RULES_DIR
 from analyzer.wheeltags import windows_arm64_markers
 
 MAX_REQUIREMENTS = 8
@@ -49,6 +52,60 @@ NO_HEADERS = frozenset(
     }
 )  # fmt: skip
 FORMAT = 1  # bump when what a cached unpacked wheel holds changes
+# What is kept of a requirement that ships a library as sources (rules/requirement-libraries.json).
+SOURCE_SUFFIXES = (*HEADER_SUFFIXES, ".c", ".cc", ".cpp", ".cxx")
+LIBRARIES_FILE = RULES_DIR / "requirement-libraries.json"
+
+
+@dataclass(frozen=True)
+class LibrarySpec:
+    """How a build requirement's library is compiled (rules/requirement-libraries.json):
+    paths relative to the unpacked wheel."""
+
+    functions: tuple[str, ...]  # the build functions whose targets link it
+    sources: tuple[str, ...]
+    include: tuple[str, ...]
+    defines: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def library_specs() -> Mapping[str, LibrarySpec]:
+    raw = json.loads(LIBRARIES_FILE.read_text(encoding="utf-8"))
+    return {
+        canonicalize_name(name): LibrarySpec(
+            tuple(entry["functions"]),
+            tuple(entry["sources"]),
+            tuple(entry["include"]),
+            tuple(entry.get("defines", ())),
+            tuple(entry.get("flags", ())),
+        )
+        for name, entry in raw["libraries"].items()
+    }
+
+
+@dataclass(frozen=True)
+class RequirementLibrary:
+    """A build requirement's library as a proof compiles it: its sources and include
+    folders in the unpacked wheel, and the arguments it is compiled with."""
+
+    name: str
+    functions: tuple[str, ...]
+    sources: tuple[Path, ...]
+    include_dirs: tuple[Path, ...]
+    arguments: tuple[str, ...]
+
+
+def _library_of(name: str, unpacked: Path) -> RequirementLibrary | None:
+    spec = library_specs().get(name)
+    if spec is None:
+        return None
+    sources = tuple(unpacked / rel for rel in spec.sources)
+    if not all(path.is_file() and not path.is_symlink() for path in sources):
+        return None  # another release's layout: the library is not compiled here
+    folders = tuple(unpacked / rel for rel in spec.include if (unpacked / rel).is_dir())
+    arguments = (*spec.flags, *(f"-D{d}" for d in spec.defines))
+    return RequirementLibrary(name, spec.functions, sources, folders, arguments)
 
 
 @dataclass(frozen=True)
@@ -56,6 +113,7 @@ class RequirementHeaders:
     name: str
     wheel: str  # the wheel's file name
     include_dirs: tuple[Path, ...]
+    library: RequirementLibrary | None = None
 
 
 def _tree_text(root: Path, name: str) -> str | None:
@@ -203,7 +261,7 @@ def _unpacked_wheel(
     """The wheel's headers (``keep``: these suffixes; None: every file) in the cache,
     made once, atomically: a half-made folder is never where the next run looks. Raises
     IndexFetchError or ArchiveError."""
-    kind = "" if keep == HEADER_SUFFIXES else "all-"
+    kind = "" if keep == HEADER_SUFFIXES else "src-" if keep == SOURCE_SUFFIXES else "all-"
     target = cache / f"{FORMAT}-{kind}{wheel.filename.removesuffix('.whl')}"
     if (target / ".complete").is_file():
         return target
@@ -249,18 +307,29 @@ def requirement_include_dirs(
     """What ``prove`` adds to the compiler's include path: the include folders of the
     tree's build requirements. The index is opened only when the tree names one; what
     could not be had is logged as a note and left out."""
+    found = _fetched_requirements(root, open_index, python, cache, log)
+    return [directory for item in found for directory in item.include_dirs]
+
+
+def _fetched_requirements(
+    root: Path,
+    open_index: Callable[[], AbstractContextManager[SimpleIndex]],
+    python: str,
+    cache: Path,
+    log: Callable[[str], None],
+) -> tuple[RequirementHeaders, ...]:
     requirements = build_requirements(root, python)
     if not requirements:
-        return []
+        return ()
     try:
         with open_index() as index:
             found, notes = _headers_of(requirements, index, python, cache, log)
     except (IndexConfigError, IndexFetchError) as error:
         log(f"note: build requirements' headers not fetched: {error}")
-        return []
+        return ()
     for note in notes:
         log(f"note: {note}")
-    return [directory for item in found for directory in item.include_dirs]
+    return found
 
 
 def _headers_of(
@@ -281,14 +350,17 @@ def _headers_of(
                 notes.append(f"build requirement {requirement}: no wheel on the index to take headers from")
                 continue
             log(f"headers of build requirement {requirement} from {wheel.filename}")
-            unpacked = _unpacked_wheel(index, wheel, cache)
+            keep = SOURCE_SUFFIXES if name in library_specs() else HEADER_SUFFIXES
+            unpacked = _unpacked_wheel(index, wheel, cache, keep)
         except ProjectNotFound:
             notes.append(f"build requirement {requirement}: not on the index")
             continue
         except (IndexFetchError, ArchiveError, OSError) as error:
             notes.append(f"build requirement {requirement}: {str(error)[:200]}")
             continue
-        found.append(RequirementHeaders(name, wheel.filename, include_dirs_of(unpacked)))
+        found.append(
+            RequirementHeaders(name, wheel.filename, include_dirs_of(unpacked), _library_of(name, unpacked))
+        )
     return tuple(found), tuple(notes)
 
 
@@ -381,6 +453,9 @@ class RequirementTools:
 
     include_dirs: tuple[Path, ...] = ()
     cython: CythonTool | None = None
+    # Libraries requirements ship as sources (libnanobind), for the modules their build
+    # functions make.
+    libraries: tuple[RequirementLibrary, ...] = ()
 
 
 def requirement_tools(
@@ -392,5 +467,7 @@ def requirement_tools(
 ) -> RequirementTools:
     """The include folders and the Cython of the tree's build requirements, fetched from
     the index into ``cache`` when needed; what cannot be had is logged and left out."""
-    include_dirs = requirement_include_dirs(root, open_index, python, cache, log)
-    return RequirementTools(tuple(include_dirs), resolve_cython(root, open_index, python, cache, log))
+    found = _fetched_requirements(root, open_index, python, cache, log)
+    include_dirs = tuple(directory for item in found for directory in item.include_dirs)
+    libraries = tuple(item.library for item in found if item.library is not None)
+    return RequirementTools(include_dirs, resolve_cython(root, open_index, python, cache, log), libraries)

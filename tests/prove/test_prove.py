@@ -968,3 +968,69 @@ def test_a_header_the_configure_step_writes_is_written_and_definitions_follow_th
     )
     result = prove(tree, unknown, [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o2", ["zig"], run=toolchain)
     assert any("values the model does not know on mingw-arm64: X" in n for n in result.notes)
+
+
+def test_a_requirement_library_is_compiled_once_and_linked_into_the_modules_it_makes(tmp_path: Path) -> None:
+    """soxr_ext is a nanobind_add_module: the build compiles libnanobind from the nanobind
+    wheel into it. Without it the link misses nanobind's symbols (a "failure" that was
+    woaport's); a library that does not compile is not proven, not the package's fault."""
+    from analyzer.buildmodel.plan import BuildPlan, SourceUse, TargetSettings
+    from analyzer.sdk.requires import RequirementLibrary
+
+    everywhere = (("mingw-arm64", 1),)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("a.cpp", "b.cpp", "plain.c"):
+        (tree / name).write_text("int x;\n")
+    wheel = tmp_path / "wheel"
+    (wheel / "nanobind" / "src").mkdir(parents=True)
+    (wheel / "nanobind" / "include").mkdir()
+    (wheel / "nanobind" / "src" / "nb_combined.cpp").write_text("int nb;\n")
+    library = RequirementLibrary(
+        "nanobind",
+        ("nanobind_add_module",),
+        (wheel / "nanobind" / "src" / "nb_combined.cpp",),
+        (wheel / "nanobind" / "include",),
+        ("-std=c++17", "-DNDEBUG"),
+    )
+    plan = BuildPlan(
+        systems=("cmake",),
+        sources=tuple(
+            SourceUse(path, target, "CMakeLists.txt", 1, everywhere)
+            for path, target in (("a.cpp", "a"), ("b.cpp", "b"), ("plain.c", "plain"))
+        ),
+        settings=tuple(
+            TargetSettings(target, "mingw-arm64", made_by="nanobind_add_module") for target in ("a", "b")
+        ),
+    )
+    calls: list[list[str]] = []
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        calls.append(command)
+        if "-shared" in command:
+            Path(command[command.index("-o") + 1]).write_bytes(minimal_pe(MACHINE_ARM64, ["python313.dll"]))
+        return 0, ""
+
+    sdk = Sdk("3.13", tmp_path / "s", "t")
+    result = prove(
+        tree, plan, [sdk], tmp_path / "o", ["zig"], run=toolchain, requirement_libraries=[library], jobs=2
+    )
+    assert all(m.built for m in result.modules)
+    library_compiles = [c for c in calls if c[-1].endswith("nb_combined.cpp")]
+    assert len(library_compiles) == 1 and "-DNDEBUG" in library_compiles[0]
+    links = {Path(c[c.index("-o") + 1]).name.split(".")[0]: c for c in calls if "-shared" in c}
+    assert any(arg.endswith("nb_combined.cpp.o") for arg in links["a"])
+    assert any(arg.endswith("nb_combined.cpp.o") for arg in links["b"])
+    assert not any(arg.endswith("nb_combined.cpp.o") for arg in links["plain"])
+    a_compile = next(c for c in calls if c[-1].endswith("a.cpp"))
+    assert f"-I{wheel / 'nanobind' / 'include'}" in a_compile
+
+    def broken(command: list[str], cwd: Path) -> tuple[int, str]:
+        if command[-1].endswith("nb_combined.cpp"):
+            return 1, "nb_combined.cpp:1:1: error: no\n"
+        return toolchain(command, cwd)
+
+    result = prove(tree, plan, [sdk], tmp_path / "o2", ["zig"], run=broken, requirement_libraries=[library])
+    reasons = {m.module: m.reason for m in result.modules}
+    assert reasons == {"a": "requirement-library", "b": "requirement-library", "plain": ""}
+    assert not failed_modules(result)

@@ -259,3 +259,41 @@ def test_a_runnable_wheel_is_one_this_interpreter_can_import() -> None:
     chosen = runnable_wheel(choices, Requirement("cython<3"))
     assert chosen is not None and chosen.filename == "Cython-0.29.37-py2.py3-none-any.whl"
     assert runnable_wheel(files("Cython-0.29.37-cp311-cp311-win_arm64.whl"), Requirement("cython<3")) is None
+
+
+NB_WHEEL = {
+    "nanobind/include/nanobind/nanobind.h": b"int nb_answer(void);\n",
+    "nanobind/ext/robin_map/include/tsl/robin_map.h": b"/* map */\n",
+    "nanobind/src/nb_combined.cpp": (
+        b'#include <nanobind/nanobind.h>\nextern "C" int nb_answer(void) { return 42; }\n'
+    ),
+    "nanobind/src/other.cpp": b"int other;\n",
+}
+
+
+def test_a_requirement_that_ships_a_library_keeps_its_sources(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    """rules/requirement-libraries.json: nanobind's library is compiled from the sources of
+    its wheel, so they are kept (other requirements keep headers only)."""
+    from analyzer.sdk.requires import library_specs, requirement_tools
+
+    assert "nanobind_add_module" in library_specs()["nanobind"].functions
+    local_index.publish("nanobind", dict([header_wheel("nanobind", "2.15.0", "py3-none-any", NB_WHEEL)]))
+    local_index.publish("hdrpkg", dict([header_wheel("hdrpkg", "1.0", "py3-none-any")]))
+    tree = tmp_path / "tree"
+    pyproject(tree, ["scikit-build-core", "nanobind>=2", "hdrpkg"])
+
+    def open_index() -> SimpleIndex:
+        return SimpleIndex(local_index.url, timeout=10)
+
+    tools = requirement_tools(tree, open_index, "3.13", tmp_path / "cache")
+    (library,) = tools.libraries
+    assert library.name == "nanobind" and [p.name for p in library.sources] == ["nb_combined.cpp"]
+    assert [p.as_posix().split("/nanobind/", 1)[1] for p in library.include_dirs] == [
+        "include",
+        "ext/robin_map/include",
+    ]
+    assert library.arguments == ("-std=c++17", "-fno-strict-aliasing", "-DNDEBUG", "-DNB_COMPACT_ASSERTIONS")
+    assert not list((tmp_path / "cache").rglob("hdrpkg*/**/*.cpp"))
+    assert list((tmp_path / "cache").rglob("other.cpp"))  # the library's folder keeps sources
