@@ -20,20 +20,18 @@ import time
 import tomllib
 from collections import Counter
 from contextlib import nullcontext
-from dataclasses import replace
 from pathlib import Path
 
 from analyzer.archive import extract
 from analyzer.index.config import default_index_url
 from analyzer.index.httpcache import HttpCache
 from analyzer.index.simple import SimpleIndex
-from analyzer.limits import CHILD_LIMITS
 from analyzer.paths import default_cache_dir
 from analyzer.project import plan_of
-from analyzer.prove import plan_for_proof, prove, toolchain_runner
+from analyzer.prove import prove, toolchain_runner
+from analyzer.prove.session import ProofSettings, find_toolchain, prove_source
 from analyzer.scan import ScanOptions, scan
-from analyzer.sdk.provider import local_sdk, zig_command, zig_lib_dir
-from analyzer.sdk.requires import requirement_tools
+from analyzer.sdk.provider import local_sdk
 
 SDISTS = (
     "markupsafe-3.0.4.tar.gz", "msgpack-1.2.4.tar.gz", "bitarray-3.12.3.tar.gz", "crc32c-2.9.post0.tar.gz",
@@ -64,16 +62,23 @@ def main() -> int:
     elif args.all:
         pinned = tomllib.loads((Path(__file__).resolve().parent / "oracle.toml").read_text(encoding="utf-8"))
         sdists = tuple(dict.fromkeys([*SDISTS, *(b["sdist"] for b in pinned["builds"])]))
-    limits = replace(CHILD_LIMITS, prove_seconds=args.seconds)
     cache = default_cache_dir()
     sdk = local_sdk("3.13", cache / "sdk")
     if sdk is None:
         print("no CPython 3.13 SDK: run `woaport sdk --python 3.13` first", file=sys.stderr)
         return 2
-    zig, run = zig_command(), toolchain_runner(cache / "zig")
-    toolchain = [zig_lib_dir(zig)]
+    toolchain = find_toolchain()
+    zig, run = list(toolchain.zig), toolchain_runner(cache / "zig")
     # The build requirements' headers (cppy, numpy...) from the index the user configured.
     index = SimpleIndex(default_index_url(None), cache=HttpCache(cache / "index"))
+    # As `woaport prove` runs: one wiring (analyzer/prove/session.py).
+    settings = ProofSettings(
+        requires_cache=cache / "requires",
+        zig_cache=cache / "zig",
+        open_index=lambda: nullcontext(index),
+        seconds=args.seconds,
+        jobs=2,
+    )
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()  # not proven, by reason code
     seconds = 0.0
@@ -97,24 +102,8 @@ def main() -> int:
             (Path(tmp) / "src").mkdir()
             root = extract(archive, Path(tmp) / "src").root
             start = time.perf_counter()
-            plan = plan_for_proof(root, zig, run, sdk.include, toolchain)
-            tools = requirement_tools(root, lambda: nullcontext(index), "3.13", cache / "requires")
-            result = (
-                prove(
-                    root,
-                    plan,
-                    [sdk],
-                    Path(tmp) / "out",
-                    zig,
-                    run=run,
-                    requirement_dirs=tools.include_dirs,
-                    cython_tool=tools.cython,
-                    limits=limits,
-                    jobs=2,
-                )
-                if plan is not None
-                else None
-            )
+            proof = prove_source(root, [sdk], toolchain, Path(tmp) / "out", settings)
+            result = proof.result
             elapsed = time.perf_counter() - start
             proofs = result.modules if result is not None else ()
             kinds = Counter(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.buildmodel.plan import BuildPlan
@@ -96,6 +96,7 @@ def prove_source(
         requirement_dirs=tools.include_dirs,
         cython_tool=tools.cython,
         requirement_libraries=tools.libraries,
+        limits=replace(CHILD_LIMITS, prove_seconds=settings.seconds),
     )
     return TreeProof(plan, result)
 
