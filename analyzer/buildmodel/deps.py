@@ -1,8 +1,9 @@
 """Native dependencies a build reaches for outside the tree, and by which route (pure):
 CMake ``find_package`` / ``pkg_check_modules`` / ``find_library``, meson ``dependency()``
-/ ``find_library()``, pkg-config and ``find_library`` in setup.py, vcpkg manifests, NuGet
-packages. Each is a library a Windows ARM64 build needs an ARM64 build of. Read as text,
-never run; build tools and Python itself are not native dependencies."""
+/ ``find_library()``, pkg-config, ``find_library`` and a library's own configuration
+tool (``pg_config``) in setup.py, vcpkg manifests, NuGet packages. Each is a library a
+Windows ARM64 build needs an ARM64 build of. Read as text, never run; build tools and
+Python itself are not native dependencies."""
 
 from __future__ import annotations
 
@@ -32,6 +33,27 @@ _SETUP_PKGCONFIG = re.compile(
     r"""(?m)^[^#\n]*(?:pkg-config['"]?\s*,?\s*[^\n]*?--(?:cflags|libs)[^\n]*?['"]([\w.+-]+)['"]"""
     r"""|pkgconfig\.(?:parse|cflags|libs|exists)\(\s*['"]([\w.+ -]+)['"]"""
     r"""|find_library\(\s*['"]([\w.+-]+)['"])"""
+)
+# A library's own configuration tool a build asks for its flags (``pg_config --libdir``):
+# the tool comes with the library, so naming it is looking for the library.
+CONFIG_TOOLS = {
+    "pg_config": "libpq",
+    "mysql_config": "mysqlclient",
+    "mariadb_config": "mariadb",
+    "xml2-config": "libxml2",
+    "xslt-config": "libxslt",
+    "curl-config": "libcurl",
+    "gdal-config": "gdal",
+    "geos-config": "geos",
+    "freetype-config": "freetype",
+    "net-snmp-config": "net-snmp",
+    "icu-config": "icu",
+    "gpgme-config": "gpgme",
+}
+_CONFIG_TOOL = re.compile(
+    r"""(?m)^[^#\n]*['"](?:[^'"\n]*[/\\])?("""
+    + "|".join(map(re.escape, CONFIG_TOOLS))
+    + r""")(?:\.exe)?['"]"""
 )
 _NUGET = re.compile(r"""(?i)<(?:package|PackageReference)\s+(?:id|Include)\s*=\s*["']([\w.-]+)["']""")
 
@@ -104,6 +126,8 @@ def dependencies_in(rel: str, text: str) -> list[Dependency]:
             for value in (m.group(1), m.group(2), m.group(3)):
                 for candidate in (value or "").split():
                     add(candidate, route, m.start())
+        for m in _CONFIG_TOOL.finditer(text):
+            add(CONFIG_TOOLS[m.group(1)], f"{m.group(1)} in {name}", m.start(1))
     elif name == "vcpkg.json":
         try:
             data = json_loads(text)

@@ -133,3 +133,19 @@ def test_a_setup_py_branch_no_model_takes_names_no_dependency(tmp_path: Path) ->
         'setup(ext_modules=[Extension("m", ["m.c"])])\n'
     )
     assert _dependency_names(tmp_path) == ["libxml-2.0"]
+
+
+def test_a_librarys_own_configuration_tool_names_the_library() -> None:
+    """psycopg2 asks pg_config for libpq's flags: it needs libpq (it said "links no
+    library from outside the tree")."""
+    text = (
+        "import subprocess\n"
+        'PG = "pg_config"\n'
+        'subprocess.run(["/usr/local/bin/xml2-config.exe", "--libs"])\n'
+        '# "mysql_config" in a comment\n'
+        'other = "not_pg_config_at_all"\n'
+    )
+    assert names("setup.py", text) == [
+        ("libpq", "pg_config in setup.py", "setup.py:2"),
+        ("libxml2", "xml2-config in setup.py", "setup.py:3"),
+    ]
