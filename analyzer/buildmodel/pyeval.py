@@ -498,6 +498,25 @@ class Interpreter(InterpreterRuntime[ast.Module]):
                 finally:
                     self.stopped = saved_stop
 
+    def sdist_version(self) -> Any:
+        """setuptools-scm's version in an unpacked sdist: with no git or hg metadata it
+        falls back to PKG-INFO's ``Version`` (its ``parse_pkginfo``). Elsewhere (a
+        checkout: the version comes from the repository) unknown."""
+        if not self.whole_tree or any(
+            f.startswith((".git/", ".hg/")) or f == ".git" for f in self.tree_files
+        ):
+            return UNKNOWN
+        text = self.read_text("PKG-INFO")
+        if text is None:
+            return UNKNOWN
+        for line in text.splitlines()[:50]:
+            if line.startswith("Version:"):
+                version = line.partition(":")[2].strip()
+                return version if version and version != "UNKNOWN" and len(version) < 100 else UNKNOWN
+            if not line.strip():
+                break  # the headers end at the first empty line
+        return UNKNOWN
+
     # -- statements --------------------------------------------------------------
     def exec_block(self, body: list[ast.stmt], ns: Namespace) -> None:
         for stmt in body:
@@ -1353,6 +1372,8 @@ class Interpreter(InterpreterRuntime[ast.Module]):
             return args[1]  # typing.cast(type, value) is the value
         if name in ("platform.machine", "platform.processor"):
             return facts.get("platform.machine") or UNKNOWN
+        if name == "setuptools_scm.get_version":
+            return self.sdist_version()
         if name == "shlex.split" and len(args) == 1 and isinstance(args[0], str) and not kwargs:
             # A pure function of a known string (an empty default of an environment switch).
             import shlex

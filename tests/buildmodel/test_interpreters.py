@@ -12,7 +12,7 @@ import pytest
 from analyzer.buildmodel.cmake import cmake_plan
 from analyzer.buildmodel.meson import meson_plan
 from analyzer.buildmodel.model import plan_build, tree_reader
-from analyzer.buildmodel.plan import BuildPlan
+from analyzer.buildmodel.plan import UNKNOWN_MACRO_TEXT, BuildPlan
 from analyzer.buildmodel.setuptools import setuptools_plan
 from analyzer.native.probe import ProbeJudge
 from analyzer.rules import default_rules
@@ -1078,3 +1078,19 @@ def test_cmake_project_names_the_targets_of_its_directory() -> None:
     )
     targets = {use.target for use in plan.sources if use.path == "lib/soxr.c"}
     assert targets == {"soxr"}
+
+
+def test_setuptools_scm_in_an_sdist_is_the_pkg_info_version() -> None:
+    """ujson defines UJSON_VERSION from setuptools_scm.get_version(): in an sdist that is
+    PKG-INFO's Version (setuptools-scm's own fallback); in a checkout it stays unknown."""
+    setup = (
+        "from setuptools import setup, Extension\nfrom setuptools_scm import get_version\n"
+        "version = get_version(local_scheme=lambda v: '')\n"
+        "setup(ext_modules=[Extension('u', ['u.c'], define_macros=[('V', f'\"{version}\"')])])\n"
+    )
+    sdist = setuptools(
+        {"setup.py": setup, "u.c": "", "PKG-INFO": "Metadata-Version: 2.4\nName: u\nVersion: 6.1.0\n"}
+    )
+    assert sdist.macro_texts("msvc-arm64") == {"V": '"6.1.0"'}
+    checkout = setuptools({"setup.py": setup, "u.c": ""})
+    assert checkout.macro_texts("msvc-arm64") == {"V": UNKNOWN_MACRO_TEXT}
