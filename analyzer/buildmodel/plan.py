@@ -219,6 +219,10 @@ class BuildPlan:
     dead_branches: tuple[DeadBranches, ...] = ()
     # Headers the build generates from templates (configure_file), per model.
     generated_headers: tuple[GeneratedHeader, ...] = ()
+    # setup.py: where a build command changes the extensions' settings when it runs
+    # ("setup.py:947 pil_build_ext.build_extensions changes extension.libraries"): the
+    # plan does not hold those changes.
+    build_time_edits: tuple[str, ...] = ()
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -382,8 +386,10 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     command_lines: list[CommandLines] = []
     dead_branches: list[DeadBranches] = []
     generated: list[GeneratedHeader] = []
+    edits: list[str] = []
     for plan in plans:
         generated.extend(plan.generated_headers)
+        edits.extend(plan.build_time_edits)
         settings.extend(plan.settings)
         command_lines.extend(plan.command_lines)
         dead_branches.extend(plan.dead_branches)
@@ -424,6 +430,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         command_lines=tuple(command_lines),
         dead_branches=tuple(dead_branches),
         generated_headers=tuple(generated),
+        build_time_edits=tuple(edits),
     )
 
 
@@ -452,4 +459,5 @@ def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
             replace(g, template=at(g.template), path=at(g.path) if g.in_tree else g.path)
             for g in plan.generated_headers
         ),
+        build_time_edits=tuple(at(e) for e in plan.build_time_edits),
     )

@@ -33,7 +33,7 @@ from analyzer.buildmodel.plan import (
     source_uses,
     without_shared_stops,
 )
-from analyzer.buildmodel.pyeval import CffiBuilder, Ext, Interpreter
+from analyzer.buildmodel.pyeval import CffiBuilder, Ext, Interpreter, Namespace
 from analyzer.buildmodel.values import UNKNOWN, Maybe, strip_maybe
 from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.tri import MAYBE, Value, and3
@@ -255,7 +255,49 @@ def setuptools_plan(
         settings=settings_list(target_settings),
         public_headers=_installed_headers(reference.interpreter.setup_calls, base, tree_files),
         dead_branches=_dead_branches(dead),
+        build_time_edits=build_time_edits(reference.interpreter.classes),
     )
+
+
+# What an Extension (or the build_ext command, for every extension) is compiled and linked
+# with: a build command that changes these when it runs changes the build.
+_EXTENSION_SETTINGS = frozenset(
+    {"libraries", "define_macros", "undef_macros", "sources", "extra_compile_args", "extra_link_args",
+     "library_dirs", "extra_objects"}
+)  # fmt: skip
+_MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "clear"})
+
+
+def build_time_edits(classes: list[tuple[ast.ClassDef, Namespace]]) -> tuple[str, ...]:
+    """Where a build_ext command class changes what extensions are compiled or linked
+    with when setuptools runs it (``extension.libraries += libs``, ``self.libraries.
+    append("ws2_32")``, ``ext.define_macros.append(...)``): "file:line Class.method". The
+    model evaluates command methods only for the arguments they pass, so these changes
+    are not in the plan (pillow's PILLOW_VERSION, its psapi)."""
+    found: list[str] = []
+    for node, ns in classes:
+        if not any("build_ext" in ast.unparse(base) for base in node.bases):
+            continue
+        for method in node.body:
+            if not isinstance(method, ast.FunctionDef):
+                continue
+            for item in sorted(
+                ast.walk(method), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))
+            ):
+                target: ast.expr | None = None
+                if isinstance(item, ast.AugAssign | ast.Assign):
+                    targets = [item.target] if isinstance(item, ast.AugAssign) else item.targets
+                    target = next((t for t in targets if isinstance(t, ast.Attribute)), None)
+                elif (
+                    isinstance(item, ast.Call)
+                    and isinstance(item.func, ast.Attribute)
+                    and item.func.attr in _MUTATORS
+                ):
+                    target = item.func.value
+                if isinstance(target, ast.Attribute) and target.attr in _EXTENSION_SETTINGS:
+                    where = getattr(item, "lineno", method.lineno)
+                    found.append(f"{ns.path}:{where} {node.name}.{method.name} changes {ast.unparse(target)}")
+    return tuple(dict.fromkeys(found))
 
 
 def _dead_branches(dead: dict[tuple[str, int, int], list[str]]) -> tuple[DeadBranches, ...]:

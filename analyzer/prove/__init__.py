@@ -108,7 +108,8 @@ class ModuleProof:
     # the build is not known well enough to blame the code: macro-value (a macro's value
     # the model could not compute), maybe-compiled (the build may not compile the module
     # on ARM64), other-target (it links code another target of the build compiles),
-    # requirement-library (a build requirement's library compiled in did not compile).
+    # requirement-library (a build requirement's library compiled in did not compile),
+    # build-logic (a build_ext command class changes the extensions as it runs).
     reason: str = ""
 
     @property
@@ -588,14 +589,20 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
             f"header(s) not found: {', '.join(missing)} (from a build requirement or a library?)",
             "missing-header",
         )
-    doubt = _build_doubt(job, module)
+    doubt = _build_doubt(job, module, errors)
     if doubt is not None:
         why, code = doubt
         return f"{why}; it did not compile here: {errors[0][:300]}", code
     return None
 
 
-def _build_doubt(job: _Job, module: Module) -> tuple[str, str] | None:
+# Errors that are the code's whatever the build adds: x86 intrinsics and headers.
+_X86_ERROR = re.compile(
+    r"only meant to be used on x86|__m(?:64|128|256|512)|\b_mm\d*_\w+|__cpuid|x86intrin|immintrin"
+)
+
+
+def _build_doubt(job: _Job, module: Module, errors: Sequence[str] = ()) -> tuple[str, str] | None:
     """Why a failure of ``module`` may be the model's rather than the package's: the build
     defines a macro with a value the model could not compute (tree-sitter's version
     string), or compiles the module on ARM64 only on some paths (a CMake probe the model
@@ -610,6 +617,9 @@ def _build_doubt(job: _Job, module: Module) -> tuple[str, str] | None:
         return f"the build gives {', '.join(unknown[:3])} a value woaport could not compute", "macro-value"
     if module.maybe:
         return "the build may not compile this module on ARM64 at all", "maybe-compiled"
+    if job.plan.build_time_edits and not any(_X86_ERROR.search(e) for e in errors):
+        where = job.plan.build_time_edits[0]
+        return f"the build changes its extensions' settings when it runs ({where})", "build-logic"
     return None
 
 
@@ -692,6 +702,18 @@ def prove_module(module: Module, job: _Job) -> ModuleProof:
         )
     if failed:
         owners = _defined_by_other_targets(job, module, failed)
+        doubt = _build_doubt(job, module, failed) if not owners else None
+        if doubt is not None:  # what the link missed may be what the build adds when it runs
+            why, code = doubt
+            return ModuleProof(
+                module.name,
+                python,
+                True,
+                False,
+                errors=tuple(failed),
+                not_proven=f"{why}; it did not link here: {failed[0][:300]}",
+                reason=code,
+            )
         if owners:  # the build links another target of its own in (meson link_with)
             why = (
                 f"links code the build compiles for {', '.join(owners[:3])}, which the model does not"

@@ -1034,3 +1034,39 @@ def test_a_requirement_library_is_compiled_once_and_linked_into_the_modules_it_m
     reasons = {m.module: m.reason for m in result.modules}
     assert reasons == {"a": "requirement-library", "b": "requirement-library", "plain": ""}
     assert not failed_modules(result)
+
+
+def test_a_failure_where_build_ext_changes_the_extensions_is_build_logic_not_the_code(tmp_path: Path) -> None:
+    """pillow adds PILLOW_VERSION and psapi in its build_ext subclass, which the model does
+    not apply: the compile and link failures that follow are the model's (build-logic),
+    unless the error is x86 code, which no build setting makes compile."""
+    body = (
+        "from setuptools.command.build_ext import build_ext\n"
+        "class BuildExt(build_ext):\n"
+        "    def build_extensions(self):\n"
+        "        for ext in self.extensions:\n"
+        "            ext.define_macros.append(('VERSION', '\"1\"'))\n"
+        "        self.libraries.append('psapi')\n"
+        "        super().build_extensions()\n"
+        "setup(cmdclass={'build_ext': BuildExt},\n"
+        "      ext_modules=[Extension('m', ['m.c']), Extension('x', ['x.c'])])\n"
+    )
+    tree = _tree(tmp_path, body, {"m.c": "const char *v = VERSION;\n", "x.c": "#include <immintrin.h>\n"})
+    plan = plan_of(tree)
+    assert plan.build_time_edits == (
+        "setup.py:6 BuildExt.build_extensions changes ext.define_macros",
+        "setup.py:7 BuildExt.build_extensions changes self.libraries",
+    )
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        if command[-1].endswith("m.c"):
+            return 1, f"{command[-1]}:1:18: error: use of undeclared identifier 'VERSION'\n"
+        if command[-1].endswith("x.c"):
+            return 1, f'{command[-1]}:1:10: error: "This header is only meant to be used on x86 and x64"\n'
+        return 0, ""
+
+    result = prove(tree, plan, [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain)
+    by_name = {m.module: m for m in result.modules}
+    assert by_name["m"].reason == "build-logic" and "setup.py:6 BuildExt" in by_name["m"].not_proven
+    assert by_name["x"].reason == "" and not by_name["x"].built  # the package's own x86 code
+    assert [m.module for m in failed_modules(result)] == ["x"]
