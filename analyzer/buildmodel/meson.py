@@ -25,6 +25,7 @@ from analyzer.buildmodel.plan import (
     BuildPlan,
     EventKey,
     Fact,
+    GeneratedHeader,
     ProbeJudge,
     ProbeKey,
     build_env,
@@ -42,7 +43,7 @@ from analyzer.buildmodel.public import installed_headers
 from analyzer.buildmodel.runtime import InterpreterRuntime
 from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
-from analyzer.safeload import TOO_DEEP
+from analyzer.safeload import TOO_DEEP, toml_loads
 from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 500_000
@@ -166,10 +167,17 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         # and add_global_arguments, and configure_file headers from configuration_data.
         self.macros: dict[str, Value] = {}
         self.macro_texts: dict[str, str] = {}
+        self.project_dir: str | None = None  # the top project's folder (its options file)
+        self.options: dict[str, dict[str, Any]] = {}  # per options file folder: name -> value
+        # Headers configure_file writes: (path in the build folder, template, text or None,
+        # unknown names).
+        self.generated: list[tuple[str, str, str | None, tuple[str, ...]]] = []
 
     def run(self, build_file: str) -> None:
         env: dict[str, Any] = {}
         self.visited.add(build_file)
+        if self.project_dir is None:
+            self.project_dir = posixpath.dirname(build_file)
 
         def evaluate() -> None:
             with contextlib.suppress(_Stop):  # error(): the configure step ends on this model
@@ -486,6 +494,74 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                 defined = MAYBE if defined != 0 else 0
             self.define(macro, defined, value)
 
+    def option(self, name: str, frame: dict[str, str]) -> Any:
+        """``get_option(name)`` as a wheel build sets it: the project's own options at
+        their declared defaults (``meson.options`` / ``meson_options.txt``) unless
+        pyproject.toml's ``[tool.meson-python.args] setup`` gives ``-Dname=value``, and
+        the built-in options meson-python sets (``buildtype=release``, ``b_ndebug=
+        if-release``, ``b_vscrt=md``). Feature options and everything else: unknown."""
+        in_subproject = "subprojects" in frame.get("file", "").split("/")[:-1]
+        folder = frame.get("dir", "") if in_subproject else (self.project_dir or "")
+        if in_subproject:  # a subproject's own options file, at its root
+            parts = frame.get("file", "").split("/")
+            index = parts.index("subprojects")
+            folder = "/".join(parts[: index + 2])
+        if folder not in self.options:
+            self.options[folder] = self.read_options(folder, with_pyproject=not in_subproject)
+        return self.options[folder].get(name, UNKNOWN)
+
+    def read_options(self, folder: str, with_pyproject: bool) -> dict[str, Any]:
+        values: dict[str, Any] = dict(MESON_PYTHON_OPTIONS) if with_pyproject else {}
+        kinds: dict[str, str] = {}
+        for name in ("meson.options", "meson_options.txt"):
+            path = posixpath.join(folder, name) if folder else name
+            if path not in self.tree_files:
+                continue
+            text = self.read_text(path)
+            try:
+                statements = parse(text) if text is not None else []
+            except (MesonError, RecursionError):
+                statements = []
+            for statement in statements[:MAX_OPTIONS]:
+                declared = _declared_option(statement)
+                if declared is not None:
+                    option, kind, value = declared
+                    kinds[option] = kind
+                    values[option] = value
+            break
+        if with_pyproject:
+            pyproject = self.read_text(
+                posixpath.join(folder, "pyproject.toml") if folder else "pyproject.toml"
+            )
+            for option, text in _pyproject_setup_options(pyproject):
+                values[option] = _option_value(kinds.get(option, ""), text)
+        return values
+
+    def generated_header(self, kwargs: dict[str, Any], frame: dict[str, str]) -> None:
+        """``configure_file(input:, output:, configuration:)`` writing a header: its text
+        as meson writes it on this model (:func:`mesonconfigured_text`), kept for a proof
+        to compile against; None with the names whose value is unknown."""
+        data, output, source = kwargs.get("configuration"), kwargs.get("output"), kwargs.get("input")
+        if not isinstance(data, Obj) or data.kind != "configuration_data" or not isinstance(output, str):
+            return
+        if posixpath.splitext(output)[1].lower() not in _HEADER_OUTPUTS or "/" in output:
+            return
+        directory = frame.get("dir", "")
+        template = ""
+        text: str | None = None
+        if isinstance(source, str):
+            template = posixpath.normpath(posixpath.join(directory, source)) if directory else source
+            text = self.read_text(template) if template in self.tree_files else None
+            if text is None:
+                return
+        entries = data.data["values"].items()
+        values = {name: (UNKNOWN if unsure else value) for name, (value, unsure) in entries}
+        rendered, unknown = meson_configured_text(text, values)
+        if self.uncertain:
+            unknown = ["(configure_file on a path that may not run)", *unknown]
+        where = posixpath.join(directory, output) if directory else output
+        self.generated.append((where, template, None if unknown else rendered, tuple(unknown)))
+
     def define_flag(self, flag: Any, unsure: bool) -> None:
         if not isinstance(flag, str) or not flag.startswith(("-D", "/D")):
             return
@@ -578,6 +654,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             return data
         if name == "configure_file":
             self.configured_header(kwargs)
+            self.generated_header(kwargs, frame)
             return Generated(name)
         if name in ("add_project_arguments", "add_global_arguments"):
             for flag in _flatten(args):
@@ -587,6 +664,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             return self.dependency(kwargs, frame)
         if name in GENERATORS:
             return Generated(name)
+        if name == "get_option" and args and isinstance(args[0], str):
+            return self.option(args[0], frame)
         if name in ("get_option", "get_variable", "dependency", "find_program", "run_command", "environment"):
             return UNKNOWN
         if name == "is_variable":
@@ -656,7 +735,9 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     compiler = facts.get("meson.compiler_id")
                     return ("msvc" if compiler in ("msvc", "clang-cl") else "gcc") if compiler else UNKNOWN
                 if name in PROBE_METHODS:
-                    return self.compiler_probe(name, args, frame, line)
+                    return self.compiler_probe(name, args, frame, line, kwargs)
+                if name == "sizeof":
+                    return self.compiler_sizeof(args, kwargs, frame, line)
                 return UNKNOWN
             if receiver.kind == "python" and name == "find_installation":
                 return Obj("installation")
@@ -705,7 +786,34 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             return int(receiver)
         return UNKNOWN
 
-    def compiler_probe(self, name: str, args: list[Any], frame: dict[str, str], line: int) -> Any:
+    def compiler_sizeof(
+        self, args: list[Any], kwargs: dict[str, Any], frame: dict[str, str], line: int
+    ) -> Any:
+        """``cc.sizeof(type, prefix: ...)`` as meson computes it without running anything
+        (its cross-build way): compile checks of ``sizeof(type) == n``. -1 when the type
+        does not compile, unknown when a check cannot be settled."""
+        type_name = strip_maybe(args[0]) if args else None
+        prefix = _probe_prefix(kwargs)
+        if not isinstance(type_name, str) or prefix is None or not _C_TYPE.fullmatch(type_name):
+            return UNKNOWN
+        for size in (1, 2, 4, 8, 16, 32):
+            text = f"{prefix}\nchar woaport_sizeof_check[(sizeof({type_name}) == {size}) ? 1 : -1];\n"
+            verdict = self.judge(text)
+            if verdict == 1:
+                self.probes.append((frame["file"], line, f"cc.sizeof({type_name}) == {size}", 1, ""))
+                return size
+            if verdict is MAYBE:
+                return UNKNOWN
+        return -1
+
+    def compiler_probe(
+        self,
+        name: str,
+        args: list[Any],
+        frame: dict[str, str],
+        line: int,
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
         if not args:
             return UNKNOWN
         subject = strip_maybe(args[0])
@@ -713,8 +821,32 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             subject = strip_maybe(subject[0])
         text: str | None = None
         path = ""
-        if name in ("has_header", "check_header", "has_header_symbol") and isinstance(subject, str):
-            text = f"#include <{subject}>\n"
+        prefix = _probe_prefix(kwargs or {})
+        if prefix is None:
+            return UNKNOWN
+        second = strip_maybe(args[1]) if len(args) > 1 else None
+        if name == "has_header_symbol" and isinstance(subject, str) and isinstance(second, str):
+            if not _C_NAME.fullmatch(second):
+                return UNKNOWN
+            # As meson checks it: the header declares the name, or defines it as a macro.
+            text = (
+                f"{prefix}\n#include <{subject}>\nint main(void) {{\n#ifndef {second}\n"
+                f"  (void) {second};\n#endif\n  return 0;\n}}\n"
+            )
+        elif name == "has_function" and isinstance(subject, str) and _C_NAME.fullmatch(subject):
+            if subject.startswith("__builtin_"):
+                text = (
+                    f"{prefix}\nint main(void) {{\n#if !defined(__has_builtin) || !__has_builtin({subject})\n"
+                    f"#error no {subject}\n#endif\n  return 0;\n}}\n"
+                )
+            elif prefix:  # declared by the prefix's headers: its address is taken
+                text = f"{prefix}\nint main(void) {{ void *a = (void *) &{subject}; return a == 0; }}\n"
+            else:  # declared here, as meson does without a prefix, and linked
+                text = f"char {subject}(void);\nint main(void) {{ return {subject}(); }}\n"
+        elif name == "has_type" and isinstance(subject, str) and _C_TYPE.fullmatch(subject):
+            text = f"{prefix}\nvoid woaport_has_type(void) {{ {subject} *probe; (void) probe; }}\n"
+        elif name in ("has_header", "check_header", "has_header_symbol") and isinstance(subject, str):
+            text = f"{prefix}\n#include <{subject}>\n" if prefix else f"#include <{subject}>\n"
         elif isinstance(subject, MFile):
             path = subject.path
             self.probe_files.add(path)
@@ -949,6 +1081,150 @@ def _join(old: Any, new: Any) -> Any:
     return join(old, new, _known)
 
 
+# What meson-python sets for every wheel build (its documented default options), and what
+# buildtype=release implies.
+MESON_PYTHON_OPTIONS = {
+    "buildtype": "release",
+    "b_ndebug": "if-release",
+    "b_vscrt": "md",
+    "debug": False,
+    "optimization": "3",
+}
+MAX_OPTIONS = 500  # option() declarations read from one options file
+
+
+def _declared_option(statement: Any) -> tuple[str, str, Any] | None:
+    """(name, type, default) of an ``option('name', type: ..., value: ...)`` statement;
+    None for anything else, and for a default the model cannot read (a feature, an
+    expression)."""
+    if not (isinstance(statement, tuple) and statement[0] == "expr"):
+        return None
+    call = statement[2]
+    if not (isinstance(call, tuple) and call[0] == "call" and call[1] == ("name", "option")):
+        return None
+    args, kwargs = call[2], dict(call[3])
+    if not args or args[0][0] != "const" or not isinstance(args[0][1], str):
+        return None
+    kind_node = kwargs.get("type")
+    kind = kind_node[1] if isinstance(kind_node, tuple) and kind_node[0] == "const" else ""
+    value_node = kwargs.get("value")
+    if kind == "feature" or not isinstance(kind, str):
+        return None
+    if value_node is None:
+        defaults: dict[str, Any] = {"boolean": True, "string": "", "array": [], "integer": None}
+        if kind == "combo":
+            choices = kwargs.get("choices")
+            items = choices[1] if isinstance(choices, tuple) and choices[0] == "list" else []
+            first = items[0] if items else None
+            return (args[0][1], kind, first[1]) if first and first[0] == "const" else None
+        if kind not in defaults or defaults[kind] is None:
+            return None
+        return args[0][1], kind, defaults[kind]
+    if value_node[0] == "const":
+        return args[0][1], kind, value_node[1]
+    if value_node[0] == "list" and all(item[0] == "const" for item in value_node[1]):
+        return args[0][1], kind, [item[1] for item in value_node[1]]
+    return None
+
+
+def _pyproject_setup_options(text: str | None) -> list[tuple[str, str]]:
+    """``-Dname=value`` in pyproject.toml's ``[tool.meson-python.args] setup``."""
+    if text is None:
+        return []
+    try:
+        data = toml_loads(text)
+    except ValueError:
+        return []
+    tool = data.get("tool", {}) if isinstance(data, dict) else {}
+    section = tool.get("meson-python", {}) if isinstance(tool, dict) else {}
+    args = section.get("args", {}) if isinstance(section, dict) else {}
+    setup = args.get("setup", []) if isinstance(args, dict) else []
+    found = []
+    for item in setup if isinstance(setup, list) else []:
+        if isinstance(item, str) and item.startswith("-D") and "=" in item:
+            name, _, value = item[2:].partition("=")
+            found.append((name, value))
+    return found
+
+
+def _option_value(kind: str, text: str) -> Any:
+    if kind == "boolean" or text in ("true", "false"):
+        return text == "true" if text in ("true", "false") else UNKNOWN
+    if kind == "integer":
+        return int(text) if text.lstrip("-").isdigit() else UNKNOWN
+    if kind == "array":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if kind == "feature":
+        return UNKNOWN
+    return text
+
+
+_C_NAME = re.compile(r"[A-Za-z_]\w{0,200}")
+_C_TYPE = re.compile(r"[A-Za-z_][\w ]{0,100}\**")
+
+
+def _probe_prefix(kwargs: Mapping[str, Any]) -> str | None:
+    """A compiler check's ``prefix:`` (a string or a list of them); None when unknown."""
+    prefix = strip_maybe(kwargs.get("prefix", ""))
+    if isinstance(prefix, list):
+        items = [strip_maybe(p) for p in prefix]
+        return "\n".join(items) if all(isinstance(p, str) for p in items) else None
+    return prefix if isinstance(prefix, str) else None
+
+
+_HEADER_OUTPUTS = frozenset({".h", ".hh", ".hpp", ".hxx", ".inc"})
+_MESONDEFINE = re.compile(r"^([ \t]*)#([ \t]*)mesondefine[ \t]+([A-Za-z_]\w*)[ \t]*$", re.MULTILINE)
+_MESON_AT = re.compile(r"@([A-Za-z_]\w*)@")
+
+
+def _meson_value(value: Any) -> str:
+    return str(int(value)) if isinstance(value, bool) else str(value)
+
+
+def meson_configured_text(template: str | None, values: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """What meson's ``configure_file`` writes from ``values`` (a configuration_data's
+    entries, UNKNOWN where the model does not know one): with a template,
+    ``#mesondefine X`` becomes ``#define X`` (true), ``#undef X`` (false), ``#define X
+    value``, or ``/* #undef X */`` when X is not set, and ``@X@`` the value; without one,
+    a ``#define`` (or ``#undef``) per entry. Also the names whose value is unknown."""
+    unknown: list[str] = []
+
+    def known(name: str) -> bool:
+        if values.get(name) is UNKNOWN:
+            unknown.append(name)
+            return False
+        return True
+
+    def define(match: re.Match[str]) -> str:
+        indent, gap, name = match.groups()
+        if name not in values:
+            return f"{indent}/* #{gap}undef {name} */"
+        value = values[name] if known(name) else ""
+        if value is True:
+            return f"{indent}#{gap}define {name}"
+        if value is False:
+            return f"{indent}#{gap}undef {name}"
+        return f"{indent}#{gap}define {name} {_meson_value(value)}"
+
+    if template is None:
+        lines = ["/* Autogenerated by the Meson build system. */", ""]
+        for name, value in values.items():
+            if not known(name):
+                continue
+            if value is False:
+                lines.append(f"#undef {name}")
+            else:
+                lines.append(f"#define {name}" + ("" if value is True else f" {_meson_value(value)}"))
+        return "\n".join(lines) + "\n", unknown
+
+    def at(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return _meson_value(values[name]) if name in values and known(name) else ""
+
+    text = _MESON_AT.sub(at, _MESONDEFINE.sub(define, template))
+    return text, list(dict.fromkeys(unknown))
+
+
 def meson_plan(
     tree_files: frozenset[str],
     read_text: Callable[[str], str | None],
@@ -970,6 +1246,7 @@ def meson_plan(
     macros: dict[str, dict[str, Value]] = {}
     macro_texts: dict[str, dict[str, str]] = {}
     parsed: dict[str, list[Any] | None] = {}
+    generated: dict[tuple[str, str], dict[str, tuple[str | None, tuple[str, ...]]]] = {}
     for model in models:
         facts = build_env().get(model, {})
         interpreter = Interpreter(facts, tree_files, read_text, judge_for(judge, model), parsed)
@@ -984,6 +1261,8 @@ def meson_plan(
         include_dirs.extend(interpreter.include_paths)
         public_headers.extend(interpreter.public_headers)
         probe_files |= interpreter.probe_files
+        for path, template, text, unknown in interpreter.generated:
+            generated.setdefault((path, template), {})[model] = (text, unknown)
         for macro, defined in interpreter.macros.items():
             macros.setdefault(macro, {})[model] = defined
         for macro, text in interpreter.macro_texts.items():
@@ -1021,4 +1300,13 @@ def meson_plan(
         settings=settings_list(target_settings),
         macros=macro_list(macros, macro_texts, models),
         public_headers=tuple(dict.fromkeys(public_headers)),
+        generated_headers=tuple(
+            GeneratedHeader(
+                path,
+                template,
+                tuple((m, per[m][0] if m in per else None) for m in models),
+                tuple(dict.fromkeys(name for _, unknown in per.values() for name in unknown)),
+            )
+            for (path, template), per in generated.items()
+        ),
     )
