@@ -111,6 +111,35 @@ class Bound:
     name: str
 
 
+@dataclass(frozen=True)
+class TreePath:
+    """A ``pathlib.Path`` of a tree file or folder, as a tree-relative POSIX path ("" is
+    the tree's root: ``Path(__file__).parent`` of a top-level setup.py)."""
+
+    rel: str
+
+    def __str__(self) -> str:
+        return self.rel or "."
+
+    def joined(self, part: str) -> TreePath | None:
+        if posixpath.isabs(part):
+            return None
+        joined = posixpath.normpath(posixpath.join(self.rel, part)) if self.rel else posixpath.normpath(part)
+        return None if joined.startswith("..") else TreePath("" if joined == "." else joined)
+
+
+@dataclass(eq=False)
+class MethodOf:
+    """A method of a build command class, bound to the command under evaluation."""
+
+    func: Func
+    instance: Any
+
+
+# The Ext attribute holding a command object's methods (name -> Func).
+_METHODS = "\x00methods"
+
+
 class Regex:
     """A compiled ``re`` pattern, applied only to short known strings (the platform
     facts): a hostile pattern cannot backtrack for long over a few characters."""
@@ -476,6 +505,71 @@ class Interpreter(InterpreterRuntime[ast.Module]):
                     self.extensions[:] = saved_extensions
                     self.setup_calls[:] = saved_setup
                     self.probes[:] = saved_probes
+
+    def run_build_ext(self, extensions: list[Any]) -> None:
+        """The build_ext command classes as setuptools runs them on ``extensions`` (the
+        Extension objects setup() was given): ``initialize_options``, ``finalize_options``, then
+        ``build_extensions`` (or ``build_extension(ext)`` per extension), with ``self``
+        holding the extensions, the model's compiler type and the command's own include
+        folders, libraries and macros, which setuptools gives every extension. What these
+        methods change on the extensions (pillow's define_macros, httptools' vendored
+        sources and include folders) is the build's, so it is kept."""
+        objects = [e for e in (strip_maybe(x) for x in extensions) if isinstance(e, Ext)]
+        if not objects:
+            return
+        for node, ns in self.classes:
+            if not any("build_ext" in ast.unparse(base) for base in node.bases):
+                continue
+            methods = {
+                item.name: Func(item, ns, False) for item in node.body if isinstance(item, ast.FunctionDef)
+            }
+            compiler = Ext(
+                UNKNOWN, {"compiler_type": self.facts.get("compiler_type") or UNKNOWN}, ns.path, 0, "compiler"
+            )
+            command = Ext(
+                UNKNOWN,
+                {
+                    "include_dirs": [],
+                    "libraries": [],
+                    "define_macros": [],
+                    "library_dirs": [],
+                    "extensions": list(extensions),
+                    "distribution": Ext(
+                        UNKNOWN, {"ext_modules": list(extensions)}, ns.path, 0, "distribution"
+                    ),
+                    "compiler": compiler,
+                    _METHODS: methods,
+                },
+                ns.path,
+                node.lineno,
+                "command",
+            )
+            calls: list[tuple[str, list[Any]]] = [("initialize_options", []), ("finalize_options", [])]
+            if "build_extensions" in methods:
+                calls.append(("build_extensions", []))
+            elif "build_extension" in methods:
+                calls.extend(("build_extension", [ext]) for ext in objects)
+            saved_setup, saved_probes, saved_stop = list(self.setup_calls), list(self.probes), self.stopped
+            for name, arguments in calls:
+                if name not in methods:
+                    continue
+                method = methods[name]
+                with contextlib.suppress(_Return, _Raise, _Break, _Continue, Budget, RecursionError):
+                    self.call_function(method, [command, *arguments], {}, ns.path, method.node.lineno)
+            self.stopped = saved_stop
+            self.setup_calls[:] = saved_setup
+            self.probes[:] = saved_probes
+            added_dirs = command.attrs.get("include_dirs")
+            for directory in added_dirs if isinstance(added_dirs, list) else []:
+                value = strip_maybe(directory)
+                if isinstance(value, str) and value not in self.command_include_dirs:
+                    self.command_include_dirs.append(value)
+            for attr in ("libraries", "define_macros"):
+                added = command.attrs.get(attr)
+                if isinstance(added, list) and added:
+                    for ext in objects:
+                        own = ext.attrs.get(attr)
+                        ext.attrs[attr] = [*own, *added] if isinstance(own, list) else UNKNOWN
 
     def run_functions(self, namespace: Namespace) -> None:
         """A build hook module (poetry's build.py, hatch_build.py): its functions run
@@ -967,6 +1061,9 @@ class Interpreter(InterpreterRuntime[ast.Module]):
         return None
 
     def binop(self, op: ast.operator, left: Any, right: Any) -> Any:
+        if isinstance(op, ast.Div) and isinstance(left, TreePath):
+            part = str(right) if isinstance(right, TreePath) else right
+            return (left.joined(part) or UNKNOWN) if isinstance(part, str) else UNKNOWN
         if isinstance(op, ast.Add) and isinstance(left, list) and isinstance(right, list):
             if len(left) + len(right) > MAX_BUILT:
                 return UNKNOWN
@@ -1064,6 +1161,17 @@ class Interpreter(InterpreterRuntime[ast.Module]):
     def attribute(self, obj: Any, name: str) -> Any:
         if isinstance(obj, Namespace):
             return obj.names.get(name, UNKNOWN)
+        if isinstance(obj, TreePath):
+            if name == "parent":
+                return TreePath(posixpath.dirname(obj.rel))
+            if name == "name":
+                return posixpath.basename(obj.rel)
+            if name in ("suffix", "stem"):
+                stem, suffix = posixpath.splitext(posixpath.basename(obj.rel))
+                return suffix if name == "suffix" else stem
+            if name in ("resolve", "absolute"):
+                return Bound(obj, name)
+            return UNKNOWN
         if isinstance(obj, VersionInfo):
             return obj.lowest[0] if name == "major" and obj.lowest[:1] == obj.highest[:1] else UNKNOWN
         if isinstance(obj, Ext):
@@ -1071,6 +1179,9 @@ class Interpreter(InterpreterRuntime[ast.Module]):
                 return obj.name
             if name in obj.attrs:
                 return obj.attrs[name]
+            methods = obj.attrs.get(_METHODS)
+            if isinstance(methods, dict) and name in methods:
+                return MethodOf(methods[name], obj)
             if name in EXT_LIST_ATTRS:
                 obj.attrs[name] = []
                 return obj.attrs[name]
@@ -1169,6 +1280,8 @@ class Interpreter(InterpreterRuntime[ast.Module]):
             return self.call_std(function.name, args, kwargs, ns, line)
         if isinstance(function, Bound):
             return self.call_method(function.obj, function.name, args, kwargs, ns, line)
+        if isinstance(function, MethodOf):
+            return self.call_function(function.func, [function.instance, *args], kwargs, ns.path, line)
         if isinstance(function, ExtClass):
             return self.construct_subclass(function, args, kwargs, ns, line)
         if isinstance(function, Namespace):
@@ -1259,6 +1372,8 @@ class Interpreter(InterpreterRuntime[ast.Module]):
     ) -> Any:
         if isinstance(obj, Regex):
             return obj.apply(name, args[0] if args else None)
+        if isinstance(obj, TreePath):
+            return obj if name in ("resolve", "absolute") and not args else UNKNOWN
         if isinstance(obj, CffiBuilder):
             if name == "set_source" and args:
                 obj.module, obj.keywords, obj.file, obj.line = args[0], dict(kwargs), ns.path, line
@@ -1339,6 +1454,13 @@ class Interpreter(InterpreterRuntime[ast.Module]):
             return self.new_extension(args, kwargs, ns.path, line, short)
         if name in ("cffi.FFI", "cffi.api.FFI"):
             return CffiBuilder()
+        if name in ("pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath") and not kwargs:
+            # A path of the tree (``Path(__file__).parent``): relative, as the model's paths are.
+            if len(args) == 1 and isinstance(args[0], TreePath):
+                return args[0]
+            if len(args) == 1 and isinstance(args[0], str):
+                return TreePath("").joined(args[0]) or UNKNOWN
+            return UNKNOWN
         if short == "__init__" and args and isinstance(args[0], _ExtSelf) and _is_extension_class(name[:-9]):
             # Base.__init__(self, name, sources, **kwds) inside an Extension subclass.
             args[0].ext = self.new_extension(args[1:], kwargs, ns.path, line, name[:-9].rsplit(".", 1)[-1])
@@ -1446,6 +1568,20 @@ class Interpreter(InterpreterRuntime[ast.Module]):
     def builtin(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         if name == "print":
             return None
+        if (
+            name in ("hasattr", "getattr")
+            and len(args) >= 2
+            and isinstance(args[0], Ext)
+            and args[0].kind == "command"
+            and isinstance(args[1], str)
+        ):
+            # A build command's own private attribute (``_initialized``) exists once its
+            # class set it; setuptools' public ones are not modelled.
+            if args[1] in args[0].attrs:
+                return True if name == "hasattr" else args[0].attrs[args[1]]
+            if args[1].startswith("_"):
+                return False if name == "hasattr" else (args[2] if len(args) > 2 else UNKNOWN)
+            return UNKNOWN
         if name in ("hasattr", "getattr") and len(args) >= 2 and isinstance(args[0], Std):
             present = self.std_has(args[0].name, args[1])
             if name == "hasattr" or present is None:
@@ -1487,6 +1623,8 @@ class Interpreter(InterpreterRuntime[ast.Module]):
         if name == "range" and all(isinstance(a, int) for a in args) and args:
             span = range(*args)
             return list(span) if len(span) <= MAX_RANGE else UNKNOWN
+        if name in ("str", "os.fspath") and len(args) == 1 and isinstance(args[0], TreePath):
+            return str(args[0])
         if name in ("str", "int", "bool", "float") and len(args) == 1 and _known(args[0]):
             return {"str": str, "int": int, "bool": bool, "float": float}[name](args[0])
         if name == "dict":

@@ -69,6 +69,8 @@ def _evaluate(
     if setup_py is not None:
         interpreter.run_file(setup_py)
         interpreter.run_command_classes()
+        modules = [call.get("ext_modules") for call in interpreter.setup_calls]
+        interpreter.run_build_ext([e for value in modules if isinstance(value, (list, tuple)) for e in value])
         with_exts = [call for call in interpreter.setup_calls if "ext_modules" in call]
         reached = bool(with_exts)
         for call in interpreter.setup_calls:

@@ -1094,3 +1094,55 @@ def test_setuptools_scm_in_an_sdist_is_the_pkg_info_version() -> None:
     assert sdist.macro_texts("msvc-arm64") == {"V": '"6.1.0"'}
     checkout = setuptools({"setup.py": setup, "u.c": ""})
     assert checkout.macro_texts("msvc-arm64") == {"V": UNKNOWN_MACRO_TEXT}
+
+
+BUILD_EXT_EDITS = """
+import pathlib, sys
+from setuptools import setup, Extension
+from setuptools.command.build_ext import build_ext
+
+ROOT = pathlib.Path(__file__).parent
+
+class BuildExt(build_ext):
+    def initialize_options(self):
+        if getattr(self, '_initialized', False):
+            return
+        super().initialize_options()
+        self.use_system_lib = False
+
+    def finalize_options(self):
+        super().finalize_options()
+        self._initialized = True
+        if self.compiler_kind() == 'mingw32':
+            self.libraries.append('ws2_32')
+
+    def compiler_kind(self):
+        return self.compiler.compiler_type
+
+    def build_extensions(self):
+        parser, other = self.distribution.ext_modules
+        if self.use_system_lib:
+            parser.libraries.append('llhttp')
+        else:
+            parser.include_dirs.append(str(ROOT / 'vendor' / 'llhttp' / 'include'))
+            parser.sources.append('vendor/llhttp/src/api.c')
+        for ext in self.extensions:
+            ext.define_macros.append(('VERSION', '"1.0"'))
+        super().build_extensions()
+
+setup(cmdclass={'build_ext': BuildExt},
+      ext_modules=[Extension('p', ['p.c']), Extension('o', ['o.c'])])
+"""
+
+
+def test_build_ext_runs_as_setuptools_runs_it() -> None:
+    """httptools adds its vendored llhttp in build_extensions, pillow its macros: the
+    build_ext class is run (initialize_options, finalize_options, build_extensions) on
+    the Extension objects setup() was given, and what it changes is the build's."""
+    plan = setuptools({"setup.py": BUILD_EXT_EDITS, "p.c": "", "o.c": "", "vendor/llhttp/src/api.c": ""})
+    assert compiled(plan, "vendor/llhttp/src/api.c") == 1
+    assert plan.include_dirs == ("vendor/llhttp/include",)
+    assert plan.macro_texts("msvc-arm64") == {"VERSION": '"1.0"'}
+    libraries = {(s.target, s.model): s.libraries for s in plan.settings}
+    assert libraries[("p", "mingw-arm64")] == ("ws2_32",) and ("p", "msvc-arm64") not in libraries
+    assert plan.build_time_edits  # still said: the proof knows the build edits as it runs
