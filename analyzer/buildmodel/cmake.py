@@ -27,12 +27,13 @@ from analyzer.buildmodel.plan import (
     CommandLines,
     EventKey,
     Fact,
-    GeneratedHeader,
+    GeneratedTexts,
     PerModel,
     ProbeJudge,
     ProbeKey,
     build_env,
     event_list,
+    generated_header_list,
     judge_for,
     note_on,
     probe_list,
@@ -1308,7 +1309,7 @@ def cmake_plan(
     include_dirs: list[str] = []
     public_headers: list[str] = []
     parsed: dict[str, list[Any] | None] = {}
-    generated: dict[tuple[str, str, bool], dict[str, tuple[str | None, tuple[str, ...]]]] = {}
+    generated: GeneratedTexts = {}
     for model in models:
         interpreter = Interpreter(
             build_env().get(model, {}),
@@ -1367,16 +1368,7 @@ def cmake_plan(
         settings=settings_list(target_settings),
         public_headers=tuple(dict.fromkeys(public_headers)),
         command_lines=_command_lines(executed, fully_read, models),
-        generated_headers=tuple(
-            GeneratedHeader(
-                path,
-                template,
-                tuple((m, per[m][0] if m in per else None) for m in models),
-                tuple(dict.fromkeys(name for text, unknown in per.values() for name in unknown)),
-                in_tree,
-            )
-            for (path, template, in_tree), per in generated.items()
-        ),
+        generated_headers=generated_header_list(generated, models),
     )
 
 

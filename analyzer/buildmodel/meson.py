@@ -25,11 +25,12 @@ from analyzer.buildmodel.plan import (
     BuildPlan,
     EventKey,
     Fact,
-    GeneratedHeader,
+    GeneratedTexts,
     ProbeJudge,
     ProbeKey,
     build_env,
     event_list,
+    generated_header_list,
     judge_for,
     macro_list,
     note_on,
@@ -1246,7 +1247,7 @@ def meson_plan(
     macros: dict[str, dict[str, Value]] = {}
     macro_texts: dict[str, dict[str, str]] = {}
     parsed: dict[str, list[Any] | None] = {}
-    generated: dict[tuple[str, str], dict[str, tuple[str | None, tuple[str, ...]]]] = {}
+    generated: GeneratedTexts = {}
     for model in models:
         facts = build_env().get(model, {})
         interpreter = Interpreter(facts, tree_files, read_text, judge_for(judge, model), parsed)
@@ -1262,7 +1263,7 @@ def meson_plan(
         public_headers.extend(interpreter.public_headers)
         probe_files |= interpreter.probe_files
         for path, template, text, unknown in interpreter.generated:
-            generated.setdefault((path, template), {})[model] = (text, unknown)
+            generated.setdefault((path, template, False), {})[model] = (text, unknown)
         for macro, defined in interpreter.macros.items():
             macros.setdefault(macro, {})[model] = defined
         for macro, text in interpreter.macro_texts.items():
@@ -1300,13 +1301,5 @@ def meson_plan(
         settings=settings_list(target_settings),
         macros=macro_list(macros, macro_texts, models),
         public_headers=tuple(dict.fromkeys(public_headers)),
-        generated_headers=tuple(
-            GeneratedHeader(
-                path,
-                template,
-                tuple((m, per[m][0] if m in per else None) for m in models),
-                tuple(dict.fromkeys(name for _, unknown in per.values() for name in unknown)),
-            )
-            for (path, template), per in generated.items()
-        ),
+        generated_headers=generated_header_list(generated, models),
     )

@@ -150,6 +150,25 @@ class GeneratedHeader:
         return dict(self.texts).get(model)
 
 
+# Per generated header (path, template, written in the tree), per model: (text or None,
+# the names whose value is unknown).
+GeneratedTexts = dict[tuple[str, str, bool], dict[str, tuple[str | None, tuple[str, ...]]]]
+
+
+def generated_header_list(generated: GeneratedTexts, models: tuple[str, ...]) -> tuple[GeneratedHeader, ...]:
+    """One :class:`GeneratedHeader` per header an interpreter saw written, over the models."""
+    return tuple(
+        GeneratedHeader(
+            path,
+            template,
+            tuple((m, per[m][0] if m in per else None) for m in models),
+            tuple(dict.fromkeys(name for _, unknown in per.values() for name in unknown)),
+            in_tree,
+        )
+        for (path, template, in_tree), per in generated.items()
+    )
+
+
 @dataclass(frozen=True)
 class TargetSettings:
     """What one target is built with on one model: libraries it links, compile and link

@@ -329,6 +329,22 @@ class _LibraryObjects:
         self.done: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
 
 
+def _compile_command(job: _Job, driver: str) -> list[str]:
+    """zig compiling one unit for ARM64 Windows, seeing only what the overlay allows."""
+    return [
+        *job.zig,
+        driver,
+        "-target",
+        TARGET,
+        "-c",
+        "-O1",
+        "-w",
+        "-fno-crash-diagnostics",
+        "-ivfsoverlay",
+        str(job.overlay),
+    ]
+
+
 def _requirement_library(job: _Job, library: RequirementLibrary) -> tuple[list[str], list[str]]:
     """Objects and errors of compiling ``library`` (a build requirement's sources) for the
     job's SDK: the sources are the wheel's, compiled with the arguments the requirement's
@@ -344,16 +360,7 @@ def _requirement_library(job: _Job, library: RequirementLibrary) -> tuple[list[s
         for source in library.sources:
             obj = folder / (source.name + ".o")
             command = [
-                *job.zig,
-                "c++" if source.suffix in CXX_SUFFIXES else "cc",
-                "-target",
-                TARGET,
-                "-c",
-                "-O1",
-                "-w",
-                "-fno-crash-diagnostics",
-                "-ivfsoverlay",
-                str(job.overlay),
+                *_compile_command(job, "c++" if source.suffix in CXX_SUFFIXES else "cc"),
                 *library.arguments,
                 *(f"-I{d}" for d in library.include_dirs),
                 f"-I{job.sdk.include}",
@@ -476,16 +483,7 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
         driver = "c++" if source.suffix in CXX_SUFFIXES else "cc"
         obj = objects_dir / (rel.replace("/", "__").replace("..", "_") + ".o")
         command = [
-            *job.zig,
-            driver,
-            "-target",
-            TARGET,
-            "-c",
-            "-O1",
-            "-w",
-            "-fno-crash-diagnostics",
-            "-ivfsoverlay",
-            str(job.overlay),
+            *_compile_command(job, driver),
             *MSVC_LENIENCY,
             f"-I{source.parent}",
         ]
