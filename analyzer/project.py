@@ -17,7 +17,6 @@ from pathlib import Path
 from types import MappingProxyType
 
 from analyzer.buildmodel.deps import in_examples
-from analyzer.buildmodel.model import plan_tree
 from analyzer.buildmodel.plan import BuildPlan, ProbeJudge
 from analyzer.model import Language, ScanWarning
 from analyzer.native.probe import ProbeJudge as FastProbeJudge
@@ -153,6 +152,8 @@ def translate_stage(tree: Tree, options: TreeOptions, scratch: Path) -> Tree:
 def read_plan(tree: Tree, judge: ProbeJudge, models: tuple[str, ...]) -> BuildPlan | None:
     """The static build model of ``tree`` (None when no build is modelled). Raises what
     the model raises."""
+    from analyzer.buildmodel.model import plan_tree  # only a tree has a build to read
+
     files = sorted({*tree.all_files, *(s.rel for s in tree.build_files)})
     return plan_tree(tree.base, files, judge, models)
 

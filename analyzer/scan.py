@@ -20,7 +20,6 @@ from analyzer.buildmodel.deps import (
     is_dependency_file,
     normalized,
 )
-from analyzer.buildmodel.model import external_libraries
 from analyzer.buildmodel.plan import BuildPlan, system_libraries
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native.engine import scan_native
@@ -206,9 +205,12 @@ def judge_project(
         skipped[NOT_COMPILED] = native.not_compiled_files
     if cython_runtime:
         skipped[CYTHON_RUNTIME] = cython_runtime
-    linked, needed = read_dependencies(
-        base, project.build_files, project.all_files, external_libraries(plan, list(project.all_files)), plan
-    )
+    linked_by_plan: tuple[str, ...] = ()
+    if plan is not None:
+        from analyzer.buildmodel.model import external_libraries  # not for one file
+
+        linked_by_plan = external_libraries(plan, list(project.all_files))
+    linked, needed = read_dependencies(base, project.build_files, project.all_files, linked_by_plan, plan)
     # The git work tree holding the scanned folder (found on disk; no git runs).
     repository = repository_root(base) if base.is_dir() else None
     result = ScanResult(

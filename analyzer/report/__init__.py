@@ -13,9 +13,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from analyzer.result import ScanResult
-from analyzer.verdict import Verdict
+
+if TYPE_CHECKING:  # the verdict's module loads with the first report, not with the CLI
+    from analyzer.verdict import Verdict
 
 
 @dataclass(frozen=True)
