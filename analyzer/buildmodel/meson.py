@@ -169,6 +169,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         self.macros: dict[str, Value] = {}
         self.macro_texts: dict[str, str] = {}
         self.project_dir: str | None = None  # the top project's folder (its options file)
+        self._tree_dirs: frozenset[str] | None = None
         self.options: dict[str, dict[str, Any]] = {}  # per options file folder: name -> value
         # Headers configure_file writes: (path in the build folder, template, text or None,
         # unknown names).
@@ -495,6 +496,16 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                 defined = MAYBE if defined != 0 else 0
             self.define(macro, defined, value)
 
+    def tree_dirs(self) -> frozenset[str]:
+        """Every folder of the tree (made once per run: fs.is_dir is asked in loops)."""
+        if self._tree_dirs is None:
+            folders: set[str] = set()
+            for path in self.tree_files:
+                parts = path.split("/")[:-1]
+                folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+            self._tree_dirs = frozenset(folders)
+        return self._tree_dirs
+
     def option(self, name: str, frame: dict[str, str]) -> Any:
         """``get_option(name)`` as a wheel build sets it: the project's own options at
         their declared defaults (``meson.options`` / ``meson_options.txt``) unless
@@ -750,7 +761,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                 if receiver.data.get("name") == "fs" and name in ("exists", "is_file", "is_dir"):
                     if args and isinstance(args[0], str):
                         path = posixpath.normpath(posixpath.join(frame["dir"], args[0]))
-                        if path in self.tree_files or any(f.startswith(path + "/") for f in self.tree_files):
+                        if path in self.tree_files or path in self.tree_dirs():
                             return True
                     return UNKNOWN
                 # Other module functions (fs.copyfile, features.new...) make build objects.
