@@ -1651,6 +1651,26 @@ class Interpreter(InterpreterRuntime[ast.Module]):
         joined = posixpath.normpath(posixpath.join(base, cleaned)) if base else posixpath.normpath(cleaned)
         return "" if joined == "." else joined
 
+    def normcase(self, text: str, ns: Namespace) -> Any:
+        """``os.path.normcase``: unchanged on POSIX; on Windows lower case (and ``\\``,
+        which the model writes ``/``). Windows finds files whatever their case, so a
+        tree file spelled otherwise keeps the tree's spelling (google-crc32c's
+        ``normcase("src/google_crc32c/_crc32c.c")`` is that file)."""
+        system = self.facts.get("os.name")
+        if system == "posix":
+            return text
+        if system != "nt":
+            return UNKNOWN
+        lowered = text.lower()
+        rel = self.resolve(lowered, ns)
+        if rel in self.tree_files:
+            return lowered
+        spelled = next((f for f in self.tree_files if f.lower() == rel), None)
+        if spelled is None:
+            return lowered
+        # The argument as given, re-spelled like the tree (relative parts kept).
+        return text if self.resolve(text, ns) == spelled else lowered
+
     def setup_dir_of(self, ns: Namespace) -> str:
         # setuptools runs with the setup.py directory as the working directory.
         return self.entry or ns.path
@@ -1671,6 +1691,8 @@ class Interpreter(InterpreterRuntime[ast.Module]):
             return posixpath.basename(text)
         if name in ("os.path.abspath", "os.path.realpath", "os.path.normpath"):
             return posixpath.normpath(text)
+        if name == "os.path.normcase":
+            return self.normcase(text, ns)
         if name == "os.path.splitext":
             return posixpath.splitext(text)
         rel = self.resolve(text, ns)

@@ -583,6 +583,13 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
                 f"; values the model does not know: {', '.join(dict.fromkeys(unknown))}" if unknown else ""
             )
             return f"header(s) the build generates: {', '.join(templates)}{known}", "generated-header"
+        linked = _libraries_named_by(missing, module.libraries)
+        if linked:
+            return (
+                f"header(s) not found: {', '.join(missing)}, of {', '.join(linked)}, which the build links"
+                " and neither the tree nor the SDK provides: an ARM64 build is needed",
+                "external-library",
+            )
         return (
             f"header(s) not found: {', '.join(missing)} (from a build requirement or a library?)",
             "missing-header",
@@ -598,6 +605,19 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
 _X86_ERROR = re.compile(
     r"only meant to be used on x86|__m(?:64|128|256|512)|\b_mm\d*_\w+|__cpuid|x86intrin|immintrin"
 )
+
+
+def _libraries_named_by(headers: Sequence[str], libraries: Sequence[str]) -> list[str]:
+    """The libraries the build links whose name a missing header carries (``crc32c/
+    crc32c.h`` of ``crc32c``, ``librdkafka/rdkafka.h`` of ``rdkafka``, ``libpq-fe.h`` of
+    ``pq``): the header is that library's, not the tree's."""
+    words = {word for header in headers for word in re.split(r"[/\\._-]+", header.lower()) if word}
+    found = []
+    for library in libraries:
+        name = library.lower().removeprefix("lib")
+        if name and (name in words or f"lib{name}" in words):
+            found.append(library)
+    return found
 
 
 def _build_doubt(job: _Job, module: Module, errors: Sequence[str] = ()) -> tuple[str, str] | None:

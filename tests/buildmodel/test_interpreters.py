@@ -1146,3 +1146,15 @@ def test_build_ext_runs_as_setuptools_runs_it() -> None:
     libraries = {(s.target, s.model): s.libraries for s in plan.settings}
     assert libraries[("p", "mingw-arm64")] == ("ws2_32",) and ("p", "msvc-arm64") not in libraries
     assert plan.build_time_edits  # still said: the proof knows the build edits as it runs
+
+
+def test_normcase_is_the_windows_spelling_of_a_tree_path() -> None:
+    """google-crc32c passes os.path.normcase(...) of its source: on Windows that is the
+    lower-cased path, which Windows finds whatever the file's case."""
+    setup = (
+        "import os\nfrom setuptools import setup, Extension\n"
+        "src = os.path.normcase(os.path.join('src', 'Pkg', '_Fast.c'))\n"
+        "setup(ext_modules=[Extension('pkg._fast', [src])])\n"
+    )
+    plan = setuptools({"setup.py": setup, "src/Pkg/_Fast.c": ""})
+    assert compiled(plan, "src/Pkg/_Fast.c") == 1

@@ -1070,3 +1070,24 @@ def test_a_failure_where_build_ext_changes_the_extensions_is_build_logic_not_the
     assert by_name["m"].reason == "build-logic" and "setup.py:6 BuildExt" in by_name["m"].not_proven
     assert by_name["x"].reason == "" and not by_name["x"].built  # the package's own x86 code
     assert [m.module for m in failed_modules(result)] == ["x"]
+
+
+def test_a_missing_header_of_a_library_the_build_links_is_an_external_library(tmp_path: Path) -> None:
+    """google-crc32c's module includes crc32c/crc32c.h and links crc32c: the library's
+    header, not the tree's, so an ARM64 build of the library is what is missing."""
+    body = "setup(ext_modules=[Extension('c', ['c.c'], libraries=['crc32c']), Extension('d', ['d.c'])])\n"
+    tree = _tree(tmp_path, body, {"c.c": "#include <crc32c/crc32c.h>\n", "d.c": '#include "gone.h"\n'})
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        header = "crc32c/crc32c.h" if command[-1].endswith("c.c") else "gone.h"
+        return 1, f"{command[-1]}:1:10: fatal error: '{header}' file not found\n"
+
+    result = prove(
+        tree, plan_of(tree), [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain
+    )
+    by_name = {m.module: m for m in result.modules}
+    assert (
+        by_name["c"].reason == "external-library"
+        and "of crc32c, which the build links" in by_name["c"].not_proven
+    )
+    assert by_name["d"].reason == "missing-header"
