@@ -23,6 +23,17 @@ def toml_loads(text: str) -> dict[str, Any]:
         raise tomllib.TOMLDecodeError(TOO_DEEP) from None
 
 
+def toml_table(text: str | None) -> dict[str, Any]:
+    """``text`` read as TOML, or an empty table when there is none or it does not parse
+    (a build file woaport reads is not validated: what cannot be read says nothing)."""
+    if text is None:
+        return {}
+    try:
+        return toml_loads(text)
+    except ValueError:
+        return {}
+
+
 def json_loads(text: str | bytes) -> Any:
     try:
         return json.loads(text)

@@ -44,7 +44,7 @@ from analyzer.buildmodel.public import installed_headers
 from analyzer.buildmodel.runtime import InterpreterRuntime
 from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
-from analyzer.safeload import TOO_DEEP, toml_loads
+from analyzer.safeload import TOO_DEEP, toml_table
 from analyzer.tri import MAYBE, Value, and3, or3
 
 MAX_STEPS = 500_000
@@ -1141,13 +1141,8 @@ def _declared_option(statement: Any) -> tuple[str, str, Any] | None:
 
 def _pyproject_setup_options(text: str | None) -> list[tuple[str, str]]:
     """``-Dname=value`` in pyproject.toml's ``[tool.meson-python.args] setup``."""
-    if text is None:
-        return []
-    try:
-        data = toml_loads(text)
-    except ValueError:
-        return []
-    tool = data.get("tool", {}) if isinstance(data, dict) else {}
+    data = toml_table(text)
+    tool = data.get("tool", {})
     section = tool.get("meson-python", {}) if isinstance(tool, dict) else {}
     args = section.get("args", {}) if isinstance(section, dict) else {}
     setup = args.get("setup", []) if isinstance(args, dict) else []

@@ -34,7 +34,7 @@ from analyzer.index.config import IndexConfigError
 from analyzer.index.errors import IndexFetchError
 from analyzer.index.simple import DistFile, ProjectNotFound, SimpleIndex
 from analyzer.paths import BUILD_INCLUDE_EXTENSIONS
-from analyzer.safeload import toml_loads
+from analyzer.safeload import toml_table
 from analyzer.targets import RULES_DIR
 from analyzer.wheeltags import windows_arm64_markers
 
@@ -128,14 +128,7 @@ def _tree_text(root: Path, name: str) -> str | None:
 
 
 def _pyproject_requires(root: Path) -> list[object]:
-    text = _tree_text(root, "pyproject.toml")
-    if text is None:
-        return []
-    try:
-        data = toml_loads(text)
-    except ValueError:
-        return []
-    system = data.get("build-system")
+    system = toml_table(_tree_text(root, "pyproject.toml")).get("build-system")
     listed = system.get("requires") if isinstance(system, dict) else None
     return list(listed) if isinstance(listed, list) else []
 
