@@ -74,7 +74,7 @@ class Tree:
 
     @property
     def is_dir(self) -> bool:
-        return self.root.is_dir()
+        return self.base == self.root  # a folder is its own base; one file has its parent
 
 
 @dataclass(frozen=True)

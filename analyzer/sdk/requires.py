@@ -290,20 +290,6 @@ def requirement_headers(
     return _headers_of(build_requirements(root, python), index, python, cache, log)
 
 
-def requirement_include_dirs(
-    root: Path,
-    open_index: Callable[[], AbstractContextManager[SimpleIndex]],
-    python: str,
-    cache: Path,
-    log: Callable[[str], None] = lambda _: None,
-) -> list[Path]:
-    """What ``prove`` adds to the compiler's include path: the include folders of the
-    tree's build requirements. The index is opened only when the tree names one; what
-    could not be had is logged as a note and left out."""
-    found = _fetched_requirements(root, open_index, python, cache, log)
-    return [directory for item in found for directory in item.include_dirs]
-
-
 def _fetched_requirements(
     root: Path,
     open_index: Callable[[], AbstractContextManager[SimpleIndex]],
