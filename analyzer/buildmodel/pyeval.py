@@ -111,6 +111,11 @@ class Bound:
     name: str
 
 
+def derives_from_build_ext(node: ast.ClassDef) -> bool:
+    """A command class setuptools runs as ``build_ext`` (``class BuildExt(build_ext)``)."""
+    return any("build_ext" in ast.unparse(base) for base in node.bases)
+
+
 @dataclass(frozen=True)
 class TreePath:
     """A ``pathlib.Path`` of a tree file or folder, as a tree-relative POSIX path ("" is
@@ -518,7 +523,7 @@ class Interpreter(InterpreterRuntime[ast.Module]):
         if not objects:
             return
         for node, ns in self.classes:
-            if not any("build_ext" in ast.unparse(base) for base in node.bases):
+            if not derives_from_build_ext(node):
                 continue
             methods = {
                 item.name: Func(item, ns, False) for item in node.body if isinstance(item, ast.FunctionDef)

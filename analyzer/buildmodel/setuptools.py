@@ -33,7 +33,7 @@ from analyzer.buildmodel.plan import (
     source_uses,
     without_shared_stops,
 )
-from analyzer.buildmodel.pyeval import CffiBuilder, Ext, Interpreter, Namespace
+from analyzer.buildmodel.pyeval import CffiBuilder, Ext, Interpreter, Namespace, derives_from_build_ext
 from analyzer.buildmodel.values import UNKNOWN, Maybe, strip_maybe
 from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.tri import MAYBE, Value, and3
@@ -278,7 +278,7 @@ def build_time_edits(classes: list[tuple[ast.ClassDef, Namespace]]) -> tuple[str
     are not in the plan (pillow's PILLOW_VERSION, its psapi)."""
     found: list[str] = []
     for node, ns in classes:
-        if not any("build_ext" in ast.unparse(base) for base in node.bases):
+        if not derives_from_build_ext(node):
             continue
         for method in node.body:
             if not isinstance(method, ast.FunctionDef):
