@@ -14,10 +14,12 @@ from analyzer.buildmodel.deps import (
     NOT_DEPENDENCIES,
     Dependency,
     built_in_tree,
-    dependencies,
+    dependencies_in,
+    first_of_each_name,
     in_examples,
     is_built_in_tree,
     is_dependency_file,
+    is_dependency_name,
     normalized,
 )
 from analyzer.buildmodel.plan import BuildPlan, system_libraries
@@ -123,9 +125,23 @@ def read_dependencies(
         if not is_built_in_tree(name, built) and normalized(name) not in system | NOT_DEPENDENCIES
     )
     known = {normalized(name) for name in linked}
+    # A build file the model evaluated in full: the lookups as the model ran them (names
+    # with their variables expanded, only where a model runs them); the text reader for
+    # the rest.
+    modelled = plan.dependencies if plan is not None else ()
+    named: list[Dependency] = []
+    for rel, text in texts:
+        if plan is None or not plan.read_in_full(rel):
+            named.extend(dependencies_in(rel, text))
+            continue
+        named.extend(
+            Dependency(d.name, d.route, f"{d.build_file}:{d.line}")
+            for d in sorted(modelled, key=lambda d: d.line)
+            if d.build_file == rel and not d.runs_nowhere() and is_dependency_name(d.name)
+        )
     found = tuple(
         d
-        for d in dependencies(texts)
+        for d in first_of_each_name(named)
         if not _runs_nowhere(plan, d.where)
         if normalized(d.name) not in known
         and normalized(d.name) not in system

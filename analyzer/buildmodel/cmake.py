@@ -21,14 +21,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from analyzer.buildmodel.cmakeparse import Arg, Block, CMakeError, Command, nest, parse
+from analyzer.buildmodel.deps import CMAKE_LOOKUPS, cmake_lookup_names
 from analyzer.buildmodel.plan import (
     NATIVE_SUFFIXES,
     BuildPlan,
-    CommandLines,
     EventKey,
     Fact,
     GeneratedTexts,
-    PerModel,
     ProbeJudge,
     ProbeKey,
     build_env,
@@ -43,7 +42,7 @@ from analyzer.buildmodel.plan import (
     without_shared_stops,
 )
 from analyzer.buildmodel.public import installed_headers
-from analyzer.buildmodel.runtime import InterpreterRuntime
+from analyzer.buildmodel.runtime import InterpreterRuntime, RunRecord
 from analyzer.buildmodel.values import UNKNOWN, Target
 from analyzer.limits import BUILD_LIMITS
 from analyzer.safeload import regex_search
@@ -144,12 +143,6 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         # Arguments of commands that run tools or link (execute_process, link_directories,
         # target_link_libraries...) as this model computes them: (file, line, text, certain).
         self.values: list[tuple[str, int, str, bool]] = []
-        # (file, first line, last line) of each command or block head that ran: True when
-        # for sure, False on some paths only; files run, files with a block not evaluated.
-        self.executed: dict[tuple[str, int, int], bool] = {}
-        self.loaded: set[str] = set()
-        self.skipped_in: set[str] = set()
-        self.aborted = False
         self.excluded = 0  # depth of EXCLUDE_FROM_ALL subdirectories
         self.base_vars: dict[str, Any] = {
             "CMAKE_SYSTEM_NAME": "Windows",
@@ -197,8 +190,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             with contextlib.suppress(_Return, _Stop):  # return() at file level, FATAL_ERROR
                 self.run_file(path, scope, posixpath.dirname(path))
 
-        if not self.run_entry(path, evaluate):
-            self.aborted = True
+        self.run_entry(path, evaluate)
 
     def load(self, path: str) -> list[Any] | None:
         return self.parse_once(path, lambda text: nest(parse(text)))
@@ -238,7 +230,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             opened = 0
             try:
                 for head, body in block.arms:
-                    self.ran(head, scope)
+                    self.ran_command(head, scope)
                     if head.name == "else":
                         state: Value = 1
                     else:
@@ -254,10 +246,10 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             finally:
                 self.uncertain -= opened
         elif block.kind == "foreach":
-            self.ran(block.head, scope)
+            self.ran_command(block.head, scope)
             self.exec_foreach(block, scope)
         elif block.kind in ("function", "macro"):
-            self.ran(block.head, scope)
+            self.ran_command(block.head, scope)
             args = self.expand_args(block.head.args, scope)
             names = [a for a in args if isinstance(a, str)]
             if names:
@@ -372,13 +364,12 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         """``value``, or UNKNOWN (said once) when it is longer than the limit."""
         return UNKNOWN if isinstance(value, str) and not self.budget.fits(len(value)) else value
 
-    def ran(self, command: Command, scope: dict[str, Any]) -> None:
+    def ran_command(self, command: Command, scope: dict[str, Any]) -> None:
         """Note that ``command`` (or a block's head) ran, for sure or on some paths."""
-        key = (str(scope.get("_file")), command.line, command.end_line or command.line)
-        self.executed[key] = self.executed.get(key, False) or not self.uncertain
+        self.ran(str(scope.get("_file")), command.line, command.end_line or command.line)
 
     def exec_command(self, command: Command, scope: dict[str, Any]) -> None:
-        self.ran(command, scope)
+        self.ran_command(command, scope)
         name = command.name
         if name in ("break",):
             raise _Break()
@@ -386,6 +377,11 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             raise _Return()
         args = self.expand_args(command.args, scope)
         where = f"{scope.get('_file')}:{command.line}"
+        if name in CMAKE_LOOKUPS:
+            # An argument only the configure step knows stays "$..." (no library name).
+            words = [_unmark(a) if isinstance(a, str) else "$unknown" for a in args]
+            for library in cmake_lookup_names(name, words):
+                self.looked_for(library, f"CMake {name}", str(scope.get("_file")), command.line)
         if name in _VALUE_COMMANDS:
             words = [_shown(_unmark(a)) for a in args if isinstance(a, str)]
             if len(words) >= 2:
@@ -1300,8 +1296,7 @@ def cmake_plan(
     per_source: dict[tuple[str, str, str, int], dict[str, Value]] = {}
     probes: dict[ProbeKey, dict[str, Value]] = {}
     events: dict[EventKey, dict[str, Value]] = {}
-    executed: dict[tuple[str, int, int], dict[str, Value]] = {}
-    fully_read: dict[str, list[str]] = {}
+    runs = RunRecord()
     complete: list[str] = []
     notes: list[str] = []
     any_target = False
@@ -1343,11 +1338,7 @@ def cmake_plan(
             note_on(events, ("stops", file, line, message), model, 1)
         if not interpreter.unknown_sources and interpreter.stopped is None:
             complete.append(model)
-        for (file, first, last), certain in interpreter.executed.items():
-            note_on(executed, (file, first, last), model, 1 if certain else MAYBE)
-        if not interpreter.aborted:
-            for file in interpreter.loaded - interpreter.skipped_in:
-                fully_read.setdefault(file, []).append(model)
+        runs.add(model, interpreter)
     if not any_target and not events:
         return None
 
@@ -1367,24 +1358,9 @@ def cmake_plan(
         include_dirs=tuple(dict.fromkeys(include_dirs)),
         settings=settings_list(target_settings),
         public_headers=tuple(dict.fromkeys(public_headers)),
-        command_lines=_command_lines(executed, fully_read, models),
+        command_lines=runs.command_lines(models),
+        dependencies=runs.dependency_lookups(models),
         generated_headers=generated_header_list(generated, models),
-    )
-
-
-def _command_lines(
-    executed: dict[tuple[str, int, int], dict[str, Value]],
-    fully_read: dict[str, list[str]],
-    models: tuple[str, ...],
-) -> tuple[CommandLines, ...]:
-    by_file: dict[str, list[tuple[int, int, PerModel]]] = {}
-    for (file, first, last), states in executed.items():
-        by_file.setdefault(file, []).append((first, last, tuple((m, states.get(m, 0)) for m in models)))
-    return tuple(
-        CommandLines(
-            file, models, tuple(m for m in models if m in fully_read.get(file, ())), tuple(sorted(spans))
-        )
-        for file, spans in sorted(by_file.items())
     )
 
 

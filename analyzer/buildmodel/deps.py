@@ -78,7 +78,9 @@ def normalized(name: str) -> str:
     return name.removeprefix("lib") if len(name) > 3 else name
 
 
-def _keep(name: str) -> bool:
+def is_dependency_name(name: str) -> bool:
+    """A name worth reporting: not Python, a build tool or the toolchain's own library,
+    and not a variable left unexpanded."""
     clean = name.strip("\"'")
     return (
         bool(clean)
@@ -93,6 +95,23 @@ _PKG_FLAGS = frozenset(
 )
 
 
+CMAKE_LOOKUPS = frozenset({"find_package", "pkg_check_modules", "pkg_search_module", "find_library"})
+
+
+def cmake_lookup_names(command: str, args: list[str]) -> list[str]:
+    """The libraries one CMake lookup command names, from its arguments (the text's or
+    the interpreter's expanded ones)."""
+    command = command.lower()
+    if command == "find_package":
+        candidates = args[:1]
+    elif command in ("pkg_check_modules", "pkg_search_module"):
+        candidates = [a for a in args[1:] if a.upper() not in _PKG_FLAGS]
+    else:  # find_library(VAR name | NAMES a b ...)
+        rest = args[1:]
+        candidates = rest[1:2] if rest[:1] == ["NAMES"] else rest[:1]
+    return [re.sub(r"[<>=].*$", "", candidate) for candidate in candidates]
+
+
 def dependencies_in(rel: str, text: str) -> list[Dependency]:
     """The external dependencies one build file names."""
     name = rel.rsplit("/", 1)[-1]
@@ -102,21 +121,14 @@ def dependencies_in(rel: str, text: str) -> list[Dependency]:
 
     def add(candidate: str, route: str, offset: int) -> None:
         line = _line_of(text, offset)
-        if _keep(candidate) and line not in skipped:
+        if is_dependency_name(candidate) and line not in skipped:
             found.append(Dependency(candidate.strip("\"'"), route, f"{rel}:{line}"))
 
     if name == "CMakeLists.txt" or name.lower().endswith(".cmake"):
         for m in _CMAKE.finditer(text):
-            command, args = m.group(1).lower(), m.group(2).split()
-            if command == "find_package":
-                candidates = args[:1]
-            elif command in ("pkg_check_modules", "pkg_search_module"):
-                candidates = [a for a in args[1:] if a.upper() not in _PKG_FLAGS]
-            else:  # find_library(VAR name | NAMES a b ...)
-                rest = args[1:]
-                candidates = rest[1:2] if rest[:1] == ["NAMES"] else rest[:1]
-            for candidate in candidates:
-                add(re.sub(r"[<>=].*$", "", candidate), f"CMake {command}", m.start(1))
+            command = m.group(1).lower()
+            for candidate in cmake_lookup_names(command, m.group(2).split()):
+                add(candidate, f"CMake {command}", m.start(1))
     elif name == "meson.build":
         for m in _MESON.finditer(text):
             add(m.group(2), f"meson {m.group(1)}()", m.start(1))
@@ -160,10 +172,13 @@ def _not_windows_lines(name: str, text: str) -> set[int]:
 
 def dependencies(files: Iterable[tuple[str, str]]) -> tuple[Dependency, ...]:
     """Every dependency named by the (path, text) build files, first mention of each name."""
+    return first_of_each_name(dep for rel, text in files for dep in dependencies_in(rel, text))
+
+
+def first_of_each_name(found: Iterable[Dependency]) -> tuple[Dependency, ...]:
     seen: dict[str, Dependency] = {}
-    for rel, text in files:
-        for dep in dependencies_in(rel, text):
-            seen.setdefault(normalized(dep.name), dep)
+    for dep in found:
+        seen.setdefault(normalized(dep.name), dep)
     return tuple(seen.values())
 
 

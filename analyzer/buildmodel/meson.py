@@ -41,7 +41,7 @@ from analyzer.buildmodel.plan import (
     without_shared_stops,
 )
 from analyzer.buildmodel.public import installed_headers
-from analyzer.buildmodel.runtime import InterpreterRuntime
+from analyzer.buildmodel.runtime import InterpreterRuntime, RunRecord
 from analyzer.buildmodel.values import UNKNOWN, Maybe, Target, join, strip_maybe
 from analyzer.limits import BUILD_LIMITS
 from analyzer.safeload import TOO_DEEP, toml_table
@@ -164,6 +164,9 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         self.cython_language = "c"  # project(default_options: ['cython_language=cpp'])
         self.settings: dict[str, dict[str, list[str]]] = {}
         self.visited: set[str] = set()  # directories entered with subdir(): meson refuses a second visit
+        # Every subdir() and subproject() named its folder: a meson.build never entered is
+        # not part of this model's build.
+        self.entered_all = True
         # Macros the build defines for every unit on this model: -D in add_project_arguments
         # and add_global_arguments, and configure_file headers from configuration_data.
         self.macros: dict[str, Value] = {}
@@ -188,6 +191,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         self.run_entry(build_file, evaluate)
 
     def run_file(self, path: str, env: dict[str, Any]) -> None:
+        self.loaded.add(path)
         statements = self.parse_once(path, parse)
         if statements is None:
             self.unknown_sources = True
@@ -203,9 +207,11 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         self.tick()
         kind = node[0]
         if kind == "expr":
+            self.ran(frame["file"], node[1], node[3])
             self.eval(node[2], env, frame, node[1])
         elif kind == "assign":
-            _, line, name, op, expr = node
+            _, line, name, op, expr, last = node
+            self.ran(frame["file"], line, last)
             value = self.eval(expr, env, frame, line)
             if op == "+=":
                 value = self.add(env.get(name, UNKNOWN), value)
@@ -217,16 +223,19 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         elif kind == "foreach":
             self.exec_foreach(node, env, frame)
         elif kind == "break":
+            self.ran(frame["file"], node[1], node[1])
             raise _Break()
         elif kind == "continue":
+            self.ran(frame["file"], node[1], node[1])
             raise _Continue()
 
     def exec_if(self, node: Any, env: dict[str, Any], frame: dict[str, str]) -> None:
-        _, line, arms, otherwise = node
+        _, _, arms, otherwise = node
         opened = 0
         try:
-            for condition, body in arms:
-                state = truth(self.eval(condition, env, frame, line))
+            for condition, body, arm_line in arms:
+                self.ran(frame["file"], arm_line, arm_line)
+                state = truth(self.eval(condition, env, frame, arm_line))
                 if state == 0:
                     continue
                 if state == 1:
@@ -245,6 +254,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
 
     def exec_foreach(self, node: Any, env: dict[str, Any], frame: dict[str, str]) -> None:
         _, line, names, iterable, body = node
+        self.ran(frame["file"], line, line)
         value = self.eval(iterable, env, frame, line)
         if isinstance(value, dict):
             items: list[Any] = [(k, v) for k, v in value.items()]
@@ -253,6 +263,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         else:
             if _names_sources(body):
                 self.unknown_sources = True
+            self.skipped_in.add(frame["file"])
             self.note(f"{frame['file']}:{line}: foreach over an unknown value not evaluated")
             return
         for item in items:
@@ -599,7 +610,9 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         if name == "files":
             return self.files(args, frame)
         if name == "subdir":
-            if args and isinstance(args[0], str):
+            if not (args and isinstance(args[0], str)):
+                self.entered_all = False
+            else:
                 path = posixpath.normpath(posixpath.join(frame["dir"], args[0], "meson.build"))
                 if path.startswith(("../", "/")) or path == "..":
                     self.unknown_sources = True
@@ -640,6 +653,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             return None
         if name == "subproject":
             scope: dict[str, Any] = {}
+            self.entered_all &= bool(args and isinstance(args[0], str))
             if args and isinstance(args[0], str):
                 path = posixpath.normpath(posixpath.join("subprojects", args[0], "meson.build"))
                 if path in self.tree_files:
@@ -678,6 +692,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             return Generated(name)
         if name == "get_option" and args and isinstance(args[0], str):
             return self.option(args[0], frame)
+        if name == "dependency":
+            self.lookup(name, args, frame, line)
         if name in ("get_option", "get_variable", "dependency", "find_program", "run_command", "environment"):
             return UNKNOWN
         if name == "is_variable":
@@ -750,6 +766,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     return self.compiler_probe(name, args, frame, line, kwargs)
                 if name == "sizeof":
                     return self.compiler_sizeof(args, kwargs, frame, line)
+                if name == "find_library":
+                    self.lookup(name, args, frame, line)
                 return UNKNOWN
             if receiver.kind == "python" and name == "find_installation":
                 return Obj("installation")
@@ -797,6 +815,13 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         if isinstance(receiver, bool) and name == "to_int":
             return int(receiver)
         return UNKNOWN
+
+    def lookup(self, function: str, args: list[Any], frame: dict[str, str], line: int) -> None:
+        """``dependency('zlib')``, ``cc.find_library('ssl')``: a library looked for
+        outside the tree (a dependency()'s further names are fallbacks for the first)."""
+        name = strip_maybe(args[0]) if args else None
+        library = name if isinstance(name, str) else "$unknown"
+        self.looked_for(library, f"meson {function}()", frame["file"], line)
 
     def compiler_sizeof(
         self, args: list[Any], kwargs: dict[str, Any], frame: dict[str, str], line: int
@@ -1254,6 +1279,7 @@ def meson_plan(
     macro_texts: dict[str, dict[str, str]] = {}
     parsed: dict[str, list[Any] | None] = {}
     generated: GeneratedTexts = {}
+    runs = RunRecord()
     for model in models:
         facts = build_env().get(model, {})
         interpreter = Interpreter(facts, tree_files, read_text, judge_for(judge, model), parsed)
@@ -1283,6 +1309,9 @@ def meson_plan(
                 note_on(per_source, key, model, and3(target.present, certainty))
         if not interpreter.unknown_sources and interpreter.stopped is None:
             complete.append(model)
+        runs.add(model, interpreter)
+        if interpreter.entered_all and not interpreter.aborted:
+            runs.never_entered(model, {f for f in tree_files if f.rsplit("/", 1)[-1] == "meson.build"})
     if not any_target and not events:
         # A project woaport could not read is said, not silently "no build model".
         unread = [n for n in dict.fromkeys(notes) if TOO_DEEP in n or "cannot parse" in n]
@@ -1308,4 +1337,6 @@ def meson_plan(
         macros=macro_list(macros, macro_texts, models),
         public_headers=tuple(dict.fromkeys(public_headers)),
         generated_headers=generated_header_list(generated, models),
+        command_lines=runs.command_lines(models),
+        dependencies=runs.dependency_lookups(models),
     )

@@ -107,12 +107,14 @@ class Parser:
         kind, value, line = self.peek()
         if kind == "id" and value == "if":
             self.take()
-            arms = [(self.expression(), self.block(("elif", "else", "endif")))]
+            # Each arm keeps its own line: an elif's condition runs only when the arms
+            # before it were not taken.
+            arms = [(self.expression(), self.block(("elif", "else", "endif")), line)]
             otherwise: list[Any] = []
             while True:
-                word = self.take()[1]
+                _, word, word_line = self.take()
                 if word == "elif":
-                    arms.append((self.expression(), self.block(("elif", "else", "endif"))))
+                    arms.append((self.expression(), self.block(("elif", "else", "endif")), word_line))
                 elif word == "else":
                     otherwise = self.block(("endif",))
                 else:
@@ -137,8 +139,15 @@ class Parser:
             op = self.take()[1]
             if expr[0] not in ("name",):
                 raise MesonError(f"line {line}: cannot assign to this")
-            return ("assign", line, expr[1], op, self.expression())
-        return ("expr", line, expr)
+            value = self.expression()
+            return ("assign", line, expr[1], op, value, self.last_line())
+        return ("expr", line, expr, self.last_line())
+
+    def last_line(self) -> int:
+        """The line the statement just read ends on (a call's closing parenthesis, the
+        end of a multi-line string)."""
+        _, value, line = self.tokens[max(0, self.pos - 1)]
+        return line + value.count("\n")
 
     def expression(self) -> Any:
         condition = self.or_expr()

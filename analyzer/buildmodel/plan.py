@@ -121,6 +121,22 @@ class CommandLines:
 
 
 @dataclass(frozen=True)
+class DependencyLookup:
+    """A library the build looks for outside the tree (``find_package(ZLIB)``, meson
+    ``dependency('zlib')``) as the model evaluated the call: its name after variables
+    are expanded, the route, where, and per model whether the call ran."""
+
+    name: str
+    route: str  # "CMake find_package", "meson dependency()", ...
+    build_file: str
+    line: int
+    looked_on: PerModel
+
+    def runs_nowhere(self) -> bool:
+        return all(value == 0 for _, value in self.looked_on)
+
+
+@dataclass(frozen=True)
 class DeadBranches:
     """The ``if`` branches of one Python build file (setup.py or a module it imports)
     that the evaluation never took, with the models on which each is dead: a rule's hit
@@ -238,10 +254,17 @@ class BuildPlan:
     dead_branches: tuple[DeadBranches, ...] = ()
     # Headers the build generates from templates (configure_file), per model.
     generated_headers: tuple[GeneratedHeader, ...] = ()
+    # CMake and meson: the libraries the build looks for outside the tree, per model.
+    dependencies: tuple[DependencyLookup, ...] = ()
     # setup.py: where a build command changes the extensions' settings when it runs
     # ("setup.py:947 pil_build_ext.build_extensions changes extension.libraries"): the
     # plan does not hold those changes.
     build_time_edits: tuple[str, ...] = ()
+
+    def read_in_full(self, path: str) -> bool:
+        """The model evaluated every statement of the build file ``path`` on every
+        model (so what it says the file does is all the file does)."""
+        return any(c.path == path and set(c.full_on) == set(c.models) for c in self.command_lines)
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every
@@ -406,7 +429,9 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     dead_branches: list[DeadBranches] = []
     generated: list[GeneratedHeader] = []
     edits: list[str] = []
+    lookups: list[DependencyLookup] = []
     for plan in plans:
+        lookups.extend(plan.dependencies)
         generated.extend(plan.generated_headers)
         edits.extend(plan.build_time_edits)
         settings.extend(plan.settings)
@@ -450,6 +475,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         dead_branches=tuple(dead_branches),
         generated_headers=tuple(generated),
         build_time_edits=tuple(edits),
+        dependencies=tuple(lookups),
     )
 
 
@@ -479,4 +505,5 @@ def rebase(plan: BuildPlan, prefix: str) -> BuildPlan:
             for g in plan.generated_headers
         ),
         build_time_edits=tuple(at(e) for e in plan.build_time_edits),
+        dependencies=tuple(replace(d, build_file=at(d.build_file)) for d in plan.dependencies),
     )

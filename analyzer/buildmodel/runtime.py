@@ -11,12 +11,12 @@ turns it (or too deep a nesting) into "the rest is not evaluated" rather than a 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from analyzer.buildmodel.plan import Fact
+from analyzer.buildmodel.plan import CommandLines, DependencyLookup, Fact, PerModel, note_on
 from analyzer.buildmodel.values import WorkBudget, WorkExhausted
 from analyzer.safeload import TOO_DEEP
-from analyzer.tri import Value
+from analyzer.tri import MAYBE, Value
 
 Parsed = TypeVar("Parsed")
 
@@ -49,6 +49,16 @@ class InterpreterRuntime(Generic[Parsed]):
         self.budget = WorkBudget(self.note)  # what expansion and concatenation build
         self.unknown_sources = False  # some source list could not be read in full
         self.stopped: tuple[str, int, str] | None = None  # the build's own error(), for certain
+        # What ran, for reading a build file line by line per model (BuildPlan.command_lines):
+        # (file, first line, last line) of each statement or block head that ran, True when
+        # for sure and False on some paths only; the files run; the files with a block left
+        # unevaluated (an unknown foreach list); whether a limit ended the evaluation.
+        self.executed: dict[tuple[str, int, int], bool] = {}
+        self.loaded: set[str] = set()
+        self.skipped_in: set[str] = set()
+        self.aborted = False
+        # Libraries looked for outside the tree: (name, route, file, line) -> for sure?
+        self.lookups: dict[tuple[str, str, str, int], bool] = {}
 
     def note(self, text: str) -> None:
         """Say ``text`` once per evaluation."""
@@ -60,6 +70,23 @@ class InterpreterRuntime(Generic[Parsed]):
         self.steps += 1
         if self.steps > self.max_steps:
             raise self.stop_error("evaluation budget exhausted")
+
+    def ran(self, file: str, first: int, last: int) -> None:
+        """Note that the statement on lines ``first``..``last`` of ``file`` ran, for sure
+        or (inside a branch whose condition is unknown) on some paths."""
+        key = (file, first, last)
+        self.executed[key] = self.executed.get(key, False) or not self.uncertain
+
+    def looked_for(self, name: str, route: str, file: str, line: int) -> None:
+        """Note a call that looks for the library ``name`` outside the tree."""
+        key = (name, route, file, line)
+        self.lookups[key] = self.lookups.get(key, False) or not self.uncertain
+
+    def fully_read(self) -> set[str]:
+        """The files every statement of which was either run or known not to run."""
+        if self.aborted:
+            return set()
+        return {f for f in self.loaded - self.skipped_in if self.parsed.get(f) is not None}
 
     def parse_once(self, path: str, parse: Callable[[str], Parsed]) -> Parsed | None:
         """``path`` parsed (once for every model: the cache is shared); None when it
@@ -86,11 +113,56 @@ class InterpreterRuntime(Generic[Parsed]):
         try:
             run()
         except (self.stop_error, WorkExhausted) as error:
-            self.unknown_sources = True
+            self.unknown_sources = self.aborted = True
             self.note(f"{entry}: {error}; the rest is not evaluated")
             return False
         except RecursionError:
-            self.unknown_sources = True
+            self.unknown_sources = self.aborted = True
             self.note(f"{entry}: {TOO_DEEP}; the rest is not evaluated")
             return False
         return True
+
+
+class RunRecord:
+    """What ran on each model's evaluation, gathered into the plan's per-file records."""
+
+    def __init__(self) -> None:
+        self.executed: dict[tuple[str, int, int], dict[str, Value]] = {}
+        self.fully_read: dict[str, list[str]] = {}
+        self.loaded: dict[str, set[str]] = {}
+        self.lookups: dict[tuple[str, str, str, int], dict[str, Value]] = {}
+
+    def add(self, model: str, interpreter: InterpreterRuntime[Any]) -> None:
+        for key, certain in interpreter.executed.items():
+            note_on(self.executed, key, model, 1 if certain else MAYBE)
+        for lookup, certain in interpreter.lookups.items():
+            note_on(self.lookups, lookup, model, 1 if certain else MAYBE)
+        for file in interpreter.fully_read():
+            self.fully_read.setdefault(file, []).append(model)
+        self.loaded.setdefault(model, set()).update(interpreter.loaded)
+
+    def never_entered(self, model: str, build_files: set[str]) -> None:
+        """On ``model`` every file the build could enter was named, so those of
+        ``build_files`` it did not load run nowhere there."""
+        for file in build_files - self.loaded.get(model, set()):
+            self.fully_read.setdefault(file, []).append(model)
+
+    def dependency_lookups(self, models: tuple[str, ...]) -> tuple[DependencyLookup, ...]:
+        return tuple(
+            DependencyLookup(name, route, file, line, tuple((m, states.get(m, 0)) for m in models))
+            for (name, route, file, line), states in self.lookups.items()
+        )
+
+    def command_lines(self, models: tuple[str, ...]) -> tuple[CommandLines, ...]:
+        by_file: dict[str, list[tuple[int, int, PerModel]]] = {file: [] for file in self.fully_read}
+        for (file, first, last), states in self.executed.items():
+            by_file.setdefault(file, []).append((first, last, tuple((m, states.get(m, 0)) for m in models)))
+        return tuple(
+            CommandLines(
+                file,
+                models,
+                tuple(m for m in models if m in self.fully_read.get(file, ())),
+                tuple(sorted(spans)),
+            )
+            for file, spans in sorted(by_file.items())
+        )

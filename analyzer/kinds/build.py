@@ -77,12 +77,17 @@ class TextMatch(BuildKind):
             return
         if self.requires is not None and not self.requires.search(view.text):
             return
-        # CMake files the build model read: a line runs only on the models its command ran on.
-        commands = view.context.command_lines.get(view.rel) if view.language is Language.CMAKE else None
+        # CMake and meson files the build model read: a line runs only on the models its
+        # statement ran on.
+        blocks = view.language in (Language.CMAKE, Language.MESON)
+        commands = view.context.command_lines.get(view.rel) if blocks else None
         # setup.py and its modules: a line in an if-branch the model never takes.
         dead = view.context.dead_branches.get(view.rel) if view.language is Language.SETUP_PY else None
         guarded: set[int] = set()
-        if self.condition is not None and view.language in (Language.CMAKE, Language.MESON):
+        # The text's own guess at x86-only blocks, only where the model did not evaluate
+        # every block of the file on every model.
+        read_in_full = commands is not None and set(commands.full_on) == set(commands.models)
+        if self.condition is not None and blocks and not read_in_full:
             guarded = guarded_lines(view.lines, view.language, self.condition)
         for number, line in enumerate(view.lines, 1):
             if number in guarded or (self.exclude is not None and self.exclude.search(line)):

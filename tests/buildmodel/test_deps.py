@@ -46,6 +46,9 @@ ssl = find_library('ssl')
 """
 
 
+MESON_PYPROJECT = '[build-system]\nrequires = ["meson-python"]\nbuild-backend = "mesonpy"\n'
+
+
 def names(rel: str, text: str) -> list[tuple[str, str, str]]:
     return [(d.name, d.route, d.where) for d in dependencies_in(rel, text)]
 
@@ -121,6 +124,47 @@ def test_a_dependency_on_a_line_the_build_model_never_runs_is_none(tmp_path: Pat
     # Read as text alone (no build model), the guess keeps both.
     texts = [("CMakeLists.txt", (tmp_path / "CMakeLists.txt").read_text())]
     assert [d.name for d in dependencies(texts)] == ["Wayland", "ZLIB"]
+
+
+def test_a_meson_dependency_in_a_branch_no_windows_model_takes_is_none(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(MESON_PYPROJECT)
+    (tmp_path / "m.c").write_text("int m;\n")
+    (tmp_path / "meson.build").write_text(
+        "project('m', 'c')\nis_win = host_machine.system() == 'windows'\n"
+        "if not is_win\n  x11 = dependency('x11')\nendif\nsodium = dependency('libsodium')\n"
+        "py = import('python').find_installation()\npy.extension_module('m', 'm.c')\n"
+    )
+    assert _dependency_names(tmp_path) == ["libsodium"]
+    texts = [("meson.build", (tmp_path / "meson.build").read_text())]
+    assert [d.name for d in dependencies(texts)] == ["x11", "libsodium"]  # the text alone
+
+
+def test_the_model_names_a_library_only_its_variables_spell(tmp_path: Path) -> None:
+    """Issue 28: a build file the model read is asked, not its text: the lookup's name
+    with its variables expanded, and meson's compiler lookups. A file the model could
+    not read in full keeps the text reader's answer."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
+    )
+    (tmp_path / "m.c").write_text("int m;\n")
+    cmake = "project(m C)\nset(CODEC zstd)\nfind_package(${CODEC} REQUIRED)\nadd_library(m MODULE m.c)\n"
+    (tmp_path / "CMakeLists.txt").write_text(cmake)
+    assert _dependency_names(tmp_path) == ["zstd"]
+    assert dependencies([("CMakeLists.txt", cmake)]) == ()  # the text sees only ${CODEC}
+    unread = "execute_process(COMMAND git describe OUTPUT_VARIABLE V)\nforeach(x IN LISTS V)\nendforeach()\n"
+    (tmp_path / "CMakeLists.txt").write_text(cmake + unread + "find_package(LZ4)\n")
+    assert _dependency_names(tmp_path) == ["LZ4"]  # not read in full: the text's answer
+
+
+def test_meson_compiler_lookups_come_from_the_model(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(MESON_PYPROJECT)
+    (tmp_path / "m.c").write_text("int m;\n")
+    (tmp_path / "meson.build").write_text(
+        "project('m', 'c')\ncc = meson.get_compiler('c')\nname = 'ssl'\nssl = cc.find_library(name)\n"
+        "py = import('python').find_installation()\npy.extension_module('m', 'm.c', dependencies: ssl)\n"
+    )
+    result = scan(tmp_path, ScanOptions(jobs=1))
+    assert result.dependencies == (("ssl", "meson find_library()", "meson.build:4"),)
 
 
 def test_a_setup_py_branch_no_model_takes_names_no_dependency(tmp_path: Path) -> None:

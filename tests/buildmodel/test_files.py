@@ -22,6 +22,9 @@ WINDOWS_CIBW_JOB = (
 ALL = frozenset({"msvc-arm64", "clang-cl-arm64", "mingw-arm64", "arm64ec"})
 
 
+MESON_PYPROJECT = '[build-system]\nrequires = ["meson-python"]\nbuild-backend = "mesonpy"\n'
+
+
 def ids(rel: str, language: Language, text: str) -> list[tuple[str, int]]:
     found, _ = analyze_build_file(rel, language, text, RULES, ALL)
     return [(f.rule_id, f.location.line) for f in found]
@@ -214,3 +217,34 @@ def test_branch_body_is_the_branch_up_to_its_next_arm_nested_blocks_included() -
     assert branch_body(meson, Language.MESON, 2) is None  # not a branch opener
     cmake = ["if(X86)", "  set(SRC a.c)", "elseif(ARM)", "endif()"]
     assert branch_body(cmake, Language.CMAKE, 1) == ["  set(SRC a.c)"]
+
+
+MESON_ROOT = (
+    "project('p', 'c')\n"
+    "{enter}\n"
+    "py = import('python').find_installation()\n"
+    "py.extension_module('m', 'm.c')\n"
+)
+X86_LADDER = "sources = []\nif host_machine.cpu_family() == 'x86_64'\n  sources += ['simd_sse2.c']\nendif\n"
+
+
+@pytest.mark.parametrize(
+    ("enter", "flagged"),
+    [
+        ("subdir('simd')", True),
+        # Only text knows no such guard: the model evaluates the variable per model.
+        ("off_windows = host_machine.system() != 'windows'\nif off_windows\n  subdir('simd')\nendif", False),
+    ],
+)
+def test_a_meson_file_the_model_never_enters_on_windows_is_not_flagged(
+    tmp_path: Path, enter: str, flagged: bool
+) -> None:
+    """Issue 28: meson's per-line record decides, as CMake's does (WOA520 on a cpu_family
+    ladder in a folder only non-Windows builds enter is not a Windows on Arm finding)."""
+    (tmp_path / "pyproject.toml").write_text(MESON_PYPROJECT)
+    (tmp_path / "m.c").write_text("int m;\n")
+    (tmp_path / "meson.build").write_text(MESON_ROOT.format(enter=enter))
+    (tmp_path / "simd").mkdir()
+    (tmp_path / "simd" / "meson.build").write_text(X86_LADDER)
+    found = [(f.rule_id, f.location.path) for f in scan(tmp_path, ScanOptions(jobs=1)).findings]
+    assert (("WOA520", "simd/meson.build") in found) is flagged

@@ -323,6 +323,77 @@ def test_cmake_records_which_commands_ran_on_which_models() -> None:
     assert lines.full_on == () and dict(lines.ran_on(9))["msvc-arm64"] == 1
 
 
+MESON_X86_FLAGS = (
+    "project('p', 'c')\n"  # 1
+    "is_x86 = host_machine.cpu_family() in ['x86', 'x86_64']\n"  # 2
+    "if is_x86\n"  # 3
+    "  flags = [\n"  # 4
+    "    '-mavx2',\n"  # 5
+    "  ]\n"  # 6
+    "elif host_machine.system() == 'windows'\n"  # 7
+    "  flags = []\n"  # 8
+    "endif\n"  # 9
+    "py = import('python').find_installation()\n"  # 10
+    "py.extension_module('m', 'm.c', c_args: flags)\n"  # 11
+)
+
+
+def test_meson_records_which_statements_ran_on_which_models() -> None:
+    """Issue 28: meson keeps the same per-line record as CMake, so a rule's hit (or a
+    dependency) on a line that runs on no ARM64 model is read from the model, not guessed
+    from the text. A statement spans its lines; an elif's condition runs when the arms
+    before it were not taken."""
+    (lines,) = meson({"meson.build": MESON_X86_FLAGS, "m.c": ""}).command_lines
+    assert lines.path == "meson.build" and set(lines.full_on) == set(MODELS)
+    assert dict(lines.ran_on(5))["msvc-arm64"] == 0  # inside the x86 arm's assignment
+    assert dict(lines.ran_on(3))["msvc-arm64"] == 1  # the if itself is evaluated
+    assert dict(lines.ran_on(7))["msvc-arm64"] == 1 and dict(lines.ran_on(8))["msvc-arm64"] == 1
+    assert dict(lines.ran_on(11))["mingw-arm64"] == 1
+    # An unknown condition: the arm may run (MAYBE), never "did not run".
+    unknown = MESON_X86_FLAGS.replace("if is_x86", "if get_variable('unset', is_x86) or run_command('x').returncode() == 0")
+    (lines,) = meson({"meson.build": unknown, "m.c": ""}).command_lines
+    assert dict(lines.ran_on(5))["msvc-arm64"] == MAYBE
+    # A loop over a list only the build knows: nothing is said against the file's lines.
+    loop = "foreach x : run_command('ls').stdout().split()\n  y = x\nendforeach\n"
+    (lines,) = meson({"meson.build": MESON_X86_FLAGS + loop, "m.c": ""}).command_lines
+    assert lines.full_on == () and dict(lines.ran_on(5))["msvc-arm64"] == 1
+
+
+def test_meson_files_entered_only_off_windows_run_nowhere() -> None:
+    plan = meson(
+        {
+            "meson.build": (
+                "project('p', 'c')\n"
+                "if host_machine.system() != 'windows'\n  subdir('unix')\nendif\n"
+                "subdir('broken')\n"
+                "py = import('python').find_installation()\npy.extension_module('m', 'm.c')\n"
+            ),
+            "unix/meson.build": "x11 = dependency('x11')\n",
+            "broken/meson.build": "if (\n",
+            "m.c": "",
+        }
+    )
+    assert plan.line_runs("broken/meson.build", 1) is None  # entered but unreadable
+    # Every subdir() named its folder, so a meson.build no Windows model enters is no
+    # part of the build there; the if that guards the subdir is evaluated everywhere.
+    assert plan.runs_nowhere("unix/meson.build", 1)
+    assert plan.runs_nowhere("meson.build", 3) and not plan.runs_nowhere("meson.build", 2)
+    # A subdir() whose folder only the build knows: a file not entered may still be one.
+    unknown = meson(
+        {
+            "meson.build": (
+                "project('p', 'c')\nsubdir(run_command('pick').stdout())\n"
+                "py = import('python').find_installation()\npy.extension_module('m', 'm.c')\n"
+            ),
+            "unix/meson.build": "x11 = dependency('x11')\n",
+            "broken/meson.build": "if (\n",
+            "m.c": "",
+        }
+    )
+    assert unknown.line_runs("unix/meson.build", 1) is None
+    assert not unknown.runs_nowhere("meson.build", 2)
+
+
 def test_cmake_macro_configure_file_and_try_compile() -> None:
     plan = cmake(
         {
