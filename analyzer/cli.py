@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import signal
 import sys
 import threading
-from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +28,7 @@ from analyzer.status.defaults import DEFAULT_PYTHONS
 if TYPE_CHECKING:  # annotations only: the modules load when a command needs them
     from analyzer.index.simple import SimpleIndex
     from analyzer.scan import ScanOptions
+    from analyzer.status.command import ProjectList
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 # What `woaport scan` with no argument scans: a small demo tree shipped as package data.
@@ -818,74 +816,62 @@ def status_command(
 
     Give project NAMES, or --top N for the most-downloaded ones. Exit 0 when every
     project was looked up, 2 when any could not be (it is reported as "error")."""
-    from analyzer.index.config import IndexConfigError, default_index_url
+    from analyzer.index.config import IndexConfigError
     from analyzer.index.errors import IndexFetchError
-    from analyzer.index.httpcache import HttpCache
-    from analyzer.index.simple import SimpleIndex, normalize
     from analyzer.paths import default_cache_dir
-    from analyzer.status.history import History, HistoryError, Trend
+    from analyzer.status.command import (
+        StatusRequest,
+        run_status,
+        status_exit_failed,
+        unique_count,
+    )
     from analyzer.status.history import default_db_path as default_status_db
     from analyzer.status.html import render_dashboard, write_dashboard
-    from analyzer.status.queue import port_queue
-    from analyzer.status.report import StatusReport, error_lines, status_json, status_table
-    from analyzer.status.run import CheckOptions, check_projects
-    from analyzer.status.toplist import builtin_top, with_suggestions
+    from analyzer.status.report import error_lines, status_json, status_table
+    from analyzer.status.run import CheckOptions
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or DEFAULT_PYTHONS
     for python in chosen:
         if not re.fullmatch(r"3\.\d{1,2}t?", python):
             raise click.UsageError(f"--python takes versions like 3.12 or 3.13t, not {python!r}")
-    wanted, source, downloads, listed = _project_list(names, top, top_file)
-    started = datetime.now(UTC).isoformat(timespec="milliseconds")
-    options = CheckOptions(pythons=chosen, dependencies=not no_deps, scan_blocked=scan_blocked)
-    cache = None if no_cache else HttpCache((cache_dir or default_cache_dir()) / "index")
+    projects = _project_list(names, top, top_file)
+    request = StatusRequest(
+        projects=projects,
+        label=projects.label(names, top),
+        pythons=chosen,
+        check=CheckOptions(pythons=chosen, dependencies=not no_deps, scan_blocked=scan_blocked),
+        index_url=index_url,
+        cache_dir=None if no_cache else (cache_dir or default_cache_dir()) / "index",
+        max_age=max_age,
+        jobs=jobs,
+        retries=retries,
+        timeout=timeout,
+        history_db=None if no_db else db_path or default_status_db(),
+    )
     try:
-        url = default_index_url(index_url)
-        with SimpleIndex(
-            url, retries=retries, timeout=timeout, cache=cache, max_age=max_age, connections=jobs
-        ) as index:
-            total = len(dict.fromkeys(normalize(n) for n in wanted))
-            with ExitStack() as stack:
-                tick = None
-                if not (no_progress or quiet) and sys.stderr.isatty():
-                    bar = stack.enter_context(
-                        click.progressbar(length=total, label="checking", file=sys.stderr)
-                    )
-                    tick = lambda done, all_: bar.update(1)  # noqa: E731
-                results = check_projects(index, wanted, options, workers=jobs, progress=tick)
-            results = with_suggestions(results, builtin_top().names, functools.partial(_index_names, index))
+        with ExitStack() as stack:
+            tick = None
+            if not (no_progress or quiet) and sys.stderr.isatty():
+                bar = stack.enter_context(
+                    click.progressbar(length=unique_count(projects.names), label="checking", file=sys.stderr)
+                )
+                tick = lambda done, all_: bar.update(1)  # noqa: E731
+            outcome = run_status(request, tick)
     except (IndexConfigError, IndexFetchError) as error:
         raise OperationalError(str(error)) from None
     except KeyboardInterrupt:
         click.echo("interrupted: nothing recorded", err=True)
         sys.exit(130)
-    for missing in (r for r in results if r.klass == "missing"):
+    report = outcome.report
+    for missing in (r for r in report.results if r.klass == "missing"):
         guess = f"; did you mean {' or '.join(missing.did_you_mean)}?" if missing.did_you_mean else ""
         click.echo(f"{missing.name}: not on the index{guess}", err=True)
-    report = StatusReport(
-        started, url, chosen, tuple(results), port_queue(results, downloads), source, downloads
-    )
-    # A run from a package list alone is one of the series the trend is drawn for.
-    from_list = listed and not names
-    label = (f"top {top} of {source}" if top else source) if from_list else f"{len(results)} named project(s)"
-    trend = Trend(label, chosen, ((started, Counter(s.klass for s in results)),))
-    if not no_db:
-        import sqlite3  # only a status run records history (its import costs every scan)
-
-        try:
-            history = History(db_path or default_status_db())
-            try:
-                history.record(started, url, chosen, results, label, listed=from_list)
-                trend = history.trend()
-                report = replace(report, since=history.since())
-            finally:
-                history.close()
-        except (HistoryError, OSError, sqlite3.Error) as error:
-            click.echo(f"warning: history not recorded: {error}", err=True)
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if json_out:
         _write(json_out, status_json(report))
     if html_dir is not None:
-        page = render_dashboard(report, trend)
+        page = render_dashboard(report, outcome.trend)
         try:
             written = write_dashboard(html_dir, page)
         except OSError as error:
@@ -895,70 +881,41 @@ def status_command(
         click.echo(f"error: {line}", err=True)
     if json_out != "-" and not quiet:
         _echo_text(status_table(report), color)
-    unknown_names = strict and any(r.klass == "missing" for r in results)
-    sys.exit(EXIT_USAGE if unknown_names or any(r.klass == "error" for r in results) else EXIT_CLEAN)
+    sys.exit(EXIT_USAGE if status_exit_failed(outcome, strict) else EXIT_CLEAN)
 
 
-def _project_list(
-    names: tuple[str, ...], top: int | None, top_file: Path | None
-) -> tuple[list[str], str, dict[str, int], bool]:
-    """The projects a status or survey run covers: NAMES, then the first ``top`` of the
-    package list (``--top-file`` or the built-in one); where they came from, their
-    download counts, and whether a package list gave them."""
-    from analyzer.status.toplist import TopListError, builtin_top, load_top_file
+def _project_list(names: tuple[str, ...], top: int | None, top_file: Path | None) -> ProjectList:
+    """The projects a status or survey run covers (NAMES, --top, --top-file)."""
+    from analyzer.status.command import project_list
+    from analyzer.status.toplist import TopListError
 
     try:
-        listed = load_top_file(top_file) if top_file else builtin_top() if top else None
+        return project_list(names, top, top_file)
     except TopListError as error:
         raise OperationalError(str(error)) from None
-    wanted = list(names)
-    source = "command line"
-    downloads: dict[str, int] = {}
-    if listed is not None:
-        wanted += list(listed.names[:top] if top else listed.names)
-        source = f"{listed.source}" + (f", {listed.date}" if listed.date else "")
-        downloads = listed.downloads
-    if not wanted:
-        raise click.UsageError("name some projects, or use --top N / --top-file FILE")
-    return wanted, source, downloads, listed is not None
-
-
-def _index_names(index: SimpleIndex) -> tuple[str, ...]:
-    """Every name the index lists, for "did you mean"; none when it will not say."""
-    from analyzer.index.errors import IndexFetchError
-
-    try:
-        return index.project_names()
-    except IndexFetchError:
-        return ()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
 
 
 def _prove_patched(path: Path, plan: Any, options: ScanOptions, python: str, index_url: str | None) -> str:
     """woaport prove on a scratch copy of the tree with the fix applied: one sentence."""
-    import tempfile
-
-    from analyzer.fix.engine import patched_copy
+    from analyzer.fix.prove import prove_patched
     from analyzer.paths import default_cache_dir
-    from analyzer.prove.session import ProofSettings, find_toolchain, proof_sentence, prove_source
-    from analyzer.sdk.provider import SdkError, checked, find_sdk
+    from analyzer.sdk.provider import SdkError
 
     cache = default_cache_dir()
-    log = lambda m: click.echo(m, err=True)  # noqa: E731
     try:
-        sdk = checked(find_sdk(python, cache / "sdk", log=log))
-        toolchain = find_toolchain()
+        return prove_patched(
+            path,
+            plan,
+            options,
+            python,
+            cache,
+            lambda: _open_index(index_url, cache),
+            lambda message: click.echo(message, err=True),
+        )
     except SdkError as error:
         raise OperationalError(f"--prove: {error}") from None
-    settings = ProofSettings(
-        requires_cache=cache / "requires",
-        zig_cache=cache / "zig",
-        open_index=lambda: _open_index(index_url, cache),
-    )
-    with tempfile.TemporaryDirectory(prefix="woaport-fix-prove-") as scratch:
-        tree = patched_copy(path, plan, options, Path(scratch), everything=True)
-        # As `prove` plans: the probes the fast mode cannot decide are compiled for ARM64.
-        proof = prove_source(tree, [sdk], toolchain, Path(scratch) / "out", settings, log)
-    return proof_sentence(proof, python)
 
 
 @main.command("survey")
@@ -1058,18 +1015,12 @@ def survey_command(
     --json, the results. Each project runs as a task on Dask with the survey limits;
     results are kept in the history database, so a re-run goes on where it stopped.
     Exit 0 when every project was surveyed, 1 when one failed, 2 on usage or index errors."""
-    from analyzer.index.config import IndexConfigError, default_index_url
-    from analyzer.index.errors import IndexFetchError
-    from analyzer.index.httpcache import HttpCache
-    from analyzer.index.simple import SimpleIndex
     from analyzer.paths import default_cache_dir
-    from analyzer.sdk.provider import SdkError, checked, find_sdk, zig_command
     from analyzer.status.classify import StatusClass
     from analyzer.status.history import default_db_path as default_status_db
-    from analyzer.survey.html import write_worklist
+    from analyzer.survey.command import SurveyRequest, SurveyRunError, survey_projects
     from analyzer.survey.report import survey_json, survey_text
-    from analyzer.survey.run import SchedulerError, SurveyOptions, run_survey, write_patches
-    from analyzer.survey.store import SurveyStore, SurveyStoreError
+    from analyzer.survey.run import SurveyOptions
 
     if not re.fullmatch(r"3\.\d{1,2}", prove_python):
         raise click.UsageError(f"--python takes a version like 3.13, not {prove_python!r}")
@@ -1079,72 +1030,48 @@ def survey_command(
         raise click.UsageError(f"--also takes status classes ({', '.join(sorted(known))})")
     if scheduler and not re.match(r"^(tcp|tls|inproc|ucx)://", scheduler):
         raise click.UsageError(f"--scheduler takes a Dask address like tcp://HOST:8786, not {scheduler!r}")
-    wanted, source, downloads, listed = _project_list(names, top, top_file)
-    label = (f"top {top} of {source}" if top else source) if listed and not names else " ".join(sorted(names))
+    projects = _project_list(names, top, top_file)
 
     def log(message: str) -> None:
         if not quiet:
             click.echo(message, err=True)
 
-    cache_root = cache_dir or default_cache_dir()
-    proof, sdk_dir = "", ""
-    if not no_prove:
-        try:
-            zig_command()
-            sdk = checked(find_sdk(prove_python, cache_root / "sdk", log=log))
-            proof, sdk_dir = prove_python, str(sdk.root)
-        except SdkError as error:
-            click.echo(f"note: no proofs this run ({error})", err=True)
-    options = SurveyOptions(
-        prove_python=proof,
-        sdk_dir=sdk_dir,
-        zig_cache=str(cache_root / "zig"),
-        index_cache=str(cache_root / "index"),
-        timeout=timeout,
-        jobs=jobs or max(1, os.cpu_count() or 1),
-        scheduler=scheduler or "",
-        refresh=refresh,
-        also=extra,
-        ci_from=str(ci_from.resolve()) if ci_from else "",
-        repo_ci=not no_repo_ci,
+    request = SurveyRequest(
+        projects=projects,
+        label=projects.label(names, top) or " ".join(sorted(names)),
+        options=SurveyOptions(
+            timeout=timeout,
+            jobs=jobs or max(1, os.cpu_count() or 1),
+            scheduler=scheduler or "",
+            refresh=refresh,
+            also=extra,
+            ci_from=str(ci_from.resolve()) if ci_from else "",
+            repo_ci=not no_repo_ci,
+        ),
+        prove_python="" if no_prove else prove_python,
+        cache_root=cache_dir or default_cache_dir(),
+        out_dir=out_dir,
+        index_url=index_url,
+        history_db=None if no_db else db_path or default_status_db(),
     )
-    started = datetime.now(UTC).isoformat(timespec="milliseconds")
-    store = None
-    if not no_db:
-        try:
-            store = SurveyStore(db_path or default_status_db())
-        except (SurveyStoreError, OSError) as error:
-            raise OperationalError(f"history database: {error}") from None
     try:
-        url = default_index_url(index_url)
-        with SimpleIndex(url, timeout=timeout, cache=HttpCache(cache_root / "index")) as index:
-            progress = (lambda _: None) if no_progress else log
-            report = run_survey(
-                index, wanted, options, store, started, label, downloads, log, progress=progress
-            )
-    except (IndexConfigError, IndexFetchError) as error:
-        raise OperationalError(str(error)) from None
-    except SchedulerError as error:
+        outcome = survey_projects(
+            request,
+            log,
+            warn=lambda message: click.echo(f"note: {message}", err=True),
+            progress=(lambda _: None) if no_progress else log,
+        )
+    except SurveyRunError as error:
         raise OperationalError(str(error)) from None
     except KeyboardInterrupt:
         click.echo("interrupted: the projects finished so far are kept; run again to go on", err=True)
         sys.exit(130)
-    finally:
-        if store is not None:
-            store.close()
-    try:
-        patches = write_patches(out_dir / "patches", report.surveys)
-        page = write_worklist(out_dir, report, patches)
-    except OSError as error:
-        raise OperationalError(f"cannot write to {out_dir}: {error}") from None
-    log(f"worklist: {page}")
+    log(f"worklist: {outcome.worklist}")
     if json_out:
-        _write(json_out, survey_json(report, patches))
+        _write(json_out, survey_json(outcome.report, outcome.patches))
     if json_out != "-" and not quiet:
-        _echo_text(survey_text(report, patches), color)
-    lookup_failed = any(n.status == StatusClass.ERROR for n in report.not_surveyed)
-    failed = any(s.outcome != "done" for s in report.surveys)
-    sys.exit(EXIT_USAGE if lookup_failed else EXIT_FINDINGS if failed else EXIT_CLEAN)
+        _echo_text(survey_text(outcome.report, outcome.patches), color)
+    sys.exit(EXIT_USAGE if outcome.lookup_failed() else EXIT_FINDINGS if outcome.failed() else EXIT_CLEAN)
 
 
 @main.command("rules")
@@ -1369,11 +1296,9 @@ def prove_command(
 def _open_index(index_url: str | None, cache: Path) -> SimpleIndex:
     """The package index the user configured (or ``index_url``), its answers cached below
     ``cache``."""
-    from analyzer.index.config import default_index_url
-    from analyzer.index.httpcache import HttpCache
-    from analyzer.index.simple import SimpleIndex
+    from analyzer.index.config import open_configured_index
 
-    return SimpleIndex(default_index_url(index_url), cache=HttpCache(cache / "index"))
+    return open_configured_index(index_url, cache / "index")
 
 
 @main.command("sdk")

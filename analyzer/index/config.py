@@ -14,8 +14,12 @@ import sys
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer.errors import InputProblem
+
+if TYPE_CHECKING:  # the client loads only when an index is opened
+    from analyzer.index.simple import SimpleIndex
 
 
 class IndexConfigError(RuntimeError, InputProblem):
@@ -105,3 +109,13 @@ def default_index_url(
         if candidate:
             return candidate.rstrip("/") + "/"
     raise IndexConfigError("no package index configured: pass --index-url or set PIP_INDEX_URL")
+
+
+def open_configured_index(index_url: str | None, cache_dir: Path | None) -> SimpleIndex:
+    """The package index the user configured (or ``index_url``), its answers cached in
+    ``cache_dir`` (None: not cached)."""
+    from analyzer.index.httpcache import HttpCache
+    from analyzer.index.simple import SimpleIndex
+
+    cache = HttpCache(cache_dir) if cache_dir is not None else None
+    return SimpleIndex(default_index_url(index_url), cache=cache)

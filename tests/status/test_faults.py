@@ -103,7 +103,7 @@ def test_ctrl_c_records_nothing(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("analyzer.status.run.check_projects", interrupted)  # the CLI imports it when run
+    monkeypatch.setattr("analyzer.status.command.check_projects", interrupted)
     code, _, output = run(local_index, tmp_path, "native-pkg")
     assert code == 130 and "nothing recorded" in output
     db = sqlite3.connect(tmp_path / "h.sqlite")
