@@ -14,7 +14,6 @@ from analyzer.archive import ArchiveError, extract
 from analyzer.findings import finding_keys
 from analyzer.gitclone import CloneError, export_revision
 from analyzer.inputs import prefix_for, rebase
-from analyzer.model import Finding
 from analyzer.result import ScanResult
 from analyzer.scan import ScanOptions, scan
 
@@ -81,18 +80,3 @@ def repository_files(repository: Path, names: tuple[str, ...]) -> set[str]:
             raise OutsideRepository(f"--in-repo: {name} is outside the repository {repository}")
         files.add(path.relative_to(repository).as_posix())
     return files
-
-
-def restricted_to(result: ScanResult, files: set[str]) -> ScanResult:
-    """``result`` about ``files`` alone (a finding in C generated from one of them counts)."""
-
-    def wanted(f: Finding) -> bool:
-        origin = f.generated_from.path if f.generated_from is not None else None
-        return f.location.path in files or origin in files
-
-    return replace(
-        result,
-        findings=tuple(f for f in result.findings if wanted(f)),
-        not_compiled=tuple(f for f in result.not_compiled if wanted(f)),
-        warnings=tuple(w for w in result.warnings if w.path in files),
-    )

@@ -9,7 +9,6 @@ import sys
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -354,12 +353,10 @@ def scan_command(
     index (pypi:NAME, NAME==VERSION; its sdist is downloaded, never built or run).
     Default: a small bundled demo tree. Paths are reported relative to the repository
     root (else the current directory)."""
-    from analyzer.changed import restricted_to
-    from analyzer.inputs import open_input, prefix_for, rebase
     from analyzer.native.sources import check_excludes
     from analyzer.paths import default_cache_dir
     from analyzer.rules import RuleError, default_rules, select_rules
-    from analyzer.scan import ScanOptions, scan
+    from analyzer.scan import ScanOptions, scan_inputs
     from analyzer.targets import select_targets
 
     wanted = list(inputs) or [str(DEMO_TREE)]
@@ -417,7 +414,6 @@ def scan_command(
     if explain and not precise:
         raise click.UsageError("--explain compares fast and precise mode: add --precise")
     bar = _Bar(enabled=not quiet and not no_progress and sys.stderr.isatty())
-    results: list[ScanResult] = []
 
     # What was fetched from an index is always said (also with -q): a scan of the wrong
     # project must never pass unnoticed.
@@ -433,23 +429,7 @@ def scan_command(
         return SimpleIndex(url, cache=index_cache)
 
     try:
-        with ExitStack() as stack:
-            for target in wanted:
-                opened = stack.enter_context(
-                    open_input(target, index_url=index_url, log=log, make_index=make_index)
-                )
-                result = scan(opened.root, options, bar)
-                result = replace(
-                    result,
-                    root=opened.label,
-                    warnings=opened.warnings + result.warnings,
-                    released_win_arm64=opened.released_win_arm64,
-                )
-                if opened.local:
-                    result = rebase(result, prefix_for(opened.root, Path.cwd()))
-                if only_files is not None:
-                    result = restricted_to(result, only_files)
-                results.append(result)
+        results = scan_inputs(wanted, options, index_url, log, make_index, bar, only_files)
     except InputProblem as error:
         raise OperationalError(str(error)) from None
     finally:

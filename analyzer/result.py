@@ -8,7 +8,7 @@ descriptors and the verdict's categories), so the ground-floor vocabulary in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
 from analyzer.model import Difference, Finding, ScanWarning
@@ -60,6 +60,21 @@ class ScanResult:
     in_repository_folder: bool = False
     # A release from the index: the Pythons its win_arm64 wheels already cover ("cp312").
     released_win_arm64: tuple[str, ...] = ()
+
+    def restricted_to(self, files: set[str]) -> ScanResult:
+        """This result about ``files`` alone (a finding in C generated from one of them
+        counts)."""
+
+        def wanted(f: Finding) -> bool:
+            origin = f.generated_from.path if f.generated_from is not None else None
+            return f.location.path in files or origin in files
+
+        return replace(
+            self,
+            findings=tuple(f for f in self.findings if wanted(f)),
+            not_compiled=tuple(f for f in self.not_compiled if wanted(f)),
+            warnings=tuple(w for w in self.warnings if w.path in files),
+        )
 
 
 # How ScanResult.merge combines a field of several scans; every other field is handled

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer.buildfiles import scan_build_files
 from analyzer.buildmodel.deps import (
@@ -34,6 +37,9 @@ from analyzer.result import ScanResult
 from analyzer.rules import Rule, default_rules
 from analyzer.targets import TargetData, load_targets
 from analyzer.verdict import own_workflow
+
+if TYPE_CHECKING:  # the index client loads only for a pypi: input
+    from analyzer.index.simple import SimpleIndex
 
 __all__ = [
     "BUILD_PROBE",
@@ -148,6 +154,41 @@ def read_dependencies(
         and not is_built_in_tree(d.name, built)
     )
     return libraries, found
+
+
+def scan_inputs(
+    inputs: Sequence[str],
+    options: ScanOptions,
+    index_url: str | None,
+    log: Callable[[str], None],
+    make_index: Callable[[str], SimpleIndex] | None = None,
+    progress: Progress | None = None,
+    only_files: set[str] | None = None,
+) -> list[ScanResult]:
+    """Each input (a path, an sdist, ``pypi:NAME``) opened and scanned, labelled as given,
+    local paths reported relative to their repository (or the current folder), and with
+    ``only_files`` (repository-relative) only their findings. Raises InputProblem."""
+    from analyzer.inputs import open_input, prefix_for, rebase
+
+    results: list[ScanResult] = []
+    with ExitStack() as stack:
+        for target in inputs:
+            opened = stack.enter_context(
+                open_input(target, index_url=index_url, log=log, make_index=make_index)
+            )
+            result = scan(opened.root, options, progress)
+            result = replace(
+                result,
+                root=opened.label,
+                warnings=opened.warnings + result.warnings,
+                released_win_arm64=opened.released_win_arm64,
+            )
+            if opened.local:
+                result = rebase(result, prefix_for(opened.root, Path.cwd()))
+            if only_files is not None:
+                result = result.restricted_to(only_files)
+            results.append(result)
+    return results
 
 
 def scan(root: Path, options: ScanOptions = ScanOptions(), progress: Progress | None = None) -> ScanResult:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.changed import OutsideRepository, only_new, repository_files, restricted_to
+from analyzer.changed import OutsideRepository, only_new, repository_files
 from analyzer.result import ScanResult
 from analyzer.scan import ScanOptions, scan
 from tests.clirun import run
@@ -103,8 +103,8 @@ def test_only_new_keeps_what_the_base_did_not_have(tmp_path: Path) -> None:
 
 def test_restricted_to_keeps_the_named_files(tmp_path: Path) -> None:
     result = _scanned(tmp_path, {"a.c": "#include <immintrin.h>\n", "b.c": "#include <xmmintrin.h>\n"})
-    assert {f.location.path for f in restricted_to(result, {"b.c"}).findings} == {"b.c"}
-    assert restricted_to(result, set()).findings == ()
+    assert {f.location.path for f in result.restricted_to({"b.c"}).findings} == {"b.c"}
+    assert result.restricted_to(set()).findings == ()
 
 
 def test_a_file_outside_the_repository_is_refused(tmp_path: Path) -> None:

@@ -768,6 +768,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     return self.compiler_sizeof(args, kwargs, frame, line)
                 if name == "find_library":
                     self.lookup(name, args, frame, line)
+                if name == "has_function_attribute":
+                    return self.function_attribute(args, frame, line)
                 return UNKNOWN
             if receiver.kind == "python" and name == "find_installation":
                 return Obj("installation")
@@ -898,6 +900,24 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         # 1 only from a judge that compiled the probe (prove's toolchain): the build's answer.
         return False if verdict == 0 else True if verdict == 1 else UNKNOWN
 
+    def function_attribute(self, args: list[Any], frame: dict[str, str], line: int) -> Any:
+        """``cc.has_function_attribute(name)`` as meson answers it: a compiler with MSVC's
+        argument syntax (cl, clang-cl) has only dllimport and dllexport, without a check;
+        GCC and clang compile a declaration with the attribute, its warnings made errors."""
+        name = strip_maybe(args[0]) if args else None
+        if not isinstance(name, str):
+            return UNKNOWN
+        compiler = self.facts.get("meson.compiler_id")
+        if compiler in ("msvc", "clang-cl"):
+            return name in ("dllimport", "dllexport")
+        declaration = _attribute_declaration(name)
+        if compiler is None or declaration is None:
+            return UNKNOWN
+        text = f'#pragma GCC diagnostic error "-Wattributes"\n{declaration}\n'
+        verdict = self.judge(text)
+        self.probes.append((frame["file"], line, f"cc.has_function_attribute({name!r})", verdict, ""))
+        return False if verdict == 0 else True if verdict == 1 else UNKNOWN
+
     def probe_sources(self, value: Any, frame: dict[str, str], line: int, keyword: str) -> None:
         values = (
             value.values() if isinstance(value, dict) else (value if isinstance(value, list) else [value])
@@ -1018,6 +1038,25 @@ _GLOBALS: dict[str, Any] = {
     "target_machine": Obj("machine"),
     "meson": Obj("meson"),
 }
+
+
+def _attribute_declaration(name: str) -> str | None:
+    """A declaration using the GCC function attribute meson calls ``name`` (the ones
+    whose spelling is plain; None for the rest: unknown)."""
+    if name.startswith("visibility:") and name.split(":", 1)[1] in (
+        "default",
+        "hidden",
+        "internal",
+        "protected",
+    ):
+        return f'int woaport_probe(void) __attribute__((visibility("{name.split(":", 1)[1]}")));'
+    if name in ("dllimport", "dllexport"):
+        return f"__declspec({name}) int woaport_probe(void);"
+    if name in ("unused", "cold", "hot", "const", "pure", "noinline", "malloc", "warn_unused_result"):
+        return f"int *woaport_probe(void) __attribute__(({name}));"
+    if name == "noreturn":
+        return "void woaport_probe(void) __attribute__((noreturn));"
+    return None
 
 
 def _string_method(text: str, name: str, args: list[Any]) -> Any:

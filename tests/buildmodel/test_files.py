@@ -220,10 +220,7 @@ def test_branch_body_is_the_branch_up_to_its_next_arm_nested_blocks_included() -
 
 
 MESON_ROOT = (
-    "project('p', 'c')\n"
-    "{enter}\n"
-    "py = import('python').find_installation()\n"
-    "py.extension_module('m', 'm.c')\n"
+    "project('p', 'c')\n{enter}\npy = import('python').find_installation()\npy.extension_module('m', 'm.c')\n"
 )
 X86_LADDER = "sources = []\nif host_machine.cpu_family() == 'x86_64'\n  sources += ['simd_sse2.c']\nendif\n"
 
