@@ -17,7 +17,6 @@ from analyzer.buildmodel.deps import (
     NOT_DEPENDENCIES,
     Dependency,
     built_in_tree,
-    dependencies_in,
     first_of_each_name,
     in_examples,
     is_built_in_tree,
@@ -26,6 +25,7 @@ from analyzer.buildmodel.deps import (
     normalized,
 )
 from analyzer.buildmodel.plan import BuildPlan, system_libraries
+from analyzer.buildmodel.textual import dependencies_in
 from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native.engine import scan_native
 from analyzer.native.sources import DEFAULT_MAX_BYTES, SourceFile, meson_vendored

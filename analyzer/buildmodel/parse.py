@@ -33,6 +33,11 @@ _CMAKE_BLOCK = _block_syntax(Language.CMAKE)
 _MESON_BLOCK = _block_syntax(Language.MESON)
 
 
+def block_syntax(language: Language) -> re.Pattern[str]:
+    """The pattern of a CMake or meson block line (if/elseif/else/endif...)."""
+    return _CMAKE_BLOCK if language is Language.CMAKE else _MESON_BLOCK
+
+
 class Unparseable(Exception):
     """The file cannot be parsed as its format; the message says so for the user."""
 
@@ -204,30 +209,6 @@ def job_matrix(job: Any) -> Any:
     strategy: Any = job.get("strategy") if hasattr(job, "get") else None
     matrix: Any = strategy.get("matrix") if hasattr(strategy, "get") else None
     return matrix if hasattr(matrix, "get") else None
-
-
-def guarded_lines(lines: list[str], language: Language, guard: re.Pattern[str]) -> set[int]:
-    """1-based lines inside a CMake/meson if/elseif branch whose condition matches
-    ``guard`` (an ``else`` branch is the opposite of its conditions: never guarded)."""
-    block = _CMAKE_BLOCK if language is Language.CMAKE else _MESON_BLOCK
-    stack: list[bool] = []  # per open if: is the current branch guarded?
-    guarded: set[int] = set()
-    for number, line in enumerate(lines, 1):
-        m = block.match(line)
-        if m is not None:
-            keyword = m.group(1).lower()
-            if keyword == "if":
-                stack.append(bool(guard.search(m.group(2))))
-            elif keyword in ("elseif", "elif") and stack:
-                stack[-1] = bool(guard.search(m.group(2)))
-            elif keyword == "else" and stack:
-                stack[-1] = False
-            elif keyword == "endif" and stack:
-                stack.pop()
-            continue
-        if any(stack):
-            guarded.add(number)
-    return guarded
 
 
 def branch_body(lines: list[str], language: Language, number: int) -> list[str] | None:

@@ -17,9 +17,9 @@ from analyzer.buildmodel.parse import (
     Hit,
     Unparseable,
     branch_body,
-    guarded_lines,
     toml_key_line,
 )
+from analyzer.buildmodel.textual import guarded_lines
 from analyzer.kinds.base import MatchKind, register, spec
 from analyzer.model import Language
 from analyzer.targets import load_targets

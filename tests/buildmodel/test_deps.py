@@ -6,13 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.buildmodel.deps import (
-    built_in_tree,
-    dependencies,
-    dependencies_in,
-    is_built_in_tree,
-    normalized,
-)
+from analyzer.buildmodel.deps import built_in_tree, is_built_in_tree, normalized
+from analyzer.buildmodel.textual import dependencies, dependencies_in
 from analyzer.scan import ScanOptions, scan
 from analyzer.verdict import judge
 

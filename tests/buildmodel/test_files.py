@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from analyzer.buildfiles import analyze_build_file
-from analyzer.buildmodel.parse import guarded_lines, project_context, toml_key_line
+from analyzer.buildmodel.parse import project_context, toml_key_line
+from analyzer.buildmodel.textual import guarded_lines
 from analyzer.model import Language, Severity
 from analyzer.rules import default_rules
 from analyzer.scan import ScanOptions, scan
