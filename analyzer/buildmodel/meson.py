@@ -35,6 +35,7 @@ from analyzer.buildmodel.plan import (
     macro_list,
     note_on,
     probe_list,
+    probe_with_args,
     reference_env,
     settings_list,
     source_uses,
@@ -167,6 +168,9 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         # Every subdir() and subproject() named its folder: a meson.build never entered is
         # not part of this model's build.
         self.entered_all = True
+        # A loop left unevaluated sets values of a configuration_data not named by a plain
+        # variable: a value never seen set may be set in any of them.
+        self.configuration_unsure = False
         # Macros the build defines for every unit on this model: -D in add_project_arguments
         # and add_global_arguments, and configure_file headers from configuration_data.
         self.macros: dict[str, Value] = {}
@@ -263,6 +267,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         else:
             if _names_sources(body):
                 self.unknown_sources = True
+            self.mark_unsure_configurations(body, env)
             self.skipped_in.add(frame["file"])
             self.note(f"{frame['file']}:{line}: foreach over an unknown value not evaluated")
             return
@@ -477,17 +482,53 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             found.append(Maybe(item) if isinstance(arg, Maybe) else item)
         return found
 
-    def configuration_method(self, data: Obj, name: str, args: list[Any]) -> None:
+    def configuration_method(self, data: Obj, name: str, args: list[Any]) -> Any:
         """``conf.set(name, value)``, ``set10``, ``set_quoted``: what configure_file will
-        write; on a path that may not be taken, the value is only "maybe"."""
+        write; on a path that may not be taken, the value is only "maybe". ``get`` and
+        ``has`` read back what was set (unknown where a set may or may not have run)."""
+        if name in ("get", "has") and args and isinstance(args[0], str):
+            return self.configuration_value(data, name, args)
         if name not in ("set", "set10", "set_quoted") or len(args) < 2 or not isinstance(args[0], str):
-            return
+            return None
         value = strip_maybe(args[1])
+        raw = value
         if name == "set10":
+            # meson keeps set10's value as a number: get() gives 1 or 0.
+            raw = int(value) if isinstance(value, bool) else UNKNOWN
             value = ("1" if value else "0") if isinstance(value, bool) else UNKNOWN
         elif name == "set_quoted":
             value = f'"{value}"' if isinstance(value, str) else UNKNOWN
-        data.data["values"][args[0]] = (value, bool(self.uncertain) or isinstance(args[1], Maybe))
+            raw = value
+        uncertain = bool(self.uncertain) or isinstance(args[1], Maybe)
+        data.data["values"][args[0]] = (value, uncertain)
+        data.data.setdefault("raw", {})[args[0]] = raw
+        return None
+
+    def mark_unsure_configurations(self, body: list[Any], env: dict[str, Any]) -> None:
+        """A loop not evaluated: the configuration_data objects its ``set`` calls name
+        may hold values this model never saw set (any of them, when a call's receiver
+        is not a plain variable)."""
+        for receiver in _configuration_receivers(body):
+            value = env.get(receiver[1]) if receiver[0] == "name" else None
+            if isinstance(value, Obj) and value.kind == "configuration_data":
+                value.data["unsure"] = True
+            else:
+                self.configuration_unsure = True
+
+    def configuration_value(self, data: Obj, name: str, args: list[Any]) -> Any:
+        key = args[0]
+        values = data.data["values"]
+        if key in values:
+            _, uncertain = values[key]
+            if uncertain:
+                return UNKNOWN
+            return True if name == "has" else data.data.get("raw", {}).get(key, UNKNOWN)
+        # Never set on any path this model took, unless a loop that was not evaluated set it.
+        if self.configuration_unsure or data.data.get("unsure"):
+            return UNKNOWN
+        if name == "has":
+            return False
+        return strip_maybe(args[1]) if len(args) > 1 else UNKNOWN
 
     def configured_header(self, kwargs: dict[str, Any]) -> None:
         """``configure_file(configuration: conf, output: 'config.h')``: the header's
@@ -739,8 +780,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         facts = self.facts
         if isinstance(receiver, Obj):
             if receiver.kind == "configuration_data":
-                self.configuration_method(receiver, name, args)
-                return None
+                return self.configuration_method(receiver, name, args)
             if receiver.kind == "machine":
                 if name == "cpu_family" or name == "cpu":
                     return facts.get("meson.cpu_family") or UNKNOWN
@@ -894,7 +934,10 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             text = subject
         if text is None:
             return UNKNOWN
-        verdict = self.judge(text)
+        check_args = _probe_args(kwargs or {})
+        if check_args is None:
+            return UNKNOWN
+        verdict = self.judge(probe_with_args(text, check_args))
         what = f"cc.{name}({path or _short(text)})"
         self.probes.append((frame["file"], line, what, verdict, path))
         # 1 only from a judge that compiled the probe (prove's toolchain): the build's answer.
@@ -1077,10 +1120,47 @@ def _string_method(text: str, name: str, args: list[Any]) -> Any:
     if name == "replace" and len(args) == 2 and all(isinstance(a, str) for a in args):
         return text.replace(args[0], args[1])
     if name == "format":
-        return UNKNOWN
+        return _formatted(text, args)
     if name == "join" and args and isinstance(args[0], list) and all(isinstance(a, str) for a in args[0]):
         return text.join(args[0])
     return UNKNOWN
+
+
+def _formatted(text: str, args: list[Any]) -> Any:
+    """meson's ``'@0@ and @1@'.format(a, b)``: strings, numbers and booleans (written
+    true/false); unknown when an argument is, or a placeholder has none."""
+    words: list[str] = []
+    for arg in (strip_maybe(a) for a in args):
+        if isinstance(arg, bool):
+            words.append("true" if arg else "false")
+        elif isinstance(arg, (str, int)):
+            words.append(str(arg))
+        else:
+            return UNKNOWN
+    missing = False
+
+    def place(match: re.Match[str]) -> str:
+        nonlocal missing
+        index = int(match.group(1))
+        if index >= len(words):
+            missing = True
+            return match.group(0)
+        return words[index]
+
+    result = re.sub(r"@(\d+)@", place, text)
+    return UNKNOWN if missing else result
+
+
+def _configuration_receivers(node: Any) -> list[Any]:
+    """The receivers of the ``set``, ``set10`` and ``set_quoted`` calls in this syntax
+    (a skipped block): the configuration_data objects it would change."""
+    if isinstance(node, tuple):
+        if len(node) == 3 and node[0] == "attr" and node[2] in ("set", "set10", "set_quoted"):
+            return [node[1]]
+        return [r for part in node for r in _configuration_receivers(part)]
+    if isinstance(node, list):
+        return [r for part in node for r in _configuration_receivers(part)]
+    return []
 
 
 def _names_sources(node: Any) -> bool:
@@ -1232,6 +1312,12 @@ def _option_value(kind: str, text: str) -> Any:
 
 _C_NAME = re.compile(r"[A-Za-z_]\w{0,200}")
 _C_TYPE = re.compile(r"[A-Za-z_][\w ]{0,100}\**")
+
+
+def _probe_args(kwargs: Mapping[str, Any]) -> list[str] | None:
+    """A compiler check's ``args:`` (a string or a list); None when one is unknown."""
+    items = [strip_maybe(a) for a in _flatten(_as_list(strip_maybe(kwargs.get("args", []))))]
+    return [str(a) for a in items] if all(isinstance(a, str) for a in items) else None
 
 
 def _probe_prefix(kwargs: Mapping[str, Any]) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TypeVar
@@ -24,6 +24,31 @@ PerModel = tuple[tuple[str, Value], ...]  # (model, value) pairs, in model order
 
 # A judge of compile probes: C/C++ probe text -> per model, does it compile (0: it fails).
 ProbeJudge = Callable[[str], Mapping[str, Value]]
+
+# A build's compiler check can carry its own arguments (meson ``cc.compiles(code, args:
+# ['-Werror'])``). They ride in the probe text as a first-line comment, so a judge that
+# reads text alone sees no difference and one that compiles (prove's) can pass them on.
+_ARGS_MARK = "/* woaport probe arguments: "
+_SAFE_ARG = re.compile(
+    r"-(?:W(?![lap],)[\w=+,-]*|w|std=[\w+]+|[DU][A-Za-z_]\w*(?:=[\w.+-]*)?|f[a-z0-9-]+|m[a-z0-9.=-]+|O[0-3sz]?)"
+)
+
+
+def probe_with_args(text: str, args: Sequence[str]) -> str:
+    """``text`` carrying the compile arguments ``args`` (the ones a probe may have:
+    warnings, language standard, macros, code generation; never paths, nor what is
+    passed on to the linker, assembler or preprocessor)."""
+    kept = [a for a in args if _SAFE_ARG.fullmatch(a)]
+    return f"{_ARGS_MARK}{' '.join(kept)} */\n{text}" if kept else text
+
+
+def probe_args(text: str) -> tuple[str, ...]:
+    """The compile arguments :func:`probe_with_args` put in ``text`` (checked again)."""
+    if not text.startswith(_ARGS_MARK):
+        return ()
+    first = text.split("\n", 1)[0][len(_ARGS_MARK) :].removesuffix("*/")
+    return tuple(a for a in first.split() if _SAFE_ARG.fullmatch(a))
+
 
 NATIVE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".c++", ".m", ".mm")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer import cython
-from analyzer.buildmodel.plan import UNKNOWN_MACRO_TEXT, BuildPlan
+from analyzer.buildmodel.plan import UNKNOWN_MACRO_TEXT, BuildPlan, probe_args
 from analyzer.childproc import run_limited
 from analyzer.findings import format_message
 from analyzer.limits import CHILD_LIMITS, ChildLimits
@@ -1026,12 +1026,16 @@ class ToolchainProbeJudge(ProbeJudge):
         overlay = self.scratch / "overlay.yaml"
         if not overlay.is_file():
             overlay.write_text(compiler_overlay(list(self.allowed)), encoding="utf-8")
+        # The check's own arguments (-Werror...); without them warnings are silenced.
+        args = probe_args(text)
+        quiet = [] if any(a.startswith("-Werror") for a in args) else ["-w"]
         command = [
             *self.zig,
             driver,
             "-target",
             TARGET,
-            "-w",
+            *quiet,
+            *args,
             "-ivfsoverlay",
             str(overlay),
             f"-I{self.include}",

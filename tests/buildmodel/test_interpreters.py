@@ -421,6 +421,56 @@ def test_meson_function_attributes_as_meson_answers_them() -> None:
     assert macros["EXPORT"]["msvc-arm64"] == 1 and macros["EXPORT"]["clang-cl-arm64"] == 1
 
 
+def test_meson_format_and_configuration_data_read_back() -> None:
+    """numpy's config checks: ``'@0@'.format(x)`` builds a check's text, ``cdata.get``
+    reads back what an earlier check set (a value only a loop that was not evaluated
+    could have set stays unknown), and a check's ``args:`` go to the judge with it."""
+    seen: list[str] = []
+
+    def judge(text: str) -> dict[str, Value]:
+        seen.append(text)
+        return dict.fromkeys(MODELS, 0 if "xlocale" in text else MAYBE)
+
+    names, texts = tree(
+        {
+            "meson.build": """\
+                project('p', 'c')
+                cc = meson.get_compiler('c')
+                cdata = configuration_data()
+                other = configuration_data()
+                if cc.has_header('xlocale.h')
+                  cdata.set10('HAVE_XLOCALE_H', true)
+                endif
+                cdata.set10('KNOWN', true)
+                foreach x : run_command('ls').stdout().split()
+                  other.set(x, 1)
+                endforeach
+                if cdata.get('HAVE_XLOCALE_H', 0) == 1 or cdata.get('KNOWN') != 1
+                  add_project_arguments('-DWRONG', language: 'c')
+                endif
+                if other.get('ANY', 0) == 0
+                  add_project_arguments('-DUNSURE', language: 'c')
+                endif
+                code = '__attribute__((@0@)) void f(void);'.format('nonnull(1)')
+                if cc.compiles(code, args: ['-Werror', '-I/etc'])
+                  add_project_arguments('-DATTR', language: 'c')
+                endif
+                py = import('python').find_installation()
+                py.extension_module('m', 'm.c')
+            """,
+            "m.c": "",
+        }
+    )
+    plan = meson_plan(names, texts.get, judge, MODELS)
+    assert plan is not None
+    macros = plan.macro_values()
+    assert "WRONG" not in macros  # both read back (0 and 1): the branch runs nowhere
+    assert macros["UNSURE"]["msvc-arm64"] == MAYBE  # the loop may have set it
+    assert macros["ATTR"]["msvc-arm64"] == MAYBE
+    (check,) = {t for t in seen if "nonnull" in t}  # the same text for every model
+    assert check.startswith("/* woaport probe arguments: -Werror */\n__attribute__((nonnull(1))) void f")
+
+
 def test_cmake_macro_configure_file_and_try_compile() -> None:
     plan = cmake(
         {

@@ -556,6 +556,64 @@ def test_probes_the_fast_mode_cannot_decide_are_compiled_for_arm64(tmp_path: Pat
     assert len(compiled) == 2 and judge(stdint)["mingw-arm64"] == 1 and len(compiled) == 2  # memoised
 
 
+def test_a_probes_own_arguments_reach_the_compiler_and_nothing_else(tmp_path: Path) -> None:
+    """meson's ``cc.compiles(code, args: ['-Werror'])``: the check's warning flags are
+    passed on (and warnings are no longer silenced with -w); paths, linker and
+    preprocessor pass-throughs never are."""
+    from analyzer.buildmodel.plan import probe_args, probe_with_args
+    from analyzer.prove import ToolchainProbeJudge
+    from analyzer.targets import load_targets as targets
+
+    commands: list[list[str]] = []
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        commands.append(command)
+        return 0, ""
+
+    judge = ToolchainProbeJudge(
+        default_rules(), targets(), ["zig"], toolchain, tmp_path / "inc", tmp_path / "p"
+    )
+    code = "int f(void *p) { (void *)p; return 0; }\n"
+    hostile = ["-Werror", "-Wattributes", "-I/etc", "-Wl,--script=x", "-include", "/etc/passwd", "@args"]
+    text = probe_with_args(code, hostile)
+    assert probe_args(text) == ("-Werror", "-Wattributes") and text.endswith(code)
+    judge(text)
+    judge(code)
+    with_args, plain = commands
+    assert "-Werror" in with_args and "-Wattributes" in with_args and "-w" not in with_args
+    assert not any(a in with_args for a in ("-I/etc", "/etc/passwd", "@args", "-Wl,--script=x"))
+    assert "-w" in plain and "-Werror" not in plain
+
+
+@pytest.mark.slow
+def test_a_probe_with_werror_fails_where_the_compiler_warns(tmp_path: Path, zig_cache: Path) -> None:
+    """numpy's attribute checks (``args: ['-Werror', '-Wattributes']``) as clang for
+    aarch64-windows-gnu answers them: an unknown attribute warns, so the check fails."""
+    from analyzer.buildmodel.plan import probe_with_args
+    from analyzer.prove import ToolchainProbeJudge, toolchain_runner
+    from analyzer.prove.session import find_toolchain
+    from analyzer.sdk.provider import find_sdk
+    from analyzer.targets import load_targets as targets
+
+    sdk = find_sdk("3.13", tmp_path / "none", real_sdk())
+    toolchain = find_toolchain()
+    judge = ToolchainProbeJudge(
+        default_rules(),
+        targets(),
+        list(toolchain.zig),
+        toolchain_runner(zig_cache / "zig"),
+        sdk.include,
+        tmp_path / "p",
+        list(toolchain.dirs),
+    )
+    strict = ["-Werror", "-Wattributes"]
+    unknown = "__attribute__((woaport_no_such_attribute)) int f(void);\n"
+    known = "__attribute__((nonnull(1))) int f(void *p);\n"
+    assert judge(probe_with_args(unknown, strict))["mingw-arm64"] == 0
+    assert judge(unknown)["mingw-arm64"] == 1  # the same text without the check's arguments
+    assert judge(probe_with_args(known, strict))["mingw-arm64"] == 1
+
+
 def nupkg(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
