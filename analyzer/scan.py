@@ -131,20 +131,22 @@ def read_dependencies(
         if not is_built_in_tree(name, built) and normalized(name) not in system | NOT_DEPENDENCIES
     )
     known = {normalized(name) for name in linked}
-    # A build file the model evaluated in full: the lookups as the model ran them (names
-    # with their variables expanded, only where a model runs them); the text reader for
-    # the rest.
-    modelled = plan.dependencies if plan is not None else ()
+    # A build file the model evaluated in full (CMake, meson): the lookups as the model ran
+    # them (names with their variables expanded, only where a model runs them). Any other
+    # file: the text reader's names, and the model's where it computed more (setup.py's
+    # pkg-config and pg_config calls with names from variables).
+    by_file: dict[str, list[Dependency]] = {}
+    for lookup in sorted(plan.dependencies if plan is not None else (), key=lambda d: d.line):
+        if not lookup.runs_nowhere() and is_dependency_name(lookup.name):
+            where = f"{lookup.build_file}:{lookup.line}"
+            by_file.setdefault(lookup.build_file, []).append(Dependency(lookup.name, lookup.route, where))
     named: list[Dependency] = []
     for rel, text in texts:
         if plan is None or not plan.read_in_full(rel):
             named.extend(dependencies_in(rel, text))
-            continue
-        named.extend(
-            Dependency(d.name, d.route, f"{d.build_file}:{d.line}")
-            for d in sorted(modelled, key=lambda d: d.line)
-            if d.build_file == rel and not d.runs_nowhere() and is_dependency_name(d.name)
-        )
+        named.extend(by_file.pop(rel, ()))
+    # Modules setup.py imports (setupinfo.py): only the model reads their calls.
+    named.extend(d for rel, found in by_file.items() if not in_examples(rel) for d in found)
     found = tuple(
         d
         for d in first_of_each_name(named)

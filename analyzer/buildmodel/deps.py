@@ -23,6 +23,40 @@ NOT_DEPENDENCIES = frozenset(
 )  # fmt: skip
 
 
+# A library's own configuration tool a build asks for its flags (``pg_config --libdir``):
+# the tool comes with the library, so naming it is looking for the library.
+CONFIG_TOOLS = {
+    "pg_config": "libpq",
+    "mysql_config": "mysqlclient",
+    "mariadb_config": "mariadb",
+    "xml2-config": "libxml2",
+    "xslt-config": "libxslt",
+    "curl-config": "libcurl",
+    "gdal-config": "gdal",
+    "geos-config": "geos",
+    "freetype-config": "freetype",
+    "net-snmp-config": "net-snmp",
+    "icu-config": "icu",
+    "gpgme-config": "gpgme",
+}
+PKG_CONFIG_QUERIES = frozenset({"--libs", "--cflags", "--modversion", "--exists", "--variable"})
+
+
+def tool_lookups(words: list[str]) -> list[tuple[str, str]]:
+    """The libraries a tool's command line (as the build computes it) asks about, with
+    the route: ``pkg-config --libs libxml-2.0``, ``/usr/bin/pg_config --libdir``."""
+    tools = [w.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe") for w in words]
+    found: list[tuple[str, str]] = []
+    if "pkg-config" in tools and any(w.split("=", 1)[0] in PKG_CONFIG_QUERIES for w in words):
+        rest = words[tools.index("pkg-config") + 1 :]
+        for index, word in enumerate(rest):
+            if word.startswith("-") or word == "<?>" or (index and rest[index - 1] == "--variable"):
+                continue
+            found.append((word, "pkg-config"))
+    found += [(CONFIG_TOOLS[tool], tool) for tool in tools if tool in CONFIG_TOOLS]
+    return found
+
+
 @dataclass(frozen=True)
 class Dependency:
     name: str

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzer.buildmodel.deps import tool_lookups
 from analyzer.buildmodel.plan import NATIVE_SUFFIXES, Fact
 from analyzer.buildmodel.runtime import InterpreterRuntime
 from analyzer.buildmodel.values import UNKNOWN, Maybe, join, strip_maybe
@@ -474,6 +475,8 @@ class Interpreter(InterpreterRuntime[ast.Module]):
         words = [w for value in values for w in _words(value)]
         if words:
             self.values.append((path, line, " ".join(words), not self.uncertain))
+        for library, tool in tool_lookups(words):
+            self.looked_for(library, f"{tool} in {posixpath.basename(path)}", path, line)
 
     def run_command_classes(self) -> None:
         """The methods of build command classes (``class BuildExt(build_ext)``) run when
@@ -1459,6 +1462,12 @@ class Interpreter(InterpreterRuntime[ast.Module]):
             return self.new_extension(args, kwargs, ns.path, line, short)
         if name in ("cffi.FFI", "cffi.api.FFI"):
             return CffiBuilder()
+        if name.startswith("pkgconfig.") and short in ("parse", "cflags", "libs", "exists", "modversion"):
+            # The pkgconfig package: pkgconfig.parse("libxml-2.0 libxslt").
+            package = strip_maybe(args[0]) if args else None
+            for library in package.split() if isinstance(package, str) else ["$unknown"]:
+                self.looked_for(library, f"pkg-config in {posixpath.basename(ns.path)}", ns.path, line)
+            return UNKNOWN
         if name in ("pathlib.Path", "pathlib.PurePath", "pathlib.PurePosixPath") and not kwargs:
             # A path of the tree (``Path(__file__).parent``): relative, as the model's paths are.
             if len(args) == 1 and isinstance(args[0], TreePath):

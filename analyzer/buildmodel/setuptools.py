@@ -34,6 +34,7 @@ from analyzer.buildmodel.plan import (
     without_shared_stops,
 )
 from analyzer.buildmodel.pyeval import CffiBuilder, Ext, Interpreter, Namespace, derives_from_build_ext
+from analyzer.buildmodel.runtime import RunRecord
 from analyzer.buildmodel.values import UNKNOWN, Maybe, strip_maybe
 from analyzer.paths import HEADER_EXTENSIONS
 from analyzer.tri import MAYBE, Value, and3
@@ -109,6 +110,7 @@ def setuptools_plan(
     notes: list[str] = []
     probes: dict[ProbeKey, dict[str, Value]] = {}
     events: dict[EventKey, dict[str, Value]] = {}
+    runs = RunRecord()  # the libraries the evaluation looked for (pkg-config, pg_config...)
     mentioned: set[str] = set()
     mentioned_in: dict[str, set[str]] = {}
     include_dirs: list[str] = []
@@ -131,6 +133,7 @@ def setuptools_plan(
             facts, setup_py, pyproject_exts, tree_files, read_text, judge_for(judge, model), parsed
         )
         interpreter = result.interpreter
+        runs.add(model, interpreter)
         for key, taken in interpreter.branches.items():
             if not taken:
                 dead.setdefault(key, []).append(model)
@@ -257,6 +260,7 @@ def setuptools_plan(
         settings=settings_list(target_settings),
         public_headers=_installed_headers(reference.interpreter.setup_calls, base, tree_files),
         dead_branches=_dead_branches(dead),
+        dependencies=runs.dependency_lookups(models),
         build_time_edits=build_time_edits(reference.interpreter.classes),
     )
 

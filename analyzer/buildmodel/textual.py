@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from analyzer.buildmodel.deps import (
+    CONFIG_TOOLS,
     Dependency,
     cmake_lookup_names,
     first_of_each_name,
@@ -213,22 +214,6 @@ _SETUP_PKGCONFIG = re.compile(
     r"""|pkgconfig\.(?:parse|cflags|libs|exists)\(\s*['"]([\w.+ -]+)['"]"""
     r"""|find_library\(\s*['"]([\w.+-]+)['"])"""
 )
-# A library's own configuration tool a build asks for its flags (``pg_config --libdir``):
-# the tool comes with the library, so naming it is looking for the library.
-CONFIG_TOOLS = {
-    "pg_config": "libpq",
-    "mysql_config": "mysqlclient",
-    "mariadb_config": "mariadb",
-    "xml2-config": "libxml2",
-    "xslt-config": "libxslt",
-    "curl-config": "libcurl",
-    "gdal-config": "gdal",
-    "geos-config": "geos",
-    "freetype-config": "freetype",
-    "net-snmp-config": "net-snmp",
-    "icu-config": "icu",
-    "gpgme-config": "gpgme",
-}
 _CONFIG_TOOL = re.compile(
     r"""(?m)^[^#\n]*['"](?:[^'"\n]*[/\\])?("""
     + "|".join(map(re.escape, CONFIG_TOOLS))

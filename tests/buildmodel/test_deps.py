@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.buildmodel.deps import built_in_tree, is_built_in_tree, normalized
+from analyzer.buildmodel.deps import built_in_tree, is_built_in_tree, normalized, tool_lookups
 from analyzer.buildmodel.textual import dependencies, dependencies_in
 from analyzer.scan import ScanOptions, scan
 from analyzer.verdict import judge
@@ -137,7 +137,7 @@ def test_a_meson_dependency_in_a_branch_no_windows_model_takes_is_none(tmp_path:
 def test_the_model_names_a_library_only_its_variables_spell(tmp_path: Path) -> None:
     """Issue 28: a build file the model read is asked, not its text: the lookup's name
     with its variables expanded, and meson's compiler lookups. A file the model could
-    not read in full keeps the text reader's answer."""
+    not read in full keeps the text reader's answer beside it."""
     (tmp_path / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
     )
@@ -148,7 +148,8 @@ def test_the_model_names_a_library_only_its_variables_spell(tmp_path: Path) -> N
     assert dependencies([("CMakeLists.txt", cmake)]) == ()  # the text sees only ${CODEC}
     unread = "execute_process(COMMAND git describe OUTPUT_VARIABLE V)\nforeach(x IN LISTS V)\nendforeach()\n"
     (tmp_path / "CMakeLists.txt").write_text(cmake + unread + "find_package(LZ4)\n")
-    assert _dependency_names(tmp_path) == ["LZ4"]  # not read in full: the text's answer
+    # Not read in full: the text's answer, and what the model saw run.
+    assert _dependency_names(tmp_path) == ["LZ4", "zstd"]
 
 
 def test_meson_compiler_lookups_come_from_the_model(tmp_path: Path) -> None:
@@ -160,6 +161,37 @@ def test_meson_compiler_lookups_come_from_the_model(tmp_path: Path) -> None:
     )
     result = scan(tmp_path, ScanOptions(jobs=1))
     assert result.dependencies == (("ssl", "meson find_library()", "meson.build:4"),)
+
+
+def test_setup_py_tool_calls_name_what_the_model_computes(tmp_path: Path) -> None:
+    """pkg-config and a library's configuration tool asked with names from variables (and
+    from a module setup.py imports): the model's evaluated command lines name them; the
+    text alone cannot."""
+    (tmp_path / "m.c").write_text("int m;\n")
+    (tmp_path / "buildinfo.py").write_text(
+        "import subprocess\nTOOL = 'mysql' + '_config'\n"
+        "def flags():\n    return subprocess.check_output([TOOL, '--libs'])\n"
+    )
+    (tmp_path / "setup.py").write_text(
+        "import subprocess, pkgconfig\nfrom setuptools import setup, Extension\nimport buildinfo\n"
+        "LIBS = ['libxml-2.0', 'libxslt']\n"
+        "cflags = subprocess.check_output(['pkg-config', '--cflags', *LIBS])\n"
+        "pkgconfig.parse(' '.join(['zlib']))\n"
+        "buildinfo.flags()\n"
+        'setup(ext_modules=[Extension("m", ["m.c"])])\n'
+    )
+    assert _dependency_names(tmp_path) == ["libxml-2.0", "libxslt", "zlib", "mysqlclient"]
+    texts = [("setup.py", (tmp_path / "setup.py").read_text())]
+    assert dependencies(texts) == ()
+
+
+def test_tool_lookups_read_an_evaluated_command_line() -> None:
+    assert tool_lookups(["pkg-config", "--variable", "includedir", "--cflags", "gmp"]) == [
+        ("gmp", "pkg-config")
+    ]
+    assert tool_lookups(["C:\\pg\\bin\\pg_config.exe", "--libdir"]) == [("libpq", "pg_config")]
+    assert tool_lookups(["pkg-config", "gmp"]) == []  # no query: not a lookup
+    assert tool_lookups(["gcc", "-lgmp"]) == []
 
 
 def test_a_setup_py_branch_no_model_takes_names_no_dependency(tmp_path: Path) -> None:
