@@ -68,6 +68,14 @@ def system_libraries() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def mingw_import_libraries() -> Mapping[str, str]:
+    """Windows SDK import libraries by the mingw-w64 library with their exports
+    (``synchronization`` -> ``api-ms-win-core-synch-l1-2-0``; ``rules/build-env.json``)."""
+    raw = json.loads(BUILD_ENV_FILE.read_text(encoding="utf-8"))
+    return {str(k).lower(): str(v) for k, v in raw.get("mingw_import_libraries", {}).items()}
+
+
+@lru_cache(maxsize=1)
 def reference_env() -> Mapping[str, Fact]:
     """Windows x64, evaluated only to compare with (``rules/build-env.json`` reference)."""
     raw = json.loads(BUILD_ENV_FILE.read_text(encoding="utf-8"))
@@ -184,11 +192,16 @@ class GeneratedHeader:
     path: str
     template: str  # tree-relative
     texts: tuple[tuple[str, str | None], ...]
-    unknown: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()  # on any model
     in_tree: bool = False
+    unknown_on: tuple[tuple[str, tuple[str, ...]], ...] = ()  # per model
 
     def text_on(self, model: str) -> str | None:
         return dict(self.texts).get(model)
+
+    def unknown_for(self, model: str) -> tuple[str, ...]:
+        """The names whose value is unknown on ``model`` (why its text is None)."""
+        return dict(self.unknown_on).get(model, ())
 
 
 # Per generated header (path, template, written in the tree), per model: (text or None,
@@ -205,6 +218,7 @@ def generated_header_list(generated: GeneratedTexts, models: tuple[str, ...]) ->
             tuple((m, per[m][0] if m in per else None) for m in models),
             tuple(dict.fromkeys(name for _, unknown in per.values() for name in unknown)),
             in_tree,
+            tuple((m, per[m][1]) for m in models if m in per and per[m][1]),
         )
         for (path, template, in_tree), per in generated.items()
     )

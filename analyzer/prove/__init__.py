@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer import cython
-from analyzer.buildmodel.plan import UNKNOWN_MACRO_TEXT, BuildPlan, probe_args
+from analyzer.buildmodel.plan import UNKNOWN_MACRO_TEXT, BuildPlan, mingw_import_libraries, probe_args
 from analyzer.childproc import run_limited
 from analyzer.findings import format_message
 from analyzer.limits import CHILD_LIMITS, ChildLimits
@@ -398,7 +398,7 @@ def write_generated_headers(plan: BuildPlan, destination: Path) -> tuple[tuple[P
         if text is None:
             notes.append(
                 f"{header.path} (from {header.template}) is generated with values the model does not know"
-                f" on {MODEL}: {', '.join(header.unknown[:8]) or '?'}"
+                f" on {MODEL}: {', '.join(header.unknown_for(MODEL)[:8]) or '?'}"
             )
             continue
         target = destination / header.path
@@ -512,15 +512,19 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
 _LIBRARY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,100}")
 
 
+def _mingw_name(library: str) -> str:
+    """The library name mingw-w64's linker knows for a Windows SDK import library."""
+    name = library.removesuffix(".lib")
+    return mingw_import_libraries().get(name.lower(), name)
+
+
 def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus: bool) -> list[str]:
     """Link errors (none when the module linked). A module with C++ in it is linked by
     the C++ driver, which adds the C++ runtime (``operator new`` and the rest)."""
     target = job.out_dir / output_rel
     target.parent.mkdir(parents=True, exist_ok=True)
     # prove_module refused the module before linking if a name was not plain.
-    own = [
-        f"-l{lib.removesuffix('.lib')}" for lib in module.libraries if not lib.lower().startswith("python")
-    ]
+    own = [f"-l{_mingw_name(lib)}" for lib in module.libraries if not lib.lower().startswith("python")]
     own += [f"-l{lib}" for lib in job.tree.pragma_libraries if f"-l{lib}" not in own]
     python = f"-l{job.sdk.dll.removesuffix('.dll')}"
     driver = "c++" if cplus else "cc"
@@ -577,7 +581,7 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
                 name
                 for header in job.plan.generated_headers
                 if Path(header.path).name in names and header.text_on(MODEL) is None
-                for name in header.unknown
+                for name in header.unknown_for(MODEL)
             ]
             known = (
                 f"; values the model does not know: {', '.join(dict.fromkeys(unknown))}" if unknown else ""

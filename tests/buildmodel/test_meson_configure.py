@@ -138,6 +138,26 @@ def test_what_the_fast_mode_cannot_settle_leaves_the_header_unknown() -> None:
     assert header.text_on("msvc-arm64") is None
     assert {"SIZEOF_LONG", "HAVE_STRTOLD_L"} <= set(header.unknown)
     assert "NO_THREADS" not in header.unknown and "BUILDTYPE" not in header.unknown
+    # Per model, as a proof for one model needs it said: SIZEOF_PTR is known on mingw.
+    assert "SIZEOF_LONG" in header.unknown_for("msvc-arm64")
+    assert header.unknown_for("nonexistent") == ()
+
+
+def test_the_names_unknown_on_one_model_are_told_apart() -> None:
+    """The proof names what its model lacks, not what any model lacks."""
+    files = dict(MESON)
+    files["config.h.in"] = "#mesondefine CC\n#mesondefine OPT\n"
+    files["meson.build"] = (
+        "project('p', 'c')\ncdata = configuration_data()\n"
+        "cdata.set('OPT', get_option('blas'))\n"
+        "if meson.get_compiler('c').get_id() == 'msvc'\n  cdata.set('CC', get_option('cc_name'))\n"
+        "else\n  cdata.set('CC', 'gcc-like')\nendif\n"
+        "configure_file(input: 'config.h.in', output: 'config.h', configuration: cdata)\n"
+        "py = import('python').find_installation()\npy.extension_module('m', 'm.c')\n"
+    )
+    (header,) = plan_of(files, Compiler()).generated_headers
+    assert header.unknown_for("msvc-arm64") == ("CC", "OPT")
+    assert header.unknown_for("mingw-arm64") == ("OPT",)
 
 
 def test_a_feature_option_and_a_missing_option_stay_unknown() -> None:

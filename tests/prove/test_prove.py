@@ -731,6 +731,30 @@ def test_not_proven_modules_carry_a_reason_code(tmp_path: Path) -> None:
     assert {m["module"]: m["reason"] for m in data["modules"]} == reasons
 
 
+def test_a_windows_sdk_library_mingw_names_otherwise_is_linked_by_that_name(tmp_path: Path) -> None:
+    """numpy's highway links Synchronization.lib (WaitOnAddress): mingw-w64 has its
+    exports as api-ms-win-core-synch-l1-2-0, so the proof links that, not "external"."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "m.c").write_text("int m;\n")
+    (tree / "setup.py").write_text(
+        "from setuptools import setup, Extension\n"
+        "setup(ext_modules=[Extension('m', ['m.c'], libraries=['Synchronization', 'ws2_32'])])\n"
+    )
+    links: list[list[str]] = []
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-shared" in command:
+            links.append(command)
+            if "-lSynchronization" in command:
+                return 1, "error: unable to find dynamic system library 'Synchronization'\n"
+        return 0, ""
+
+    prove(tree, plan_of(tree), [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain)
+    (link,) = links
+    assert "-lapi-ms-win-core-synch-l1-2-0" in link and "-lws2_32" in link
+
+
 def test_a_cython_extension_the_build_declares_cplusplus_is_translated_to_cplusplus(tmp_path: Path) -> None:
     """Issue 26 item 2: Extension(language="c++") makes Cython write C++ ("Operation only
     allowed in c++" before), compiled with zig c++."""
