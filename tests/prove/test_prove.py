@@ -733,13 +733,16 @@ def test_not_proven_modules_carry_a_reason_code(tmp_path: Path) -> None:
 
 def test_a_windows_sdk_library_mingw_names_otherwise_is_linked_by_that_name(tmp_path: Path) -> None:
     """numpy's highway links Synchronization.lib (WaitOnAddress): mingw-w64 has its
-    exports as api-ms-win-core-synch-l1-2-0, so the proof links that, not "external"."""
+    exports as api-ms-win-core-synch-l1-2-0, so the proof links that, not "external"
+    (asked for by the build or by a ``#pragma comment(lib, ...)`` in the code)."""
     tree = tmp_path / "tree"
     tree.mkdir()
     (tree / "m.c").write_text("int m;\n")
+    (tree / "n.c").write_text('#pragma comment(lib, "synchronization")\nint n;\n')
     (tree / "setup.py").write_text(
         "from setuptools import setup, Extension\n"
-        "setup(ext_modules=[Extension('m', ['m.c'], libraries=['Synchronization', 'ws2_32'])])\n"
+        "setup(ext_modules=[Extension('m', ['m.c'], libraries=['Synchronization', 'ws2_32']),"
+        " Extension('n', ['n.c'])])\n"
     )
     links: list[list[str]] = []
 
@@ -751,8 +754,9 @@ def test_a_windows_sdk_library_mingw_names_otherwise_is_linked_by_that_name(tmp_
         return 0, ""
 
     prove(tree, plan_of(tree), [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain)
-    (link,) = links
-    assert "-lapi-ms-win-core-synch-l1-2-0" in link and "-lws2_32" in link
+    assert len(links) == 2 and all("-lapi-ms-win-core-synch-l1-2-0" in link for link in links)
+    assert any("-lws2_32" in link for link in links)
+    assert not any("ynchronization" in a for link in links for a in link)
 
 
 def test_a_cython_extension_the_build_declares_cplusplus_is_translated_to_cplusplus(tmp_path: Path) -> None:
