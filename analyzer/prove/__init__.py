@@ -576,7 +576,11 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
     build generates, or a library's), or a build the model does not know well enough."""
     missing = sorted({m.group(1) for e in errors if (m := _NOT_FOUND.search(e)) is not None})
     if missing:
-        templates = _header_templates(job.tree.templates, missing)
+        # A header the plan saw the configure step write (whatever its template's name:
+        # numpy's npy_cpu_dispatch_config.h from main_config.h.in), or one the tree has a
+        # same-named template of.
+        planned = {Path(h.path).name: h.template for h in job.plan.generated_headers}
+        templates = _header_templates({**job.tree.templates, **planned}, missing)
         if templates:
             names = {Path(m).name for m in missing}
             unknown = [

@@ -1065,6 +1065,43 @@ def test_a_header_the_configure_step_writes_is_written_and_definitions_follow_th
     assert any(n.endswith("values the model does not know on mingw-arm64: X") for n in result.notes)
 
 
+def test_a_header_the_plan_saw_generated_under_another_name_is_a_generated_header(tmp_path: Path) -> None:
+    """numpy's npy_cpu_dispatch_config.h is written from main_config.h.in: its template
+    has another name, but the plan saw the configure step write it."""
+    from dataclasses import replace
+
+    from analyzer.buildmodel.plan import GeneratedHeader
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "m.c").write_text('#include "dispatch_config.h"\nint m;\n')
+    (tree / "main_config.h.in").write_text("#mesondefine BASELINE\n")
+    (tree / "setup.py").write_text(
+        "from setuptools import setup, Extension\nsetup(ext_modules=[Extension('m', ['m.c'])])\n"
+    )
+    header = GeneratedHeader(
+        "cpu/dispatch_config.h",
+        "main_config.h.in",
+        (("mingw-arm64", None),),
+        ("BASELINE",),
+        unknown_on=(("mingw-arm64", ("BASELINE",)),),
+    )
+    plan = replace(plan_of(tree), generated_headers=(header,))
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-c" in command:
+            return 1, f"{command[-1]}:1:10: fatal error: 'dispatch_config.h' file not found\n"
+        return 0, ""
+
+    (proof,) = prove(
+        tree, plan, [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain
+    ).modules
+    assert proof.reason == "generated-header"
+    assert "dispatch_config.h (from main_config.h.in); values the model does not know: BASELINE" in (
+        proof.not_proven
+    )
+
+
 def test_a_requirement_library_is_compiled_once_and_linked_into_the_modules_it_makes(tmp_path: Path) -> None:
     """soxr_ext is a nanobind_add_module: the build compiles libnanobind from the nanobind
     wheel into it. Without it the link misses nanobind's symbols (a "failure" that was
