@@ -123,7 +123,10 @@ def read_dependencies(
             texts.append((rel, path.read_text(encoding="utf-8", errors="replace")))
         except OSError:
             continue
-    built = built_in_tree(texts)
+    # What the build compiles from source: as the model ran it, and the text's guess for
+    # the files the model did not read in full.
+    unread = [(rel, text) for rel, text in texts if plan is None or not plan.read_in_full(rel)]
+    built = built_in_tree(unread) | {normalized(n) for n in (plan.built_here if plan is not None else ())}
     system = system_libraries()
     libraries = tuple(
         name

@@ -377,6 +377,10 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             raise _Return()
         args = self.expand_args(command.args, scope)
         where = f"{scope.get('_file')}:{command.line}"
+        if name in ("add_subdirectory", "fetchcontent_declare", "externalproject_add") and args:
+            first = _unmark(args[0]) if isinstance(args[0], str) else ""
+            if first and not first.startswith("$"):
+                self.built_here.add(first.rstrip("/").rsplit("/", 1)[-1])
         if name in CMAKE_LOOKUPS:
             # An argument only the configure step knows stays "$..." (no library name).
             words = [_unmark(a) if isinstance(a, str) else "$unknown" for a in args]
@@ -1360,6 +1364,7 @@ def cmake_plan(
         public_headers=tuple(dict.fromkeys(public_headers)),
         command_lines=runs.command_lines(models),
         dependencies=runs.dependency_lookups(models),
+        built_here=tuple(sorted(runs.built_here)),
         generated_headers=generated_header_list(generated, models),
     )
 

@@ -696,6 +696,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             scope: dict[str, Any] = {}
             self.entered_all &= bool(args and isinstance(args[0], str))
             if args and isinstance(args[0], str):
+                self.built_here.add(args[0])
                 path = posixpath.normpath(posixpath.join("subprojects", args[0], "meson.build"))
                 if path in self.tree_files:
                     self.run_file(path, scope)
@@ -1464,4 +1465,5 @@ def meson_plan(
         generated_headers=generated_header_list(generated, models),
         command_lines=runs.command_lines(models),
         dependencies=runs.dependency_lookups(models),
+        built_here=tuple(sorted(runs.built_here)),
     )

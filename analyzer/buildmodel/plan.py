@@ -295,6 +295,9 @@ class BuildPlan:
     generated_headers: tuple[GeneratedHeader, ...] = ()
     # CMake and meson: the libraries the build looks for outside the tree, per model.
     dependencies: tuple[DependencyLookup, ...] = ()
+    # What the build compiles from source (add_subdirectory, FetchContent_Declare,
+    # ExternalProject_Add, meson subproject()): the last part of the name or path.
+    built_here: tuple[str, ...] = ()
     # setup.py: where a build command changes the extensions' settings when it runs
     # ("setup.py:947 pil_build_ext.build_extensions changes extension.libraries"): the
     # plan does not hold those changes.
@@ -469,8 +472,10 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
     generated: list[GeneratedHeader] = []
     edits: list[str] = []
     lookups: list[DependencyLookup] = []
+    built_here: list[str] = []
     for plan in plans:
         lookups.extend(plan.dependencies)
+        built_here.extend(plan.built_here)
         generated.extend(plan.generated_headers)
         edits.extend(plan.build_time_edits)
         settings.extend(plan.settings)
@@ -515,6 +520,7 @@ def merge(plans: Iterable[BuildPlan]) -> BuildPlan:
         generated_headers=tuple(generated),
         build_time_edits=tuple(edits),
         dependencies=tuple(lookups),
+        built_here=tuple(dict.fromkeys(built_here)),
     )
 
 

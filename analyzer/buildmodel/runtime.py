@@ -59,6 +59,9 @@ class InterpreterRuntime(Generic[Parsed]):
         self.aborted = False
         # Libraries looked for outside the tree: (name, route, file, line) -> for sure?
         self.lookups: dict[tuple[str, str, str, int], bool] = {}
+        # What the build compiles from source in place of a library it would look for
+        # (add_subdirectory(extern/taskflow), FetchContent_Declare, subproject('zlib')).
+        self.built_here: set[str] = set()
 
     def note(self, text: str) -> None:
         """Say ``text`` once per evaluation."""
@@ -131,12 +134,14 @@ class RunRecord:
         self.fully_read: dict[str, list[str]] = {}
         self.loaded: dict[str, set[str]] = {}
         self.lookups: dict[tuple[str, str, str, int], dict[str, Value]] = {}
+        self.built_here: set[str] = set()
 
     def add(self, model: str, interpreter: InterpreterRuntime[Any]) -> None:
         for key, certain in interpreter.executed.items():
             note_on(self.executed, key, model, 1 if certain else MAYBE)
         for lookup, certain in interpreter.lookups.items():
             note_on(self.lookups, lookup, model, 1 if certain else MAYBE)
+        self.built_here |= interpreter.built_here
         for file in interpreter.fully_read():
             self.fully_read.setdefault(file, []).append(model)
         self.loaded.setdefault(model, set()).update(interpreter.loaded)

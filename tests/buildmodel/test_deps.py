@@ -152,6 +152,31 @@ def test_the_model_names_a_library_only_its_variables_spell(tmp_path: Path) -> N
     assert _dependency_names(tmp_path) == ["LZ4", "zstd"]
 
 
+def test_what_the_build_compiles_in_its_place_is_no_dependency_as_the_model_reads_it(tmp_path: Path) -> None:
+    """``add_subdirectory(${VENDOR})``: the text sees a variable; the model knows it is
+    extern/zstd, so zstd (looked for first) is built from the tree when not installed."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
+    )
+    (tmp_path / "m.c").write_text("int m;\n")
+    cmake = (
+        "project(m C)\nset(VENDOR extern/zstd)\nfind_package(zstd QUIET)\n"
+        "if(NOT zstd_FOUND)\n  add_subdirectory(${VENDOR})\nendif()\nadd_library(m MODULE m.c)\n"
+    )
+    (tmp_path / "CMakeLists.txt").write_text(cmake)
+    assert _dependency_names(tmp_path) == []
+    assert "zstd" not in built_in_tree([("CMakeLists.txt", cmake)])  # the text alone
+    # meson: a subproject named in a variable.
+    (tmp_path / "CMakeLists.txt").unlink()
+    (tmp_path / "pyproject.toml").write_text(MESON_PYPROJECT)
+    (tmp_path / "meson.build").write_text(
+        "project('m', 'c')\nname = 'zlib'\nz = dependency(name, required: false)\n"
+        "if not z.found()\n  z = subproject(name).get_variable('zlib_dep')\nendif\n"
+        "py = import('python').find_installation()\npy.extension_module('m', 'm.c', dependencies: z)\n"
+    )
+    assert _dependency_names(tmp_path) == []
+
+
 def test_meson_compiler_lookups_come_from_the_model(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(MESON_PYPROJECT)
     (tmp_path / "m.c").write_text("int m;\n")
