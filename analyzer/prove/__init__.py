@@ -594,10 +594,14 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
             )
             return f"header(s) the build generates: {', '.join(templates)}{known}", "generated-header"
         linked = _libraries_named_by(missing, module.libraries)
-        if linked:
+        # Or a library the build looks for (psycopg2 asks pg_config for libpq's folders).
+        looked_for = [d.name for d in job.plan.dependencies if dict(d.looked_on).get(MODEL, 0) != 0]
+        sought = [] if linked else _libraries_named_by(missing, looked_for)
+        if linked or sought:
+            how = "links" if linked else "looks for"
             return (
-                f"header(s) not found: {', '.join(missing)}, of {', '.join(linked)}, which the build links"
-                " and neither the tree nor the SDK provides: an ARM64 build is needed",
+                f"header(s) not found: {', '.join(missing)}, of {', '.join(linked or sought)}, which the"
+                f" build {how} and neither the tree nor the SDK provides: an ARM64 build is needed",
                 "external-library",
             )
         return (

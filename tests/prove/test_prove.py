@@ -1065,6 +1065,31 @@ def test_a_header_the_configure_step_writes_is_written_and_definitions_follow_th
     assert any(n.endswith("values the model does not know on mingw-arm64: X") for n in result.notes)
 
 
+def test_a_missing_header_of_a_library_the_build_looks_for_is_external(tmp_path: Path) -> None:
+    """psycopg2 asks pg_config where libpq is (its libraries come from the tool's answer,
+    so no Extension names pq): libpq-fe.h is libpq's header, not the tree's."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "m.c").write_text("#include <libpq-fe.h>\nint m;\n")
+    (tree / "setup.py").write_text(
+        "import subprocess\nfrom setuptools import setup, Extension\n"
+        "includes = subprocess.check_output(['pg_config', '--includedir'])\n"
+        "setup(ext_modules=[Extension('m', ['m.c'])])\n"
+    )
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-c" in command:
+            return 1, f"{command[-1]}:1:10: fatal error: 'libpq-fe.h' file not found\n"
+        return 0, ""
+
+    plan = plan_of(tree)
+    (proof,) = prove(
+        tree, plan, [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain
+    ).modules
+    assert proof.reason == "external-library"
+    assert "of libpq, which the build looks for" in proof.not_proven
+
+
 def test_a_header_the_plan_saw_generated_under_another_name_is_a_generated_header(tmp_path: Path) -> None:
     """numpy's npy_cpu_dispatch_config.h is written from main_config.h.in: its template
     has another name, but the plan saw the configure step write it."""
