@@ -44,7 +44,9 @@ PKG_CONFIG_QUERIES = frozenset({"--libs", "--cflags", "--modversion", "--exists"
 
 def tool_lookups(words: list[str]) -> list[tuple[str, str]]:
     """The libraries a tool's command line (as the build computes it) asks about, with
-    the route: ``pkg-config --libs libxml-2.0``, ``/usr/bin/pg_config --libdir``."""
+    the route: ``pkg-config --libs libxml-2.0``, ``/usr/bin/pg_config --libdir`` (as a
+    list or one shell string)."""
+    words = [part for word in words for part in word.split()]
     tools = [w.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe") for w in words]
     found: list[tuple[str, str]] = []
     if "pkg-config" in tools and any(w.split("=", 1)[0] in PKG_CONFIG_QUERIES for w in words):
@@ -108,6 +110,7 @@ def cmake_lookup_names(command: str, args: list[str]) -> list[str]:
 
 
 def first_of_each_name(found: Iterable[Dependency]) -> tuple[Dependency, ...]:
+    """The first mention of each library, however its name is spelled."""
     seen: dict[str, Dependency] = {}
     for dep in found:
         seen.setdefault(normalized(dep.name), dep)

@@ -217,6 +217,7 @@ def test_tool_lookups_read_an_evaluated_command_line() -> None:
     assert tool_lookups(["C:\\pg\\bin\\pg_config.exe", "--libdir"]) == [("libpq", "pg_config")]
     assert tool_lookups(["pkg-config", "gmp"]) == []  # no query: not a lookup
     assert tool_lookups(["gcc", "-lgmp"]) == []
+    assert tool_lookups(["pkg-config --libs gmp"]) == [("gmp", "pkg-config")]  # os.system's one string
 
 
 def test_a_setup_py_branch_no_model_takes_names_no_dependency(tmp_path: Path) -> None:
