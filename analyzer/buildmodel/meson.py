@@ -957,8 +957,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         declaration = _attribute_declaration(name)
         if compiler is None or declaration is None:
             return UNKNOWN
-        text = f'#pragma GCC diagnostic error "-Wattributes"\n{declaration}\n'
-        verdict = self.judge(text)
+        # As meson checks it: the attribute's warnings are errors.
+        verdict = self.judge(probe_with_args(f"{declaration}\n", ["-Werror=attributes"]))
         self.probes.append((frame["file"], line, f"cc.has_function_attribute({name!r})", verdict, ""))
         return False if verdict == 0 else True if verdict == 1 else UNKNOWN
 

@@ -612,6 +612,8 @@ def test_a_probe_with_werror_fails_where_the_compiler_warns(tmp_path: Path, zig_
     assert judge(probe_with_args(unknown, strict))["mingw-arm64"] == 0
     assert judge(unknown)["mingw-arm64"] == 1  # the same text without the check's arguments
     assert judge(probe_with_args(known, strict))["mingw-arm64"] == 1
+    # meson's has_function_attribute check: -Werror=attributes alone.
+    assert judge(probe_with_args(unknown, ["-Werror=attributes"]))["mingw-arm64"] == 0
 
 
 def nupkg(files: dict[str, bytes]) -> bytes:
