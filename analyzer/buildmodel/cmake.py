@@ -453,6 +453,18 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                 words = [a for a in args[1:] if not (isinstance(a, str) and a in _INCLUDE_KEYWORDS)]
                 found = _definitions(words, False)
                 self.settings.setdefault(args[0], {}).setdefault("compile_args", []).extend(found)
+        elif name == "target_compile_features" and args and isinstance(args[0], str):
+            # cxx_std_20 / c_std_11: the target compiles with at least that standard.
+            for feature in args[1:]:
+                level = re.fullmatch(r"(c|cxx)_std_(\d\d)", feature) if isinstance(feature, str) else None
+                if level:
+                    # A feature asks for at least that standard: CMAKE_CXX_STANDARD 20 with
+                    # cxx_std_17 compiles as C++20.
+                    spelling = "c++" if level.group(1) == "cxx" else "c"
+                    compile_args = self.settings.setdefault(args[0], {}).setdefault("compile_args", [])
+                    have = [_year(f) for f in compile_args if f.startswith(f"-std={spelling}")]
+                    if _year(f"-std={spelling}{level.group(2)}") > max(have, default=0):
+                        compile_args.append(f"-std={spelling}{level.group(2)}")
         elif name in ("target_link_libraries", "target_compile_options", "target_link_options"):
             if args and isinstance(args[0], str):
                 kind = {"target_link_libraries": "libraries", "target_compile_options": "compile_args"}.get(
@@ -825,6 +837,13 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         inherited = scope.get(_DEFINITIONS, "")
         if isinstance(inherited, str) and inherited:
             self.settings.setdefault(target, {}).setdefault("compile_args", []).extend(_split(inherited))
+        # CMAKE_C_STANDARD / CMAKE_CXX_STANDARD when the target is made: its standards.
+        for variable, spelling in (("CMAKE_C_STANDARD", "c"), ("CMAKE_CXX_STANDARD", "c++")):
+            level = scope.get(variable)
+            if isinstance(level, str) and level.isdigit():
+                self.settings.setdefault(target, {}).setdefault("compile_args", []).append(
+                    f"-std={spelling}{level}"
+                )
 
     def sources(
         self, args: list[Any], scope: dict[str, Any], where: str, keywords: tuple[str, ...]
@@ -1367,6 +1386,12 @@ def cmake_plan(
         built_here=tuple(sorted(runs.built_here)),
         generated_headers=generated_header_list(generated, models),
     )
+
+
+def _year(flag: str) -> int:
+    """The year of a ``-std=c++20`` / ``-std=c99`` flag, for comparing standards."""
+    digits = int(flag[-2:]) if flag[-2:].isdigit() else 0
+    return 1900 + digits if digits >= 89 else 2000 + digits
 
 
 def _probe_result(verdict: Value) -> Any:

@@ -163,6 +163,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         self.include_paths: list[str] = []
         self.public_headers: list[str] = []
         self.cython_language = "c"  # project(default_options: ['cython_language=cpp'])
+        # The language standards the project asks for (c_std, cpp_std) as compiler flags.
+        self.standards: dict[str, str] = {}
         self.settings: dict[str, dict[str, list[str]]] = {}
         self.visited: set[str] = set()  # directories entered with subdir(): meson refuses a second visit
         # Every subdir() and subproject() named its folder: a meson.build never entered is
@@ -688,6 +690,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     option = strip_maybe(option)
                     if isinstance(option, str) and option.startswith("cython_language="):
                         self.cython_language = option.split("=", 1)[1]
+                    if isinstance(option, str) and (flag := _standard_flag(option)):
+                        self.standards[option.split("=", 1)[0]] = flag
             return None
         if name in ("install_headers", "install_subdir"):
             self.installed_headers(name, args, frame)
@@ -1030,6 +1034,14 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                 settings.setdefault(kind, []).extend(
                     v for v in _flatten(_as_list(kwargs.get(keyword))) if isinstance(v, str)
                 )
+            # The language standards (the project's, a target's override_options): -std=
+            # flags a compile of the matching language takes (prove picks by language).
+            standards = dict(self.standards)
+            for option in _flatten(_as_list(kwargs.get("override_options"))):
+                option = strip_maybe(option)
+                if isinstance(option, str) and (flag := _standard_flag(option)):
+                    standards[option.split("=", 1)[0]] = flag
+            settings.setdefault("compile_args", []).extend(sorted(standards.values()))
             if self.cython_cplus(kwargs):
                 settings["language"] = ["c++"]  # Cython translates this target's .pyx to C++
             # A target's -D flags (``c_args: ['-DHAVE_X']`` after a probe) hold for its
@@ -1082,6 +1094,19 @@ _GLOBALS: dict[str, Any] = {
     "target_machine": Obj("machine"),
     "meson": Obj("meson"),
 }
+
+
+def _standard_flag(option: str) -> str | None:
+    """``c_std=c17`` / ``cpp_std=c++20`` (or meson's MSVC spellings ``vc++20``, and a
+    fallback list ``c++20,vc++20``) as the compiler flag; None for none or latest."""
+    key, _, value = option.partition("=")
+    if key not in ("c_std", "cpp_std"):
+        return None
+    for choice in value.split(","):
+        choice = choice.strip().removeprefix("v")
+        if re.fullmatch(r"(?:c|gnu)\d\d" if key == "c_std" else r"(?:c|gnu)\+\+\d\d", choice):
+            return f"-std={choice}"
+    return None
 
 
 def _attribute_declaration(name: str) -> str | None:

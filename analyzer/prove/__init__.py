@@ -82,8 +82,8 @@ class Module:
     maybe: bool = False  # some source is compiled only on some paths of the build
     cplus: bool = False  # the build says C++ (Extension(language="c++")): Cython makes C++
     objects: tuple[str, ...] = ()  # prebuilt objects the build links in (tree-relative)
-    # Per source, the definitions (-DX) of the target that compiles it (CMake's
-    # add_definitions / target_compile_definitions): a linked library's own flags.
+    # Per source, the definitions (-DX) and language standards (-std=c++20) of the target
+    # that compiles it (CMake's add_definitions, meson's cpp_std): a linked library's own.
     defines: tuple[tuple[str, tuple[str, ...]], ...] = ()
     made_by: str = ""  # the build function that made it (nanobind_add_module)
 
@@ -135,6 +135,18 @@ def rust_crates(plan: BuildPlan) -> list[str]:
     return sorted({use.target or use.path for use in plan.sources if use.path.endswith(".rs")})
 
 
+# A language standard the build asks for (meson cpp_std, -std=, MSVC's /std:): a compile
+# of that language takes it, the other language's compiles do not.
+_STANDARD = re.compile(r"[-/]std[:=](?:c|gnu)(?:\+\+)?\d\w*")
+
+
+def standard_for(flags: Sequence[str], cplus: bool) -> list[str]:
+    """The last language standard in ``flags`` that is for C++ (``cplus``) or for C, as
+    clang spells it (``/std:c++20`` is ``-std=c++20``)."""
+    chosen = ["-std=" + f[5:] for f in flags if _STANDARD.fullmatch(f) and ("++" in f) == cplus]
+    return chosen[-1:]
+
+
 def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
     """The extension modules the build compiles on ``model``, with their sources (those
     compiled there for sure, and those compiled on some paths, marked ``maybe``)."""
@@ -149,7 +161,7 @@ def modules_of(plan: BuildPlan, model: str = MODEL) -> list[Module]:
     cplus = {s.target for s in plan.settings if s.model == model and s.language in ("c++", "cpp")}
     made_by = {s.target: s.made_by for s in plan.settings if s.model == model and s.made_by}
     definitions = {
-        s.target: tuple(a for a in s.compile_args if a.startswith("-D"))
+        s.target: tuple(a for a in s.compile_args if a.startswith("-D") or _STANDARD.fullmatch(a))
         for s in plan.settings
         if s.model == model
     }
@@ -491,7 +503,8 @@ def _compile(job: _Job, module: Module, sources: list[Path]) -> tuple[list[str],
         if time.monotonic() > job.deadline:
             errors.append(f"{STOPPED_NOTE} {DEADLINE_NOTE}")
             break
-        own = list(module.defines_of(rel))
+        flags = module.defines_of(rel)
+        own = [f for f in flags if f.startswith("-D")] + standard_for(flags, driver == "c++")
         code, output = job.run([*command, *macros, *own, "-o", str(obj), str(source)], job.base)
         if output.startswith(STOPPED_NOTE):
             errors.append(output)

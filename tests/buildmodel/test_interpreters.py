@@ -1306,3 +1306,21 @@ def test_normcase_is_the_windows_spelling_of_a_tree_path() -> None:
     )
     plan = setuptools({"setup.py": setup, "src/Pkg/_Fast.c": ""})
     assert compiled(plan, "src/Pkg/_Fast.c") == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "flag"),
+    [
+        ("cpp_std=c++20", "-std=c++20"),
+        ("cpp_std=vc++17", "-std=c++17"),  # meson's MSVC spelling
+        ("cpp_std=c++23,c++20", "-std=c++23"),  # a fallback list: the first
+        ("c_std=gnu11", "-std=gnu11"),
+        ("cpp_std=vc++latest", None),
+        ("c_std=none", None),
+        ("cython_language=cpp", None),
+    ],
+)
+def test_meson_language_standards_as_compiler_flags(option: str, flag: str | None) -> None:
+    from analyzer.buildmodel.meson import _standard_flag
+
+    assert _standard_flag(option) == flag

@@ -1067,6 +1067,58 @@ def test_a_header_the_configure_step_writes_is_written_and_definitions_follow_th
     assert any(n.endswith("values the model does not know on mingw-arm64: X") for n in result.notes)
 
 
+def test_each_compile_takes_the_language_standard_the_build_asks_for(tmp_path: Path) -> None:
+    """pandas' meson project says ``cpp_std=c++20`` (its NEON module uses std::span): the
+    C++ units compile with it, the C units with ``c_std``, a target's override_options
+    win; CMake's CMAKE_CXX_STANDARD and target_compile_features (a minimum) likewise."""
+    from analyzer.prove import standard_for
+
+    assert standard_for(["/std:c++20", "-std=c11"], cplus=True) == ["-std=c++20"]
+    assert standard_for(["/std:c++20", "-std=c11"], cplus=False) == ["-std=c11"]
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["meson-python"]\nbuild-backend = "mesonpy"\n'
+    )
+    (tree / "meson.build").write_text(
+        "project('p', 'c', 'cpp', default_options: ['c_std=c17', 'cpp_std=c++20,vc++20'])\n"
+        "py = import('python').find_installation()\n"
+        "py.extension_module('m', 'm.c', 'span.cpp')\n"
+        "py.extension_module('old', 'old.cpp', override_options: ['cpp_std=c++14'])\n"
+    )
+    for name in ("m.c", "span.cpp", "old.cpp"):
+        (tree / name).write_text("int x;\n")
+    flags: dict[str, list[str]] = {}
+
+    def toolchain(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-c" in command:
+            flags[Path(command[-1]).name] = [c for c in command if c.startswith("-std")]
+        return 0, ""
+
+    prove(tree, plan_of(tree), [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o", ["zig"], run=toolchain)
+    assert flags == {"m.c": ["-std=c17"], "span.cpp": ["-std=c++20"], "old.cpp": ["-std=c++14"]}
+    (tree / "meson.build").unlink()
+    (tree / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
+    )
+    (tree / "CMakeLists.txt").write_text(
+        "project(p C CXX)\nset(CMAKE_CXX_STANDARD 20)\nadd_library(m MODULE m.c span.cpp)\n"
+        "add_library(old MODULE old.cpp)\ntarget_compile_features(old PRIVATE cxx_std_17)\n"
+        "set(CMAKE_CXX_STANDARD 11)\nadd_library(new MODULE new.cpp)\n"
+        "target_compile_features(new PRIVATE cxx_std_17)\n"
+    )
+    (tree / "new.cpp").write_text("int y;\n")
+    flags.clear()
+    prove(tree, plan_of(tree), [Sdk("3.13", tmp_path / "s", "t")], tmp_path / "o2", ["zig"], run=toolchain)
+    # A compile feature is a minimum: CMAKE_CXX_STANDARD 20 stays, 11 is raised to 17.
+    assert flags == {
+        "m.c": [],
+        "span.cpp": ["-std=c++20"],
+        "old.cpp": ["-std=c++20"],
+        "new.cpp": ["-std=c++17"],
+    }
+
+
 def test_a_missing_header_of_a_library_the_build_looks_for_is_external(tmp_path: Path) -> None:
     """psycopg2 asks pg_config where libpq is (its libraries come from the tool's answer,
     so no Extension names pq): libpq-fe.h is libpq's header, not the tree's."""
