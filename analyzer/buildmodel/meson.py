@@ -170,6 +170,9 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         # Every subdir() and subproject() named its folder: a meson.build never entered is
         # not part of this model's build.
         self.entered_all = True
+        self._wraps: dict[str, tuple[str, dict[str, str]]] | None = None
+        self.subproject_scopes: dict[str, dict[str, Any]] = {}
+        self.overrides: dict[str, Any] = {}  # meson.override_dependency(name, dep)
         # A loop left unevaluated sets values of a configuration_data not named by a plain
         # variable: a value never seen set may be set in any of them.
         self.configuration_unsure = False
@@ -697,13 +700,8 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             self.installed_headers(name, args, frame)
             return None
         if name == "subproject":
-            scope: dict[str, Any] = {}
             self.entered_all &= bool(args and isinstance(args[0], str))
-            if args and isinstance(args[0], str):
-                self.built_here.add(args[0])
-                path = posixpath.normpath(posixpath.join("subprojects", args[0], "meson.build"))
-                if path in self.tree_files:
-                    self.run_file(path, scope)
+            scope = self.subproject(args[0]) if args and isinstance(args[0], str) else {}
             # Its variables, for get_variable(): a dependency it declares carries the
             # sources and include folders the project's targets then use.
             return Obj("subproject", {"scope": scope})
@@ -740,6 +738,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             return self.option(args[0], frame)
         if name == "dependency":
             self.lookup(name, args, frame, line)
+            return self.found_dependency(args, kwargs)
         if name in ("get_option", "get_variable", "dependency", "find_program", "run_command", "environment"):
             return UNKNOWN
         if name == "is_variable":
@@ -797,6 +796,9 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             if receiver.kind == "meson":
                 if name == "get_compiler":
                     return Obj("compiler")
+                if name == "override_dependency" and len(args) >= 2 and isinstance(args[0], str):
+                    self.overrides[args[0]] = args[1]  # what dependency(name) now finds
+                    return None
                 if name in ("current_source_dir", "project_source_root", "source_root", "global_source_root"):
                     # Absolute, as in meson: files() joins them as given (the "/" is dropped later).
                     return "/" + frame["dir"] if name == "current_source_dir" else "/"
@@ -862,6 +864,61 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         if isinstance(receiver, bool) and name == "to_int":
             return int(receiver)
         return UNKNOWN
+
+    def wraps(self) -> dict[str, tuple[str, dict[str, str]]]:
+        """The tree's ``subprojects/*.wrap`` files: per subproject name, its folder and
+        the dependencies it provides (``[provide]``: name -> variable, "" for one the
+        subproject declares with ``meson.override_dependency``)."""
+        if self._wraps is None:
+            self._wraps = {}
+            for path in sorted(self.tree_files):
+                folder, _, file = path.rpartition("/")
+                if folder == "subprojects" and file.endswith(".wrap"):
+                    self._wraps[file.removesuffix(".wrap")] = _read_wrap(self.read_text(path))
+        return self._wraps
+
+    def subproject(self, name: str) -> dict[str, Any]:
+        """Run ``subprojects/<folder>/meson.build`` once (meson configures a subproject
+        once, whoever asks): its variables."""
+        if name not in self.subproject_scopes:
+            scope: dict[str, Any] = {}
+            self.subproject_scopes[name] = scope
+            self.built_here.add(name)
+            folder = self.wraps().get(name, ("", {}))[0] or name
+            path = posixpath.normpath(posixpath.join("subprojects", folder, "meson.build"))
+            # A wrap's folder is the package's text: only a folder inside subprojects/.
+            if path in self.tree_files and path.startswith("subprojects/") and path.count("/") == 2:
+                self.run_file(path, scope)
+        return self.subproject_scopes[name]
+
+    def found_dependency(self, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """``dependency(name)``: one a subproject declared (``override_dependency``), or
+        one a wrap file provides, which meson builds from the subproject when the system
+        has none (a proof's environment has none; nor has a wheel build's, unless it
+        installs it). Anything else is unknown."""
+        name = strip_maybe(args[0]) if args else None
+        if not isinstance(name, str):
+            return UNKNOWN
+        if name in self.overrides:
+            return self.overrides[name]
+        if strip_maybe(kwargs.get("allow_fallback")) is False:
+            return UNKNOWN
+        fallback = [strip_maybe(v) for v in _flatten(_as_list(kwargs.get("fallback")))]
+        provider: tuple[str, str] | None = None
+        if fallback and isinstance(fallback[0], str):
+            variable = fallback[1] if len(fallback) > 1 and isinstance(fallback[1], str) else ""
+            provider = (fallback[0], variable)
+        else:
+            provider = next(
+                ((wrap, provides[name]) for wrap, (_, provides) in self.wraps().items() if name in provides),
+                None,
+            )
+        if provider is None:
+            return UNKNOWN
+        scope = self.subproject(provider[0])
+        if name in self.overrides:
+            return self.overrides[name]
+        return scope.get(provider[1], UNKNOWN) if provider[1] else UNKNOWN
 
     def lookup(self, function: str, args: list[Any], frame: dict[str, str], line: int) -> None:
         """``dependency('zlib')``, ``cc.find_library('ssl')``: a library looked for
@@ -1094,6 +1151,36 @@ _GLOBALS: dict[str, Any] = {
     "target_machine": Obj("machine"),
     "meson": Obj("meson"),
 }
+
+
+MAX_WRAP_BYTES = 64 * 1024
+
+
+def _read_wrap(text: str | None) -> tuple[str, dict[str, str]]:
+    """A wrap file's subproject folder (``directory``, else the wrap's own name: "") and
+    what its ``[provide]`` section offers: dependency name -> variable ("" when the
+    subproject overrides the dependency itself)."""
+    folder = ""
+    provides: dict[str, str] = {}
+    section = ""
+    for raw in (text or "")[:MAX_WRAP_BYTES].splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip()
+        if section.startswith("wrap-") and key == "directory":
+            folder = value
+        elif section == "provide" and key == "dependency_names":
+            provides.update((n.strip(), "") for n in value.split(",") if n.strip())
+        elif section == "provide" and key != "program_names":
+            provides[key] = value
+    return folder, provides
 
 
 def _standard_flag(option: str) -> str | None:

@@ -1324,3 +1324,46 @@ def test_meson_language_standards_as_compiler_flags(option: str, flag: str | Non
     from analyzer.buildmodel.meson import _standard_flag
 
     assert _standard_flag(option) == flag
+
+
+def test_meson_wraps_give_subprojects_their_folders_and_dependencies_their_fallback() -> None:
+    """pandas: ``subproject('fast_float')`` is ``subprojects/fast_float-8.2.10`` (the wrap's
+    directory), and ``dependency('xsimd')`` falls back to the subproject its wrap provides
+    (which declares it with override_dependency): their include folders reach the build.
+    A wrap cannot point outside subprojects/."""
+    plan = meson(
+        {
+            "meson.build": """\
+                project('p', 'c', 'cpp')
+                ff = subproject('fast_float').get_variable('fast_float_dep')
+                xs = dependency('xsimd', version: '>=14')
+                evil = subproject('evil')
+                py = import('python').find_installation()
+                py.extension_module('m', 'm.cpp', dependencies: [ff, xs])
+            """,
+            "m.cpp": "",
+            "subprojects/fast_float.wrap": "[wrap-file]\ndirectory = fast_float-8.2.10\n"
+            "[provide]\ndependency_names = fast_float\n",
+            "subprojects/fast_float-8.2.10/meson.build": (
+                "project('fast_float', 'cpp')\n"
+                "fast_float_dep = declare_dependency(include_directories: include_directories('include'))\n"
+            ),
+            "subprojects/fast_float-8.2.10/include/fast_float/fast_float.h": "",
+            "subprojects/xsimd.wrap": (
+                "[wrap-file]\ndirectory = xsimd-14.2.0\n[provide]\ndependency_names = xsimd\n"
+            ),
+            "subprojects/xsimd-14.2.0/meson.build": (
+                "project('xsimd', 'cpp')\n"
+                "xsimd_dep = declare_dependency(include_directories: include_directories('include'))\n"
+                "meson.override_dependency('xsimd', xsimd_dep)\n"
+            ),
+            "subprojects/xsimd-14.2.0/include/xsimd/xsimd.hpp": "",
+            "subprojects/evil.wrap": "[wrap-git]\ndirectory = ../../outside\n",
+            "outside/meson.build": "error('never read')\n",
+        }
+    )
+    assert {"subprojects/fast_float-8.2.10/include", "subprojects/xsimd-14.2.0/include"} <= set(
+        plan.include_dirs
+    )
+    assert {"fast_float", "xsimd", "evil"} <= set(plan.built_here)
+    assert not any("never read" in n for n in plan.notes) and not plan.events
