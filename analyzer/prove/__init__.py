@@ -608,8 +608,11 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
             return f"header(s) the build generates: {', '.join(templates)}{known}", "generated-header"
         linked = _libraries_named_by(missing, module.libraries)
         # Or a library the build looks for (psycopg2 asks pg_config for libpq's folders).
-        looked_for = [d.name for d in job.plan.dependencies if dict(d.looked_on).get(MODEL, 0) != 0]
-        sought = [] if linked else _libraries_named_by(missing, looked_for)
+        # A header named after the tool asked (pg_config.h of pg_config) is its library's.
+        lookups = [d for d in job.plan.dependencies if dict(d.looked_on).get(MODEL, 0) != 0]
+        stems = {Path(m).stem.lower() for m in missing}
+        sought = [] if linked else _libraries_named_by(missing, [d.name for d in lookups])
+        sought = sought or [d.name for d in lookups if d.route.split(" ", 1)[0].lower() in stems]
         if linked or sought:
             how = "links" if linked else "looks for"
             return (

@@ -32,6 +32,15 @@ def per_model(plan: BuildPlan, models: tuple[str, ...]) -> dict[str, dict[str, d
     return table
 
 
+def looked_for(plan: BuildPlan, model: str) -> list[dict[str, str]]:
+    """The libraries the build looks for on ``model`` (for sure or on some paths)."""
+    return [
+        {"name": d.name, "route": d.route, "where": f"{d.build_file}:{d.line}"}
+        for d in plan.dependencies
+        if dict(d.looked_on).get(model, 0) != 0 and not d.name.startswith("$")
+    ]
+
+
 def render_text(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> str:
     if plan is None:
         return (
@@ -68,7 +77,11 @@ def render_text(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> 
         )
         if decided:
             lines.append(f"  macros        {' '.join(decided)}")
+        for found in looked_for(plan, model):
+            lines.append(f"  looks for     {found['name']} ({found['route']}, {found['where']})")
         lines.append("")
+    if plan.built_here:
+        lines.append(f"built from the tree in a library's place: {', '.join(plan.built_here)}")
     if plan.probe_files:
         lines.append(f"probe sources (not package code): {', '.join(sorted(plan.probe_files))}")
     if plan.public_headers:
@@ -100,6 +113,7 @@ def render_json(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> 
                     if model in dict(p.compiles)
                 ],
                 "macros": {name: values.get(model) for name, values in sorted(plan.macro_values().items())},
+                "looks_for": looked_for(plan, model),
                 "targets": {
                     s.target: {
                         "libraries": list(s.libraries),
@@ -112,6 +126,7 @@ def render_json(plan: BuildPlan | None, models: tuple[str, ...], label: str) -> 
             }
             for model in models
         },
+        "built_here": list(plan.built_here),
         "probe_files": sorted(plan.probe_files),
         "public_headers": list(plan.public_headers),
         "notes": list(plan.notes),

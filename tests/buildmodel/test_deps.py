@@ -210,6 +210,31 @@ def test_setup_py_tool_calls_name_what_the_model_computes(tmp_path: Path) -> Non
     assert dependencies(texts) == ()
 
 
+def test_build_plan_reports_what_the_build_looks_for_and_builds_in_its_place(tmp_path: Path) -> None:
+    import json
+
+    from analyzer.project import plan_of
+    from analyzer.report.buildplan import render_json, render_text
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["scikit-build-core"]\nbuild-backend = "scikit_build_core.build"\n'
+    )
+    (tmp_path / "m.c").write_text("int m;\n")
+    (tmp_path / "CMakeLists.txt").write_text(
+        "project(m C)\nfind_package(ZLIB REQUIRED)\nif(UNIX)\n  find_package(X11)\nendif()\n"
+        "add_subdirectory(extern/taskflow)\nadd_library(m MODULE m.c)\n"
+    )
+    plan = plan_of(tmp_path)
+    assert plan is not None
+    data = json.loads(render_json(plan, ("msvc-arm64",), "t"))
+    assert data["models"]["msvc-arm64"]["looks_for"] == [
+        {"name": "ZLIB", "route": "CMake find_package", "where": "CMakeLists.txt:2"}
+    ]
+    assert data["built_here"] == ["taskflow"]
+    text = render_text(plan, ("msvc-arm64",), "t")
+    assert "looks for     ZLIB (CMake find_package, CMakeLists.txt:2)" in text and "X11" not in text
+
+
 def test_tool_lookups_read_an_evaluated_command_line() -> None:
     assert tool_lookups(["pkg-config", "--variable", "includedir", "--cflags", "gmp"]) == [
         ("gmp", "pkg-config")

@@ -1142,6 +1142,17 @@ def test_a_missing_header_of_a_library_the_build_looks_for_is_external(tmp_path:
     ).modules
     assert proof.reason == "external-library"
     assert "of libpq, which the build looks for" in proof.not_proven
+    # psycopg2 includes pg_config.h first: named after the tool, it is the tool's library's.
+    (tree / "m.c").write_text("#include <pg_config.h>\nint m;\n")
+
+    def no_pg_config(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-c" in command:
+            return 1, f"{command[-1]}:1:10: fatal error: 'pg_config.h' file not found\n"
+        return 0, ""
+
+    sdks = [Sdk("3.13", tmp_path / "s", "t")]
+    (proof,) = prove(tree, plan, sdks, tmp_path / "o2", ["zig"], run=no_pg_config).modules
+    assert proof.reason == "external-library" and "pg_config.h, of libpq" in proof.not_proven
 
 
 def test_a_header_the_plan_saw_generated_under_another_name_is_a_generated_header(tmp_path: Path) -> None:
