@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer import cython
+from analyzer.buildmodel.deps import is_dependency_file
 from analyzer.buildmodel.plan import UNKNOWN_MACRO_TEXT, BuildPlan, mingw_import_libraries, probe_args
+from analyzer.buildmodel.textual import dependencies_in
 from analyzer.childproc import run_limited
 from analyzer.findings import format_message
 from analyzer.limits import CHILD_LIMITS, ChildLimits
@@ -304,6 +306,9 @@ class _TreeFacts:
     # Libraries the tree's C/C++ ask the linker for (``#pragma comment(lib, "ws2_32.lib")``):
     # MSVC and clang-cl link them without the build naming them; the mingw link must be told.
     pragma_libraries: tuple[str, ...] = ()
+    # Libraries the top-level build files name as text, with the route ("pg_config in
+    # setup.py"): what a missing header may belong to where the model saw no lookup.
+    named_libraries: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -608,11 +613,14 @@ def _compile_not_proven(job: _Job, module: Module, errors: Sequence[str]) -> tup
             return f"header(s) the build generates: {', '.join(templates)}{known}", "generated-header"
         linked = _libraries_named_by(missing, module.libraries)
         # Or a library the build looks for (psycopg2 asks pg_config for libpq's folders).
-        # A header named after the tool asked (pg_config.h of pg_config) is its library's.
-        lookups = [d for d in job.plan.dependencies if dict(d.looked_on).get(MODEL, 0) != 0]
+        # Where the model saw no lookup, the build files' text names it. A header named
+        # after the tool asked (pg_config.h of pg_config) is its library's.
+        lookups = [(d.name, d.route) for d in job.plan.dependencies if dict(d.looked_on).get(MODEL, 0) != 0]
+        lookups += job.tree.named_libraries
         stems = {Path(m).stem.lower() for m in missing}
-        sought = [] if linked else _libraries_named_by(missing, [d.name for d in lookups])
-        sought = sought or [d.name for d in lookups if d.route.split(" ", 1)[0].lower() in stems]
+        sought = [] if linked else _libraries_named_by(missing, [name for name, _ in lookups])
+        sought = sought or [name for name, route in lookups if route.split(" ", 1)[0].lower() in stems]
+        sought = list(dict.fromkeys(sought))
         if linked or sought:
             how = "links" if linked else "looks for"
             return (
@@ -896,7 +904,16 @@ def _tree_facts(base: Path, max_bytes: int = 4 * 1024 * 1024) -> _TreeFacts:
                 name = found.decode("ascii", "replace").removesuffix(".lib").removesuffix(".LIB")
                 if _LIBRARY_NAME.fullmatch(name) and not name.lower().startswith("python"):
                     pragma_libraries[name] = None
-    return _TreeFacts(tuple(asm), templates, tuple(pragma_libraries))
+    named: list[tuple[str, str]] = []
+    for path in sorted(base.iterdir()) if base.is_dir() else ():
+        if is_dependency_file(path.name) and path.is_file() and not path.is_symlink():
+            try:
+                if path.stat().st_size <= max_bytes:
+                    build_text = path.read_text(encoding="utf-8", errors="replace")
+                    named += [(d.name, d.route) for d in dependencies_in(path.name, build_text)]
+            except OSError:
+                continue
+    return _TreeFacts(tuple(asm), templates, tuple(pragma_libraries), tuple(dict.fromkeys(named)))
 
 
 def prove(

@@ -1153,6 +1153,16 @@ def test_a_missing_header_of_a_library_the_build_looks_for_is_external(tmp_path:
     sdks = [Sdk("3.13", tmp_path / "s", "t")]
     (proof,) = prove(tree, plan, sdks, tmp_path / "o2", ["zig"], run=no_pg_config).modules
     assert proof.reason == "external-library" and "pg_config.h, of libpq" in proof.not_proven
+    # A tool the model cannot name (from the environment): the build file's text names it.
+    (tree / "setup.py").write_text(
+        "import os, subprocess\nfrom setuptools import setup, Extension\n"
+        "tool = os.environ.get('PG_CONFIG', 'pg_config')\n"
+        "includes = subprocess.check_output([tool, '--includedir'])\n"
+        "setup(ext_modules=[Extension('m', ['m.c'])])\n"
+    )
+    plan = plan_of(tree)
+    (proof,) = prove(tree, plan, sdks, tmp_path / "o3", ["zig"], run=no_pg_config).modules
+    assert proof.reason == "external-library" and "pg_config.h, of libpq" in proof.not_proven
 
 
 def test_a_header_the_plan_saw_generated_under_another_name_is_a_generated_header(tmp_path: Path) -> None:
