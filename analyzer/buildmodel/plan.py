@@ -141,6 +141,11 @@ class CommandLines:
     full_on: tuple[str, ...]
     commands: tuple[tuple[int, int, PerModel], ...]
 
+    @property
+    def read_in_full(self) -> bool:
+        """Every block of the file was evaluated on every model."""
+        return set(self.full_on) == set(self.models)
+
     def ran_on(self, line: int) -> PerModel:
         """Per model: did the command on ``line`` run? (1 where the file was not fully
         read: nothing is known against it.)"""
@@ -306,7 +311,7 @@ class BuildPlan:
     def read_in_full(self, path: str) -> bool:
         """The model evaluated every statement of the build file ``path`` on every
         model (so what it says the file does is all the file does)."""
-        return any(c.path == path and set(c.full_on) == set(c.models) for c in self.command_lines)
+        return any(c.path == path and c.read_in_full for c in self.command_lines)
 
     def complete_models(self, path: str) -> frozenset[str]:
         """The models on which the build of the project holding ``path`` lists every

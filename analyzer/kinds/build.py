@@ -86,8 +86,7 @@ class TextMatch(BuildKind):
         guarded: set[int] = set()
         # The text's own guess at x86-only blocks, only where the model did not evaluate
         # every block of the file on every model.
-        read_in_full = commands is not None and set(commands.full_on) == set(commands.models)
-        if self.condition is not None and blocks and not read_in_full:
+        if self.condition is not None and blocks and not (commands is not None and commands.read_in_full):
             guarded = guarded_lines(view.lines, view.language, self.condition)
         for number, line in enumerate(view.lines, 1):
             if number in guarded or (self.exclude is not None and self.exclude.search(line)):

@@ -542,10 +542,8 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus:
     target = job.out_dir / output_rel
     target.parent.mkdir(parents=True, exist_ok=True)
     # prove_module refused the module before linking if a name was not plain.
-    own = [f"-l{_mingw_name(lib)}" for lib in module.libraries if not lib.lower().startswith("python")]
-    own += [
-        f"-l{_mingw_name(lib)}" for lib in job.tree.pragma_libraries if f"-l{_mingw_name(lib)}" not in own
-    ]
+    wanted = [lib for lib in module.libraries if not lib.lower().startswith("python")]
+    own = list(dict.fromkeys(f"-l{_mingw_name(lib)}" for lib in [*wanted, *job.tree.pragma_libraries]))
     python = f"-l{job.sdk.dll.removesuffix('.dll')}"
     driver = "c++" if cplus else "cc"
     # Prebuilt objects the build links (extra_objects): read by the linker, never run.
