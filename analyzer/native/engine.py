@@ -19,7 +19,7 @@ from analyzer.model import Finding, Language, ScanWarning
 from analyzer.native import units
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros, file_reach
 from analyzer.native.kinds import token_names
-from analyzer.native.matching import Context, FileInput, Prefilter, analyze, build_prefilter
+from analyzer.native.matching import Prefilter, analyze, build_prefilter
 from analyzer.native.preproc import mask_comments_and_strings, parse_preprocessor
 from analyzer.native.rustmods import rust_reach
 from analyzer.native.shims import definitions, provided
@@ -33,6 +33,7 @@ from analyzer.native.sources import (
     read_source,
 )
 from analyzer.native.units import TreeEvents, UnitWalker, WalkTooLong, walk_units
+from analyzer.native.views import Context, FileInput
 from analyzer.pool import Progress, fan_out
 from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value

@@ -1,6 +1,6 @@
 """Match kinds for C, C++ and Rust sources.
 
-Each kind matches one file through a view (:class:`analyzer.native.matching.CFileView` or
+Each kind matches one file through a view (:class:`analyzer.native.views.CFileView` or
 ``RustFileView``) that knows the file's bytes, preprocessor structure and, per target
 model, whether each line is compiled. A kind that matches both languages has one method
 per language; what differs is only how the language spells the thing.
@@ -25,7 +25,7 @@ from analyzer.tri import MAYBE, Value, and3, or3
 if TYPE_CHECKING:
     from analyzer.kinds.rule import Rule
     from analyzer.native.guards import TreeMacros
-    from analyzer.native.matching import CFileView, RustFileView
+    from analyzer.native.views import CFileView, RustFileView
 
 C_FAMILY = frozenset({Language.C, Language.CPP})
 NATIVE = C_FAMILY | {Language.RUST}

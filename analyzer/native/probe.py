@@ -14,9 +14,10 @@ from analyzer.fallbacks import default_fallbacks
 from analyzer.kinds.rule import Rule, x86_only_pattern
 from analyzer.model import Language, Severity
 from analyzer.native.guards import FileStructure, GuardModel, TreeMacros
-from analyzer.native.matching import Context, FileInput, analyze
+from analyzer.native.matching import analyze
 from analyzer.native.preproc import PreprocStructure, mask_comments_and_strings, parse_preprocessor
 from analyzer.native.treesitter import parse as parse_syntax
+from analyzer.native.views import Context, FileInput
 from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value
 

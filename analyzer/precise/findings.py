@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from analyzer.findings import fallback_for, format_message, make_finding
 from analyzer.model import Finding, Language
 from analyzer.native.kinds import TokenMatch
-from analyzer.native.matching import Context, FileInput, SourceText, unsuppressed
+from analyzer.native.matching import unsuppressed
+from analyzer.native.views import Context, FileInput, SourceText
 from analyzer.precise.clang import Hit
 from analyzer.tri import Value
 

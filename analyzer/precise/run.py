@@ -22,8 +22,8 @@ from analyzer.buildmodel.plan import BuildPlan
 from analyzer.buildmodel.textual import find_build_files, static_include_dirs
 from analyzer.kinds.rule import Rule, load_patterns
 from analyzer.model import Confidence, Difference, Finding, Language, ScanWarning
-from analyzer.native.matching import Context
 from analyzer.native.sources import SourceFile, read_source
+from analyzer.native.views import Context
 from analyzer.paths import compiler_overlay, inside
 from analyzer.pool import fan_out
 from analyzer.precise.cache import ResultCache, file_digest, fingerprint
