@@ -125,7 +125,8 @@ def read_dependencies(
             continue
     # What the build compiles from source: as the model ran it, and the text's guess for
     # the files the model did not read in full.
-    unread = [(rel, text) for rel, text in texts if plan is None or not plan.read_in_full(rel)]
+    in_full = {rel for rel, _ in texts if plan is not None and plan.read_in_full(rel)}
+    unread = [(rel, text) for rel, text in texts if rel not in in_full]
     built = built_in_tree(unread) | {normalized(n) for n in (plan.built_here if plan is not None else ())}
     system = system_libraries()
     libraries = tuple(
@@ -145,7 +146,7 @@ def read_dependencies(
             by_file.setdefault(lookup.build_file, []).append(Dependency(lookup.name, lookup.route, where))
     named: list[Dependency] = []
     for rel, text in texts:
-        if plan is None or not plan.read_in_full(rel):
+        if rel not in in_full:
             named.extend(dependencies_in(rel, text))
         named.extend(by_file.pop(rel, ()))
     # Modules setup.py imports (setupinfo.py): only the model reads their calls.
