@@ -1292,12 +1292,25 @@ def _open_index(index_url: str | None, cache: Path) -> SimpleIndex:
 )
 @click.option("--cache-dir", metavar="DIR", type=click.Path(path_type=Path, file_okay=False), help="Cache.")
 @click.option("--rebuild", is_flag=True, help="Remove the cached SDK first and make it again.")
+@click.argument(
+    "check_paths",
+    metavar="[WHEEL_OR_PYD]...",
+    nargs=-1,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+)
 def sdk_command(
-    pythons: tuple[str, ...], sdk_dir: Path | None, cache_dir: Path | None, rebuild: bool
+    pythons: tuple[str, ...],
+    sdk_dir: Path | None,
+    cache_dir: Path | None,
+    rebuild: bool,
+    check_paths: tuple[Path, ...],
 ) -> None:
     """Fetch (once) and show the Windows ARM64 CPython SDK that prove uses: headers, the
     Windows pyconfig.h and ARM64 import libraries, built from CPython's sources in Debian's
-    signed archive. Prints one line per Python: its directory and where it came from."""
+    signed archive. Prints one line per Python: its directory and where it came from.
+    Given win_arm64 wheels or .pyd files, also compares the SDK with what their modules
+    import from CPython's DLLs (one line per module, each name the SDK lacks; exit 1 if
+    any): a module a project ships was linked against the real DLLs."""
     import shutil
 
     from analyzer.paths import default_cache_dir
@@ -1305,6 +1318,7 @@ def sdk_command(
 
     chosen = tuple(dict.fromkeys(_split(pythons))) or ("3.13",)
     cache = (cache_dir or default_cache_dir()) / "sdk"
+    sdks = []
     for python in chosen:
         if not re.fullmatch(r"3\.\d{1,2}", python):
             raise click.UsageError(f"--python takes versions like 3.13, not {python!r}")
@@ -1315,6 +1329,38 @@ def sdk_command(
         except SdkError as error:
             raise OperationalError(str(error)) from None
         click.echo(f"{python}\t{sdk.root}\t{sdk.source}")
+        sdks.append(sdk)
+    if check_paths and not _sdk_covers([sdk.libs for sdk in sdks], check_paths):
+        sys.exit(1)
+
+
+def _sdk_covers(libs: list[Path], paths: tuple[Path, ...]) -> bool:
+    from analyzer.sdk.coverage import CoverageError, check_paths, sdk_exports
+
+    try:
+        exports: dict[str, frozenset[str]] = {}
+        for folder in libs:
+            for dll, names in sdk_exports(folder).items():
+                exports[dll] = exports.get(dll, frozenset()) | names
+        results = check_paths(paths, exports)
+    except CoverageError as error:
+        raise OperationalError(str(error)) from None
+    for result in results:
+        status = "lacks" if result.missing else "covered" if result.checked else "skipped"
+        detail = f"{len(result.imported)} name(s) from {', '.join(result.checked)}" if result.checked else ""
+        note = "; ".join(part for part in (detail, result.skipped) if part)
+        click.echo(f"{status:8}  {result.source}  ({note})")
+        for dll, name in result.missing:
+            click.echo(f"          {dll}: {name}")
+    lacking = sum(len(r.missing) for r in results)
+    compared = sum(1 for r in results if r.checked)
+    click.echo(
+        f"{compared} of {len(results)} module(s) compared; the SDK lacks {lacking} name(s) they import"
+        if lacking
+        else f"{compared} of {len(results)} module(s) compared; the SDK has every name they import",
+        err=True,
+    )
+    return not lacking
 
 
 @main.command("init")

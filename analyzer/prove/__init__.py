@@ -40,8 +40,8 @@ from analyzer.paths import (
     inside_file,
     links_outside,
 )
-from analyzer.prove.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import Rule, default_rules
+from analyzer.sdk.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.sdk.provider import Sdk, SdkError, zig_lib_dir
 from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value

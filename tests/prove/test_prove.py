@@ -12,7 +12,6 @@ import json
 import lzma
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tarfile
@@ -36,14 +35,16 @@ from analyzer.prove import (
     prove,
     toolchain_runner,
 )
-from analyzer.prove.pe import MACHINE_ARM64, PEError, read_pe
 from analyzer.rules import default_rules
+from analyzer.sdk.coverage import check_module, sdk_exports
 from analyzer.sdk.debian import DebianSources, SourceFetchError, find_tarball, release_hash
 from analyzer.sdk.exports import def_file, header_exports, stable_exports
+from analyzer.sdk.pe import MACHINE_ARM64, read_pe
 from analyzer.sdk.provider import SDK_ENV, Sdk, SdkError, find_sdk, unpack_headers
 from tests.clirun import run
 from tests.localindex import LocalIndex, Reply
 from tests.paths import FIXTURES
+from tests.pe_images import minimal_pe
 
 PROVE = FIXTURES / "prove"
 
@@ -73,43 +74,6 @@ def test_exports_from_headers() -> None:
     assert stable_exports(stable) == (frozenset({"PyLong_FromLong"}), frozenset({"PyLong_Type"}))
     text = def_file("python313.dll", ["b", "a"], ["PyLong_Type"])
     assert text == "LIBRARY python313.dll\nEXPORTS\na\nb\nPyLong_Type DATA\n"
-
-
-def minimal_pe(machine: int, imports: list[str]) -> bytes:
-    """A small PE32+ DLL: one section holding an import directory (built by hand)."""
-    section_rva, section_raw = 0x1000, 0x200
-    names_at = 20 * (len(imports) + 1)
-    body = b""
-    descriptors = b""
-    names = b""
-    for name in imports:
-        descriptors += struct.pack("<IIIII", 0, 0, 0, section_rva + names_at + len(names), 0)
-        names += name.encode() + b"\0"
-    body = descriptors + b"\0" * 20 + names
-    body += b"\0" * (-len(body) % 0x200)
-    optional = bytearray(240)
-    struct.pack_into("<H", optional, 0, 0x20B)
-    struct.pack_into("<I", optional, 108, 16)  # NumberOfRvaAndSizes
-    struct.pack_into("<II", optional, 112 + 8, section_rva, len(descriptors))  # import directory
-    coff = struct.pack("<HHIIIHH", machine, 1, 0, 0, 0, len(optional), 0x2022)
-    section = (
-        b".idata\0\0" + struct.pack("<IIII", len(body), section_rva, len(body), section_raw) + b"\0" * 16
-    )
-    head = bytearray(0x40)
-    head[:2] = b"MZ"
-    struct.pack_into("<I", head, 0x3C, 0x40)
-    data = bytes(head) + b"PE\0\0" + coff + bytes(optional) + section
-    return data + b"\0" * (section_raw - len(data)) + body
-
-
-def test_pe_reader() -> None:
-    info = read_pe(minimal_pe(MACHINE_ARM64, ["python313.dll", "KERNEL32.dll"]))
-    assert info.machine == 0xAA64 and info.is_dll and info.imports == ("python313.dll", "KERNEL32.dll")
-    assert read_pe(minimal_pe(0x8664, [])).machine == 0x8664
-    good = minimal_pe(MACHINE_ARM64, ["python313.dll"])
-    for broken in (b"", b"MZ", good[:0x50], b"MZ" + b"\xff" * 0x40, good[:0x210]):
-        with pytest.raises(PEError):
-            read_pe(broken)
 
 
 def test_diagnostics_are_mapped_to_the_including_tree_line(tmp_path: Path) -> None:
@@ -836,6 +800,12 @@ def test_a_cpp_module_calling_fatal_error_and_winsock_links(tmp_path: Path, zig_
     (module,) = json.loads((tmp_path / "p.json").read_text())["modules"]
     assert code == 0 and module["built"], output
     assert "ws2_32.dll" in [name.lower() for name in module["imports"]]
+    # The PE reader on zig's own output: the names come back from the real thunk tables,
+    # and the SDK's library has each one.
+    info = read_pe((tmp_path / "out" / module["output"]).read_bytes())
+    assert {"PyLong_FromLong", "PyModule_Create2"} <= info.imported_from("python313.dll")
+    exports = sdk_exports(sdks / "cpython-3.13-win-arm64" / "libs")
+    assert check_module(module["output"], info, exports).covered
 
 
 def _tree(tmp_path: Path, setup_body: str, files: dict[str, str]) -> Path:
