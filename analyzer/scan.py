@@ -129,12 +129,17 @@ def read_dependencies(
     unread = [(rel, text) for rel, text in texts if rel not in in_full]
     built = built_in_tree(unread) | {normalized(n) for n in (plan.built_here if plan is not None else ())}
     system = system_libraries()
+    # A linked library the model also saw looked for (meson's cc.find_library) is told as
+    # that lookup, with its line, not as a bare name.
+    looked_up = {normalized(d.name) for d in (plan.dependencies if plan is not None else ())}
     libraries = tuple(
         name
         for name in linked
-        if not is_built_in_tree(name, built) and normalized(name) not in system | NOT_DEPENDENCIES
+        if not is_built_in_tree(name, built)
+        and normalized(name) not in system | NOT_DEPENDENCIES
+        and normalized(name) not in looked_up
     )
-    known = {normalized(name) for name in linked}
+    known = {normalized(name) for name in linked} - looked_up
     # A build file the model evaluated in full (CMake, meson): the lookups as the model ran
     # them (names with their variables expanded, only where a model runs them). Any other
     # file: the text reader's names, and the model's where it computed more (setup.py's

@@ -815,6 +815,11 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                     return self.compiler_sizeof(args, kwargs, frame, line)
                 if name == "find_library":
                     self.lookup(name, args, frame, line)
+                    library = strip_maybe(args[0]) if args else None
+                    # A required library is linked into every target that depends on it;
+                    # one with required: false may be absent, so nothing is promised.
+                    if isinstance(library, str) and kwargs.get("required", True) is True:
+                        return Obj("dependency", {"targets": [], "sources": [], "libraries": [library]})
                 if name == "has_function_attribute":
                     return self.function_attribute(args, frame, line)
                 return UNKNOWN
@@ -1072,6 +1077,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                 self.note(f"{frame['file']}:{line}: a source of {name or function!r} is not known statically")
         own = list(sources)
         linked = self.linked_targets(kwargs)  # static libraries of this build it links
+        libraries = self.dependency_libraries(kwargs)  # found by cc.find_library()
         for dependency in map(strip_maybe, _flatten(_as_list(kwargs.get("dependencies")))):
             if isinstance(dependency, Obj) and dependency.kind == "dependency":
                 linked += dependency.data.get("targets", [])
@@ -1083,6 +1089,7 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         self.targets.append(Target(name, sources, frame["file"], line, present))
         if present != 0:
             settings = self.settings.setdefault(name, {})
+            settings.setdefault("libraries", []).extend(libraries)
             for keyword, kind in (
                 ("c_args", "compile_args"),
                 ("cpp_args", "compile_args"),
@@ -1121,6 +1128,15 @@ class Interpreter(InterpreterRuntime[list[Any]]):
         return self.cython_language == "cpp"
 
     @staticmethod
+    def dependency_libraries(kwargs: dict[str, Any]) -> list[str]:
+        """The libraries ``dependencies:`` link by name (``cc.find_library('npymath')``)."""
+        found: list[str] = []
+        for dependency in map(strip_maybe, _flatten(_as_list(kwargs.get("dependencies")))):
+            if isinstance(dependency, Obj) and dependency.kind == "dependency":
+                found += [n for n in dependency.data.get("libraries", ()) if n not in found]
+        return found
+
+    @staticmethod
     def linked_targets(kwargs: dict[str, Any]) -> list[str]:
         """Names of this build's targets that ``link_with``/``link_whole`` name."""
         found = []
@@ -1142,7 +1158,14 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             for item in self.files(_as_list(kwargs.get("sources")), frame)
             if isinstance(value := strip_maybe(item), MFile)
         ]
-        return Obj("dependency", {"targets": self.linked_targets(kwargs), "sources": sources})
+        return Obj(
+            "dependency",
+            {
+                "targets": self.linked_targets(kwargs),
+                "sources": sources,
+                "libraries": self.dependency_libraries(kwargs),
+            },
+        )
 
 
 _GLOBALS: dict[str, Any] = {

@@ -47,7 +47,7 @@ from analyzer.targets import TargetData
 from analyzer.tri import MAYBE, Value
 
 if TYPE_CHECKING:
-    from analyzer.sdk.requires import CythonTool, RequirementLibrary
+    from analyzer.sdk.requires import CythonTool, PrebuiltLibrary, RequirementLibrary
 
 MODEL = "mingw-arm64"
 TARGET = "aarch64-windows-gnu"
@@ -335,6 +335,8 @@ class _Job:
     # Libraries build requirements ship as sources (libnanobind), compiled once per SDK.
     requirement_libraries: tuple[RequirementLibrary, ...] = ()
     library_objects: _LibraryObjects = field(default_factory=lambda: _LibraryObjects())
+    # Static libraries requirements' wheels ship (numpy's npymath), linked by name.
+    prebuilt: tuple[PrebuiltLibrary, ...] = ()
 
 
 class _LibraryObjects:
@@ -394,6 +396,59 @@ def _requirement_library(job: _Job, library: RequirementLibrary) -> tuple[list[s
                 break
         job.library_objects.done[key] = (objects, errors)
         return objects, errors
+
+
+# MSVC-built objects (compiled with /GS, MSVC's default) check their stack cookie through
+# the MSVC runtime's __security_check_cookie, which mingw-w64's ARM64 runtime lacks. The
+# stand-in does the same check; a proof links the module, it never runs it.
+_STACK_COOKIE_C = """#include <stdint.h>
+#include <stdlib.h>
+uintptr_t __security_cookie = (uintptr_t)0x2B992DDFA232ull;
+void __security_check_cookie(uintptr_t cookie) { if (cookie != __security_cookie) abort(); }
+"""
+
+
+def _msvc_runtime(job: _Job) -> tuple[list[str], list[str]]:
+    """Link arguments that let an MSVC-built static library link with mingw-w64 (and
+    errors): a folder of empty stand-ins for the MSVC runtime libraries its objects name
+    by /DEFAULTLIB (the UCRT provides the C functions) and the stack-cookie object. Made
+    once per proof."""
+    from analyzer.sdk.requires import msvc_runtime_libraries
+
+    key = ("<msvc-runtime>", "")
+    with job.library_objects.lock:
+        if key in job.library_objects.done:
+            return job.library_objects.done[key]
+        folder = job.scratch / "msvc-runtime"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in msvc_runtime_libraries():
+            (folder / f"lib{name}.a").write_bytes(b"!<arch>\n")
+        source = folder / "stack_cookie.c"
+        source.write_text(_STACK_COOKIE_C, encoding="utf-8")
+        obj = folder / "stack_cookie.o"
+        code, output = job.run([*_compile_command(job, "cc"), "-o", str(obj), str(source)], job.scratch)
+        lines = output.strip().splitlines()
+        done = (
+            ([f"-L{folder}", str(obj)], [])
+            if code == 0
+            else ([], [f"MSVC runtime stand-in: {lines[-1] if lines else 'failed'}"[:300]])
+        )
+        job.library_objects.done[key] = done
+        return done
+
+
+def _prebuilt_arguments(job: _Job, libraries: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Link arguments for the requirements' static libraries among ``libraries`` (their
+    folders, and the MSVC runtime stand-ins when one was built by MSVC), and errors."""
+    by_name = {library.name.lower(): library for library in job.prebuilt}
+    used = [by_name[name.lower()] for name in libraries if name.lower() in by_name]
+    arguments = list(dict.fromkeys(f"-L{library.path.parent}" for library in used))
+    if any(library.msvc for library in used):
+        shim, errors = _msvc_runtime(job)
+        if errors:
+            return [], errors
+        arguments += shim
+    return arguments, []
 
 
 # A generated header's text is the package's (its template), written only below scratch.
@@ -551,7 +606,10 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus:
     command = [*job.zig, driver, "-target", TARGET, "-shared", "-o", str(target), *objects, *prebuilt]
     if time.monotonic() > job.deadline:
         return [f"{STOPPED_NOTE} {DEADLINE_NOTE}"]
-    code, output = job.run([*command, f"-L{job.sdk.libs}", python, *own], job.base)
+    prebuilt, errors = _prebuilt_arguments(job, wanted)
+    if errors:
+        return errors
+    code, output = job.run([*command, *prebuilt, f"-L{job.sdk.libs}", python, *own], job.base)
     if code == 0:
         return []
     if output.startswith(STOPPED_NOTE):
@@ -928,6 +986,7 @@ def prove(
     requirement_dirs: Sequence[Path] = (),
     cython_tool: CythonTool | None = None,
     requirement_libraries: Sequence[RequirementLibrary] = (),
+    prebuilt: Sequence[PrebuiltLibrary] = (),
 ) -> ProofResult:
     """Prove each module of ``plan`` for each SDK. The compiler sees only the tree, the
     SDKs, zig's own headers and a private scratch directory (a file system overlay);
@@ -936,7 +995,8 @@ def prove(
     ``toolchain_dirs``: what the compiler may read of the toolchain (default: zig's
     library directory, asked of zig; none when ``zig`` does not run). ``requirement_dirs``:
     include folders of the build requirements' wheels (:mod:`analyzer.sdk.requires`);
-    ``cython_tool``: the Cython they ask for (:func:`analyzer.sdk.requires.resolve_cython`)."""
+    ``cython_tool``: the Cython they ask for (:func:`analyzer.sdk.requires.resolve_cython`);
+    ``prebuilt``: static libraries their wheels ship, linked where a module names them."""
     base, out_dir = base.resolve(), out_dir.resolve()  # commands run in the tree: absolute paths
     deadline = time.monotonic() + limits.prove_seconds
     modules = modules_of(plan)
@@ -983,6 +1043,7 @@ def prove(
                 cython_tool,
                 generated_dirs,
                 tuple(requirement_libraries),
+                prebuilt=tuple(prebuilt),
             )
             job.overlay.write_text(compiler_overlay(list(allowed)), encoding="utf-8")
             proofs = _prove_all(modules, sdks, job, jobs, progress)

@@ -96,6 +96,7 @@ def prove_source(
         requirement_dirs=tools.include_dirs,
         cython_tool=tools.cython,
         requirement_libraries=tools.libraries,
+        prebuilt=tools.prebuilt,
         limits=replace(CHILD_LIMITS, prove_seconds=settings.seconds),
     )
     return TreeProof(plan, result)

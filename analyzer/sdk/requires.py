@@ -54,6 +54,8 @@ NO_HEADERS = frozenset(
 FORMAT = 1  # bump when what a cached unpacked wheel holds changes
 # What is kept of a requirement that ships a library as sources (rules/requirement-libraries.json).
 SOURCE_SUFFIXES = (*HEADER_SUFFIXES, ".c", ".cc", ".cpp", ".cxx")
+# What is kept of a requirement that ships static libraries (the "prebuilt" entries).
+LIBRARY_SUFFIXES = (*HEADER_SUFFIXES, ".lib", ".a")
 LIBRARIES_FILE = RULES_DIR / "requirement-libraries.json"
 
 
@@ -82,6 +84,51 @@ def library_specs() -> Mapping[str, LibrarySpec]:
         )
         for name, entry in raw["libraries"].items()
     }
+
+
+@dataclass(frozen=True)
+class PrebuiltSpec:
+    """Static libraries a build requirement's wheel ships (rules/requirement-libraries.json,
+    ``prebuilt``): link name -> path in the unpacked wheel; ``msvc``: built by MSVC."""
+
+    files: Mapping[str, str]
+    msvc: bool
+
+
+@lru_cache(maxsize=1)
+def prebuilt_specs() -> Mapping[str, PrebuiltSpec]:
+    raw = json.loads(LIBRARIES_FILE.read_text(encoding="utf-8"))["prebuilt"]
+    return {
+        canonicalize_name(name): PrebuiltSpec(dict(entry["files"]), bool(entry.get("msvc", False)))
+        for name, entry in raw["libraries"].items()
+    }
+
+
+@lru_cache(maxsize=1)
+def msvc_runtime_libraries() -> tuple[str, ...]:
+    """The MSVC runtime libraries an MSVC-built object names by ``/DEFAULTLIB``."""
+    raw = json.loads(LIBRARIES_FILE.read_text(encoding="utf-8"))["prebuilt"]
+    return tuple(raw["msvc_runtime_libraries"])
+
+
+@dataclass(frozen=True)
+class PrebuiltLibrary:
+    """A static library from a build requirement's wheel, in the cache."""
+
+    name: str  # as the build links it: "npymath"
+    path: Path
+    msvc: bool
+
+
+def _prebuilt_of(name: str, unpacked: Path) -> tuple[PrebuiltLibrary, ...]:
+    spec = prebuilt_specs().get(name)
+    if spec is None:
+        return ()
+    return tuple(
+        PrebuiltLibrary(link_name, unpacked / rel, spec.msvc)
+        for link_name, rel in sorted(spec.files.items())
+        if (unpacked / rel).is_file() and not (unpacked / rel).is_symlink()
+    )  # a wheel without them (another release, another platform): nothing is linked
 
 
 @dataclass(frozen=True)
@@ -114,6 +161,7 @@ class RequirementHeaders:
     wheel: str  # the wheel's file name
     include_dirs: tuple[Path, ...]
     library: RequirementLibrary | None = None
+    prebuilt: tuple[PrebuiltLibrary, ...] = ()
 
 
 def _tree_text(root: Path, name: str) -> str | None:
@@ -254,7 +302,8 @@ def _unpacked_wheel(
     """The wheel's headers (``keep``: these suffixes; None: every file) in the cache,
     made once, atomically: a half-made folder is never where the next run looks. Raises
     IndexFetchError or ArchiveError."""
-    kind = "" if keep == HEADER_SUFFIXES else "src-" if keep == SOURCE_SUFFIXES else "all-"
+    kinds = {HEADER_SUFFIXES: "", SOURCE_SUFFIXES: "src-", LIBRARY_SUFFIXES: "lib-"}
+    kind = kinds.get(keep, "all-") if keep is not None else "all-"
     target = cache / f"{FORMAT}-{kind}{wheel.filename.removesuffix('.whl')}"
     if (target / ".complete").is_file():
         return target
@@ -329,7 +378,13 @@ def _headers_of(
                 notes.append(f"build requirement {requirement}: no wheel on the index to take headers from")
                 continue
             log(f"headers of build requirement {requirement} from {wheel.filename}")
-            keep = SOURCE_SUFFIXES if name in library_specs() else HEADER_SUFFIXES
+            keep = (
+                SOURCE_SUFFIXES
+                if name in library_specs()
+                else LIBRARY_SUFFIXES
+                if name in prebuilt_specs()
+                else HEADER_SUFFIXES
+            )
             unpacked = _unpacked_wheel(index, wheel, cache, keep)
         except ProjectNotFound:
             notes.append(f"build requirement {requirement}: not on the index")
@@ -338,7 +393,13 @@ def _headers_of(
             notes.append(f"build requirement {requirement}: {str(error)[:200]}")
             continue
         found.append(
-            RequirementHeaders(name, wheel.filename, include_dirs_of(unpacked), _library_of(name, unpacked))
+            RequirementHeaders(
+                name,
+                wheel.filename,
+                include_dirs_of(unpacked),
+                _library_of(name, unpacked),
+                _prebuilt_of(name, unpacked),
+            )
         )
     return tuple(found), tuple(notes)
 
@@ -435,6 +496,8 @@ class RequirementTools:
     # Libraries requirements ship as sources (libnanobind), for the modules their build
     # functions make.
     libraries: tuple[RequirementLibrary, ...] = ()
+    # Static libraries requirements' wheels ship (numpy's npymath), for modules linking them.
+    prebuilt: tuple[PrebuiltLibrary, ...] = ()
 
 
 def requirement_tools(
@@ -449,4 +512,6 @@ def requirement_tools(
     found = _fetched_requirements(root, open_index, python, cache, log)
     include_dirs = tuple(directory for item in found for directory in item.include_dirs)
     libraries = tuple(item.library for item in found if item.library is not None)
-    return RequirementTools(include_dirs, resolve_cython(root, open_index, python, cache, log), libraries)
+    prebuilt = tuple(library for item in found for library in item.prebuilt)
+    cython_tool = resolve_cython(root, open_index, python, cache, log)
+    return RequirementTools(include_dirs, cython_tool, libraries, prebuilt)

@@ -818,6 +818,105 @@ def _tree(tmp_path: Path, setup_body: str, files: dict[str, str]) -> Path:
     return tree
 
 
+NPYMATH_MESON = """project('m', 'c')
+py = import('python').find_installation(pure: false)
+cc = meson.get_compiler('c')
+lib_dir = run_command(py, ['-c', 'import numpy'], check: true).stdout().strip()
+npymath = cc.find_library('npymath', dirs: lib_dir)
+npyrandom = cc.find_library('npyrandom', dirs: lib_dir)
+maybe = cc.find_library('extra', required: false)
+random_dep = declare_dependency(dependencies: [npyrandom])
+py.extension_module('fast', 'fast.c', dependencies: [npymath, random_dep, maybe])
+py.extension_module('plain', 'plain.c')
+"""
+
+
+def test_a_library_the_build_finds_by_name_is_linked_from_the_requirements_wheel(tmp_path: Path) -> None:
+    """meson's cc.find_library('npymath') links numpy's static library into the targets
+    that depend on it (one with required: false is not promised); prove links it from
+    the requirement's wheel, with the MSVC runtime stand-ins an MSVC-built library needs,
+    made once however many modules link it."""
+    from analyzer.sdk.requires import PrebuiltLibrary
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "meson.build").write_text(NPYMATH_MESON)
+    (tree / "pyproject.toml").write_text('[build-system]\nbuild-backend = "mesonpy"\nrequires = ["numpy"]\n')
+    (tree / "fast.c").write_text("double npy_log1p(double);\n")
+    (tree / "plain.c").write_text("int plain;\n")
+    modules = {m.name: m.libraries for m in modules_of(plan_of(tree))}
+    assert modules == {"fast": ("npymath", "npyrandom"), "plain": ()}
+    wheel = tmp_path / "numpy-wheel"
+    prebuilt = [
+        PrebuiltLibrary("npymath", wheel / "numpy/_core/lib/npymath.lib", True),
+        PrebuiltLibrary("npyrandom", wheel / "numpy/random/lib/npyrandom.lib", True),
+    ]
+    commands: list[list[str]] = []
+
+    def record(command: list[str], cwd: Path) -> tuple[int, str]:
+        commands.append(command)
+        if "-shared" in command:
+            stand_ins = next((Path(a[2:]) for a in command if a.endswith("msvc-runtime")), None)
+            assert stand_ins is None or (stand_ins / "liboldnames.a").read_bytes() == b"!<arch>\n"
+            Path(command[command.index("-o") + 1]).write_bytes(minimal_pe(MACHINE_ARM64, ["python313.dll"]))
+        return 0, ""
+
+    sdk = Sdk("3.13", tmp_path / "sdk", "t")
+    result = prove(tree, plan_of(tree), [sdk], tmp_path / "o", ["zig"], run=record, prebuilt=prebuilt)
+    assert all(m.built for m in result.modules)
+    links = {Path(c[c.index("-o") + 1]).name.split(".")[0]: c for c in commands if "-shared" in c}
+    fast, plain = links["fast"], links["plain"]
+    assert f"-L{wheel / 'numpy/_core/lib'}" in fast and f"-L{wheel / 'numpy/random/lib'}" in fast
+    assert "-lnpymath" in fast and "-lnpyrandom" in fast and "-lextra" not in fast
+    assert any(a.endswith("stack_cookie.o") for a in fast)
+    assert not any("msvc-runtime" in a or "numpy" in a for a in plain)
+    assert sum(1 for c in commands if c[-1].endswith("stack_cookie.c")) == 1
+
+
+@pytest.mark.slow
+def test_an_msvc_built_static_library_links_with_the_stand_ins(tmp_path: Path, zig_cache: Path) -> None:
+    """A static library built for the MSVC ABI (as numpy's npymath.lib is) names MSVC's
+    runtime by /DEFAULTLIB and calls its stack-cookie check: mingw-w64's linker cannot
+    link it as it is, and links it with the stand-ins prove adds."""
+    import subprocess
+
+    from analyzer.prove import toolchain_runner
+    from analyzer.prove.session import find_toolchain
+    from analyzer.sdk.requires import PrebuiltLibrary
+
+    sdk = find_sdk("3.13", tmp_path / "none", real_sdk())
+    zig = list(find_toolchain().zig)
+    env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(zig_cache / "zig")}
+    library_dir = tmp_path / "wheel" / "lib"
+    library_dir.mkdir(parents=True)
+    (library_dir / "fake.c").write_text(
+        '#include <stdint.h>\n#pragma comment(lib, "msvcrt")\n#pragma comment(lib, "oldnames")\n'
+        "extern uintptr_t __security_cookie;\nvoid __security_check_cookie(uintptr_t);\n"
+        "double fake_log1p(double x) { uintptr_t c = __security_cookie; double r = x / 2;\n"
+        "    __security_check_cookie(c); return r; }\n"
+    )
+    for command in (
+        [*zig, "cc", "-target", "aarch64-windows-msvc", "-c", "fake.c", "-o", "fake.obj"],
+        [*zig, "ar", "rcs", "fakemath.lib", "fake.obj"],
+    ):
+        subprocess.run(command, cwd=library_dir, env=env, check=True, capture_output=True, timeout=600)
+    tree = _tree(
+        tmp_path,
+        'setup(ext_modules=[Extension("fast", ["fast.c"], libraries=["fakemath"])])\n',
+        {"fast.c": '#include <Python.h>\ndouble fake_log1p(double);\n'
+                   "PyObject *f(PyObject *s, PyObject *a) { return PyFloat_FromDouble(fake_log1p(2)); }\n"},
+    )  # fmt: skip
+    runner = toolchain_runner(zig_cache / "zig")
+    fakemath = PrebuiltLibrary("fakemath", library_dir / "fakemath.lib", True)
+    (module,) = prove(
+        tree, plan_of(tree), [sdk], tmp_path / "o", zig, run=runner, prebuilt=[fakemath]
+    ).modules
+    assert module.built, module.errors
+    as_gnu = PrebuiltLibrary("fakemath", library_dir / "fakemath.lib", False)  # no stand-ins
+    (bare,) = prove(tree, plan_of(tree), [sdk], tmp_path / "p", zig, run=runner, prebuilt=[as_gnu]).modules
+    assert not bare.built and any("libmsvcrt.a" in e for e in bare.errors), bare.errors
+
+
 def test_prebuilt_objects_the_build_links_are_linked(tmp_path: Path) -> None:
     """greenlet links a MASM switch it ships prebuilt (extra_objects): without it the link
     misses slp_switch. Objects outside the tree are not linked."""

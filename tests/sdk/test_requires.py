@@ -297,3 +297,49 @@ def test_a_requirement_that_ships_a_library_keeps_its_sources(
     assert library.arguments == ("-std=c++17", "-fno-strict-aliasing", "-DNDEBUG", "-DNB_COMPACT_ASSERTIONS")
     assert not list((tmp_path / "cache").rglob("hdrpkg*/**/*.cpp"))
     assert list((tmp_path / "cache").rglob("other.cpp"))  # the library's folder keeps sources
+
+
+def test_a_requirement_that_ships_static_libraries_keeps_them(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    """rules/requirement-libraries.json ``prebuilt``: numpy's win_arm64 wheel ships
+    npymath.lib and npyrandom.lib, which modules link by name; they are kept with the
+    headers (and only the ones the rules name are offered for linking)."""
+    from analyzer.sdk.requires import msvc_runtime_libraries, prebuilt_specs, requirement_tools
+
+    assert prebuilt_specs()["numpy"].files["npymath"] == "numpy/_core/lib/npymath.lib"
+    assert "oldnames" in msvc_runtime_libraries()
+    members = {
+        "numpy/_core/include/numpy/npy_math.h": b"double npy_log1p(double);\n",
+        "numpy/_core/lib/npymath.lib": b"!<arch>\n",
+        "numpy/random/lib/npyrandom.lib": b"!<arch>\n",
+        "numpy/_core/_multiarray_umath.cp313-win_arm64.lib": b"!<arch>\n",  # an import library
+    }
+    local_index.publish("numpy", dict([header_wheel("numpy", "2.5.5", "cp313-cp313-win_arm64", members)]))
+    local_index.publish("hdrpkg", dict([header_wheel("hdrpkg", "1.0", "py3-none-any")]))
+    tree = tmp_path / "tree"
+    pyproject(tree, ["meson-python", "numpy>=2", "hdrpkg"])
+
+    def open_index() -> SimpleIndex:
+        return SimpleIndex(local_index.url, timeout=10)
+
+    tools = requirement_tools(tree, open_index, "3.13", tmp_path / "cache")
+    assert [(p.name, p.path.as_posix().split("numpy-2.5.5-cp313-cp313-win_arm64/", 1)[1], p.msvc)
+            for p in tools.prebuilt] == [
+        ("npymath", "numpy/_core/lib/npymath.lib", True),
+        ("npyrandom", "numpy/random/lib/npyrandom.lib", True),
+    ]  # fmt: skip
+    assert all(p.path.is_file() for p in tools.prebuilt)
+    assert not list((tmp_path / "cache").rglob("hdrpkg*/**/*.lib"))
+
+
+def test_a_wheel_without_the_static_libraries_offers_none(local_index: LocalIndex, tmp_path: Path) -> None:
+    """numpy 1.x's layout (or a wheel for another platform): nothing to link, nothing faked."""
+    from analyzer.sdk.requires import requirement_tools
+
+    members = {"numpy/core/include/numpy/npy_math.h": b"double npy_log1p(double);\n"}
+    local_index.publish("numpy", dict([header_wheel("numpy", "1.26.4", "cp312-cp312-win_amd64", members)]))
+    tree = tmp_path / "tree"
+    pyproject(tree, ["numpy<2"])
+    tools = requirement_tools(tree, lambda: SimpleIndex(local_index.url, timeout=10), "3.12", tmp_path / "c")
+    assert tools.prebuilt == () and tools.include_dirs
