@@ -1106,6 +1106,11 @@ class Interpreter(InterpreterRuntime[list[Any]]):
                 if isinstance(option, str) and (flag := _standard_flag(option)):
                     standards[option.split("=", 1)[0]] = flag
             settings.setdefault("compile_args", []).extend(sorted(standards.values()))
+            # extension_module(limited_api: '3.10'): meson defines Py_LIMITED_API as that
+            # version's hex and links the stable-ABI library (python3.lib on Windows).
+            limited = strip_maybe(kwargs.get("limited_api"))
+            if isinstance(limited, str) and (version := re.fullmatch(r"3\.(\d{1,2})", limited.strip())):
+                settings["compile_args"].append(f"-DPy_LIMITED_API=0x03{int(version.group(1)):02X}0000")
             if self.cython_cplus(kwargs):
                 settings["language"] = ["c++"]  # Cython translates this target's .pyx to C++
             # A target's -D flags (``c_args: ['-DHAVE_X']`` after a probe) hold for its

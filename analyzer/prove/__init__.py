@@ -591,6 +591,30 @@ def _mingw_name(library: str) -> str:
     return mingw_import_libraries().get(name.lower(), name)
 
 
+_DEFINES_LIMITED_API = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+Py_LIMITED_API\b", re.MULTILINE)
+MAX_LIMITED_API_READ = 256 * 1024  # the macro comes before Python.h is included: near the top
+
+
+def _limited_api(job: _Job, module: Module) -> bool:
+    """Is ``module`` built for the limited API: ``Py_LIMITED_API`` defined by the build
+    (for all units or for one of the module's) or by one of its C sources."""
+    if job.plan.macro_values().get("Py_LIMITED_API", {}).get(MODEL) == 1:
+        return True
+    if any(f.startswith("-DPy_LIMITED_API") for _, flags in module.defines for f in flags):
+        return True
+    for rel in module.sources:
+        path = inside_file(job.base, rel)
+        if path is None or not rel.endswith(C_SUFFIXES + CXX_SUFFIXES):
+            continue
+        try:
+            with path.open("rb") as stream:
+                if _DEFINES_LIMITED_API.search(stream.read(MAX_LIMITED_API_READ)):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus: bool) -> list[str]:
     """Link errors (none when the module linked). A module with C++ in it is linked by
     the C++ driver, which adds the C++ runtime (``operator new`` and the rest)."""
@@ -599,7 +623,9 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus:
     # prove_module refused the module before linking if a name was not plain.
     wanted = [lib for lib in module.libraries if not lib.lower().startswith("python")]
     own = list(dict.fromkeys(f"-l{_mingw_name(lib)}" for lib in [*wanted, *job.tree.pragma_libraries]))
-    python = f"-l{job.sdk.dll.removesuffix('.dll')}"
+    # A limited-API module links the stable-ABI library, as MSVC's build does (pyconfig.h
+    # names python3.lib under Py_LIMITED_API): a non-stable name it uses fails to link.
+    python = "-lpython3" if _limited_api(job, module) else f"-l{job.sdk.dll.removesuffix('.dll')}"
     driver = "c++" if cplus else "cc"
     # Prebuilt objects the build links (extra_objects): read by the linker, never run.
     prebuilt = [str(found) for rel in module.objects if (found := inside_file(job.base, rel)) is not None]

@@ -808,6 +808,60 @@ def test_a_cpp_module_calling_fatal_error_and_winsock_links(tmp_path: Path, zig_
     assert check_module(module["output"], info, exports).covered
 
 
+API_MODULE = """#include <Python.h>
+static PyObject *check(PyObject *self, PyObject *arg) {
+    long n = PyLong_AsLong(arg);
+    if (n < 0) Py_FatalError("negative");
+    if (n == 0) { PyErr_SetString(PyExc_ValueError, "zero"); return NULL; }
+    if (n == 1) { PyErr_SetObject(PyExc_TypeError, arg); return NULL; }
+    Py_RETURN_NONE;
+}
+static PyMethodDef methods[] = {{"check", check, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "api", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_api(void) { return PyModule_Create(&def); }
+"""
+
+
+def _sdk_versions() -> list[str]:
+    given = os.environ.get(SDK_ENV)
+    found = sorted(p.name.split("-")[1] for p in Path(given).glob("cpython-3.*-win-arm64")) if given else []
+    return found or ["3.13"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("python", _sdk_versions())
+@pytest.mark.parametrize("limited", [False, True], ids=["full-api", "abi3"])
+def test_every_sdk_links_fatal_error_errors_and_data_exports(
+    python: str, limited: bool, tmp_path: Path, zig_cache: Path
+) -> None:
+    """The SDK's import libraries against a module that calls Py_FatalError (exported
+    under _Py_NO_RETURN), PyErr_* and takes data (PyExc_*, _Py_NoneStruct / Py_None),
+    for each SDK at hand, with the full API and abi3 (python3.dll). The names must come
+    back from the linked module's import table: a call the compiler dropped proves nothing."""
+    sdks = real_sdk()
+    version = python.replace(".", "")
+    macros = f"[('Py_LIMITED_API', '0x{int(python.split('.')[0]):02X}{int(python.split('.')[1]):02X}0000')]"
+    tree = _tree(
+        tmp_path,
+        f'setup(ext_modules=[Extension("api", ["api.c"], define_macros={macros if limited else "[]"})])\n',
+        {"api.c": API_MODULE},
+    )
+    code, output = run(
+        "prove", str(tree), "--python", python, "--python-sdk", str(sdks), "--out", str(tmp_path / "out"),
+        "--json", str(tmp_path / "p.json"), "--cache-dir", str(zig_cache), "--no-requires",
+    )  # fmt: skip
+    (module,) = json.loads((tmp_path / "p.json").read_text())["modules"]
+    assert code == 0 and module["built"], output
+    info = read_pe((tmp_path / "out" / module["output"]).read_bytes())
+    dll = "python3.dll" if limited else f"python{version}.dll"
+    names = info.imported_from(dll)
+    assert {"PyErr_SetString", "PyErr_SetObject", "PyExc_ValueError", "PyExc_TypeError"} <= names, names
+    assert ("Py_FatalError" if limited else "_Py_FatalErrorFunc") in names, names
+    assert limited or "_Py_NoneStruct" in names, (
+        names
+    )  # abi3 3.13 takes Py_None through Py_GetConstantBorrowed
+
+
 def _tree(tmp_path: Path, setup_body: str, files: dict[str, str]) -> Path:
     tree = tmp_path / "tree"
     tree.mkdir()
@@ -915,6 +969,39 @@ def test_an_msvc_built_static_library_links_with_the_stand_ins(tmp_path: Path, z
     as_gnu = PrebuiltLibrary("fakemath", library_dir / "fakemath.lib", False)  # no stand-ins
     (bare,) = prove(tree, plan_of(tree), [sdk], tmp_path / "p", zig, run=runner, prebuilt=[as_gnu]).modules
     assert not bare.built and any("libmsvcrt.a" in e for e in bare.errors), bare.errors
+
+
+def test_a_limited_api_module_links_the_stable_abi_library(tmp_path: Path) -> None:
+    """Py_LIMITED_API from meson's limited_api:, from define_macros or from the source
+    itself: the module links python3.lib, as MSVC's build does through pyconfig.h, so a
+    non-stable name it uses fails to link here as it would there."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "pyproject.toml").write_text('[build-system]\nbuild-backend = "mesonpy"\nrequires = []\n')
+    (tree / "meson.build").write_text(
+        "project('m', 'c')\npy = import('python').find_installation(pure: false)\n"
+        "py.extension_module('by_meson', 'a.c', limited_api: '3.10')\n"
+        "py.extension_module('by_source', 'b.c')\npy.extension_module('full', 'c.c')\n"
+    )
+    (tree / "a.c").write_text("#include <Python.h>\n")
+    (tree / "b.c").write_text("/* abi3 */\n#  define Py_LIMITED_API 0x030b0000\n#include <Python.h>\n")
+    (tree / "c.c").write_text("#include <Python.h>\n/* Py_LIMITED_API is not defined here */\n")
+    links: dict[str, list[str]] = {}
+
+    def record(command: list[str], cwd: Path) -> tuple[int, str]:
+        if "-shared" in command:
+            output = Path(command[command.index("-o") + 1])
+            links[output.name.split(".")[0]] = command
+            output.write_bytes(minimal_pe(MACHINE_ARM64, ["python3.dll"]))
+        return 0, ""
+
+    plan = plan_of(tree)
+    assert {m.name: m.defines for m in modules_of(plan)}["by_meson"] == (
+        ("a.c", ("-DPy_LIMITED_API=0x030A0000",)),
+    )
+    prove(tree, plan, [Sdk("3.13", tmp_path / "sdk", "t")], tmp_path / "o", ["zig"], run=record)
+    assert "-lpython3" in links["by_meson"] and "-lpython3" in links["by_source"]
+    assert "-lpython313" in links["full"] and "-lpython3" not in links["full"]
 
 
 def test_prebuilt_objects_the_build_links_are_linked(tmp_path: Path) -> None:
