@@ -591,8 +591,31 @@ def _mingw_name(library: str) -> str:
     return mingw_import_libraries().get(name.lower(), name)
 
 
-_DEFINES_LIMITED_API = re.compile(rb"^[ \t]*#[ \t]*define[ \t]+Py_LIMITED_API\b", re.MULTILINE)
+_DIRECTIVE = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif|define)\b[ \t]*(.*)$", re.MULTILINE)
+_NOT_DEFINED = re.compile(rb"!\s*defined\s*(?:\(\s*Py_LIMITED_API\s*\)|Py_LIMITED_API)")
 MAX_LIMITED_API_READ = 256 * 1024  # the macro comes before Python.h is included: near the top
+
+
+def defines_limited_api(text: bytes) -> bool:
+    """Does a source define ``Py_LIMITED_API`` for sure: at the top level, or only under
+    its own ``#ifndef Py_LIMITED_API`` guard. A definition under any other condition
+    (Cython's C defines it when ``CYTHON_LIMITED_API`` is set) decides nothing."""
+    guards: list[bool] = []  # per open #if: is it the "not yet defined" guard?
+    for match in _DIRECTIVE.finditer(text):
+        kind, rest = match.group(1), match.group(2).strip()
+        if kind == b"ifndef":
+            guards.append(rest == b"Py_LIMITED_API")
+        elif kind == b"if":
+            guards.append(_NOT_DEFINED.fullmatch(rest) is not None)
+        elif kind == b"ifdef":
+            guards.append(False)
+        elif kind in (b"elif", b"else") and guards:
+            guards[-1] = False
+        elif kind == b"endif" and guards:
+            guards.pop()
+        elif kind == b"define" and re.match(rb"Py_LIMITED_API\b", rest) and all(guards):
+            return True
+    return False
 
 
 def _limited_api(job: _Job, module: Module) -> bool:
@@ -608,7 +631,7 @@ def _limited_api(job: _Job, module: Module) -> bool:
             continue
         try:
             with path.open("rb") as stream:
-                if _DEFINES_LIMITED_API.search(stream.read(MAX_LIMITED_API_READ)):
+                if defines_limited_api(stream.read(MAX_LIMITED_API_READ)):
                     return True
         except OSError:
             continue

@@ -1004,6 +1004,25 @@ def test_a_limited_api_module_links_the_stable_abi_library(tmp_path: Path) -> No
     assert "-lpython313" in links["full"] and "-lpython3" not in links["full"]
 
 
+def test_only_an_unconditional_or_self_guarded_define_makes_a_source_limited_api() -> None:
+    from analyzer.prove import defines_limited_api
+
+    limited = [
+        b"#define Py_LIMITED_API 0x03090000\n#include <Python.h>\n",
+        b"#ifndef Py_LIMITED_API\n#  define Py_LIMITED_API 0x03090000\n#endif\n",
+        b"#if !defined(Py_LIMITED_API)\n#define Py_LIMITED_API 3\n#endif\n",
+    ]
+    not_limited = [
+        # Cython's generated C: only when the build asks for CYTHON_LIMITED_API.
+        b"#if CYTHON_LIMITED_API\n#ifndef Py_LIMITED_API\n#define Py_LIMITED_API 3\n#endif\n#endif\n",
+        b"#ifdef ABI3\n#define Py_LIMITED_API 3\n#endif\n",
+        b"#ifndef Py_LIMITED_API\n#else\n#define Py_LIMITED_API 1\n#endif\n",
+        b"/* Py_LIMITED_API */\n#define Py_LIMITED_API_LIKE 1\n",
+    ]
+    assert [defines_limited_api(t) for t in limited] == [True] * 3
+    assert [defines_limited_api(t) for t in not_limited] == [False] * 4
+
+
 def test_prebuilt_objects_the_build_links_are_linked(tmp_path: Path) -> None:
     """greenlet links a MASM switch it ships prebuilt (extra_objects): without it the link
     misses slp_switch. Objects outside the tree are not linked."""
