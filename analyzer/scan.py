@@ -131,7 +131,12 @@ def read_dependencies(
     system = system_libraries()
     # A linked library the model also saw looked for (meson's cc.find_library) is told as
     # that lookup, with its line, not as a bare name.
-    looked_up = {normalized(d.name) for d in (plan.dependencies if plan is not None else ())}
+    lookups = [
+        d
+        for d in (plan.dependencies if plan is not None else ())
+        if not d.runs_nowhere() and is_dependency_name(d.name) and not in_examples(d.build_file)
+    ]
+    looked_up = {normalized(d.name) for d in lookups}
     libraries = tuple(
         name
         for name in linked
@@ -145,17 +150,16 @@ def read_dependencies(
     # file: the text reader's names, and the model's where it computed more (setup.py's
     # pkg-config and pg_config calls with names from variables).
     by_file: dict[str, list[Dependency]] = {}
-    for lookup in sorted(plan.dependencies if plan is not None else (), key=lambda d: d.line):
-        if not lookup.runs_nowhere() and is_dependency_name(lookup.name):
-            where = f"{lookup.build_file}:{lookup.line}"
-            by_file.setdefault(lookup.build_file, []).append(Dependency(lookup.name, lookup.route, where))
+    for lookup in sorted(lookups, key=lambda d: d.line):
+        where = f"{lookup.build_file}:{lookup.line}"
+        by_file.setdefault(lookup.build_file, []).append(Dependency(lookup.name, lookup.route, where))
     named: list[Dependency] = []
     for rel, text in texts:
         if rel not in in_full:
             named.extend(dependencies_in(rel, text))
         named.extend(by_file.pop(rel, ()))
     # Modules setup.py imports (setupinfo.py): only the model reads their calls.
-    named.extend(d for rel, found in by_file.items() if not in_examples(rel) for d in found)
+    named.extend(d for found in by_file.values() for d in found)
     found = tuple(
         d
         for d in first_of_each_name(named)

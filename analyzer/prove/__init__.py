@@ -415,7 +415,7 @@ def _msvc_runtime(job: _Job) -> tuple[list[str], list[str]]:
     once per proof."""
     from analyzer.sdk.requires import msvc_runtime_libraries
 
-    key = ("<msvc-runtime>", "")
+    key = ("<msvc-runtime>", "")  # kept beside the requirement libraries' objects: one per proof
     with job.library_objects.lock:
         if key in job.library_objects.done:
             return job.library_objects.done[key]
@@ -655,10 +655,10 @@ def _link(job: _Job, module: Module, objects: list[str], output_rel: str, cplus:
     command = [*job.zig, driver, "-target", TARGET, "-shared", "-o", str(target), *objects, *prebuilt]
     if time.monotonic() > job.deadline:
         return [f"{STOPPED_NOTE} {DEADLINE_NOTE}"]
-    prebuilt, errors = _prebuilt_arguments(job, wanted)
+    static, errors = _prebuilt_arguments(job, wanted)
     if errors:
         return errors
-    code, output = job.run([*command, *prebuilt, f"-L{job.sdk.libs}", python, *own], job.base)
+    code, output = job.run([*command, *static, f"-L{job.sdk.libs}", python, *own], job.base)
     if code == 0:
         return []
     if output.startswith(STOPPED_NOTE):
