@@ -432,11 +432,14 @@ class Interpreter(InterpreterRuntime[list[Any]]):
             current = _relative(str(scope.get("CMAKE_CURRENT_SOURCE_DIR", ROOT)))
             skip = 1 if name == "target_include_directories" else 0
             for arg in args[skip:]:
-                if (
-                    isinstance(arg, str)
-                    and arg not in _INCLUDE_KEYWORDS
-                    and not arg.startswith(("$<", BINARY))
-                ):
+                if not isinstance(arg, str):
+                    continue
+                # $<BUILD_INTERFACE:dir> is dir while the project builds (an INTERFACE
+                # library's headers, rapidfuzz-cpp's); $<INSTALL_INTERFACE:...> is nothing.
+                built = _BUILD_INTERFACE.fullmatch(arg)
+                if built is not None:
+                    arg = built.group(1)
+                if arg not in _INCLUDE_KEYWORDS and not arg.startswith(("$<", BINARY)):
                     self.include_paths.append(_tree_path(current, _unmark(arg)))
         elif name in ("add_definitions", "add_compile_definitions"):
             # The directory's compile definitions: every target made here (and in the
@@ -1211,6 +1214,7 @@ def _abs(directory: str) -> str:
 
 # The scope variable holding a directory's compile definitions ("-DX;-DY=1").
 _DEFINITIONS = "\x00definitions"
+_BUILD_INTERFACE = re.compile(r"\$<BUILD_INTERFACE:([^$<>;]+)>")
 _DEFINITION = re.compile(r"[A-Za-z_]\w*(=[^\s;$<>]*)?")
 
 

@@ -162,3 +162,28 @@ def test_a_find_module_the_tree_does_not_ship_stays_unknown() -> None:
     assert header.text_on("msvc-arm64") is None
     # A relative output lands in the build folder, never the tree.
     assert (header.path, header.in_tree) == ("config.h", False)
+
+
+def test_an_interface_librarys_build_interface_include_folder_is_an_include_folder() -> None:
+    """rapidfuzz's header-only library: ``$<BUILD_INTERFACE:dir>`` is ``dir`` while the
+    project builds, ``$<INSTALL_INTERFACE:...>`` is nothing (an installed layout)."""
+    plan = plan_of(
+        {
+            "CMakeLists.txt": """\
+                project(x LANGUAGES CXX)
+                add_subdirectory(lib/cpp)
+                add_library(m MODULE m.cpp)
+                target_link_libraries(m PRIVATE cpp::cpp)
+                """,
+            "lib/cpp/CMakeLists.txt": """\
+                set(SOURCES_DIR ${CMAKE_CURRENT_SOURCE_DIR}/cpp)
+                add_library(cpp INTERFACE)
+                add_library(cpp::cpp ALIAS cpp)
+                target_include_directories(cpp INTERFACE
+                    $<BUILD_INTERFACE:${SOURCES_DIR}/..>
+                    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+                """,
+            "m.cpp": "",
+        }
+    )
+    assert plan.include_dirs == ("lib/cpp",)
