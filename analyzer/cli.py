@@ -1338,11 +1338,7 @@ def _sdk_covers(libs: list[Path], paths: tuple[Path, ...]) -> bool:
     from analyzer.sdk.coverage import CoverageError, check_paths, sdk_exports
 
     try:
-        exports: dict[str, frozenset[str]] = {}
-        for folder in libs:
-            for dll, names in sdk_exports(folder).items():
-                exports[dll] = exports.get(dll, frozenset()) | names
-        results = check_paths(paths, exports)
+        results = check_paths(paths, sdk_exports(*libs))
     except CoverageError as error:
         raise OperationalError(str(error)) from None
     for result in results:

@@ -43,17 +43,19 @@ class ModuleCheck:
         return not self.missing
 
 
-def sdk_exports(libs: Path) -> dict[str, frozenset[str]]:
-    """The names each import library in an SDK's ``libs/`` lets a module import, keyed by
-    the DLL it stands for (``python313.lib`` -> ``python313.dll``)."""
+def sdk_exports(*folders: Path) -> dict[str, frozenset[str]]:
+    """The names the import libraries in SDKs' ``libs/`` folders let a module import,
+    keyed by the DLL each stands for (``python313.lib`` -> ``python313.dll``; the
+    folders' ``python3.lib`` together)."""
     exports: dict[str, frozenset[str]] = {}
-    for library in sorted(libs.glob("*.lib")):
+    for library in sorted(lib for folder in folders for lib in folder.glob("*.lib")):
         if not _PYTHON_DLL.fullmatch(library.stem.lower() + ".dll"):
             continue
         if library.stat().st_size > MAX_LIBRARY:
             raise CoverageError(f"{library}: larger than {MAX_LIBRARY} bytes")
+        dll = library.stem.lower() + ".dll"
         try:
-            exports[library.stem.lower() + ".dll"] = archive_exports(library.read_bytes())
+            exports[dll] = exports.get(dll, frozenset()) | archive_exports(library.read_bytes())
         except PEError as error:
             raise CoverageError(f"{library}: {error}") from None
     return exports

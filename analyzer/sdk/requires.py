@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -72,8 +73,15 @@ class LibrarySpec:
 
 
 @lru_cache(maxsize=1)
+def _libraries_rules() -> Mapping[str, Any]:
+    """rules/requirement-libraries.json, read once."""
+    data: Mapping[str, Any] = json.loads(LIBRARIES_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+@lru_cache(maxsize=1)
 def library_specs() -> Mapping[str, LibrarySpec]:
-    raw = json.loads(LIBRARIES_FILE.read_text(encoding="utf-8"))
+    raw = _libraries_rules()
     return {
         canonicalize_name(name): LibrarySpec(
             tuple(entry["functions"]),
@@ -97,7 +105,7 @@ class PrebuiltSpec:
 
 @lru_cache(maxsize=1)
 def prebuilt_specs() -> Mapping[str, PrebuiltSpec]:
-    raw = json.loads(LIBRARIES_FILE.read_text(encoding="utf-8"))["prebuilt"]
+    raw = _libraries_rules()["prebuilt"]
     return {
         canonicalize_name(name): PrebuiltSpec(dict(entry["files"]), bool(entry.get("msvc", False)))
         for name, entry in raw["libraries"].items()
@@ -107,8 +115,7 @@ def prebuilt_specs() -> Mapping[str, PrebuiltSpec]:
 @lru_cache(maxsize=1)
 def msvc_runtime_libraries() -> tuple[str, ...]:
     """The MSVC runtime libraries an MSVC-built object names by ``/DEFAULTLIB``."""
-    raw = json.loads(LIBRARIES_FILE.read_text(encoding="utf-8"))["prebuilt"]
-    return tuple(raw["msvc_runtime_libraries"])
+    return tuple(_libraries_rules()["prebuilt"]["msvc_runtime_libraries"])
 
 
 @dataclass(frozen=True)
